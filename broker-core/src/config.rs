@@ -1,0 +1,329 @@
+//! Broker configuration, read from Kafka's `server.properties` keys.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use crate::properties::Properties;
+use crate::topic_config::{self, BrokerDefaults, TOPIC_CONFIGS};
+
+/// A `host:port` listener.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    pub host: String,
+    pub port: u16,
+}
+
+/// Everything the broker needs to run.
+#[derive(Debug, Clone)]
+pub struct BrokerConfig {
+    pub node_id: i32,
+    pub listeners: Vec<Endpoint>,
+    /// `None` means "the first listener, with `localhost`/wildcards as 127.0.0.1".
+    pub advertised: Option<Endpoint>,
+    pub log_dir: PathBuf,
+    pub num_partitions: i32,
+    pub auto_create_topics: bool,
+    pub default_replication_factor: i16,
+    pub socket_request_max_bytes: usize,
+    pub retention_check_interval_ms: u64,
+    pub cleaner_backoff_ms: u64,
+    pub group_initial_rebalance_delay_ms: u64,
+    pub group_min_session_timeout_ms: i32,
+    pub group_max_session_timeout_ms: i32,
+    pub offsets_topic_num_partitions: i32,
+    pub transaction_max_timeout_ms: i32,
+    /// Broker-level values that act as topic defaults, keyed by broker key.
+    pub topic_defaults: BrokerDefaults,
+    /// Every key the user set, for DescribeConfigs on the broker resource.
+    pub raw: BTreeMap<String, String>,
+}
+
+/// Notes produced while reading a config; the caller logs them.
+#[derive(Debug, Default)]
+pub struct ConfigNotes {
+    pub warnings: Vec<String>,
+    pub infos: Vec<String>,
+}
+
+/// A bad value, naming the key.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid value {value:?} for {key}: {reason}")]
+pub struct ConfigError {
+    pub key: String,
+    pub value: String,
+    pub reason: String,
+}
+
+/// Keys of Kafka's sample server.properties (ZooKeeper and KRaft) that are
+/// meaningless on a single node but must not produce warnings.
+const ACCEPTED_NOOP_KEYS: &[&str] = &[
+    "listener.security.protocol.map",
+    "inter.broker.listener.name",
+    "controller.listener.names",
+    "controller.quorum.voters",
+    "controller.quorum.bootstrap.servers",
+    "process.roles",
+    "num.network.threads",
+    "num.io.threads",
+    "socket.send.buffer.bytes",
+    "socket.receive.buffer.bytes",
+    "num.recovery.threads.per.data.dir",
+    "offsets.topic.replication.factor",
+    "transaction.state.log.replication.factor",
+    "transaction.state.log.min.isr",
+    "zookeeper.connection.timeout.ms",
+    "zookeeper.session.timeout.ms",
+    "log.dir",
+    "delete.topic.enable",
+    "num.replica.fetchers",
+    "replica.lag.time.max.ms",
+    "auto.leader.rebalance.enable",
+    "confluent.support.metrics.enable",
+    "share.coordinator.state.topic.replication.factor",
+    "share.coordinator.state.topic.min.isr",
+];
+
+impl Default for BrokerConfig {
+    fn default() -> Self {
+        Self {
+            node_id: 0,
+            listeners: vec![Endpoint {
+                host: "localhost".into(),
+                port: 9092,
+            }],
+            advertised: None,
+            log_dir: PathBuf::from("/tmp/weir-logs"),
+            num_partitions: 1,
+            auto_create_topics: true,
+            default_replication_factor: 1,
+            socket_request_max_bytes: 104_857_600,
+            retention_check_interval_ms: 300_000,
+            cleaner_backoff_ms: 15_000,
+            group_initial_rebalance_delay_ms: 0,
+            group_min_session_timeout_ms: 6_000,
+            group_max_session_timeout_ms: 1_800_000,
+            offsets_topic_num_partitions: 1,
+            transaction_max_timeout_ms: 900_000,
+            topic_defaults: BrokerDefaults::new(),
+            raw: BTreeMap::new(),
+        }
+    }
+}
+
+/// Parses `PLAINTEXT://host:port[,NAME://host:port]`; the first entry wins.
+pub fn parse_listeners(value: &str) -> Result<Vec<Endpoint>, String> {
+    let mut out = Vec::new();
+    for item in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let rest = item
+            .split_once("://")
+            .map(|(_, r)| r)
+            .ok_or_else(|| format!("{item:?} is not of the form PLAINTEXT://host:port"))?;
+        let (host, port) = rest
+            .rsplit_once(':')
+            .ok_or_else(|| format!("{item:?} has no port"))?;
+        let port: u16 = port
+            .parse()
+            .map_err(|_| format!("{item:?} has an invalid port"))?;
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        out.push(Endpoint {
+            host: host.to_string(),
+            port,
+        });
+    }
+    if out.is_empty() {
+        return Err("no listener given".into());
+    }
+    Ok(out)
+}
+
+impl BrokerConfig {
+    /// Builds a config from properties; unknown keys become warnings.
+    pub fn from_properties(props: &Properties) -> Result<(Self, ConfigNotes), ConfigError> {
+        let mut cfg = Self::default();
+        let mut notes = ConfigNotes::default();
+        let map = props.to_map();
+        let err = |key: &str, value: &str, reason: &str| ConfigError {
+            key: key.to_string(),
+            value: value.to_string(),
+            reason: reason.to_string(),
+        };
+        fn num<T: std::str::FromStr>(key: &str, v: &str) -> Result<T, ConfigError> {
+            v.trim().parse().map_err(|_| ConfigError {
+                key: key.into(),
+                value: v.into(),
+                reason: "not a number".into(),
+            })
+        }
+        let mut retention: Option<(u8, i64)> = None;
+        for (key, value) in &map {
+            let v = value.as_str();
+            match key.as_str() {
+                "broker.id" | "node.id" => cfg.node_id = num(key, v)?,
+                "zookeeper.connect" => notes.infos.push(format!(
+                    "zookeeper.connect={v} is accepted and ignored: Weir's broker needs no ZooKeeper"
+                )),
+                "listeners" => {
+                    cfg.listeners = parse_listeners(v).map_err(|r| err(key, v, &r))?;
+                }
+                "advertised.listeners" => {
+                    let l = parse_listeners(v).map_err(|r| err(key, v, &r))?;
+                    cfg.advertised = l.into_iter().next();
+                }
+                "log.dirs" | "log.dir" => {
+                    let first = v.split(',').next().unwrap_or(v).trim();
+                    if v.contains(',') {
+                        notes.warnings.push(format!(
+                            "{key}={v}: only the first directory ({first}) is used"
+                        ));
+                    }
+                    cfg.log_dir = PathBuf::from(first);
+                }
+                "num.partitions" => {
+                    cfg.num_partitions = num(key, v)?;
+                    if cfg.num_partitions < 1 {
+                        return Err(err(key, v, "must be at least 1"));
+                    }
+                }
+                "auto.create.topics.enable" => {
+                    cfg.auto_create_topics = parse_bool(v).ok_or_else(|| err(key, v, "not a boolean"))?
+                }
+                "default.replication.factor" => cfg.default_replication_factor = num(key, v)?,
+                "socket.request.max.bytes" => cfg.socket_request_max_bytes = num(key, v)?,
+                "log.retention.check.interval.ms" => cfg.retention_check_interval_ms = num(key, v)?,
+                "log.cleaner.backoff.ms" => cfg.cleaner_backoff_ms = num(key, v)?,
+                "group.initial.rebalance.delay.ms" => {
+                    cfg.group_initial_rebalance_delay_ms = num(key, v)?
+                }
+                "group.min.session.timeout.ms" => cfg.group_min_session_timeout_ms = num(key, v)?,
+                "group.max.session.timeout.ms" => cfg.group_max_session_timeout_ms = num(key, v)?,
+                "offsets.topic.num.partitions" => {
+                    cfg.offsets_topic_num_partitions = num::<i32>(key, v)?.max(1)
+                }
+                "transaction.max.timeout.ms" => cfg.transaction_max_timeout_ms = num(key, v)?,
+                // Retention: ms beats minutes beats hours, as in Kafka.
+                "log.retention.ms" => retention = pick(retention, 3, num(key, v)?),
+                "log.retention.minutes" => {
+                    retention = pick(retention, 2, num::<i64>(key, v)?.saturating_mul(60_000))
+                }
+                "log.retention.hours" => {
+                    retention = pick(retention, 1, num::<i64>(key, v)?.saturating_mul(3_600_000))
+                }
+                "log.roll.hours" => {
+                    let ms = num::<i64>(key, v)?.saturating_mul(3_600_000);
+                    cfg.topic_defaults
+                        .entry("log.roll.ms".into())
+                        .or_insert(ms.to_string());
+                }
+                k if is_topic_default_key(k) => {
+                    let def = TOPIC_CONFIGS
+                        .iter()
+                        .find(|d| d.broker_key == Some(k))
+                        .ok_or_else(|| err(key, v, "unknown"))?;
+                    topic_config::validate_value(def, v)
+                        .map_err(|r| err(key, v, &r))?;
+                    cfg.topic_defaults.insert(k.to_string(), v.trim().to_string());
+                }
+                k if ACCEPTED_NOOP_KEYS.contains(&k) => {}
+                k => notes
+                    .warnings
+                    .push(format!("unknown broker config {k:?} is ignored")),
+            }
+        }
+        if let Some((_, ms)) = retention {
+            let ms = if ms < 0 { -1 } else { ms };
+            cfg.topic_defaults
+                .insert("log.retention.ms".into(), ms.to_string());
+        }
+        if let Some(bytes) = cfg.topic_defaults.get("log.retention.bytes") {
+            if bytes.trim().starts_with('-') {
+                cfg.topic_defaults
+                    .insert("log.retention.bytes".into(), "-1".into());
+            }
+        }
+        cfg.raw = map;
+        Ok((cfg, notes))
+    }
+
+    /// Applies `--override key=value` pairs on top of file properties.
+    pub fn with_overrides(
+        mut props: Properties,
+        overrides: &[(String, String)],
+    ) -> Result<(Self, ConfigNotes), ConfigError> {
+        for (k, v) in overrides {
+            props.set(k.clone(), v.clone());
+        }
+        Self::from_properties(&props)
+    }
+
+    /// A config for tests and embedding: `log_dir`, listening on 127.0.0.1 port 0.
+    pub fn ephemeral(log_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            listeners: vec![Endpoint {
+                host: "127.0.0.1".into(),
+                port: 0,
+            }],
+            log_dir: log_dir.into(),
+            ..Self::default()
+        }
+    }
+}
+
+fn is_topic_default_key(k: &str) -> bool {
+    TOPIC_CONFIGS.iter().any(|d| d.broker_key == Some(k))
+}
+
+fn pick(cur: Option<(u8, i64)>, rank: u8, value: i64) -> Option<(u8, i64)> {
+    match cur {
+        Some((r, _)) if r > rank => cur,
+        _ => Some((rank, value)),
+    }
+}
+
+fn parse_bool(v: &str) -> Option<bool> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "true" => Some(true),
+        "false" => Some(false),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> (BrokerConfig, ConfigNotes) {
+        let props = Properties::parse(text).expect("parses");
+        BrokerConfig::from_properties(&props).expect("valid")
+    }
+
+    #[test]
+    fn kafka_sample_server_properties() {
+        let (cfg, notes) = load(
+            "broker.id=0\nlisteners=PLAINTEXT://:9093\nnum.network.threads=3\n\
+             log.dirs=/tmp/kafka-logs\nnum.partitions=3\nlog.retention.hours=168\n\
+             log.segment.bytes=1073741824\nzookeeper.connect=localhost:2181\nfancy.key=1\n",
+        );
+        assert_eq!(cfg.listeners[0].port, 9093);
+        assert_eq!(cfg.num_partitions, 3);
+        assert_eq!(cfg.log_dir, PathBuf::from("/tmp/kafka-logs"));
+        assert_eq!(cfg.topic_defaults["log.retention.ms"], "604800000");
+        assert_eq!(notes.infos.len(), 1, "zookeeper note");
+        assert_eq!(notes.warnings.len(), 1);
+        assert!(notes.warnings[0].contains("fancy.key"));
+    }
+
+    #[test]
+    fn retention_precedence_and_forever() {
+        let (cfg, _) = load("log.retention.hours=1\nlog.retention.minutes=2\n");
+        assert_eq!(cfg.topic_defaults["log.retention.ms"], "120000");
+        let (cfg, _) = load("log.retention.hours=1\nlog.retention.ms=-1\n");
+        assert_eq!(cfg.topic_defaults["log.retention.ms"], "-1");
+    }
+
+    #[test]
+    fn bad_value_names_key() {
+        let props = Properties::parse("num.partitions=many\n").expect("parses");
+        let e = BrokerConfig::from_properties(&props).expect_err("invalid");
+        assert!(e.to_string().contains("num.partitions"), "{e}");
+    }
+}

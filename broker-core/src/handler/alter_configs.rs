@@ -1,0 +1,83 @@
+//! AlterConfigs (legacy): replaces a topic's whole set of overrides.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use kafka_protocol::messages::alter_configs_response::AlterConfigsResourceResponse;
+use kafka_protocol::messages::{AlterConfigsRequest, AlterConfigsResponse};
+
+use super::describe_configs::RESOURCE_TOPIC;
+use super::{s, RequestCtx};
+use crate::error_code as ec;
+use crate::state::BrokerState;
+
+/// Validates and applies new overrides for a topic resource; shared with
+/// IncrementalAlterConfigs.
+pub(super) fn apply(
+    st: &BrokerState,
+    resource_type: i8,
+    name: &str,
+    validate_only: bool,
+    change: impl FnOnce(&mut BTreeMap<String, String>) -> Result<(), String>,
+) -> Result<(), (i16, String)> {
+    if resource_type != RESOURCE_TOPIC {
+        return Err((
+            ec::INVALID_REQUEST,
+            "only topic configs can be altered; broker configs are read from server.properties"
+                .into(),
+        ));
+    }
+    let topic = st.topics.get(name).ok_or_else(|| {
+        (
+            ec::UNKNOWN_TOPIC_OR_PARTITION,
+            format!("Topic '{name}' does not exist."),
+        )
+    })?;
+    let mut overrides = topic.overrides();
+    change(&mut overrides).map_err(|m| (ec::INVALID_CONFIG, m))?;
+    crate::topic_config::validate_overrides(&overrides).map_err(|m| (ec::INVALID_CONFIG, m))?;
+    if validate_only {
+        return Ok(());
+    }
+    st.topics
+        .set_overrides(&topic, overrides)
+        .map_err(|e| (ec::KAFKA_STORAGE_ERROR, e.to_string()))?;
+    tracing::info!("updated configs of topic {name}");
+    Ok(())
+}
+
+pub(super) async fn handle(
+    st: &Arc<BrokerState>,
+    _ctx: &RequestCtx,
+    req: AlterConfigsRequest,
+) -> AlterConfigsResponse {
+    let responses = req
+        .resources
+        .iter()
+        .map(|res| {
+            let result = apply(
+                st,
+                res.resource_type,
+                &res.resource_name,
+                req.validate_only,
+                |o| {
+                    o.clear();
+                    for c in &res.configs {
+                        if let Some(v) = &c.value {
+                            o.insert(c.name.to_string(), v.to_string());
+                        }
+                    }
+                    Ok(())
+                },
+            );
+            let r = AlterConfigsResourceResponse::default()
+                .with_resource_type(res.resource_type)
+                .with_resource_name(res.resource_name.clone());
+            match result {
+                Ok(()) => r,
+                Err((code, m)) => r.with_error_code(code).with_error_message(Some(s(&m))),
+            }
+        })
+        .collect();
+    AlterConfigsResponse::default().with_responses(responses)
+}

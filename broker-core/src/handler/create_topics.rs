@@ -1,0 +1,156 @@
+//! CreateTopics: Kafka's validation of names, partitions, replication factor
+//! (one node: at most 1) and configs, with `validate_only`.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use kafka_protocol::messages::create_topics_request::CreatableTopic;
+use kafka_protocol::messages::create_topics_response::{
+    CreatableTopicConfigs, CreatableTopicResult,
+};
+use kafka_protocol::messages::{CreateTopicsRequest, CreateTopicsResponse};
+
+use super::{s, RequestCtx};
+use crate::error_code as ec;
+use crate::state::BrokerState;
+use crate::topic_config::{describe, validate_overrides};
+use crate::topics::{validate_name, TopicError};
+
+/// Checks a topic request; returns (partitions, replication factor, overrides).
+pub(super) fn check(
+    st: &BrokerState,
+    t: &CreatableTopic,
+) -> Result<(i32, i16, BTreeMap<String, String>), (i16, String)> {
+    validate_name(&t.name).map_err(|e| (ec::INVALID_TOPIC_EXCEPTION, e.to_string()))?;
+    if st.topics.get(&t.name).is_some() {
+        return Err((
+            ec::TOPIC_ALREADY_EXISTS,
+            format!("Topic '{}' already exists.", t.name.as_str()),
+        ));
+    }
+    let partitions = if !t.assignments.is_empty() {
+        if t.num_partitions != -1 || t.replication_factor != -1 {
+            return Err((
+                ec::INVALID_REQUEST,
+                "Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.".into(),
+            ));
+        }
+        if t.assignments
+            .iter()
+            .any(|a| a.broker_ids.iter().any(|b| b.0 != st.node_id()))
+        {
+            return Err((
+                ec::INVALID_REPLICA_ASSIGNMENT,
+                format!("Only broker {} exists on this cluster.", st.node_id()),
+            ));
+        }
+        t.assignments.len() as i32
+    } else if t.num_partitions == -1 {
+        st.config.num_partitions
+    } else {
+        t.num_partitions
+    };
+    if partitions < 1 {
+        return Err((
+            ec::INVALID_PARTITIONS,
+            "Number of partitions must be larger than 0.".into(),
+        ));
+    }
+    let rf = match t.replication_factor {
+        -1 => st.config.default_replication_factor,
+        rf => rf,
+    };
+    if rf < 1 {
+        return Err((
+            ec::INVALID_REPLICATION_FACTOR,
+            "Replication factor must be larger than 0, or -1 to use the default value.".into(),
+        ));
+    }
+    if rf > 1 && t.assignments.is_empty() {
+        return Err((
+            ec::INVALID_REPLICATION_FACTOR,
+            format!(
+                "Unable to replicate the partition {rf} time(s): The target replication factor of {rf} cannot be reached because only 1 broker(s) are registered."
+            ),
+        ));
+    }
+    let mut overrides = BTreeMap::new();
+    for c in &t.configs {
+        if let Some(v) = &c.value {
+            overrides.insert(c.name.to_string(), v.to_string());
+        }
+    }
+    validate_overrides(&overrides).map_err(|m| (ec::INVALID_CONFIG, m))?;
+    Ok((partitions, rf.max(1), overrides))
+}
+
+pub(super) fn config_entries(
+    st: &BrokerState,
+    overrides: &BTreeMap<String, String>,
+) -> Vec<CreatableTopicConfigs> {
+    describe(overrides, st.topics.broker_defaults())
+        .into_iter()
+        .map(|d| {
+            CreatableTopicConfigs::default()
+                .with_name(s(d.def.name))
+                .with_value(Some(s(&d.value)))
+                .with_config_source(d.source as i8)
+        })
+        .collect()
+}
+
+pub(super) async fn handle(
+    st: &Arc<BrokerState>,
+    _ctx: &RequestCtx,
+    req: CreateTopicsRequest,
+) -> CreateTopicsResponse {
+    let mut results = Vec::new();
+    for t in &req.topics {
+        let mut r = CreatableTopicResult::default()
+            .with_name(t.name.clone())
+            .with_num_partitions(-1)
+            .with_replication_factor(-1);
+        match check(st, t) {
+            Err((code, msg)) => {
+                r = r.with_error_code(code).with_error_message(Some(s(&msg)));
+            }
+            Ok((partitions, rf, overrides)) => {
+                let created = if req.validate_only {
+                    Ok(None)
+                } else {
+                    st.topics
+                        .create(&t.name, partitions, overrides.clone(), false)
+                        .map(Some)
+                };
+                match created {
+                    Ok(topic) => {
+                        if let Some(topic) = &topic {
+                            tracing::info!(
+                                "created topic {} with {partitions} partition(s)",
+                                topic.name
+                            );
+                            r = r.with_topic_id(topic.id);
+                        }
+                        r = r
+                            .with_num_partitions(partitions)
+                            .with_replication_factor(rf)
+                            .with_configs(Some(config_entries(st, &overrides)));
+                    }
+                    Err(TopicError::AlreadyExists(n)) => {
+                        r = r
+                            .with_error_code(ec::TOPIC_ALREADY_EXISTS)
+                            .with_error_message(Some(s(&format!("Topic '{n}' already exists."))));
+                    }
+                    Err(e) => {
+                        tracing::error!("creating topic {} failed: {e}", t.name.as_str());
+                        r = r
+                            .with_error_code(ec::KAFKA_STORAGE_ERROR)
+                            .with_error_message(Some(s(&e.to_string())));
+                    }
+                }
+            }
+        }
+        results.push(r);
+    }
+    CreateTopicsResponse::default().with_topics(results)
+}

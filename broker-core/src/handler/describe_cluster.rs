@@ -1,0 +1,25 @@
+//! DescribeCluster: one broker, which is also the controller.
+
+use std::sync::Arc;
+
+use kafka_protocol::messages::describe_cluster_response::DescribeClusterBroker;
+use kafka_protocol::messages::{BrokerId, DescribeClusterRequest, DescribeClusterResponse};
+
+use super::{s, RequestCtx};
+use crate::state::BrokerState;
+
+pub(super) async fn handle(
+    st: &Arc<BrokerState>,
+    _ctx: &RequestCtx,
+    req: DescribeClusterRequest,
+) -> DescribeClusterResponse {
+    DescribeClusterResponse::default()
+        .with_endpoint_type(req.endpoint_type)
+        .with_cluster_id(s(&st.cluster_id))
+        .with_controller_id(BrokerId(st.node_id()))
+        .with_cluster_authorized_operations(i32::MIN)
+        .with_brokers(vec![DescribeClusterBroker::default()
+            .with_broker_id(BrokerId(st.node_id()))
+            .with_host(s(&st.advertised.host))
+            .with_port(st.advertised.port as i32)])
+}

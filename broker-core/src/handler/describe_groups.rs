@@ -1,0 +1,44 @@
+//! DescribeGroups: state, protocol and members (unknown groups are Dead).
+
+use std::sync::Arc;
+
+use kafka_protocol::messages::describe_groups_response::{DescribedGroup, DescribedGroupMember};
+use kafka_protocol::messages::{DescribeGroupsRequest, DescribeGroupsResponse};
+
+use super::{s, RequestCtx};
+use crate::state::BrokerState;
+
+pub(super) async fn handle(
+    st: &Arc<BrokerState>,
+    _ctx: &RequestCtx,
+    req: DescribeGroupsRequest,
+) -> DescribeGroupsResponse {
+    let groups = req
+        .groups
+        .iter()
+        .map(|id| {
+            let g = st.groups.read(|c| c.describe(id));
+            DescribedGroup::default()
+                .with_group_id(id.clone())
+                .with_group_state(s(g.state))
+                .with_protocol_type(s(&g.protocol_type))
+                .with_protocol_data(s(&g.protocol))
+                .with_authorized_operations(i32::MIN)
+                .with_members(
+                    g.members
+                        .into_iter()
+                        .map(|m| {
+                            DescribedGroupMember::default()
+                                .with_member_id(s(&m.member_id))
+                                .with_group_instance_id(m.instance_id.as_deref().map(s))
+                                .with_client_id(s(&m.client_id))
+                                .with_client_host(s(&m.client_host))
+                                .with_member_metadata(m.metadata)
+                                .with_member_assignment(m.assignment)
+                        })
+                        .collect(),
+                )
+        })
+        .collect();
+    DescribeGroupsResponse::default().with_groups(groups)
+}

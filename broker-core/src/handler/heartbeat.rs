@@ -1,0 +1,22 @@
+//! Heartbeat: keeps a member's session alive and tells it about rebalances.
+
+use std::sync::Arc;
+
+use kafka_protocol::messages::{HeartbeatRequest, HeartbeatResponse};
+
+use super::RequestCtx;
+use crate::state::BrokerState;
+
+pub(super) async fn handle(
+    st: &Arc<BrokerState>,
+    _ctx: &RequestCtx,
+    req: HeartbeatRequest,
+) -> HeartbeatResponse {
+    let code = st.groups.heartbeat(
+        &req.group_id,
+        req.generation_id,
+        &req.member_id,
+        req.group_instance_id.as_deref(),
+    );
+    HeartbeatResponse::default().with_error_code(code)
+}

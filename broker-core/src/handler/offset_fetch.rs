@@ -1,0 +1,114 @@
+//! OffsetFetch: committed offsets of one group (v1-7) or several (v8).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use kafka_protocol::messages::offset_fetch_response::{
+    OffsetFetchResponseGroup, OffsetFetchResponsePartition, OffsetFetchResponsePartitions,
+    OffsetFetchResponseTopic, OffsetFetchResponseTopics,
+};
+use kafka_protocol::messages::{OffsetFetchRequest, OffsetFetchResponse, TopicName};
+
+use super::{s, RequestCtx};
+use crate::group::Coordinator;
+use crate::state::BrokerState;
+
+/// (topic -> [(partition, offset, leader epoch, metadata)]) for a group.
+type Fetched = BTreeMap<String, Vec<(i32, i64, i32, String)>>;
+
+fn lookup(c: &Coordinator, group: &str, topics: Option<Vec<(String, Vec<i32>)>>) -> Fetched {
+    let mut out = Fetched::new();
+    match topics {
+        None => {
+            for ((t, p), v) in c.all_committed(group) {
+                out.entry(t)
+                    .or_default()
+                    .push((p, v.offset, v.leader_epoch, v.metadata));
+            }
+        }
+        Some(list) => {
+            for (t, parts) in list {
+                let e = out.entry(t.clone()).or_default();
+                for p in parts {
+                    match c.committed(group, &t, p) {
+                        Some(v) => e.push((p, v.offset, v.leader_epoch, v.metadata.clone())),
+                        None => e.push((p, -1, -1, String::new())),
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+pub(super) async fn handle(
+    st: &Arc<BrokerState>,
+    ctx: &RequestCtx,
+    req: OffsetFetchRequest,
+) -> OffsetFetchResponse {
+    if ctx.version >= 8 {
+        let groups = req
+            .groups
+            .iter()
+            .map(|g| {
+                let topics = g.topics.as_ref().map(|ts| {
+                    ts.iter()
+                        .map(|t| (t.name.to_string(), t.partition_indexes.clone()))
+                        .collect()
+                });
+                let fetched = st.groups.read(|c| lookup(c, &g.group_id, topics));
+                OffsetFetchResponseGroup::default()
+                    .with_group_id(g.group_id.clone())
+                    .with_topics(
+                        fetched
+                            .into_iter()
+                            .map(|(t, parts)| {
+                                OffsetFetchResponseTopics::default()
+                                    .with_name(TopicName(s(&t)))
+                                    .with_partitions(
+                                        parts
+                                            .into_iter()
+                                            .map(|(p, o, e, m)| {
+                                                OffsetFetchResponsePartitions::default()
+                                                    .with_partition_index(p)
+                                                    .with_committed_offset(o)
+                                                    .with_committed_leader_epoch(e)
+                                                    .with_metadata(Some(s(&m)))
+                                            })
+                                            .collect(),
+                                    )
+                            })
+                            .collect(),
+                    )
+            })
+            .collect();
+        return OffsetFetchResponse::default().with_groups(groups);
+    }
+    let topics = req.topics.as_ref().map(|ts| {
+        ts.iter()
+            .map(|t| (t.name.to_string(), t.partition_indexes.clone()))
+            .collect()
+    });
+    let fetched = st.groups.read(|c| lookup(c, &req.group_id, topics));
+    OffsetFetchResponse::default().with_topics(
+        fetched
+            .into_iter()
+            .map(|(t, parts)| {
+                OffsetFetchResponseTopic::default()
+                    .with_name(TopicName(s(&t)))
+                    .with_partitions(
+                        parts
+                            .into_iter()
+                            .map(|(p, o, e, m)| {
+                                OffsetFetchResponsePartition::default()
+                                    .with_partition_index(p)
+                                    .with_committed_offset(o)
+                                    .with_committed_leader_epoch(e)
+                                    .with_metadata(Some(s(&m)))
+                            })
+                            .collect(),
+                    )
+            })
+            .collect(),
+    )
+}

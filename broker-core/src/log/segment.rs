@@ -1,0 +1,362 @@
+//! One segment: `<base>.log` holding raw v2 batches as received, a sparse
+//! `<base>.index` (relative offset u32, file position u32) and a sparse
+//! `<base>.timeindex` (max timestamp so far i64, relative offset u32).
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, BufReader, Read};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::batch::{self, BatchHeader, HEADER_LEN};
+
+pub const LOG_SUFFIX: &str = "log";
+const INDEX_SUFFIX: &str = "index";
+const TIME_INDEX_SUFFIX: &str = "timeindex";
+
+/// Kafka's file name for a base offset: 20 zero-padded digits.
+pub fn file_name(base_offset: i64, suffix: &str) -> String {
+    format!("{base_offset:020}.{suffix}")
+}
+
+#[derive(Debug)]
+pub struct Segment {
+    pub base_offset: i64,
+    dir: PathBuf,
+    pub file: Arc<File>,
+    /// Bytes of complete batches in the file.
+    pub size: u64,
+    /// The offset after the last batch (== base_offset when empty).
+    pub next_offset: i64,
+    index: Vec<(u32, u32)>,
+    time_index: Vec<(i64, u32)>,
+    index_file: File,
+    time_index_file: File,
+    bytes_since_index: u64,
+    /// Largest batch max-timestamp and the base offset of that batch.
+    pub max_timestamp: (i64, i64),
+    /// Wall-clock creation time, for `segment.ms`.
+    pub created_ms: i64,
+}
+
+/// What recovery did to a segment.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Recovery {
+    pub truncated_bytes: u64,
+}
+
+fn open_rw(path: &Path, truncate: bool) -> io::Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(truncate)
+        .open(path)
+}
+
+impl Segment {
+    /// Creates a new, empty segment (replacing stale files of the same name).
+    pub fn create(dir: &Path, base_offset: i64, now_ms: i64) -> io::Result<Self> {
+        let file = open_rw(&dir.join(file_name(base_offset, LOG_SUFFIX)), true)?;
+        let index_file = open_rw(&dir.join(file_name(base_offset, INDEX_SUFFIX)), true)?;
+        let time_index_file = open_rw(&dir.join(file_name(base_offset, TIME_INDEX_SUFFIX)), true)?;
+        Ok(Self {
+            base_offset,
+            dir: dir.to_path_buf(),
+            file: Arc::new(file),
+            size: 0,
+            next_offset: base_offset,
+            index: Vec::new(),
+            time_index: Vec::new(),
+            index_file,
+            time_index_file,
+            bytes_since_index: 0,
+            max_timestamp: (-1, base_offset),
+            created_ms: now_ms,
+        })
+    }
+
+    /// Opens an existing segment. With `trust_index` (clean shutdown) the index
+    /// files are loaded and only the tail after the last index entry is
+    /// re-validated; otherwise every batch is CRC-checked and the indexes are
+    /// rebuilt. The file is truncated at the first invalid batch.
+    pub fn open(
+        dir: &Path,
+        base_offset: i64,
+        trust_index: bool,
+        index_interval_bytes: u64,
+        now_ms: i64,
+    ) -> io::Result<(Self, Recovery)> {
+        let log_path = dir.join(file_name(base_offset, LOG_SUFFIX));
+        let file = open_rw(&log_path, false)?;
+        let file_len = file.metadata()?.len();
+        let created_ms = file
+            .metadata()?
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(now_ms);
+        let index_path = dir.join(file_name(base_offset, INDEX_SUFFIX));
+        let time_path = dir.join(file_name(base_offset, TIME_INDEX_SUFFIX));
+        let (index, time_index) = if trust_index {
+            (
+                read_index(&index_path, file_len),
+                read_time_index(&time_path),
+            )
+        } else {
+            (Vec::new(), Vec::new())
+        };
+        // Keep only time index entries that the offset index also covers.
+        let (start_pos, start_rel) = index.last().map(|&(r, p)| (p as u64, r)).unwrap_or((0, 0));
+        let time_index: Vec<(i64, u32)> = time_index
+            .into_iter()
+            .filter(|&(_, r)| r <= start_rel)
+            .collect();
+        let mut seg = Self {
+            base_offset,
+            dir: dir.to_path_buf(),
+            file: Arc::new(file),
+            size: start_pos,
+            next_offset: base_offset + start_rel as i64,
+            index_file: open_rw(&index_path, !trust_index)?,
+            time_index_file: open_rw(&time_path, !trust_index)?,
+            index,
+            time_index,
+            bytes_since_index: 0,
+            max_timestamp: (-1, base_offset),
+            created_ms,
+        };
+        if let Some(&(ts, rel)) = seg.time_index.last() {
+            seg.max_timestamp = (ts, base_offset + rel as i64);
+        }
+        if trust_index {
+            // Rewrite index files so they match exactly what was kept.
+            seg.rewrite_index_files()?;
+        }
+        let recovery = seg.scan_tail(file_len, index_interval_bytes)?;
+        Ok((seg, recovery))
+    }
+
+    /// Validates batches from `self.size` to `file_len`, extending the indexes
+    /// and truncating at the first bad batch.
+    fn scan_tail(&mut self, file_len: u64, index_interval_bytes: u64) -> io::Result<Recovery> {
+        let mut reader = BufReader::with_capacity(
+            1 << 20,
+            SegmentReader {
+                file: self.file.clone(),
+                pos: self.size,
+            },
+        );
+        let mut buf = Vec::new();
+        let mut pos = self.size;
+        while pos < file_len {
+            buf.resize(HEADER_LEN, 0);
+            if read_full(&mut reader, &mut buf)? < HEADER_LEN {
+                break;
+            }
+            let Ok(h) = BatchHeader::parse(&buf, pos as usize) else {
+                break;
+            };
+            if pos + h.size as u64 > file_len || h.base_offset < self.next_offset {
+                break;
+            }
+            buf.resize(h.size, 0);
+            if read_full(&mut reader, &mut buf[HEADER_LEN..])? < h.size - HEADER_LEN {
+                break;
+            }
+            if batch::validate(&buf, pos as usize).is_err() {
+                break;
+            }
+            self.note_appended(&h, pos, index_interval_bytes)?;
+            pos += h.size as u64;
+        }
+        let truncated = file_len - pos;
+        if truncated > 0 {
+            self.file.set_len(pos)?;
+            self.file.sync_all()?;
+        }
+        self.size = pos;
+        Ok(Recovery {
+            truncated_bytes: truncated,
+        })
+    }
+
+    fn rewrite_index_files(&mut self) -> io::Result<()> {
+        let mut idx = Vec::with_capacity(self.index.len() * 8);
+        for &(r, p) in &self.index {
+            idx.extend_from_slice(&r.to_be_bytes());
+            idx.extend_from_slice(&p.to_be_bytes());
+        }
+        self.index_file.set_len(0)?;
+        self.index_file.write_all_at(&idx, 0)?;
+        let mut tidx = Vec::with_capacity(self.time_index.len() * 12);
+        for &(t, r) in &self.time_index {
+            tidx.extend_from_slice(&t.to_be_bytes());
+            tidx.extend_from_slice(&r.to_be_bytes());
+        }
+        self.time_index_file.set_len(0)?;
+        self.time_index_file.write_all_at(&tidx, 0)
+    }
+
+    /// Appends one batch whose offsets are already assigned.
+    pub fn append(
+        &mut self,
+        data: &[u8],
+        h: &BatchHeader,
+        index_interval_bytes: u64,
+    ) -> io::Result<()> {
+        self.file.write_all_at(data, self.size)?;
+        let pos = self.size;
+        self.note_appended(h, pos, index_interval_bytes)?;
+        self.size += data.len() as u64;
+        Ok(())
+    }
+
+    fn note_appended(&mut self, h: &BatchHeader, pos: u64, interval: u64) -> io::Result<()> {
+        if h.max_timestamp > self.max_timestamp.0 {
+            self.max_timestamp = (h.max_timestamp, h.base_offset);
+        }
+        let rel = (h.base_offset - self.base_offset) as u32;
+        if self.index.is_empty() || self.bytes_since_index >= interval {
+            let at = self.index.len() as u64 * 8;
+            let mut e = [0u8; 8];
+            e[..4].copy_from_slice(&rel.to_be_bytes());
+            e[4..].copy_from_slice(&(pos as u32).to_be_bytes());
+            self.index_file.write_all_at(&e, at)?;
+            self.index.push((rel, pos as u32));
+            let mut t = [0u8; 12];
+            t[..8].copy_from_slice(&self.max_timestamp.0.to_be_bytes());
+            t[8..]
+                .copy_from_slice(&((self.max_timestamp.1 - self.base_offset) as u32).to_be_bytes());
+            self.time_index_file
+                .write_all_at(&t, self.time_index.len() as u64 * 12)?;
+            self.time_index.push((
+                self.max_timestamp.0,
+                (self.max_timestamp.1 - self.base_offset) as u32,
+            ));
+            self.bytes_since_index = 0;
+        }
+        self.bytes_since_index += h.size as u64;
+        self.next_offset = h.next_offset();
+        Ok(())
+    }
+
+    /// The file position of the last indexed batch starting at or before `offset`.
+    pub fn index_position(&self, offset: i64) -> u64 {
+        let rel = (offset - self.base_offset).clamp(0, u32::MAX as i64) as u32;
+        match self.index.partition_point(|&(r, _)| r <= rel) {
+            0 => 0,
+            n => self.index[n - 1].1 as u64,
+        }
+    }
+
+    /// A file position from which every batch has max timestamp >= `ts` or later.
+    pub fn time_position(&self, ts: i64) -> u64 {
+        match self.time_index.partition_point(|&(t, _)| t < ts) {
+            0 => 0,
+            n => self.index_position(self.base_offset + self.time_index[n - 1].1 as i64),
+        }
+    }
+
+    pub fn sync(&self) -> io::Result<()> {
+        self.file.sync_data()?;
+        self.index_file.sync_data()?;
+        self.time_index_file.sync_data()
+    }
+
+    /// Removes the segment's files.
+    pub fn delete_files(&self) -> io::Result<()> {
+        for suffix in [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX] {
+            match std::fs::remove_file(self.dir.join(file_name(self.base_offset, suffix))) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Path of a sibling file with `suffix` (used by the cleaner).
+    pub fn sibling(&self, suffix: &str) -> PathBuf {
+        self.dir.join(file_name(self.base_offset, suffix))
+    }
+}
+
+fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
+fn read_index(path: &Path, log_len: u64) -> Vec<(u32, u32)> {
+    let Ok(bytes) = std::fs::read(path) else {
+        return Vec::new();
+    };
+    let mut out: Vec<(u32, u32)> = Vec::with_capacity(bytes.len() / 8);
+    for c in bytes.chunks_exact(8) {
+        let r = u32::from_be_bytes([c[0], c[1], c[2], c[3]]);
+        let p = u32::from_be_bytes([c[4], c[5], c[6], c[7]]);
+        // Stop at the first entry that is not strictly increasing or points past the log.
+        if (p as u64) >= log_len || out.last().is_some_and(|&(lr, lp)| r <= lr || p <= lp) {
+            break;
+        }
+        out.push((r, p));
+    }
+    out
+}
+
+fn read_time_index(path: &Path) -> Vec<(i64, u32)> {
+    let Ok(bytes) = std::fs::read(path) else {
+        return Vec::new();
+    };
+    bytes
+        .chunks_exact(12)
+        .map(|c| {
+            let mut t = [0u8; 8];
+            t.copy_from_slice(&c[..8]);
+            (
+                i64::from_be_bytes(t),
+                u32::from_be_bytes([c[8], c[9], c[10], c[11]]),
+            )
+        })
+        .collect()
+}
+
+/// Sequential reads over a shared file handle.
+pub struct SegmentReader {
+    pub file: Arc<File>,
+    pub pos: u64,
+}
+
+impl Read for SegmentReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.file.read_at(buf, self.pos)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+/// Reads exactly `len` bytes at `pos` (fewer only at end of file).
+pub fn read_range(file: &File, pos: u64, len: usize) -> io::Result<Vec<u8>> {
+    let mut buf = vec![0u8; len];
+    let mut n = 0;
+    while n < len {
+        match file.read_at(&mut buf[n..], pos + n as u64)? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    buf.truncate(n);
+    Ok(buf)
+}
+
+/// Reads the header of the batch at `pos`, if a complete header is there.
+pub fn read_header(file: &File, pos: u64) -> io::Result<Option<BatchHeader>> {
+    let buf = read_range(file, pos, HEADER_LEN)?;
+    Ok(BatchHeader::parse(&buf, pos as usize).ok())
+}

@@ -1,0 +1,453 @@
+//! The tokio edge: listeners, one task per connection, background maintenance,
+//! start-up recovery and clean shutdown.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader, BufWriter};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinSet;
+
+use crate::clock::now_ms;
+use crate::config::{BrokerConfig, Endpoint};
+use crate::flusher::Flusher;
+use crate::group::service::GroupService;
+use crate::group::GroupConfig;
+use crate::handler::{dispatch, peek_api, Reply};
+use crate::state::{BrokerState, ProducerIds};
+use crate::topics::{TopicRegistry, OFFSETS_TOPIC};
+
+/// Why the broker could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("log directory {path}: {source}")]
+    LogDir {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("log directory {0} is in use by another broker process")]
+    Locked(String),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("loading topics: {0}")]
+    Topics(#[from] crate::topics::TopicError),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// A running broker; drop or [`RunningBroker::shutdown`] to stop it.
+pub struct RunningBroker {
+    state: Arc<BrokerState>,
+    local_addrs: Vec<SocketAddr>,
+    stop: watch::Sender<bool>,
+    tasks: JoinSet<()>,
+    _lock: File,
+}
+
+impl std::fmt::Debug for RunningBroker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunningBroker")
+            .field("local_addrs", &self.local_addrs)
+            .finish_non_exhaustive()
+    }
+}
+
+const CLEAN_MARKER: &str = "clean-shutdown";
+
+fn base64url(bytes: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
+        let chars = chunk.len() + 1;
+        for i in 0..chars {
+            out.push(A[((n >> (18 - 6 * i)) & 63) as usize] as char);
+        }
+    }
+    out
+}
+
+/// Reads or creates `meta.properties` (Kafka's file) and returns the cluster id.
+fn cluster_id(log_dir: &Path, node_id: i32) -> std::io::Result<String> {
+    let path = log_dir.join("meta.properties");
+    if let Ok(p) = crate::properties::Properties::load(&path) {
+        if let Some(id) = p.get("cluster.id") {
+            return Ok(id.to_string());
+        }
+    }
+    let id = base64url(uuid::Uuid::new_v4().as_bytes());
+    std::fs::write(
+        &path,
+        format!("version=1\ncluster.id={id}\nnode.id={node_id}\n"),
+    )?;
+    Ok(id)
+}
+
+async fn bind(listeners: &[Endpoint]) -> Result<Vec<TcpListener>, StartError> {
+    let mut out = Vec::new();
+    for l in listeners {
+        let hosts: Vec<&str> = match l.host.as_str() {
+            "localhost" => vec!["127.0.0.1", "::1"],
+            "" => vec!["0.0.0.0"],
+            h => vec![h],
+        };
+        let mut port = l.port;
+        for (i, h) in hosts.iter().enumerate() {
+            let addr = if h.contains(':') {
+                format!("[{h}]:{port}")
+            } else {
+                format!("{h}:{port}")
+            };
+            match TcpListener::bind(&addr).await {
+                Ok(sock) => {
+                    if port == 0 {
+                        port = sock.local_addr()?.port();
+                    }
+                    out.push(sock);
+                }
+                // The IPv6 half of `localhost` is optional (hosts without IPv6).
+                Err(e) if i > 0 => tracing::warn!("not listening on {addr}: {e}"),
+                Err(source) => return Err(StartError::Bind { addr, source }),
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn advertised(config: &BrokerConfig, bound: &[SocketAddr]) -> Endpoint {
+    let bound_port = bound.first().map(|a| a.port()).unwrap_or(9092);
+    match &config.advertised {
+        Some(a) => Endpoint {
+            host: a.host.clone(),
+            port: if a.port == 0 { bound_port } else { a.port },
+        },
+        None => {
+            let host = config
+                .listeners
+                .first()
+                .map(|l| l.host.as_str())
+                .unwrap_or("");
+            let host = match host {
+                "" | "0.0.0.0" | "::" | "localhost" => "127.0.0.1",
+                h => h,
+            };
+            Endpoint {
+                host: host.to_string(),
+                port: bound_port,
+            }
+        }
+    }
+}
+
+impl RunningBroker {
+    /// Recovers the log directory, binds the listeners and starts serving.
+    pub async fn start(config: BrokerConfig) -> Result<Self, StartError> {
+        let log_dir = config.log_dir.clone();
+        let meta = log_dir.join(".weir");
+        std::fs::create_dir_all(&meta).map_err(|source| StartError::LogDir {
+            path: log_dir.display().to_string(),
+            source,
+        })?;
+        let lock = File::create(meta.join("lock"))?;
+        if lock.try_lock().is_err() {
+            return Err(StartError::Locked(log_dir.display().to_string()));
+        }
+        let marker = meta.join(CLEAN_MARKER);
+        let clean = marker.exists();
+        if clean {
+            std::fs::remove_file(&marker)?;
+            File::open(&meta)?.sync_all()?;
+        }
+        let cluster_id = cluster_id(&log_dir, config.node_id)?;
+        let (topics, report) = TopicRegistry::load(&log_dir, config.topic_defaults.clone(), clean)?;
+        for line in &report.truncated {
+            tracing::warn!("recovery: {line}");
+        }
+        tracing::info!(
+            "loaded {} topic(s), {} partition(s) from {} ({})",
+            report.topics,
+            report.partitions,
+            log_dir.display(),
+            if clean {
+                "after a clean shutdown"
+            } else if report.partitions > 0 {
+                "after an unclean shutdown: every segment was CRC-checked"
+            } else {
+                "new log directory"
+            }
+        );
+        let topics = Arc::new(topics);
+        let offsets_topic = match topics.get(OFFSETS_TOPIC) {
+            Some(t) => t,
+            None => {
+                let mut o = BTreeMap::new();
+                o.insert("cleanup.policy".to_string(), "compact".to_string());
+                o.insert("segment.bytes".to_string(), "104857600".to_string());
+                o.insert("compression.type".to_string(), "producer".to_string());
+                topics.create(OFFSETS_TOPIC, config.offsets_topic_num_partitions, o, true)?
+            }
+        };
+        let flusher = Flusher::start()?;
+        let groups = Arc::new(GroupService::load(
+            offsets_topic,
+            flusher.clone(),
+            GroupConfig {
+                min_session_timeout_ms: config.group_min_session_timeout_ms,
+                max_session_timeout_ms: config.group_max_session_timeout_ms,
+                initial_rebalance_delay_ms: config.group_initial_rebalance_delay_ms,
+                ..GroupConfig::default()
+            },
+        )?);
+        let listeners = bind(&config.listeners).await?;
+        let local_addrs: Vec<SocketAddr> = listeners
+            .iter()
+            .filter_map(|l| l.local_addr().ok())
+            .collect();
+        let advertised = advertised(&config, &local_addrs);
+        let producer_ids = ProducerIds::load(meta.join("producer-id-block"))?;
+        let (data_version, _) = watch::channel(0u64);
+        let state = Arc::new(BrokerState {
+            config,
+            cluster_id,
+            advertised,
+            topics,
+            flusher,
+            groups: groups.clone(),
+            producer_ids,
+            data_version,
+        });
+        let (stop, stop_rx) = watch::channel(false);
+        let mut tasks = JoinSet::new();
+        for l in listeners {
+            tasks.spawn(accept_loop(state.clone(), l, stop_rx.clone()));
+        }
+        tasks.spawn(groups.run_timers(stop_rx.clone()));
+        tasks.spawn(maintenance(state.clone(), stop_rx.clone()));
+        tracing::info!(
+            "broker {} listening on {} (advertised as {}:{}), cluster id {}",
+            state.node_id(),
+            local_addrs
+                .iter()
+                .map(|a| a.to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+            state.advertised.host,
+            state.advertised.port,
+            state.cluster_id
+        );
+        Ok(Self {
+            state,
+            local_addrs,
+            stop,
+            tasks,
+            _lock: lock,
+        })
+    }
+
+    /// `host:port` clients should bootstrap from.
+    pub fn bootstrap(&self) -> String {
+        format!(
+            "{}:{}",
+            self.state.advertised.host, self.state.advertised.port
+        )
+    }
+
+    pub fn local_addrs(&self) -> &[SocketAddr] {
+        &self.local_addrs
+    }
+
+    /// Stops accepting, closes connections, flushes every log and marks the
+    /// shutdown clean.
+    pub async fn shutdown(mut self) -> std::io::Result<()> {
+        let _ = self.stop.send(true);
+        while self.tasks.join_next().await.is_some() {}
+        let state = self.state.clone();
+        tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+            for t in state.topics.all() {
+                for p in t.partitions() {
+                    p.log.lock().sync_all()?;
+                }
+            }
+            let meta = state.topics.log_dir().join(".weir");
+            let marker = meta.join(CLEAN_MARKER);
+            std::fs::write(&marker, format!("{}\n", now_ms()))?;
+            File::open(&marker)?.sync_all()?;
+            File::open(&meta)?.sync_all()?;
+            Ok(())
+        })
+        .await
+        .map_err(std::io::Error::other)??;
+        tracing::info!("broker stopped cleanly");
+        Ok(())
+    }
+}
+
+async fn accept_loop(st: Arc<BrokerState>, listener: TcpListener, mut stop: watch::Receiver<bool>) {
+    let mut conns = JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, peer)) => {
+                    conns.spawn(serve(st.clone(), stream, peer));
+                }
+                Err(e) => {
+                    tracing::warn!("accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+            Some(_) = conns.join_next(), if !conns.is_empty() => {}
+            _ = stop.changed() => break,
+        }
+    }
+    conns.shutdown().await;
+}
+
+fn client_id_of(frame: &Bytes) -> String {
+    let mut f = frame.clone();
+    kafka_protocol::protocol::decode_request_header_from_buffer(&mut f)
+        .ok()
+        .and_then(|h| h.client_id.map(|c| c.to_string()))
+        .unwrap_or_default()
+}
+
+async fn serve(st: Arc<BrokerState>, stream: TcpStream, peer: SocketAddr) {
+    let _ = stream.set_nodelay(true);
+    let host = format!("/{}", peer.ip());
+    let max = st.config.socket_request_max_bytes;
+    let (rd, wr) = stream.into_split();
+    let (tx, mut rx) = mpsc::channel::<Reply>(256);
+    let writer = tokio::spawn(async move {
+        let mut w = BufWriter::with_capacity(64 * 1024, wr);
+        while let Some(reply) = rx.recv().await {
+            let bytes = match reply {
+                Reply::Now(b) => b,
+                Reply::Later(f) => match f.await {
+                    Ok(b) => b,
+                    Err(e) => {
+                        tracing::warn!(
+                            "closing connection from {peer}: cannot encode a response: {e}"
+                        );
+                        break;
+                    }
+                },
+                Reply::Nothing => continue,
+            };
+            if w.write_all(&bytes).await.is_err() {
+                break;
+            }
+            if rx.is_empty() && w.flush().await.is_err() {
+                break;
+            }
+        }
+    });
+    let mut rd = BufReader::with_capacity(64 * 1024, rd);
+    loop {
+        let size = match rd.read_i32().await {
+            Ok(n) => n,
+            Err(_) => break,
+        };
+        if size < 8 || size as usize > max {
+            tracing::warn!(
+                "closing connection from {peer}: request size {size} is outside 8..={max} (socket.request.max.bytes)"
+            );
+            break;
+        }
+        let mut buf = BytesMut::zeroed(size as usize);
+        if rd.read_exact(&mut buf).await.is_err() {
+            break;
+        }
+        let frame = buf.freeze();
+        match dispatch(&st, &host, frame.clone()).await {
+            Ok(reply) => {
+                if tx.send(reply).await.is_err() {
+                    break;
+                }
+            }
+            Err(e) => {
+                let api = peek_api(&frame)
+                    .map(|(k, v)| format!("api key {k} v{v}"))
+                    .unwrap_or_default();
+                tracing::warn!(
+                    "closing connection from {peer} (client id {:?}, {api}): {e}",
+                    client_id_of(&frame)
+                );
+                break;
+            }
+        }
+    }
+    drop(tx);
+    let _ = writer.await;
+}
+
+/// Retention, compaction and time-based flushes.
+async fn maintenance(st: Arc<BrokerState>, mut stop: watch::Receiver<bool>) {
+    let period = st
+        .config
+        .retention_check_interval_ms
+        .min(st.config.cleaner_backoff_ms)
+        .max(100);
+    let mut interval = tokio::time::interval(Duration::from_millis(period));
+    interval.tick().await;
+    loop {
+        tokio::select! {
+            _ = interval.tick() => {}
+            _ = stop.changed() => return,
+        }
+        let st2 = st.clone();
+        let _ = tokio::task::spawn_blocking(move || maintain_once(&st2)).await;
+    }
+}
+
+/// One maintenance pass over every partition.
+pub(crate) fn maintain_once(st: &BrokerState) {
+    let now = now_ms();
+    for t in st.topics.all() {
+        for p in t.partitions() {
+            let mut log = p.log.lock();
+            match log.apply_retention(now) {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(
+                    "retention deleted {n} segment(s) of {}-{}; log start offset is now {}",
+                    p.topic,
+                    p.index,
+                    log.log_start_offset()
+                ),
+                Err(e) => tracing::error!("retention on {}-{} failed: {e}", p.topic, p.index),
+            }
+            if log.compaction_due(now) {
+                match log.compact(now) {
+                    Ok(stats) => tracing::info!(
+                        "compacted {}-{}: {} segment(s), {} record(s) removed, {} -> {} bytes",
+                        p.topic,
+                        p.index,
+                        stats.segments,
+                        stats.records_removed,
+                        stats.bytes_before,
+                        stats.bytes_after
+                    ),
+                    Err(e) => tracing::error!("compaction of {}-{} failed: {e}", p.topic, p.index),
+                }
+            }
+            if log.flush_due(now) {
+                drop(log);
+                st.flusher.flush_later(p.clone());
+            }
+        }
+    }
+}
