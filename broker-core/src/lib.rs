@@ -11,6 +11,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod alloc_guard;
 pub mod clock;
 pub mod config;
 pub mod error_code;
@@ -27,3 +28,7 @@ pub mod topics;
 
 pub use config::{BrokerConfig, ConfigError, ConfigNotes, Endpoint};
 pub use server::{RunningBroker, StartError};
+
+#[cfg(test)]
+#[global_allocator]
+static TEST_ALLOC: alloc_guard::GuardedAlloc = alloc_guard::GuardedAlloc;

@@ -174,64 +174,14 @@ impl RunningBroker {
             std::fs::remove_file(&marker)?;
             File::open(&meta)?.sync_all()?;
         }
-        let cluster_id = cluster_id(&log_dir, config.node_id)?;
-        let (topics, report) = TopicRegistry::load(&log_dir, config.topic_defaults.clone(), clean)?;
-        for line in &report.truncated {
-            tracing::warn!("recovery: {line}");
-        }
-        tracing::info!(
-            "loaded {} topic(s), {} partition(s) from {} ({})",
-            report.topics,
-            report.partitions,
-            log_dir.display(),
-            if clean {
-                "after a clean shutdown"
-            } else if report.partitions > 0 {
-                "after an unclean shutdown: every segment was CRC-checked"
-            } else {
-                "new log directory"
-            }
-        );
-        let topics = Arc::new(topics);
-        let offsets_topic = match topics.get(OFFSETS_TOPIC) {
-            Some(t) => t,
-            None => {
-                let mut o = BTreeMap::new();
-                o.insert("cleanup.policy".to_string(), "compact".to_string());
-                o.insert("segment.bytes".to_string(), "104857600".to_string());
-                o.insert("compression.type".to_string(), "producer".to_string());
-                topics.create(OFFSETS_TOPIC, config.offsets_topic_num_partitions, o, true)?
-            }
-        };
-        let flusher = Flusher::start()?;
-        let groups = Arc::new(GroupService::load(
-            offsets_topic,
-            flusher.clone(),
-            GroupConfig {
-                min_session_timeout_ms: config.group_min_session_timeout_ms,
-                max_session_timeout_ms: config.group_max_session_timeout_ms,
-                initial_rebalance_delay_ms: config.group_initial_rebalance_delay_ms,
-                ..GroupConfig::default()
-            },
-        )?);
         let listeners = bind(&config.listeners).await?;
         let local_addrs: Vec<SocketAddr> = listeners
             .iter()
             .filter_map(|l| l.local_addr().ok())
             .collect();
         let advertised = advertised(&config, &local_addrs);
-        let producer_ids = ProducerIds::load(meta.join("producer-id-block"))?;
-        let (data_version, _) = watch::channel(0u64);
-        let state = Arc::new(BrokerState {
-            config,
-            cluster_id,
-            advertised,
-            topics,
-            flusher,
-            groups: groups.clone(),
-            producer_ids,
-            data_version,
-        });
+        let state = open_state(config, advertised, clean)?;
+        let groups = state.groups.clone();
         let (stop, stop_rx) = watch::channel(false);
         let mut tasks = JoinSet::new();
         for l in listeners {
@@ -296,6 +246,69 @@ impl RunningBroker {
         tracing::info!("broker stopped cleanly");
         Ok(())
     }
+}
+
+/// Recovers the log directory and builds the shared state (no sockets).
+pub(crate) fn open_state(
+    config: BrokerConfig,
+    advertised: Endpoint,
+    clean: bool,
+) -> Result<Arc<BrokerState>, StartError> {
+    let log_dir = config.log_dir.clone();
+    let meta = log_dir.join(".weir");
+    let cluster_id = cluster_id(&log_dir, config.node_id)?;
+    let (topics, report) = TopicRegistry::load(&log_dir, config.topic_defaults.clone(), clean)?;
+    for line in &report.truncated {
+        tracing::warn!("recovery: {line}");
+    }
+    tracing::info!(
+        "loaded {} topic(s), {} partition(s) from {} ({})",
+        report.topics,
+        report.partitions,
+        log_dir.display(),
+        if clean {
+            "after a clean shutdown"
+        } else if report.partitions > 0 {
+            "after an unclean shutdown: every segment was CRC-checked"
+        } else {
+            "new log directory"
+        }
+    );
+    let topics = Arc::new(topics);
+    let offsets_topic = match topics.get(OFFSETS_TOPIC) {
+        Some(t) => t,
+        None => {
+            let mut o = BTreeMap::new();
+            o.insert("cleanup.policy".to_string(), "compact".to_string());
+            o.insert("segment.bytes".to_string(), "104857600".to_string());
+            o.insert("compression.type".to_string(), "producer".to_string());
+            topics.create(OFFSETS_TOPIC, config.offsets_topic_num_partitions, o, true)?
+        }
+    };
+    let flusher = Flusher::start()?;
+    let groups = Arc::new(GroupService::load(
+        offsets_topic,
+        flusher.clone(),
+        GroupConfig {
+            min_session_timeout_ms: config.group_min_session_timeout_ms,
+            max_session_timeout_ms: config.group_max_session_timeout_ms,
+            initial_rebalance_delay_ms: config.group_initial_rebalance_delay_ms,
+            ..GroupConfig::default()
+        },
+    )?);
+    let producer_ids = ProducerIds::load(meta.join("producer-id-block"))?;
+    let (data_version, _) = watch::channel(0u64);
+    let state = Arc::new(BrokerState {
+        config,
+        cluster_id,
+        advertised,
+        topics,
+        flusher,
+        groups,
+        producer_ids,
+        data_version,
+    });
+    Ok(state)
 }
 
 async fn accept_loop(st: Arc<BrokerState>, listener: TcpListener, mut stop: watch::Receiver<bool>) {

@@ -15,6 +15,9 @@ use crate::log::PartitionLog;
 use crate::properties::Properties;
 use crate::topic_config::{BrokerDefaults, TopicConfig};
 
+/// Partitions one topic may have on this broker (each is a directory and open files).
+pub const MAX_PARTITIONS_PER_TOPIC: i32 = 10_000;
+
 /// The internal topic holding committed offsets and group metadata.
 pub const OFFSETS_TOPIC: &str = "__consumer_offsets";
 
@@ -266,6 +269,7 @@ impl TopicRegistry {
                 "Number of partitions must be larger than 0.".into(),
             ));
         }
+        check_partition_limit(partitions)?;
         let _guard = self.admin.lock();
         if self.topics.read().contains_key(name) {
             return Err(TopicError::AlreadyExists(name.to_string()));
@@ -367,6 +371,15 @@ impl TopicRegistry {
         }
         Ok(())
     }
+}
+
+fn check_partition_limit(count: i32) -> Result<(), TopicError> {
+    if count > MAX_PARTITIONS_PER_TOPIC {
+        return Err(TopicError::InvalidPartitions(format!(
+            "{count} partitions exceed this broker's limit of {MAX_PARTITIONS_PER_TOPIC} per topic."
+        )));
+    }
+    Ok(())
 }
 
 fn escape(s: &str) -> String {

@@ -87,7 +87,8 @@ fn read_all(b: &Broker, topic: &str, partitions: i32) -> Vec<String> {
         .expect("consumer");
     let mut tpl = TopicPartitionList::new();
     for p in 0..partitions {
-        tpl.add_partition_offset(topic, p, Offset::Beginning).expect("tpl");
+        tpl.add_partition_offset(topic, p, Offset::Beginning)
+            .expect("tpl");
     }
     c.assign(&tpl).expect("assign");
     let mut out = Vec::new();
@@ -118,7 +119,10 @@ async fn acknowledged_records_and_offsets_survive_sigkill() {
         .expect("producer");
     for i in 0..10 {
         p.send(
-            FutureRecord::to("durable").partition(0).key("k").payload(&format!("pre-{i}")),
+            FutureRecord::to("durable")
+                .partition(0)
+                .key("k")
+                .payload(&format!("pre-{i}")),
             Duration::from_secs(10),
         )
         .await
@@ -132,7 +136,8 @@ async fn acknowledged_records_and_offsets_survive_sigkill() {
             .create()
             .expect("consumer");
         let mut tpl = TopicPartitionList::new();
-        tpl.add_partition_offset("durable", 0, Offset::Offset(7)).expect("tpl");
+        tpl.add_partition_offset("durable", 0, Offset::Offset(7))
+            .expect("tpl");
         c.commit(&tpl, CommitMode::Sync).expect("commit");
     }
 
@@ -141,7 +146,12 @@ async fn acknowledged_records_and_offsets_survive_sigkill() {
     let mut futs = Vec::new();
     for i in 0..20_000 {
         let value = format!("live-{i}");
-        match p.send_result(FutureRecord::to("durable").partition(0).key("k").payload(&value)) {
+        match p.send_result(
+            FutureRecord::to("durable")
+                .partition(0)
+                .key("k")
+                .payload(&value),
+        ) {
             Ok(f) => futs.push((value, f)),
             Err(_) => break,
         }
@@ -157,14 +167,25 @@ async fn acknowledged_records_and_offsets_survive_sigkill() {
     }
     drop(p);
     let acked = acked.lock().expect("acked").clone();
-    assert!(!acked.is_empty(), "some records were acknowledged before the kill");
-    eprintln!("{} of 20000 records acknowledged before SIGKILL", acked.len());
+    assert!(
+        !acked.is_empty(),
+        "some records were acknowledged before the kill"
+    );
+    eprintln!(
+        "{} of 20000 records acknowledged before SIGKILL",
+        acked.len()
+    );
 
     let b = spawn(dir.path(), port);
     let stored = read_all(&b, "durable", 1);
     let stored_set: std::collections::HashSet<&String> = stored.iter().collect();
     let missing: Vec<&String> = acked.iter().filter(|v| !stored_set.contains(v)).collect();
-    assert!(missing.is_empty(), "{} acknowledged records lost, e.g. {:?}", missing.len(), missing.first());
+    assert!(
+        missing.is_empty(),
+        "{} acknowledged records lost, e.g. {:?}",
+        missing.len(),
+        missing.first()
+    );
     for i in 0..10 {
         assert!(stored_set.contains(&format!("pre-{i}")));
     }
@@ -175,7 +196,9 @@ async fn acknowledged_records_and_offsets_survive_sigkill() {
         .expect("consumer");
     let mut tpl = TopicPartitionList::new();
     tpl.add_partition("durable", 0);
-    let committed = c.committed_offsets(tpl, Duration::from_secs(10)).expect("committed");
+    let committed = c
+        .committed_offsets(tpl, Duration::from_secs(10))
+        .expect("committed");
     assert_eq!(committed.elements()[0].offset(), Offset::Offset(7));
 }
 
@@ -187,7 +210,10 @@ async fn garbage_after_the_last_batch_is_truncated_on_start() {
     let p: FutureProducer = b.client().create().expect("producer");
     for i in 0..50 {
         p.send(
-            FutureRecord::to("torn").partition(0).key("k").payload(&format!("v{i}")),
+            FutureRecord::to("torn")
+                .partition(0)
+                .key("k")
+                .payload(&format!("v{i}")),
             Duration::from_secs(10),
         )
         .await
@@ -196,14 +222,21 @@ async fn garbage_after_the_last_batch_is_truncated_on_start() {
     drop(p);
     b.sigkill();
     let segment = dir.path().join("torn-0").join(format!("{:020}.log", 0));
-    let mut f = std::fs::OpenOptions::new().append(true).open(&segment).expect("segment");
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&segment)
+        .expect("segment");
     f.write_all(&[0xAB; 777]).expect("garbage");
     drop(f);
 
     let b = spawn(dir.path(), port);
     let deadline = Instant::now() + Duration::from_secs(10);
     while !b.logged("dropped 777 bytes") {
-        assert!(Instant::now() < deadline, "no repair log line: {:?}", b.log.lock().expect("log"));
+        assert!(
+            Instant::now() < deadline,
+            "no repair log line: {:?}",
+            b.log.lock().expect("log")
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     let stored = read_all(&b, "torn", 1);
@@ -211,7 +244,13 @@ async fn garbage_after_the_last_batch_is_truncated_on_start() {
     // New writes land after the repaired tail.
     let p: FutureProducer = b.client().create().expect("producer");
     let delivery = p
-        .send(FutureRecord::to("torn").partition(0).key("k").payload("after"), Duration::from_secs(10))
+        .send(
+            FutureRecord::to("torn")
+                .partition(0)
+                .key("k")
+                .payload("after"),
+            Duration::from_secs(10),
+        )
         .await
         .expect("acked");
     assert_eq!(delivery.offset, 50);

@@ -14,7 +14,7 @@ use super::{s, RequestCtx};
 use crate::error_code as ec;
 use crate::state::BrokerState;
 use crate::topic_config::{describe, validate_overrides};
-use crate::topics::{validate_name, TopicError};
+use crate::topics::{validate_name, TopicError, MAX_PARTITIONS_PER_TOPIC};
 
 /// Checks a topic request; returns (partitions, replication factor, overrides).
 pub(super) fn check(
@@ -54,6 +54,12 @@ pub(super) fn check(
         return Err((
             ec::INVALID_PARTITIONS,
             "Number of partitions must be larger than 0.".into(),
+        ));
+    }
+    if partitions > MAX_PARTITIONS_PER_TOPIC {
+        return Err((
+            ec::INVALID_PARTITIONS,
+            format!("{partitions} partitions exceed this broker's limit of {MAX_PARTITIONS_PER_TOPIC} per topic."),
         ));
     }
     let rf = match t.replication_factor {

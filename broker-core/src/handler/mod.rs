@@ -181,3 +181,6 @@ pub async fn dispatch(
         _ => Err(DispatchError::UnknownApi(key_raw)),
     }
 }
+
+#[cfg(test)]
+mod fuzz_tests;
