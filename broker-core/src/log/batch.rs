@@ -218,7 +218,8 @@ pub(crate) mod tests {
                 producer_epoch: -1,
                 timestamp_type: TimestampType::Creation,
                 offset: i as i64,
-                sequence: -1,
+                // The encoder starts a new batch when offset - sequence changes.
+                sequence: i as i32,
                 timestamp: 1_700_000_000_000 + i as i64,
                 key: k.map(|s| bytes::Bytes::copy_from_slice(s.as_bytes())),
                 value: Some(bytes::Bytes::from(vec![b'v'; value_len])),

@@ -1,1 +1,165 @@
+//! Partition log behaviour on a temporary directory.
 
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::sync::Arc;
+
+use super::batch::tests::make_batch;
+use super::*;
+use crate::topic_config::TopicConfig;
+
+fn cfg(pairs: &[(&str, &str)]) -> Arc<TopicConfig> {
+    let o: BTreeMap<String, String> = pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    Arc::new(TopicConfig::resolve(&o, &BTreeMap::new()))
+}
+
+fn append_n(log: &mut PartitionLog, batches: usize, per_batch: usize) {
+    for _ in 0..batches {
+        let keys: Vec<Option<&str>> = (0..per_batch).map(|_| Some("k")).collect();
+        log.append(&make_batch(&keys, 50), 1_700_000_000_000)
+            .expect("append");
+    }
+}
+
+#[test]
+fn offsets_reads_and_segment_rolls() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (mut log, _) =
+        PartitionLog::open(dir.path(), cfg(&[("segment.bytes", "1000")]), true, 0).expect("open");
+    let a = log
+        .append(&make_batch(&[Some("a"), Some("b")], 10), 5)
+        .expect("append");
+    assert_eq!((a.base_offset, a.end_offset), (0, 2));
+    append_n(&mut log, 20, 3);
+    assert_eq!(log.high_watermark(), 62);
+    assert!(log.segment_count() > 3, "small segments roll");
+    // A read inside a batch starts with that batch.
+    let data = log
+        .plan_read(31)
+        .expect("in range")
+        .execute(1)
+        .expect("read");
+    let h = batch::BatchHeader::parse(&data, 0).expect("header");
+    assert!(h.base_offset <= 31 && h.last_offset() >= 31);
+    assert_eq!(
+        data.len(),
+        h.size,
+        "at least one whole batch even over max bytes"
+    );
+    assert_eq!(
+        log.plan_read(63).map(|_| ()),
+        Err(crate::error_code::OFFSET_OUT_OF_RANGE)
+    );
+    assert!(log
+        .plan_read(62)
+        .expect("at the end")
+        .execute(1000)
+        .expect("read")
+        .is_empty());
+}
+
+#[test]
+fn reopen_clean_and_unclean_finds_the_same_end() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    {
+        let (mut log, _) =
+            PartitionLog::open(dir.path(), cfg(&[("segment.bytes", "2000")]), true, 0)
+                .expect("open");
+        append_n(&mut log, 30, 2);
+        log.sync_all().expect("sync");
+    }
+    for clean in [true, false] {
+        let (log, notes) =
+            PartitionLog::open(dir.path(), cfg(&[("segment.bytes", "2000")]), clean, 0)
+                .expect("reopen");
+        assert_eq!(log.high_watermark(), 60, "clean={clean}");
+        assert!(notes.truncated.is_empty());
+    }
+    // Garbage after the last batch is cut off and reported.
+    let last = std::fs::read_dir(dir.path())
+        .expect("dir")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "log"))
+        .max()
+        .expect("a segment");
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&last)
+        .expect("open")
+        .write_all(&[7u8; 99])
+        .expect("write");
+    let (mut log, notes) =
+        PartitionLog::open(dir.path(), cfg(&[("segment.bytes", "2000")]), true, 0).expect("reopen");
+    assert_eq!(notes.truncated.len(), 1);
+    assert_eq!(notes.truncated[0].1, 99);
+    assert_eq!(log.high_watermark(), 60);
+    let a = log.append(&make_batch(&[Some("z")], 1), 0).expect("append");
+    assert_eq!(a.base_offset, 60);
+}
+
+#[test]
+fn timestamps_delete_records_and_size_retention() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (mut log, _) = PartitionLog::open(
+        dir.path(),
+        cfg(&[("segment.bytes", "600"), ("retention.bytes", "1200")]),
+        true,
+        0,
+    )
+    .expect("open");
+    append_n(&mut log, 12, 2);
+    // make_batch stamps records 1_700_000_000_000 + i.
+    assert_eq!(
+        log.offset_for_timestamp(1_700_000_000_001).expect("lookup"),
+        Some((1, 1_700_000_000_001))
+    );
+    assert_eq!(
+        log.offset_for_timestamp(1_800_000_000_000).expect("lookup"),
+        None
+    );
+    assert_eq!(
+        log.max_timestamp_offset().expect("lookup").map(|x| x.1),
+        Some(1_700_000_000_001)
+    );
+    let before = log.segment_count();
+    let deleted = log.apply_retention(0).expect("retention");
+    assert!(deleted > 0 && log.segment_count() < before);
+    assert!(log.size_bytes() < 1200 + 600);
+    assert!(log.log_start_offset() > 0);
+    let start = log.delete_records_before(20).expect("delete records");
+    assert_eq!(start, 20);
+    assert_eq!(
+        log.plan_read(19).map(|_| ()),
+        Err(crate::error_code::OFFSET_OUT_OF_RANGE)
+    );
+    assert!(
+        log.delete_records_before(25).is_err(),
+        "beyond the high watermark"
+    );
+    // The log start offset survives a restart.
+    drop(log);
+    let (log, _) = PartitionLog::open(dir.path(), cfg(&[]), true, 0).expect("reopen");
+    assert_eq!(log.log_start_offset(), 20);
+}
+
+#[test]
+fn oversized_and_corrupt_batches_are_rejected() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (mut log, _) =
+        PartitionLog::open(dir.path(), cfg(&[("max.message.bytes", "100")]), true, 0)
+            .expect("open");
+    let e = log
+        .append(&make_batch(&[Some("a")], 500), 0)
+        .expect_err("too large");
+    assert_eq!(e.code, crate::error_code::MESSAGE_TOO_LARGE);
+    let mut b = make_batch(&[Some("a")], 5);
+    let n = b.len();
+    b[n - 1] ^= 1;
+    let e = log.append(&b, 0).expect_err("corrupt");
+    assert_eq!(e.code, crate::error_code::CORRUPT_MESSAGE);
+    assert!(e.message.contains("CRC"), "{}", e.message);
+    assert_eq!(log.high_watermark(), 0, "nothing was written");
+}
