@@ -1,0 +1,90 @@
+# Shared helpers for scripts/*.sh: package installs, the Python virtualenv,
+# building weir, and starting/stopping brokers this script owns.
+# shellcheck shell=bash
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="${WEIR_VENV:-$ROOT/target/venv}"
+STARTED_PIDS=()
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+# Installs Debian packages that are missing (as root, or through sudo).
+ensure_packages() {
+    local missing=()
+    for p in "$@"; do
+        dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    log "installing Debian packages: ${missing[*]}"
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+# Creates the virtualenv with the Python Kafka clients used by the tests.
+ensure_venv() {
+    if [ ! -x "$VENV/bin/python" ]; then
+        log "creating Python virtualenv in $VENV"
+        python3 -m venv "$VENV"
+    fi
+    if ! "$VENV/bin/python" -c 'import kafka, confluent_kafka, aiokafka' 2>/dev/null; then
+        log "installing Python Kafka clients"
+        "$VENV/bin/pip" install -q --disable-pip-version-check \
+            'kafka-python>=3,<4' 'confluent-kafka>=2.10' 'aiokafka>=0.12'
+    fi
+}
+
+# Builds the weir binary (profile: debug unless WEIR_PROFILE=release).
+build_weir() {
+    local profile="${WEIR_PROFILE:-debug}"
+    if [ "$profile" = release ]; then
+        (cd "$ROOT" && cargo build --release -p worker --bin weir)
+    else
+        (cd "$ROOT" && cargo build -p worker --bin weir)
+    fi
+    WEIR="$ROOT/target/$profile/weir"
+}
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+wait_port() {
+    local port=$1 i
+    for i in $(seq 1 200); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+        sleep 0.05
+    done
+    echo "nothing listens on port $port" >&2
+    return 1
+}
+
+# start_broker DATA_DIR PORT LOGFILE [--override k=v ...]: starts weir broker in the background.
+start_broker() {
+    local dir=$1 port=$2 logfile=$3
+    shift 3
+    "$WEIR" broker --override "log.dirs=$dir" \
+        --override "listeners=PLAINTEXT://127.0.0.1:$port" "$@" >"$logfile" 2>&1 &
+    BROKER_PID=$!
+    STARTED_PIDS+=("$BROKER_PID")
+    wait_port "$port"
+}
+
+# Stops a process this script started (SIGTERM, then SIGKILL after 10 s).
+stop_pid() {
+    local pid=$1 i
+    kill -TERM "$pid" 2>/dev/null || return 0
+    for i in $(seq 1 100); do
+        kill -0 "$pid" 2>/dev/null || return 0
+        sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+}
+
+cleanup_started() {
+    local pid
+    for pid in "${STARTED_PIDS[@]}"; do
+        stop_pid "$pid"
+    done
+}

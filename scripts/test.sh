@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Runs every test: formatting, lints, Rust unit and integration tests (real
+# librdkafka clients, SIGKILLed broker processes), then kcat (Debian's
+# librdkafka and a current one), kafka-python, confluent-kafka and aiokafka
+# against the weir broker binary. Installs what is missing, stops what it started.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+trap cleanup_started EXIT
+cd "$ROOT"
+
+ensure_packages kcat python3-venv build-essential pkg-config
+ensure_venv
+
+log "cargo fmt --check"
+cargo fmt --all -- --check
+log "cargo clippy"
+cargo clippy --workspace --all-targets -- -D warnings
+log "cargo test"
+cargo test --workspace
+
+build_weir
+WORK="$(mktemp -d)"
+PORT="$(free_port)"
+BOOT="127.0.0.1:$PORT"
+log "client compatibility against weir broker on $BOOT"
+start_broker "$WORK/data" "$PORT" "$WORK/broker.log"
+
+log "kcat with Debian's librdkafka"
+scripts/tests/kcat.sh "$BOOT" debian
+
+log "kcat with the current librdkafka shipped in the confluent-kafka wheel"
+lib=$(find "$VENV" -path '*confluent_kafka.libs*' -name 'librdkafka*.so*' | head -n 1)
+[ -n "$lib" ] || { echo "no librdkafka in the confluent-kafka wheel" >&2; exit 1; }
+mkdir -p "$WORK/rdkafka"
+ln -sf "$lib" "$WORK/rdkafka/librdkafka.so.1"
+LD_LIBRARY_PATH="$WORK/rdkafka:$(dirname "$lib")" scripts/tests/kcat.sh "$BOOT" current
+
+log "Python clients"
+"$VENV/bin/python" scripts/tests/clients.py "$BOOT"
+
+stop_pid "$BROKER_PID"
+grep -q "broker stopped cleanly" "$WORK/broker.log" || { echo "broker did not stop cleanly" >&2; exit 1; }
+rm -rf "$WORK"
+log "all tests passed"
