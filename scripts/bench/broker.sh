@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Broker benchmark: 1,000,000 messages of 100 bytes, one partition, produced
+# with `kcat -P -l` (acks=all, default client settings) and consumed with
+# `kcat -C -e`, against Weir (durable on-disk log), Tansu 0.6.0 (memory
+# engine) and, for produce only, librdkafka's in-process mock cluster.
+# Also: produce p99 latency at a fixed 20,000 msg/s and Weir's peak RSS.
+# Prints one table with ratios measured in this run. Not part of test.sh.
+set -euo pipefail
+source "$(dirname "$0")/../lib.sh"
+trap cleanup_started EXIT
+
+N="${BENCH_MESSAGES:-1000000}"
+RATE="${BENCH_RATE:-20000}"
+LAT_SECONDS="${BENCH_LATENCY_SECONDS:-10}"
+TOOLS="$ROOT/target/bench-tools"
+
+ensure_packages kcat python3-venv
+ensure_venv
+WEIR_PROFILE=release build_weir
+if [ ! -x "$TOOLS/bin/tansu" ]; then
+    log "installing the Tansu broker 0.6.0 from the crate registry (slow: about 25 minutes on 2 cores)"
+    cargo install --locked tansu --version 0.6.0 --features dynostore,libsql --root "$TOOLS"
+fi
+
+WORK="$(mktemp -d)"
+MSGS="$WORK/messages.txt"
+log "writing $N messages of 100 bytes"
+python3 -c "
+import sys
+line = b'x' * 100 + b'\n'
+sys.stdout.buffer.write(line * $N)" >"$MSGS"
+
+now() { date +%s.%N; }
+rate() { python3 -c "print(f'{$1 / ($3 - $2):.0f}')"; }
+
+# produce BOOT -> msgs/s
+produce() {
+    local t0 t1
+    t0=$(now)
+    kcat -b "$1" -P -t bench -l "$MSGS" "${@:2}"
+    t1=$(now)
+    rate "$N" "$t0" "$t1"
+}
+
+# consume BOOT [kcat -X ...] -> msgs/s (checks the count)
+consume() {
+    local t0 t1 n
+    t0=$(now)
+    n=$(kcat -b "$1" -C -t bench -o beginning -e -q "${@:2}" | wc -l)
+    t1=$(now)
+    [ "$n" -eq "$N" ] || { echo "consumed $n of $N from $1" >&2; exit 1; }
+    rate "$N" "$t0" "$t1"
+}
+
+peak_rss_mb() { awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$1/status"; }
+
+# --- Weir ---------------------------------------------------------------
+WPORT=$(free_port)
+log "Weir (release build, data in $WORK/weir)"
+start_broker "$WORK/weir" "$WPORT" "$WORK/weir.log"
+WEIR_PID=$BROKER_PID
+weir_produce=$(produce "127.0.0.1:$WPORT")
+weir_consume=$(consume "127.0.0.1:$WPORT")
+weir_consume_10=$(consume "127.0.0.1:$WPORT" -X fetch.wait.max.ms=10)
+weir_lat=$("$VENV/bin/python" "$ROOT/scripts/bench/latency.py" "127.0.0.1:$WPORT" latency "$RATE" "$LAT_SECONDS")
+weir_rss=$(peak_rss_mb "$WEIR_PID")
+stop_pid "$WEIR_PID"
+
+# --- Tansu (memory engine) ----------------------------------------------
+TPORT=$(free_port)
+log "Tansu 0.6.0, memory engine"
+mkdir -p "$WORK/tansu"
+(cd "$WORK/tansu" && exec "$TOOLS/bin/tansu" broker --storage-engine=memory://tansu/ \
+    --listener-url="tcp://127.0.0.1:$TPORT" --advertised-listener-url="tcp://127.0.0.1:$TPORT" \
+    >"$WORK/tansu.log" 2>&1) &
+STARTED_PIDS+=("$!")
+TANSU_PID=$!
+wait_port "$TPORT"
+(cd "$WORK/tansu" && "$TOOLS/bin/tansu" topic create bench --broker "tcp://127.0.0.1:$TPORT" --partitions 1 >/dev/null)
+(cd "$WORK/tansu" && "$TOOLS/bin/tansu" topic create latency --broker "tcp://127.0.0.1:$TPORT" --partitions 1 >/dev/null)
+tansu_produce=$(produce "127.0.0.1:$TPORT")
+tansu_consume=$(consume "127.0.0.1:$TPORT")
+tansu_consume_10=$(consume "127.0.0.1:$TPORT" -X fetch.wait.max.ms=10)
+tansu_lat=$("$VENV/bin/python" "$ROOT/scripts/bench/latency.py" "127.0.0.1:$TPORT" latency "$RATE" "$LAT_SECONDS")
+tansu_rss=$(peak_rss_mb "$TANSU_PID")
+stop_pid "$TANSU_PID"
+
+# --- librdkafka mock cluster (client-side ceiling, produce only) ---------
+log "librdkafka mock cluster"
+mock_produce=$(produce "127.0.0.1:1" -X test.mock.num.brokers=1)
+
+p99() { sed -n 's/.*p99_ms=\([0-9.]*\).*/\1/p' <<<"$1"; }
+ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
+
+cat <<TABLE
+
+| measure (1,000,000 x 100 B, 1 partition) | Weir | Tansu 0.6.0 memory | mock | Weir / Tansu | Weir / mock |
+|---|---|---|---|---|---|
+| produce, kcat -P -l, acks=all (msg/s) | $weir_produce | $tansu_produce | $mock_produce | $(ratio "$weir_produce" "$tansu_produce") | $(ratio "$weir_produce" "$mock_produce") |
+| consume, kcat -C -e, defaults (msg/s) | $weir_consume | $tansu_consume | - | $(ratio "$weir_consume" "$tansu_consume") | - |
+| consume, fetch.wait.max.ms=10 (msg/s) | $weir_consume_10 | $tansu_consume_10 | - | $(ratio "$weir_consume_10" "$tansu_consume_10") | - |
+| produce p99 at $RATE msg/s, linger.ms=0 (ms) | $(p99 "$weir_lat") | $(p99 "$tansu_lat") | - | - | - |
+| broker peak RSS (MB) | $weir_rss | $tansu_rss | - | - | - |
+
+Weir latency run: $weir_lat
+Tansu latency run: $tansu_lat
+Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr), kcat $(kcat -V 2>&1 | grep -o 'librdkafka [0-9.]*' | head -n1)
+TABLE
+rm -rf "$WORK"
