@@ -370,11 +370,7 @@ async fn serve(st: Arc<BrokerState>, stream: TcpStream, peer: SocketAddr) {
         }
     });
     let mut rd = BufReader::with_capacity(64 * 1024, rd);
-    loop {
-        let size = match rd.read_i32().await {
-            Ok(n) => n,
-            Err(_) => break,
-        };
+    while let Ok(size) = rd.read_i32().await {
         if size < 8 || size as usize > max {
             tracing::warn!(
                 "closing connection from {peer}: request size {size} is outside 8..={max} (socket.request.max.bytes)"

@@ -16,11 +16,11 @@ use crate::state::BrokerState;
 use crate::topic_config::{describe, validate_overrides};
 use crate::topics::{validate_name, TopicError, MAX_PARTITIONS_PER_TOPIC};
 
-/// Checks a topic request; returns (partitions, replication factor, overrides).
-pub(super) fn check(
-    st: &BrokerState,
-    t: &CreatableTopic,
-) -> Result<(i32, i16, BTreeMap<String, String>), (i16, String)> {
+/// A validated topic request: partitions, replication factor, config overrides.
+type Checked = (i32, i16, BTreeMap<String, String>);
+
+/// Checks a topic request, or returns the error code and Kafka's message.
+pub(super) fn check(st: &BrokerState, t: &CreatableTopic) -> Result<Checked, (i16, String)> {
     validate_name(&t.name).map_err(|e| (ec::INVALID_TOPIC_EXCEPTION, e.to_string()))?;
     if st.topics.get(&t.name).is_some() {
         return Err((

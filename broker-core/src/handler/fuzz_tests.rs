@@ -47,11 +47,8 @@ fn frame(key: i16, version: i16, body: &[u8]) -> Bytes {
 
 async fn answer(st: &Arc<BrokerState>, f: Bytes) {
     let run = async {
-        match dispatch(st, "/127.0.0.1", f).await {
-            Ok(Reply::Later(fut)) => {
-                let _ = fut.await;
-            }
-            Ok(_) | Err(_) => {}
+        if let Ok(Reply::Later(fut)) = dispatch(st, "/127.0.0.1", f).await {
+            let _ = fut.await;
         }
     };
     // Fetch and JoinGroup may legitimately wait; only panics matter here.

@@ -26,7 +26,7 @@ pub(super) async fn handle(
         return resp.with_error_code(ec::COORDINATOR_NOT_AVAILABLE);
     }
     let (pid, epoch) = (req.producer_id.0, req.producer_epoch);
-    if pid >= 0 && epoch >= 0 && epoch < i16::MAX - 1 {
+    if pid >= 0 && (0..i16::MAX - 1).contains(&epoch) {
         return resp
             .with_producer_id(ProducerId(pid))
             .with_producer_epoch(epoch + 1);
