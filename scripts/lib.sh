@@ -65,7 +65,7 @@ start_broker() {
     local dir=$1 port=$2 logfile=$3
     shift 3
     "$WEIR" broker --override "log.dirs=$dir" \
-        --override "listeners=PLAINTEXT://127.0.0.1:$port" "$@" >"$logfile" 2>&1 &
+        --override "listeners=PLAINTEXT://localhost:$port" "$@" >"$logfile" 2>&1 &
     BROKER_PID=$!
     STARTED_PIDS+=("$BROKER_PID")
     wait_port "$port"

@@ -14,6 +14,10 @@ pass "using $version"
 
 kcat -b "$BOOT" -L | grep -q "broker 0 at $BOOT" || fail "-L does not list the broker"
 pass "-L lists broker 0 at $BOOT"
+port=${BOOT##*:}
+kcat -b "localhost:$port" -L >/dev/null || fail "bootstrap through localhost"
+kcat -b "[::1]:$port" -L >/dev/null || fail "bootstrap through ::1"
+pass "bootstrap through localhost and [::1]"
 
 seq 1 1000 | sed 's/^/line-/' | kcat -b "$BOOT" -P -t "$T" -z snappy
 got=$(kcat -b "$BOOT" -C -t "$T" -o beginning -e -q | wc -l)
