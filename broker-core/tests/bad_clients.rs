@@ -10,15 +10,19 @@ use std::time::{Duration, Instant};
 use common::*;
 
 fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0)
+    std::fs::read_dir("/proc/self/fd")
+        .map(|d| d.count())
+        .unwrap_or(0)
 }
 
 /// An ApiVersions v0 request; returns the correlation id of the answer.
 fn api_versions(addr: &str) -> i32 {
     let mut s = TcpStream::connect(addr).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
+    s.set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
     let body = [0u8, 18, 0, 0, 0, 0, 0, 9, 0, 1, b'x'];
-    s.write_all(&(body.len() as i32).to_be_bytes()).expect("write");
+    s.write_all(&(body.len() as i32).to_be_bytes())
+        .expect("write");
     s.write_all(&body).expect("write");
     let mut head = [0u8; 8];
     s.read_exact(&mut head).expect("read");
@@ -56,7 +60,10 @@ async fn broken_connections_leak_nothing() {
             if now <= before + 2 {
                 break;
             }
-            assert!(Instant::now() < deadline, "fds: {before} before, {now} after");
+            assert!(
+                Instant::now() < deadline,
+                "fds: {before} before, {now} after"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
         assert_eq!(api_versions(&addr), 9, "the broker still answers");

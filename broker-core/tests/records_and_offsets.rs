@@ -19,19 +19,29 @@ async fn delete_records_moves_the_log_start_offset() {
     produce(&p, "dr", Some(0), &msgs("d", 20)).await;
     let opts = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
     let mut tpl = TopicPartitionList::new();
-    tpl.add_partition_offset("dr", 0, Offset::Offset(12)).expect("tpl");
-    let res = b.admin().delete_records(&tpl, &opts).await.expect("delete_records");
+    tpl.add_partition_offset("dr", 0, Offset::Offset(12))
+        .expect("tpl");
+    let res = b
+        .admin()
+        .delete_records(&tpl, &opts)
+        .await
+        .expect("delete_records");
     let el = &res.elements()[0];
     assert_eq!(el.error(), Ok(()));
     assert_eq!(el.offset(), Offset::Offset(12), "new low watermark");
     let c = b.consumer("dr-reader", &[]);
-    assert_eq!(c.fetch_watermarks("dr", 0, Duration::from_secs(5)).expect("wm"), (12, 20));
+    assert_eq!(
+        c.fetch_watermarks("dr", 0, Duration::from_secs(5))
+            .expect("wm"),
+        (12, 20)
+    );
     c.subscribe(&["dr"]).expect("subscribe");
     let got = consume_n(&c, 8, Duration::from_secs(10));
     assert_eq!(got.first().map(|m| m.1), Some(12));
     // Beyond the high watermark is refused.
     let mut tpl = TopicPartitionList::new();
-    tpl.add_partition_offset("dr", 0, Offset::Offset(99)).expect("tpl");
+    tpl.add_partition_offset("dr", 0, Offset::Offset(99))
+        .expect("tpl");
     let res = b.admin().delete_records(&tpl, &opts).await;
     let failed = match res {
         Err(_) => true,
@@ -50,13 +60,31 @@ async fn delete_groups_only_when_empty() {
     assert_eq!(consume_n(&c, 3, Duration::from_secs(15)).len(), 3);
     c.commit_consumer_state(CommitMode::Sync).expect("commit");
     let opts = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
-    let res = b.admin().delete_groups(&["busy"], &opts).await.expect("delete_groups");
-    assert_eq!(res[0], Err(("busy".into(), RDKafkaErrorCode::NonEmptyGroup)));
+    let res = b
+        .admin()
+        .delete_groups(&["busy"], &opts)
+        .await
+        .expect("delete_groups");
+    assert_eq!(
+        res[0],
+        Err(("busy".into(), RDKafkaErrorCode::NonEmptyGroup))
+    );
     drop(c);
-    let res = b.admin().delete_groups(&["busy"], &opts).await.expect("delete_groups");
+    let res = b
+        .admin()
+        .delete_groups(&["busy"], &opts)
+        .await
+        .expect("delete_groups");
     assert_eq!(res[0], Ok("busy".into()));
-    let res = b.admin().delete_groups(&["busy"], &opts).await.expect("delete_groups");
-    assert_eq!(res[0], Err(("busy".into(), RDKafkaErrorCode::GroupIdNotFound)));
+    let res = b
+        .admin()
+        .delete_groups(&["busy"], &opts)
+        .await
+        .expect("delete_groups");
+    assert_eq!(
+        res[0],
+        Err(("busy".into(), RDKafkaErrorCode::GroupIdNotFound))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -68,7 +96,11 @@ async fn offsets_for_times_finds_the_first_record_at_or_after() {
         let key = format!("k{i}");
         let val = format!("v{i}");
         p.send(
-            FutureRecord::to("ts").partition(0).key(&key).payload(&val).timestamp(*ts),
+            FutureRecord::to("ts")
+                .partition(0)
+                .key(&key)
+                .payload(&val)
+                .timestamp(*ts),
             Duration::from_secs(10),
         )
         .await
@@ -77,8 +109,11 @@ async fn offsets_for_times_finds_the_first_record_at_or_after() {
     let c = b.consumer("ts-reader", &[]);
     let lookup = |ts: i64| {
         let mut tpl = TopicPartitionList::new();
-        tpl.add_partition_offset("ts", 0, Offset::Offset(ts)).expect("tpl");
-        let res = c.offsets_for_times(tpl, Duration::from_secs(10)).expect("offsets_for_times");
+        tpl.add_partition_offset("ts", 0, Offset::Offset(ts))
+            .expect("tpl");
+        let res = c
+            .offsets_for_times(tpl, Duration::from_secs(10))
+            .expect("offsets_for_times");
         res.elements()[0].offset()
     };
     assert_eq!(lookup(2_000), Offset::Offset(1));

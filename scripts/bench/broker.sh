@@ -54,17 +54,23 @@ consume() {
 
 peak_rss_mb() { awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$1/status"; }
 
+# measure PREFIX BOOT PID: produce, consume (defaults and fetch.wait.max.ms=10),
+# latency and peak RSS of one broker, stored in PREFIX_* variables.
+measure() {
+    local prefix=$1 boot=$2 pid=$3
+    printf -v "${prefix}_produce" '%s' "$(produce "$boot")"
+    printf -v "${prefix}_consume" '%s' "$(consume "$boot")"
+    printf -v "${prefix}_consume_10" '%s' "$(consume "$boot" -X fetch.wait.max.ms=10)"
+    printf -v "${prefix}_lat" '%s' "$("$VENV/bin/python" "$ROOT/scripts/bench/latency.py" "$boot" latency "$RATE" "$LAT_SECONDS")"
+    printf -v "${prefix}_rss" '%s' "$(peak_rss_mb "$pid")"
+    stop_pid "$pid"
+}
+
 # --- Weir ---------------------------------------------------------------
 WPORT=$(free_port)
 log "Weir (release build, data in $WORK/weir)"
 start_broker "$WORK/weir" "$WPORT" "$WORK/weir.log"
-WEIR_PID=$BROKER_PID
-weir_produce=$(produce "127.0.0.1:$WPORT")
-weir_consume=$(consume "127.0.0.1:$WPORT")
-weir_consume_10=$(consume "127.0.0.1:$WPORT" -X fetch.wait.max.ms=10)
-weir_lat=$("$VENV/bin/python" "$ROOT/scripts/bench/latency.py" "127.0.0.1:$WPORT" latency "$RATE" "$LAT_SECONDS")
-weir_rss=$(peak_rss_mb "$WEIR_PID")
-stop_pid "$WEIR_PID"
+measure weir "127.0.0.1:$WPORT" "$BROKER_PID"
 
 # --- Tansu (memory engine) ----------------------------------------------
 TPORT=$(free_port)
@@ -76,14 +82,10 @@ mkdir -p "$WORK/tansu"
 STARTED_PIDS+=("$!")
 TANSU_PID=$!
 wait_port "$TPORT"
-(cd "$WORK/tansu" && "$TOOLS/bin/tansu" topic create bench --broker "tcp://127.0.0.1:$TPORT" --partitions 1 >/dev/null)
-(cd "$WORK/tansu" && "$TOOLS/bin/tansu" topic create latency --broker "tcp://127.0.0.1:$TPORT" --partitions 1 >/dev/null)
-tansu_produce=$(produce "127.0.0.1:$TPORT")
-tansu_consume=$(consume "127.0.0.1:$TPORT")
-tansu_consume_10=$(consume "127.0.0.1:$TPORT" -X fetch.wait.max.ms=10)
-tansu_lat=$("$VENV/bin/python" "$ROOT/scripts/bench/latency.py" "127.0.0.1:$TPORT" latency "$RATE" "$LAT_SECONDS")
-tansu_rss=$(peak_rss_mb "$TANSU_PID")
-stop_pid "$TANSU_PID"
+for t in bench latency; do
+    (cd "$WORK/tansu" && "$TOOLS/bin/tansu" topic create "$t" --broker "tcp://127.0.0.1:$TPORT" --partitions 1 >/dev/null)
+done
+measure tansu "127.0.0.1:$TPORT" "$TANSU_PID"
 
 # --- librdkafka mock cluster (client-side ceiling, produce only) ---------
 log "librdkafka mock cluster"
@@ -99,6 +101,7 @@ cat <<TABLE
 | produce, kcat -P -l, acks=all (msg/s) | $weir_produce | $tansu_produce | $mock_produce | $(ratio "$weir_produce" "$tansu_produce") | $(ratio "$weir_produce" "$mock_produce") |
 | consume, kcat -C -e, defaults (msg/s) | $weir_consume | $tansu_consume | - | $(ratio "$weir_consume" "$tansu_consume") | - |
 | consume, fetch.wait.max.ms=10 (msg/s) | $weir_consume_10 | $tansu_consume_10 | - | $(ratio "$weir_consume_10" "$tansu_consume_10") | - |
+| Weir at defaults vs Tansu at fetch.wait.max.ms=10 | $weir_consume | $tansu_consume_10 | - | $(ratio "$weir_consume" "$tansu_consume_10") | - |
 | produce p99 at $RATE msg/s, linger.ms=0 (ms) | $(p99 "$weir_lat") | $(p99 "$tansu_lat") | - | - | - |
 | broker peak RSS (MB) | $weir_rss | $tansu_rss | - | - | - |
 

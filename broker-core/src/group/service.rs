@@ -42,41 +42,6 @@ impl std::fmt::Debug for GroupService {
     }
 }
 
-/// Encodes one uncompressed batch of (key, value) records.
-fn encode_records(records: &[(Bytes, Option<Bytes>)]) -> Result<Vec<u8>, String> {
-    let ts = now_ms();
-    let recs: Vec<Record> = records
-        .iter()
-        .enumerate()
-        .map(|(i, (k, v))| Record {
-            transactional: false,
-            control: false,
-            partition_leader_epoch: 0,
-            producer_id: -1,
-            producer_epoch: -1,
-            timestamp_type: TimestampType::Creation,
-            offset: i as i64,
-            sequence: i as i32,
-            timestamp: ts,
-            key: Some(k.clone()),
-            value: v.clone(),
-            headers: Default::default(),
-            delete_horizon: false,
-        })
-        .collect();
-    let mut buf = BytesMut::new();
-    RecordBatchEncoder::encode(
-        &mut buf,
-        &recs,
-        &RecordEncodeOptions {
-            version: 2,
-            compression: Compression::None,
-        },
-    )
-    .map_err(|e| e.to_string())?;
-    Ok(buf.to_vec())
-}
-
 impl GroupService {
     /// Builds the service and replays `__consumer_offsets`.
     pub fn load(topic: Arc<Topic>, flusher: Flusher, config: GroupConfig) -> std::io::Result<Self> {
@@ -136,7 +101,11 @@ impl GroupService {
         group: &str,
         records: &[(Bytes, Option<Bytes>)],
     ) -> Result<oneshot::Receiver<Result<(), String>>, String> {
-        let data = encode_records(records)?;
+        let keyed: Vec<(Option<Bytes>, Option<Bytes>)> = records
+            .iter()
+            .map(|(k, v)| (Some(k.clone()), v.clone()))
+            .collect();
+        let data = crate::log::batch::encode_uncompressed(&keyed, now_ms(), 0)?;
         let idx = partition_for(group, self.topic.partition_count());
         let partition = self
             .topic
@@ -189,55 +158,50 @@ impl GroupService {
         }
     }
 
+    /// Runs an operation that may park the request; a parked answer arrives
+    /// later through the channel stored in `slot`.
+    fn run_parkable<T>(
+        &self,
+        group: String,
+        op: impl FnOnce(&mut Coordinator, u64) -> (Outcome<T>, Vec<Effect>),
+        slot: impl FnOnce(&mut Inner) -> &mut HashMap<Key, oneshot::Sender<T>>,
+    ) -> Result<T, (oneshot::Receiver<T>, String)> {
+        let mut inner = self.inner.lock();
+        let (outcome, fx) = op(&mut inner.coord, self.now());
+        let parked = match outcome {
+            Outcome::Now(r) => Ok(r),
+            Outcome::Parked(member) => {
+                let (tx, rx) = oneshot::channel();
+                slot(&mut inner).insert((group, member.clone()), tx);
+                Err((rx, member))
+            }
+        };
+        // Effects may answer the request just parked, so they go after the insert.
+        self.deliver(&mut inner, fx);
+        parked
+    }
+
     pub async fn join(&self, p: JoinParams) -> JoinResult {
         let group = p.group_id.clone();
-        let rx = {
-            let mut inner = self.inner.lock();
-            let (outcome, fx) = inner.coord.join(p, self.now());
-            let rx = match outcome {
-                Outcome::Now(r) => {
-                    self.deliver(&mut inner, fx);
-                    return r;
-                }
-                Outcome::Parked(member) => {
-                    let (tx, rx) = oneshot::channel();
-                    inner.joins.insert((group, member.clone()), tx);
-                    (rx, member)
-                }
-            };
-            self.deliver(&mut inner, fx);
-            rx
-        };
-        let (rx, member) = rx;
-        rx.await.unwrap_or(JoinResult {
-            error: ec::REBALANCE_IN_PROGRESS,
-            generation: -1,
-            member_id: member,
-            ..JoinResult::default()
-        })
+        match self.run_parkable(group, |c, now| c.join(p, now), |i| &mut i.joins) {
+            Ok(r) => r,
+            Err((rx, member)) => rx.await.unwrap_or(JoinResult {
+                error: ec::REBALANCE_IN_PROGRESS,
+                generation: -1,
+                member_id: member,
+                ..JoinResult::default()
+            }),
+        }
     }
 
     pub async fn sync(&self, p: SyncParams) -> (i16, Bytes) {
         let group = p.group_id.clone();
-        let rx = {
-            let mut inner = self.inner.lock();
-            let (outcome, fx) = inner.coord.sync(p, self.now());
-            let rx = match outcome {
-                Outcome::Now(r) => {
-                    self.deliver(&mut inner, fx);
-                    return r;
-                }
-                Outcome::Parked(member) => {
-                    let (tx, rx) = oneshot::channel();
-                    inner.syncs.insert((group, member), tx);
-                    rx
-                }
-            };
-            self.deliver(&mut inner, fx);
-            rx
-        };
-        rx.await
-            .unwrap_or((ec::REBALANCE_IN_PROGRESS, Bytes::new()))
+        match self.run_parkable(group, |c, now| c.sync(p, now), |i| &mut i.syncs) {
+            Ok(r) => r,
+            Err((rx, _)) => rx
+                .await
+                .unwrap_or((ec::REBALANCE_IN_PROGRESS, Bytes::new())),
+        }
     }
 
     pub fn heartbeat(

@@ -6,6 +6,11 @@
 //! maxTimestamp i64 | producerId i64 | producerEpoch i16 | baseSequence i32 |
 //! recordCount i32 | records. The CRC-32C covers attributes..end.
 
+use bytes::{Bytes, BytesMut};
+use kafka_protocol::records::{
+    Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType,
+};
+
 /// Size of the fixed batch header.
 pub const HEADER_LEN: usize = 61;
 /// Bytes before the length-covered part (baseOffset + batchLength).
@@ -197,47 +202,62 @@ pub fn set_log_append_time(batch: &mut [u8], now_ms: i64) {
     batch[CRC_OFFSET..CRC_OFFSET + 4].copy_from_slice(&crc.to_be_bytes());
 }
 
+/// Encodes one uncompressed, non-idempotent batch of (key, value) records
+/// with offsets from 0 and timestamps `first_ts`, `first_ts + step`, ...
+pub fn encode_uncompressed(
+    records: &[(Option<Bytes>, Option<Bytes>)],
+    first_ts: i64,
+    step: i64,
+) -> Result<Vec<u8>, String> {
+    let recs: Vec<Record> = records
+        .iter()
+        .enumerate()
+        .map(|(i, (k, v))| Record {
+            transactional: false,
+            control: false,
+            partition_leader_epoch: 0,
+            producer_id: -1,
+            producer_epoch: -1,
+            timestamp_type: TimestampType::Creation,
+            offset: i as i64,
+            // The encoder starts a new batch whenever offset - sequence changes.
+            sequence: i as i32,
+            timestamp: first_ts + step * i as i64,
+            key: k.clone(),
+            value: v.clone(),
+            headers: Default::default(),
+            delete_horizon: false,
+        })
+        .collect();
+    let mut buf = BytesMut::new();
+    RecordBatchEncoder::encode(
+        &mut buf,
+        &recs,
+        &RecordEncodeOptions {
+            version: 2,
+            compression: Compression::None,
+        },
+    )
+    .map_err(|e| e.to_string())?;
+    Ok(buf.to_vec())
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use bytes::BytesMut;
-    use kafka_protocol::records::{
-        Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType,
-    };
 
-    /// Encodes `n` small records into one batch, for tests across the crate.
+    /// Encodes small records into one batch, for tests across the crate.
     pub(crate) fn make_batch(keys: &[Option<&str>], value_len: usize) -> Vec<u8> {
-        let records: Vec<Record> = keys
+        let records: Vec<(Option<Bytes>, Option<Bytes>)> = keys
             .iter()
-            .enumerate()
-            .map(|(i, k)| Record {
-                transactional: false,
-                control: false,
-                partition_leader_epoch: 0,
-                producer_id: -1,
-                producer_epoch: -1,
-                timestamp_type: TimestampType::Creation,
-                offset: i as i64,
-                // The encoder starts a new batch when offset - sequence changes.
-                sequence: i as i32,
-                timestamp: 1_700_000_000_000 + i as i64,
-                key: k.map(|s| bytes::Bytes::copy_from_slice(s.as_bytes())),
-                value: Some(bytes::Bytes::from(vec![b'v'; value_len])),
-                headers: Default::default(),
-                delete_horizon: false,
+            .map(|k| {
+                (
+                    k.map(|s| Bytes::copy_from_slice(s.as_bytes())),
+                    Some(Bytes::from(vec![b'v'; value_len])),
+                )
             })
             .collect();
-        let mut buf = BytesMut::new();
-        RecordBatchEncoder::encode(
-            &mut buf,
-            &records,
-            &RecordEncodeOptions {
-                version: 2,
-                compression: Compression::None,
-            },
-        )
-        .expect("encodes");
-        buf.to_vec()
+        encode_uncompressed(&records, 1_700_000_000_000, 1).expect("encodes")
     }
 
     #[test]
