@@ -347,27 +347,51 @@ async fn serve(st: Arc<BrokerState>, stream: TcpStream, peer: SocketAddr) {
     let (tx, mut rx) = mpsc::channel::<Reply>(256);
     let writer = tokio::spawn(async move {
         let mut w = BufWriter::with_capacity(64 * 1024, wr);
-        while let Some(reply) = rx.recv().await {
-            let bytes = match reply {
-                Reply::Now(b) => b,
-                Reply::Later(f) => match f.await {
-                    Ok(b) => b,
-                    Err(e) => {
-                        tracing::warn!(
-                            "closing connection from {peer}: cannot encode a response: {e}"
-                        );
+        // Responses are written in request order and batched into few writes,
+        // but the buffer is flushed before the writer waits on anything, so an
+        // answer never sits behind a pending fsync or an idle socket.
+        loop {
+            let reply = match rx.try_recv() {
+                Ok(r) => r,
+                Err(mpsc::error::TryRecvError::Empty) => {
+                    if w.flush().await.is_err() {
                         break;
                     }
-                },
+                    match rx.recv().await {
+                        Some(r) => r,
+                        None => break,
+                    }
+                }
+                Err(mpsc::error::TryRecvError::Disconnected) => break,
+            };
+            let encoded = match reply {
+                Reply::Now(b) => Ok(b),
+                Reply::Later(mut f) => {
+                    tokio::select! {
+                        biased;
+                        r = &mut f => r,
+                        _ = std::future::ready(()) => {
+                            if w.flush().await.is_err() {
+                                break;
+                            }
+                            f.await
+                        }
+                    }
+                }
                 Reply::Nothing => continue,
+            };
+            let bytes = match encoded {
+                Ok(b) => b,
+                Err(e) => {
+                    tracing::warn!("closing connection from {peer}: cannot encode a response: {e}");
+                    break;
+                }
             };
             if w.write_all(&bytes).await.is_err() {
                 break;
             }
-            if rx.is_empty() && w.flush().await.is_err() {
-                break;
-            }
         }
+        let _ = w.flush().await;
     });
     let mut rd = BufReader::with_capacity(64 * 1024, rd);
     while let Ok(size) = rd.read_i32().await {
