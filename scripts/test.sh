@@ -35,6 +35,12 @@ mkdir -p "$WORK/rdkafka"
 ln -sf "$lib" "$WORK/rdkafka/librdkafka.so.1"
 LD_LIBRARY_PATH="$WORK/rdkafka:$(dirname "$lib")" scripts/tests/kcat.sh "$BOOT" current
 
+log "weir producer-perf-test prints Kafka's summary line"
+"$WEIR" producer-perf-test --topic perf --num-records 5000 --record-size 100 --throughput -1 \
+    --producer-props "bootstrap.servers=$BOOT" acks=all | tail -n 1 | tee "$WORK/perf.txt"
+grep -Eq '^5000 records sent, [0-9.]+ records/sec \([0-9.]+ MB/sec\), [0-9.]+ ms avg latency, [0-9.]+ ms max latency, [0-9]+ ms 50th, [0-9]+ ms 95th, [0-9]+ ms 99th, [0-9]+ ms 99.9th\.$' "$WORK/perf.txt"
+[ "$(kcat -b "$BOOT" -C -t perf -o beginning -e -q | wc -l)" -eq 5000 ]
+
 log "Python clients"
 "$VENV/bin/python" scripts/tests/clients.py "$BOOT"
 

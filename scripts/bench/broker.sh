@@ -3,7 +3,10 @@
 # with `kcat -P -l` (acks=all, default client settings) and consumed with
 # `kcat -C -e`, against Weir (durable on-disk log), Tansu 0.6.0 (memory
 # engine) and, for produce only, librdkafka's in-process mock cluster.
-# Also: produce p99 latency at a fixed 20,000 msg/s and Weir's peak RSS.
+# Also: produce latency at a fixed 20,000 msg/s with `weir producer-perf-test`
+# (Kafka's ProducerPerformance output; acks=all, linger.ms=0) and peak RSS.
+# kcat runs on the current librdkafka from the confluent-kafka wheel for every
+# target: Debian's librdkafka 2.0.2 cannot read Tansu 0.6.0's ApiVersions reply.
 # Prints one table with ratios measured in this run. Not part of test.sh.
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
@@ -23,6 +26,10 @@ if [ ! -x "$TOOLS/bin/tansu" ]; then
 fi
 
 WORK="$(mktemp -d)"
+lib=$(find "$VENV" -path '*confluent_kafka.libs*' -name 'librdkafka*.so*' | head -n 1)
+mkdir -p "$WORK/rdkafka"
+ln -sf "$lib" "$WORK/rdkafka/librdkafka.so.1"
+export LD_LIBRARY_PATH="$WORK/rdkafka:$(dirname "$lib")"
 MSGS="$WORK/messages.txt"
 log "writing $N messages of 100 bytes"
 python3 -c "
@@ -33,11 +40,11 @@ sys.stdout.buffer.write(line * $N)" >"$MSGS"
 now() { date +%s.%N; }
 rate() { python3 -c "print(f'{$1 / ($3 - $2):.0f}')"; }
 
-# produce BOOT -> msgs/s
+# produce BOOT TOPIC [kcat args] -> msgs/s
 produce() {
     local t0 t1
     t0=$(now)
-    kcat -b "$1" -P -t bench -l "$MSGS" "${@:2}"
+    kcat -b "$1" -P -t "$2" -l "$MSGS" "${@:3}" || { echo "kcat -P against $1 failed" >&2; exit 1; }
     t1=$(now)
     rate "$N" "$t0" "$t1"
 }
@@ -46,10 +53,28 @@ produce() {
 consume() {
     local t0 t1 n
     t0=$(now)
-    n=$(kcat -b "$1" -C -t bench -o beginning -e -q "${@:2}" | wc -l)
+    n=$(kcat -b "$1" -C -t bench1 -o beginning -e -q "${@:2}" | wc -l)
     t1=$(now)
     [ "$n" -eq "$N" ] || { echo "consumed $n of $N from $1" >&2; exit 1; }
     rate "$N" "$t0" "$t1"
+}
+
+# produce3 BOOT [kcat args]: the median of three runs into topics bench1..3.
+produce3() {
+    local a b c
+    a=$(produce "$1" bench1 "${@:2}") || exit 1
+    b=$(produce "$1" bench2 "${@:2}") || exit 1
+    c=$(produce "$1" bench3 "${@:2}") || exit 1
+    printf '%s\n%s\n%s\n' "$a" "$b" "$c" | sort -n | sed -n 2p
+}
+
+# median3 CMD...: runs a measurement three times and prints the median.
+median3() {
+    local a b c
+    a=$("$@") || exit 1
+    b=$("$@") || exit 1
+    c=$("$@") || exit 1
+    printf '%s\n%s\n%s\n' "$a" "$b" "$c" | sort -n | sed -n 2p
 }
 
 peak_rss_mb() { awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$1/status"; }
@@ -57,11 +82,21 @@ peak_rss_mb() { awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$1/status"; }
 # measure PREFIX BOOT PID: produce, consume (defaults and fetch.wait.max.ms=10),
 # latency and peak RSS of one broker, stored in PREFIX_* variables.
 measure() {
-    local prefix=$1 boot=$2 pid=$3
-    printf -v "${prefix}_produce" '%s' "$(produce "$boot")"
-    printf -v "${prefix}_consume" '%s' "$(consume "$boot")"
-    printf -v "${prefix}_consume_10" '%s' "$(consume "$boot" -X fetch.wait.max.ms=10)"
-    printf -v "${prefix}_lat" '%s' "$("$VENV/bin/python" "$ROOT/scripts/bench/latency.py" "$boot" latency "$RATE" "$LAT_SECONDS")"
+    local prefix=$1 boot=$2 pid=$3 v
+    v=$(produce3 "$boot") || exit 1
+    printf -v "${prefix}_produce" '%s' "$v"
+    v=$(median3 consume "$boot") || exit 1
+    printf -v "${prefix}_consume" '%s' "$v"
+    # Debian's kcat on its own librdkafka 2.0.2 as well (Tansu cannot serve it).
+    if [ "$prefix" = weir ]; then
+        weir_consume_debian=$(LD_LIBRARY_PATH="" median3 consume "$boot") || exit 1
+    fi
+    v=$(median3 consume "$boot" -X fetch.wait.max.ms=10) || exit 1
+    printf -v "${prefix}_consume_10" '%s' "$v"
+    v=$("$WEIR" producer-perf-test --topic latency --num-records $((RATE * LAT_SECONDS)) \
+        --record-size 100 --throughput "$RATE" \
+        --producer-props "bootstrap.servers=$boot" acks=all linger.ms=0 | tail -n 1) || exit 1
+    printf -v "${prefix}_lat" '%s' "$v"
     printf -v "${prefix}_rss" '%s' "$(peak_rss_mb "$pid")"
     stop_pid "$pid"
 }
@@ -82,27 +117,28 @@ mkdir -p "$WORK/tansu"
 STARTED_PIDS+=("$!")
 TANSU_PID=$!
 wait_port "$TPORT"
-for t in bench latency; do
+for t in bench1 bench2 bench3 latency; do
     (cd "$WORK/tansu" && "$TOOLS/bin/tansu" topic create "$t" --broker "tcp://127.0.0.1:$TPORT" --partitions 1 >/dev/null)
 done
 measure tansu "127.0.0.1:$TPORT" "$TANSU_PID"
 
 # --- librdkafka mock cluster (client-side ceiling, produce only) ---------
 log "librdkafka mock cluster"
-mock_produce=$(produce "127.0.0.1:1" -X test.mock.num.brokers=1)
+mock_produce=$(produce3 "127.0.0.1:1" -X test.mock.num.brokers=1) || exit 1
 
-p99() { sed -n 's/.*p99_ms=\([0-9.]*\).*/\1/p' <<<"$1"; }
+p99() { sed -n 's/.* \([0-9]*\) ms 99th.*/\1/p' <<<"$1"; }
 ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
 
 cat <<TABLE
 
-| measure (1,000,000 x 100 B, 1 partition) | Weir | Tansu 0.6.0 memory | mock | Weir / Tansu | Weir / mock |
+| measure (1,000,000 x 100 B, 1 partition; median of 3) | Weir | Tansu 0.6.0 memory | mock | Weir / Tansu | Weir / mock |
 |---|---|---|---|---|---|
 | produce, kcat -P -l, acks=all (msg/s) | $weir_produce | $tansu_produce | $mock_produce | $(ratio "$weir_produce" "$tansu_produce") | $(ratio "$weir_produce" "$mock_produce") |
 | consume, kcat -C -e, defaults (msg/s) | $weir_consume | $tansu_consume | - | $(ratio "$weir_consume" "$tansu_consume") | - |
 | consume, fetch.wait.max.ms=10 (msg/s) | $weir_consume_10 | $tansu_consume_10 | - | $(ratio "$weir_consume_10" "$tansu_consume_10") | - |
 | Weir at defaults vs Tansu at fetch.wait.max.ms=10 | $weir_consume | $tansu_consume_10 | - | $(ratio "$weir_consume" "$tansu_consume_10") | - |
-| produce p99 at $RATE msg/s, linger.ms=0 (ms) | $(p99 "$weir_lat") | $(p99 "$tansu_lat") | - | - | - |
+| consume, defaults, kcat on librdkafka 2.0.2 (msg/s) | $weir_consume_debian | cannot connect | - | - | - |
+| produce p99 at $RATE msg/s, acks=all, linger.ms=0 (ms) | $(p99 "$weir_lat") | $(p99 "$tansu_lat") | - | - | - |
 | broker peak RSS (MB) | $weir_rss | $tansu_rss | - | - | - |
 
 Weir latency run: $weir_lat

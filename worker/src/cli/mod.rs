@@ -1,6 +1,7 @@
 //! Subcommands of `weir`.
 
 mod broker;
+mod perf;
 
 use clap::{Parser, Subcommand};
 
@@ -19,6 +20,9 @@ pub struct Cli {
 pub enum Command {
     /// Run the bundled Kafka-protocol broker (like kafka-server-start.sh).
     Broker(broker::BrokerArgs),
+    /// Measure produce throughput and latency (like kafka-producer-perf-test.sh).
+    #[command(name = "producer-perf-test")]
+    ProducerPerfTest(perf::ProducerPerfArgs),
 }
 
 pub fn init_logging(cli: &Cli) {
@@ -39,5 +43,6 @@ pub fn init_logging(cli: &Cli) {
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Broker(args) => broker::run(args),
+        Command::ProducerPerfTest(args) => perf::run(args),
     }
 }
