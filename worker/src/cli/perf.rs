@@ -10,9 +10,7 @@ use broker_core::properties::Properties;
 use clap::Args;
 use rdkafka::config::ClientConfig;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::producer::{
-    BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer,
-};
+use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
 use rdkafka::ClientContext;
 
 #[derive(Debug, Args)]
@@ -117,7 +115,9 @@ fn client_config(args: &ProducerPerfArgs) -> anyhow::Result<ClientConfig> {
         cfg.set("bootstrap.servers", b);
     }
     if cfg.get("bootstrap.servers").is_none() {
-        anyhow::bail!("bootstrap.servers is required (--producer-props bootstrap.servers=host:port)");
+        anyhow::bail!(
+            "bootstrap.servers is required (--producer-props bootstrap.servers=host:port)"
+        );
     }
     Ok(cfg)
 }
@@ -141,10 +141,11 @@ fn print_window(w: &Window) {
 
 pub fn run(args: ProducerPerfArgs) -> anyhow::Result<()> {
     let stats = Arc::new(Mutex::new(Stats::default()));
-    let producer: ThreadedProducer<Recorder> = client_config(&args)?.create_with_context(Recorder {
-        stats: stats.clone(),
-        record_size: args.record_size,
-    })?;
+    let producer: ThreadedProducer<Recorder> =
+        client_config(&args)?.create_with_context(Recorder {
+            stats: stats.clone(),
+            record_size: args.record_size,
+        })?;
     let payload: Vec<u8> = (0..args.record_size)
         .map(|i| b'A' + (i % 26) as u8)
         .collect();
