@@ -74,6 +74,14 @@ def kafka_python():
     offsets = admin.list_group_offsets("kp-group")["kp-group"]
     total = sum(v.offset for v in offsets.values())
     check("kafka-python list_group_offsets", total == 200, repr(offsets)[:300])
+    cluster = repr(admin.describe_cluster())
+    check("kafka-python describe_cluster", "cluster_id" in cluster or "controller" in cluster, cluster[:300])
+    dirs = repr(admin.describe_log_dirs())
+    check("kafka-python describe_log_dirs lists the topic", t in dirs, dirs[:300])
+    admin.delete_group_offsets("kp-group", [TopicPartition(t, 0)])
+    left = admin.list_group_offsets("kp-group")["kp-group"]
+    check("kafka-python delete_group_offsets (OffsetDelete)",
+          TopicPartition(t, 0) not in left and TopicPartition(t, 1) in left, repr(left)[:300])
     admin.delete_topics([t])
     check("kafka-python delete_topics", t not in admin.list_topics())
     admin.close()
@@ -117,6 +125,25 @@ def confluent():
     c.close()
     check("confluent-kafka group consumer reads all 300", len(seen) == 300, str(len(seen)))
     check("confluent-kafka commit", sum(tp.offset for tp in committed) == 300, str(committed))
+    from confluent_kafka import ConsumerGroupTopicPartitions  # noqa: F401
+    from confluent_kafka.admin import (AlterConfigOpType, ConfigEntry, OffsetSpec)
+    res = ConfigResource("topic", t, incremental_configs=[
+        ConfigEntry("retention.ms", "86400000", incremental_operation=AlterConfigOpType.SET),
+        ConfigEntry("cleanup.policy", "compact", incremental_operation=AlterConfigOpType.APPEND)])
+    for f in admin.incremental_alter_configs([res]).values():
+        f.result(10)
+    cfg = list(admin.describe_configs([ConfigResource("topic", t)]).values())[0].result(10)
+    check("confluent-kafka incremental_alter_configs SET and APPEND",
+          cfg["retention.ms"].value == "86400000" and cfg["cleanup.policy"].value == "delete,compact",
+          f'{cfg["retention.ms"].value} {cfg["cleanup.policy"].value}')
+    specs = {TopicPartition(t, 0): OffsetSpec.earliest(), TopicPartition(t, 1): OffsetSpec.latest()}
+    got = {tp.partition: r.result().offset for tp, r in admin.list_offsets(specs).items()}
+    spec_max = {TopicPartition(t, 0): OffsetSpec.max_timestamp()}
+    mx = [r.result().offset for r in admin.list_offsets(spec_max).values()][0]
+    check("confluent-kafka list_offsets earliest / latest / max timestamp",
+          got[0] == 0 and got[1] > 0 and mx >= 0, f"{got} max={mx}")
+    desc = admin.describe_cluster().result(10)
+    check("confluent-kafka describe_cluster", len(desc.nodes) == 1 and desc.cluster_id, repr(desc)[:200])
     for f in admin.delete_topics([t]).values():
         f.result(10)
 
