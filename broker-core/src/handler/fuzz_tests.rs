@@ -16,7 +16,7 @@ use crate::protocol::SUPPORTED;
 use crate::server::open_state;
 use crate::state::BrokerState;
 
-fn state(dir: &std::path::Path) -> Arc<BrokerState> {
+pub(super) fn state(dir: &std::path::Path) -> Arc<BrokerState> {
     let cfg = BrokerConfig::ephemeral(dir);
     open_state(
         cfg,
@@ -30,7 +30,7 @@ fn state(dir: &std::path::Path) -> Arc<BrokerState> {
 }
 
 /// A frame with a valid header for (key, version) followed by `body`.
-fn frame(key: i16, version: i16, body: &[u8]) -> Bytes {
+pub(super) fn frame(key: i16, version: i16, body: &[u8]) -> Bytes {
     let api = ApiKey::try_from(key).expect("known key");
     let header = RequestHeader::default()
         .with_request_api_key(key)

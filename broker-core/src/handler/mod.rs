@@ -184,3 +184,5 @@ pub async fn dispatch(
 
 #[cfg(test)]
 mod fuzz_tests;
+#[cfg(test)]
+mod version_tests;
