@@ -41,6 +41,32 @@ fn lookup(c: &Coordinator, group: &str, topics: Option<Vec<(String, Vec<i32>)>>)
     out
 }
 
+/// Builds the topics array of either response layout (v1-7 or v8) from `fetched`;
+/// the two layouts have the same fields under different type names.
+macro_rules! topics_of {
+    ($fetched:expr, $topic:ty, $partition:ty) => {
+        $fetched
+            .into_iter()
+            .map(|(t, parts)| {
+                <$topic>::default()
+                    .with_name(TopicName(s(&t)))
+                    .with_partitions(
+                        parts
+                            .into_iter()
+                            .map(|(p, o, e, m)| {
+                                <$partition>::default()
+                                    .with_partition_index(p)
+                                    .with_committed_offset(o)
+                                    .with_committed_leader_epoch(e)
+                                    .with_metadata(Some(s(&m)))
+                            })
+                            .collect(),
+                    )
+            })
+            .collect()
+    };
+}
+
 pub(super) async fn handle(
     st: &Arc<BrokerState>,
     ctx: &RequestCtx,
@@ -59,27 +85,11 @@ pub(super) async fn handle(
                 let fetched = st.groups.read(|c| lookup(c, &g.group_id, topics));
                 OffsetFetchResponseGroup::default()
                     .with_group_id(g.group_id.clone())
-                    .with_topics(
-                        fetched
-                            .into_iter()
-                            .map(|(t, parts)| {
-                                OffsetFetchResponseTopics::default()
-                                    .with_name(TopicName(s(&t)))
-                                    .with_partitions(
-                                        parts
-                                            .into_iter()
-                                            .map(|(p, o, e, m)| {
-                                                OffsetFetchResponsePartitions::default()
-                                                    .with_partition_index(p)
-                                                    .with_committed_offset(o)
-                                                    .with_committed_leader_epoch(e)
-                                                    .with_metadata(Some(s(&m)))
-                                            })
-                                            .collect(),
-                                    )
-                            })
-                            .collect(),
-                    )
+                    .with_topics(topics_of!(
+                        fetched,
+                        OffsetFetchResponseTopics,
+                        OffsetFetchResponsePartitions
+                    ))
             })
             .collect();
         return OffsetFetchResponse::default().with_groups(groups);
@@ -90,25 +100,9 @@ pub(super) async fn handle(
             .collect()
     });
     let fetched = st.groups.read(|c| lookup(c, &req.group_id, topics));
-    OffsetFetchResponse::default().with_topics(
-        fetched
-            .into_iter()
-            .map(|(t, parts)| {
-                OffsetFetchResponseTopic::default()
-                    .with_name(TopicName(s(&t)))
-                    .with_partitions(
-                        parts
-                            .into_iter()
-                            .map(|(p, o, e, m)| {
-                                OffsetFetchResponsePartition::default()
-                                    .with_partition_index(p)
-                                    .with_committed_offset(o)
-                                    .with_committed_leader_epoch(e)
-                                    .with_metadata(Some(s(&m)))
-                            })
-                            .collect(),
-                    )
-            })
-            .collect(),
-    )
+    OffsetFetchResponse::default().with_topics(topics_of!(
+        fetched,
+        OffsetFetchResponseTopic,
+        OffsetFetchResponsePartition
+    ))
 }
