@@ -3,6 +3,8 @@
 mod broker;
 mod perf;
 
+use std::io::IsTerminal;
+
 use clap::{Parser, Subcommand};
 
 /// Weir: a Kafka Connect-compatible connector worker with a bundled broker.
@@ -35,6 +37,7 @@ pub fn init_logging(cli: &Cli) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt()
         .with_env_filter(env)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .with_target(false)
         .init();

@@ -1,0 +1,16 @@
+# Sourced by the Kafka-named shims: finds the weir binary.
+# Order: $WEIR_BIN, `weir` on PATH, this checkout's release build, then its debug build.
+# shellcheck shell=bash
+_shim_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+if [ -n "${WEIR_BIN:-}" ]; then
+    WEIR="$WEIR_BIN"
+elif command -v weir >/dev/null 2>&1; then
+    WEIR="$(command -v weir)"
+elif [ -x "$_shim_root/target/release/weir" ]; then
+    WEIR="$_shim_root/target/release/weir"
+elif [ -x "$_shim_root/target/debug/weir" ]; then
+    WEIR="$_shim_root/target/debug/weir"
+else
+    echo "weir is not built: run 'cargo build --release -p worker' in $_shim_root" >&2
+    exit 1
+fi
