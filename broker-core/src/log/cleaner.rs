@@ -7,9 +7,7 @@ use std::collections::HashMap;
 use std::io;
 
 use bytes::{Bytes, BytesMut};
-use kafka_protocol::records::{
-    Compression, Record, RecordBatchDecoder, RecordBatchEncoder, RecordEncodeOptions,
-};
+use kafka_protocol::records::{Compression, Record, RecordBatchEncoder, RecordEncodeOptions};
 
 use super::batch::{BatchHeader, HEADER_LEN};
 use super::segment::{read_range, Segment, LOG_SUFFIX};
@@ -52,7 +50,8 @@ fn batches(data: &[u8]) -> impl Iterator<Item = (usize, BatchHeader)> + '_ {
 }
 
 fn decode(data: &[u8]) -> io::Result<Vec<Record>> {
-    RecordBatchDecoder::decode(&mut Bytes::copy_from_slice(data))
+    // Stored batches passed the same limit when they were appended.
+    super::decompress::decode_batch(data, super::decompress::limit_for(data.len()))
         .map(|s| s.records)
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))
 }

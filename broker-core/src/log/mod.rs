@@ -4,6 +4,7 @@
 
 pub mod batch;
 mod cleaner;
+pub mod decompress;
 pub mod producer_state;
 pub mod segment;
 
@@ -13,8 +14,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use bytes::Bytes;
-use kafka_protocol::records::{RecordBatchDecoder, RecordSet};
+use kafka_protocol::records::RecordSet;
 
 use crate::error_code;
 use crate::topic_config::TopicConfig;
@@ -263,7 +263,7 @@ impl PartitionLog {
                 ));
             }
             if cfg.compact {
-                check_keys(&records[*pos..*pos + h.size])?;
+                check_keys(&records[*pos..*pos + h.size], cfg.max_message_bytes)?;
             }
         }
         let mut first: Option<i64> = None;
@@ -565,13 +565,13 @@ fn effective_ts(h: &BatchHeader, record_ts: i64) -> i64 {
 
 fn decode_at(file: &File, pos: u64, size: usize) -> io::Result<RecordSet> {
     let data = read_range(file, pos, size)?;
-    RecordBatchDecoder::decode(&mut Bytes::from(data))
+    decompress::decode_batch(&data, decompress::limit_for(size))
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))
 }
 
 /// Compacted topics reject records without a key (INVALID_RECORD).
-fn check_keys(batch: &[u8]) -> Result<(), AppendError> {
-    let set = RecordBatchDecoder::decode(&mut Bytes::copy_from_slice(batch))
+fn check_keys(batch: &[u8], max_message_bytes: usize) -> Result<(), AppendError> {
+    let set = decompress::decode_batch(batch, decompress::limit_for(max_message_bytes))
         .map_err(|e| AppendError::new(error_code::CORRUPT_MESSAGE, e.to_string()))?;
     if let Some(i) = set.records.iter().position(|r| r.key.is_none()) {
         return Err(AppendError {
