@@ -2,7 +2,6 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
 use parking_lot::Mutex;
@@ -19,8 +18,8 @@ use crate::topics::{Topic, TopicError, TopicRegistry};
 #[derive(Debug)]
 pub struct ProducerIds {
     path: PathBuf,
-    next: AtomicI64,
-    block_end: Mutex<i64>,
+    /// (next id to hand out, first id of the next unpersisted block)
+    state: Mutex<(i64, i64)>,
 }
 
 const PRODUCER_ID_BLOCK: i64 = 1000;
@@ -31,26 +30,25 @@ impl ProducerIds {
             .ok()
             .and_then(|s| s.trim().parse().ok())
             .unwrap_or(0);
-        let ids = Self {
+        Ok(Self {
             path,
-            next: AtomicI64::new(start),
-            block_end: Mutex::new(start),
-        };
-        Ok(ids)
+            state: Mutex::new((start, start)),
+        })
     }
 
     /// The next unused producer id.
     pub fn allocate(&self) -> std::io::Result<i64> {
-        let mut end = self.block_end.lock();
-        let id = self.next.fetch_add(1, Ordering::SeqCst);
-        if id >= *end {
+        let mut state = self.state.lock();
+        let (id, end) = *state;
+        if id >= end {
             let new_end = id + PRODUCER_ID_BLOCK;
             let tmp = self.path.with_extension("tmp");
             std::fs::write(&tmp, format!("{new_end}\n"))?;
             std::fs::File::open(&tmp)?.sync_all()?;
             std::fs::rename(&tmp, &self.path)?;
-            *end = new_end;
+            state.1 = new_end;
         }
+        state.0 = id + 1;
         Ok(id)
     }
 }
@@ -107,5 +105,23 @@ impl BrokerState {
                 Err(ec::UNKNOWN_TOPIC_OR_PARTITION)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ProducerIds;
+
+    #[test]
+    fn producer_ids_never_repeat_across_restarts() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("producer-id-block");
+        let ids = ProducerIds::load(path.clone()).expect("load");
+        let first: Vec<i64> = (0..3).map(|_| ids.allocate().expect("id")).collect();
+        assert_eq!(first, vec![0, 1, 2]);
+        drop(ids);
+        let ids = ProducerIds::load(path).expect("reload");
+        let next = ids.allocate().expect("id");
+        assert!(next > 2, "a restarted broker skips the handed-out block: {next}");
     }
 }

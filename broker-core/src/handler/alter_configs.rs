@@ -46,6 +46,21 @@ pub(super) fn apply(
     Ok(())
 }
 
+/// The per-resource answer of AlterConfigs and IncrementalAlterConfigs: the
+/// same fields under two type names.
+macro_rules! resource_response {
+    ($ty:ty, $res:expr, $result:expr) => {{
+        let r = <$ty>::default()
+            .with_resource_type($res.resource_type)
+            .with_resource_name($res.resource_name.clone());
+        match $result {
+            Ok(()) => r,
+            Err((code, m)) => r.with_error_code(code).with_error_message(Some(s(&m))),
+        }
+    }};
+}
+pub(super) use resource_response;
+
 pub(super) async fn handle(
     st: &Arc<BrokerState>,
     _ctx: &RequestCtx,
@@ -70,13 +85,7 @@ pub(super) async fn handle(
                     Ok(())
                 },
             );
-            let r = AlterConfigsResourceResponse::default()
-                .with_resource_type(res.resource_type)
-                .with_resource_name(res.resource_name.clone());
-            match result {
-                Ok(()) => r,
-                Err((code, m)) => r.with_error_code(code).with_error_message(Some(s(&m))),
-            }
+            resource_response!(AlterConfigsResourceResponse, res, result)
         })
         .collect();
     AlterConfigsResponse::default().with_responses(responses)

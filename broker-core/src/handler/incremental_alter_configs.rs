@@ -5,7 +5,7 @@ use std::sync::Arc;
 use kafka_protocol::messages::incremental_alter_configs_response::AlterConfigsResourceResponse;
 use kafka_protocol::messages::{IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse};
 
-use super::alter_configs::apply;
+use super::alter_configs::{apply, resource_response};
 use super::{s, RequestCtx};
 use crate::state::BrokerState;
 use crate::topic_config::{find_def, ConfigType};
@@ -65,13 +65,7 @@ pub(super) async fn handle(
                 }
                 Ok(())
             });
-            let r = AlterConfigsResourceResponse::default()
-                .with_resource_type(res.resource_type)
-                .with_resource_name(res.resource_name.clone());
-            match result {
-                Ok(()) => r,
-                Err((code, m)) => r.with_error_code(code).with_error_message(Some(s(&m))),
-            }
+            resource_response!(AlterConfigsResourceResponse, res, result)
         })
         .collect();
     IncrementalAlterConfigsResponse::default().with_responses(responses)
