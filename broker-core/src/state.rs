@@ -122,6 +122,9 @@ mod tests {
         drop(ids);
         let ids = ProducerIds::load(path).expect("reload");
         let next = ids.allocate().expect("id");
-        assert!(next > 2, "a restarted broker skips the handed-out block: {next}");
+        assert!(
+            next > 2,
+            "a restarted broker skips the handed-out block: {next}"
+        );
     }
 }
