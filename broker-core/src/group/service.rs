@@ -103,7 +103,12 @@ impl GroupService {
             .iter()
             .map(|(k, v)| (Some(k.clone()), v.clone()))
             .collect();
-        let data = crate::log::batch::encode_uncompressed(&keyed, now_ms(), 0)?;
+        let data = crate::log::batch::encode_batch(
+            &keyed,
+            kafka_protocol::records::Compression::None,
+            now_ms(),
+            0,
+        )?;
         let idx = partition_for(group, self.topic.partition_count());
         let partition = self
             .topic

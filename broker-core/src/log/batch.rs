@@ -202,10 +202,11 @@ pub fn set_log_append_time(batch: &mut [u8], now_ms: i64) {
     batch[CRC_OFFSET..CRC_OFFSET + 4].copy_from_slice(&crc.to_be_bytes());
 }
 
-/// Encodes one uncompressed, non-idempotent batch of (key, value) records
-/// with offsets from 0 and timestamps `first_ts`, `first_ts + step`, ...
-pub fn encode_uncompressed(
+/// Encodes one non-idempotent batch of (key, value) records with offsets from
+/// 0 and timestamps `first_ts`, `first_ts + step`, ...
+pub fn encode_batch(
     records: &[(Option<Bytes>, Option<Bytes>)],
+    compression: Compression,
     first_ts: i64,
     step: i64,
 ) -> Result<Vec<u8>, String> {
@@ -235,7 +236,7 @@ pub fn encode_uncompressed(
         &recs,
         &RecordEncodeOptions {
             version: 2,
-            compression: Compression::None,
+            compression,
         },
     )
     .map_err(|e| e.to_string())?;
@@ -257,7 +258,7 @@ pub(crate) mod tests {
                 )
             })
             .collect();
-        encode_uncompressed(&records, 1_700_000_000_000, 1).expect("encodes")
+        encode_batch(&records, Compression::None, 1_700_000_000_000, 1).expect("encodes")
     }
 
     #[test]

@@ -92,36 +92,13 @@ pub fn decode_batch(batch: &[u8], limit: usize) -> anyhow::Result<RecordSet> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bytes::BytesMut;
-    use kafka_protocol::records::{Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType};
 
     fn batch(compression: Compression, value_len: usize) -> Vec<u8> {
-        let r = Record {
-            transactional: false,
-            control: false,
-            partition_leader_epoch: 0,
-            producer_id: -1,
-            producer_epoch: -1,
-            timestamp_type: TimestampType::Creation,
-            offset: 0,
-            sequence: 0,
-            timestamp: 0,
-            key: Some(Bytes::from_static(b"k")),
-            value: Some(Bytes::from(vec![b'z'; value_len])),
-            headers: Default::default(),
-            delete_horizon: false,
-        };
-        let mut buf = BytesMut::new();
-        RecordBatchEncoder::encode(
-            &mut buf,
-            &[r],
-            &RecordEncodeOptions {
-                version: 2,
-                compression,
-            },
-        )
-        .expect("encodes");
-        buf.to_vec()
+        let record = (
+            Some(Bytes::from_static(b"k")),
+            Some(Bytes::from(vec![b'z'; value_len])),
+        );
+        crate::log::batch::encode_batch(&[record], compression, 0, 0).expect("encodes")
     }
 
     #[test]
