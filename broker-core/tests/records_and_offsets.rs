@@ -60,29 +60,22 @@ async fn delete_groups_only_when_empty() {
     assert_eq!(consume_n(&c, 3, Duration::from_secs(15)).len(), 3);
     c.commit_consumer_state(CommitMode::Sync).expect("commit");
     let opts = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
-    let res = b
-        .admin()
-        .delete_groups(&["busy"], &opts)
-        .await
-        .expect("delete_groups");
+    let admin = b.admin();
+    let delete = || async {
+        let res = admin
+            .delete_groups(&["busy"], &opts)
+            .await
+            .expect("delete_groups");
+        res[0].clone()
+    };
     assert_eq!(
-        res[0],
+        delete().await,
         Err(("busy".into(), RDKafkaErrorCode::NonEmptyGroup))
     );
     drop(c);
-    let res = b
-        .admin()
-        .delete_groups(&["busy"], &opts)
-        .await
-        .expect("delete_groups");
-    assert_eq!(res[0], Ok("busy".into()));
-    let res = b
-        .admin()
-        .delete_groups(&["busy"], &opts)
-        .await
-        .expect("delete_groups");
+    assert_eq!(delete().await, Ok("busy".into()));
     assert_eq!(
-        res[0],
+        delete().await,
         Err(("busy".into(), RDKafkaErrorCode::GroupIdNotFound))
     );
 }

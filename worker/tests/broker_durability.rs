@@ -78,6 +78,18 @@ impl Drop for Broker {
     }
 }
 
+/// Sends each value to partition 0 and waits for its acknowledgement.
+async fn send_each(p: &FutureProducer, topic: &str, values: impl Iterator<Item = String>) {
+    for v in values {
+        p.send(
+            FutureRecord::to(topic).partition(0).key("k").payload(&v),
+            Duration::from_secs(10),
+        )
+        .await
+        .expect("acked");
+    }
+}
+
 fn read_all(b: &Broker, topic: &str, partitions: i32) -> Vec<String> {
     let c: BaseConsumer = b
         .client()
@@ -117,17 +129,7 @@ async fn acknowledged_records_and_offsets_survive_sigkill() {
         .set("message.timeout.ms", "5000")
         .create()
         .expect("producer");
-    for i in 0..10 {
-        p.send(
-            FutureRecord::to("durable")
-                .partition(0)
-                .key("k")
-                .payload(&format!("pre-{i}")),
-            Duration::from_secs(10),
-        )
-        .await
-        .expect("acked");
-    }
+    send_each(&p, "durable", (0..10).map(|i| format!("pre-{i}"))).await;
     {
         let c: BaseConsumer = b
             .client()
@@ -208,17 +210,7 @@ async fn garbage_after_the_last_batch_is_truncated_on_start() {
     let port = free_port();
     let mut b = spawn(dir.path(), port);
     let p: FutureProducer = b.client().create().expect("producer");
-    for i in 0..50 {
-        p.send(
-            FutureRecord::to("torn")
-                .partition(0)
-                .key("k")
-                .payload(&format!("v{i}")),
-            Duration::from_secs(10),
-        )
-        .await
-        .expect("acked");
-    }
+    send_each(&p, "torn", (0..50).map(|i| format!("v{i}"))).await;
     drop(p);
     b.sigkill();
     let segment = dir.path().join("torn-0").join(format!("{:020}.log", 0));
