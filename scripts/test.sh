@@ -41,24 +41,8 @@ log "weir producer-perf-test prints Kafka's summary line"
 grep -Eq '^5000 records sent, [0-9.]+ records/sec \([0-9.]+ MB/sec\), [0-9.]+ ms avg latency, [0-9.]+ ms max latency, [0-9]+ ms 50th, [0-9]+ ms 95th, [0-9]+ ms 99th, [0-9]+ ms 99.9th\.$' "$WORK/perf.txt"
 [ "$(kcat -b "$BOOT" -C -t perf -o beginning -e -q | wc -l)" -eq 5000 ]
 
-log "Kafka-named shims: zookeeper-server-start.sh, kafka-server-start.sh -daemon, kafka-producer-perf-test.sh"
-scripts/bin/zookeeper-server-start.sh config/zookeeper.properties 2>"$WORK/zk.txt"
-grep -q "No ZooKeeper is needed" "$WORK/zk.txt"
-SPORT="$(free_port)"
-cat >"$WORK/server.properties" <<PROPS
-broker.id=0
-listeners=PLAINTEXT://localhost:$SPORT
-log.dirs=$WORK/shim-data
-zookeeper.connect=localhost:2181
-PROPS
-WEIR_BIN="$WEIR" LOG_DIR="$WORK/shim-logs" scripts/bin/kafka-server-start.sh -daemon "$WORK/server.properties"
-STARTED_PIDS+=("$(cat "$WORK/shim-logs/kafkaServer.pid")")
-wait_port "$SPORT"
-WEIR_BIN="$WEIR" scripts/bin/kafka-producer-perf-test.sh --topic shim --num-records 100 --record-size 10 \
-    --throughput -1 --producer-props "bootstrap.servers=localhost:$SPORT" | grep -q '^100 records sent'
-stop_pid "$(cat "$WORK/shim-logs/kafkaServer.pid")"
-grep -q "no ZooKeeper" "$WORK/shim-logs/kafkaServer.out"
-grep -q "broker stopped cleanly" "$WORK/shim-logs/kafkaServer.out"
+log "the tutorials' Kafka commands through the Kafka-named shims"
+scripts/tests/seeds.sh "$WEIR"
 
 log "Python clients"
 "$VENV/bin/python" scripts/tests/clients.py "$BOOT"

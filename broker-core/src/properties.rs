@@ -143,6 +143,13 @@ fn split_key_value(line: &str) -> (&str, &str) {
     (&line[..key_end], &line[j..])
 }
 
+/// Expands Java escapes (`\t`, `\n`, `\uXXXX`, ...) in a single value given
+/// outside a file, e.g. `--property key.separator=\t`; a malformed escape
+/// leaves the value as it was.
+pub fn unescape_value(s: &str) -> String {
+    unescape(s, 0).unwrap_or_else(|_| s.to_string())
+}
+
 fn unescape(s: &str, line: usize) -> Result<String, PropertiesError> {
     let mut out = String::with_capacity(s.len());
     let mut chars = s.chars();

@@ -368,6 +368,16 @@ pub struct Described {
 /// already folded into `log.retention.ms` by the broker config).
 pub type BrokerDefaults = BTreeMap<String, String>;
 
+/// Kafka reports these topic defaults through the hour-based broker keys.
+fn default_synonym(topic_key: &str) -> Option<(&'static str, &'static str)> {
+    match topic_key {
+        "retention.ms" => Some(("log.retention.hours", "168")),
+        "segment.ms" => Some(("log.roll.hours", "168")),
+        "segment.jitter.ms" => Some(("log.roll.jitter.hours", "0")),
+        _ => None,
+    }
+}
+
 /// Describes every topic config for a topic with `overrides`.
 pub fn describe(overrides: &BTreeMap<String, String>, broker: &BrokerDefaults) -> Vec<Described> {
     TOPIC_CONFIGS
@@ -381,11 +391,8 @@ pub fn describe(overrides: &BTreeMap<String, String>, broker: &BrokerDefaults) -
                 if let Some(v) = broker.get(bk) {
                     synonyms.push((bk.to_string(), v.clone(), ConfigSource::StaticBroker));
                 }
-                synonyms.push((
-                    bk.to_string(),
-                    def.default.to_string(),
-                    ConfigSource::Default,
-                ));
+                let (key, value) = default_synonym(def.name).unwrap_or((bk, def.default));
+                synonyms.push((key.to_string(), value.to_string(), ConfigSource::Default));
             }
             let (value, source) = synonyms
                 .first()

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # kafka-server-start.sh [-daemon] server.properties [--override key=value ...]
 # Starts `weir broker` with Kafka's server.properties; -daemon runs it in the
-# background with its output in $LOG_DIR/kafkaServer.out (default ./logs) and
-# its process id in $LOG_DIR/kafkaServer.pid.
+# background with its log in $LOG_DIR/server.log (default ./logs; also reachable
+# as kafkaServer.out) and its process id in $LOG_DIR/kafkaServer.pid.
 set -euo pipefail
 source "$(dirname "$0")/_weir.sh"
 daemon=false
@@ -17,7 +17,8 @@ fi
 if $daemon; then
     log_dir="${LOG_DIR:-$PWD/logs}"
     mkdir -p "$log_dir"
-    nohup "$WEIR" broker "$@" >"$log_dir/kafkaServer.out" 2>&1 &
+    ln -sfn server.log "$log_dir/kafkaServer.out"
+    nohup "$WEIR" broker "$@" >>"$log_dir/server.log" 2>&1 &
     echo $! >"$log_dir/kafkaServer.pid"
     exit 0
 fi

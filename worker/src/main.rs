@@ -1,6 +1,7 @@
 //! `weir`: the command-line entry point.
 
 mod cli;
+mod kafka;
 
 use clap::Parser;
 
@@ -10,12 +11,32 @@ static ALLOC: broker_core::alloc_guard::GuardedAlloc = broker_core::alloc_guard:
 
 fn main() -> std::process::ExitCode {
     let args = cli::Cli::parse();
+    if args.command.writes_to_pipes() {
+        restore_default_sigpipe();
+    }
     cli::init_logging(&args);
     match cli::run(args) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            let msg = format!("{e:#}");
+            if msg.starts_with("Error") {
+                eprintln!("{msg}");
+            } else {
+                eprintln!("Error: {msg}");
+            }
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+/// Lets `weir topics --list | head` end quietly, as Unix tools do, instead of
+/// failing on the closed pipe. Only for the command-line tools: servers keep
+/// Rust's default of ignoring SIGPIPE.
+#[allow(unsafe_code)]
+fn restore_default_sigpipe() {
+    // SAFETY: called once at start, before any thread exists; SIG_DFL is a
+    // valid disposition for SIGPIPE.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }

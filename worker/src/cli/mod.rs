@@ -1,7 +1,18 @@
 //! Subcommands of `weir`.
 
+mod api_versions;
 mod broker;
+mod common;
+mod configs;
+mod consume;
+mod consumer_perf;
+mod delete_records;
+mod group_reset;
+mod groups;
 mod perf;
+mod produce;
+mod topics;
+mod verifiable;
 
 use std::io::IsTerminal;
 
@@ -22,9 +33,44 @@ pub struct Cli {
 pub enum Command {
     /// Run the bundled Kafka-protocol broker (like kafka-server-start.sh).
     Broker(broker::BrokerArgs),
+    /// Create, list, describe, alter and delete topics (like kafka-topics.sh).
+    #[command(infer_long_args = true)]
+    Topics(topics::TopicsArgs),
+    /// Describe and change topic and broker configs (like kafka-configs.sh).
+    #[command(infer_long_args = true)]
+    Configs(configs::ConfigsArgs),
+    /// Write lines from stdin or a file to a topic (like kafka-console-producer.sh).
+    #[command(infer_long_args = true, alias = "console-producer")]
+    Produce(produce::ProduceArgs),
+    /// Print records of a topic (like kafka-console-consumer.sh).
+    #[command(infer_long_args = true, alias = "console-consumer")]
+    Consume(consume::ConsumeArgs),
+    /// List, describe, reset and delete consumer groups (like kafka-consumer-groups.sh).
+    #[command(infer_long_args = true, alias = "consumer-groups")]
+    Groups(groups::GroupsArgs),
+    /// Delete records below given offsets (like kafka-delete-records.sh).
+    #[command(name = "delete-records", infer_long_args = true)]
+    DeleteRecords(delete_records::DeleteRecordsArgs),
+    /// Produce numbered messages and report each acknowledgement as JSON
+    /// (like kafka-verifiable-producer.sh).
+    #[command(name = "verifiable-producer", infer_long_args = true)]
+    VerifiableProducer(verifiable::VerifiableArgs),
     /// Measure produce throughput and latency (like kafka-producer-perf-test.sh).
-    #[command(name = "producer-perf-test")]
+    #[command(name = "producer-perf-test", infer_long_args = true)]
     ProducerPerfTest(perf::ProducerPerfArgs),
+    /// Measure consume throughput (like kafka-consumer-perf-test.sh).
+    #[command(name = "consumer-perf-test", infer_long_args = true)]
+    ConsumerPerfTest(consumer_perf::ConsumerPerfArgs),
+    /// Show the API versions of each broker (like kafka-broker-api-versions.sh).
+    #[command(name = "broker-api-versions", infer_long_args = true)]
+    BrokerApiVersions(api_versions::ApiVersionsArgs),
+}
+
+impl Command {
+    /// True for the tools whose output is commonly piped into `head`, `grep`, ...
+    pub fn writes_to_pipes(&self) -> bool {
+        !matches!(self, Command::Broker(_))
+    }
 }
 
 pub fn init_logging(cli: &Cli) {
@@ -46,6 +92,15 @@ pub fn init_logging(cli: &Cli) {
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Broker(args) => broker::run(args),
+        Command::Topics(args) => topics::run(args),
+        Command::Configs(args) => configs::run(args),
+        Command::Produce(args) => produce::run(args),
+        Command::Consume(args) => consume::run(args),
+        Command::Groups(args) => groups::run(args),
+        Command::DeleteRecords(args) => delete_records::run(args),
+        Command::VerifiableProducer(args) => verifiable::run(args),
         Command::ProducerPerfTest(args) => perf::run(args),
+        Command::ConsumerPerfTest(args) => consumer_perf::run(args),
+        Command::BrokerApiVersions(args) => api_versions::run(args),
     }
 }

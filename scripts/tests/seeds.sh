@@ -1,0 +1,204 @@
+#!/usr/bin/env bash
+# Replays the Kafka commands of the tutorials Weir started from, through the
+# Kafka-named shims in scripts/bin, against a broker started the tutorials' way
+# (kafka-server-start.sh -daemon config/server.properties), and compares the
+# output with Kafka's layouts and messages. Only host names differ from the
+# tutorials; `--zookeeper localhost:2181` reaches the broker through
+# WEIR_DEFAULT_BROKER_PORT because the test broker runs on a free port.
+# Usage: seeds.sh <weir binary>
+set -euo pipefail
+source "$(dirname "$0")/../lib.sh"
+WEIR_BIN="$1"
+export WEIR_BIN
+export PATH="$ROOT/scripts/bin:$PATH"
+WORK="$(mktemp -d)"
+trap 'cleanup_started; rm -rf "$WORK"' EXIT
+cd "$WORK"
+
+fail() {
+    echo "seed replay: $*" >&2
+    exit 1
+}
+# expect <file> <expected text>: the file must hold exactly the text.
+expect() {
+    if ! diff -u <(printf '%s\n' "$2") "$1" >&2; then
+        fail "unexpected output in $(basename "$1")"
+    fi
+}
+expect_empty() { [ ! -s "$1" ] || fail "$(basename "$1") is not empty: $(cat "$1")"; }
+contains() { grep -qF -- "$2" "$1" || fail "$(basename "$1") lacks: $2 (has: $(cat "$1"))"; }
+
+PORT="$(free_port)"
+B="localhost:$PORT"
+export WEIR_DEFAULT_BROKER_PORT="$PORT"
+mkdir -p config
+cat >config/server.properties <<PROPS
+broker.id=0
+listeners=PLAINTEXT://localhost:$PORT
+log.dirs=$WORK/kafka-logs
+zookeeper.connect=localhost:2181
+PROPS
+
+log "seed: zookeeper-server-start.sh / kafka-server-start.sh -daemon"
+zookeeper-server-start.sh -daemon config/zookeeper.properties 2>zk.err
+contains zk.err "No ZooKeeper is needed"
+kafka-server-start.sh -daemon config/server.properties
+STARTED_PIDS+=("$(cat logs/kafkaServer.pid)")
+wait_port "$PORT"
+kafka-broker-api-versions --bootstrap-server "$B" >api.out
+grep -Eq "^127\.0\.0\.1:$PORT \(id: 0 rack: null\) -> \($" api.out || fail "api versions header: $(head -n 1 api.out)"
+grep -Eq $'^\tProduce\\(0\\): [0-9]+ to [0-9]+ \\[usable: [0-9]+\\],$' api.out || fail "no Produce line"
+
+log "seed: topics with --zookeeper, console producer with --broker-list"
+kafka-topic.sh --create --zookeeper localhost:2181 --replication-factor 1 --partitions 1 --topic fred >t.out 2>t.err
+expect t.out "Created topic fred."
+contains t.err "Weir needs no ZooKeeper; --zookeeper localhost:2181 means the broker at localhost:$PORT."
+kafka-topic.sh --list --zookeeper localhost:2181 >t.out 2>/dev/null
+grep -qx fred t.out || fail "fred not listed"
+printf 'This is a line of data\nI am sending this on the fred topic\n' |
+    kafka-console-producer.sh --broker-list "$B" --topic fred
+kafka-console-consumer.sh --bootstrap-server "$B" --zookeeper localhost:2181 --topic fred \
+    --from-beginning --max-messages 2 >c.out 2>c.err
+expect c.out "This is a line of data
+I am sending this on the fred topic"
+contains c.err "Processed a total of 2 messages"
+contains c.err "--zookeeper is ignored"
+
+log "seed: kafka-topics create / list / describe / alter"
+WARN="WARNING: Due to limitations in metric names, topics with a period ('.') or underscore ('_') could collide. To avoid issues it is best to use either, but not both."
+kafka-topics --create --bootstrap-server "$B" --topic hello.kafka >t.out
+expect t.out "$WARN
+Created topic hello.kafka."
+kafka-topics --create --bootstrap-server "$B" --partitions 3 --replication-factor 1 \
+    --config retention.ms=172800000 --topic hello.kafka.2 >t.out
+expect t.out "$WARN
+Created topic hello.kafka.2."
+kafka-topics --bootstrap-server "$B" --list >t.out
+for t in fred hello.kafka hello.kafka.2; do grep -qx "$t" t.out || fail "$t not listed"; done
+kafka-topics --bootstrap-server "$B" --describe --topic hello.kafka.2 >t.out
+grep -Eqx $'Topic: hello\\.kafka\\.2\tTopicId: [A-Za-z0-9_-]{22}\tPartitionCount: 3\tReplicationFactor: 1\tConfigs: retention\\.ms=172800000' t.out ||
+    fail "describe topic line: $(head -n 1 t.out)"
+tail -n +2 t.out >p.out
+expect p.out "$(printf '\tTopic: hello.kafka.2\tPartition: %s\tLeader: 0\tReplicas: 0\tIsr: 0\tElr: N/A\tLastKnownElr: N/A\n' 0 1 2)"
+kafka-topics --bootstrap-server "$B" --topic hello.kafka --alter --partitions 4 >t.out
+expect_empty t.out
+kafka-topics --bootstrap-server "$B" --topic hello.kafka --describe >t.out
+grep -q $'\tPartitionCount: 4\t' t.out || fail "alter did not give 4 partitions"
+if kafka-topics --bootstrap-server "$B" --topic hello.kafka --alter --partitions 2 2>t.err; then
+    fail "shrinking partitions succeeded"
+fi
+expect t.err "Error while executing topic command : Topic currently has 4 partitions, which is higher than the requested 2."
+
+log "seed: kafka-configs alter / describe"
+kafka-configs --bootstrap-server "$B" --entity-type topics --entity-name hello.kafka \
+    --alter --add-config retention.ms=864000000 >t.out
+expect t.out "Completed updating config for topic hello.kafka."
+kafka-configs --bootstrap-server "$B" --entity-type topics --entity-name hello.kafka --describe >t.out
+expect t.out "Dynamic configs for topic hello.kafka are:
+  retention.ms=864000000 sensitive=false synonyms={DYNAMIC_TOPIC_CONFIG:retention.ms=864000000, DEFAULT_CONFIG:log.retention.hours=168}"
+if kafka-configs --bootstrap-server "$B" --entity-type topics --entity-name hello.kafka \
+    --alter --add-config retention.ms=ten 2>t.err; then
+    fail "an invalid config value was accepted"
+fi
+contains t.err "Invalid value ten for configuration retention.ms"
+
+log "seed: console producer (plain and parse.key) and consumer (plain and keyed with a group)"
+printf 'hello\nkafka\n' | kafka-console-producer --bootstrap-server "$B" --topic hello.kafka
+printf 'key1:no1\nkey2:no2\n' | kafka-console-producer --bootstrap-server "$B" --topic hello.kafka \
+    --property "parse.key=true" --property "key.separator=:"
+kafka-console-consumer --bootstrap-server "$B" --topic hello.kafka --from-beginning --max-messages 4 \
+    >c.out 2>c.err
+sort c.out >c.sorted
+expect c.sorted "hello
+kafka
+no1
+no2"
+contains c.err "Processed a total of 4 messages"
+# As in the tutorial, "key.seperator" is misspelt: Kafka ignores it and keeps the tab.
+kafka-console-consumer --bootstrap-server "$B" --topic hello.kafka --property print.key=true \
+    --property key.seperator="-" --group hello-group --from-beginning --max-messages 4 >c.out 2>c.err
+sort c.out >c.sorted
+expect c.sorted "$(printf 'key1\tno1\nkey2\tno2\nnull\thello\nnull\tkafka')"
+contains c.err "unknown formatter property 'key.seperator' is ignored (did you mean 'key.separator'?)"
+kafka-console-consumer --bootstrap-server "$B" --topic hello.kafka --property print.key=true \
+    --property key.separator="-" --from-beginning --max-messages 4 2>/dev/null | sort >c.sorted
+expect c.sorted "key1-no1
+key2-no2
+null-hello
+null-kafka"
+
+log "seed: kafka-consumer-groups --list / --describe with lag"
+kafka-consumer-groups --bootstrap-server "$B" --list hello-group >g.out 2>/dev/null
+grep -qx hello-group g.out || fail "hello-group not listed"
+printf 'one\ntwo\nthree\n' | kafka-console-producer --bootstrap-server "$B" --topic hello.kafka
+kafka-consumer-groups --bootstrap-server "$B" --group hello-group --describe >g.out 2>g.err
+contains g.err "Consumer group 'hello-group' has no active members."
+sed -n 2p g.out >g.header
+expect g.header "GROUP           TOPIC           PARTITION  CURRENT-OFFSET  LOG-END-OFFSET  LAG             CONSUMER-ID     HOST            CLIENT-ID"
+[ "$(awk '$1 == "hello-group" { n++ } END { print n }' g.out)" = 4 ] || fail "not 4 partition rows: $(cat g.out)"
+[ "$(awk '$1 == "hello-group" { s += $6 } END { print s }' g.out)" = 3 ] || fail "lag is not 3: $(cat g.out)"
+kafka-consumer-groups --bootstrap-server "$B" --group hello-group --reset-offsets --to-latest \
+    --topic hello.kafka --execute >g.out
+[ "$(grep -c '^hello-group  *hello.kafka  ' g.out)" = 4 ] || fail "reset rows: $(cat g.out)"
+kafka-consumer-groups --bootstrap-server "$B" --group hello-group --describe >g.out 2>/dev/null
+[ "$(awk '$1 == "hello-group" { s += $6 } END { print s }' g.out)" = 0 ] || fail "lag after reset: $(cat g.out)"
+
+log "seed: kafka-verifiable-producer --max-message 10"
+kafka-verifiable-producer --bootstrap-server "$B" --max-message 10 --topic verify-test >v.out
+"$VENV/bin/python" - v.out <<'PY'
+import json, sys
+events = [json.loads(l) for l in open(sys.argv[1])]
+names = [e["name"] for e in events]
+assert names[0] == "startup_complete", names
+assert names[-2:] == ["shutdown_complete", "tool_data"], names
+sent = [e for e in events if e["name"] == "producer_send_success"]
+assert sorted(int(e["value"]) for e in sent) == list(range(10)), sent
+assert sorted(e["offset"] for e in sent) == list(range(10)), sent
+assert list(sent[0]) == ["timestamp", "name", "key", "value", "topic", "partition", "offset"], list(sent[0])
+tool = events[-1]
+assert (tool["sent"], tool["acked"], tool["target_throughput"]) == (10, 10, -1), tool
+PY
+
+log "seed: kafka-delete-records with the tutorial's JSON, then corrected"
+seq 1 60 | kafka-console-producer --bootstrap-server "$B" --topic test
+# The tutorial's file lost its opening brace: the error names line and column.
+echo '"partitons":[{"topic":"test", "partition":0,"offset":50}],"version":1}' >delete-topic.json
+if kafka-delete-records --bootstrap-server "$B" --offset-json-file delete-topic.json 2>d.err; then
+    fail "a broken offset file was accepted"
+fi
+contains d.err "delete-topic.json: invalid offset JSON: "
+contains d.err "at line 1 column 11"
+echo '{"partitions":[{"topic":"test", "partition":0,"offset":50}],"version":1}' >delete-topic.json
+kafka-delete-records --bootstrap-server "$B" --offset-json-file delete-topic.json >d.out
+expect d.out "$(printf 'Executing records delete operation\nRecords delete operation completed:\npartition: test-0\tlow_watermark: 50')"
+kafka-console-consumer --bootstrap-server "$B" --topic test --from-beginning --timeout-ms 3000 >c.out 2>/dev/null
+expect c.out "$(seq 51 60)"
+
+log "errors a user can act on"
+if WEIR_CONNECT_TIMEOUT_MS=1000 kafka-topics --bootstrap-server "127.0.0.1:$(free_port)" --list 2>e.err; then
+    fail "an unreachable broker gave success"
+fi
+contains e.err "could not connect to the broker at 127.0.0.1:"
+if kafka-topics --bootstrap-server "$B" --describe --topic no-such-topic 2>e.err; then
+    fail "describing a missing topic succeeded"
+fi
+expect e.err "Error while executing topic command : Topic 'no-such-topic' does not exist as expected"
+if kafka-consumer-groups --bootstrap-server "$B" --group no-such-group --describe 2>e.err; then
+    fail "describing a missing group succeeded"
+fi
+expect e.err "Error: Consumer group 'no-such-group' does not exist."
+kafka-consumer-groups --bootstrap-server "$B" --group hello-group --delete >g.out
+expect g.out "Deletion of requested consumer groups ('hello-group') was successful."
+
+log "perf tools through their shims"
+kafka-producer-perf-test.sh --topic perf --num-records 100 --record-size 10 --throughput -1 \
+    --producer-props "bootstrap.servers=$B" >perf.out
+grep -q '^100 records sent' perf.out || fail "producer perf: $(cat perf.out)"
+kafka-consumer-perf-test.sh --bootstrap-server "$B" --topic perf --messages 100 >perf.out
+expect <(head -n 1 perf.out) "start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec"
+grep -Eq '^[0-9-]+ [0-9:]+, [0-9-]+ [0-9:]+, [0-9.]+, [0-9.]+, 100, ' perf.out || fail "consumer perf: $(cat perf.out)"
+
+stop_pid "$(cat logs/kafkaServer.pid)"
+contains logs/server.log "no ZooKeeper"
+contains logs/server.log "broker stopped cleanly"
+log "seed replay passed"

@@ -1,0 +1,273 @@
+//! What the Kafka-style tools share: which broker to talk to (including the
+//! old `--broker-list` and `--zookeeper` flags), client properties files and
+//! `--property` lists, and the bounded wait for an unreachable broker.
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Context;
+use broker_core::properties::Properties;
+use clap::Args;
+use rdkafka::config::ClientConfig;
+
+use crate::kafka::{self, Connection};
+
+/// The broker port assumed when only `--zookeeper host:2181` is given:
+/// Kafka's 9092, or `WEIR_DEFAULT_BROKER_PORT`.
+fn default_broker_port() -> u16 {
+    std::env::var("WEIR_DEFAULT_BROKER_PORT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(9092)
+}
+
+/// How long a tool waits for an unreachable broker before it gives up.
+pub fn connect_wait() -> Duration {
+    std::env::var("WEIR_CONNECT_TIMEOUT_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map_or(Duration::from_secs(10), Duration::from_millis)
+}
+
+/// The broker flags every tool accepts.
+#[derive(Debug, Clone, Args)]
+pub struct Target {
+    /// The broker(s) to connect to, `host:port[,host:port]`.
+    #[arg(
+        long = "bootstrap-server",
+        alias = "bootstrap-servers",
+        value_name = "HOST:PORT"
+    )]
+    pub bootstrap_server: Option<String>,
+    /// Old name of --bootstrap-server (console producer, verifiable producer).
+    #[arg(long = "broker-list", value_name = "HOST:PORT")]
+    pub broker_list: Option<String>,
+    /// Accepted for old tutorials: the broker used is the same host on port 9092.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub zookeeper: Option<String>,
+}
+
+impl Target {
+    /// The bootstrap servers, with a one-line note on stderr when they were
+    /// derived from `--zookeeper`.
+    pub fn servers(&self) -> anyhow::Result<String> {
+        if let Some(b) = self.bootstrap_server.as_ref().or(self.broker_list.as_ref()) {
+            if self.zookeeper.is_some() {
+                eprintln!("Note: --zookeeper is ignored: Weir needs no ZooKeeper, using {b}.");
+            }
+            return Ok(b.clone());
+        }
+        if let Some(zk) = &self.zookeeper {
+            let servers = zookeeper_to_brokers(zk, default_broker_port());
+            eprintln!(
+                "Note: Weir needs no ZooKeeper; --zookeeper {zk} means the broker at {servers}."
+            );
+            return Ok(servers);
+        }
+        anyhow::bail!("Missing required argument \"[bootstrap-server]\"")
+    }
+
+    /// The servers as a list of `host:port`.
+    pub fn server_list(&self) -> anyhow::Result<Vec<String>> {
+        Ok(split_servers(&self.servers()?))
+    }
+
+    /// Connects a protocol client to the first reachable server, waiting at
+    /// most [`connect_wait`].
+    pub async fn connect(&self, client_id: &str) -> anyhow::Result<Connection> {
+        let servers = self.server_list()?;
+        Ok(kafka::connect_any(&servers, client_id, connect_wait()).await?)
+    }
+
+    /// Fails with a message naming the address when no server answers within
+    /// [`connect_wait`]; librdkafka itself would retry forever.
+    pub fn probe(&self) -> anyhow::Result<()> {
+        block_on(async { self.connect("weir-probe").await.map(drop) })
+    }
+}
+
+/// `zk1:2181,zk2:2181/chroot` -> `zk1:9092,zk2:9092`.
+fn zookeeper_to_brokers(zk: &str, port: u16) -> String {
+    let without_chroot = zk.split('/').next().unwrap_or(zk);
+    without_chroot
+        .split(',')
+        .filter(|s| !s.trim().is_empty())
+        .map(|hp| {
+            let host = match hp.trim().rsplit_once(':') {
+                Some((h, _)) => h,
+                None => hp.trim(),
+            };
+            format!("{host}:{port}")
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+pub fn split_servers(s: &str) -> Vec<String> {
+    s.split(',')
+        .map(|x| x.trim().trim_start_matches("PLAINTEXT://").to_string())
+        .filter(|x| !x.is_empty())
+        .collect()
+}
+
+/// Parses `key=value` (the value may contain `=`), naming the flag on error.
+pub fn key_value(flag: &str, kv: &str) -> anyhow::Result<(String, String)> {
+    let (k, v) = kv
+        .split_once('=')
+        .with_context(|| format!("{flag} {kv:?} is not of the form key=value"))?;
+    Ok((k.trim().to_string(), v.trim().to_string()))
+}
+
+/// Builds a librdkafka configuration from a properties file, `k=v` overrides
+/// and the target's bootstrap servers.
+pub fn client_config(
+    target: &Target,
+    file: Option<&Path>,
+    flag: &str,
+    overrides: &[String],
+) -> anyhow::Result<ClientConfig> {
+    let mut cfg = ClientConfig::new();
+    if let Some(path) = file {
+        for e in Properties::load(path)?.entries() {
+            cfg.set(&e.key, &e.value);
+        }
+    }
+    for kv in overrides {
+        let (k, v) = key_value(flag, kv)?;
+        cfg.set(k, v);
+    }
+    cfg.set("bootstrap.servers", target.servers()?);
+    Ok(cfg)
+}
+
+/// Sets `key` unless the user's properties already did.
+pub fn set_default(cfg: &mut ClientConfig, key: &str, value: &str) {
+    if cfg.get(key).is_none() {
+        cfg.set(key, value);
+    }
+}
+
+/// Formatter/reader `--property` values as a map, in order.
+pub fn properties(flag: &str, list: &[String]) -> anyhow::Result<Vec<(String, String)>> {
+    list.iter().map(|kv| key_value(flag, kv)).collect()
+}
+
+/// Warns about properties the tool does not know, suggesting a close match.
+pub fn warn_unknown(kind: &str, given: &[(String, String)], known: &[&str]) {
+    for (k, _) in given {
+        if known.contains(&k.as_str()) {
+            continue;
+        }
+        match known.iter().find(|c| edit_distance(c, k) <= 2) {
+            Some(c) => {
+                eprintln!("Warning: unknown {kind} property '{k}' is ignored (did you mean '{c}'?)")
+            }
+            None => eprintln!("Warning: unknown {kind} property '{k}' is ignored"),
+        }
+    }
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// The last value given for `key` among `--property` pairs.
+pub fn property(props: &[(String, String)], key: &str) -> Option<String> {
+    props
+        .iter()
+        .rev()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.clone())
+}
+
+/// A `true`/`false` property, naming the key when the value is neither.
+pub fn bool_property(props: &[(String, String)], key: &str, default: bool) -> anyhow::Result<bool> {
+    match property(props, key).as_deref().map(str::trim) {
+        None => Ok(default),
+        Some(v) if v.eq_ignore_ascii_case("true") => Ok(true),
+        Some(v) if v.eq_ignore_ascii_case("false") => Ok(false),
+        Some(v) => anyhow::bail!("property {key} must be true or false, not {v:?}"),
+    }
+}
+
+/// A separator-like property with Java escapes expanded (`\t` is a tab).
+pub fn text_property(props: &[(String, String)], key: &str, default: &str) -> String {
+    property(props, key).map_or_else(
+        || default.to_string(),
+        |v| broker_core::properties::unescape_value(&v),
+    )
+}
+
+/// A flag raised by SIGINT or SIGTERM, so a tool can finish its output.
+pub fn interrupted() -> std::sync::Arc<std::sync::atomic::AtomicBool> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let flag = std::sync::Arc::new(AtomicBool::new(false));
+    let raised = flag.clone();
+    std::thread::spawn(move || {
+        let wait = async {
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+            tokio::select! {
+                r = tokio::signal::ctrl_c() => r?,
+                _ = term.recv() => {}
+            }
+            raised.store(true, Ordering::SeqCst);
+            Ok(())
+        };
+        if let Err(e) = block_on(wait) {
+            tracing::warn!("cannot watch for signals: {e:#}");
+        }
+    });
+    flag
+}
+
+/// Runs a fallible future on a fresh single-threaded runtime.
+pub fn block_on<T, F: std::future::Future<Output = anyhow::Result<T>>>(f: F) -> anyhow::Result<T> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?
+        .block_on(f)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zookeeper_maps_to_kafka_port_on_same_hosts() {
+        assert_eq!(
+            zookeeper_to_brokers("localhost:2181", 9092),
+            "localhost:9092"
+        );
+        assert_eq!(
+            zookeeper_to_brokers("a:2181,b:2182/kafka", 9092),
+            "a:9092,b:9092"
+        );
+        assert_eq!(zookeeper_to_brokers("sandbox", 19092), "sandbox:19092");
+    }
+
+    #[test]
+    fn misspelt_property_finds_its_neighbour() {
+        assert_eq!(edit_distance("key.seperator", "key.separator"), 1);
+        assert!(edit_distance("print.key", "key.separator") > 2);
+    }
+
+    #[test]
+    fn separators_are_unescaped() {
+        let props = vec![("key.separator".to_string(), r"\t".to_string())];
+        assert_eq!(text_property(&props, "key.separator", ":"), "\t");
+        assert_eq!(text_property(&props, "other", ":"), ":");
+        assert!(bool_property(&[("p".into(), "yes".into())], "p", false).is_err());
+    }
+}

@@ -1,0 +1,43 @@
+//! A small Kafka-protocol client for what librdkafka does not expose: config
+//! synonyms, incremental config changes, topic ids and API versions (and, for
+//! distributed mode, the Connect group protocol).
+
+pub mod admin;
+mod conn;
+pub mod offsets;
+
+use std::time::{Duration, Instant};
+
+pub use conn::{ClientError, Connection};
+
+/// Connects to the first reachable server of `servers`, retrying all of them
+/// until `wait` has passed; the error names every address tried.
+pub async fn connect_any(
+    servers: &[String],
+    client_id: &str,
+    wait: Duration,
+) -> Result<Connection, ClientError> {
+    let deadline = Instant::now() + wait;
+    loop {
+        let mut last = None;
+        for addr in servers {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match Connection::connect(addr, client_id, left.max(Duration::from_millis(200))).await {
+                Ok(conn) => return Ok(conn),
+                Err(e) => last = Some(e),
+            }
+        }
+        if Instant::now() >= deadline {
+            let reason = match last {
+                Some(ClientError::Connect { reason, .. }) => reason,
+                Some(other) => other.to_string(),
+                None => "no servers given".to_string(),
+            };
+            return Err(ClientError::Connect {
+                addr: servers.join(","),
+                reason: format!("no answer within {wait:?} ({reason})"),
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
