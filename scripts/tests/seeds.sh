@@ -174,6 +174,64 @@ expect d.out "$(printf 'Executing records delete operation\nRecords delete opera
 kafka-console-consumer --bootstrap-server "$B" --topic test --from-beginning --timeout-ms 3000 >c.out 2>/dev/null
 expect c.out "$(seq 51 60)"
 
+log "offset resets: --to-datetime, --shift-by, --to-offset --dry-run"
+kafka-consumer-groups --bootstrap-server "$B" --group dt-group --reset-offsets \
+    --to-datetime 2000-01-01T00:00:00.000 --topic test --execute >g.out
+expect g.out "
+GROUP                          TOPIC                          PARTITION  NEW-OFFSET     
+dt-group                       test                           0          50             "
+kafka-consumer-groups --bootstrap-server "$B" --group dt-group --reset-offsets --shift-by 3 \
+    --topic test --execute >g.out
+grep -Eq '^dt-group +test +0 +53 *$' g.out || fail "shift-by: $(cat g.out)"
+kafka-consumer-groups --bootstrap-server "$B" --group dt-group --reset-offsets --to-offset 10 \
+    --topic test:0 --dry-run >g.out
+grep -Eq '^dt-group +test +0 +50 *$' g.out || fail "to-offset below the log start: $(cat g.out)"
+kafka-consumer-groups --bootstrap-server "$B" --group dt-group --describe >g.out 2>/dev/null
+grep -Eq '^dt-group +test +0 +53 +60 +7 ' g.out || fail "dry run changed offsets: $(cat g.out)"
+
+log "beyond the tutorials: headers, compression, progress line, members, state, topic delete"
+printf 'h1:a,h2:b\tk\tv1\n' | kafka-console-producer --bootstrap-server "$B" --topic extra \
+    --compression-codec snappy --request-required-acks 1 --property parse.headers=true --property parse.key=true
+kafka-console-consumer --bootstrap-server "$B" --topic extra --from-beginning --max-messages 1 \
+    --property print.headers=true --property print.key=true --property print.partition=true \
+    --property print.offset=true >c.out 2>/dev/null
+expect c.out "$(printf 'Partition:0\tOffset:0\th1:a,h2:b\tk\tv1')"
+seq 1 1000 >lines.txt
+# `script` gives the producer a terminal, where --file shows its progress line.
+script -qec "kafka-console-producer --bootstrap-server $B --topic progress --file lines.txt" /dev/null >prog.out
+contains prog.out "100% 1000 lines, "
+kafka-console-consumer --bootstrap-server "$B" --topic progress --from-beginning --timeout-ms 3000 2>/dev/null | wc -l >c.out
+expect c.out 1000
+kafka-console-consumer --bootstrap-server "$B" --topic hello.kafka --group live-group --timeout-ms 20000 \
+    >/dev/null 2>live.err &
+LIVE=$!
+STARTED_PIDS+=("$LIVE")
+for _ in $(seq 1 100); do
+    kafka-consumer-groups --bootstrap-server "$B" --group live-group --describe --state 2>/dev/null | grep -q ' Stable ' && break
+    sleep 0.2
+done
+kafka-consumer-groups --bootstrap-server "$B" --group live-group --describe --state >g.out
+grep -Eq '^live-group +127\.0\.0\.1:[0-9]+  \(0\) +range +Stable +1$' g.out || fail "state: $(cat g.out)"
+kafka-consumer-groups --bootstrap-server "$B" --group live-group --describe --members --verbose >g.out
+grep -Eq '^GROUP +CONSUMER-ID +HOST +CLIENT-ID +#PARTITIONS +ASSIGNMENT$' g.out || fail "members header: $(cat g.out)"
+grep -Eq '^live-group +rdkafka-[^ ]+ +/?127\.0\.0\.1 +rdkafka +4 +hello\.kafka\(0,1,2,3\)$' g.out || fail "members row: $(cat g.out)"
+kafka-consumer-groups --bootstrap-server "$B" --group live-group --describe >g.out 2>/dev/null
+[ "$(awk '$1 == "live-group" && $7 ~ /^rdkafka-/ { n++ } END { print n }' g.out)" = 4 ] || fail "owners: $(cat g.out)"
+if kafka-consumer-groups --bootstrap-server "$B" --group live-group --reset-offsets --to-earliest \
+    --all-topics --execute 2>g.err >/dev/null; then
+    fail "reset of an active group succeeded"
+fi
+expect g.err "Error: Assignments can only be reset if the group 'live-group' is inactive, but the current state is Stable."
+kill -TERM "$LIVE"
+wait "$LIVE" || fail "the console consumer did not exit 0 on SIGTERM"
+contains live.err "Processed a total of "
+kafka-topics --bootstrap-server "$B" --create --topic fred --if-not-exists >t.out
+expect_empty t.out
+kafka-topics --bootstrap-server "$B" --delete --topic extra >t.out
+expect_empty t.out
+kafka-topics --bootstrap-server "$B" --list >t.out
+if grep -qx extra t.out; then fail "extra still listed after delete"; fi
+
 log "errors a user can act on"
 if WEIR_CONNECT_TIMEOUT_MS=1000 kafka-topics --bootstrap-server "127.0.0.1:$(free_port)" --list 2>e.err; then
     fail "an unreachable broker gave success"
