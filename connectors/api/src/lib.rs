@@ -1,0 +1,21 @@
+//! The Connect API of Weir: the data model (schemas, values, structs,
+//! logical types), source and sink records, the connector and task traits
+//! with their contexts, typed config definitions, and `ConnectError`.
+
+pub mod config;
+pub mod connector;
+pub mod error;
+pub mod record;
+pub mod schema;
+pub mod value;
+
+pub use config::{ConfigDef, ConfigKey, ConfigType, ConfigValue, Importance, Validator};
+pub use connector::{
+    Connector, ConnectorContext, ConnectorKind, OffsetReader, Offsets, Plugin, Props,
+    RecordMetadata, SinkTask, SinkTaskContext, SourceTask, SourceTaskContext, TaskFactory,
+    TopicPartition,
+};
+pub use error::{ConnectError, ConnectResult};
+pub use record::{Header, Headers, SchemaAndValue, SinkRecord, SourceRecord, TimestampType};
+pub use schema::{Field, Schema, Type};
+pub use value::{Decimal, Struct, Value};

@@ -1,0 +1,103 @@
+//! Source and sink records with their headers.
+
+use serde_json::Map as JsonMap;
+use serde_json::Value as Json;
+
+use crate::schema::Schema;
+use crate::value::Value;
+use std::sync::Arc;
+
+/// A value with its (optional) schema.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SchemaAndValue {
+    pub schema: Option<Arc<Schema>>,
+    pub value: Value,
+}
+
+impl SchemaAndValue {
+    pub const NULL: SchemaAndValue = SchemaAndValue {
+        schema: None,
+        value: Value::Null,
+    };
+
+    pub fn new(schema: Option<Arc<Schema>>, value: Value) -> Self {
+        Self { schema, value }
+    }
+}
+
+/// One record header (Kafka Connect's `Header`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Header {
+    pub key: String,
+    pub value: SchemaAndValue,
+}
+
+/// Record headers in order; keys may repeat.
+pub type Headers = Vec<Header>;
+
+/// Where a source record came from and how far the source has read: both
+/// JSON objects, stored by the runtime in the offsets store.
+pub type SourcePartition = JsonMap<String, Json>;
+pub type SourceOffset = JsonMap<String, Json>;
+
+/// A record produced by a source task.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceRecord {
+    pub source_partition: SourcePartition,
+    pub source_offset: SourceOffset,
+    pub topic: String,
+    /// `None` lets the producer's partitioner choose.
+    pub partition: Option<i32>,
+    pub key: SchemaAndValue,
+    pub value: SchemaAndValue,
+    /// Milliseconds since the epoch; `None` means the time of sending.
+    pub timestamp: Option<i64>,
+    pub headers: Headers,
+}
+
+impl SourceRecord {
+    /// A record with no key, partition, timestamp or headers.
+    pub fn new(
+        source_partition: SourcePartition,
+        source_offset: SourceOffset,
+        topic: &str,
+        value: SchemaAndValue,
+    ) -> Self {
+        Self {
+            source_partition,
+            source_offset,
+            topic: topic.to_string(),
+            partition: None,
+            key: SchemaAndValue::NULL,
+            value,
+            timestamp: None,
+            headers: Vec::new(),
+        }
+    }
+}
+
+/// Kafka's timestamp types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimestampType {
+    NoTimestamp,
+    CreateTime,
+    LogAppendTime,
+}
+
+/// A record delivered to a sink task.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SinkRecord {
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+    pub key: SchemaAndValue,
+    pub value: SchemaAndValue,
+    pub timestamp: Option<i64>,
+    pub timestamp_type: TimestampType,
+    pub headers: Headers,
+    /// Topic, partition and offset before any transformation: what offsets
+    /// are committed against.
+    pub original_topic: String,
+    pub original_partition: i32,
+    pub original_offset: i64,
+}
