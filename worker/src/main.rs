@@ -1,7 +1,6 @@
 //! `weir`: the command-line entry point.
 
-mod cli;
-mod kafka;
+use worker::cli;
 
 use clap::Parser;
 

@@ -1,0 +1,138 @@
+//! Golden bytes from Kafka's JsonConverter.
+
+use std::sync::Arc;
+
+use connect_api::{Decimal, Schema, SchemaAndValue, Struct, Value};
+
+use super::*;
+use crate::convert::ConverterConfig;
+
+fn conv(props: &[(&str, &str)]) -> JsonConverter {
+    let cfg = ConverterConfig::from_pairs(props);
+    JsonConverter::new(&cfg).expect("valid config")
+}
+
+fn write(c: &JsonConverter, schema: Option<Schema>, value: Value) -> String {
+    let bytes = c
+        .encode("t", &SchemaAndValue::new(schema.map(Arc::new), value))
+        .expect("converts")
+        .expect("not a tombstone");
+    String::from_utf8(bytes).expect("utf8")
+}
+
+#[test]
+fn string_lines_as_filestream_source_writes_them() {
+    let c = conv(&[]);
+    assert_eq!(
+        write(&c, Some(Schema::string()), Value::String("a line".into())),
+        r#"{"schema":{"type":"string","optional":false},"payload":"a line"}"#
+    );
+    let plain = conv(&[("schemas.enable", "false")]);
+    assert_eq!(
+        write(&plain, Some(Schema::string()), Value::String("x".into())),
+        r#""x""#
+    );
+}
+
+#[test]
+fn struct_schema_keys_in_kafka_order() {
+    let schema = Schema::structure()
+        .named("com.example.Person")
+        .field("name", Schema::string())
+        .field("age", Schema::int32().optional())
+        .field("price", Schema::decimal(2))
+        .field("tags", Schema::array(Schema::string()).optional());
+    let shared = Arc::new(schema.clone());
+    let value = Struct::new(shared)
+        .with("name", Value::String("ada".into()))
+        .and_then(|s| s.with("age", Value::Int32(36)))
+        .and_then(|s| s.with("price", Value::Decimal(Decimal::new(12345, 2))))
+        .expect("valid struct");
+    let c = conv(&[]);
+    let text = write(&c, Some(schema.clone()), Value::Struct(value.clone()));
+    assert_eq!(
+        text,
+        concat!(
+            r#"{"schema":{"type":"struct","fields":["#,
+            r#"{"type":"string","optional":false,"field":"name"},"#,
+            r#"{"type":"int32","optional":true,"field":"age"},"#,
+            r#"{"type":"bytes","optional":false,"name":"org.apache.kafka.connect.data.Decimal","version":1,"parameters":{"scale":"2"},"field":"price"},"#,
+            r#"{"type":"array","items":{"type":"string","optional":false},"optional":true,"field":"tags"}],"#,
+            r#""optional":false,"name":"com.example.Person"},"#,
+            r#""payload":{"name":"ada","age":36,"price":"MDk=","tags":null}}"#
+        )
+    );
+    let back = c.decode("t", Some(text.as_bytes())).expect("reads back");
+    assert_eq!(back.value, Value::Struct(value));
+    let numeric = conv(&[("decimal.format", "NUMERIC"), ("schemas.enable", "false")]);
+    assert_eq!(
+        write(
+            &numeric,
+            Some(Schema::decimal(2)),
+            Value::Decimal(Decimal::new(-5, 2))
+        ),
+        "-0.05"
+    );
+}
+
+#[test]
+fn floats_use_java_text() {
+    for (f, text) in [
+        (1.5, "1.5"),
+        (100.0, "100.0"),
+        (1e10, "1.0E10"),
+        (0.0001, "1.0E-4"),
+        (0.001, "0.001"),
+        (1234567.0, "1234567.0"),
+        (12345678.0, "1.2345678E7"),
+        (-2.5e-7, "-2.5E-7"),
+    ] {
+        assert_eq!(java_double_text(f), text, "{f}");
+    }
+    assert_eq!(java_float_text(0.1f32), "0.1");
+    let c = conv(&[("schemas.enable", "false")]);
+    assert_eq!(
+        write(&c, Some(Schema::float64()), Value::Float64(1e10)),
+        "1.0E10"
+    );
+}
+
+#[test]
+fn maps_with_non_string_keys_are_pair_arrays() {
+    let c = conv(&[("schemas.enable", "false")]);
+    let m = Value::Map(vec![(Value::Int32(1), Value::String("a".into()))]);
+    assert_eq!(
+        write(&c, Some(Schema::map(Schema::int32(), Schema::string())), m),
+        r#"[[1,"a"]]"#
+    );
+}
+
+#[test]
+fn envelope_is_required_when_schemas_are_enabled() {
+    let c = conv(&[]);
+    let err = c.decode("t", Some(br#"{"a":1}"#)).expect_err("no envelope");
+    assert!(
+        err.to_string()
+            .contains("requires \"schema\" and \"payload\" fields"),
+        "{err}"
+    );
+    assert_eq!(
+        c.decode("t", None).expect("tombstone"),
+        SchemaAndValue::NULL
+    );
+    let plain = conv(&[("schemas.enable", "false")]);
+    let v = plain
+        .decode("t", Some(br#"{"a":1,"b":[true,2.5]}"#))
+        .expect("schemaless");
+    assert_eq!(
+        v.value,
+        Value::Map(vec![
+            (Value::String("a".into()), Value::Int64(1)),
+            (
+                Value::String("b".into()),
+                Value::Array(vec![Value::Boolean(true), Value::Float64(2.5)])
+            ),
+        ])
+    );
+    assert!(c.decode("t", Some(b"{not json")).is_err());
+}

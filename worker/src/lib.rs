@@ -1,0 +1,6 @@
+//! The `weir` worker: command-line tools, the Kafka-protocol client, and the
+//! Connect runtime's building blocks (converters, ...).
+
+pub mod cli;
+pub mod convert;
+pub mod kafka;
