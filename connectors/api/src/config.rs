@@ -101,13 +101,31 @@ impl Validator {
     }
 }
 
+/// A key's default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DefaultValue {
+    /// No default: the key must be given.
+    Required,
+    /// Optional, with no value when not given (Kafka's `null` default).
+    Null,
+    Value(&'static str),
+}
+
+impl DefaultValue {
+    fn value(self) -> Option<&'static str> {
+        match self {
+            DefaultValue::Value(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
 /// One key of a definition.
 #[derive(Debug, Clone)]
 pub struct ConfigKey {
     pub name: &'static str,
     pub kind: ConfigType,
-    /// `None`: required, no default.
-    pub default: Option<&'static str>,
+    pub default: DefaultValue,
     pub importance: Importance,
     pub doc: &'static str,
     pub group: Option<&'static str>,
@@ -273,9 +291,10 @@ impl ConfigDef {
         self.keys
             .iter()
             .map(|k| {
-                let raw = props.get(k.name).map(String::as_str).or(k.default);
+                let raw = props.get(k.name).map(String::as_str).or(k.default.value());
                 let mut errors = Vec::new();
                 match raw {
+                    None if k.default == DefaultValue::Null => {}
                     None => errors.push(format!(
                         "Missing required configuration \"{}\" which has no default value.",
                         k.name
@@ -298,7 +317,7 @@ impl ConfigDef {
                 });
                 ConfigValue {
                     name: k.name.to_string(),
-                    value: shown.or_else(|| k.default.map(str::to_string)),
+                    value: shown.or_else(|| k.default.value().map(str::to_string)),
                     recommended_values: match &k.validator {
                         Some(Validator::OneOf(v)) => v.iter().map(|s| s.to_string()).collect(),
                         _ => Vec::new(),
@@ -322,9 +341,17 @@ impl ConfigDef {
             let Some(key) = self.keys.iter().find(|k| k.name == v.name) else {
                 continue;
             };
-            let raw = props.get(key.name).map(String::as_str).or(key.default);
-            if let Some(Ok(p)) = raw.map(|r| parse_value(key.kind, r)) {
-                values.insert(v.name, p);
+            let raw = props
+                .get(key.name)
+                .map(String::as_str)
+                .or(key.default.value());
+            match raw.map(|r| parse_value(key.kind, r)) {
+                Some(Ok(p)) => {
+                    values.insert(v.name, p);
+                }
+                _ => {
+                    values.insert(v.name, Parsed::Null);
+                }
             }
         }
         if errors.is_empty() {
@@ -341,9 +368,10 @@ impl ConfigDef {
         );
         for k in &self.keys {
             let default = match k.default {
-                None => "required".to_string(),
-                Some("") => "\"\"".to_string(),
-                Some(d) => format!("`{d}`"),
+                DefaultValue::Required => "required".to_string(),
+                DefaultValue::Null => "null".to_string(),
+                DefaultValue::Value("") => "\"\"".to_string(),
+                DefaultValue::Value(d) => format!("`{d}`"),
             };
             out.push_str(&format!(
                 "| `{}` | {} | {} | {} | {} |\n",
@@ -374,7 +402,7 @@ fn invalid(k: &ConfigKey, raw: &str, reason: &str) -> String {
 pub const fn key(
     name: &'static str,
     kind: ConfigType,
-    default: Option<&'static str>,
+    default: DefaultValue,
     importance: Importance,
     doc: &'static str,
 ) -> ConfigKey {
@@ -400,7 +428,7 @@ mod tests {
             .define(key(
                 "file",
                 ConfigType::String,
-                None,
+                DefaultValue::Required,
                 Importance::High,
                 "the file",
             ))
@@ -409,7 +437,7 @@ mod tests {
                 ..key(
                     "tasks.max",
                     ConfigType::Int,
-                    Some("1"),
+                    DefaultValue::Value("1"),
                     Importance::High,
                     "tasks",
                 )
@@ -419,7 +447,7 @@ mod tests {
                 ..key(
                     "errors.tolerance",
                     ConfigType::String,
-                    Some("none"),
+                    DefaultValue::Value("none"),
                     Importance::Medium,
                     "t",
                 )
@@ -427,9 +455,16 @@ mod tests {
             .define(key(
                 "secret",
                 ConfigType::Password,
-                Some(""),
+                DefaultValue::Value(""),
                 Importance::Low,
                 "s",
+            ))
+            .define(key(
+                "opt",
+                ConfigType::String,
+                DefaultValue::Null,
+                Importance::Low,
+                "o",
             ))
     }
 
@@ -462,6 +497,7 @@ mod tests {
         .collect();
         let cfg = def().parse(&props).expect("valid");
         assert_eq!(cfg.int("tasks.max"), Some(3));
+        assert_eq!(cfg.get("opt"), Some(&Parsed::Null));
         assert_eq!(
             cfg.password("secret").map(Password::expose),
             Some("hunter2")

@@ -7,9 +7,12 @@ pub mod connector;
 pub mod error;
 pub mod record;
 pub mod schema;
+pub mod text;
 pub mod value;
 
-pub use config::{ConfigDef, ConfigKey, ConfigType, ConfigValue, Importance, Validator};
+pub use config::{
+    ConfigDef, ConfigKey, ConfigType, ConfigValue, DefaultValue, Importance, Validator,
+};
 pub use connector::{
     Connector, ConnectorContext, ConnectorKind, OffsetReader, Offsets, Plugin, Props,
     RecordMetadata, SinkTask, SinkTaskContext, SourceTask, SourceTaskContext, TaskFactory,

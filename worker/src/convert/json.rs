@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use base64::Engine;
 use connect_api::schema::logical;
+use connect_api::text::{java_double_text, java_float_text};
 use connect_api::{
     ConnectError, ConnectResult, Decimal, Schema, SchemaAndValue, Struct, Type, Value,
 };
@@ -411,62 +412,6 @@ fn float(f: f64, text: String) -> ConnectResult<Json> {
     number(&text)
         .map(Json::Number)
         .ok_or_else(|| ConnectError::data(format!("cannot write {text} as JSON")))
-}
-
-/// Java's `Double.toString`: plain between 10^-3 and 10^7, else `d.dddE±n`,
-/// always with a fractional part; digits are the shortest that round-trip.
-pub fn java_double_text(f: f64) -> String {
-    java_text(
-        f.is_nan(),
-        f.is_infinite(),
-        f == 0.0,
-        f.is_sign_negative(),
-        &format!("{:e}", f.abs()),
-    )
-}
-
-/// Java's `Float.toString` (the same rules, float digits).
-pub fn java_float_text(f: f32) -> String {
-    java_text(
-        f.is_nan(),
-        f.is_infinite(),
-        f == 0.0,
-        f.is_sign_negative(),
-        &format!("{:e}", f.abs()),
-    )
-}
-
-fn java_text(nan: bool, inf: bool, zero: bool, negative: bool, sci: &str) -> String {
-    let sign = if negative { "-" } else { "" };
-    if nan {
-        return "NaN".into();
-    }
-    if inf {
-        return format!("{sign}Infinity");
-    }
-    if zero {
-        return format!("{sign}0.0");
-    }
-    // `sci` is like "1.2345e-5" or "7e6".
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((sci, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
-    if (-3..7).contains(&exp) {
-        let point = exp + 1;
-        let text = if point <= 0 {
-            format!("0.{}{digits}", "0".repeat(point.unsigned_abs() as usize))
-        } else if (point as usize) >= digits.len() {
-            format!("{digits}{}.0", "0".repeat(point as usize - digits.len()))
-        } else {
-            let (a, b) = digits.split_at(point as usize);
-            format!("{a}.{b}")
-        };
-        format!("{sign}{text}")
-    } else {
-        let (first, rest) = digits.split_at(1);
-        let rest = if rest.is_empty() { "0" } else { rest };
-        format!("{sign}{first}.{rest}E{exp}")
-    }
 }
 
 /// Compact JSON as Jackson writes it; numbers keep Java's text (`1.0E10`),

@@ -6,6 +6,7 @@ use connect_api::{Decimal, Schema, SchemaAndValue, Struct, Value};
 
 use super::*;
 use crate::convert::ConverterConfig;
+use connect_api::text::{java_double_text, java_float_text};
 
 fn conv(props: &[(&str, &str)]) -> JsonConverter {
     let cfg = ConverterConfig::from_pairs(props);

@@ -5,46 +5,8 @@ use std::sync::Arc;
 
 use connect_api::{ConnectError, ConnectResult, Schema, SchemaAndValue, Type, Value};
 
-use super::json::{java_double_text, java_float_text};
 use super::{Converter, ConverterConfig};
-
-/// Text of a value as `Object.toString` would give for the common types.
-pub fn value_text(v: &Value) -> String {
-    match v {
-        Value::Null => "null".into(),
-        Value::Boolean(b) => b.to_string(),
-        Value::Int8(n) => n.to_string(),
-        Value::Int16(n) => n.to_string(),
-        Value::Int32(n) | Value::Date(n) | Value::Time(n) => n.to_string(),
-        Value::Int64(n) | Value::Timestamp(n) => n.to_string(),
-        Value::Float32(f) => java_float_text(*f),
-        Value::Float64(f) => java_double_text(*f),
-        Value::String(s) => s.clone(),
-        Value::Bytes(b) => String::from_utf8_lossy(b).into_owned(),
-        Value::Decimal(d) => d.to_plain_string(),
-        Value::Array(items) => {
-            let parts: Vec<String> = items.iter().map(value_text).collect();
-            format!("[{}]", parts.join(", "))
-        }
-        Value::Map(entries) => {
-            let parts: Vec<String> = entries
-                .iter()
-                .map(|(k, v)| format!("{}={}", value_text(k), value_text(v)))
-                .collect();
-            format!("{{{}}}", parts.join(", "))
-        }
-        Value::Struct(s) => {
-            let parts: Vec<String> = s
-                .schema
-                .fields
-                .iter()
-                .zip(s.values())
-                .map(|(f, v)| format!("{}={}", f.name, value_text(v)))
-                .collect();
-            format!("Struct{{{}}}", parts.join(","))
-        }
-    }
-}
+use connect_api::text::value_text;
 
 /// Kafka's `StringConverter` (UTF-8).
 pub struct StringConverter;

@@ -1,0 +1,163 @@
+//! FileStreamSource and FileStreamSink, with Kafka's config keys, offsets
+//! (`{"filename": f}` -> `{"position": bytes}`) and behaviour: the source
+//! follows a growing file and emits only complete lines; the sink writes one
+//! line per record value.
+
+mod sink;
+mod source;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use connect_api::config::{key, ConfigKey, ConfigType, DefaultValue, Importance, Validator};
+use connect_api::{
+    ConfigDef, ConfigValue, ConnectResult, Connector, ConnectorContext, Plugin, Props, TaskFactory,
+};
+
+pub use sink::FileStreamSinkTask;
+pub use source::FileStreamSourceTask;
+
+pub const FILE: &str = "file";
+pub const TOPIC: &str = "topic";
+pub const BATCH_SIZE: &str = "batch.size";
+/// The source partition key and the offset key.
+pub const FILENAME_FIELD: &str = "filename";
+pub const POSITION_FIELD: &str = "position";
+
+fn source_def() -> ConfigDef {
+    ConfigDef::new()
+        .define(key(
+            FILE,
+            ConfigType::String,
+            DefaultValue::Null,
+            Importance::High,
+            "Source filename. If not specified, the standard input will be used",
+        ))
+        .define(key(
+            TOPIC,
+            ConfigType::String,
+            DefaultValue::Null,
+            Importance::High,
+            "The topic to publish data to (required; a single `topics` value is accepted in its place)",
+        ))
+        .define(ConfigKey {
+            validator: Some(Validator::AtLeast(1)),
+            ..key(
+                BATCH_SIZE,
+                ConfigType::Int,
+                DefaultValue::Value("2000"),
+                Importance::Low,
+                "The maximum number of records the source task can read from the file each time it is polled",
+            )
+        })
+}
+
+fn sink_def() -> ConfigDef {
+    ConfigDef::new().define(key(
+        FILE,
+        ConfigType::String,
+        DefaultValue::Null,
+        Importance::High,
+        "Destination filename. If not specified, the standard output will be used",
+    ))
+}
+
+/// The source's topic: `topic`, or a single `topics` value as some
+/// tutorials write it.
+pub fn source_topic(props: &Props) -> Result<String, String> {
+    let non_empty = |k: &str| {
+        props
+            .get(k)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    if let Some(t) = non_empty(TOPIC) {
+        return Ok(t);
+    }
+    match non_empty("topics") {
+        Some(t) if !t.contains(',') => Ok(t),
+        Some(t) => Err(format!(
+            "Invalid value {t} for configuration topics: FileStreamSource writes to one topic; set topic=<name>"
+        )),
+        None => Err(format!(
+            "Missing required configuration \"{TOPIC}\" which has no default value."
+        )),
+    }
+}
+
+/// Both connectors hand their whole config to a single task.
+#[derive(Default)]
+struct SingleTask {
+    props: Props,
+    source: bool,
+}
+
+#[async_trait]
+impl Connector for SingleTask {
+    async fn start(&mut self, props: &Props, _ctx: Arc<dyn ConnectorContext>) -> ConnectResult<()> {
+        self.props = props.clone();
+        Ok(())
+    }
+
+    fn task_configs(&self, _max_tasks: usize) -> ConnectResult<Vec<Props>> {
+        Ok(vec![self.props.clone()])
+    }
+
+    fn validate(&self, props: &Props, def: &ConfigDef) -> Vec<ConfigValue> {
+        let mut values = def.validate(props);
+        if self.source {
+            if let (Err(e), Some(v)) = (
+                source_topic(props),
+                values.iter_mut().find(|v| v.name == TOPIC),
+            ) {
+                v.errors.push(e);
+            }
+        }
+        values
+    }
+
+    async fn stop(&mut self) -> ConnectResult<()> {
+        Ok(())
+    }
+}
+
+fn new_source_connector() -> Box<dyn Connector> {
+    Box::new(SingleTask {
+        props: BTreeMap::new(),
+        source: true,
+    })
+}
+
+fn new_sink_connector() -> Box<dyn Connector> {
+    Box::new(SingleTask::default())
+}
+
+/// The version reported for both connectors (Weir's own).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+pub const SOURCE: Plugin = Plugin {
+    class: "org.apache.kafka.connect.file.FileStreamSourceConnector",
+    aliases: &["FileStreamSource", "FileStreamSourceConnector"],
+    version: VERSION,
+    config_def: source_def,
+    new_connector: new_source_connector,
+    tasks: TaskFactory::Source(|| Box::new(FileStreamSourceTask::default())),
+};
+
+pub const SINK: Plugin = Plugin {
+    class: "org.apache.kafka.connect.file.FileStreamSinkConnector",
+    aliases: &["FileStreamSink", "FileStreamSinkConnector"],
+    version: VERSION,
+    config_def: sink_def,
+    new_connector: new_sink_connector,
+    tasks: TaskFactory::Sink(|| Box::new(FileStreamSinkTask::default())),
+};
+
+/// The file path of a config: `None` for stdin/stdout (missing or empty).
+fn file_of(props: &Props) -> Option<String> {
+    props
+        .get(FILE)
+        .map(|f| f.trim().to_string())
+        .filter(|f| !f.is_empty())
+}

@@ -1,0 +1,239 @@
+//! FileStreamSource's task: reads complete lines from a file (or stdin) from
+//! the committed byte position on, following the file as it grows.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use async_trait::async_trait;
+use connect_api::record::{SourceOffset, SourcePartition};
+use connect_api::{
+    ConnectError, ConnectResult, Props, Schema, SchemaAndValue, SourceRecord, SourceTask,
+    SourceTaskContext, Value,
+};
+use serde_json::Value as Json;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeekExt};
+
+use crate::{file_of, source_topic, BATCH_SIZE, FILENAME_FIELD, POSITION_FIELD};
+
+/// How much is read from the file at a time.
+const READ_CHUNK: usize = 1 << 20;
+/// How long a poll waits when there is nothing new.
+const IDLE_WAIT: Duration = Duration::from_millis(200);
+
+#[derive(Default)]
+pub struct FileStreamSourceTask {
+    file: Option<String>,
+    topic: String,
+    batch_size: usize,
+    input: Option<Box<dyn AsyncRead + Send + Unpin>>,
+    /// Bytes read but not yet emitted (an incomplete last line).
+    buffer: Vec<u8>,
+    /// Byte position in the file of `buffer[0]`.
+    position: u64,
+    schema: Option<Arc<Schema>>,
+    warned_missing: bool,
+}
+
+impl FileStreamSourceTask {
+    fn partition(&self) -> SourcePartition {
+        let mut p = SourcePartition::new();
+        p.insert(
+            FILENAME_FIELD.into(),
+            self.file.clone().map_or(Json::Null, Json::String),
+        );
+        p
+    }
+
+    /// Opens the file at the current position; `false` when it does not exist yet.
+    async fn open(&mut self) -> ConnectResult<bool> {
+        let Some(path) = &self.file else {
+            self.input = Some(Box::new(tokio::io::stdin()));
+            return Ok(true);
+        };
+        let mut f = match tokio::fs::File::open(path).await {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                if !self.warned_missing {
+                    tracing::warn!("Couldn't find file {path} for FileStreamSourceTask, sleeping to wait for it to be created");
+                    self.warned_missing = true;
+                }
+                return Ok(false);
+            }
+            Err(e) => {
+                return Err(ConnectError::fatal(format!(
+                    "Error while trying to open file {path}: {e}"
+                )))
+            }
+        };
+        let len = f.metadata().await.map(|m| m.len()).unwrap_or(0);
+        if len < self.position {
+            tracing::warn!(
+                "{path} is shorter ({len} bytes) than the committed position {}: it was truncated or replaced; reading it from the start",
+                self.position
+            );
+            self.position = 0;
+        }
+        f.seek(std::io::SeekFrom::Start(self.position)).await?;
+        tracing::info!("Reading {path} from byte {}", self.position);
+        self.input = Some(Box::new(f));
+        Ok(true)
+    }
+
+    /// Splits complete lines off the buffer (`\n`, `\r\n` or `\r`), at most `max`.
+    fn take_lines(&mut self, max: usize, at_eof: bool) -> Vec<(String, u64)> {
+        let mut out = Vec::new();
+        let mut start = 0;
+        let buf = &self.buffer;
+        let mut i = 0;
+        while i < buf.len() && out.len() < max {
+            match buf[i] {
+                b'\n' => {
+                    out.push((String::from_utf8_lossy(&buf[start..i]).into_owned(), i + 1));
+                    start = i + 1;
+                }
+                b'\r' => {
+                    // A `\r` at the end of the data may be the start of `\r\n`.
+                    if i + 1 == buf.len() && !at_eof {
+                        break;
+                    }
+                    let end = if buf.get(i + 1) == Some(&b'\n') {
+                        i + 2
+                    } else {
+                        i + 1
+                    };
+                    out.push((String::from_utf8_lossy(&buf[start..i]).into_owned(), end));
+                    start = end;
+                    i = end - 1;
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        let base = self.position;
+        self.buffer.drain(..start);
+        self.position += start as u64;
+        out.into_iter()
+            .map(|(line, end)| (line, base + end as u64))
+            .collect()
+    }
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+#[async_trait]
+impl SourceTask for FileStreamSourceTask {
+    async fn start(&mut self, props: &Props, ctx: SourceTaskContext) -> ConnectResult<()> {
+        self.file = file_of(props);
+        self.topic = source_topic(props).map_err(ConnectError::fatal)?;
+        self.batch_size = match props.get(BATCH_SIZE) {
+            None => 2000,
+            Some(b) => b
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| {
+                    ConnectError::fatal(format!(
+                    "Invalid value {b} for configuration {BATCH_SIZE}: Value must be at least 1"
+                ))
+                })?,
+        };
+        self.schema = Some(Arc::new(Schema::string()));
+        if self.file.is_some() {
+            if let Some(offset) = ctx.offsets.offset(&self.partition()) {
+                match offset.get(POSITION_FIELD).and_then(Json::as_u64) {
+                    Some(p) => self.position = p,
+                    None => {
+                        return Err(ConnectError::fatal(format!(
+                            "Offset position is the incorrect type: {offset:?}"
+                        )))
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn poll(&mut self) -> ConnectResult<Vec<SourceRecord>> {
+        if self.input.is_none() && !self.open().await? {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            return Ok(Vec::new());
+        }
+        let mut at_eof = false;
+        if self.buffer.len() < READ_CHUNK {
+            let mut chunk = vec![0u8; READ_CHUNK];
+            let n = match self.input.as_mut() {
+                Some(input) => input.read(&mut chunk).await?,
+                None => 0,
+            };
+            self.buffer.extend_from_slice(&chunk[..n]);
+            at_eof = n == 0;
+        }
+        let lines = self.take_lines(self.batch_size, at_eof && self.file.is_none());
+        if lines.is_empty() {
+            if at_eof {
+                tokio::time::sleep(IDLE_WAIT).await;
+            }
+            return Ok(Vec::new());
+        }
+        let partition = self.partition();
+        let ts = now_ms();
+        Ok(lines
+            .into_iter()
+            .map(|(line, end)| {
+                let mut offset = SourceOffset::new();
+                offset.insert(POSITION_FIELD.into(), Json::from(end));
+                let mut r = SourceRecord::new(
+                    partition.clone(),
+                    offset,
+                    &self.topic,
+                    SchemaAndValue::new(self.schema.clone(), Value::String(line)),
+                );
+                r.timestamp = Some(ts);
+                r
+            })
+            .collect())
+    }
+
+    async fn stop(&mut self) -> ConnectResult<()> {
+        self.input = None;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_split_on_any_line_end_and_positions_follow_bytes() {
+        let mut t = FileStreamSourceTask {
+            position: 100,
+            ..Default::default()
+        };
+        t.buffer = b"a\nbb\r\nc\rdd".to_vec();
+        let lines = t.take_lines(10, false);
+        assert_eq!(
+            lines,
+            vec![
+                ("a".to_string(), 102),
+                ("bb".to_string(), 106),
+                ("c".to_string(), 108)
+            ]
+        );
+        assert_eq!(t.buffer, b"dd");
+        assert_eq!(t.position, 108);
+        t.buffer.extend_from_slice(b"\r");
+        assert!(
+            t.take_lines(10, false).is_empty(),
+            "a trailing \\r waits for a possible \\n"
+        );
+        t.buffer.extend_from_slice(b"\nx\n");
+        assert_eq!(t.take_lines(1, false), vec![("dd".to_string(), 112)]);
+        assert_eq!(t.take_lines(1, false), vec![("x".to_string(), 114)]);
+    }
+}
