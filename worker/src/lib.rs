@@ -4,3 +4,6 @@
 pub mod cli;
 pub mod convert;
 pub mod kafka;
+pub mod rest;
+pub mod runtime;
+pub mod store;

@@ -132,7 +132,7 @@ pub trait SinkTask: Send {
         Ok(())
     }
     /// Writes or buffers `records`. A retriable error redelivers the same batch.
-    async fn put(&mut self, records: Vec<SinkRecord>) -> ConnectResult<()>;
+    async fn put(&mut self, records: &[SinkRecord]) -> ConnectResult<()>;
     /// Makes everything `put` so far durable.
     async fn flush(&mut self, _offsets: &Offsets) -> ConnectResult<()> {
         Ok(())

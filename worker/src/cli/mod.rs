@@ -11,6 +11,7 @@ mod group_reset;
 mod groups;
 mod perf;
 mod produce;
+mod standalone;
 mod topics;
 mod verifiable;
 
@@ -33,6 +34,8 @@ pub struct Cli {
 pub enum Command {
     /// Run the bundled Kafka-protocol broker (like kafka-server-start.sh).
     Broker(broker::BrokerArgs),
+    /// Run connectors on one worker (like connect-standalone.sh).
+    Standalone(standalone::StandaloneArgs),
     /// Create, list, describe, alter and delete topics (like kafka-topics.sh).
     #[command(infer_long_args = true)]
     Topics(topics::TopicsArgs),
@@ -69,7 +72,7 @@ pub enum Command {
 impl Command {
     /// True for the tools whose output is commonly piped into `head`, `grep`, ...
     pub fn writes_to_pipes(&self) -> bool {
-        !matches!(self, Command::Broker(_))
+        !matches!(self, Command::Broker(_) | Command::Standalone(_))
     }
 }
 
@@ -92,6 +95,7 @@ pub fn init_logging(cli: &Cli) {
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Broker(args) => broker::run(args),
+        Command::Standalone(args) => standalone::run(args),
         Command::Topics(args) => topics::run(args),
         Command::Configs(args) => configs::run(args),
         Command::Produce(args) => produce::run(args),

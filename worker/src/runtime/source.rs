@@ -1,0 +1,273 @@
+//! The source task loop: poll, convert, produce (idempotent, acks=all), and
+//! commit source offsets as the acknowledged prefix every
+//! `offset.flush.interval.ms`.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use connect_api::record::{SourceOffset, SourcePartition};
+use connect_api::{ConnectError, RecordMetadata, SourceRecord, SourceTask, SourceTaskContext};
+use parking_lot::Mutex;
+use rdkafka::config::ClientConfig;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
+use rdkafka::{ClientContext, Message};
+
+use super::{retry_backoff, TaskEnv};
+use crate::store::ConnectorOffsets;
+
+/// Acknowledgements from the producer's delivery callback.
+#[derive(Default)]
+struct Acks {
+    acked: BTreeSet<u64>,
+    metadata: BTreeMap<u64, RecordMetadata>,
+    failure: Option<String>,
+}
+
+struct AckContext {
+    acks: Arc<Mutex<Acks>>,
+}
+
+impl ClientContext for AckContext {}
+
+impl ProducerContext for AckContext {
+    type DeliveryOpaque = Box<u64>;
+
+    fn delivery(&self, result: &DeliveryResult<'_>, seq: Box<u64>) {
+        let mut a = self.acks.lock();
+        match result {
+            Ok(m) => {
+                a.acked.insert(*seq);
+                a.metadata.insert(
+                    *seq,
+                    RecordMetadata {
+                        partition: m.partition(),
+                        offset: m.offset(),
+                    },
+                );
+            }
+            Err((e, m)) => {
+                a.failure.get_or_insert_with(|| {
+                    format!(
+                        "Unrecoverable exception from producer send callback for topic {}: {e}",
+                        m.topic()
+                    )
+                });
+            }
+        }
+    }
+}
+
+/// A record sent but not yet covered by a commit.
+struct Submitted {
+    seq: u64,
+    partition: SourcePartition,
+    offset: SourceOffset,
+    record: SourceRecord,
+}
+
+/// Runs one source task until `env.stop` is raised or it fails.
+pub async fn run(env: TaskEnv, mut task: Box<dyn SourceTask>) -> anyhow::Result<()> {
+    let connector = env.id.connector.clone();
+    let converters = env.worker.converters(&env.props)?;
+    let mut cfg = ClientConfig::new();
+    cfg.set("bootstrap.servers", &env.worker.bootstrap_servers)
+        .set("acks", "all")
+        .set("enable.idempotence", "true")
+        .set("partitioner", "murmur2_random")
+        .set("message.timeout.ms", "0")
+        .set(
+            "client.id",
+            format!("connector-producer-{}-{}", connector, env.id.task),
+        );
+    for (k, v) in env.worker.client_props("producer.", &env.props) {
+        cfg.set(k, v);
+    }
+    let acks = Arc::new(Mutex::new(Acks::default()));
+    let producer: ThreadedProducer<AckContext> = cfg
+        .create_with_context(AckContext { acks: acks.clone() })
+        .context("creating the task's producer")?;
+
+    let offsets = Arc::new(ConnectorOffsets {
+        store: env.offsets.clone(),
+        connector: connector.clone(),
+    });
+    let ctx = SourceTaskContext {
+        configs: env.props.clone(),
+        offsets,
+    };
+    task.start(&env.props, ctx).await.map_err(failed)?;
+    env.running();
+
+    let mut pending: VecDeque<Submitted> = VecDeque::new();
+    let mut latest = Latest::new();
+    let mut seq = 0u64;
+    let mut next_commit = Instant::now() + env.worker.offset_flush_interval;
+    let mut stop = env.stop.clone();
+    let mut attempt = 0u32;
+    let result = loop {
+        if *stop.borrow() {
+            break Ok(());
+        }
+        if let Some(f) = acks.lock().failure.clone() {
+            break Err(anyhow::anyhow!(f));
+        }
+        if Instant::now() >= next_commit {
+            commit(&env, &mut task, &acks, &mut pending, &mut latest).await?;
+            next_commit = Instant::now() + env.worker.offset_flush_interval;
+        }
+        let records = tokio::select! {
+            r = task.poll() => r,
+            _ = stop.changed() => continue,
+        };
+        let records = match records {
+            Ok(r) => {
+                attempt = 0;
+                r
+            }
+            Err(e @ ConnectError::Retriable(_)) => {
+                attempt += 1;
+                tracing::warn!("{}: poll failed, retrying: {e}", env.id);
+                tokio::time::sleep(retry_backoff(attempt)).await;
+                continue;
+            }
+            Err(e) => break Err(failed(e)),
+        };
+        for record in records {
+            seq += 1;
+            let key = converters
+                .key
+                .encode(&record.topic, &record.key)
+                .map_err(failed)?;
+            let value = converters
+                .value
+                .encode(&record.topic, &record.value)
+                .map_err(failed)?;
+            let mut headers = OwnedHeaders::new();
+            let mut header_bytes = Vec::with_capacity(record.headers.len());
+            for h in &record.headers {
+                header_bytes.push((
+                    h.key.clone(),
+                    converters
+                        .header
+                        .encode(&record.topic, &h.value)
+                        .map_err(failed)?,
+                ));
+            }
+            for (k, v) in &header_bytes {
+                headers = headers.insert(Header {
+                    key: k,
+                    value: v.as_deref(),
+                });
+            }
+            let mut br = BaseRecord::with_opaque_to(&record.topic, Box::new(seq)).headers(headers);
+            if let Some(k) = &key {
+                br = br.key(k.as_slice());
+            }
+            if let Some(v) = &value {
+                br = br.payload(v.as_slice());
+            }
+            if let Some(p) = record.partition {
+                br = br.partition(p);
+            }
+            if let Some(ts) = record.timestamp {
+                br = br.timestamp(ts);
+            }
+            loop {
+                match producer.send(br) {
+                    Ok(()) => break,
+                    Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                        br = back;
+                        tokio::time::sleep(Duration::from_millis(1)).await;
+                    }
+                    Err((e, _)) => return Err(anyhow::Error::from(e).context("sending a record")),
+                }
+            }
+            pending.push_back(Submitted {
+                seq,
+                partition: record.source_partition.clone(),
+                offset: record.source_offset.clone(),
+                record,
+            });
+        }
+        drain_acked(&mut task, &acks, &mut pending, &mut latest).await?;
+    };
+    // Graceful stop: deliver what was sent, commit, then stop the task.
+    let deadline = env.worker.shutdown_timeout;
+    // The task has its own thread: blocking it here holds up no other task.
+    if let Err(e) = producer.flush(deadline) {
+        tracing::warn!(
+            "{}: not every record was acknowledged within {deadline:?}: {e}",
+            env.id
+        );
+    }
+    commit(&env, &mut task, &acks, &mut pending, &mut latest).await?;
+    task.stop().await.map_err(failed)?;
+    result
+}
+
+/// Offsets of acknowledged records not yet written, by source partition.
+type Latest = BTreeMap<String, (SourcePartition, SourceOffset)>;
+
+/// Moves the acknowledged prefix of `pending` into `latest`, telling the
+/// task about each record.
+async fn drain_acked(
+    task: &mut Box<dyn SourceTask>,
+    acks: &Mutex<Acks>,
+    pending: &mut VecDeque<Submitted>,
+    latest: &mut Latest,
+) -> anyhow::Result<usize> {
+    let mut done = Vec::new();
+    {
+        let mut a = acks.lock();
+        while let Some(front) = pending.front() {
+            if !a.acked.remove(&front.seq) {
+                break;
+            }
+            let meta = a.metadata.remove(&front.seq);
+            if let Some(s) = pending.pop_front() {
+                let key = serde_json::Value::Object(s.partition.clone()).to_string();
+                latest.insert(key, (s.partition, s.offset));
+                done.push((s.record, meta));
+            }
+        }
+    }
+    for (record, meta) in &done {
+        task.commit_record(record, *meta).await.map_err(failed)?;
+    }
+    Ok(done.len())
+}
+
+/// Writes the offsets of everything acknowledged so far.
+async fn commit(
+    env: &TaskEnv,
+    task: &mut Box<dyn SourceTask>,
+    acks: &Mutex<Acks>,
+    pending: &mut VecDeque<Submitted>,
+    latest: &mut Latest,
+) -> anyhow::Result<()> {
+    drain_acked(task, acks, pending, latest).await?;
+    if latest.is_empty() {
+        return Ok(());
+    }
+    let entries: Vec<(SourcePartition, Option<SourceOffset>)> = std::mem::take(latest)
+        .into_values()
+        .map(|(p, o)| (p, Some(o)))
+        .collect();
+    let n = entries.len();
+    let store = env.offsets.clone();
+    let connector = env.id.connector.clone();
+    tokio::task::spawn_blocking(move || store.commit(&connector, &entries))
+        .await
+        .context("offset commit thread")??;
+    task.commit().await.map_err(failed)?;
+    tracing::debug!("{}: committed offsets of {n} source partition(s)", env.id);
+    Ok(())
+}
+
+fn failed(e: ConnectError) -> anyhow::Error {
+    anyhow::anyhow!(e)
+}
