@@ -1,31 +1,79 @@
 #!/usr/bin/env bash
-# The main job on the embedded defaults: start the bundled broker, create a
-# topic, produce a few messages with kcat, consume them back, stop.
+# The main job, on the embedded defaults: the tutorial's exercise of an
+# Apache access log flowing FileStreamSource -> topic log-test ->
+# FileStreamSink -> logout.txt, with Kafka Connect's own three properties
+# files and no broker to install (weir standalone starts the bundled one).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 trap cleanup_started EXIT
 
-ensure_packages kcat
+ensure_packages curl
 build_weir
 
-DATA="$(mktemp -d)"
-PORT="${WEIR_DEMO_PORT:-$(free_port)}"
-BOOT="127.0.0.1:$PORT"
-log "starting the bundled broker on $BOOT (data in $DATA)"
-start_broker "$DATA" "$PORT" "$DATA/broker.log" --override num.partitions=3
+DIR="$(mktemp -d)"
+cd "$DIR"
+REST="${WEIR_DEMO_REST_PORT:-$(free_port)}"
 
-log "creating topic 'demo' (auto-created on first use, num.partitions=3)"
-kcat -b "$BOOT" -L -t demo | sed -n '/topic "demo"/,$p'
-printf 'hello weir\nkafka clients work unchanged\nthird message\n' |
-    kcat -b "$BOOT" -P -t demo -k demo-key
-log "produced 3 messages; reading them back:"
-kcat -b "$BOOT" -C -t demo -o beginning -e -q -f '  partition %p offset %o key %k: %s\n'
-n=$(kcat -b "$BOOT" -C -t demo -o beginning -e -q | wc -l)
-[ "$n" -eq 3 ] || { echo "expected 3 messages, got $n" >&2; exit 1; }
+log "an Apache access log sample: $DIR/access_log_small.txt"
+paths=(/ /index.html /about.html /images/logo.png /search?q=kafka /api/orders /login)
+write_log() {
+    local i
+    for i in $(seq "$1" "$2"); do
+        printf '10.0.%d.%d - - [22/Nov/2026:10:%02d:%02d +0000] "GET %s HTTP/1.1" %d %d "-" "Mozilla/5.0"\n' \
+            $((i % 7)) $((i % 250)) $((i / 60 % 60)) $((i % 60)) "${paths[i % ${#paths[@]}]}" \
+            $((i % 13 == 0 ? 404 : 200)) $((i * 37 % 5000 + 200))
+    done >>access_log_small.txt
+}
+write_log 1 500
 
-log "stopping the broker"
-stop_pid "$BROKER_PID"
+log "Kafka Connect's files, as in the tutorial (no bootstrap.servers: the bundled broker starts in-process)"
+write_connect_files "" "$DIR/connect.offsets" "$REST" "$DIR/access_log_small.txt" topic "$DIR/logout.txt"
+head -n 20 connect-*.properties
+
+log "weir standalone connect-standalone.properties connect-file-source.properties connect-file-sink.properties"
+"$WEIR" standalone connect-standalone.properties connect-file-source.properties \
+    connect-file-sink.properties >worker.log 2>&1 &
+WORKER=$!
+STARTED_PIDS+=("$WORKER")
+wait_port "$REST"
+BROKER=$(grep -o 'started the bundled broker on [0-9.:]*' worker.log | awk '{print $NF}')
+log "bundled broker on $BROKER; REST API on http://127.0.0.1:$REST"
+
+wait_for_lines() {
+    local i
+    for i in $(seq 1 300); do
+        [ "$(wc -l <logout.txt 2>/dev/null || echo 0)" -ge "$1" ] && return 0
+        sleep 0.1
+    done
+    echo "logout.txt did not reach $1 lines; worker log:" >&2
+    tail -n 20 worker.log >&2
+    exit 1
+}
+wait_for_lines 500
+log "appending 250 lines to the access log while the connectors run"
+write_log 501 750
+wait_for_lines 750
+
+log "curl http://127.0.0.1:$REST/connectors/local-file-source/status"
+curl -s "http://127.0.0.1:$REST/connectors/local-file-source/status"
+echo
+log "curl http://127.0.0.1:$REST/connectors?expand=status"
+curl -s "http://127.0.0.1:$REST/connectors?expand=status"
+echo
+log "the topic, through weir consume --bootstrap-server $BROKER --topic log-test --from-beginning --max-messages 3"
+"$WEIR" consume --bootstrap-server "$BROKER" --topic log-test --from-beginning --max-messages 3
+
+if cmp -s access_log_small.txt logout.txt; then
+    log "logout.txt is identical to access_log_small.txt ($(wc -l <logout.txt) lines)"
+else
+    echo "logout.txt differs from the input" >&2
+    exit 1
+fi
+
+log "stopping the worker (and its bundled broker)"
+stop_pid "$WORKER"
 STARTED_PIDS=()
-grep -q "broker stopped cleanly" "$DATA/broker.log"
-log "demo finished: 3 messages round-tripped through the bundled broker"
-rm -rf "$DATA"
+grep -q "broker stopped cleanly" worker.log
+log "demo finished"
+cd /
+rm -rf "$DIR"

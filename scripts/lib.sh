@@ -88,3 +88,28 @@ cleanup_started() {
         stop_pid "$pid"
     done
 }
+
+# write_connect_files BOOTSTRAP OFFSETS REST SOURCE_FILE SOURCE_TOPIC_KEY SINK_FILE:
+# writes Kafka Connect's three sample files as the tutorial edits them
+# (connect-standalone.properties, connect-file-source.properties with
+# <SOURCE_TOPIC_KEY>=log-test, connect-file-sink.properties) in the current
+# directory; an empty BOOTSTRAP leaves bootstrap.servers out.
+write_connect_files() {
+    local bootstrap=$1 offsets=$2 rest=$3 source=$4 topic_key=$5 sink=$6
+    {
+        [ -n "$bootstrap" ] && echo "bootstrap.servers=$bootstrap"
+        cat <<PROPS
+key.converter=org.apache.kafka.connect.json.JsonConverter
+value.converter=org.apache.kafka.connect.json.JsonConverter
+key.converter.schemas.enable=true
+value.converter.schemas.enable=true
+offset.storage.file.filename=$offsets
+offset.flush.interval.ms=10000
+listeners=http://:$rest
+PROPS
+    } >connect-standalone.properties
+    printf 'name=local-file-source\nconnector.class=FileStreamSource\ntasks.max=1\nfile=%s\n%s=log-test\n' \
+        "$source" "$topic_key" >connect-file-source.properties
+    printf 'name=local-file-sink\nconnector.class=FileStreamSink\ntasks.max=1\nfile=%s\ntopics=log-test\n' \
+        "$sink" >connect-file-sink.properties
+}

@@ -8,7 +8,7 @@ source "$(dirname "$0")/lib.sh"
 trap cleanup_started EXIT
 cd "$ROOT"
 
-ensure_packages kcat python3-venv build-essential pkg-config
+ensure_packages kcat python3-venv build-essential pkg-config curl
 ensure_venv
 
 log "cargo fmt --check"
@@ -43,6 +43,9 @@ grep -Eq '^5000 records sent, [0-9.]+ records/sec \([0-9.]+ MB/sec\), [0-9.]+ ms
 
 log "the tutorials' Kafka commands through the Kafka-named shims"
 scripts/tests/seeds.sh "$WEIR"
+
+log "weir standalone: the tutorial's connector files, 1,000,000 lines with a SIGKILL, REST"
+scripts/tests/standalone.sh "$WEIR"
 
 log "Python clients"
 "$VENV/bin/python" scripts/tests/clients.py "$BOOT"

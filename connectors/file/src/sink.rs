@@ -1,6 +1,6 @@
 //! FileStreamSink's task: one line per record value, appended to a file (or
-//! written to stdout); a flush makes the written lines durable before the
-//! runtime commits their offsets.
+//! written to stdout) as each batch arrives; a flush makes the lines durable
+//! (fsync) before the runtime commits their offsets.
 
 use std::sync::Arc;
 
@@ -55,6 +55,8 @@ impl SinkTask for FileStreamSinkTask {
             line.push('\n');
             out.write_all(line.as_bytes()).await?;
         }
+        // Visible at once, like Kafka's println; durable at the next flush.
+        out.flush().await?;
         Ok(())
     }
 
