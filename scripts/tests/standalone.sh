@@ -28,6 +28,16 @@ wait_lines() {
     fail "$1 has $n lines, expected $2 within $3 s"
 }
 http() { curl -s -o "$2" -w '%{http_code}' "${@:3}" "http://127.0.0.1:$REST$1"; }
+# wait_http PATH TEXT SECONDS: until GET PATH answers a body containing TEXT.
+wait_http() {
+    local i
+    for i in $(seq 1 $(($3 * 10))); do
+        http "$1" w.json >/dev/null
+        grep -qF -- "$2" w.json && return 0
+        sleep 0.1
+    done
+    fail "GET $1 never contained $2 (last: $(cat w.json))"
+}
 
 PORT="$(free_port)"
 B="localhost:$PORT"
@@ -72,6 +82,60 @@ grep -q 'Must configure one of topics or topics.regex' e.json || fail "topics me
     --data '{"name":"bad","config":{"tasks.max":"1"}}')" = 400 ] || fail "missing connector.class accepted"
 grep -q 'Missing required configuration \\"connector.class\\" which has no default value.' e.json ||
     fail "connector.class message: $(cat e.json)"
+
+log "REST lifecycle: pause, resume, stop, offsets, restart, validate, plugins, loggers"
+JSON=(-H 'Content-Type: application/json')
+[ "$(http /connectors/local-file-source/pause o.json -X PUT)" = 202 ] || fail "pause"
+http /connectors/local-file-source/status s.json >/dev/null
+grep -q '"connector":{"state":"PAUSED"' s.json && grep -q '"tasks":\[{"id":0,"state":"PAUSED"' s.json || fail "paused status: $(cat s.json)"
+echo "paused line" >>acess_log_small.txt
+sleep 2
+[ "$(wc -l <logout.txt)" = 300 ] || fail "a paused source still delivered"
+[ "$(http /connectors/local-file-source/resume o.json -X PUT)" = 202 ] || fail "resume"
+wait_lines logout.txt 301 30
+# Committed every offset.flush.interval.ms (10 s in the tutorial's file).
+wait_http /connectors/local-file-source/offsets \
+    "{\"offsets\":[{\"partition\":{\"filename\":\"$WORK/acess_log_small.txt\"},\"offset\":{\"position\":$(stat -c %s acess_log_small.txt)}}]}" 15
+[ "$(http /connectors/local-file-source/offsets o.json -X DELETE)" = 400 ] || fail "offsets reset while running"
+grep -q 'Connectors must be in the STOPPED state before their offsets can be reset' o.json || fail "reset message: $(cat o.json)"
+[ "$(http /connectors/local-file-sink/stop o.json -X PUT)" = 204 ] || fail "stop"
+http /connectors/local-file-sink/status s.json >/dev/null
+grep -q '"connector":{"state":"STOPPED"[^}]*},"tasks":\[\]' s.json || fail "stopped status: $(cat s.json)"
+[ "$(http /connectors/local-file-sink/offsets o.json -X PATCH "${JSON[@]}" \
+    --data '{"offsets":[{"partition":{"kafka_topic":"log-test","kafka_partition":0},"offset":{"kafka_offset":295}}]}')" = 200 ] ||
+    fail "sink offsets alter: $(cat o.json)"
+grep -q 'The offsets for this connector have been altered successfully' o.json || fail "alter message: $(cat o.json)"
+[ "$(http /connectors/local-file-sink/resume o.json -X PUT)" = 202 ] || fail "resume from STOPPED"
+wait_lines logout.txt 307 30
+[ "$(tail -n 6 logout.txt | head -n 1)" = "$(sed -n 296p acess_log_small.txt)" ] || fail "the sink did not restart at offset 295"
+[ "$(http /connectors/local-file-sink/topics o.json)" = 200 ] || fail "topics"
+grep -qx '{"local-file-sink":{"topics":\["log-test"\]}}' o.json || fail "topics: $(cat o.json)"
+[ "$(http '/connectors/local-file-sink/restart?includeTasks=true' o.json -X POST)" = 202 ] || fail "restart with tasks"
+[ "$(http /connectors/local-file-sink/restart o.json -X POST)" = 204 ] || fail "connector restart"
+[ "$(http /connectors/local-file-sink/tasks/0/status o.json)" = 200 ] || fail "task status"
+[ "$(http /connectors/local-file-sink/tasks/7/status o.json)" = 404 ] || fail "unknown task is not 404"
+[ "$(http /connector-plugins/FileStreamSink/config/validate o.json -X PUT "${JSON[@]}" \
+    --data '{"name":"v","connector.class":"FileStreamSink","tasks.max":"0","key.converter":"com.example.Nope"}')" = 200 ] ||
+    fail "validate"
+"$VENV/bin/python" - o.json <<'PY'
+import json, sys
+infos = json.load(open(sys.argv[1]))
+assert infos["error_count"] == 3, infos["error_count"]
+bad = {c["definition"]["name"]: c["value"]["errors"] for c in infos["configs"] if c["value"]["errors"]}
+assert sorted(bad) == ["key.converter", "tasks.max", "topics"], bad
+assert all(k in " ".join(v) for k, v in bad.items() if k != "topics"), bad
+PY
+[ "$(http /connector-plugins o.json)" = 200 ] || fail "plugins"
+grep -q '"class":"org.apache.kafka.connect.file.FileStreamSourceConnector","type":"source"' o.json || fail "plugins: $(cat o.json)"
+[ "$(http /connector-plugins/Nope/config o.json)" = 404 ] || fail "unknown plugin is not 404"
+[ "$(http /admin/loggers/root o.json -X PUT "${JSON[@]}" --data '{"level":"DEBUG"}')" = 200 ] || fail "set logger level"
+echo "after debug" >>acess_log_small.txt
+wait_lines logout.txt 308 30
+for _ in $(seq 1 20); do grep -q 'DEBUG.*local-file-sink|task-0\]: put 1 record' connect.log && break; sleep 0.1; done
+grep -q 'DEBUG.*local-file-sink|task-0\]: put 1 record' connect.log || fail "changing the root level to DEBUG did not change the logging"
+[ "$(http /admin/loggers/root o.json -X PUT "${JSON[@]}" --data '{"level":"LOUD"}')" = 404 ] || fail "invalid level accepted"
+[ "$(http /connectors/local-file-sink o.json -X DELETE)" = 204 ] || fail "delete"
+[ "$(http /connectors o.json)" = 200 ] && grep -qx '\["local-file-source"\]' o.json || fail "list after delete: $(cat o.json)"
 stop_pid "$WORKER"
 
 log "1,000,000 lines, worker SIGKILLed mid-run and restarted"

@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod convert;
 pub mod kafka;
+pub mod logging;
 pub mod rest;
 pub mod runtime;
 pub mod store;

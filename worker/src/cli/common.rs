@@ -10,7 +10,7 @@ use broker_core::properties::Properties;
 use clap::Args;
 use rdkafka::config::ClientConfig;
 
-use crate::kafka::{self, Connection};
+use crate::kafka::{self, split_servers, Connection};
 
 /// The broker port assumed when only `--zookeeper host:2181` is given:
 /// Kafka's 9092, or `WEIR_DEFAULT_BROKER_PORT`.
@@ -101,13 +101,6 @@ fn zookeeper_to_brokers(zk: &str, port: u16) -> String {
         })
         .collect::<Vec<_>>()
         .join(",")
-}
-
-pub fn split_servers(s: &str) -> Vec<String> {
-    s.split(',')
-        .map(|x| x.trim().trim_start_matches("PLAINTEXT://").to_string())
-        .filter(|x| !x.is_empty())
-        .collect()
 }
 
 /// Parses `key=value` (the value may contain `=`), naming the flag on error.

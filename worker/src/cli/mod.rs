@@ -82,14 +82,7 @@ pub fn init_logging(cli: &Cli) {
         .clone()
         .or_else(|| std::env::var("RUST_LOG").ok())
         .unwrap_or_else(|| "info".to_string());
-    let env = tracing_subscriber::EnvFilter::try_new(&filter)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(env)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .init();
+    crate::logging::init(&filter, std::io::stderr().is_terminal());
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {

@@ -13,7 +13,7 @@ use broker_core::{BrokerConfig, RunningBroker};
 use clap::Args;
 
 use crate::runtime::config::WorkerSettings;
-use crate::runtime::Worker;
+use crate::runtime::{TargetState, Worker};
 use crate::store::OffsetStore;
 
 #[derive(Debug, Args)]
@@ -144,7 +144,10 @@ pub fn run(args: StandaloneArgs) -> anyhow::Result<()> {
         let worker = Arc::new(Worker::new(settings, offsets));
         let rest = crate::rest::serve(&listener, worker.clone()).await?;
         for (name, props) in connectors {
-            if let Err(e) = worker.start_connector(&name, props).await {
+            if let Err(e) = worker
+                .put_connector(&name, props, TargetState::Started, false)
+                .await
+            {
                 worker.shutdown().await;
                 anyhow::bail!("Failed to create connector {name}: {e}");
             }

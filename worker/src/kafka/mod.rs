@@ -10,6 +10,14 @@ use std::time::{Duration, Instant};
 
 pub use conn::{ClientError, Connection};
 
+/// `a:9092, PLAINTEXT://b:9092` -> `["a:9092", "b:9092"]`.
+pub fn split_servers(s: &str) -> Vec<String> {
+    s.split(',')
+        .map(|x| x.trim().trim_start_matches("PLAINTEXT://").to_string())
+        .filter(|x| !x.is_empty())
+        .collect()
+}
+
 /// Connects to the first reachable server of `servers`, retrying all of them
 /// until `wait` has passed; the error names every address tried.
 pub async fn connect_any(

@@ -9,13 +9,14 @@ use kafka_protocol::messages::delete_records_request::{
     DeleteRecordsPartition, DeleteRecordsTopic,
 };
 use kafka_protocol::messages::describe_groups_response::DescribedGroup;
+use kafka_protocol::messages::leave_group_request::MemberIdentity;
 use kafka_protocol::messages::list_offsets_request::{ListOffsetsPartition, ListOffsetsTopic};
 use kafka_protocol::messages::offset_commit_request::{
     OffsetCommitRequestPartition, OffsetCommitRequestTopic,
 };
 use kafka_protocol::messages::{
-    BrokerId, DeleteRecordsRequest, DescribeGroupsRequest, ListOffsetsRequest, OffsetCommitRequest,
-    OffsetFetchRequest,
+    BrokerId, DeleteGroupsRequest, DeleteRecordsRequest, DescribeGroupsRequest, LeaveGroupRequest,
+    ListOffsetsRequest, OffsetCommitRequest, OffsetFetchRequest,
 };
 use kafka_protocol::protocol::StrBytes;
 
@@ -183,6 +184,41 @@ pub async fn describe_group(conn: &mut Connection, group: &str) -> anyhow::Resul
         .ok_or_else(|| anyhow::anyhow!("the coordinator did not describe group {group}"))?;
     check(g.error_code, g.error_message.as_ref())?;
     Ok(g)
+}
+
+/// Removes a static member (`group.instance.id`) from `group`, as a
+/// consumer that closes does not do for itself.
+pub async fn leave_static(
+    conn: &mut Connection,
+    group: &str,
+    instance: &str,
+) -> anyhow::Result<()> {
+    let request = LeaveGroupRequest::default()
+        .with_group_id(group_id(group))
+        .with_members(vec![MemberIdentity::default()
+            .with_member_id(StrBytes::from_static_str(""))
+            .with_group_instance_id(Some(StrBytes::from_string(
+                instance.to_string(),
+            )))]);
+    if conn.version_for::<LeaveGroupRequest>(4)? < 3 {
+        anyhow::bail!("the broker cannot remove static members (LeaveGroup v3)");
+    }
+    let response = conn.send(&request, 4).await?;
+    check(response.error_code, None)?;
+    Ok(())
+}
+
+/// Deletes an empty group and its committed offsets.
+pub async fn delete_group(conn: &mut Connection, group: &str) -> anyhow::Result<()> {
+    let request = DeleteGroupsRequest::default().with_groups_names(vec![group_id(group)]);
+    let response = conn.send(&request, 2).await?;
+    for r in response.results {
+        // A group that never committed anything has nothing to reset.
+        if r.error_code != 69 {
+            check(r.error_code, None)?;
+        }
+    }
+    Ok(())
 }
 
 /// Deletes records before `offset` (-1: the high watermark) per partition;

@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use connect_api::{ConnectorKind, Plugin, Props};
+use connect_api::config::{key, ConfigKey, ConfigType, DefaultValue, Importance, Validator};
+use connect_api::{ConfigDef, ConnectorKind, Plugin, Props};
 
 use crate::convert::{converter, Converter, ConverterConfig};
 
@@ -211,6 +212,46 @@ pub fn check_connector(props: &Props, kind: Option<ConnectorKind>) -> Vec<(Strin
         }
     }
     errors
+}
+
+/// The keys every connector has (Kafka's ConnectorConfig, group "Common"),
+/// plus `topics` / `topics.regex` for sinks; they lead validation answers.
+pub fn common_def(kind: ConnectorKind) -> ConfigDef {
+    let common = |name, kind, default, importance, doc, order| ConfigKey {
+        group: Some("Common"),
+        order_in_group: order,
+        ..key(name, kind, default, importance, doc)
+    };
+    let mut def = ConfigDef::new()
+        .define(common("name", ConfigType::String, DefaultValue::Required, Importance::High, "Globally unique name to use for this connector.", 1))
+        .define(common("connector.class", ConfigType::String, DefaultValue::Required, Importance::High, "Name or alias of the class for this connector.", 2))
+        .define(ConfigKey {
+            validator: Some(Validator::AtLeast(1)),
+            ..common("tasks.max", ConfigType::Int, DefaultValue::Value("1"), Importance::High, "Maximum number of tasks to use for this connector.", 3)
+        })
+        .define(common("key.converter", ConfigType::Class, DefaultValue::Null, Importance::Low, "Converter class used to convert between Kafka Connect format and the serialized form that is written to Kafka.", 4))
+        .define(common("value.converter", ConfigType::Class, DefaultValue::Null, Importance::Low, "Converter class used to convert between Kafka Connect format and the serialized form that is written to Kafka.", 5))
+        .define(common("header.converter", ConfigType::Class, DefaultValue::Null, Importance::Low, "HeaderConverter class used to convert between Kafka Connect format and the serialized form that is written to Kafka.", 6));
+    if kind == ConnectorKind::Sink {
+        def = def
+            .define(common(
+                "topics",
+                ConfigType::List,
+                DefaultValue::Value(""),
+                Importance::High,
+                "List of topics to consume, separated by commas",
+                7,
+            ))
+            .define(common(
+                "topics.regex",
+                ConfigType::String,
+                DefaultValue::Value(""),
+                Importance::High,
+                "Regular expression giving topics to consume.",
+                8,
+            ));
+    }
+    def
 }
 
 /// `tasks.max` (default 1).

@@ -19,7 +19,7 @@ use rdkafka::message::{BorrowedMessage, Headers, Message, Timestamp};
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 
 use super::config::Converters;
-use super::{retry_backoff, TaskEnv};
+use super::{retry_backoff, State, Target, TaskEnv};
 
 /// Records handed to `put` at most at once (Kafka's `max.poll.records`).
 const MAX_BATCH: usize = 500;
@@ -123,7 +123,7 @@ fn commit_offsets(consumer: &BaseConsumer<RebalanceFlag>, offsets: &Offsets) -> 
         .context("committing consumer offsets")
 }
 
-/// Runs one sink task until `env.stop` is raised or it fails.
+/// Runs one sink task until it is told to stop or it fails.
 pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()> {
     let connector = env.id.connector.clone();
     let converters = env.worker.converters(&env.props)?;
@@ -179,9 +179,28 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
     let mut current: Offsets = BTreeMap::new();
     let mut next_commit = Instant::now() + env.worker.offset_flush_interval;
     let mut attempt = 0u32;
+    let mut paused = false;
     let result: anyhow::Result<()> = loop {
-        if *env.stop.borrow() {
+        let target = *env.control.borrow();
+        if target == Target::Stop {
             break Ok(());
+        }
+        // Pausing pauses every assigned partition; polling goes on so the
+        // group membership stays alive.
+        let want_pause = target == Target::Pause;
+        if want_pause != paused || (paused && rebalanced.load(Ordering::SeqCst)) {
+            let all = consumer.assignment()?;
+            if want_pause {
+                consumer.pause(&all)?;
+            } else {
+                consumer.resume(&all)?;
+            }
+            paused = want_pause;
+            env.set_state(if paused {
+                State::Paused
+            } else {
+                State::Running
+            });
         }
         if rebalanced.swap(false, Ordering::SeqCst) {
             let now: Vec<TopicPartition> = consumer
@@ -245,6 +264,9 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
             match consumer.poll(wait) {
                 None => break,
                 Some(Ok(m)) => {
+                    if !env.topics.lock().contains(m.topic()) {
+                        env.topics.lock().insert(m.topic().to_string());
+                    }
                     let record = to_record(&m, &converters).map_err(|e| {
                         anyhow::anyhow!(
                             "{e} (topic {} partition {} offset {})",
@@ -278,10 +300,11 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
         loop {
             match task.put(&batch).await {
                 Ok(()) => {
+                    tracing::debug!("{}: put {} record(s)", env.id, batch.len());
                     attempt = 0;
                     break;
                 }
-                Err(e @ ConnectError::Retriable(_)) if !*env.stop.borrow() => {
+                Err(e @ ConnectError::Retriable(_)) if *env.control.borrow() != Target::Stop => {
                     attempt += 1;
                     let asked = requests.timeout_ms.load(Ordering::Relaxed);
                     let wait = if asked > 0 {
@@ -314,5 +337,27 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
             .map_err(|e| anyhow::anyhow!(e))?;
     }
     task.stop().await.map_err(|e| anyhow::anyhow!(e))?;
+    drop(consumer);
+    if env.worker.standalone {
+        // A static member stays in the group after closing; leave explicitly
+        // so the group is empty (offsets can then be altered or reset).
+        let group = format!("connect-{connector}");
+        let instance = format!("{group}-{}", env.id.task);
+        if let Err(e) = leave_group(&env, &group, &instance).await {
+            tracing::warn!("{}: leaving group {group}: {e:#}", env.id);
+        }
+    }
     result
+}
+
+async fn leave_group(env: &TaskEnv, group: &str, instance: &str) -> anyhow::Result<()> {
+    let servers = crate::kafka::split_servers(&env.worker.bootstrap_servers);
+    let mut cluster = crate::kafka::admin::Cluster::connect(
+        &servers,
+        "weir-worker-admin",
+        Duration::from_secs(5),
+    )
+    .await?;
+    let (_, _, conn) = cluster.coordinator(group).await?;
+    crate::kafka::offsets::leave_static(conn, group, instance).await
 }

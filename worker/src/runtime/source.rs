@@ -16,7 +16,7 @@ use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
 use rdkafka::{ClientContext, Message};
 
-use super::{retry_backoff, TaskEnv};
+use super::{retry_backoff, State, Target, TaskEnv};
 use crate::store::ConnectorOffsets;
 
 /// Acknowledgements from the producer's delivery callback.
@@ -69,7 +69,7 @@ struct Submitted {
     record: SourceRecord,
 }
 
-/// Runs one source task until `env.stop` is raised or it fails.
+/// Runs one source task until it is told to stop or it fails.
 pub async fn run(env: TaskEnv, mut task: Box<dyn SourceTask>) -> anyhow::Result<()> {
     let connector = env.id.connector.clone();
     let converters = env.worker.converters(&env.props)?;
@@ -106,12 +106,18 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SourceTask>) -> anyhow::Result<
     let mut latest = Latest::new();
     let mut seq = 0u64;
     let mut next_commit = Instant::now() + env.worker.offset_flush_interval;
-    let mut stop = env.stop.clone();
+    let mut control = env.control.clone();
     let mut attempt = 0u32;
     let result = loop {
-        if *stop.borrow() {
+        let target = *control.borrow();
+        if target == Target::Stop {
             break Ok(());
         }
+        env.set_state(if target == Target::Pause {
+            State::Paused
+        } else {
+            State::Running
+        });
         if let Some(f) = acks.lock().failure.clone() {
             break Err(anyhow::anyhow!(f));
         }
@@ -119,9 +125,15 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SourceTask>) -> anyhow::Result<
             commit(&env, &mut task, &acks, &mut pending, &mut latest).await?;
             next_commit = Instant::now() + env.worker.offset_flush_interval;
         }
+        if target == Target::Pause {
+            // Paused: no polling, offsets still committed on schedule.
+            let _ = tokio::time::timeout(Duration::from_millis(500), control.changed()).await;
+            drain_acked(&mut task, &acks, &mut pending, &mut latest).await?;
+            continue;
+        }
         let records = tokio::select! {
             r = task.poll() => r,
-            _ = stop.changed() => continue,
+            _ = control.changed() => continue,
         };
         let records = match records {
             Ok(r) => {
@@ -138,6 +150,7 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SourceTask>) -> anyhow::Result<
         };
         for record in records {
             seq += 1;
+            env.topics.lock().insert(record.topic.clone());
             let key = converters
                 .key
                 .encode(&record.topic, &record.key)

@@ -1,0 +1,674 @@
+//! `Worker`: creates, reconfigures, pauses, resumes, stops, restarts and
+//! deletes connectors, and reads and changes their offsets.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use connect_api::record::{SourceOffset, SourcePartition};
+use connect_api::{
+    ConnectError, Connector, ConnectorContext, ConnectorKind, Plugin, Props, TaskFactory,
+};
+use parking_lot::Mutex;
+use serde_json::{json, Value as Json};
+use tokio::sync::watch;
+
+use super::config::{check_connector, find_plugin, tasks_max, WorkerSettings};
+use super::{sink, source, State, Status, Target, TaskEnv, TaskId};
+use crate::kafka::admin::Cluster;
+use crate::kafka::offsets;
+use crate::store::OffsetStore;
+
+/// Kafka Connect's target states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TargetState {
+    Started,
+    Paused,
+    Stopped,
+}
+
+/// Whether a put created the connector (201) or updated it (200).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Created(pub bool);
+
+/// `POST /connectors/{c}/restart` flags.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RestartRequest {
+    pub include_tasks: bool,
+    pub only_failed: bool,
+}
+
+/// Failures of worker operations, as the REST API reports them.
+#[derive(Debug)]
+pub enum WorkerError {
+    NotFound(String),
+    Conflict(String),
+    BadRequest(String),
+    Internal(String),
+}
+
+impl fmt::Display for WorkerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WorkerError::NotFound(m)
+            | WorkerError::Conflict(m)
+            | WorkerError::BadRequest(m)
+            | WorkerError::Internal(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for WorkerError {}
+
+fn not_found(name: &str) -> WorkerError {
+    WorkerError::NotFound(format!("Connector {name} not found"))
+}
+
+/// Why a connector config was refused: one message per problem, by key.
+#[derive(Debug)]
+pub struct Rejected(pub Vec<(String, String)>);
+
+impl fmt::Display for Rejected {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let msgs: Vec<&str> = self.0.iter().map(|(_, m)| m.as_str()).collect();
+        write!(
+            f,
+            "Connector configuration is invalid and contains the following {} error(s):\n{}\nYou can also find the above list of errors at the endpoint `/connector-plugins/{{connectorType}}/config/validate`",
+            msgs.len(),
+            msgs.join("\n")
+        )
+    }
+}
+
+impl std::error::Error for Rejected {}
+
+/// Validates a connector config: common keys, then the plugin's own.
+pub fn validate(props: &Props) -> Result<Plugin, Rejected> {
+    let plugin = props.get("connector.class").map(|c| find_plugin(c));
+    let kind = match &plugin {
+        Some(Ok(p)) => Some(p.kind()),
+        _ => None,
+    };
+    let mut errors = check_connector(props, kind);
+    match plugin {
+        Some(Ok(p)) => {
+            let def = (p.config_def)();
+            let c = (p.new_connector)();
+            for v in c.validate(props, &def) {
+                errors.extend(v.errors.into_iter().map(|e| (v.name.clone(), e)));
+            }
+            if errors.is_empty() {
+                return Ok(p);
+            }
+        }
+        Some(Err(e)) => errors.push(("connector.class".into(), e)),
+        None => {}
+    }
+    Err(Rejected(errors))
+}
+
+struct TaskHandle {
+    status: Arc<Mutex<Status>>,
+    control: watch::Sender<Target>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    props: Props,
+}
+
+struct RunningConnector {
+    config: Props,
+    plugin: Plugin,
+    target: TargetState,
+    status: Arc<Mutex<Status>>,
+    connector: Option<Box<dyn Connector>>,
+    tasks: Vec<TaskHandle>,
+    topics: Arc<Mutex<BTreeSet<String>>>,
+}
+
+/// A connector as the REST API shows it.
+#[derive(Debug, Clone)]
+pub struct ConnectorView {
+    pub name: String,
+    pub config: Props,
+    pub kind: ConnectorKind,
+    pub status: Status,
+    pub tasks: Vec<(usize, Status, Props)>,
+}
+
+/// The connectors of one worker.
+pub struct Worker {
+    pub settings: Arc<WorkerSettings>,
+    pub offsets: Arc<OffsetStore>,
+    connectors: tokio::sync::Mutex<BTreeMap<String, RunningConnector>>,
+}
+
+struct LogContext(String);
+
+impl ConnectorContext for LogContext {
+    fn request_task_reconfiguration(&self) {
+        tracing::info!("[{}] asked for task reconfiguration", self.0);
+    }
+    fn raise_error(&self, error: ConnectError) {
+        tracing::error!("[{}] raised an error: {error}", self.0);
+    }
+}
+
+impl Worker {
+    pub fn new(settings: WorkerSettings, offsets: Arc<OffsetStore>) -> Self {
+        Self {
+            settings: Arc::new(settings),
+            offsets,
+            connectors: tokio::sync::Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    fn status(&self, state: State, trace: Option<String>) -> Status {
+        Status {
+            state,
+            worker_id: self.settings.worker_id.clone(),
+            trace,
+        }
+    }
+
+    /// Creates connector `name`, or replaces its config when `allow_replace`.
+    pub async fn put_connector(
+        &self,
+        name: &str,
+        mut props: Props,
+        initial: TargetState,
+        allow_replace: bool,
+    ) -> Result<Created, WorkerError> {
+        props.insert("name".into(), name.to_string());
+        let plugin = validate(&props).map_err(|r| WorkerError::BadRequest(r.to_string()))?;
+        let mut connectors = self.connectors.lock().await;
+        let (target, created) = match connectors.remove(name) {
+            Some(mut old) if allow_replace => {
+                self.halt(&mut old).await;
+                (old.target, false)
+            }
+            Some(old) => {
+                connectors.insert(name.to_string(), old);
+                return Err(WorkerError::Conflict(format!(
+                    "Connector {name} already exists"
+                )));
+            }
+            None => (initial, true),
+        };
+        let mut rc = RunningConnector {
+            config: props,
+            plugin,
+            target,
+            status: Arc::new(Mutex::new(self.status(State::Unassigned, None))),
+            connector: None,
+            tasks: Vec::new(),
+            topics: Arc::new(Mutex::new(BTreeSet::new())),
+        };
+        self.launch(name, &mut rc).await;
+        connectors.insert(name.to_string(), rc);
+        Ok(Created(created))
+    }
+
+    /// Starts the connector and its tasks as its target state says.
+    async fn launch(&self, name: &str, rc: &mut RunningConnector) {
+        if rc.target == TargetState::Stopped {
+            *rc.status.lock() = self.status(State::Stopped, None);
+            return;
+        }
+        let mut connector = (rc.plugin.new_connector)();
+        let started = connector
+            .start(&rc.config, Arc::new(LogContext(name.to_string())))
+            .await;
+        match started.and_then(|_| connector.task_configs(tasks_max(&rc.config))) {
+            Ok(task_configs) => {
+                let paused = rc.target == TargetState::Paused;
+                let state = if paused {
+                    State::Paused
+                } else {
+                    State::Running
+                };
+                *rc.status.lock() = self.status(state, None);
+                tracing::info!(
+                    "[{name}] connector started with {} task(s)",
+                    task_configs.len()
+                );
+                for (i, mut tc) in task_configs.into_iter().enumerate() {
+                    for (k, v) in &rc.config {
+                        tc.entry(k.clone()).or_insert_with(|| v.clone());
+                    }
+                    let t =
+                        self.spawn_task(name, i, tc, rc.plugin.tasks, rc.topics.clone(), paused);
+                    rc.tasks.push(t);
+                }
+                rc.connector = Some(connector);
+            }
+            Err(e) => {
+                tracing::error!("[{name}] connector failed to start: {e}");
+                *rc.status.lock() = self.status(State::Failed, Some(e.to_string()));
+            }
+        }
+    }
+
+    fn spawn_task(
+        &self,
+        connector: &str,
+        n: usize,
+        props: Props,
+        factory: TaskFactory,
+        topics: Arc<Mutex<BTreeSet<String>>>,
+        paused: bool,
+    ) -> TaskHandle {
+        let initial = if paused { Target::Pause } else { Target::Run };
+        let (control_tx, control_rx) = watch::channel(initial);
+        let status = Arc::new(Mutex::new(self.status(State::Unassigned, None)));
+        let env = TaskEnv {
+            id: TaskId {
+                connector: connector.to_string(),
+                task: n,
+            },
+            props: props.clone(),
+            worker: self.settings.clone(),
+            offsets: self.offsets.clone(),
+            control: control_rx,
+            topics,
+            status: status.clone(),
+        };
+        let thread = std::thread::Builder::new()
+            .name(format!("task-{connector}-{n}"))
+            .spawn(move || run_task(env, factory));
+        let thread = match thread {
+            Ok(t) => Some(t),
+            Err(e) => {
+                *status.lock() =
+                    self.status(State::Failed, Some(format!("cannot start a thread: {e}")));
+                None
+            }
+        };
+        TaskHandle {
+            status,
+            control: control_tx,
+            thread,
+            props,
+        }
+    }
+
+    /// Stops the tasks (each within the graceful timeout) and the connector.
+    async fn halt(&self, rc: &mut RunningConnector) {
+        stop_tasks(&mut rc.tasks, self.settings.shutdown_timeout).await;
+        rc.tasks.clear();
+        if let Some(mut c) = rc.connector.take() {
+            if let Err(e) = c.stop().await {
+                tracing::warn!("connector stop failed: {e}");
+            }
+        }
+    }
+
+    async fn with<T>(
+        &self,
+        name: &str,
+        f: impl AsyncFnOnce(&Self, &mut RunningConnector) -> T,
+    ) -> Result<T, WorkerError> {
+        let mut connectors = self.connectors.lock().await;
+        let rc = connectors.get_mut(name).ok_or_else(|| not_found(name))?;
+        Ok(f(self, rc).await)
+    }
+
+    /// PAUSED: tasks stop working but keep their resources.
+    pub async fn pause(&self, name: &str) -> Result<(), WorkerError> {
+        self.with(name, async |w: &Self, rc: &mut RunningConnector| {
+            rc.target = TargetState::Paused;
+            if rc.connector.is_some() {
+                *rc.status.lock() = w.status(State::Paused, None);
+            }
+            for t in &rc.tasks {
+                let _ = t.control.send(Target::Pause);
+            }
+            tracing::info!("[{name}] paused");
+        })
+        .await
+    }
+
+    /// Resumes a PAUSED or STOPPED connector.
+    pub async fn resume(&self, name: &str) -> Result<(), WorkerError> {
+        self.with(name, async |w: &Self, rc: &mut RunningConnector| {
+            let was = rc.target;
+            rc.target = TargetState::Started;
+            if was == TargetState::Stopped || rc.connector.is_none() {
+                w.halt(rc).await;
+                w.launch(name, rc).await;
+            } else {
+                *rc.status.lock() = w.status(State::Running, None);
+                for t in &rc.tasks {
+                    let _ = t.control.send(Target::Run);
+                }
+            }
+            tracing::info!("[{name}] resumed");
+        })
+        .await
+    }
+
+    /// STOPPED: tasks shut down, the connector stopped, the config kept.
+    pub async fn stop(&self, name: &str) -> Result<(), WorkerError> {
+        self.with(name, async |w: &Self, rc: &mut RunningConnector| {
+            w.halt(rc).await;
+            rc.target = TargetState::Stopped;
+            *rc.status.lock() = w.status(State::Stopped, None);
+            tracing::info!("[{name}] stopped");
+        })
+        .await
+    }
+
+    /// Restarts the connector, and with `include_tasks` its (failed) tasks.
+    pub async fn restart(&self, name: &str, req: RestartRequest) -> Result<(), WorkerError> {
+        self.with(name, async |w: &Self, rc: &mut RunningConnector| {
+            let failed = rc.status.lock().state == State::Failed;
+            let any_task_failed = rc
+                .tasks
+                .iter()
+                .any(|t| t.status.lock().state == State::Failed);
+            let restart_connector = !req.only_failed || failed;
+            if req.include_tasks && (!req.only_failed || any_task_failed || failed) {
+                w.halt(rc).await;
+                w.launch(name, rc).await;
+            } else if restart_connector && rc.target != TargetState::Stopped {
+                if let Some(mut c) = rc.connector.take() {
+                    let _ = c.stop().await;
+                }
+                let mut c = (rc.plugin.new_connector)();
+                match c
+                    .start(&rc.config, Arc::new(LogContext(name.to_string())))
+                    .await
+                {
+                    Ok(()) => {
+                        rc.connector = Some(c);
+                        let state = if rc.target == TargetState::Paused {
+                            State::Paused
+                        } else {
+                            State::Running
+                        };
+                        *rc.status.lock() = w.status(state, None);
+                    }
+                    Err(e) => *rc.status.lock() = w.status(State::Failed, Some(e.to_string())),
+                }
+            }
+            tracing::info!("[{name}] restarted");
+        })
+        .await
+    }
+
+    /// Restarts one task.
+    pub async fn restart_task(&self, name: &str, task: usize) -> Result<(), WorkerError> {
+        let mut connectors = self.connectors.lock().await;
+        let rc = connectors.get_mut(name).ok_or_else(|| not_found(name))?;
+        if task >= rc.tasks.len() {
+            return Err(WorkerError::NotFound(format!(
+                "Task {name}-{task} not found"
+            )));
+        }
+        let mut old = rc.tasks.remove(task);
+        stop_tasks(
+            std::slice::from_mut(&mut old),
+            self.settings.shutdown_timeout,
+        )
+        .await;
+        let paused = rc.target == TargetState::Paused;
+        let t = self.spawn_task(
+            name,
+            task,
+            old.props,
+            rc.plugin.tasks,
+            rc.topics.clone(),
+            paused,
+        );
+        rc.tasks.insert(task, t);
+        Ok(())
+    }
+
+    /// Stops and forgets a connector.
+    pub async fn delete(&self, name: &str) -> Result<Props, WorkerError> {
+        let mut rc = self
+            .connectors
+            .lock()
+            .await
+            .remove(name)
+            .ok_or_else(|| not_found(name))?;
+        self.halt(&mut rc).await;
+        tracing::info!("[{name}] deleted");
+        Ok(rc.config)
+    }
+
+    /// Stops every connector.
+    pub async fn shutdown(&self) {
+        let mut connectors = self.connectors.lock().await;
+        for (name, rc) in connectors.iter_mut() {
+            self.halt(rc).await;
+            tracing::info!("[{name}] connector stopped");
+        }
+    }
+
+    /// Names of the connectors, sorted.
+    pub async fn names(&self) -> Vec<String> {
+        self.connectors.lock().await.keys().cloned().collect()
+    }
+
+    /// A connector's config, status and tasks.
+    pub async fn view(&self, name: &str) -> Option<ConnectorView> {
+        let connectors = self.connectors.lock().await;
+        let c = connectors.get(name)?;
+        let status = c.status.lock().clone();
+        let tasks = c
+            .tasks
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (i, t.status.lock().clone(), t.props.clone()))
+            .collect();
+        Some(ConnectorView {
+            name: name.to_string(),
+            config: c.config.clone(),
+            kind: c.plugin.kind(),
+            status,
+            tasks,
+        })
+    }
+
+    /// Topics the connector has used since it was created or reset.
+    pub async fn topics(&self, name: &str) -> Result<Vec<String>, WorkerError> {
+        self.with(name, async |_: &Self, rc: &mut RunningConnector| {
+            rc.topics.lock().iter().cloned().collect()
+        })
+        .await
+    }
+
+    pub async fn reset_topics(&self, name: &str) -> Result<(), WorkerError> {
+        self.with(name, async |_: &Self, rc: &mut RunningConnector| {
+            rc.topics.lock().clear()
+        })
+        .await
+    }
+
+    async fn stopped_kind(&self, name: &str, verb: &str) -> Result<ConnectorKind, WorkerError> {
+        let connectors = self.connectors.lock().await;
+        let rc = connectors.get(name).ok_or_else(|| not_found(name))?;
+        if rc.target != TargetState::Stopped {
+            return Err(WorkerError::BadRequest(format!(
+                "Connectors must be in the STOPPED state before their offsets can be {verb}. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/{name}/stop' endpoint"
+            )));
+        }
+        Ok(rc.plugin.kind())
+    }
+
+    async fn cluster(&self) -> Result<Cluster, WorkerError> {
+        let servers = crate::kafka::split_servers(&self.settings.bootstrap_servers);
+        Cluster::connect(&servers, "weir-worker-admin", Duration::from_secs(10))
+            .await
+            .map_err(|e| WorkerError::Internal(e.to_string()))
+    }
+
+    /// The connector's offsets: `[{"partition": {...}, "offset": {...}}]`.
+    pub async fn offsets(&self, name: &str) -> Result<Vec<Json>, WorkerError> {
+        let kind = self.view(name).await.ok_or_else(|| not_found(name))?.kind;
+        match kind {
+            ConnectorKind::Source => Ok(self
+                .offsets
+                .all_for(name)
+                .into_iter()
+                .filter_map(|(p, o)| o.map(|o| json!({"partition": p, "offset": o})))
+                .collect()),
+            ConnectorKind::Sink => {
+                let mut cluster = self.cluster().await?;
+                let group = format!("connect-{name}");
+                let internal = |e: anyhow::Error| WorkerError::Internal(format!("{e:#}"));
+                let (_, _, conn) = cluster.coordinator(&group).await.map_err(internal)?;
+                let committed = offsets::committed(conn, &group).await.map_err(internal)?;
+                Ok(committed
+                    .into_iter()
+                    .map(|((t, p), o)| {
+                        json!({"partition": {"kafka_topic": t, "kafka_partition": p}, "offset": {"kafka_offset": o}})
+                    })
+                    .collect())
+            }
+        }
+    }
+
+    /// Alters (or with `None` offsets, resets) a STOPPED connector's offsets.
+    pub async fn alter_offsets(
+        &self,
+        name: &str,
+        entries: Option<Vec<(SourcePartition, Option<SourceOffset>)>>,
+    ) -> Result<String, WorkerError> {
+        let verb = if entries.is_some() {
+            "modified"
+        } else {
+            "reset"
+        };
+        let kind = self.stopped_kind(name, verb).await?;
+        let done = if entries.is_some() {
+            "The offsets for this connector have been altered successfully"
+        } else {
+            "The offsets for this connector have been reset successfully"
+        };
+        match kind {
+            ConnectorKind::Source => {
+                let entries = match entries {
+                    Some(e) => e,
+                    None => self
+                        .offsets
+                        .all_for(name)
+                        .into_iter()
+                        .map(|(p, _)| (p, None))
+                        .collect(),
+                };
+                self.offsets
+                    .commit(name, &entries)
+                    .map_err(|e| WorkerError::Internal(format!("{e:#}")))?;
+            }
+            ConnectorKind::Sink => {
+                let mut cluster = self.cluster().await?;
+                let group = format!("connect-{name}");
+                let internal = |e: anyhow::Error| WorkerError::Internal(format!("{e:#}"));
+                let (_, _, conn) = cluster.coordinator(&group).await.map_err(internal)?;
+                match entries {
+                    None => offsets::delete_group(conn, &group)
+                        .await
+                        .map_err(internal)?,
+                    Some(entries) => {
+                        let mut set = BTreeMap::new();
+                        for (p, o) in entries {
+                            let (t, part, off) = sink_offset(&p, o.as_ref())?;
+                            match off {
+                                Some(off) => {
+                                    set.insert((t, part), off);
+                                }
+                                None => {
+                                    return Err(WorkerError::BadRequest(
+                                        "Removing one partition's offset of a sink connector is done with DELETE /connectors/{name}/offsets".into(),
+                                    ))
+                                }
+                            }
+                        }
+                        offsets::commit(conn, &group, &set)
+                            .await
+                            .map_err(internal)?;
+                    }
+                }
+            }
+        }
+        Ok(done.to_string())
+    }
+}
+
+/// `{"kafka_topic": t, "kafka_partition": p}` and `{"kafka_offset": o}`
+/// (numbers or numeric strings).
+fn sink_offset(
+    p: &SourcePartition,
+    o: Option<&SourceOffset>,
+) -> Result<(String, i32, Option<i64>), WorkerError> {
+    let bad = |m: &str| WorkerError::BadRequest(m.to_string());
+    let num = |v: Option<&Json>| -> Option<i64> {
+        match v? {
+            Json::Number(n) => n.as_i64(),
+            Json::String(s) => s.parse().ok(),
+            _ => None,
+        }
+    };
+    let topic = p.get("kafka_topic").and_then(Json::as_str).ok_or_else(|| {
+        bad("Kafka topic names must be valid strings that are present in the source partition")
+    })?;
+    let partition = num(p.get("kafka_partition"))
+        .and_then(|n| i32::try_from(n).ok())
+        .ok_or_else(|| {
+            bad("Kafka partitions must be valid integers that are present in the source partition")
+        })?;
+    let offset = match o {
+        None => None,
+        Some(o) => Some(num(o.get("kafka_offset")).filter(|n| *n >= 0).ok_or_else(|| {
+            bad("Kafka offsets must be valid non-negative integers that are present in the offset")
+        })?),
+    };
+    Ok((topic.to_string(), partition, offset))
+}
+
+fn run_task(env: TaskEnv, factory: TaskFactory) {
+    let id = env.id.clone();
+    let status = env.status.clone();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build();
+    let result = match rt {
+        Ok(rt) => rt.block_on(async move {
+            match factory {
+                TaskFactory::Source(f) => source::run(env, f()).await,
+                TaskFactory::Sink(f) => sink::run(env, f()).await,
+            }
+        }),
+        Err(e) => Err(anyhow::anyhow!("cannot start the task's runtime: {e}")),
+    };
+    let mut s = status.lock();
+    match result {
+        Ok(()) => {
+            tracing::info!("{id} stopped");
+            s.state = State::Unassigned;
+        }
+        Err(e) => {
+            tracing::error!("{id} failed: {e:#}");
+            s.state = State::Failed;
+            s.trace = Some(format!("{e:#}"));
+        }
+    }
+}
+
+async fn stop_tasks(tasks: &mut [TaskHandle], timeout: Duration) {
+    for t in tasks.iter() {
+        let _ = t.control.send(Target::Stop);
+    }
+    for t in tasks.iter_mut() {
+        if let Some(thread) = t.thread.take() {
+            let joined = tokio::task::spawn_blocking(move || thread.join());
+            if tokio::time::timeout(timeout + Duration::from_secs(5), joined)
+                .await
+                .is_err()
+            {
+                tracing::warn!("a task did not stop within {timeout:?}; leaving it behind");
+            }
+        }
+    }
+}
