@@ -187,18 +187,25 @@ fi
 BOUND=$((TOPIC_END - SRC_LINES + KILLED_AT - SINK_OFFSET))
 [ "$DUPS" -le "$BOUND" ] || fail "$DUPS repeats exceed the $BOUND records past the committed offsets"
 
-log "no bootstrap.servers: the bundled broker runs in-process"
+log "no bootstrap.servers: the bundled broker runs in-process; config providers"
 REST="$(free_port)"
 cat >embedded.properties <<PROPS
 key.converter=org.apache.kafka.connect.storage.StringConverter
 value.converter=org.apache.kafka.connect.storage.StringConverter
 offset.storage.file.filename=$WORK/embedded/connect.offsets
 listeners=http://:$REST
+config.providers=file,env
+config.providers.file.class=org.apache.kafka.common.config.provider.FileConfigProvider
+config.providers.file.param.allowed.paths=$WORK/secrets
+config.providers.env.class=org.apache.kafka.common.config.provider.EnvVarConfigProvider
+config.providers.env.param.allowlist.pattern=WEIR_TEST_.*
 PROPS
-mkdir -p embedded
-printf 'name=e-source\nconnector.class=FileStreamSource\nfile=%s\ntopic=e\n' "$WORK/acess_log_small.txt" >e-source.properties
-printf '{"name":"e-sink","config":{"connector.class":"org.apache.kafka.connect.file.FileStreamSinkConnector","file":"%s","topics":"e"}}\n' \
-    "$WORK/e.out" >e-sink.json
+mkdir -p embedded secrets
+echo "sink.file=$WORK/e.out" >secrets/sink.properties
+export WEIR_TEST_INPUT="$WORK/acess_log_small.txt"
+printf 'name=e-source\nconnector.class=FileStreamSource\nfile=${env:WEIR_TEST_INPUT}\ntopic=e\n' >e-source.properties
+printf '{"name":"e-sink","config":{"connector.class":"org.apache.kafka.connect.file.FileStreamSinkConnector","file":"${file:%s:sink.file}","topics":"e"}}\n' \
+    "$WORK/secrets/sink.properties" >e-sink.json
 "$WEIR" standalone embedded.properties e-source.properties e-sink.json >embedded.log 2>&1 &
 WORKER=$!
 STARTED_PIDS+=("$WORKER")
@@ -206,6 +213,14 @@ wait_lines e.out 300 30
 cmp acess_log_small.txt e.out || fail "embedded run output differs"
 grep -q "started the bundled broker on 127.0.0.1:[0-9]*, data in $WORK/embedded/weir-broker-data" embedded.log ||
     fail "the log does not say where the bundled broker keeps its data"
+[ "$(http /connectors/e-sink/config r.json)" = 200 ] || fail "GET config"
+grep -qF "\"file\":\"\${file:$WORK/secrets/sink.properties:sink.file}\"" r.json || fail "REST shows a resolved secret: $(cat r.json)"
+http /connectors/e-source/tasks r.json >/dev/null
+grep -qF '"file":"${env:WEIR_TEST_INPUT}"' r.json || fail "task config shows a resolved value: $(cat r.json)"
+[ "$(http /connectors r.json -X POST -H 'Content-Type: application/json' \
+    --data '{"name":"leak","config":{"connector.class":"FileStreamSink","topics":"e","file":"${env:HOME}"}}')" = 400 ] ||
+    fail "an env variable outside allowlist.pattern was accepted"
+grep -q 'HOME is not allowed by allowlist.pattern' r.json || fail "allowlist message: $(cat r.json)"
 [ "$(http / r.json)" = 200 ] || fail "GET / failed"
 grep -Eq '"version":"3\.[6-9]\.[0-9]+"' r.json || fail "version: $(cat r.json)"
 stop_pid "$WORKER"

@@ -5,6 +5,7 @@ pub mod cli;
 pub mod convert;
 pub mod kafka;
 pub mod logging;
+pub mod providers;
 pub mod rest;
 pub mod runtime;
 pub mod store;

@@ -8,6 +8,7 @@ use connect_api::config::{key, ConfigKey, ConfigType, DefaultValue, Importance, 
 use connect_api::{ConfigDef, ConnectorKind, Plugin, Props};
 
 use crate::convert::{converter, Converter, ConverterConfig};
+use crate::providers::Providers;
 
 /// What every task of this worker shares.
 #[derive(Debug, Clone)]
@@ -23,6 +24,8 @@ pub struct WorkerSettings {
     /// (`group.instance.id`), so a restarted worker takes its partitions back
     /// at once instead of waiting out the old session.
     pub standalone: bool,
+    /// The worker's config providers, applied to connector configs.
+    pub providers: Providers,
 }
 
 fn millis(props: &BTreeMap<String, String>, key: &str, default: u64) -> anyhow::Result<Duration> {
@@ -56,6 +59,8 @@ impl WorkerSettings {
                 anyhow::anyhow!("Invalid value {class} for configuration {key}: {e}")
             })?;
         }
+        let providers = Providers::from_worker(&props).map_err(|e| anyhow::anyhow!(e))?;
+        let props = providers.resolve(&props).map_err(|e| anyhow::anyhow!(e))?;
         Ok(Self {
             offset_flush_interval: millis(&props, "offset.flush.interval.ms", 60_000)?,
             shutdown_timeout: millis(&props, "task.shutdown.graceful.timeout.ms", 5_000)?,
@@ -63,6 +68,7 @@ impl WorkerSettings {
             props,
             worker_id,
             standalone: false,
+            providers,
         })
     }
 

@@ -18,6 +18,7 @@ use super::config::{check_connector, find_plugin, tasks_max, WorkerSettings};
 use super::{sink, source, State, Status, Target, TaskEnv, TaskId};
 use crate::kafka::admin::Cluster;
 use crate::kafka::offsets;
+use crate::providers::Providers;
 use crate::store::OffsetStore;
 
 /// Kafka Connect's target states.
@@ -112,7 +113,10 @@ struct TaskHandle {
     status: Arc<Mutex<Status>>,
     control: watch::Sender<Target>,
     thread: Option<std::thread::JoinHandle<()>>,
+    /// The task's config with provider placeholders resolved.
     props: Props,
+    /// The same config as users see it (placeholders kept).
+    shown: Props,
 }
 
 struct RunningConnector {
@@ -179,7 +183,12 @@ impl Worker {
         allow_replace: bool,
     ) -> Result<Created, WorkerError> {
         props.insert("name".into(), name.to_string());
-        let plugin = validate(&props).map_err(|r| WorkerError::BadRequest(r.to_string()))?;
+        let resolved = self
+            .settings
+            .providers
+            .resolve(&props)
+            .map_err(WorkerError::BadRequest)?;
+        let plugin = validate(&resolved).map_err(|r| WorkerError::BadRequest(r.to_string()))?;
         let mut connectors = self.connectors.lock().await;
         let (target, created) = match connectors.remove(name) {
             Some(mut old) if allow_replace => {
@@ -214,11 +223,19 @@ impl Worker {
             *rc.status.lock() = self.status(State::Stopped, None);
             return;
         }
+        let resolved = match self.settings.providers.resolve(&rc.config) {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::error!("[{name}] {e}");
+                *rc.status.lock() = self.status(State::Failed, Some(e));
+                return;
+            }
+        };
         let mut connector = (rc.plugin.new_connector)();
         let started = connector
-            .start(&rc.config, Arc::new(LogContext(name.to_string())))
+            .start(&resolved, Arc::new(LogContext(name.to_string())))
             .await;
-        match started.and_then(|_| connector.task_configs(tasks_max(&rc.config))) {
+        match started.and_then(|_| connector.task_configs(tasks_max(&resolved))) {
             Ok(task_configs) => {
                 let paused = rc.target == TargetState::Paused;
                 let state = if paused {
@@ -232,11 +249,18 @@ impl Worker {
                     task_configs.len()
                 );
                 for (i, mut tc) in task_configs.into_iter().enumerate() {
-                    for (k, v) in &rc.config {
+                    for (k, v) in &resolved {
                         tc.entry(k.clone()).or_insert_with(|| v.clone());
                     }
-                    let t =
-                        self.spawn_task(name, i, tc, rc.plugin.tasks, rc.topics.clone(), paused);
+                    let shown = Providers::hide_resolved(&rc.config, &resolved, &tc);
+                    let t = self.spawn_task(
+                        name,
+                        i,
+                        (tc, shown),
+                        rc.plugin.tasks,
+                        rc.topics.clone(),
+                        paused,
+                    );
                     rc.tasks.push(t);
                 }
                 rc.connector = Some(connector);
@@ -252,7 +276,7 @@ impl Worker {
         &self,
         connector: &str,
         n: usize,
-        props: Props,
+        (props, shown): (Props, Props),
         factory: TaskFactory,
         topics: Arc<Mutex<BTreeSet<String>>>,
         paused: bool,
@@ -288,6 +312,7 @@ impl Worker {
             control: control_tx,
             thread,
             props,
+            shown,
         }
     }
 
@@ -374,8 +399,13 @@ impl Worker {
                     let _ = c.stop().await;
                 }
                 let mut c = (rc.plugin.new_connector)();
+                let resolved = w
+                    .settings
+                    .providers
+                    .resolve(&rc.config)
+                    .unwrap_or_else(|_| rc.config.clone());
                 match c
-                    .start(&rc.config, Arc::new(LogContext(name.to_string())))
+                    .start(&resolved, Arc::new(LogContext(name.to_string())))
                     .await
                 {
                     Ok(()) => {
@@ -414,7 +444,7 @@ impl Worker {
         let t = self.spawn_task(
             name,
             task,
-            old.props,
+            (old.props, old.shown),
             rc.plugin.tasks,
             rc.topics.clone(),
             paused,
@@ -459,7 +489,7 @@ impl Worker {
             .tasks
             .iter()
             .enumerate()
-            .map(|(i, t)| (i, t.status.lock().clone(), t.props.clone()))
+            .map(|(i, t)| (i, t.status.lock().clone(), t.shown.clone()))
             .collect();
         Some(ConnectorView {
             name: name.to_string(),
