@@ -134,6 +134,21 @@ wait_lines logout.txt 308 30
 for _ in $(seq 1 20); do grep -q 'DEBUG.*local-file-sink|task-0\]: put 1 record' connect.log && break; sleep 0.1; done
 grep -q 'DEBUG.*local-file-sink|task-0\]: put 1 record' connect.log || fail "changing the root level to DEBUG did not change the logging"
 [ "$(http /admin/loggers/root o.json -X PUT "${JSON[@]}" --data '{"level":"LOUD"}')" = 404 ] || fail "invalid level accepted"
+log "weir connect (kcctl-style client)"
+WC=("$WEIR" connect --url "http://127.0.0.1:$REST")
+"${WC[@]}" get connectors >wc.out
+grep -Eq '^NAME +TYPE +STATE +TASKS$' wc.out || fail "connect table header: $(cat wc.out)"
+grep -Eq '^local-file-source +source +RUNNING +0: RUNNING$' wc.out || fail "connect table: $(cat wc.out)"
+printf 'name=extra-sink\nconnector.class=FileStreamSink\nfile=%s\ntopics=log-test\n' "$WORK/extra.out" >extra.properties
+[ "$("${WC[@]}" apply -f extra.properties)" = "Created connector extra-sink" ] || fail "apply create"
+[ "$("${WC[@]}" apply -f extra.properties)" = "Updated connector extra-sink" ] || fail "apply update"
+wait_lines extra.out 300 30
+"${WC[@]}" pause connector extra-sink >/dev/null
+"${WC[@]}" describe connector extra-sink >wc.out
+grep -q '^State:      PAUSED$' wc.out || fail "describe: $(cat wc.out)"
+"${WC[@]}" delete connector extra-sink >/dev/null
+if "${WC[@]}" describe connector extra-sink 2>wc.err; then fail "describe of a deleted connector succeeded"; fi
+grep -q 'Connector extra-sink not found (HTTP 404)' wc.err || fail "connect error: $(cat wc.err)"
 [ "$(http /connectors/local-file-sink o.json -X DELETE)" = 204 ] || fail "delete"
 [ "$(http /connectors o.json)" = 200 ] && grep -qx '\["local-file-source"\]' o.json || fail "list after delete: $(cat o.json)"
 stop_pid "$WORKER"

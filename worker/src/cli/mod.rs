@@ -4,6 +4,7 @@ mod api_versions;
 mod broker;
 mod common;
 mod configs;
+mod connect;
 mod consume;
 mod consumer_perf;
 mod delete_records;
@@ -34,6 +35,9 @@ pub struct Cli {
 pub enum Command {
     /// Run the bundled Kafka-protocol broker (like kafka-server-start.sh).
     Broker(broker::BrokerArgs),
+    /// A client of the Connect REST API (like kcctl).
+    #[command(infer_long_args = true)]
+    Connect(connect::ConnectArgs),
     /// Run connectors on one worker (like connect-standalone.sh).
     Standalone(standalone::StandaloneArgs),
     /// Create, list, describe, alter and delete topics (like kafka-topics.sh).
@@ -89,6 +93,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Broker(args) => broker::run(args),
         Command::Standalone(args) => standalone::run(args),
+        Command::Connect(args) => connect::run(args),
         Command::Topics(args) => topics::run(args),
         Command::Configs(args) => configs::run(args),
         Command::Produce(args) => produce::run(args),
