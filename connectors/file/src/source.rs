@@ -26,9 +26,10 @@ pub struct FileStreamSourceTask {
     topic: String,
     batch_size: usize,
     input: Option<Box<dyn AsyncRead + Send + Unpin>>,
-    /// Bytes read but not yet emitted (an incomplete last line).
+    /// Bytes read; those before `head` are emitted already.
     buffer: Vec<u8>,
-    /// Byte position in the file of `buffer[0]`.
+    head: usize,
+    /// Byte position in the file of `buffer[head]`.
     position: u64,
     schema: Option<Arc<Schema>>,
     warned_missing: bool,
@@ -81,10 +82,10 @@ impl FileStreamSourceTask {
 
     /// Splits complete lines off the buffer (`\n`, `\r\n` or `\r`), at most `max`.
     fn take_lines(&mut self, max: usize, at_eof: bool) -> Vec<(String, u64)> {
-        let mut out = Vec::new();
-        let mut start = 0;
+        let mut out = Vec::with_capacity(max.min(4096));
+        let mut start = self.head;
         let buf = &self.buffer;
-        let mut i = 0;
+        let mut i = start;
         while i < buf.len() && out.len() < max {
             match buf[i] {
                 b'\n' => {
@@ -109,9 +110,10 @@ impl FileStreamSourceTask {
             }
             i += 1;
         }
-        let base = self.position;
-        self.buffer.drain(..start);
-        self.position += start as u64;
+        // Positions in the file: `buffer[head]` is at `self.position`.
+        let base = self.position - self.head as u64;
+        self.position += (start - self.head) as u64;
+        self.head = start;
         out.into_iter()
             .map(|(line, end)| (line, base + end as u64))
             .collect()
@@ -164,13 +166,19 @@ impl SourceTask for FileStreamSourceTask {
             return Ok(Vec::new());
         }
         let mut at_eof = false;
-        if self.buffer.len() < READ_CHUNK {
-            let mut chunk = vec![0u8; READ_CHUNK];
+        if self.buffer.len() - self.head < READ_CHUNK {
+            // Drop what was emitted, then read into the buffer's tail (the
+            // allocation is reused from poll to poll).
+            self.buffer.drain(..self.head);
+            self.head = 0;
+            let len = self.buffer.len();
+            self.buffer.resize(len + READ_CHUNK, 0);
             let n = match self.input.as_mut() {
-                Some(input) => input.read(&mut chunk).await?,
-                None => 0,
+                Some(input) => input.read(&mut self.buffer[len..]).await,
+                None => Ok(0),
             };
-            self.buffer.extend_from_slice(&chunk[..n]);
+            self.buffer.truncate(len + *n.as_ref().unwrap_or(&0));
+            let n = n?;
             at_eof = n == 0;
         }
         let lines = self.take_lines(self.batch_size, at_eof && self.file.is_none());
@@ -225,7 +233,7 @@ mod tests {
                 ("c".to_string(), 108)
             ]
         );
-        assert_eq!(t.buffer, b"dd");
+        assert_eq!(&t.buffer[t.head..], b"dd");
         assert_eq!(t.position, 108);
         t.buffer.extend_from_slice(b"\r");
         assert!(

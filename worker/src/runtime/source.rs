@@ -61,11 +61,9 @@ impl ProducerContext for AckContext {
     }
 }
 
-/// A record sent but not yet covered by a commit.
+/// A record sent but not yet acknowledged.
 struct Submitted {
     seq: u64,
-    partition: SourcePartition,
-    offset: SourceOffset,
     record: SourceRecord,
 }
 
@@ -104,6 +102,7 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SourceTask>) -> anyhow::Result<
 
     let mut pending: VecDeque<Submitted> = VecDeque::new();
     let mut latest = Latest::new();
+    let mut seen_topics = std::collections::HashSet::new();
     let mut seq = 0u64;
     let mut next_commit = Instant::now() + env.worker.offset_flush_interval;
     let mut control = env.control.clone();
@@ -150,7 +149,10 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SourceTask>) -> anyhow::Result<
         };
         for record in records {
             seq += 1;
-            env.topics.lock().insert(record.topic.clone());
+            if !seen_topics.contains(&record.topic) {
+                seen_topics.insert(record.topic.clone());
+                env.topics.lock().insert(record.topic.clone());
+            }
             let key = converters
                 .key
                 .encode(&record.topic, &record.key)
@@ -159,24 +161,22 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SourceTask>) -> anyhow::Result<
                 .value
                 .encode(&record.topic, &record.value)
                 .map_err(failed)?;
-            let mut headers = OwnedHeaders::new();
-            let mut header_bytes = Vec::with_capacity(record.headers.len());
-            for h in &record.headers {
-                header_bytes.push((
-                    h.key.clone(),
-                    converters
+            let mut br = BaseRecord::with_opaque_to(&record.topic, Box::new(seq));
+            // Headers only when there are some: an empty set still costs an allocation in librdkafka.
+            if !record.headers.is_empty() {
+                let mut headers = OwnedHeaders::new_with_capacity(record.headers.len());
+                for h in &record.headers {
+                    let v = converters
                         .header
                         .encode(&record.topic, &h.value)
-                        .map_err(failed)?,
-                ));
+                        .map_err(failed)?;
+                    headers = headers.insert(Header {
+                        key: &h.key,
+                        value: v.as_deref(),
+                    });
+                }
+                br = br.headers(headers);
             }
-            for (k, v) in &header_bytes {
-                headers = headers.insert(Header {
-                    key: k,
-                    value: v.as_deref(),
-                });
-            }
-            let mut br = BaseRecord::with_opaque_to(&record.topic, Box::new(seq)).headers(headers);
             if let Some(k) = &key {
                 br = br.key(k.as_slice());
             }
@@ -199,12 +199,7 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SourceTask>) -> anyhow::Result<
                     Err((e, _)) => return Err(anyhow::Error::from(e).context("sending a record")),
                 }
             }
-            pending.push_back(Submitted {
-                seq,
-                partition: record.source_partition.clone(),
-                offset: record.source_offset.clone(),
-                record,
-            });
+            pending.push_back(Submitted { seq, record });
         }
         drain_acked(&mut task, &acks, &mut pending, &mut latest).await?;
     };
@@ -222,8 +217,9 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SourceTask>) -> anyhow::Result<
     result
 }
 
-/// Offsets of acknowledged records not yet written, by source partition.
-type Latest = BTreeMap<String, (SourcePartition, SourceOffset)>;
+/// Offsets of acknowledged records not yet written, one per source
+/// partition (few, so a list compared by value beats hashing JSON).
+type Latest = Vec<(SourcePartition, SourceOffset)>;
 
 /// Moves the acknowledged prefix of `pending` into `latest`, telling the
 /// task about each record.
@@ -242,8 +238,11 @@ async fn drain_acked(
             }
             let meta = a.metadata.remove(&front.seq);
             if let Some(s) = pending.pop_front() {
-                let key = serde_json::Value::Object(s.partition.clone()).to_string();
-                latest.insert(key, (s.partition, s.offset));
+                let r = &s.record;
+                match latest.iter_mut().find(|(p, _)| *p == r.source_partition) {
+                    Some(slot) => slot.1.clone_from(&r.source_offset),
+                    None => latest.push((r.source_partition.clone(), r.source_offset.clone())),
+                }
                 done.push((s.record, meta));
             }
         }
@@ -267,7 +266,7 @@ async fn commit(
         return Ok(());
     }
     let entries: Vec<(SourcePartition, Option<SourceOffset>)> = std::mem::take(latest)
-        .into_values()
+        .into_iter()
         .map(|(p, o)| (p, Some(o)))
         .collect();
     let n = entries.len();

@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# File connector benchmark: a file of 100-byte lines (1 GB by default)
+# through FileStreamSource into a `weir broker`, against `kcat -P -l` on the
+# same file; and the topic back out through FileStreamSink, against
+# `kcat -C -e > file`. Also the worker's peak RSS, and how soon a standalone
+# worker with the bundled broker answers /health. Prints one table with ratios
+# measured in this run. Not part of test.sh.
+set -euo pipefail
+source "$(dirname "$0")/../lib.sh"
+trap cleanup_started EXIT
+
+BYTES="${BENCH_FILE_BYTES:-1000000000}"
+N=$((BYTES / 100))
+
+ensure_packages kcat curl
+WEIR_PROFILE=release build_weir
+WORK="$(mktemp -d)"
+IN="$WORK/in.txt"
+log "writing $N lines of 100 bytes ($((N * 100 / 1000000)) MB)"
+python3 - "$IN" "$N" <<'PY'
+import sys
+path, n = sys.argv[1], int(sys.argv[2])
+with open(path, "wb", buffering=1 << 22) as f:
+    for start in range(0, n, 100000):
+        f.write(b"".join(b"%099d\n" % i for i in range(start, min(n, start + 100000))))
+PY
+
+now() { date +%s.%N; }
+secs() { python3 -c "print(f'{$2 - $1:.2f}')"; }
+mbps() { python3 -c "print(f'{$1 / 1e6 / ($3 - $2):.1f}')"; }
+
+PORT="$(free_port)"
+B="127.0.0.1:$PORT"
+start_broker "$WORK/broker" "$PORT" "$WORK/broker.log"
+
+# last_offset TOPIC: the high watermark (0 when the topic is empty or missing).
+end_offset() {
+    kcat -b "$B" -Q -t "$1:0:-1" 2>/dev/null | awk '{print $NF}' | grep -E '^[0-9]+$' || echo 0
+}
+wait_offset() {
+    while [ "$(end_offset "$1")" -lt "$N" ]; do sleep 0.2; done
+}
+# watch_rss PID FILE: writes the peak RSS (kB) of PID to FILE until PID ends.
+watch_rss() {
+    local peak=0 r
+    while kill -0 "$1" 2>/dev/null; do
+        r=$(awk '/VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0)
+        [ "${r:-0}" -gt "$peak" ] && peak=$r
+        echo "$peak" >"$2"
+        sleep 0.2
+    done
+}
+
+log "kcat -P -l (reference producer, acks=all)"
+t0=$(now)
+kcat -b "$B" -P -t kcat-in -l "$IN"
+t1=$(now)
+KCAT_P=$(mbps "$BYTES" "$t0" "$t1")
+
+REST="$(free_port)"
+cat >"$WORK/worker.properties" <<PROPS
+bootstrap.servers=$B
+key.converter=org.apache.kafka.connect.storage.StringConverter
+value.converter=org.apache.kafka.connect.storage.StringConverter
+offset.storage.file.filename=$WORK/connect.offsets
+offset.flush.interval.ms=10000
+listeners=http://:$REST
+PROPS
+printf 'name=bench-source\nconnector.class=FileStreamSource\nfile=%s\ntopic=weir-in\n' "$IN" >"$WORK/source.properties"
+printf 'name=bench-sink\nconnector.class=FileStreamSink\nfile=%s\ntopics=kcat-in\n' "$WORK/sink.out" >"$WORK/sink.properties"
+
+log "FileStreamSource into the broker"
+t0=$(now)
+"$WEIR" standalone "$WORK/worker.properties" "$WORK/source.properties" >"$WORK/source.log" 2>&1 &
+W=$!
+STARTED_PIDS+=("$W")
+watch_rss "$W" "$WORK/rss-source" &
+wait_offset weir-in
+t1=$(now)
+WEIR_P=$(mbps "$BYTES" "$t0" "$t1")
+stop_pid "$W"
+
+log "kcat -C -e > file (reference consumer)"
+t0=$(now)
+kcat -b "$B" -C -t kcat-in -o beginning -e -q >"$WORK/kcat.out"
+t1=$(now)
+KCAT_C=$(mbps "$BYTES" "$t0" "$t1")
+cmp -s "$IN" "$WORK/kcat.out" || echo "note: kcat's output differs from the input" >&2
+
+log "FileStreamSink out of the broker"
+t0=$(now)
+"$WEIR" standalone "$WORK/worker.properties" "$WORK/sink.properties" >"$WORK/sink.log" 2>&1 &
+W=$!
+STARTED_PIDS+=("$W")
+watch_rss "$W" "$WORK/rss-sink" &
+while [ "$(stat -c %s "$WORK/sink.out" 2>/dev/null || echo 0)" -lt "$BYTES" ]; do sleep 0.2; done
+t1=$(now)
+WEIR_C=$(mbps "$BYTES" "$t0" "$t1")
+stop_pid "$W"
+cmp -s "$IN" "$WORK/sink.out" || { echo "FileStreamSink output differs from the input" >&2; exit 1; }
+sleep 0.5
+RSS=$(cat "$WORK/rss-source" "$WORK/rss-sink" | sort -n | tail -n 1)
+
+log "standalone worker with the bundled broker: time to /health 200"
+REST2="$(free_port)"
+mkdir -p "$WORK/embedded"
+cat >"$WORK/embedded.properties" <<PROPS
+key.converter=org.apache.kafka.connect.storage.StringConverter
+value.converter=org.apache.kafka.connect.storage.StringConverter
+offset.storage.file.filename=$WORK/embedded/connect.offsets
+listeners=http://:$REST2
+PROPS
+t0=$(now)
+"$WEIR" standalone "$WORK/embedded.properties" >"$WORK/embedded.log" 2>&1 &
+W=$!
+STARTED_PIDS+=("$W")
+until [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$REST2/health")" = 200 ]; do sleep 0.01; done
+t1=$(now)
+HEALTH=$(secs "$t0" "$t1")
+stop_pid "$W"
+
+ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
+echo
+echo "| measure | Weir | kcat (reference) | ratio |"
+echo "|---|---|---|---|"
+echo "| source: $((BYTES / 1000000)) MB file into the broker (MB/s) | $WEIR_P | $KCAT_P (kcat -P -l) | $(ratio "$WEIR_P" "$KCAT_P")x |"
+echo "| sink: topic out to a file (MB/s) | $WEIR_C | $KCAT_C (kcat -C -e) | $(ratio "$WEIR_C" "$KCAT_C")x |"
+echo "| worker peak RSS (MB) | $((RSS / 1024)) | | |"
+echo "| standalone with bundled broker: /health 200 after (s) | $HEALTH | | |"
+stop_pid "$BROKER_PID"
+rm -rf "$WORK"
