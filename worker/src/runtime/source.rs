@@ -2,7 +2,7 @@
 //! commit source offsets as the acknowledged prefix every
 //! `offset.flush.interval.ms`.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -19,12 +19,46 @@ use rdkafka::{ClientContext, Message};
 use super::{retry_backoff, State, Target, TaskEnv};
 use crate::store::ConnectorOffsets;
 
-/// Acknowledgements from the producer's delivery callback.
-#[derive(Default)]
+/// Acknowledgements from the producer's delivery callback: slot `i` holds
+/// the metadata of record `base + i` once the broker acknowledged it.
 struct Acks {
-    acked: BTreeSet<u64>,
-    metadata: BTreeMap<u64, RecordMetadata>,
+    base: u64,
+    slots: VecDeque<Option<RecordMetadata>>,
     failure: Option<String>,
+}
+
+impl Default for Acks {
+    fn default() -> Self {
+        // Sequence numbers start at 1.
+        Self {
+            base: 1,
+            slots: VecDeque::new(),
+            failure: None,
+        }
+    }
+}
+
+impl Acks {
+    fn ack(&mut self, seq: u64, meta: RecordMetadata) {
+        let Some(i) = seq.checked_sub(self.base).map(|i| i as usize) else {
+            return;
+        };
+        if self.slots.len() <= i {
+            self.slots.resize(i + 1, None);
+        }
+        self.slots[i] = Some(meta);
+    }
+
+    /// The metadata of record `base` when it is acknowledged, moving on.
+    fn pop(&mut self) -> Option<RecordMetadata> {
+        match self.slots.front() {
+            Some(Some(_)) => {
+                self.base += 1;
+                self.slots.pop_front().flatten()
+            }
+            _ => None,
+        }
+    }
 }
 
 struct AckContext {
@@ -39,16 +73,13 @@ impl ProducerContext for AckContext {
     fn delivery(&self, result: &DeliveryResult<'_>, seq: Box<u64>) {
         let mut a = self.acks.lock();
         match result {
-            Ok(m) => {
-                a.acked.insert(*seq);
-                a.metadata.insert(
-                    *seq,
-                    RecordMetadata {
-                        partition: m.partition(),
-                        offset: m.offset(),
-                    },
-                );
-            }
+            Ok(m) => a.ack(
+                *seq,
+                RecordMetadata {
+                    partition: m.partition(),
+                    offset: m.offset(),
+                },
+            ),
             Err((e, m)) => {
                 a.failure.get_or_insert_with(|| {
                     format!(
@@ -61,9 +92,8 @@ impl ProducerContext for AckContext {
     }
 }
 
-/// A record sent but not yet acknowledged.
+/// A record sent but not yet acknowledged (in sequence order).
 struct Submitted {
-    seq: u64,
     record: SourceRecord,
 }
 
@@ -199,7 +229,7 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SourceTask>) -> anyhow::Result<
                     Err((e, _)) => return Err(anyhow::Error::from(e).context("sending a record")),
                 }
             }
-            pending.push_back(Submitted { seq, record });
+            pending.push_back(Submitted { record });
         }
         drain_acked(&mut task, &acks, &mut pending, &mut latest).await?;
     };
@@ -229,28 +259,33 @@ async fn drain_acked(
     pending: &mut VecDeque<Submitted>,
     latest: &mut Latest,
 ) -> anyhow::Result<usize> {
-    let mut done = Vec::new();
+    let mut ready = Vec::new();
     {
         let mut a = acks.lock();
-        while let Some(front) = pending.front() {
-            if !a.acked.remove(&front.seq) {
-                break;
-            }
-            let meta = a.metadata.remove(&front.seq);
+        while !pending.is_empty() {
+            let Some(meta) = a.pop() else { break };
             if let Some(s) = pending.pop_front() {
-                let r = &s.record;
-                match latest.iter_mut().find(|(p, _)| *p == r.source_partition) {
-                    Some(slot) => slot.1.clone_from(&r.source_offset),
-                    None => latest.push((r.source_partition.clone(), r.source_offset.clone())),
-                }
-                done.push((s.record, meta));
+                ready.push((s.record, meta));
             }
         }
     }
-    for (record, meta) in &done {
-        task.commit_record(record, *meta).await.map_err(failed)?;
+    let n = ready.len();
+    for (record, meta) in ready {
+        task.commit_record(&record, Some(meta))
+            .await
+            .map_err(failed)?;
+        // The record is done with: its offset moves into `latest` uncopied.
+        let SourceRecord {
+            source_partition,
+            source_offset,
+            ..
+        } = record;
+        match latest.iter_mut().find(|(p, _)| *p == source_partition) {
+            Some(slot) => slot.1 = source_offset,
+            None => latest.push((source_partition, source_offset)),
+        }
     }
-    Ok(done.len())
+    Ok(n)
 }
 
 /// Writes the offsets of everything acknowledged so far.
