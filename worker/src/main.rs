@@ -16,6 +16,10 @@ fn main() -> std::process::ExitCode {
     cli::init_logging(&args);
     match cli::run(args) {
         Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) if e.is::<cli::StdoutError>() => {
+            println!("{e}");
+            std::process::ExitCode::FAILURE
+        }
         Err(e) => {
             let msg = format!("{e:#}");
             if msg.starts_with("Error") {

@@ -37,6 +37,8 @@ pub fn api_line(key: i16, min: i16, max: i16) -> String {
 
 pub fn run(args: ApiVersionsArgs) -> anyhow::Result<()> {
     block_on(async {
+        args.target
+            .check_admin_config(args.command_config.as_deref())?;
         let servers = args.target.server_list()?;
         let mut cluster = Cluster::connect(&servers, "weir-api-versions", connect_wait()).await?;
         cluster.metadata(Some(&[])).await?;

@@ -80,10 +80,36 @@ impl Target {
     }
 
     /// Fails with a message naming the address when no server answers within
-    /// [`connect_wait`]; librdkafka itself would retry forever.
-    pub fn probe(&self) -> anyhow::Result<()> {
+    /// [`connect_wait`]; librdkafka itself would retry forever. Only for
+    /// plaintext listeners: TLS and SASL are left to librdkafka.
+    pub fn probe(&self, cfg: &ClientConfig) -> anyhow::Result<()> {
+        if !plaintext(cfg.get("security.protocol")) {
+            return Ok(());
+        }
         block_on(async { self.connect("weir-probe").await.map(drop) })
     }
+
+    /// The admin tools' client speaks plaintext only: refuse a
+    /// `--command-config` that asks for TLS or SASL instead of failing obscurely.
+    pub fn check_admin_config(&self, command_config: Option<&Path>) -> anyhow::Result<()> {
+        let Some(path) = command_config else {
+            return Ok(());
+        };
+        let props = Properties::load(path)?;
+        let protocol = props.get("security.protocol");
+        if !plaintext(protocol) {
+            anyhow::bail!(
+                "{}: security.protocol={} is not supported by this tool yet (only PLAINTEXT); the console producer and consumer support it through librdkafka",
+                path.display(),
+                protocol.unwrap_or_default()
+            );
+        }
+        Ok(())
+    }
+}
+
+fn plaintext(protocol: Option<&str>) -> bool {
+    protocol.is_none_or(|p| p.trim().eq_ignore_ascii_case("plaintext"))
 }
 
 /// `zk1:2181,zk2:2181/chroot` -> `zk1:9092,zk2:9092`.

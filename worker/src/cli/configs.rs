@@ -29,8 +29,8 @@ pub mod source {
             4 => "STATIC_BROKER_CONFIG",
             5 => "DEFAULT_CONFIG",
             6 => "DYNAMIC_BROKER_LOGGER_CONFIG",
-            7 => "CLIENT_METRICS_CONFIG",
-            8 => "GROUP_CONFIG",
+            7 => "DYNAMIC_CLIENT_METRICS_CONFIG",
+            8 => "DYNAMIC_GROUP_CONFIG",
             _ => "UNKNOWN",
         }
     }
@@ -132,6 +132,8 @@ pub fn run(args: ConfigsArgs) -> anyhow::Result<()> {
     }
     let e = entity(&args)?;
     let result = block_on(async {
+        args.target
+            .check_admin_config(args.command_config.as_deref())?;
         let servers = args.target.server_list()?;
         let mut cluster = Cluster::connect(&servers, "weir-configs", connect_wait()).await?;
         if args.describe {
@@ -163,7 +165,8 @@ async fn describe(cluster: &mut Cluster, e: &Entity, all: bool) -> anyhow::Resul
         vec![e.name.clone()]
     };
     for name in names {
-        let entries = describe_configs(cluster.any()?, e.kind, &name).await?;
+        let conn = broker_conn(cluster, e, &name).await?;
+        let entries = describe_configs(conn, e.kind, &name).await?;
         let dynamic = match (e.kind, e.default_broker) {
             (RESOURCE_TOPIC, _) => source::DYNAMIC_TOPIC_CONFIG,
             (RESOURCE_BROKER, true) => source::DYNAMIC_DEFAULT_BROKER_CONFIG,
@@ -204,6 +207,24 @@ async fn describe(cluster: &mut Cluster, e: &Entity, all: bool) -> anyhow::Resul
         }
     }
     Ok(())
+}
+
+/// Broker configs are answered by that broker; everything else by any broker.
+async fn broker_conn<'a>(
+    cluster: &'a mut Cluster,
+    e: &Entity,
+    name: &str,
+) -> anyhow::Result<&'a mut Connection> {
+    if e.kind == RESOURCE_BROKER && !e.default_broker {
+        if let Ok(id) = name.parse::<i32>() {
+            cluster.metadata(Some(&[])).await?;
+            if cluster.brokers().contains_key(&id) {
+                return Ok(cluster.node(id).await?);
+            }
+            anyhow::bail!("Broker {id} is not in the cluster");
+        }
+    }
+    Ok(cluster.any()?)
 }
 
 fn shown(sensitive: bool, v: Option<&StrBytes>) -> String {
@@ -310,7 +331,10 @@ async fn alter(cluster: &mut Cluster, e: &Entity, args: &ConfigsArgs) -> anyhow:
             .with_resource_name(StrBytes::from_string(e.name.clone()))
             .with_configs(configs),
     ]);
-    let response = cluster.any()?.send(&request, 1).await?;
+    let response = broker_conn(cluster, e, &e.name)
+        .await?
+        .send(&request, 1)
+        .await?;
     for r in &response.responses {
         check(r.error_code, r.error_message.as_ref())?;
     }

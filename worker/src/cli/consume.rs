@@ -186,8 +186,9 @@ impl Formatter {
         }
         if self.print_value {
             out.write_all(f.value.unwrap_or(&self.null_literal))?;
+            out.write_all(&self.line_separator)?;
         }
-        out.write_all(&self.line_separator)
+        Ok(())
     }
 }
 
@@ -226,7 +227,8 @@ pub fn run(args: ConsumeArgs) -> anyhow::Result<()> {
     let formatter = Formatter::from_properties(&props)?;
     let topic = match (&args.topic, &args.include) {
         (Some(t), None) => t.clone(),
-        (None, Some(re)) => format!("^{re}"),
+        // librdkafka treats a leading ^ as a regex; Kafka matches whole names.
+        (None, Some(re)) => format!("^(?:{re})$"),
         _ => bail!("Exactly one of --include/--topic is required."),
     };
     if args.offset.is_some() && args.partition.is_none() {
@@ -235,13 +237,16 @@ pub fn run(args: ConsumeArgs) -> anyhow::Result<()> {
     if args.partition.is_some() && args.include.is_some() {
         bail!("Options --include and --partition cannot be used together.");
     }
-    args.target.probe()?;
+    if args.partition.is_some() && args.group.is_some() {
+        bail!("Options group and partition cannot be specified together.");
+    }
     let mut cfg = client_config(
         &args.target,
         args.consumer_config.as_deref(),
         "--consumer-property",
         &args.consumer_property,
     )?;
+    args.target.probe(&cfg)?;
     let generated_group = args.group.is_none() && cfg.get("group.id").is_none();
     if let Some(g) = &args.group {
         cfg.set("group.id", g);
@@ -251,8 +256,10 @@ pub fn run(args: ConsumeArgs) -> anyhow::Result<()> {
             format!("console-consumer-{}", std::process::id() % 100_000),
         );
         // A throw-away group leaves no committed offsets behind.
-        cfg.set("enable.auto.commit", "false");
+        set_default(&mut cfg, "enable.auto.commit", "false");
     }
+    set_default(&mut cfg, "client.id", "console-consumer");
+    let commits = cfg.get("enable.auto.commit") != Some("false");
     let reset = if args.from_beginning {
         "earliest"
     } else {
@@ -279,6 +286,7 @@ pub fn run(args: ConsumeArgs) -> anyhow::Result<()> {
     let mut count = 0u64;
     let mut last_message = Instant::now();
     let mut warned = false;
+    let mut last_warning: Option<Instant> = None;
     let result = loop {
         if stop.load(Ordering::SeqCst) || args.max_messages.is_some_and(|m| count >= m) {
             break Ok(());
@@ -320,12 +328,21 @@ pub fn run(args: ConsumeArgs) -> anyhow::Result<()> {
                 RDKafkaErrorCode::UnknownTopicOrPartition | RDKafkaErrorCode::UnknownTopic,
             ))) => {}
             Some(Err(KafkaError::PartitionEOF(_))) => {}
-            Some(Err(e)) => break Err(anyhow::Error::from(e).context("consuming")),
+            // Fatal errors end the run; others (a broker restarting, a
+            // connection lost) are retried by librdkafka, as Kafka's consumer does.
+            Some(Err(e @ KafkaError::MessageConsumptionFatal(_))) => {
+                break Err(anyhow::Error::from(e).context("consuming"))
+            }
+            Some(Err(e)) if last_warning.is_none_or(|t| t.elapsed() >= Duration::from_secs(10)) => {
+                eprintln!("Warning: {e}");
+                last_warning = Some(Instant::now());
+            }
+            Some(Err(_)) => {}
         }
     };
     let _ = out.flush();
     drop(out);
-    if !generated_group && args.partition.is_none() {
+    if commits && !generated_group && args.partition.is_none() {
         if let Err(e) = commit_positions(&consumer, reset == "earliest") {
             eprintln!("Warning: committing offsets failed: {e:#}");
         }
@@ -412,9 +429,10 @@ mod tests {
             ),
             "CreateTime:1700000000000\tPartition:2\tOffset:5\th:v,n:null\tnull\thello\n"
         );
+        // Kafka ends the line only after the value.
         assert_eq!(
             render(&[("print.key", "true"), ("print.value", "false")], &f),
-            "null\n"
+            "null"
         );
     }
 }

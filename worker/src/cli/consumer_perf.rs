@@ -97,8 +97,8 @@ pub fn format_time(t: SystemTime) -> String {
 const HEADER: &str = "start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec";
 
 pub fn run(args: ConsumerPerfArgs) -> anyhow::Result<()> {
-    args.target.probe()?;
     let mut cfg = client_config(&args.target, args.consumer_config.as_deref(), "", &[])?;
+    args.target.probe(&cfg)?;
     let group = args
         .group
         .clone()

@@ -73,6 +73,8 @@ pub fn run(args: DeleteRecordsArgs) -> anyhow::Result<()> {
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let offsets = parse(path, &text)?;
     block_on(async {
+        args.target
+            .check_admin_config(args.command_config.as_deref())?;
         let servers = args.target.server_list()?;
         let mut cluster = Cluster::connect(&servers, "weir-delete-records", connect_wait()).await?;
         println!("Executing records delete operation");

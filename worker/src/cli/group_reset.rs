@@ -130,8 +130,11 @@ pub async fn reset_offsets(
     a: &ResetArgs,
 ) -> anyhow::Result<()> {
     let how = scenario(a)?;
+    if a.dry_run && a.execute {
+        bail!("Option [reset-offsets] only accepts one of [execute, dry-run]");
+    }
     if !a.dry_run && !a.execute {
-        println!("WARN: No action will be performed as the --execute option is missing. You should add the --dry-run option explicitly if you are scripting this command and want to keep the current default behavior without prompting.");
+        eprintln!("WARN: No action will be performed as the --execute option is missing. You should add the --dry-run option explicitly if you are scripting this command and want to keep the current default behavior without prompting.");
     }
     for group in groups {
         let (_, _, conn) = cluster.coordinator(group).await?;
@@ -163,14 +166,16 @@ pub async fn reset_offsets(
                 Scenario::Latest => latest.get(tp).copied().unwrap_or(0),
                 Scenario::Offset(o) => clamp(tp, o),
                 Scenario::Time(_) => by_time.get(tp).copied().unwrap_or(0),
-                Scenario::Current | Scenario::Shift(_) => {
+                // Without a committed offset, --to-current means the log end (as in Kafka).
+                Scenario::Current => current
+                    .get(tp)
+                    .copied()
+                    .unwrap_or_else(|| latest.get(tp).copied().unwrap_or(0)),
+                Scenario::Shift(s) => {
                     let Some(c) = current.get(tp).copied() else {
                         bail!("Cannot shift offset for partition {}-{} since there is no current committed offset", tp.0, tp.1);
                     };
-                    match how {
-                        Scenario::Shift(s) => clamp(tp, c.saturating_add(s)),
-                        _ => c,
-                    }
+                    clamp(tp, c.saturating_add(s))
                 }
             };
             target.insert(tp.clone(), o);
@@ -208,10 +213,11 @@ pub fn parse_datetime(s: &str) -> anyhow::Result<i64> {
     let split = rest.find(['Z', '+', '-']).unwrap_or(rest.len());
     let (time, zone) = rest.split_at(split);
     let (hms, millis) = match time.split_once('.') {
-        Some((h, m)) => (
-            h,
-            format!("{m:0<3}")[..3].parse::<i64>().map_err(|_| bad())?,
-        ),
+        Some((h, m)) if !m.is_empty() && m.bytes().all(|b| b.is_ascii_digit()) => {
+            let padded = format!("{m:0<3}");
+            (h, padded[..3].parse::<i64>().map_err(|_| bad())?)
+        }
+        Some(_) => return Err(bad()),
         None => (time, 0),
     };
     let t: Vec<i64> = hms
@@ -267,5 +273,6 @@ mod tests {
             1_700_000_000_500
         );
         assert!(parse_datetime("yesterday").is_err());
+        assert!(parse_datetime("2024-01-01T00:00:00.\u{e9}\u{e9}").is_err());
     }
 }

@@ -69,7 +69,9 @@ pub fn run(args: GroupsArgs) -> anyhow::Result<()> {
     if !args.rest.is_empty() {
         eprintln!("Note: ignoring extra arguments: {}", args.rest.join(" "));
     }
-    block_on(async {
+    let result = block_on(async {
+        args.target
+            .check_admin_config(args.command_config.as_deref())?;
         let servers = args.target.server_list()?;
         let mut cluster = Cluster::connect(&servers, "weir-groups", connect_wait()).await?;
         if args.list {
@@ -97,7 +99,7 @@ pub fn run(args: GroupsArgs) -> anyhow::Result<()> {
                     if groups.len() == 1 {
                         return Err(e);
                     }
-                    eprintln!("Error: {e:#}");
+                    println!("\nError: {e:#}");
                     failed += 1;
                 }
             }
@@ -108,7 +110,9 @@ pub fn run(args: GroupsArgs) -> anyhow::Result<()> {
         } else {
             reset_offsets(&mut cluster, &groups, &args.reset).await
         }
-    })
+    });
+    // Kafka's tool prints its errors on stdout after a blank line.
+    result.map_err(|e| super::StdoutError(format!("\nError: {e:#}")).into())
 }
 
 fn action_name(args: &GroupsArgs) -> &'static str {
@@ -138,7 +142,14 @@ async fn all_groups(cluster: &mut Cluster) -> anyhow::Result<Vec<String>> {
                 describe(r.error_code, None)
             );
         }
-        out.extend(r.groups.into_iter().map(|g| g.group_id.to_string()));
+        // Consumer groups only, as Kafka's tool lists them (not Connect's
+        // worker groups or other protocols).
+        out.extend(
+            r.groups
+                .into_iter()
+                .filter(|g| g.protocol_type.is_empty() || g.protocol_type.as_str() == "consumer")
+                .map(|g| g.group_id.to_string()),
+        );
     }
     out.sort();
     out.dedup();
@@ -158,10 +169,9 @@ async fn delete(cluster: &mut Cluster, groups: &[String]) -> anyhow::Result<()> 
         }
     }
     if failures.is_empty() {
-        let names: Vec<String> = groups.iter().map(|g| format!("'{g}'")).collect();
         println!(
-            "Deletion of requested consumer groups ({}) was successful.",
-            names.join(", ")
+            "Deletion of requested consumer groups ('{}') was successful.",
+            groups.join(", ")
         );
         return Ok(());
     }
@@ -386,7 +396,7 @@ async fn print_offsets(
     ]);
     for r in &rows {
         let lag = match (r.current, r.end) {
-            (Some(c), Some(e)) => Some((e - c).max(0)),
+            (Some(c), Some(e)) => Some(e - c),
             _ => None,
         };
         line([

@@ -73,6 +73,18 @@ pub enum Command {
     BrokerApiVersions(api_versions::ApiVersionsArgs),
 }
 
+/// An error that Kafka's tool prints on stdout (the caller exits 1).
+#[derive(Debug)]
+pub struct StdoutError(pub String);
+
+impl std::fmt::Display for StdoutError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for StdoutError {}
+
 impl Command {
     /// True for the tools whose output is commonly piped into `head`, `grep`, ...
     pub fn writes_to_pipes(&self) -> bool {

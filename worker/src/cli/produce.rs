@@ -47,18 +47,14 @@ pub struct ProduceArgs {
     #[arg(long = "compression-codec", num_args = 0..=1, default_missing_value = "gzip")]
     pub compression_codec: Option<String>,
     /// acks: 0, 1 or -1/all.
-    #[arg(
-        long = "request-required-acks",
-        default_value = "-1",
-        allow_negative_numbers = true
-    )]
-    pub acks: String,
+    #[arg(long = "request-required-acks", allow_negative_numbers = true)]
+    pub acks: Option<String>,
     /// Send each record and wait for its acknowledgement.
     #[arg(long)]
     pub sync: bool,
-    /// Linger time in ms before a batch is sent.
-    #[arg(long, default_value_t = 1000)]
-    pub timeout: u64,
+    /// Linger time in ms before a batch is sent (default 1000).
+    #[arg(long)]
+    pub timeout: Option<u64>,
     /// Batch size in bytes.
     #[arg(long = "batch-size")]
     pub batch_size: Option<u64>,
@@ -228,20 +224,28 @@ pub fn run(args: ProduceArgs) -> anyhow::Result<()> {
     warn_unknown("reader", &reader_props, READER_PROPERTIES);
     let format = LineFormat::from_properties(&reader_props)?;
 
-    args.target.probe()?;
     let mut cfg = client_config(
         &args.target,
         args.producer_config.as_deref(),
         "--producer-property",
         &args.producer_property,
     )?;
+    args.target.probe(&cfg)?;
     set_default(&mut cfg, "partitioner", "murmur2_random");
-    set_default(
-        &mut cfg,
-        "acks",
-        if args.acks == "all" { "-1" } else { &args.acks },
-    );
-    set_default(&mut cfg, "linger.ms", &args.timeout.to_string());
+    set_default(&mut cfg, "client.id", "console-producer");
+    // Explicit flags win over properties files, as in Kafka's tool.
+    match args.acks.as_deref() {
+        Some(a) => {
+            cfg.set("acks", if a == "all" { "-1" } else { a });
+        }
+        None => set_default(&mut cfg, "acks", "-1"),
+    }
+    match args.timeout {
+        Some(t) => {
+            cfg.set("linger.ms", t.to_string());
+        }
+        None => set_default(&mut cfg, "linger.ms", "1000"),
+    }
     if let Some(c) = &args.compression_codec {
         cfg.set("compression.codec", c.as_str());
     }
@@ -258,12 +262,39 @@ pub fn run(args: ProduceArgs) -> anyhow::Result<()> {
         failed: AtomicU64::new(0),
         acked: AtomicU64::new(0),
     });
-    let producer: ThreadedProducer<DeliveryLog> = cfg
-        .create_with_context(DeliveryLog {
+    let producer: Arc<ThreadedProducer<DeliveryLog>> = Arc::new(
+        cfg.create_with_context(DeliveryLog {
             state: state.clone(),
         })
-        .context("creating the producer")?;
+        .context("creating the producer")?,
+    );
+    // Ctrl-C or SIGTERM: deliver what was typed so far, as Kafka's shutdown hook does.
+    let on_signal = producer.clone();
+    let stop = super::common::interrupted();
+    std::thread::spawn(move || loop {
+        if stop.load(Ordering::SeqCst) {
+            let _ = on_signal.flush(Duration::from_secs(30));
+            std::process::exit(0);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    });
+    let result = read_and_send(&args, &format, &producer);
+    // Whatever happened, records already accepted are delivered before exit.
+    let flushed = producer.flush(Duration::from_secs(120));
+    result?;
+    flushed.context("waiting for outstanding deliveries")?;
+    let failed = state.failed.load(Ordering::Relaxed);
+    if failed > 0 {
+        bail!("{failed} records were not delivered");
+    }
+    Ok(())
+}
 
+fn read_and_send(
+    args: &ProduceArgs,
+    format: &LineFormat,
+    producer: &ThreadedProducer<DeliveryLog>,
+) -> anyhow::Result<()> {
     let (input, total_bytes): (Box<dyn Read>, Option<u64>) = match &args.file {
         Some(path) => {
             let f = File::open(path).with_context(|| format!("opening {}", path.display()))?;
@@ -276,7 +307,7 @@ pub fn run(args: ProduceArgs) -> anyhow::Result<()> {
     let mut progress = (args.file.is_some() && std::io::stderr().is_terminal())
         .then(|| Progress::new(total_bytes));
     let mut reader = BufReader::new(input);
-    let mut line = String::new();
+    let mut raw = Vec::new();
     let mut n = 0u64;
     let mut bytes_read = 0u64;
     loop {
@@ -284,17 +315,21 @@ pub fn run(args: ProduceArgs) -> anyhow::Result<()> {
             print!(">");
             let _ = std::io::stdout().flush();
         }
-        line.clear();
-        let read = reader.read_line(&mut line).context("reading input")?;
+        raw.clear();
+        let read = reader
+            .read_until(b'\n', &mut raw)
+            .context("reading input")?;
         if read == 0 {
             break;
         }
         bytes_read += read as u64;
         n += 1;
+        // Bytes that are not UTF-8 become U+FFFD, as Kafka's reader does.
+        let line = String::from_utf8_lossy(&raw);
         let text = line.strip_suffix('\n').unwrap_or(&line);
         let text = text.strip_suffix('\r').unwrap_or(text);
         let rec = format.parse(text, n)?;
-        send(&producer, &args.topic, &rec)?;
+        send(producer, &args.topic, &rec)?;
         if args.sync {
             producer
                 .flush(Duration::from_secs(60))
@@ -309,10 +344,6 @@ pub fn run(args: ProduceArgs) -> anyhow::Result<()> {
         .context("waiting for outstanding deliveries")?;
     if let Some(p) = progress.as_mut() {
         p.tick(n, bytes_read, true);
-    }
-    let failed = state.failed.load(Ordering::Relaxed);
-    if failed > 0 {
-        bail!("{failed} of {n} records were not delivered");
     }
     Ok(())
 }

@@ -29,19 +29,22 @@ pub struct StandaloneArgs {
 pub fn load_connector(path: &Path) -> anyhow::Result<(String, BTreeMap<String, String>)> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    parse_connector(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+}
+
+/// Parses a connector config: `.properties` text, a JSON object of settings,
+/// or `{"name": ..., "config": {...}}`. Errors name the line, column or key.
+pub fn parse_connector(text: &str) -> Result<(String, BTreeMap<String, String>), String> {
     let props: BTreeMap<String, String> = if text.trim_start().starts_with('{') {
-        let json: serde_json::Value = serde_json::from_str(&text)
-            .map_err(|e| anyhow::anyhow!("{}: invalid JSON: {e}", path.display()))?;
+        let json: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| format!("invalid JSON: {e}"))?;
         let config = match json.get("config") {
             Some(c) if json.get("name").is_some() => c.clone(),
             _ => json.clone(),
         };
-        let obj = config.as_object().ok_or_else(|| {
-            anyhow::anyhow!(
-                "{}: the connector config must be a JSON object",
-                path.display()
-            )
-        })?;
+        let obj = config
+            .as_object()
+            .ok_or_else(|| "the connector config (\"config\") must be a JSON object".to_string())?;
         let mut out: BTreeMap<String, String> = obj
             .iter()
             .map(|(k, v)| {
@@ -57,8 +60,8 @@ pub fn load_connector(path: &Path) -> anyhow::Result<(String, BTreeMap<String, S
         }
         out
     } else {
-        Properties::parse(&text)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
+        Properties::parse(text)
+            .map_err(|e| e.to_string())?
             .to_map()
             .into_iter()
             .collect()
@@ -68,10 +71,7 @@ pub fn load_connector(path: &Path) -> anyhow::Result<(String, BTreeMap<String, S
         .cloned()
         .filter(|n| !n.trim().is_empty())
         .ok_or_else(|| {
-            anyhow::anyhow!(
-                "{}: Missing required configuration \"name\" which has no default value.",
-                path.display()
-            )
+            "Missing required configuration \"name\" which has no default value.".to_string()
         })?;
     Ok((name, props))
 }
@@ -161,4 +161,48 @@ pub fn run(args: StandaloneArgs) -> anyhow::Result<()> {
         }
         anyhow::Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_connector;
+    use crate::runtime::validate;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// Random text as .properties or JSON never panics; every refusal
+        /// names a line, a column or a key.
+        #[test]
+        fn random_configs_never_panic(text in "(\\PC|[={}:\\\\\"\n ,#!]){0,200}") {
+            match parse_connector(&text) {
+                Err(e) => prop_assert!(e.contains("line") || e.contains("column") || e.contains('"'), "{}", e),
+                Ok((_, props)) => {
+                    if let Err(r) = validate(&props) {
+                        for (key, msg) in &r.0 {
+                            prop_assert!(!key.is_empty());
+                            prop_assert!(msg.contains(key.as_str()) || key == "connector.class" || key == "topics", "{}: {}", key, msg);
+                        }
+                    }
+                }
+            }
+        }
+
+        /// Random values for the known keys: validation names every bad key.
+        #[test]
+        fn random_values_for_known_keys(
+            class in prop::sample::select(vec!["FileStreamSource", "FileStreamSink", "Nope", ""]),
+            tasks in "[-0-9a-z]{0,4}",
+            batch in "[-0-9a-z]{0,4}",
+        ) {
+            let text = format!("name=c\nconnector.class={class}\ntasks.max={tasks}\nbatch.size={batch}\ntopic=t\ntopics=t\n");
+            let (_, props) = parse_connector(&text).map_err(TestCaseError::fail)?;
+            if let Err(r) = validate(&props) {
+                for (key, msg) in &r.0 {
+                    prop_assert!(msg.contains(key.as_str()) || key == "connector.class", "{}: {}", key, msg);
+                }
+            }
+        }
+    }
 }

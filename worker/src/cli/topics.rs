@@ -83,6 +83,8 @@ pub fn run(args: TopicsArgs) -> anyhow::Result<()> {
         bail!("Command must include exactly one action: --list, --describe, --create, --alter or --delete");
     }
     let result = block_on(async {
+        args.target
+            .check_admin_config(args.command_config.as_deref())?;
         let servers = args.target.server_list()?;
         let mut cluster = Cluster::connect(&servers, "weir-topics", connect_wait()).await?;
         if args.create {
@@ -97,7 +99,9 @@ pub fn run(args: TopicsArgs) -> anyhow::Result<()> {
             delete(&mut cluster, &args).await
         }
     });
-    result.map_err(|e| anyhow::anyhow!("Error while executing topic command : {e:#}"))
+    result.map_err(|e| {
+        super::StdoutError(format!("Error while executing topic command : {e:#}")).into()
+    })
 }
 
 fn required_topic(args: &TopicsArgs) -> anyhow::Result<&str> {

@@ -32,8 +32,11 @@ pub struct BrokerError {
 
 /// `NAME: message` (or just the error's name) for a Kafka error code.
 pub fn describe(code: i16, message: Option<&str>) -> String {
-    let name = kafka_protocol::error::ResponseError::try_from_code(code)
-        .map_or_else(|| "NONE".to_string(), |e| e.to_string());
+    let name = match kafka_protocol::error::ResponseError::try_from_code(code) {
+        None => "NONE".to_string(),
+        Some(kafka_protocol::error::ResponseError::Unknown(c)) => format!("error code {c}"),
+        Some(e) => e.to_string(),
+    };
     match message {
         Some(m) if !m.is_empty() => m.to_string(),
         _ => name,
@@ -111,7 +114,7 @@ impl Cluster {
         self.brokers = response
             .brokers
             .iter()
-            .map(|b| (b.node_id.0, format!("{}:{}", b.host, b.port)))
+            .map(|b| (b.node_id.0, host_port(&b.host, b.port)))
             .collect();
         self.controller = response.controller_id.0;
         Ok(response)
@@ -161,9 +164,18 @@ impl Cluster {
             break r;
         };
         check(response.error_code, response.error_message.as_ref())?;
-        let addr = format!("{}:{}", response.host, response.port);
+        let addr = host_port(&response.host, response.port);
         let id = response.node_id.0;
         Ok((id, addr.clone(), self.at(&addr).await?))
+    }
+}
+
+/// `host:port`, with IPv6 hosts in brackets.
+fn host_port(host: &str, port: i32) -> String {
+    if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
     }
 }
 

@@ -101,10 +101,15 @@ impl Connection {
             .with_client_software_version(StrBytes::from_static_str(env!("CARGO_PKG_VERSION")));
         // v3 first; a broker that only knows older versions answers with a v0 body
         // and UNSUPPORTED_VERSION (KIP-511), then v0 is used.
-        let mut response: ApiVersionsResponse = self.exchange(&request, 3).await?;
-        if response.error_code == 35 {
-            response = self.exchange(&ApiVersionsRequest::default(), 0).await?;
-        }
+        // A broker that only knows older versions answers with a v0 body and
+        // UNSUPPORTED_VERSION (KIP-511), which may not even decode as v3.
+        let response: ApiVersionsResponse = match self.exchange(&request, 3).await {
+            Ok(r) if r.error_code != 35 => r,
+            Ok(_) | Err(ClientError::Decode { .. }) => {
+                self.exchange(&ApiVersionsRequest::default(), 0).await?
+            }
+            Err(e) => return Err(e),
+        };
         let keys: &[ApiVersion] = &response.api_keys;
         self.versions = keys
             .iter()

@@ -10,10 +10,13 @@ use std::time::{Duration, Instant};
 
 pub use conn::{ClientError, Connection};
 
-/// `a:9092, PLAINTEXT://b:9092` -> `["a:9092", "b:9092"]`.
+/// `a:9092, PLAINTEXT://b:9092` -> `["a:9092", "b:9092"]` (any listener name).
 pub fn split_servers(s: &str) -> Vec<String> {
     s.split(',')
-        .map(|x| x.trim().trim_start_matches("PLAINTEXT://").to_string())
+        .map(|x| {
+            let x = x.trim();
+            x.split_once("://").map_or(x, |(_, hp)| hp).to_string()
+        })
         .filter(|x| !x.is_empty())
         .collect()
 }
