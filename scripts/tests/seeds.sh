@@ -212,9 +212,10 @@ for _ in $(seq 1 100); do
     sleep 0.2
 done
 kafka-consumer-groups --bootstrap-server "$B" --group live-group --describe --state >g.out
+grep -Eq '^GROUP {21}COORDINATOR \(ID\) {10}ASSIGNMENT-STRATEGY  STATE {11}#MEMBERS$' g.out || fail "state header: $(cat g.out)"
 grep -Eq '^live-group +127\.0\.0\.1:[0-9]+  \(0\) +range +Stable +1$' g.out || fail "state: $(cat g.out)"
 kafka-consumer-groups --bootstrap-server "$B" --group live-group --describe --members --verbose >g.out
-grep -Eq '^GROUP +CONSUMER-ID +HOST +CLIENT-ID +#PARTITIONS +ASSIGNMENT$' g.out || fail "members header: $(cat g.out)"
+grep -Eq '^GROUP +CONSUMER-ID +HOST +CLIENT-ID +#PARTITIONS {5}ASSIGNMENT$' g.out || fail "members header: $(cat g.out)"
 grep -Eq '^live-group +console-consumer-[^ ]+ +/?127\.0\.0\.1 +console-consumer +4 +hello\.kafka\(0,1,2,3\)$' g.out || fail "members row: $(cat g.out)"
 kafka-consumer-groups --bootstrap-server "$B" --group live-group --describe >g.out 2>/dev/null
 [ "$(awk '$1 == "live-group" && $7 ~ /^console-consumer-/ { n++ } END { print n }' g.out)" = 4 ] || fail "owners: $(cat g.out)"

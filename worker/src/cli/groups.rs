@@ -226,14 +226,15 @@ async fn describe_one(cluster: &mut Cluster, group: &str, args: &GroupsArgs) -> 
     print_offsets(cluster, &g, group, &offsets).await
 }
 
+/// Kafka's `--state` layout: `"\n%-Ns %-25s %-20s %-15s %s"` where N is the
+/// coordinator's text length (at least 25), applied to the GROUP column.
 fn print_state(g: &DescribedGroup, group: &str, coordinator: &str) {
-    let gw = width(15, std::iter::once(group.len()));
-    let cw = width(15, std::iter::once(coordinator.len()));
+    let gw = width(25, std::iter::once(coordinator.len()));
     println!();
     let (h1, h2, h3, h4) = ("GROUP", "COORDINATOR (ID)", "ASSIGNMENT-STRATEGY", "STATE");
-    println!("{h1:<gw$} {h2:<cw$} {h3:<20} {h4:<15} #MEMBERS");
+    println!("{h1:<gw$} {h2:<25} {h3:<20} {h4:<15} #MEMBERS");
     println!(
-        "{:<gw$} {:<cw$} {:<20} {:<15} {}",
+        "{:<gw$} {:<25} {:<20} {:<15} {}",
         group,
         coordinator,
         g.protocol_data.as_str(),
@@ -271,14 +272,9 @@ fn print_members(g: &DescribedGroup, group: &str, verbose: bool) {
         } else {
             String::new()
         };
-        let tail = if verbose {
-            format!(" {asg}")
-        } else {
-            String::new()
-        };
-        format!("{a:<gw$} {b:<cw$} {inst}{h:<hw$} {c:<lw$} {n:<12}{tail}")
-            .trim_end()
-            .to_string()
+        // Kafka's "%-15s " for #PARTITIONS, then the assignment with --verbose.
+        let tail = if verbose { asg } else { "" };
+        format!("{a:<gw$} {b:<cw$} {inst}{h:<hw$} {c:<lw$} {n:<15} {tail}")
     };
     println!();
     println!(
@@ -308,14 +304,14 @@ fn print_members(g: &DescribedGroup, group: &str, verbose: bool) {
                     format!("{t}({})", ps.join(","))
                 })
                 .collect::<Vec<_>>()
-                .join(",")
+                .join(", ")
         };
         println!(
             "{}",
             line(
                 group,
                 id,
-                inst.as_deref().unwrap_or("-"),
+                inst.as_deref().unwrap_or(""),
                 host,
                 client,
                 &asg.len().to_string(),
