@@ -174,7 +174,18 @@ async fn matching(
 ) -> anyhow::Result<Vec<MetadataResponseTopic>> {
     let metadata = cluster.metadata(None).await?;
     let pattern = match &args.topic {
-        Some(t) => Some(regex::Regex::new(&format!("^(?:{t})$"))?),
+        // Kafka's topic filter: commas separate alternatives; spaces and
+        // quotes are dropped.
+        Some(t) => {
+            let cleaned: String = t
+                .chars()
+                .filter(|c| !matches!(c, ' ' | '"' | '\''))
+                .collect();
+            Some(regex::Regex::new(&format!(
+                "^(?:{})$",
+                cleaned.replace(',', "|")
+            ))?)
+        }
         None => None,
     };
     let mut topics: Vec<MetadataResponseTopic> = metadata
@@ -237,6 +248,10 @@ async fn describe(cluster: &mut Cluster, args: &TopicsArgs) -> anyhow::Result<()
                 partitions.len(),
                 overrides.join(",")
             );
+        }
+        // With --topics-with-overrides Kafka lists the topics only.
+        if args.topics_with_overrides {
+            continue;
         }
         for p in partitions {
             let under = p.isr_nodes.len() < p.replica_nodes.len();
