@@ -1,4 +1,4 @@
-//! JsonConverter, byte-compatible with Kafka's: the `{"schema":…,"payload":…}`
+//! JsonConverter with Kafka's byte layout: the `{"schema":…,"payload":…}`
 //! envelope when `schemas.enable=true` (the default), plain JSON otherwise,
 //! Kafka's schema layout and key order, base64 bytes, and decimals as base64
 //! or numbers (`decimal.format`).

@@ -1,4 +1,5 @@
-//! Golden bytes from Kafka's JsonConverter.
+//! Expected bytes follow Kafka's JsonConverter: `asJsonSchema` key order, Jackson's
+//! compact output and Java's number text.
 
 use std::sync::Arc;
 
