@@ -49,6 +49,9 @@ impl WorkerSettings {
         bootstrap_servers: String,
         worker_id: String,
     ) -> anyhow::Result<Self> {
+        let providers = Providers::from_worker(&props).map_err(|e| anyhow::anyhow!(e))?;
+        let props = providers.resolve(&props).map_err(|e| anyhow::anyhow!(e))?;
+        // Converter classes are checked after placeholders are resolved.
         for key in ["key.converter", "value.converter"] {
             let class = props.get(key).ok_or_else(|| {
                 anyhow::anyhow!(
@@ -59,8 +62,6 @@ impl WorkerSettings {
                 anyhow::anyhow!("Invalid value {class} for configuration {key}: {e}")
             })?;
         }
-        let providers = Providers::from_worker(&props).map_err(|e| anyhow::anyhow!(e))?;
-        let props = providers.resolve(&props).map_err(|e| anyhow::anyhow!(e))?;
         Ok(Self {
             offset_flush_interval: millis(&props, "offset.flush.interval.ms", 60_000)?,
             shutdown_timeout: millis(&props, "task.shutdown.graceful.timeout.ms", 5_000)?,

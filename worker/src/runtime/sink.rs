@@ -308,7 +308,7 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
                     attempt = 0;
                     break;
                 }
-                Err(e @ ConnectError::Retriable(_)) if *env.control.borrow() != Target::Stop => {
+                Err(e) if e.is_retriable() && *env.control.borrow() != Target::Stop => {
                     attempt += 1;
                     let asked = requests.timeout_ms.load(Ordering::Relaxed);
                     let wait = if asked > 0 {

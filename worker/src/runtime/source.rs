@@ -169,7 +169,7 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SourceTask>) -> anyhow::Result<
                 attempt = 0;
                 r
             }
-            Err(e @ ConnectError::Retriable(_)) => {
+            Err(e) if e.is_retriable() => {
                 attempt += 1;
                 tracing::warn!("{}: poll failed, retrying: {e}", env.id);
                 tokio::time::sleep(retry_backoff(attempt)).await;

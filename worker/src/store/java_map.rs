@@ -239,7 +239,8 @@ pub fn read(data: &[u8]) -> Result<Entries, FormatError> {
         pos: 0,
         handles: Vec::new(),
     };
-    if data.get(..4) != Some(&[0xAC, 0xED, 0x00, 0x05]) {
+    let header = [MAGIC.to_be_bytes(), VERSION.to_be_bytes()].concat();
+    if data.get(..4) != Some(header.as_slice()) {
         return r.err("not a Java serialization stream (no 0xACED0005 header)");
     }
     r.pos = 4;
