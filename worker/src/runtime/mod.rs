@@ -25,7 +25,7 @@ pub use worker::{
 };
 
 /// Kafka Connect's status states.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum State {
     Unassigned,
@@ -36,8 +36,8 @@ pub enum State {
     Stopped,
 }
 
-/// The status of a connector or a task.
-#[derive(Debug, Clone, Serialize)]
+/// The status of a connector or a task; `trace` only when it failed.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Status {
     pub state: State,
     pub worker_id: String,

@@ -1,0 +1,91 @@
+//! `/`, `/health` and `/admin/loggers`.
+
+use std::collections::BTreeMap;
+
+use axum::extract::Path;
+use axum::http::StatusCode;
+use axum::Json;
+use serde_json::Value;
+
+use super::model::{ErrorMessage, LevelRequest, LoggerLevel, ServerInfo, WorkerStatus};
+use super::{error, parse_body, ApiResult, CONNECT_VERSION};
+
+/// The Kafka Connect version this worker is compatible with.
+#[utoipa::path(get, path = "/", tag = "server", responses((status = 200, body = ServerInfo)))]
+pub async fn root() -> Json<ServerInfo> {
+    Json(ServerInfo {
+        version: CONNECT_VERSION,
+        commit: env!("CARGO_PKG_VERSION"),
+        kafka_cluster_id: "weir".into(),
+    })
+}
+
+/// Answers once the worker has started.
+#[utoipa::path(get, path = "/health", tag = "server", responses((status = 200, body = WorkerStatus)))]
+pub async fn health() -> Json<WorkerStatus> {
+    Json(WorkerStatus {
+        status: "healthy",
+        message: "Worker has completed startup and is ready to handle requests.",
+    })
+}
+
+fn level_of(level: String, at: Option<u128>) -> LoggerLevel {
+    LoggerLevel {
+        level,
+        last_modified: at.and_then(|t| u64::try_from(t).ok()),
+    }
+}
+
+/// Every logger with a level (`root` is the default).
+#[utoipa::path(get, path = "/admin/loggers", tag = "admin",
+    responses((status = 200, body = BTreeMap<String, LoggerLevel>)))]
+pub async fn loggers() -> Json<BTreeMap<String, LoggerLevel>> {
+    Json(
+        crate::logging::levels()
+            .into_iter()
+            .map(|(k, (level, at))| (k, level_of(level, at)))
+            .collect(),
+    )
+}
+
+/// One logger's level.
+#[utoipa::path(get, path = "/admin/loggers/{name}", tag = "admin",
+    params(("name" = String, Path, description = "`root` or a module path such as `connector_file`")),
+    responses(
+        (status = 200, body = LoggerLevel),
+        (status = 404, description = "No level set for this logger", body = ErrorMessage),
+    ))]
+pub async fn logger(Path(name): Path<String>) -> ApiResult<Json<LoggerLevel>> {
+    match crate::logging::levels().remove(&name) {
+        Some((level, at)) => Ok(Json(level_of(level, at))),
+        None => Err(error(
+            StatusCode::NOT_FOUND,
+            format!("Logger {name} not found."),
+        )),
+    }
+}
+
+/// Sets a logger's level; answers the loggers affected.
+#[utoipa::path(put, path = "/admin/loggers/{name}", tag = "admin",
+    params(("name" = String, Path, description = "`root` or a module path")),
+    request_body = LevelRequest,
+    responses(
+        (status = 200, body = Vec<String>),
+        (status = 400, description = "No `level` in the body", body = ErrorMessage),
+        (status = 404, description = "Unknown level (Kafka Connect's status for it)", body = ErrorMessage),
+    ))]
+pub async fn set_logger(
+    Path(name): Path<String>,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<Vec<String>>> {
+    let parsed = parse_body(&body)?;
+    let level = parsed.get("level").and_then(Value::as_str).ok_or_else(|| {
+        error(
+            StatusCode::BAD_REQUEST,
+            "Desired 'level' parameter was not specified in request.",
+        )
+    })?;
+    crate::logging::set_level(&name, level)
+        .map(Json)
+        .map_err(|e| error(StatusCode::NOT_FOUND, e))
+}

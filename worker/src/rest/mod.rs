@@ -1,0 +1,297 @@
+//! The Kafka Connect REST API with Kafka Connect's JSON shapes, status codes
+//! and `{"error_code","message"}` errors, its OpenAPI document
+//! (`/openapi.json`, committed as `openapi/openapi.json`) and Swagger UI
+//! (`/swagger-ui/`).
+
+mod admin;
+mod connectors;
+pub mod model;
+mod plugins;
+
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use connect_api::Props;
+use serde_json::Value;
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::runtime::{Worker, WorkerError};
+use model::ErrorMessage;
+pub use plugins::config_infos;
+
+/// The Kafka Connect version this API is compatible with.
+pub const CONNECT_VERSION: &str = "3.9.0";
+
+type Shared = Arc<Worker>;
+
+/// An error answer: Kafka's `{"error_code","message"}` body with that status.
+#[derive(Debug)]
+struct ApiError(StatusCode, String);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ErrorMessage {
+            error_code: self.0.as_u16(),
+            message: self.1,
+        };
+        (self.0, Json(body)).into_response()
+    }
+}
+
+/// A handler's result.
+type ApiResult<T> = Result<T, ApiError>;
+
+fn error(status: StatusCode, message: impl Into<String>) -> ApiError {
+    ApiError(status, message.into())
+}
+
+fn failure(e: WorkerError) -> ApiError {
+    let status = match &e {
+        WorkerError::NotFound(_) => StatusCode::NOT_FOUND,
+        WorkerError::Conflict(_) => StatusCode::CONFLICT,
+        WorkerError::BadRequest(_) => StatusCode::BAD_REQUEST,
+        WorkerError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    error(status, e.to_string())
+}
+
+fn not_found(name: &str) -> ApiError {
+    failure(WorkerError::NotFound(format!("Connector {name} not found")))
+}
+
+/// A JSON body, or Kafka's 400 for malformed input.
+fn parse_body(body: &[u8]) -> ApiResult<Value> {
+    serde_json::from_slice(body).map_err(|e| {
+        error(
+            StatusCode::BAD_REQUEST,
+            format!("Invalid JSON in request body: {e}"),
+        )
+    })
+}
+
+/// A flat `{"k": "v"}` config; non-string values are written as JSON text.
+fn flat(v: &Value) -> ApiResult<Props> {
+    let o = v.as_object().ok_or_else(|| {
+        error(
+            StatusCode::BAD_REQUEST,
+            "The connector config must be a JSON object",
+        )
+    })?;
+    Ok(o.iter()
+        .filter(|(_, v)| !v.is_null())
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                v.as_str().map_or_else(|| v.to_string(), str::to_string),
+            )
+        })
+        .collect())
+}
+
+/// The OpenAPI document of this API.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Weir Connect REST API",
+        description = "Kafka Connect's REST API as served by a Weir worker: the same paths, JSON shapes, status codes and `{\"error_code\", \"message\"}` errors.",
+        license(name = "Apache-2.0")
+    ),
+    paths(
+        admin::root, admin::health,
+        connectors::list, connectors::create, connectors::get_info, connectors::delete,
+        connectors::get_config, connectors::put_config, connectors::patch_config,
+        connectors::get_status, connectors::get_tasks, connectors::get_task_status,
+        connectors::restart_task, connectors::restart, connectors::pause, connectors::resume,
+        connectors::stop, connectors::topics, connectors::reset_topics,
+        connectors::get_offsets, connectors::patch_offsets, connectors::delete_offsets,
+        plugins::list_plugins, plugins::plugin_config, plugins::validate,
+        admin::loggers, admin::logger, admin::set_logger,
+    ),
+    tags(
+        (name = "server", description = "Version and health"),
+        (name = "connectors", description = "Create, configure, inspect and control connectors"),
+        (name = "tasks", description = "A connector's tasks"),
+        (name = "offsets", description = "Committed offsets (KIP-875)"),
+        (name = "plugins", description = "Installed plugins and config validation"),
+        (name = "admin", description = "Log levels"),
+    )
+)]
+pub struct ApiDoc;
+
+/// The OpenAPI document as pretty JSON with a trailing newline.
+pub fn openapi_json() -> String {
+    let mut doc = ApiDoc::openapi();
+    doc.info.version = env!("CARGO_PKG_VERSION").to_string();
+    let mut text = doc
+        .to_pretty_json()
+        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    text.push('\n');
+    text
+}
+
+/// The API's routes.
+pub fn router(worker: Shared) -> Router {
+    use connectors as c;
+    Router::new()
+        .route("/", get(admin::root))
+        .route("/health", get(admin::health))
+        .route("/connectors", get(c::list).post(c::create))
+        .route("/connectors/{name}", get(c::get_info).delete(c::delete))
+        .route(
+            "/connectors/{name}/config",
+            get(c::get_config).put(c::put_config).patch(c::patch_config),
+        )
+        .route("/connectors/{name}/status", get(c::get_status))
+        .route("/connectors/{name}/tasks", get(c::get_tasks))
+        .route(
+            "/connectors/{name}/tasks/{task}/status",
+            get(c::get_task_status),
+        )
+        .route(
+            "/connectors/{name}/tasks/{task}/restart",
+            post(c::restart_task),
+        )
+        .route("/connectors/{name}/restart", post(c::restart))
+        .route("/connectors/{name}/pause", put(c::pause))
+        .route("/connectors/{name}/resume", put(c::resume))
+        .route("/connectors/{name}/stop", put(c::stop))
+        .route("/connectors/{name}/topics", get(c::topics))
+        .route("/connectors/{name}/topics/reset", put(c::reset_topics))
+        .route(
+            "/connectors/{name}/offsets",
+            get(c::get_offsets)
+                .patch(c::patch_offsets)
+                .delete(c::delete_offsets),
+        )
+        .route("/connector-plugins", get(plugins::list_plugins))
+        .route(
+            "/connector-plugins/{plugin}/config",
+            get(plugins::plugin_config),
+        )
+        .route(
+            "/connector-plugins/{plugin}/config/validate",
+            put(plugins::validate),
+        )
+        .route("/admin/loggers", get(admin::loggers))
+        .route(
+            "/admin/loggers/{name}",
+            get(admin::logger).put(admin::set_logger),
+        )
+        .route(
+            "/openapi.json",
+            get(|| async {
+                (
+                    [(axum::http::header::CONTENT_TYPE, "application/json")],
+                    openapi_json(),
+                )
+            }),
+        )
+        .fallback(|| async { error(StatusCode::NOT_FOUND, "HTTP 404 Not Found") })
+        .with_state(worker)
+        .merge(
+            SwaggerUi::new("/swagger-ui").config(utoipa_swagger_ui::Config::from("/openapi.json")),
+        )
+}
+
+/// `host:port` to bind for a `listeners` value like `http://:8083`
+/// (an empty host means 127.0.0.1: the API is local unless asked otherwise).
+pub fn bind_addr(listeners: &str) -> String {
+    let first = listeners.split(',').next().unwrap_or(listeners).trim();
+    let hp = first
+        .split("://")
+        .nth(1)
+        .unwrap_or(first)
+        .trim_end_matches('/');
+    match hp.rsplit_once(':') {
+        Some(("", port)) => format!("127.0.0.1:{port}"),
+        Some(_) => hp.to_string(),
+        None => format!("{hp}:8083"),
+    }
+}
+
+/// Serves the API on `listeners` in the background.
+pub async fn serve(listeners: &str, worker: Shared) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    let addr = bind_addr(listeners);
+    let listener = tokio::net::TcpListener::bind(&addr).await.map_err(|e| {
+        anyhow::anyhow!("cannot listen for the REST API on {addr} (listeners={listeners}): {e}")
+    })?;
+    tracing::info!("REST API on http://{}", listener.local_addr()?);
+    let app = router(worker);
+    Ok(tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).await {
+            tracing::error!("REST server stopped: {e}");
+        }
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listeners_default_to_loopback() {
+        assert_eq!(bind_addr("http://:8083"), "127.0.0.1:8083");
+        assert_eq!(bind_addr("http://0.0.0.0:8084"), "0.0.0.0:8084");
+        assert_eq!(
+            bind_addr("http://localhost:9000,https://:9443"),
+            "localhost:9000"
+        );
+    }
+
+    /// The committed contract must be what the code serves; `WEIR_BLESS=1`
+    /// rewrites it after an intended change.
+    #[test]
+    fn committed_openapi_matches_the_code() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../openapi/openapi.json");
+        let generated = openapi_json();
+        if std::env::var_os("WEIR_BLESS").is_some() {
+            std::fs::write(&path, &generated).expect("write openapi.json");
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == generated,
+            "openapi/openapi.json differs from the API the code serves; \
+             regenerate it with `WEIR_BLESS=1 cargo test -p worker --lib openapi` and review the diff"
+        );
+    }
+
+    #[test]
+    fn every_route_is_documented() {
+        let doc: Value = serde_json::from_str(&openapi_json()).expect("json");
+        let paths = doc["paths"].as_object().expect("paths");
+        for p in [
+            "/",
+            "/health",
+            "/connectors",
+            "/connectors/{name}",
+            "/connectors/{name}/config",
+            "/connectors/{name}/status",
+            "/connectors/{name}/tasks",
+            "/connectors/{name}/tasks/{task}/status",
+            "/connectors/{name}/tasks/{task}/restart",
+            "/connectors/{name}/restart",
+            "/connectors/{name}/pause",
+            "/connectors/{name}/resume",
+            "/connectors/{name}/stop",
+            "/connectors/{name}/topics",
+            "/connectors/{name}/topics/reset",
+            "/connectors/{name}/offsets",
+            "/connector-plugins",
+            "/connector-plugins/{plugin}/config",
+            "/connector-plugins/{plugin}/config/validate",
+            "/admin/loggers",
+            "/admin/loggers/{name}",
+        ] {
+            assert!(paths.contains_key(p), "{p} is not in the OpenAPI document");
+        }
+        let methods: usize = paths
+            .values()
+            .map(|m| m.as_object().map_or(0, |m| m.len()))
+            .sum();
+        assert_eq!(methods, 28, "one operation per route and method");
+    }
+}
