@@ -1,11 +1,20 @@
-//! Logging with levels that can change while running (`/admin/loggers`).
+//! Logging with levels that can change while running (`/admin/loggers`),
+//! and Kafka Connect's connector context: lines logged on a task's thread
+//! start with `[<connector>|task-<n>] `, as Connect's `connector.context` does.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
+use std::fmt;
 use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use parking_lot::Mutex;
+use tracing::{Event, Level, Subscriber};
+use tracing_subscriber::fmt::format::Writer;
+use tracing_subscriber::fmt::time::FormatTime;
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
 use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{reload, EnvFilter, Registry};
 
@@ -22,6 +31,52 @@ static LEVELS: OnceLock<Mutex<Levels>> = OnceLock::new();
 
 const LEVEL_NAMES: &[&str] = &["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "OFF"];
 
+thread_local! {
+    static CONTEXT: RefCell<String> = const { RefCell::new(String::new()) };
+}
+
+/// Prefixes every line this thread logs from now on with `prefix`
+/// (Connect's form: `[my-conn|task-0] `).
+pub fn set_thread_context(prefix: String) {
+    CONTEXT.with(|c| *c.borrow_mut() = prefix);
+}
+
+/// `<time> <LEVEL> <context><message>`.
+struct ContextFormat {
+    ansi: bool,
+}
+
+impl<S, N> FormatEvent<S, N> for ContextFormat
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut w: Writer<'_>,
+        event: &Event<'_>,
+    ) -> fmt::Result {
+        tracing_subscriber::fmt::time::SystemTime.format_time(&mut w)?;
+        let level = *event.metadata().level();
+        if self.ansi {
+            let colour = match level {
+                Level::ERROR => 31,
+                Level::WARN => 33,
+                Level::INFO => 32,
+                Level::DEBUG => 34,
+                Level::TRACE => 35,
+            };
+            write!(w, " \x1b[{colour}m{level:>5}\x1b[0m ")?;
+        } else {
+            write!(w, " {level:>5} ")?;
+        }
+        CONTEXT.with(|c| w.write_str(&c.borrow()))?;
+        ctx.field_format().format_fields(w.by_ref(), event)?;
+        writeln!(w)
+    }
+}
+
 /// Installs the global subscriber with `filter` (an EnvFilter directive list).
 pub fn init(filter: &str, ansi: bool) {
     let env = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
@@ -29,7 +84,7 @@ pub fn init(filter: &str, ansi: bool) {
     let fmt = tracing_subscriber::fmt::layer()
         .with_ansi(ansi)
         .with_writer(std::io::stderr)
-        .with_target(false);
+        .event_format(ContextFormat { ansi });
     if tracing_subscriber::registry()
         .with(layer)
         .with(fmt)

@@ -2,13 +2,14 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::Path;
-use axum::http::StatusCode;
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
 use axum::Json;
 use serde_json::Value;
 
 use super::model::{ErrorMessage, LevelRequest, LoggerLevel, ServerInfo, WorkerStatus};
-use super::{error, parse_body, ApiResult, CONNECT_VERSION};
+use super::{error, parse_body, ApiResult, Shared, CONNECT_VERSION};
 
 /// The Kafka Connect version this worker is compatible with.
 #[utoipa::path(get, path = "/", tag = "server", responses((status = 200, body = ServerInfo)))]
@@ -34,6 +35,17 @@ fn level_of(level: String, at: Option<u128>) -> LoggerLevel {
         level,
         last_modified: at.and_then(|t| u64::try_from(t).ok()),
     }
+}
+
+/// Kafka Connect's worker, connector and task metrics in Prometheus text format.
+#[utoipa::path(get, path = "/metrics", tag = "server",
+    responses((status = 200, description = "Prometheus text exposition (version 0.0.4)",
+               content_type = "text/plain; version=0.0.4", body = String)))]
+pub async fn metrics(State(w): State<Shared>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        w.metrics().await,
+    )
 }
 
 /// Every logger with a level (`root` is the default).

@@ -101,7 +101,7 @@ fn flat(v: &Value) -> ApiResult<Props> {
         license(name = "Apache-2.0")
     ),
     paths(
-        admin::root, admin::health,
+        admin::root, admin::health, admin::metrics,
         connectors::list, connectors::create, connectors::get_info, connectors::delete,
         connectors::get_config, connectors::put_config, connectors::patch_config,
         connectors::get_status, connectors::get_tasks, connectors::get_task_status,
@@ -112,7 +112,7 @@ fn flat(v: &Value) -> ApiResult<Props> {
         admin::loggers, admin::logger, admin::set_logger,
     ),
     tags(
-        (name = "server", description = "Version and health"),
+        (name = "server", description = "Version, health and metrics"),
         (name = "connectors", description = "Create, configure, inspect and control connectors"),
         (name = "tasks", description = "A connector's tasks"),
         (name = "offsets", description = "Committed offsets (KIP-875)"),
@@ -139,6 +139,7 @@ pub fn router(worker: Shared) -> Router {
     Router::new()
         .route("/", get(admin::root))
         .route("/health", get(admin::health))
+        .route("/metrics", get(admin::metrics))
         .route("/connectors", get(c::list).post(c::create))
         .route("/connectors/{name}", get(c::get_info).delete(c::delete))
         .route(
@@ -292,6 +293,6 @@ mod tests {
             .values()
             .map(|m| m.as_object().map_or(0, |m| m.len()))
             .sum();
-        assert_eq!(methods, 28, "one operation per route and method");
+        assert_eq!(methods, 29, "one operation per route and method");
     }
 }

@@ -4,12 +4,14 @@
 //! STOPPED).
 
 pub mod config;
+pub mod metrics;
 mod sink;
 mod source;
 mod worker;
 
 use std::collections::BTreeSet;
 use std::fmt;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,6 +22,7 @@ use tokio::sync::watch;
 
 use crate::store::OffsetStore;
 use config::WorkerSettings;
+use metrics::{TaskMetrics, WorkerMetrics};
 pub use worker::{
     validate, ConnectorView, Created, Rejected, RestartRequest, TargetState, Worker, WorkerError,
 };
@@ -76,13 +79,19 @@ pub struct TaskEnv {
     pub control: watch::Receiver<Target>,
     /// Topics the connector used (KIP-558 topic tracking).
     pub topics: Arc<Mutex<BTreeSet<String>>>,
+    pub metrics: Arc<TaskMetrics>,
+    counts: Arc<WorkerMetrics>,
     status: Arc<Mutex<Status>>,
 }
 
 impl TaskEnv {
     fn running(&self) {
         self.set_state(State::Running);
-        tracing::info!("{} started", self.id);
+        self.metrics.started.store(true, Ordering::Relaxed);
+        self.counts
+            .task_startup_success
+            .fetch_add(1, Ordering::Relaxed);
+        tracing::info!("started");
     }
 
     fn set_state(&self, state: State) {
@@ -90,6 +99,7 @@ impl TaskEnv {
         if s.state != state {
             s.state = state;
             s.trace = None;
+            self.metrics.state(state);
         }
     }
 }

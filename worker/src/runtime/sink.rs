@@ -124,6 +124,36 @@ fn commit_offsets(consumer: &BaseConsumer<RebalanceFlag>, offsets: &Offsets) -> 
 }
 
 /// Runs one sink task until it is told to stop or it fails.
+/// Commits `safe` unless it is what was committed last (a skip), timing it.
+fn commit_if_new(
+    env: &TaskEnv,
+    consumer: &BaseConsumer<RebalanceFlag>,
+    safe: Offsets,
+    committed: &mut Offsets,
+) -> anyhow::Result<()> {
+    let m = &env.metrics;
+    if safe.is_empty() || safe == *committed {
+        m.commit_skip.add(1);
+        return Ok(());
+    }
+    let started = Instant::now();
+    let result = commit_offsets(consumer, &safe);
+    m.offset_commit_time.record_time(started);
+    match &result {
+        Ok(()) => {
+            m.offset_commit_success.fetch_add(1, Ordering::Relaxed);
+            m.commit_completion.add(1);
+            m.set_sink_active(0);
+            *committed = safe;
+        }
+        Err(_) => {
+            m.offset_commit_failure.fetch_add(1, Ordering::Relaxed);
+            m.error();
+        }
+    }
+    result
+}
+
 pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()> {
     let connector = env.id.connector.clone();
     let converters = env.worker.converters(&env.props)?;
@@ -184,6 +214,7 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
     let mut next_commit = Instant::now() + env.worker.offset_flush_interval;
     let mut attempt = 0u32;
     let mut paused = false;
+    let mut committed: Offsets = BTreeMap::new();
     let result: anyhow::Result<()> = loop {
         let target = *env.control.borrow();
         if target == Target::Stop {
@@ -233,6 +264,9 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
             if !new.is_empty() {
                 task.open(&new).await.map_err(|e| anyhow::anyhow!(e))?;
             }
+            env.metrics
+                .partition_count
+                .store(now.len() as u64, Ordering::Relaxed);
             assigned = now.clone();
             *requests.assignment.lock() = now;
         }
@@ -258,7 +292,7 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
                 .pre_commit(&current)
                 .await
                 .map_err(|e| anyhow::anyhow!(e))?;
-            commit_offsets(&consumer, &safe)?;
+            commit_if_new(&env, &consumer, safe, &mut committed)?;
             next_commit = Instant::now() + env.worker.offset_flush_interval;
         }
         // Gather a batch: wait briefly for the first record, then take what is ready.
@@ -272,6 +306,8 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
                         env.topics.lock().insert(m.topic().to_string());
                     }
                     let record = to_record(&m, &converters).map_err(|e| {
+                        env.metrics.record_failures.fetch_add(1, Ordering::Relaxed);
+                        env.metrics.error();
                         anyhow::anyhow!(
                             "{e} (topic {} partition {} offset {})",
                             m.topic(),
@@ -281,13 +317,17 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
                     })?;
                     batch.push(record);
                 }
-                Some(Err(e)) => tracing::warn!("{}: consumer: {e}", env.id),
+                Some(Err(e)) => tracing::warn!("consumer: {e}"),
             }
             wait = Duration::ZERO;
         }
         if batch.is_empty() {
             continue;
         }
+        let m = &env.metrics;
+        m.read.add(batch.len() as u64);
+        m.batch_size.record(batch.len() as u64);
+        m.set_sink_active(m.sink_active_now.load(Ordering::Relaxed) as usize + batch.len());
         let next: Vec<(TopicPartition, i64)> = batch
             .iter()
             .map(|r| {
@@ -302,14 +342,19 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
             .collect();
         // A retriable failure redelivers the same batch after a pause.
         loop {
+            let put_at = Instant::now();
             match task.put(&batch).await {
                 Ok(()) => {
-                    tracing::debug!("{}: put {} record(s)", env.id, batch.len());
+                    m.put_batch_time.record_time(put_at);
+                    m.send.add(batch.len() as u64);
+                    tracing::debug!("put {} record(s)", batch.len());
                     attempt = 0;
                     break;
                 }
                 Err(e) if e.is_retriable() && *env.control.borrow() != Target::Stop => {
                     attempt += 1;
+                    m.retries.fetch_add(1, Ordering::Relaxed);
+                    m.error();
                     let asked = requests.timeout_ms.load(Ordering::Relaxed);
                     let wait = if asked > 0 {
                         Duration::from_millis(asked)
@@ -317,8 +362,7 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
                         retry_backoff(attempt)
                     };
                     tracing::warn!(
-                        "{}: put failed, redelivering {} records in {wait:?}: {e}",
-                        env.id,
+                        "put failed, redelivering {} records in {wait:?}: {e}",
                         batch.len()
                     );
                     tokio::time::sleep(wait).await;
@@ -334,7 +378,7 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
         .pre_commit(&current)
         .await
         .map_err(|e| anyhow::anyhow!(e))?;
-    commit_offsets(&consumer, &safe)?;
+    commit_if_new(&env, &consumer, safe, &mut committed)?;
     if !assigned.is_empty() {
         task.close(&assigned)
             .await
@@ -348,7 +392,7 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
         let group = format!("connect-{connector}");
         let instance = format!("{group}-{}", env.id.task);
         if let Err(e) = leave_group(&env, &group, &instance).await {
-            tracing::warn!("{}: leaving group {group}: {e:#}", env.id);
+            tracing::warn!("leaving group {group}: {e:#}");
         }
     }
     result

@@ -3,6 +3,7 @@
 //! `offset.flush.interval.ms`.
 
 use std::collections::VecDeque;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -157,9 +158,10 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SourceTask>) -> anyhow::Result<
         if target == Target::Pause {
             // Paused: no polling, offsets still committed on schedule.
             let _ = tokio::time::timeout(Duration::from_millis(500), control.changed()).await;
-            drain_acked(&mut task, &acks, &mut pending, &mut latest).await?;
+            drain_acked(&env, &mut task, &acks, &mut pending, &mut latest).await?;
             continue;
         }
+        let polled_at = Instant::now();
         let records = tokio::select! {
             r = task.poll() => r,
             _ = control.changed() => continue,
@@ -167,11 +169,18 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SourceTask>) -> anyhow::Result<
         let records = match records {
             Ok(r) => {
                 attempt = 0;
+                if !r.is_empty() {
+                    env.metrics.poll.add(r.len() as u64);
+                    env.metrics.batch_size.record(r.len() as u64);
+                    env.metrics.poll_batch_time.record_time(polled_at);
+                }
                 r
             }
             Err(e) if e.is_retriable() => {
                 attempt += 1;
-                tracing::warn!("{}: poll failed, retrying: {e}", env.id);
+                env.metrics.retries.fetch_add(1, Ordering::Relaxed);
+                env.metrics.error();
+                tracing::warn!("poll failed, retrying: {e}");
                 tokio::time::sleep(retry_backoff(attempt)).await;
                 continue;
             }
@@ -231,16 +240,14 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SourceTask>) -> anyhow::Result<
             }
             pending.push_back(Submitted { record });
         }
-        drain_acked(&mut task, &acks, &mut pending, &mut latest).await?;
+        drain_acked(&env, &mut task, &acks, &mut pending, &mut latest).await?;
+        env.metrics.set_source_active(pending.len());
     };
     // Graceful stop: deliver what was sent, commit, then stop the task.
     let deadline = env.worker.shutdown_timeout;
     // The task has its own thread: blocking it here holds up no other task.
     if let Err(e) = producer.flush(deadline) {
-        tracing::warn!(
-            "{}: not every record was acknowledged within {deadline:?}: {e}",
-            env.id
-        );
+        tracing::warn!("not every record was acknowledged within {deadline:?}: {e}");
     }
     commit(&env, &mut task, &acks, &mut pending, &mut latest).await?;
     task.stop().await.map_err(failed)?;
@@ -254,6 +261,7 @@ type Latest = Vec<(SourcePartition, SourceOffset)>;
 /// Moves the acknowledged prefix of `pending` into `latest`, telling the
 /// task about each record.
 async fn drain_acked(
+    env: &TaskEnv,
     task: &mut Box<dyn SourceTask>,
     acks: &Mutex<Acks>,
     pending: &mut VecDeque<Submitted>,
@@ -270,6 +278,7 @@ async fn drain_acked(
         }
     }
     let n = ready.len();
+    env.metrics.write.add(n as u64);
     for (record, meta) in ready {
         task.commit_record(&record, Some(meta))
             .await
@@ -296,10 +305,11 @@ async fn commit(
     pending: &mut VecDeque<Submitted>,
     latest: &mut Latest,
 ) -> anyhow::Result<()> {
-    drain_acked(task, acks, pending, latest).await?;
+    drain_acked(env, task, acks, pending, latest).await?;
     if latest.is_empty() {
         return Ok(());
     }
+    let started = Instant::now();
     let entries: Vec<(SourcePartition, Option<SourceOffset>)> = std::mem::take(latest)
         .into_iter()
         .map(|(p, o)| (p, Some(o)))
@@ -307,11 +317,20 @@ async fn commit(
     let n = entries.len();
     let store = env.offsets.clone();
     let connector = env.id.connector.clone();
-    tokio::task::spawn_blocking(move || store.commit(&connector, &entries))
+    let written = tokio::task::spawn_blocking(move || store.commit(&connector, &entries))
         .await
-        .context("offset commit thread")??;
+        .context("offset commit thread")
+        .and_then(|r| r);
+    let m = &env.metrics;
+    m.offset_commit_time.record_time(started);
+    if let Err(e) = written {
+        m.offset_commit_failure.fetch_add(1, Ordering::Relaxed);
+        m.error();
+        return Err(e);
+    }
+    m.offset_commit_success.fetch_add(1, Ordering::Relaxed);
     task.commit().await.map_err(failed)?;
-    tracing::debug!("{}: committed offsets of {n} source partition(s)", env.id);
+    tracing::debug!("committed offsets of {n} source partition(s)");
     Ok(())
 }
 

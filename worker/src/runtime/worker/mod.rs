@@ -3,21 +3,21 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use connect_api::record::{SourceOffset, SourcePartition};
 use connect_api::{
     ConnectError, Connector, ConnectorContext, ConnectorKind, Plugin, Props, TaskFactory,
 };
 use parking_lot::Mutex;
-use serde_json::{json, Value as Json};
 use tokio::sync::watch;
 
+mod offsets;
+
 use super::config::{check_connector, find_plugin, tasks_max, WorkerSettings};
+use super::metrics::{self, Exposition, TaskMetrics, WorkerMetrics};
 use super::{sink, source, State, Status, Target, TaskEnv, TaskId};
-use crate::kafka::admin::Cluster;
-use crate::kafka::offsets;
 use crate::providers::Providers;
 use crate::store::OffsetStore;
 
@@ -111,6 +111,7 @@ pub fn validate(props: &Props) -> Result<Plugin, Rejected> {
 
 struct TaskHandle {
     status: Arc<Mutex<Status>>,
+    metrics: Arc<TaskMetrics>,
     control: watch::Sender<Target>,
     thread: Option<std::thread::JoinHandle<()>>,
     /// The task's config with provider placeholders resolved.
@@ -144,16 +145,17 @@ pub struct Worker {
     pub settings: Arc<WorkerSettings>,
     pub offsets: Arc<OffsetStore>,
     connectors: tokio::sync::Mutex<BTreeMap<String, RunningConnector>>,
+    counts: Arc<WorkerMetrics>,
 }
 
 struct LogContext(String);
 
 impl ConnectorContext for LogContext {
     fn request_task_reconfiguration(&self) {
-        tracing::info!("[{}] asked for task reconfiguration", self.0);
+        tracing::info!("[{}|worker] asked for task reconfiguration", self.0);
     }
     fn raise_error(&self, error: ConnectError) {
-        tracing::error!("[{}] raised an error: {error}", self.0);
+        tracing::error!("[{}|worker] raised an error: {error}", self.0);
     }
 }
 
@@ -163,6 +165,7 @@ impl Worker {
             settings: Arc::new(settings),
             offsets,
             connectors: tokio::sync::Mutex::new(BTreeMap::new()),
+            counts: Arc::new(WorkerMetrics::default()),
         }
     }
 
@@ -223,11 +226,18 @@ impl Worker {
             *rc.status.lock() = self.status(State::Stopped, None);
             return;
         }
+        let counts = &self.counts;
+        counts
+            .connector_startup_attempts
+            .fetch_add(1, Ordering::Relaxed);
         let resolved = match self.settings.providers.resolve(&rc.config) {
             Ok(r) => r,
             Err(e) => {
-                tracing::error!("[{name}] {e}");
+                tracing::error!("[{name}|worker] {e}");
                 *rc.status.lock() = self.status(State::Failed, Some(e));
+                counts
+                    .connector_startup_failure
+                    .fetch_add(1, Ordering::Relaxed);
                 return;
             }
         };
@@ -244,8 +254,11 @@ impl Worker {
                     State::Running
                 };
                 *rc.status.lock() = self.status(state, None);
+                counts
+                    .connector_startup_success
+                    .fetch_add(1, Ordering::Relaxed);
                 tracing::info!(
-                    "[{name}] connector started with {} task(s)",
+                    "[{name}|worker] connector started with {} task(s)",
                     task_configs.len()
                 );
                 for (i, mut tc) in task_configs.into_iter().enumerate() {
@@ -266,8 +279,11 @@ impl Worker {
                 rc.connector = Some(connector);
             }
             Err(e) => {
-                tracing::error!("[{name}] connector failed to start: {e}");
+                tracing::error!("[{name}|worker] connector failed to start: {e}");
                 *rc.status.lock() = self.status(State::Failed, Some(e.to_string()));
+                counts
+                    .connector_startup_failure
+                    .fetch_add(1, Ordering::Relaxed);
             }
         }
     }
@@ -284,6 +300,10 @@ impl Worker {
         let initial = if paused { Target::Pause } else { Target::Run };
         let (control_tx, control_rx) = watch::channel(initial);
         let status = Arc::new(Mutex::new(self.status(State::Unassigned, None)));
+        let metrics = Arc::new(TaskMetrics::default());
+        self.counts
+            .task_startup_attempts
+            .fetch_add(1, Ordering::Relaxed);
         let env = TaskEnv {
             id: TaskId {
                 connector: connector.to_string(),
@@ -294,6 +314,8 @@ impl Worker {
             offsets: self.offsets.clone(),
             control: control_rx,
             topics,
+            metrics: metrics.clone(),
+            counts: self.counts.clone(),
             status: status.clone(),
         };
         let thread = std::thread::Builder::new()
@@ -304,11 +326,15 @@ impl Worker {
             Err(e) => {
                 *status.lock() =
                     self.status(State::Failed, Some(format!("cannot start a thread: {e}")));
+                self.counts
+                    .task_startup_failure
+                    .fetch_add(1, Ordering::Relaxed);
                 None
             }
         };
         TaskHandle {
             status,
+            metrics,
             control: control_tx,
             thread,
             props,
@@ -347,7 +373,7 @@ impl Worker {
             for t in &rc.tasks {
                 let _ = t.control.send(Target::Pause);
             }
-            tracing::info!("[{name}] paused");
+            tracing::info!("[{name}|worker] paused");
         })
         .await
     }
@@ -366,7 +392,7 @@ impl Worker {
                     let _ = t.control.send(Target::Run);
                 }
             }
-            tracing::info!("[{name}] resumed");
+            tracing::info!("[{name}|worker] resumed");
         })
         .await
     }
@@ -377,7 +403,7 @@ impl Worker {
             w.halt(rc).await;
             rc.target = TargetState::Stopped;
             *rc.status.lock() = w.status(State::Stopped, None);
-            tracing::info!("[{name}] stopped");
+            tracing::info!("[{name}|worker] stopped");
         })
         .await
     }
@@ -420,7 +446,7 @@ impl Worker {
                     Err(e) => *rc.status.lock() = w.status(State::Failed, Some(e.to_string())),
                 }
             }
-            tracing::info!("[{name}] restarted");
+            tracing::info!("[{name}|worker] restarted");
         })
         .await
     }
@@ -462,7 +488,7 @@ impl Worker {
             .remove(name)
             .ok_or_else(|| not_found(name))?;
         self.halt(&mut rc).await;
-        tracing::info!("[{name}] deleted");
+        tracing::info!("[{name}|worker] deleted");
         Ok(rc.config)
     }
 
@@ -471,7 +497,7 @@ impl Worker {
         let mut connectors = self.connectors.lock().await;
         for (name, rc) in connectors.iter_mut() {
             self.halt(rc).await;
-            tracing::info!("[{name}] connector stopped");
+            tracing::info!("[{name}|worker] connector stopped");
         }
     }
 
@@ -500,6 +526,33 @@ impl Worker {
         })
     }
 
+    /// Kafka Connect's worker, connector and task metrics in Prometheus text.
+    pub async fn metrics(&self) -> String {
+        let connectors = self.connectors.lock().await;
+        let mut e = Exposition::default();
+        let tasks: usize = connectors.values().map(|c| c.tasks.len()).sum();
+        self.counts.export(&mut e, connectors.len(), tasks);
+        for (name, c) in connectors.iter() {
+            let states: Vec<State> = c.tasks.iter().map(|t| t.status.lock().state).collect();
+            let p = &c.plugin;
+            let status = c.status.lock().state;
+            metrics::export_connector(
+                &mut e,
+                name,
+                status,
+                &states,
+                (p.kind(), p.class, p.version),
+            );
+            let source = c.plugin.kind() == ConnectorKind::Source;
+            for (i, t) in c.tasks.iter().enumerate() {
+                let status = metrics::state_name(t.status.lock().state);
+                t.metrics
+                    .export(&mut e, name, &i.to_string(), status, source);
+            }
+        }
+        e.render()
+    }
+
     /// Topics the connector has used since it was created or reset.
     pub async fn topics(&self, name: &str) -> Result<Vec<String>, WorkerError> {
         self.with(name, async |_: &Self, rc: &mut RunningConnector| {
@@ -514,152 +567,12 @@ impl Worker {
         })
         .await
     }
-
-    async fn stopped_kind(&self, name: &str, verb: &str) -> Result<ConnectorKind, WorkerError> {
-        let connectors = self.connectors.lock().await;
-        let rc = connectors.get(name).ok_or_else(|| not_found(name))?;
-        if rc.target != TargetState::Stopped {
-            return Err(WorkerError::BadRequest(format!(
-                "Connectors must be in the STOPPED state before their offsets can be {verb}. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/{name}/stop' endpoint"
-            )));
-        }
-        Ok(rc.plugin.kind())
-    }
-
-    async fn cluster(&self) -> Result<Cluster, WorkerError> {
-        let servers = crate::kafka::split_servers(&self.settings.bootstrap_servers);
-        Cluster::connect(&servers, "weir-worker-admin", Duration::from_secs(10))
-            .await
-            .map_err(|e| WorkerError::Internal(e.to_string()))
-    }
-
-    /// The connector's offsets: `[{"partition": {...}, "offset": {...}}]`.
-    pub async fn offsets(&self, name: &str) -> Result<Vec<Json>, WorkerError> {
-        let kind = self.view(name).await.ok_or_else(|| not_found(name))?.kind;
-        match kind {
-            ConnectorKind::Source => Ok(self
-                .offsets
-                .all_for(name)
-                .into_iter()
-                .filter_map(|(p, o)| o.map(|o| json!({"partition": p, "offset": o})))
-                .collect()),
-            ConnectorKind::Sink => {
-                let mut cluster = self.cluster().await?;
-                let group = format!("connect-{name}");
-                let internal = |e: anyhow::Error| WorkerError::Internal(format!("{e:#}"));
-                let (_, _, conn) = cluster.coordinator(&group).await.map_err(internal)?;
-                let committed = offsets::committed(conn, &group).await.map_err(internal)?;
-                Ok(committed
-                    .into_iter()
-                    .map(|((t, p), o)| {
-                        json!({"partition": {"kafka_topic": t, "kafka_partition": p}, "offset": {"kafka_offset": o}})
-                    })
-                    .collect())
-            }
-        }
-    }
-
-    /// Alters (or with `None` offsets, resets) a STOPPED connector's offsets.
-    pub async fn alter_offsets(
-        &self,
-        name: &str,
-        entries: Option<Vec<(SourcePartition, Option<SourceOffset>)>>,
-    ) -> Result<String, WorkerError> {
-        let verb = if entries.is_some() {
-            "modified"
-        } else {
-            "reset"
-        };
-        let kind = self.stopped_kind(name, verb).await?;
-        let done = if entries.is_some() {
-            "The offsets for this connector have been altered successfully"
-        } else {
-            "The offsets for this connector have been reset successfully"
-        };
-        match kind {
-            ConnectorKind::Source => {
-                let entries = match entries {
-                    Some(e) => e,
-                    None => self
-                        .offsets
-                        .all_for(name)
-                        .into_iter()
-                        .map(|(p, _)| (p, None))
-                        .collect(),
-                };
-                self.offsets
-                    .commit(name, &entries)
-                    .map_err(|e| WorkerError::Internal(format!("{e:#}")))?;
-            }
-            ConnectorKind::Sink => {
-                let mut cluster = self.cluster().await?;
-                let group = format!("connect-{name}");
-                let internal = |e: anyhow::Error| WorkerError::Internal(format!("{e:#}"));
-                let (_, _, conn) = cluster.coordinator(&group).await.map_err(internal)?;
-                match entries {
-                    None => offsets::delete_group(conn, &group)
-                        .await
-                        .map_err(internal)?,
-                    Some(entries) => {
-                        let mut set = BTreeMap::new();
-                        for (p, o) in entries {
-                            let (t, part, off) = sink_offset(&p, o.as_ref())?;
-                            match off {
-                                Some(off) => {
-                                    set.insert((t, part), off);
-                                }
-                                None => {
-                                    return Err(WorkerError::BadRequest(
-                                        "Removing one partition's offset of a sink connector is done with DELETE /connectors/{name}/offsets".into(),
-                                    ))
-                                }
-                            }
-                        }
-                        offsets::commit(conn, &group, &set)
-                            .await
-                            .map_err(internal)?;
-                    }
-                }
-            }
-        }
-        Ok(done.to_string())
-    }
-}
-
-/// `{"kafka_topic": t, "kafka_partition": p}` and `{"kafka_offset": o}`
-/// (numbers or numeric strings).
-fn sink_offset(
-    p: &SourcePartition,
-    o: Option<&SourceOffset>,
-) -> Result<(String, i32, Option<i64>), WorkerError> {
-    let bad = |m: &str| WorkerError::BadRequest(m.to_string());
-    let num = |v: Option<&Json>| -> Option<i64> {
-        match v? {
-            Json::Number(n) => n.as_i64(),
-            Json::String(s) => s.parse().ok(),
-            _ => None,
-        }
-    };
-    let topic = p.get("kafka_topic").and_then(Json::as_str).ok_or_else(|| {
-        bad("Kafka topic names must be valid strings that are present in the source partition")
-    })?;
-    let partition = num(p.get("kafka_partition"))
-        .and_then(|n| i32::try_from(n).ok())
-        .ok_or_else(|| {
-            bad("Kafka partitions must be valid integers that are present in the source partition")
-        })?;
-    let offset = match o {
-        None => None,
-        Some(o) => Some(num(o.get("kafka_offset")).filter(|n| *n >= 0).ok_or_else(|| {
-            bad("Kafka offsets must be valid non-negative integers that are present in the offset")
-        })?),
-    };
-    Ok((topic.to_string(), partition, offset))
 }
 
 fn run_task(env: TaskEnv, factory: TaskFactory) {
-    let id = env.id.clone();
+    crate::logging::set_thread_context(format!("{} ", env.id));
     let status = env.status.clone();
+    let (metrics, counts) = (env.metrics.clone(), env.counts.clone());
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build();
@@ -675,15 +588,20 @@ fn run_task(env: TaskEnv, factory: TaskFactory) {
     let mut s = status.lock();
     match result {
         Ok(()) => {
-            tracing::info!("{id} stopped");
+            tracing::info!("stopped");
             s.state = State::Unassigned;
         }
         Err(e) => {
-            tracing::error!("{id} failed: {e:#}");
+            tracing::error!("failed: {e:#}");
             s.state = State::Failed;
             s.trace = Some(format!("{e:#}"));
+            metrics.error();
+            if !metrics.started.load(Ordering::Relaxed) {
+                counts.task_startup_failure.fetch_add(1, Ordering::Relaxed);
+            }
         }
     }
+    metrics.state(s.state);
 }
 
 async fn stop_tasks(tasks: &mut [TaskHandle], timeout: Duration) {

@@ -1,0 +1,472 @@
+//! Kafka Connect's worker, connector and task metrics, kept as atomics that
+//! the task loops update once per batch, and their Prometheus text form.
+//!
+//! Names follow what a JMX exporter makes of Kafka Connect's MBeans:
+//! `kafka.connect:type=source-task-metrics,connector=c,task=0` attribute
+//! `source-record-poll-total` becomes
+//! `kafka_connect_source_task_metrics_source_record_poll_total{connector="c",task="0"}`.
+//! Averages and maxima cover the task's life; rates cover the last 30 to 60 s.
+
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use parking_lot::Mutex;
+
+use connect_api::ConnectorKind;
+
+use super::State;
+
+/// A monotonic count with a rate over a rolling window.
+#[derive(Debug)]
+pub struct Counter {
+    total: AtomicU64,
+    /// (start of the previous window, total then, start of the current window, total then)
+    windows: Mutex<(Instant, u64, Instant, u64)>,
+}
+
+const WINDOW: Duration = Duration::from_secs(30);
+
+impl Default for Counter {
+    fn default() -> Self {
+        let now = Instant::now();
+        Counter {
+            total: AtomicU64::new(0),
+            windows: Mutex::new((now, 0, now, 0)),
+        }
+    }
+}
+
+impl Counter {
+    pub fn add(&self, n: u64) {
+        self.total.fetch_add(n, Relaxed);
+    }
+
+    pub fn total(&self) -> u64 {
+        self.total.load(Relaxed)
+    }
+
+    /// Per second since the start of the previous window.
+    pub fn rate(&self) -> f64 {
+        let now = Instant::now();
+        let total = self.total();
+        let mut w = self.windows.lock();
+        if now.duration_since(w.2) >= WINDOW {
+            *w = (w.2, w.3, now, total);
+        }
+        let secs = now.duration_since(w.0).as_secs_f64();
+        if secs <= 0.0 {
+            0.0
+        } else {
+            total.saturating_sub(w.1) as f64 / secs
+        }
+    }
+}
+
+/// Count, sum and maximum of a measured value (sizes, or microseconds).
+#[derive(Debug, Default)]
+pub struct Stat {
+    count: AtomicU64,
+    sum: AtomicU64,
+    max: AtomicU64,
+}
+
+impl Stat {
+    pub fn record(&self, v: u64) {
+        self.count.fetch_add(1, Relaxed);
+        self.sum.fetch_add(v, Relaxed);
+        self.max.fetch_max(v, Relaxed);
+    }
+
+    pub fn record_time(&self, since: Instant) {
+        self.record(u64::try_from(since.elapsed().as_micros()).unwrap_or(u64::MAX));
+    }
+
+    fn avg(&self) -> f64 {
+        match self.count.load(Relaxed) {
+            0 => 0.0,
+            n => self.sum.load(Relaxed) as f64 / n as f64,
+        }
+    }
+
+    fn max(&self) -> f64 {
+        self.max.load(Relaxed) as f64
+    }
+}
+
+/// Worker-wide start-up counts.
+#[derive(Debug, Default)]
+pub struct WorkerMetrics {
+    pub connector_startup_attempts: AtomicU64,
+    pub connector_startup_success: AtomicU64,
+    pub connector_startup_failure: AtomicU64,
+    pub task_startup_attempts: AtomicU64,
+    pub task_startup_success: AtomicU64,
+    pub task_startup_failure: AtomicU64,
+}
+
+/// The metrics of one task (both kinds; a source task leaves the sink ones at zero).
+#[derive(Debug)]
+pub struct TaskMetrics {
+    created: Instant,
+    /// The state since when, and the time spent running and paused before that.
+    state: Mutex<(State, Instant, Duration, Duration)>,
+    pub started: AtomicBool,
+    pub batch_size: Stat,
+    pub offset_commit_time: Stat,
+    pub offset_commit_success: AtomicU64,
+    pub offset_commit_failure: AtomicU64,
+    // Source tasks.
+    pub poll: Counter,
+    pub write: Counter,
+    pub poll_batch_time: Stat,
+    pub source_active: Stat,
+    pub source_active_now: AtomicU64,
+    // Sink tasks.
+    pub read: Counter,
+    pub send: Counter,
+    pub put_batch_time: Stat,
+    pub partition_count: AtomicU64,
+    pub commit_completion: Counter,
+    pub commit_skip: Counter,
+    pub sink_active: Stat,
+    pub sink_active_now: AtomicU64,
+    // Errors.
+    pub retries: AtomicU64,
+    pub record_failures: AtomicU64,
+    pub last_error_ms: AtomicU64,
+}
+
+impl Default for TaskMetrics {
+    fn default() -> Self {
+        let now = Instant::now();
+        TaskMetrics {
+            created: now,
+            state: Mutex::new((State::Unassigned, now, Duration::ZERO, Duration::ZERO)),
+            started: AtomicBool::new(false),
+            batch_size: Stat::default(),
+            offset_commit_time: Stat::default(),
+            offset_commit_success: AtomicU64::new(0),
+            offset_commit_failure: AtomicU64::new(0),
+            poll: Counter::default(),
+            write: Counter::default(),
+            poll_batch_time: Stat::default(),
+            source_active: Stat::default(),
+            source_active_now: AtomicU64::new(0),
+            read: Counter::default(),
+            send: Counter::default(),
+            put_batch_time: Stat::default(),
+            partition_count: AtomicU64::new(0),
+            commit_completion: Counter::default(),
+            commit_skip: Counter::default(),
+            sink_active: Stat::default(),
+            sink_active_now: AtomicU64::new(0),
+            retries: AtomicU64::new(0),
+            record_failures: AtomicU64::new(0),
+            last_error_ms: AtomicU64::new(0),
+        }
+    }
+}
+
+impl TaskMetrics {
+    /// Notes a state change for the running and pause ratios.
+    pub fn state(&self, to: State) {
+        let mut s = self.state.lock();
+        if s.0 == to {
+            return;
+        }
+        let spent = s.1.elapsed();
+        match s.0 {
+            State::Running => s.2 += spent,
+            State::Paused => s.3 += spent,
+            _ => {}
+        }
+        s.0 = to;
+        s.1 = Instant::now();
+    }
+
+    /// Fractions of the task's life spent running and paused.
+    fn ratios(&self) -> (f64, f64) {
+        let s = self.state.lock();
+        let (mut run, mut pause) = (s.2, s.3);
+        match s.0 {
+            State::Running => run += s.1.elapsed(),
+            State::Paused => pause += s.1.elapsed(),
+            _ => {}
+        }
+        let life = self.created.elapsed().as_secs_f64().max(1e-9);
+        (run.as_secs_f64() / life, pause.as_secs_f64() / life)
+    }
+
+    pub fn error(&self) {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        self.last_error_ms.store(now, Relaxed);
+    }
+
+    pub fn set_source_active(&self, n: usize) {
+        let n = n as u64;
+        self.source_active_now.store(n, Relaxed);
+        self.source_active.record(n);
+    }
+
+    pub fn set_sink_active(&self, n: usize) {
+        let n = n as u64;
+        self.sink_active_now.store(n, Relaxed);
+        self.sink_active.record(n);
+    }
+}
+
+/// Prometheus text exposition, one `# HELP`/`# TYPE` per family.
+#[derive(Default)]
+pub struct Exposition {
+    families: Vec<Family>,
+}
+
+/// One metric name: its type, help and labelled samples.
+struct Family {
+    name: String,
+    kind: &'static str,
+    help: &'static str,
+    samples: Vec<(String, f64)>,
+}
+
+fn escape(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+impl Exposition {
+    /// Adds a sample of `group`'s `metric` (Kafka's dashed names).
+    pub fn add(
+        &mut self,
+        group: &str,
+        metric: &str,
+        help: &'static str,
+        labels: &[(&str, &str)],
+        value: f64,
+    ) {
+        let name = format!("kafka_connect_{group}_{metric}").replace('-', "_");
+        let kind = if metric.ends_with("-total") {
+            "counter"
+        } else {
+            "gauge"
+        };
+        let labels = labels
+            .iter()
+            .map(|(k, v)| format!("{k}=\"{}\"", escape(v)))
+            .collect::<Vec<_>>()
+            .join(",");
+        match self.families.iter_mut().find(|f| f.name == name) {
+            Some(f) => f.samples.push((labels, value)),
+            None => self.families.push(Family {
+                name,
+                kind,
+                help,
+                samples: vec![(labels, value)],
+            }),
+        }
+    }
+
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        for Family {
+            name,
+            kind,
+            help,
+            samples,
+        } in &self.families
+        {
+            let _ = writeln!(out, "# HELP {name} {help}");
+            let _ = writeln!(out, "# TYPE {name} {kind}");
+            for (labels, v) in samples {
+                if labels.is_empty() {
+                    let _ = writeln!(out, "{name} {v}");
+                } else {
+                    let _ = writeln!(out, "{name}{{{labels}}} {v}");
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Kafka Connect's metric form of a state: lower case.
+pub fn state_name(s: State) -> &'static str {
+    match s {
+        State::Unassigned => "unassigned",
+        State::Running => "running",
+        State::Paused => "paused",
+        State::Failed => "failed",
+        State::Restarting => "restarting",
+        State::Stopped => "stopped",
+    }
+}
+
+/// A connector's task counts by state (worker metrics) and its `connector-metrics`.
+#[rustfmt::skip]
+pub fn export_connector(
+    e: &mut Exposition,
+    name: &str,
+    status: State,
+    tasks: &[State],
+    (kind, class, version): (ConnectorKind, &str, &str),
+) {
+    let count = |s: State| tasks.iter().filter(|x| **x == s).count() as f64;
+    let l = [("connector", name)];
+    const W: &str = "connect-worker-metrics";
+    e.add(W, "connector-total-task-count", "Tasks of the connector", &l, tasks.len() as f64);
+    e.add(W, "connector-running-task-count", "Tasks RUNNING", &l, count(State::Running));
+    e.add(W, "connector-paused-task-count", "Tasks PAUSED", &l, count(State::Paused));
+    e.add(W, "connector-failed-task-count", "Tasks FAILED", &l, count(State::Failed));
+    e.add(W, "connector-unassigned-task-count", "Tasks UNASSIGNED", &l, count(State::Unassigned));
+    e.add(W, "connector-restarting-task-count", "Tasks RESTARTING", &l, count(State::Restarting));
+    e.add(
+        "connector-metrics", "info",
+        "1 per connector; labels: status, connector-type, connector-class, connector-version",
+        &[("connector", name), ("status", state_name(status)), ("connector_type", kind.as_str()),
+          ("connector_class", class), ("connector_version", version)],
+        1.0,
+    );
+}
+
+fn pct(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        part as f64 / whole as f64
+    }
+}
+
+impl WorkerMetrics {
+    #[rustfmt::skip]
+    pub fn export(&self, e: &mut Exposition, connectors: usize, tasks: usize) {
+        const G: &str = "connect-worker-metrics";
+        e.add(G, "connector-count", "Connectors on this worker", &[], connectors as f64);
+        e.add(G, "task-count", "Tasks on this worker", &[], tasks as f64);
+        let c = |a: &AtomicU64| a.load(Relaxed);
+        let (ca, cs, cf) = (
+            c(&self.connector_startup_attempts),
+            c(&self.connector_startup_success),
+            c(&self.connector_startup_failure),
+        );
+        let (ta, ts, tf) = (
+            c(&self.task_startup_attempts),
+            c(&self.task_startup_success),
+            c(&self.task_startup_failure),
+        );
+        e.add(G, "connector-startup-attempts-total", "Connector starts attempted", &[], ca as f64);
+        e.add(G, "connector-startup-success-total", "Connector starts that succeeded", &[], cs as f64);
+        e.add(G, "connector-startup-failure-total", "Connector starts that failed", &[], cf as f64);
+        e.add(G, "connector-startup-success-percentage", "Share of connector starts that succeeded", &[], pct(cs, ca));
+        e.add(G, "connector-startup-failure-percentage", "Share of connector starts that failed", &[], pct(cf, ca));
+        e.add(G, "task-startup-attempts-total", "Task starts attempted", &[], ta as f64);
+        e.add(G, "task-startup-success-total", "Task starts that succeeded", &[], ts as f64);
+        e.add(G, "task-startup-failure-total", "Task starts that failed", &[], tf as f64);
+        e.add(G, "task-startup-success-percentage", "Share of task starts that succeeded", &[], pct(ts, ta));
+        e.add(G, "task-startup-failure-percentage", "Share of task starts that failed", &[], pct(tf, ta));
+    }
+}
+
+impl TaskMetrics {
+    /// Adds this task's connector-task, source- or sink-task and error metrics.
+    #[rustfmt::skip]
+    pub fn export(&self, e: &mut Exposition, connector: &str, task: &str, status: &str, source: bool) {
+        let l = [("connector", connector), ("task", task)];
+        const T: &str = "connector-task-metrics";
+        let (run, pause) = self.ratios();
+        e.add(T, "status", "1 for the task's current status (label status)", &[l[0], l[1], ("status", status)], 1.0);
+        e.add(T, "running-ratio", "Fraction of the task's life spent running", &l, run);
+        e.add(T, "pause-ratio", "Fraction of the task's life spent paused", &l, pause);
+        e.add(T, "batch-size-max", "Largest batch polled or put", &l, self.batch_size.max());
+        e.add(T, "batch-size-avg", "Average batch polled or put", &l, self.batch_size.avg());
+        e.add(T, "offset-commit-max-time-ms", "Longest offset commit", &l, self.offset_commit_time.max() / 1000.0);
+        e.add(T, "offset-commit-avg-time-ms", "Average offset commit", &l, self.offset_commit_time.avg() / 1000.0);
+        let (ok, failed) = (self.offset_commit_success.load(Relaxed), self.offset_commit_failure.load(Relaxed));
+        e.add(T, "offset-commit-success-percentage", "Share of offset commits that succeeded", &l, pct(ok, ok + failed));
+        e.add(T, "offset-commit-failure-percentage", "Share of offset commits that failed", &l, pct(failed, ok + failed));
+        if source {
+            const S: &str = "source-task-metrics";
+            e.add(S, "source-record-poll-total", "Records produced by the task's poll", &l, self.poll.total() as f64);
+            e.add(S, "source-record-poll-rate", "Records polled per second", &l, self.poll.rate());
+            e.add(S, "source-record-write-total", "Records acknowledged by Kafka", &l, self.write.total() as f64);
+            e.add(S, "source-record-write-rate", "Records acknowledged per second", &l, self.write.rate());
+            e.add(S, "poll-batch-max-time-ms", "Longest poll", &l, self.poll_batch_time.max() / 1000.0);
+            e.add(S, "poll-batch-avg-time-ms", "Average poll", &l, self.poll_batch_time.avg() / 1000.0);
+            e.add(S, "source-record-active-count", "Records polled whose offsets are not yet committed", &l, self.source_active_now.load(Relaxed) as f64);
+            e.add(S, "source-record-active-count-max", "Most records polled but not committed", &l, self.source_active.max());
+            e.add(S, "source-record-active-count-avg", "Average records polled but not committed", &l, self.source_active.avg());
+        } else {
+            const K: &str = "sink-task-metrics";
+            e.add(K, "sink-record-read-total", "Records read from Kafka", &l, self.read.total() as f64);
+            e.add(K, "sink-record-read-rate", "Records read per second", &l, self.read.rate());
+            e.add(K, "sink-record-send-total", "Records handed to the task's put", &l, self.send.total() as f64);
+            e.add(K, "sink-record-send-rate", "Records put per second", &l, self.send.rate());
+            e.add(K, "partition-count", "Topic partitions assigned to the task", &l, self.partition_count.load(Relaxed) as f64);
+            e.add(K, "offset-commit-seq-no", "Offset commits so far", &l, (ok + failed) as f64);
+            e.add(K, "offset-commit-completion-total", "Offset commits that completed", &l, self.commit_completion.total() as f64);
+            e.add(K, "offset-commit-completion-rate", "Offset commits completed per second", &l, self.commit_completion.rate());
+            e.add(K, "offset-commit-skip-total", "Offset commits skipped (nothing new to commit)", &l, self.commit_skip.total() as f64);
+            e.add(K, "offset-commit-skip-rate", "Offset commits skipped per second", &l, self.commit_skip.rate());
+            e.add(K, "put-batch-max-time-ms", "Longest put", &l, self.put_batch_time.max() / 1000.0);
+            e.add(K, "put-batch-avg-time-ms", "Average put", &l, self.put_batch_time.avg() / 1000.0);
+            e.add(K, "sink-record-active-count", "Records read whose offsets are not yet committed", &l, self.sink_active_now.load(Relaxed) as f64);
+            e.add(K, "sink-record-active-count-max", "Most records read but not committed", &l, self.sink_active.max());
+            e.add(K, "sink-record-active-count-avg", "Average records read but not committed", &l, self.sink_active.avg());
+        }
+        const E: &str = "task-error-metrics";
+        let failures = self.record_failures.load(Relaxed) as f64;
+        e.add(E, "total-record-failures", "Record operations that failed", &l, failures);
+        e.add(E, "total-record-errors", "Records that could not be processed", &l, failures);
+        e.add(E, "total-retries", "Retried operations (retriable errors)", &l, self.retries.load(Relaxed) as f64);
+        e.add(E, "last-error-timestamp", "When the last error happened (ms since the epoch; 0 for never)", &l, self.last_error_ms.load(Relaxed) as f64);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exposition_groups_samples_under_one_family() {
+        let mut e = Exposition::default();
+        let m = TaskMetrics::default();
+        m.poll.add(7);
+        m.batch_size.record(3);
+        m.batch_size.record(5);
+        m.export(&mut e, "a\"b", "0", "RUNNING", true);
+        m.export(&mut e, "c", "1", "RUNNING", true);
+        let text = e.render();
+        assert_eq!(
+            text.matches(
+                "# TYPE kafka_connect_source_task_metrics_source_record_poll_total counter"
+            )
+            .count(),
+            1
+        );
+        assert!(text.contains(
+            "kafka_connect_source_task_metrics_source_record_poll_total{connector=\"a\\\"b\",task=\"0\"} 7\n"
+        ));
+        assert!(text.contains(
+            "kafka_connect_connector_task_metrics_batch_size_avg{connector=\"c\",task=\"1\"} 4\n"
+        ));
+        assert!(text.contains(
+            "kafka_connect_connector_task_metrics_batch_size_max{connector=\"c\",task=\"1\"} 5\n"
+        ));
+        assert!(!text.contains("sink_task_metrics"));
+    }
+
+    #[test]
+    fn ratios_follow_the_states() {
+        let m = TaskMetrics::default();
+        m.state(State::Running);
+        std::thread::sleep(Duration::from_millis(30));
+        m.state(State::Paused);
+        std::thread::sleep(Duration::from_millis(30));
+        let (run, pause) = m.ratios();
+        assert!(run > 0.3 && run < 0.7, "{run}");
+        assert!(pause > 0.3 && pause < 0.7, "{pause}");
+    }
+}
