@@ -131,8 +131,8 @@ grep -q '"class":"org.apache.kafka.connect.file.FileStreamSourceConnector","type
 [ "$(http /admin/loggers/root o.json -X PUT "${JSON[@]}" --data '{"level":"DEBUG"}')" = 200 ] || fail "set logger level"
 echo "after debug" >>acess_log_small.txt
 wait_lines logout.txt 308 30
-for _ in $(seq 1 20); do grep -q 'DEBUG.*local-file-sink|task-0\]: put 1 record' connect.log && break; sleep 0.1; done
-grep -q 'DEBUG.*local-file-sink|task-0\]: put 1 record' connect.log || fail "changing the root level to DEBUG did not change the logging"
+for _ in $(seq 1 20); do grep -q 'DEBUG \[local-file-sink|task-0\] put 1 record' connect.log && break; sleep 0.1; done
+grep -q 'DEBUG \[local-file-sink|task-0\] put 1 record' connect.log || fail "changing the root level to DEBUG did not change the logging"
 [ "$(http /admin/loggers/root o.json -X PUT "${JSON[@]}" --data '{"level":"LOUD"}')" = 404 ] || fail "invalid level accepted"
 log "weir connect (kcctl-style client)"
 WC=("$WEIR" connect --url "http://127.0.0.1:$REST")
