@@ -77,7 +77,8 @@ pub struct RecordMetadata {
 ///
 /// The runtime may drop a pending `poll` future when the task is stopped, so
 /// `poll` hands records over only when it returns and loses nothing when
-/// dropped.
+/// dropped. Each task runs on a thread of its own, so a short blocking call
+/// (reading a chunk of a local file) holds up no other task.
 #[async_trait]
 pub trait SourceTask: Send {
     async fn start(&mut self, props: &Props, ctx: SourceTaskContext) -> ConnectResult<()>;
@@ -88,8 +89,9 @@ pub trait SourceTask: Send {
     async fn commit(&mut self) -> ConnectResult<()> {
         Ok(())
     }
-    /// `record` was acknowledged by the broker (`None`: it was filtered or dropped).
-    async fn commit_record(
+    /// `record` was acknowledged by the broker (`None`: it was filtered or
+    /// dropped). Called once per record on the task's thread: keep it cheap.
+    fn commit_record(
         &mut self,
         _record: &SourceRecord,
         _metadata: Option<RecordMetadata>,

@@ -40,12 +40,16 @@ pub type Headers = Vec<Header>;
 pub type SourcePartition = JsonMap<String, Json>;
 pub type SourceOffset = JsonMap<String, Json>;
 
-/// A record produced by a source task.
+/// A record produced by a source task. The partition and topic are shared:
+/// a task usually gives many records the same ones, so cloning them is a
+/// reference count, not a copy.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SourceRecord {
-    pub source_partition: SourcePartition,
-    pub source_offset: SourceOffset,
-    pub topic: String,
+    pub source_partition: Arc<SourcePartition>,
+    /// `None` (Kafka's null offset): nothing to commit for this record; the
+    /// offset of a later record of the same partition covers it.
+    pub source_offset: Option<SourceOffset>,
+    pub topic: Arc<str>,
     /// `None` lets the producer's partitioner choose.
     pub partition: Option<i32>,
     pub key: SchemaAndValue,
@@ -58,15 +62,15 @@ pub struct SourceRecord {
 impl SourceRecord {
     /// A record with no key, partition, timestamp or headers.
     pub fn new(
-        source_partition: SourcePartition,
-        source_offset: SourceOffset,
-        topic: &str,
+        source_partition: impl Into<Arc<SourcePartition>>,
+        source_offset: Option<SourceOffset>,
+        topic: impl Into<Arc<str>>,
         value: SchemaAndValue,
     ) -> Self {
         Self {
-            source_partition,
+            source_partition: source_partition.into(),
             source_offset,
-            topic: topic.to_string(),
+            topic: topic.into(),
             partition: None,
             key: SchemaAndValue::NULL,
             value,

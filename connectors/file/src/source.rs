@@ -11,7 +11,9 @@ use connect_api::{
     SourceTaskContext, Value,
 };
 use serde_json::Value as Json;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeekExt};
+use std::io::{Read, Seek};
+
+use tokio::io::AsyncReadExt;
 
 use crate::{file_of, source_topic, BATCH_SIZE, FILENAME_FIELD, POSITION_FIELD};
 
@@ -20,12 +22,21 @@ const READ_CHUNK: usize = 1 << 20;
 /// How long a poll waits when there is nothing new.
 const IDLE_WAIT: Duration = Duration::from_millis(200);
 
+/// Where lines come from. A file is read with plain blocking reads: each
+/// task has a thread of its own (see `SourceTask`), and a read of a chunk
+/// from a regular file is short, where a round trip through tokio's
+/// blocking pool would cost a hand-off and a copy per chunk.
+enum Input {
+    File(std::fs::File),
+    Stdin(tokio::io::Stdin),
+}
+
 #[derive(Default)]
 pub struct FileStreamSourceTask {
     file: Option<String>,
-    topic: String,
+    topic: Arc<str>,
     batch_size: usize,
-    input: Option<Box<dyn AsyncRead + Send + Unpin>>,
+    input: Option<Input>,
     /// Bytes read; those before `head` are emitted already.
     buffer: Vec<u8>,
     head: usize,
@@ -48,10 +59,10 @@ impl FileStreamSourceTask {
     /// Opens the file at the current position; `false` when it does not exist yet.
     async fn open(&mut self) -> ConnectResult<bool> {
         let Some(path) = &self.file else {
-            self.input = Some(Box::new(tokio::io::stdin()));
+            self.input = Some(Input::Stdin(tokio::io::stdin()));
             return Ok(true);
         };
-        let mut f = match tokio::fs::File::open(path).await {
+        let mut f = match std::fs::File::open(path) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 if !self.warned_missing {
@@ -66,7 +77,7 @@ impl FileStreamSourceTask {
                 )))
             }
         };
-        let len = f.metadata().await.map(|m| m.len()).unwrap_or(0);
+        let len = f.metadata().map(|m| m.len()).unwrap_or(0);
         if len < self.position {
             tracing::warn!(
                 "{path} is shorter ({len} bytes) than the committed position {}: it was truncated or replaced; reading it from the start",
@@ -74,49 +85,47 @@ impl FileStreamSourceTask {
             );
             self.position = 0;
         }
-        f.seek(std::io::SeekFrom::Start(self.position)).await?;
+        f.seek(std::io::SeekFrom::Start(self.position))?;
         tracing::info!("Reading {path} from byte {}", self.position);
-        self.input = Some(Box::new(f));
+        self.input = Some(Input::File(f));
         Ok(true)
     }
 
     /// Splits complete lines off the buffer (`\n`, `\r\n` or `\r`), at most `max`.
     fn take_lines(&mut self, max: usize, at_eof: bool) -> Vec<(String, u64)> {
         let mut out = Vec::with_capacity(max.min(4096));
-        let mut start = self.head;
-        let buf = &self.buffer;
-        let mut i = start;
-        while i < buf.len() && out.len() < max {
-            match buf[i] {
-                b'\n' => {
-                    out.push((String::from_utf8_lossy(&buf[start..i]).into_owned(), i + 1));
-                    start = i + 1;
-                }
-                b'\r' => {
-                    // A `\r` at the end of the data may be the start of `\r\n`.
-                    if i + 1 == buf.len() && !at_eof {
-                        break;
-                    }
-                    let end = if buf.get(i + 1) == Some(&b'\n') {
-                        i + 2
-                    } else {
-                        i + 1
-                    };
-                    out.push((String::from_utf8_lossy(&buf[start..i]).into_owned(), end));
-                    start = end;
-                    i = end - 1;
-                }
-                _ => {}
-            }
-            i += 1;
-        }
         // Positions in the file: `buffer[head]` is at `self.position`.
         let base = self.position - self.head as u64;
+        let buf = &self.buffer;
+        let mut start = self.head;
+        while out.len() < max {
+            let Some(at) = memchr::memchr2(b'\n', b'\r', &buf[start..]).map(|i| start + i) else {
+                break;
+            };
+            let end = if buf[at] == b'\n' {
+                at + 1
+            } else if at + 1 == buf.len() && !at_eof {
+                // A `\r` at the end of the data may be the start of `\r\n`.
+                break;
+            } else if buf.get(at + 1) == Some(&b'\n') {
+                at + 2
+            } else {
+                at + 1
+            };
+            out.push((line_text(&buf[start..at]), base + end as u64));
+            start = end;
+        }
         self.position += (start - self.head) as u64;
         self.head = start;
-        out.into_iter()
-            .map(|(line, end)| (line, base + end as u64))
-            .collect()
+        out
+    }
+}
+
+/// A line as text; invalid UTF-8 becomes U+FFFD, as Java's decoder does.
+fn line_text(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_owned(),
+        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
     }
 }
 
@@ -130,7 +139,7 @@ fn now_ms() -> i64 {
 impl SourceTask for FileStreamSourceTask {
     async fn start(&mut self, props: &Props, ctx: SourceTaskContext) -> ConnectResult<()> {
         self.file = file_of(props);
-        self.topic = source_topic(props).map_err(ConnectError::fatal)?;
+        self.topic = source_topic(props).map_err(ConnectError::fatal)?.into();
         self.batch_size = match props.get(BATCH_SIZE) {
             None => 2000,
             Some(b) => b
@@ -165,40 +174,55 @@ impl SourceTask for FileStreamSourceTask {
             tokio::time::sleep(Duration::from_secs(1)).await;
             return Ok(Vec::new());
         }
+        // Lines already in the buffer first; read only when they are not a
+        // full batch. What is left then is at most one partial line, so
+        // moving it to the front of the buffer costs next to nothing.
+        let mut lines = self.take_lines(self.batch_size, false);
         let mut at_eof = false;
-        if self.buffer.len() - self.head < READ_CHUNK {
-            // Drop what was emitted, then read into the buffer's tail (the
-            // allocation is reused from poll to poll).
+        if lines.len() < self.batch_size {
             self.buffer.drain(..self.head);
             self.head = 0;
             let len = self.buffer.len();
+            // The allocation is reused from poll to poll.
             self.buffer.resize(len + READ_CHUNK, 0);
             let n = match self.input.as_mut() {
-                Some(input) => input.read(&mut self.buffer[len..]).await,
+                Some(Input::File(f)) => f.read(&mut self.buffer[len..]),
+                Some(Input::Stdin(s)) => s.read(&mut self.buffer[len..]).await,
                 None => Ok(0),
             };
             self.buffer.truncate(len + *n.as_ref().unwrap_or(&0));
             let n = n?;
             at_eof = n == 0;
+            let more = self.batch_size - lines.len();
+            lines.extend(self.take_lines(more, at_eof && self.file.is_none()));
         }
-        let lines = self.take_lines(self.batch_size, at_eof && self.file.is_none());
         if lines.is_empty() {
             if at_eof {
                 tokio::time::sleep(IDLE_WAIT).await;
             }
             return Ok(Vec::new());
         }
-        let partition = self.partition();
+        let partition = Arc::new(self.partition());
         let ts = now_ms();
+        // The position travels on the batch's last record only; the others
+        // carry Kafka's null offset, which the last one covers. A committed
+        // position is therefore always the end of a batch, and building one
+        // offset object per batch instead of per line is what lets the
+        // source keep up with the broker.
+        let last = lines.len() - 1;
         Ok(lines
             .into_iter()
-            .map(|(line, end)| {
-                let mut offset = SourceOffset::new();
-                offset.insert(POSITION_FIELD.into(), Json::from(end));
+            .enumerate()
+            .map(|(i, (line, end))| {
+                let offset = (i == last).then(|| {
+                    let mut o = SourceOffset::new();
+                    o.insert(POSITION_FIELD.into(), Json::from(end));
+                    o
+                });
                 let mut r = SourceRecord::new(
                     partition.clone(),
                     offset,
-                    &self.topic,
+                    self.topic.clone(),
                     SchemaAndValue::new(self.schema.clone(), Value::String(line)),
                 );
                 r.timestamp = Some(ts);

@@ -3,6 +3,7 @@
 //! Kafka's schema layout and key order, base64 bytes, and decimals as base64
 //! or numbers (`decimal.format`).
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use base64::Engine;
@@ -11,9 +12,10 @@ use connect_api::text::{java_double_text, java_float_text};
 use connect_api::{
     ConnectError, ConnectResult, Decimal, Schema, SchemaAndValue, Struct, Type, Value,
 };
+use parking_lot::Mutex;
 use serde_json::{Map, Number, Value as Json};
 
-use super::{Converter, ConverterConfig};
+use super::{Converter, ConverterConfig, Encoded};
 
 const ENVELOPE_ERROR: &str = "JsonConverter with schemas.enable requires \"schema\" and \"payload\" fields and may not contain additional fields. If you are trying to deserialize plain JSON data, set schemas.enable=false in your converter configuration.";
 
@@ -24,11 +26,14 @@ enum DecimalFormat {
 }
 
 /// Kafka's `org.apache.kafka.connect.json.JsonConverter`.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct JsonConverter {
     schemas_enable: bool,
     decimal_format: DecimalFormat,
     replace_null_with_default: bool,
+    /// The envelope's schema text for the schema last seen: tasks usually
+    /// give every record the same `Arc<Schema>`, so it is written once.
+    schema_text: Mutex<Option<(Arc<Schema>, String)>>,
 }
 
 impl JsonConverter {
@@ -47,6 +52,7 @@ impl JsonConverter {
             schemas_enable: cfg.bool("schemas.enable", true)?,
             decimal_format,
             replace_null_with_default: cfg.bool("replace.null.with.default", true)?,
+            schema_text: Mutex::new(None),
         })
     }
 
@@ -464,27 +470,37 @@ fn number(text: &str) -> Option<Number> {
 }
 
 impl Converter for JsonConverter {
-    fn encode(&self, _topic: &str, data: &SchemaAndValue) -> ConnectResult<Option<Vec<u8>>> {
+    fn encode<'a>(&self, _topic: &str, data: &'a SchemaAndValue) -> Encoded<'a> {
         if data.schema.is_none() && data.value.is_null() {
             return Ok(None);
         }
         let payload = self.value_to_json(data.schema.as_deref(), &data.value)?;
-        let out = if self.schemas_enable {
-            let mut env = Map::new();
-            env.insert(
-                "schema".into(),
-                data.schema
-                    .as_deref()
-                    .map_or(Json::Null, |s| self.schema_to_json(s)),
-            );
-            env.insert("payload".into(), payload);
-            Json::Object(env)
-        } else {
-            payload
-        };
         let mut text = String::new();
-        write_compact(&out, &mut text);
-        Ok(Some(text.into_bytes()))
+        if self.schemas_enable {
+            // {"schema":...,"payload":...}, Kafka's envelope and key order.
+            text.push_str("{\"schema\":");
+            match &data.schema {
+                None => text.push_str("null"),
+                Some(s) => {
+                    let mut cached = self.schema_text.lock();
+                    match cached.as_ref() {
+                        Some((c, t)) if Arc::ptr_eq(c, s) => text.push_str(t),
+                        _ => {
+                            let mut t = String::new();
+                            write_compact(&self.schema_to_json(s), &mut t);
+                            text.push_str(&t);
+                            *cached = Some((s.clone(), t));
+                        }
+                    }
+                }
+            }
+            text.push_str(",\"payload\":");
+            write_compact(&payload, &mut text);
+            text.push('}');
+        } else {
+            write_compact(&payload, &mut text);
+        }
+        Ok(Some(Cow::Owned(text.into_bytes())))
     }
 
     fn decode(&self, _topic: &str, bytes: Option<&[u8]>) -> ConnectResult<SchemaAndValue> {

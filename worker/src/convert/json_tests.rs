@@ -15,11 +15,12 @@ fn conv(props: &[(&str, &str)]) -> JsonConverter {
 }
 
 fn write(c: &JsonConverter, schema: Option<Schema>, value: Value) -> String {
+    let data = SchemaAndValue::new(schema.map(Arc::new), value);
     let bytes = c
-        .encode("t", &SchemaAndValue::new(schema.map(Arc::new), value))
+        .encode("t", &data)
         .expect("converts")
         .expect("not a tombstone");
-    String::from_utf8(bytes).expect("utf8")
+    String::from_utf8(bytes.into_owned()).expect("utf8")
 }
 
 #[test]
@@ -137,4 +138,24 @@ fn envelope_is_required_when_schemas_are_enabled() {
         ])
     );
     assert!(c.decode("t", Some(b"{not json")).is_err());
+}
+
+#[test]
+fn cached_schema_text_follows_the_schema_given() {
+    let c = conv(&[]);
+    let text = Arc::new(Schema::string());
+    let number = Arc::new(Schema::int32().optional());
+    let enc = |s: &Arc<Schema>, v: Value| {
+        let data = SchemaAndValue::new(Some(s.clone()), v);
+        let b = c.encode("t", &data).expect("ok").expect("bytes");
+        String::from_utf8(b.into_owned()).expect("utf8")
+    };
+    let a = r#"{"schema":{"type":"string","optional":false},"payload":"a"}"#;
+    assert_eq!(enc(&text, Value::String("a".into())), a);
+    assert_eq!(enc(&text, Value::String("a".into())), a);
+    assert_eq!(
+        enc(&number, Value::Int32(7)),
+        r#"{"schema":{"type":"int32","optional":true},"payload":7}"#
+    );
+    assert_eq!(enc(&text, Value::String("a".into())), a);
 }

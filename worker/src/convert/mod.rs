@@ -6,6 +6,7 @@
 mod json;
 mod simple;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use connect_api::{ConnectResult, SchemaAndValue};
@@ -14,10 +15,14 @@ pub use json::JsonConverter;
 pub use simple::{ByteArrayConverter, NumberConverter, SimpleHeaderConverter, StringConverter};
 
 /// Turns Connect data into record bytes and back.
+/// What `Converter::encode` gives: the record bytes, or `None` for null.
+pub type Encoded<'a> = ConnectResult<Option<Cow<'a, [u8]>>>;
+
 pub trait Converter: Send + Sync {
     /// Connect data to record bytes (`fromConnectData`); `None` is a null
-    /// record key or value (a tombstone).
-    fn encode(&self, topic: &str, data: &SchemaAndValue) -> ConnectResult<Option<Vec<u8>>>;
+    /// record key or value (a tombstone). Bytes the data already holds (a
+    /// string's, a byte array's) are borrowed, not copied.
+    fn encode<'a>(&self, topic: &str, data: &'a SchemaAndValue) -> Encoded<'a>;
     /// Record bytes to Connect data (`toConnectData`).
     fn decode(&self, topic: &str, bytes: Option<&[u8]>) -> ConnectResult<SchemaAndValue>;
 }

@@ -1,11 +1,12 @@
 //! StringConverter, ByteArrayConverter, the number and boolean converters
 //! (Kafka's serializers: big-endian fixed width) and SimpleHeaderConverter.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use connect_api::{ConnectError, ConnectResult, Schema, SchemaAndValue, Type, Value};
 
-use super::{Converter, ConverterConfig};
+use super::{Converter, ConverterConfig, Encoded};
 use connect_api::text::value_text;
 
 /// Kafka's `StringConverter` (UTF-8).
@@ -26,10 +27,11 @@ impl StringConverter {
 }
 
 impl Converter for StringConverter {
-    fn encode(&self, _: &str, data: &SchemaAndValue) -> ConnectResult<Option<Vec<u8>>> {
+    fn encode<'a>(&self, _: &str, data: &'a SchemaAndValue) -> Encoded<'a> {
         Ok(match &data.value {
             Value::Null => None,
-            v => Some(value_text(v).into_bytes()),
+            Value::String(s) => Some(Cow::Borrowed(s.as_bytes())),
+            v => Some(Cow::Owned(value_text(v).into_bytes())),
         })
     }
 
@@ -49,7 +51,7 @@ impl Converter for StringConverter {
 pub struct ByteArrayConverter;
 
 impl Converter for ByteArrayConverter {
-    fn encode(&self, topic: &str, data: &SchemaAndValue) -> ConnectResult<Option<Vec<u8>>> {
+    fn encode<'a>(&self, topic: &str, data: &'a SchemaAndValue) -> Encoded<'a> {
         if let Some(s) = &data.schema {
             if s.kind != Type::Bytes {
                 return Err(ConnectError::data(format!(
@@ -60,7 +62,7 @@ impl Converter for ByteArrayConverter {
         }
         match &data.value {
             Value::Null => Ok(None),
-            Value::Bytes(b) => Ok(Some(b.clone())),
+            Value::Bytes(b) => Ok(Some(Cow::Borrowed(b))),
             other => Err(ConnectError::data(format!(
                 "ByteArrayConverter is not compatible with objects of type {}",
                 other.inferred_type().map_or("null", |t| t.upper_name())
@@ -98,8 +100,8 @@ impl NumberConverter {
 }
 
 impl Converter for NumberConverter {
-    fn encode(&self, _: &str, data: &SchemaAndValue) -> ConnectResult<Option<Vec<u8>>> {
-        Ok(Some(match (self.kind, &data.value) {
+    fn encode<'a>(&self, _: &str, data: &'a SchemaAndValue) -> Encoded<'a> {
+        Ok(Some(Cow::Owned(match (self.kind, &data.value) {
             (_, Value::Null) => return Ok(None),
             (Type::Int16, Value::Int16(n)) => n.to_be_bytes().to_vec(),
             (Type::Int32, Value::Int32(n)) => n.to_be_bytes().to_vec(),
@@ -114,7 +116,7 @@ impl Converter for NumberConverter {
                     v.inferred_type().map_or("null", |t| t.upper_name())
                 )))
             }
-        }))
+        })))
     }
 
     fn decode(&self, topic: &str, bytes: Option<&[u8]>) -> ConnectResult<SchemaAndValue> {
@@ -162,10 +164,11 @@ impl Converter for NumberConverter {
 pub struct SimpleHeaderConverter;
 
 impl Converter for SimpleHeaderConverter {
-    fn encode(&self, _: &str, data: &SchemaAndValue) -> ConnectResult<Option<Vec<u8>>> {
+    fn encode<'a>(&self, _: &str, data: &'a SchemaAndValue) -> Encoded<'a> {
         Ok(match &data.value {
             Value::Null => None,
-            v => Some(value_text(v).into_bytes()),
+            Value::String(s) => Some(Cow::Borrowed(s.as_bytes())),
+            v => Some(Cow::Owned(value_text(v).into_bytes())),
         })
     }
 
@@ -217,7 +220,8 @@ mod tests {
         let b = c
             .encode("t", &sv(Value::Int32(258)))
             .expect("ok")
-            .expect("bytes");
+            .expect("bytes")
+            .into_owned();
         assert_eq!(b, vec![0, 0, 1, 2]);
         assert_eq!(
             c.decode("t", Some(&b)).expect("ok").value,
@@ -233,7 +237,8 @@ mod tests {
         let b = d
             .encode("t", &sv(Value::Float64(1.5)))
             .expect("ok")
-            .expect("bytes");
+            .expect("bytes")
+            .into_owned();
         assert_eq!(b, 1.5f64.to_be_bytes().to_vec());
     }
 
@@ -242,7 +247,7 @@ mod tests {
         let s = StringConverter;
         assert_eq!(
             s.encode("t", &sv(Value::Int64(42))).expect("ok"),
-            Some(b"42".to_vec())
+            Some(Cow::Borrowed(&b"42"[..]))
         );
         assert_eq!(s.encode("t", &sv(Value::Null)).expect("ok"), None);
         assert_eq!(

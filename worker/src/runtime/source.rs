@@ -69,13 +69,14 @@ struct AckContext {
 impl ClientContext for AckContext {}
 
 impl ProducerContext for AckContext {
-    type DeliveryOpaque = Box<u64>;
+    /// The record's sequence number (an integer opaque: no allocation per record).
+    type DeliveryOpaque = usize;
 
-    fn delivery(&self, result: &DeliveryResult<'_>, seq: Box<u64>) {
+    fn delivery(&self, result: &DeliveryResult<'_>, seq: usize) {
         let mut a = self.acks.lock();
         match result {
             Ok(m) => a.ack(
-                *seq,
+                seq as u64,
                 RecordMetadata {
                     partition: m.partition(),
                     offset: m.offset(),
@@ -93,9 +94,12 @@ impl ProducerContext for AckContext {
     }
 }
 
-/// A record sent but not yet acknowledged (in sequence order).
+/// A polled batch whose records were sent; those before `acked` are
+/// acknowledged. Records stay in the batch they were polled in: moving
+/// each one into a queue and out again would copy it twice.
 struct Submitted {
-    record: SourceRecord,
+    records: Vec<SourceRecord>,
+    acked: usize,
 }
 
 /// Runs one source task until it is told to stop or it fails.
@@ -131,8 +135,13 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SourceTask>) -> anyhow::Result<
     task.start(&env.props, ctx).await.map_err(failed)?;
     env.running();
 
-    let mut pending: VecDeque<Submitted> = VecDeque::new();
-    let mut latest = Latest::new();
+    let mut out = Outstanding {
+        acks: acks.clone(),
+        pending: VecDeque::new(),
+        unacked: 0,
+        latest: Latest::new(),
+        scratch: Vec::new(),
+    };
     let mut seen_topics = std::collections::HashSet::new();
     let mut seq = 0u64;
     let mut next_commit = Instant::now() + env.worker.offset_flush_interval;
@@ -152,13 +161,13 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SourceTask>) -> anyhow::Result<
             break Err(anyhow::anyhow!(f));
         }
         if Instant::now() >= next_commit {
-            commit(&env, &mut task, &acks, &mut pending, &mut latest).await?;
+            out.commit(&env, &mut task).await?;
             next_commit = Instant::now() + env.worker.offset_flush_interval;
         }
         if target == Target::Pause {
             // Paused: no polling, offsets still committed on schedule.
             let _ = tokio::time::timeout(Duration::from_millis(500), control.changed()).await;
-            drain_acked(&env, &mut task, &acks, &mut pending, &mut latest).await?;
+            out.drain(&env, &mut task)?;
             continue;
         }
         let polled_at = Instant::now();
@@ -186,11 +195,11 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SourceTask>) -> anyhow::Result<
             }
             Err(e) => break Err(failed(e)),
         };
-        for record in records {
+        for record in &records {
             seq += 1;
             if !seen_topics.contains(&record.topic) {
                 seen_topics.insert(record.topic.clone());
-                env.topics.lock().insert(record.topic.clone());
+                env.topics.lock().insert(record.topic.to_string());
             }
             let key = converters
                 .key
@@ -200,7 +209,7 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SourceTask>) -> anyhow::Result<
                 .value
                 .encode(&record.topic, &record.value)
                 .map_err(failed)?;
-            let mut br = BaseRecord::with_opaque_to(&record.topic, Box::new(seq));
+            let mut br = BaseRecord::with_opaque_to(&record.topic, seq as usize);
             // Headers only when there are some: an empty set still costs an allocation in librdkafka.
             if !record.headers.is_empty() {
                 let mut headers = OwnedHeaders::new_with_capacity(record.headers.len());
@@ -217,10 +226,10 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SourceTask>) -> anyhow::Result<
                 br = br.headers(headers);
             }
             if let Some(k) = &key {
-                br = br.key(k.as_slice());
+                br = br.key(k.as_ref());
             }
             if let Some(v) = &value {
-                br = br.payload(v.as_slice());
+                br = br.payload(v.as_ref());
             }
             if let Some(p) = record.partition {
                 br = br.partition(p);
@@ -238,10 +247,13 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SourceTask>) -> anyhow::Result<
                     Err((e, _)) => return Err(anyhow::Error::from(e).context("sending a record")),
                 }
             }
-            pending.push_back(Submitted { record });
         }
-        drain_acked(&env, &mut task, &acks, &mut pending, &mut latest).await?;
-        env.metrics.set_source_active(pending.len());
+        if !records.is_empty() {
+            out.unacked += records.len();
+            out.pending.push_back(Submitted { records, acked: 0 });
+        }
+        out.drain(&env, &mut task)?;
+        env.metrics.set_source_active(out.unacked);
     };
     // Graceful stop: deliver what was sent, commit, then stop the task.
     let deadline = env.worker.shutdown_timeout;
@@ -249,89 +261,104 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SourceTask>) -> anyhow::Result<
     if let Err(e) = producer.flush(deadline) {
         tracing::warn!("not every record was acknowledged within {deadline:?}: {e}");
     }
-    commit(&env, &mut task, &acks, &mut pending, &mut latest).await?;
+    out.commit(&env, &mut task).await?;
     task.stop().await.map_err(failed)?;
     result
 }
 
 /// Offsets of acknowledged records not yet written, one per source
 /// partition (few, so a list compared by value beats hashing JSON).
-type Latest = Vec<(SourcePartition, SourceOffset)>;
+type Latest = Vec<(Arc<SourcePartition>, SourceOffset)>;
 
-/// Moves the acknowledged prefix of `pending` into `latest`, telling the
-/// task about each record.
-async fn drain_acked(
-    env: &TaskEnv,
-    task: &mut Box<dyn SourceTask>,
-    acks: &Mutex<Acks>,
-    pending: &mut VecDeque<Submitted>,
-    latest: &mut Latest,
-) -> anyhow::Result<usize> {
-    let mut ready = Vec::new();
-    {
-        let mut a = acks.lock();
-        while !pending.is_empty() {
-            let Some(meta) = a.pop() else { break };
-            if let Some(s) = pending.pop_front() {
-                ready.push((s.record, meta));
-            }
-        }
-    }
-    let n = ready.len();
-    env.metrics.write.add(n as u64);
-    for (record, meta) in ready {
-        task.commit_record(&record, Some(meta))
-            .await
-            .map_err(failed)?;
-        // The record is done with: its offset moves into `latest` uncopied.
-        let SourceRecord {
-            source_partition,
-            source_offset,
-            ..
-        } = record;
-        match latest.iter_mut().find(|(p, _)| *p == source_partition) {
-            Some(slot) => slot.1 = source_offset,
-            None => latest.push((source_partition, source_offset)),
-        }
-    }
-    Ok(n)
+/// Records sent and not yet committed: those waiting for the broker's
+/// acknowledgement (in sequence order), then the offsets of acknowledged ones.
+struct Outstanding {
+    acks: Arc<Mutex<Acks>>,
+    pending: VecDeque<Submitted>,
+    /// Records in `pending` not yet acknowledged.
+    unacked: usize,
+    latest: Latest,
+    /// Reused between drains: the acknowledgements taken under the lock.
+    scratch: Vec<RecordMetadata>,
 }
 
-/// Writes the offsets of everything acknowledged so far.
-async fn commit(
-    env: &TaskEnv,
-    task: &mut Box<dyn SourceTask>,
-    acks: &Mutex<Acks>,
-    pending: &mut VecDeque<Submitted>,
-    latest: &mut Latest,
-) -> anyhow::Result<()> {
-    drain_acked(env, task, acks, pending, latest).await?;
-    if latest.is_empty() {
-        return Ok(());
+impl Outstanding {
+    /// Moves the acknowledged prefix of `pending` into `latest`, telling the
+    /// task about each record.
+    fn drain(&mut self, env: &TaskEnv, task: &mut Box<dyn SourceTask>) -> anyhow::Result<()> {
+        // Take the acknowledgements under the lock; handle the records after it.
+        let mut metas = std::mem::take(&mut self.scratch);
+        {
+            let mut a = self.acks.lock();
+            while metas.len() < self.unacked {
+                let Some(meta) = a.pop() else { break };
+                metas.push(meta);
+            }
+        }
+        env.metrics.write.add(metas.len() as u64);
+        self.unacked -= metas.len();
+        for meta in metas.drain(..) {
+            let Some(batch) = self.pending.front_mut() else {
+                break;
+            };
+            let record = &mut batch.records[batch.acked];
+            batch.acked += 1;
+            task.commit_record(record, Some(meta)).map_err(failed)?;
+            // The record is done with: its offset moves into `latest` uncopied.
+            if let Some(offset) = record.source_offset.take() {
+                let partition = &record.source_partition;
+                match self
+                    .latest
+                    .iter_mut()
+                    .find(|(p, _)| Arc::ptr_eq(p, partition) || p == partition)
+                {
+                    Some(slot) => slot.1 = offset,
+                    None => self.latest.push((partition.clone(), offset)),
+                }
+            }
+            if batch.acked == batch.records.len() {
+                self.pending.pop_front();
+            }
+        }
+        self.scratch = metas;
+        Ok(())
     }
-    let started = Instant::now();
-    let entries: Vec<(SourcePartition, Option<SourceOffset>)> = std::mem::take(latest)
-        .into_iter()
-        .map(|(p, o)| (p, Some(o)))
-        .collect();
-    let n = entries.len();
-    let store = env.offsets.clone();
-    let connector = env.id.connector.clone();
-    let written = tokio::task::spawn_blocking(move || store.commit(&connector, &entries))
-        .await
-        .context("offset commit thread")
-        .and_then(|r| r);
-    let m = &env.metrics;
-    m.offset_commit_time.record_time(started);
-    if let Err(e) = written {
-        m.offset_commit_failure.fetch_add(1, Ordering::Relaxed);
-        m.error();
-        return Err(e);
+
+    /// Writes the offsets of everything acknowledged so far.
+    async fn commit(
+        &mut self,
+        env: &TaskEnv,
+        task: &mut Box<dyn SourceTask>,
+    ) -> anyhow::Result<()> {
+        self.drain(env, task)?;
+        if self.latest.is_empty() {
+            return Ok(());
+        }
+        let started = Instant::now();
+        let entries: Vec<(SourcePartition, Option<SourceOffset>)> =
+            std::mem::take(&mut self.latest)
+                .into_iter()
+                .map(|(p, o)| (Arc::unwrap_or_clone(p), Some(o)))
+                .collect();
+        let n = entries.len();
+        let store = env.offsets.clone();
+        let connector = env.id.connector.clone();
+        let written = tokio::task::spawn_blocking(move || store.commit(&connector, &entries))
+            .await
+            .context("offset commit thread")
+            .and_then(|r| r);
+        let m = &env.metrics;
+        m.offset_commit_time.record_time(started);
+        if let Err(e) = written {
+            m.offset_commit_failure.fetch_add(1, Ordering::Relaxed);
+            m.error();
+            return Err(e);
+        }
+        m.offset_commit_success.fetch_add(1, Ordering::Relaxed);
+        task.commit().await.map_err(failed)?;
+        tracing::debug!("committed offsets of {n} source partition(s)");
+        Ok(())
     }
-    m.offset_commit_success.fetch_add(1, Ordering::Relaxed);
-    task.commit().await.map_err(failed)?;
-    tracing::debug!("committed offsets of {n} source partition(s)");
-    Ok(())
 }
 
 fn failed(e: ConnectError) -> anyhow::Error {
