@@ -17,6 +17,7 @@ use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
 use rdkafka::{ClientContext, Message};
 
+use super::config::Converters;
 use super::{retry_backoff, State, Target, TaskEnv};
 use crate::store::ConnectorOffsets;
 
@@ -98,7 +99,7 @@ impl ProducerContext for AckContext {
 /// acknowledged. Records stay in the batch they were polled in: moving
 /// each one into a queue and out again would copy it twice.
 struct Submitted {
-    records: Vec<SourceRecord>,
+    records: Arc<Vec<SourceRecord>>,
     acked: usize,
 }
 
@@ -120,9 +121,10 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SourceTask>) -> anyhow::Result<
         cfg.set(k, v);
     }
     let acks = Arc::new(Mutex::new(Acks::default()));
-    let producer: ThreadedProducer<AckContext> = cfg
-        .create_with_context(AckContext { acks: acks.clone() })
-        .context("creating the task's producer")?;
+    let producer: Arc<ThreadedProducer<AckContext>> = Arc::new(
+        cfg.create_with_context(AckContext { acks: acks.clone() })
+            .context("creating the task's producer")?,
+    );
 
     let offsets = Arc::new(ConnectorOffsets {
         store: env.offsets.clone(),
@@ -133,6 +135,7 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SourceTask>) -> anyhow::Result<
         offsets,
     };
     task.start(&env.props, ctx).await.map_err(failed)?;
+    let mut sender = Sender::spawn(&env, producer.clone(), converters, acks.clone())?;
     env.running();
 
     let mut out = Outstanding {
@@ -143,7 +146,7 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SourceTask>) -> anyhow::Result<
         scratch: Vec::new(),
     };
     let mut seen_topics = std::collections::HashSet::new();
-    let mut seq = 0u64;
+    let mut last_topic: Option<Arc<str>> = None;
     let mut next_commit = Instant::now() + env.worker.offset_flush_interval;
     let mut control = env.control.clone();
     let mut attempt = 0u32;
@@ -196,66 +199,35 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SourceTask>) -> anyhow::Result<
             Err(e) => break Err(failed(e)),
         };
         for record in &records {
-            seq += 1;
-            if !seen_topics.contains(&record.topic) {
-                seen_topics.insert(record.topic.clone());
-                env.topics.lock().insert(record.topic.to_string());
-            }
-            let key = converters
-                .key
-                .encode(&record.topic, &record.key)
-                .map_err(failed)?;
-            let value = converters
-                .value
-                .encode(&record.topic, &record.value)
-                .map_err(failed)?;
-            let mut br = BaseRecord::with_opaque_to(&record.topic, seq as usize);
-            // Headers only when there are some: an empty set still costs an allocation in librdkafka.
-            if !record.headers.is_empty() {
-                let mut headers = OwnedHeaders::new_with_capacity(record.headers.len());
-                for h in &record.headers {
-                    let v = converters
-                        .header
-                        .encode(&record.topic, &h.value)
-                        .map_err(failed)?;
-                    headers = headers.insert(Header {
-                        key: &h.key,
-                        value: v.as_deref(),
-                    });
+            // Records of a batch usually share one topic: hash it only when it changes.
+            let same = last_topic
+                .as_ref()
+                .is_some_and(|t| Arc::ptr_eq(t, &record.topic));
+            if !same {
+                if !seen_topics.contains(&record.topic) {
+                    seen_topics.insert(record.topic.clone());
+                    env.topics.lock().insert(record.topic.to_string());
                 }
-                br = br.headers(headers);
-            }
-            if let Some(k) = &key {
-                br = br.key(k.as_ref());
-            }
-            if let Some(v) = &value {
-                br = br.payload(v.as_ref());
-            }
-            if let Some(p) = record.partition {
-                br = br.partition(p);
-            }
-            if let Some(ts) = record.timestamp {
-                br = br.timestamp(ts);
-            }
-            loop {
-                match producer.send(br) {
-                    Ok(()) => break,
-                    Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
-                        br = back;
-                        tokio::time::sleep(Duration::from_millis(1)).await;
-                    }
-                    Err((e, _)) => return Err(anyhow::Error::from(e).context("sending a record")),
-                }
+                last_topic = Some(record.topic.clone());
             }
         }
         if !records.is_empty() {
+            let records = Arc::new(records);
+            if !sender.send(records.clone()).await {
+                // The sender stopped; its error (if it had one) is in `acks`.
+                acks.lock()
+                    .failure
+                    .get_or_insert_with(|| "the task's sender thread stopped".into());
+                continue;
+            }
             out.unacked += records.len();
             out.pending.push_back(Submitted { records, acked: 0 });
         }
         out.drain(&env, &mut task)?;
         env.metrics.set_source_active(out.unacked);
     };
-    // Graceful stop: deliver what was sent, commit, then stop the task.
+    // Graceful stop: send what was polled, deliver it, commit, then stop the task.
+    sender.finish();
     let deadline = env.worker.shutdown_timeout;
     // The task has its own thread: blocking it here holds up no other task.
     if let Err(e) = producer.flush(deadline) {
@@ -269,6 +241,150 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SourceTask>) -> anyhow::Result<
 /// Offsets of acknowledged records not yet written, one per source
 /// partition (few, so a list compared by value beats hashing JSON).
 type Latest = Vec<(Arc<SourcePartition>, SourceOffset)>;
+
+/// Encodes and sends polled batches on a thread of its own, so that polling
+/// the next batch overlaps with handing this one to the producer. Batches
+/// are sent in the order queued, record `n` (from 1) with sequence number
+/// `n`, which is how acknowledgements find their records. A conversion or
+/// send failure is recorded in `Acks::failure` and stops the thread.
+struct Sender {
+    queue: Option<tokio::sync::mpsc::Sender<Arc<Vec<SourceRecord>>>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// Batches queued for the sender beyond the one it is sending.
+const SEND_QUEUE: usize = 2;
+
+impl Sender {
+    fn spawn(
+        env: &TaskEnv,
+        producer: Arc<ThreadedProducer<AckContext>>,
+        converters: Converters,
+        acks: Arc<Mutex<Acks>>,
+    ) -> anyhow::Result<Self> {
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Arc<Vec<SourceRecord>>>(SEND_QUEUE);
+        let metrics = env.metrics.clone();
+        let context = format!("{} ", env.id);
+        let thread = std::thread::Builder::new()
+            .name(format!("send-{}-{}", env.id.connector, env.id.task))
+            .spawn(move || {
+                crate::logging::set_thread_context(context);
+                let mut seq = 0usize;
+                while let Some(batch) = rx.blocking_recv() {
+                    for record in batch.iter() {
+                        seq += 1;
+                        if let Err(e) = send_one(&producer, &converters, record, seq) {
+                            if e.is_conversion {
+                                metrics.record_failures.fetch_add(1, Ordering::Relaxed);
+                            }
+                            metrics.error();
+                            acks.lock().failure.get_or_insert(e.message);
+                            return;
+                        }
+                    }
+                }
+            })
+            .context("starting the task's sender thread")?;
+        Ok(Sender {
+            queue: Some(tx),
+            thread: Some(thread),
+        })
+    }
+
+    /// Queues a batch; false when the sender has stopped.
+    async fn send(&mut self, batch: Arc<Vec<SourceRecord>>) -> bool {
+        match &self.queue {
+            Some(q) => q.send(batch).await.is_ok(),
+            None => false,
+        }
+    }
+
+    /// Lets the sender send what is queued, and waits for it.
+    fn finish(&mut self) {
+        self.queue = None;
+        if let Some(t) = self.thread.take() {
+            // The task has its own thread: blocking it here holds up no other task.
+            if t.join().is_err() {
+                tracing::error!("the sender thread panicked");
+            }
+        }
+    }
+}
+
+impl Drop for Sender {
+    fn drop(&mut self) {
+        self.finish();
+    }
+}
+
+/// Why a record could not be sent.
+struct SendError {
+    message: String,
+    is_conversion: bool,
+}
+
+fn send_one(
+    producer: &ThreadedProducer<AckContext>,
+    converters: &Converters,
+    record: &SourceRecord,
+    seq: usize,
+) -> Result<(), SendError> {
+    let conversion = |e: ConnectError| SendError {
+        message: format!("converting a record for topic {}: {e}", record.topic),
+        is_conversion: true,
+    };
+    let key = converters
+        .key
+        .encode(&record.topic, &record.key)
+        .map_err(conversion)?;
+    let value = converters
+        .value
+        .encode(&record.topic, &record.value)
+        .map_err(conversion)?;
+    let mut br = BaseRecord::with_opaque_to(&record.topic, seq);
+    // Headers only when there are some: an empty set still costs an allocation in librdkafka.
+    if !record.headers.is_empty() {
+        let mut headers = OwnedHeaders::new_with_capacity(record.headers.len());
+        for h in &record.headers {
+            let v = converters
+                .header
+                .encode(&record.topic, &h.value)
+                .map_err(conversion)?;
+            headers = headers.insert(Header {
+                key: &h.key,
+                value: v.as_deref(),
+            });
+        }
+        br = br.headers(headers);
+    }
+    if let Some(k) = &key {
+        br = br.key(k.as_ref());
+    }
+    if let Some(v) = &value {
+        br = br.payload(v.as_ref());
+    }
+    if let Some(p) = record.partition {
+        br = br.partition(p);
+    }
+    if let Some(ts) = record.timestamp {
+        br = br.timestamp(ts);
+    }
+    loop {
+        match producer.send(br) {
+            Ok(()) => return Ok(()),
+            Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                br = back;
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            Err((e, _)) => {
+                return Err(SendError {
+                    message: format!("sending a record to topic {}: {e}", record.topic),
+                    is_conversion: false,
+                })
+            }
+        }
+    }
+}
 
 /// Records sent and not yet committed: those waiting for the broker's
 /// acknowledgement (in sequence order), then the offsets of acknowledged ones.
@@ -301,11 +417,10 @@ impl Outstanding {
             let Some(batch) = self.pending.front_mut() else {
                 break;
             };
-            let record = &mut batch.records[batch.acked];
+            let record = &batch.records[batch.acked];
             batch.acked += 1;
             task.commit_record(record, Some(meta)).map_err(failed)?;
-            // The record is done with: its offset moves into `latest` uncopied.
-            if let Some(offset) = record.source_offset.take() {
+            if let Some(offset) = record.source_offset.clone() {
                 let partition = &record.source_partition;
                 match self
                     .latest
