@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod convert;
+pub mod distributed;
 pub mod kafka;
 pub mod logging;
 pub mod providers;
