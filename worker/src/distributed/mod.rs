@@ -1,8 +1,13 @@
 //! Distributed mode: workers that share connectors and tasks through
 //! Kafka Connect's group protocol and internal topics.
 //!
-//! So far: the group protocol's payloads (`protocol`) and the leader's
-//! incremental cooperative assignment (`assign`), both pure and unit-tested.
+//! So far, pure and unit-tested: the group protocol's payloads
+//! (`protocol`), the leader's incremental cooperative assignment
+//! (`assign`), the internal topics' records (`records`) and the state the
+//! config topic describes (`snapshot`). The group member, the topic stores
+//! and `weir distributed` itself build on these.
 
 pub mod assign;
 pub mod protocol;
+pub mod records;
+pub mod snapshot;
