@@ -4,10 +4,13 @@
 //! So far, pure and unit-tested: the group protocol's payloads
 //! (`protocol`), the leader's incremental cooperative assignment
 //! (`assign`), the internal topics' records (`records`) and the state the
-//! config topic describes (`snapshot`). The group member, the topic stores
-//! and `weir distributed` itself build on these.
+//! config topic describes (`snapshot`); and the group member (`member`:
+//! JoinGroup with protocol type `connect`, SyncGroup, Heartbeat,
+//! LeaveGroup), tested against the bundled broker. The topic stores, the
+//! herder and `weir distributed` itself build on these.
 
 pub mod assign;
+pub mod member;
 pub mod protocol;
 pub mod records;
 pub mod snapshot;

@@ -85,6 +85,12 @@ impl Connection {
         Ok(conn)
     }
 
+    /// How long a request may take before it fails with `Timeout` (a
+    /// JoinGroup waits for the whole group, up to its rebalance timeout).
+    pub fn set_request_timeout(&mut self, timeout: Duration) {
+        self.request_timeout = timeout;
+    }
+
     /// The `host:port` this connection goes to.
     pub fn addr(&self) -> &str {
         &self.addr
