@@ -12,7 +12,7 @@ use kafka_protocol::messages::sync_group_request::SyncGroupRequestAssignment;
 use kafka_protocol::messages::{
     HeartbeatRequest, JoinGroupRequest, LeaveGroupRequest, SyncGroupRequest,
 };
-use kafka_protocol::protocol::StrBytes;
+use kafka_protocol::protocol::{Request, StrBytes};
 
 use super::protocol::{Assignment, Protocol, WorkerState, PROTOCOL_TYPE};
 use crate::kafka::admin::{check, describe, group_id, Cluster};
@@ -113,6 +113,16 @@ impl GroupMember {
             .ok_or_else(|| anyhow::anyhow!("no coordinator connection"))
     }
 
+    /// Sends to the coordinator; a connection that failed is dropped so the
+    /// next call finds the coordinator again.
+    async fn call<R: Request>(&mut self, request: &R, cap: i16) -> anyhow::Result<R::Response> {
+        let result = self.coordinator().await?.send(request, cap).await;
+        if result.is_err() {
+            self.conn = None;
+        }
+        Ok(result?)
+    }
+
     /// Forgets the coordinator after an error that may mean it moved.
     fn lost(&mut self, code: i16) {
         if matches!(
@@ -143,14 +153,7 @@ impl GroupMember {
                 .with_member_id(text(&self.member_id))
                 .with_protocol_type(text(PROTOCOL_TYPE))
                 .with_protocols(protocols.clone());
-            let result = self.coordinator().await?.send(&request, 7).await;
-            let response = match result {
-                Ok(r) => r,
-                Err(e) => {
-                    self.conn = None;
-                    return Err(e.into());
-                }
-            };
+            let response = self.call(&request, 7).await?;
             match response.error_code {
                 0 => {}
                 // KIP-394: the first join gets a member id to join with.
@@ -224,13 +227,7 @@ impl GroupMember {
                     })
                     .collect(),
             );
-        let response = match self.coordinator().await?.send(&request, 5).await {
-            Ok(r) => r,
-            Err(e) => {
-                self.conn = None;
-                return Err(e.into());
-            }
-        };
+        let response = self.call(&request, 5).await?;
         match response.error_code {
             0 => {}
             codes::REBALANCE_IN_PROGRESS | codes::ILLEGAL_GENERATION => return Ok(None),
@@ -255,13 +252,7 @@ impl GroupMember {
             .with_group_id(group_id(&self.config.group))
             .with_generation_id(self.generation)
             .with_member_id(text(&self.member_id));
-        let response = match self.coordinator().await?.send(&request, 4).await {
-            Ok(r) => r,
-            Err(e) => {
-                self.conn = None;
-                return Err(e.into());
-            }
-        };
+        let response = self.call(&request, 4).await?;
         match response.error_code {
             0 => Ok(Beat::Ok),
             codes::REBALANCE_IN_PROGRESS | codes::ILLEGAL_GENERATION => Ok(Beat::Rejoin),
