@@ -143,7 +143,7 @@ async fn create(cluster: &mut Cluster, args: &TopicsArgs) -> anyhow::Result<()> 
     let request = CreateTopicsRequest::default()
         .with_topics(vec![topic])
         .with_timeout_ms(30_000);
-    let conn = controller(cluster).await?;
+    let conn = cluster.controller_conn().await?;
     let response = conn.send(&request, 5).await?;
     for t in &response.topics {
         if t.error_code == 36 && args.if_not_exists {
@@ -153,16 +153,6 @@ async fn create(cluster: &mut Cluster, args: &TopicsArgs) -> anyhow::Result<()> 
     }
     println!("Created topic {name}.");
     Ok(())
-}
-
-async fn controller(cluster: &mut Cluster) -> anyhow::Result<&mut crate::kafka::Connection> {
-    cluster.metadata(Some(&[])).await?;
-    let id = cluster.controller();
-    if id >= 0 && cluster.brokers().contains_key(&id) {
-        Ok(cluster.node(id).await?)
-    } else {
-        Ok(cluster.any()?)
-    }
 }
 
 /// Topics matching `--topic` (a regular expression, as in Kafka), sorted by
@@ -308,7 +298,7 @@ async fn alter(cluster: &mut Cluster, args: &TopicsArgs) -> anyhow::Result<()> {
     if request.topics.is_empty() {
         return Ok(());
     }
-    let response = controller(cluster).await?.send(&request, 3).await?;
+    let response = cluster.controller_conn().await?.send(&request, 3).await?;
     for r in &response.results {
         check(r.error_code, r.error_message.as_ref())?;
     }
@@ -331,7 +321,7 @@ async fn delete(cluster: &mut Cluster, args: &TopicsArgs) -> anyhow::Result<()> 
                 .collect(),
         )
         .with_timeout_ms(30_000);
-    let conn = controller(cluster).await?;
+    let conn = cluster.controller_conn().await?;
     let version = conn.version_for::<DeleteTopicsRequest>(6)?;
     let request = if version >= 6 {
         request.with_topic_names(vec![])

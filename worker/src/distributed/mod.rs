@@ -6,11 +6,13 @@
 //! (`assign`), the internal topics' records (`records`) and the state the
 //! config topic describes (`snapshot`); and the group member (`member`:
 //! JoinGroup with protocol type `connect`, SyncGroup, Heartbeat,
-//! LeaveGroup), tested against the bundled broker. The topic stores, the
-//! herder and `weir distributed` itself build on these.
+//! LeaveGroup) and the internal topics (`topics`: created compacted,
+//! checked, read to their end and written), tested against the bundled
+//! broker. The herder and `weir distributed` itself build on these.
 
 pub mod assign;
 pub mod member;
 pub mod protocol;
 pub mod records;
 pub mod snapshot;
+pub mod topics;

@@ -120,6 +120,18 @@ impl Cluster {
         Ok(response)
     }
 
+    /// The connection to the controller (any broker when none is known),
+    /// where topics are created and deleted.
+    pub async fn controller_conn(&mut self) -> Result<&mut Connection, ClientError> {
+        self.metadata(Some(&[])).await?;
+        let id = self.controller;
+        if id >= 0 && self.brokers.contains_key(&id) {
+            self.node(id).await
+        } else {
+            self.any()
+        }
+    }
+
     /// The connection to broker `node` (metadata must have been fetched).
     pub async fn node(&mut self, node: i32) -> Result<&mut Connection, ClientError> {
         let addr = self

@@ -1,0 +1,248 @@
+//! The internal topics: created when missing (compacted, with Connect's
+//! partition counts), checked when present, and read and written as logs.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use kafka_protocol::messages::create_topics_request::{CreatableTopic, CreatableTopicConfig};
+use kafka_protocol::messages::describe_configs_request::DescribeConfigsResource;
+use kafka_protocol::messages::{CreateTopicsRequest, DescribeConfigsRequest};
+use kafka_protocol::protocol::StrBytes;
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::{Message, Offset, TopicPartitionList};
+
+use crate::kafka::admin::{check, topic_name, Cluster};
+
+/// One internal topic as the worker config describes it.
+#[derive(Debug, Clone)]
+pub struct InternalTopic {
+    pub name: String,
+    /// The worker property that names it (for messages).
+    pub property: &'static str,
+    /// What it holds (for messages): "connector configurations", ...
+    pub purpose: &'static str,
+    /// -1: the broker's default.
+    pub partitions: i32,
+    /// -1: the broker's default.
+    pub replication: i16,
+    /// Other topic configs (`config.storage.*` and the like).
+    pub configs: Vec<(String, String)>,
+    /// The config topic must have exactly one partition.
+    pub single_partition: bool,
+}
+
+const TOPIC_ALREADY_EXISTS: i16 = 36;
+
+/// Creates the topic compacted when missing; checks an existing one as
+/// Kafka Connect does (one partition for configs, `cleanup.policy=compact`).
+pub async fn ensure(cluster: &mut Cluster, t: &InternalTopic) -> anyhow::Result<()> {
+    let mut configs = vec![CreatableTopicConfig::default()
+        .with_name(StrBytes::from_static_str("cleanup.policy"))
+        .with_value(Some(StrBytes::from_static_str("compact")))];
+    for (k, v) in t.configs.iter().filter(|(k, _)| k != "cleanup.policy") {
+        configs.push(
+            CreatableTopicConfig::default()
+                .with_name(StrBytes::from_string(k.clone()))
+                .with_value(Some(StrBytes::from_string(v.clone()))),
+        );
+    }
+    let partitions = if t.single_partition { 1 } else { t.partitions };
+    let request = CreateTopicsRequest::default()
+        .with_topics(vec![CreatableTopic::default()
+            .with_name(topic_name(&t.name))
+            .with_num_partitions(partitions)
+            .with_replication_factor(t.replication)
+            .with_configs(configs)])
+        .with_timeout_ms(30_000);
+    let response = cluster.controller_conn().await?.send(&request, 5).await?;
+    for r in &response.topics {
+        match r.error_code {
+            0 => {
+                tracing::info!(
+                    "created internal topic {} ({}) for {}",
+                    t.name,
+                    t.property,
+                    t.purpose
+                );
+                return Ok(());
+            }
+            TOPIC_ALREADY_EXISTS => {}
+            code => check(code, r.error_message.as_ref())
+                .with_context(|| format!("creating topic {} ({})", t.name, t.property))?,
+        }
+    }
+    verify(cluster, t).await
+}
+
+async fn verify(cluster: &mut Cluster, t: &InternalTopic) -> anyhow::Result<()> {
+    let metadata = cluster
+        .metadata(Some(std::slice::from_ref(&t.name)))
+        .await?;
+    let found = metadata
+        .topics
+        .iter()
+        .find(|m| m.name.as_ref().map(|n| n.as_str()) == Some(t.name.as_str()))
+        .map_or(0, |m| m.partitions.len());
+    if t.single_partition && found != 1 {
+        anyhow::bail!(
+            "Topic '{}' named by '{}' must have a single partition so that every worker reads {} in one order, but it has {found}; point '{}' at a topic with one partition",
+            t.name,
+            t.property,
+            t.purpose,
+            t.property
+        );
+    }
+    let request =
+        DescribeConfigsRequest::default().with_resources(vec![DescribeConfigsResource::default()
+            .with_resource_type(2)
+            .with_resource_name(StrBytes::from_string(t.name.clone()))
+            .with_configuration_keys(Some(vec![StrBytes::from_static_str("cleanup.policy")]))]);
+    let response = cluster.any()?.send(&request, 4).await?;
+    for r in response.results {
+        check(r.error_code, r.error_message.as_ref())?;
+        for c in r.configs {
+            if c.name.as_str() != "cleanup.policy" {
+                continue;
+            }
+            let policy = c.value.as_ref().map_or("", |v| v.as_str()).to_string();
+            if policy.split(',').map(str::trim).collect::<Vec<_>>() != ["compact"] {
+                anyhow::bail!(
+                    "Topic '{}' named by '{}' must have 'cleanup.policy=compact' to keep {} for good, but it has 'cleanup.policy={policy}'; with it, {} would eventually be deleted. Point '{}' at a compacted topic",
+                    t.name,
+                    t.property,
+                    t.purpose,
+                    t.purpose,
+                    t.property
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A record read from an internal topic.
+#[derive(Debug, Clone)]
+pub struct LogRecord {
+    pub partition: i32,
+    pub offset: i64,
+    pub key: Vec<u8>,
+    /// `None`: a tombstone.
+    pub value: Option<Vec<u8>>,
+}
+
+/// An internal topic read from its beginning and written with acks=all.
+pub struct TopicLog {
+    topic: String,
+    consumer: BaseConsumer,
+    producer: FutureProducer,
+}
+
+impl TopicLog {
+    /// Opens the topic: every partition is read from the start.
+    pub fn open(bootstrap: &str, topic: &str, client_id: &str) -> anyhow::Result<Self> {
+        let consumer: BaseConsumer = ClientConfig::new()
+            .set("bootstrap.servers", bootstrap)
+            .set("client.id", format!("{client_id}-reader"))
+            .set("group.id", format!("{client_id}-unused"))
+            .set("enable.auto.commit", "false")
+            .set("enable.partition.eof", "false")
+            .create()
+            .context("creating the internal topic reader")?;
+        let metadata = consumer
+            .fetch_metadata(Some(topic), Duration::from_secs(10))
+            .with_context(|| format!("reading the metadata of {topic}"))?;
+        let mut tpl = TopicPartitionList::new();
+        for t in metadata.topics().iter().filter(|t| t.name() == topic) {
+            for p in t.partitions() {
+                tpl.add_partition_offset(topic, p.id(), Offset::Beginning)?;
+            }
+        }
+        if tpl.count() == 0 {
+            anyhow::bail!("topic {topic} has no partitions");
+        }
+        consumer.assign(&tpl)?;
+        let producer: FutureProducer = ClientConfig::new()
+            .set("bootstrap.servers", bootstrap)
+            .set("client.id", format!("{client_id}-writer"))
+            .set("acks", "all")
+            // Kafka's default partitioner: one key, one partition, so
+            // compaction keeps only its latest value.
+            .set("partitioner", "murmur2_random")
+            .set("message.timeout.ms", "30000")
+            .create()
+            .context("creating the internal topic writer")?;
+        Ok(TopicLog {
+            topic: topic.to_string(),
+            consumer,
+            producer,
+        })
+    }
+
+    /// Reads every record up to the topic's current end, calling `apply`
+    /// for each in partition order. Blocks up to `timeout`.
+    pub fn read_to_end(
+        &self,
+        timeout: Duration,
+        mut apply: impl FnMut(LogRecord),
+    ) -> anyhow::Result<()> {
+        let deadline = Instant::now() + timeout;
+        let assignment = self.consumer.assignment()?;
+        let mut ends: HashMap<i32, i64> = HashMap::new();
+        for e in assignment.elements() {
+            let (_, high) = self
+                .consumer
+                .fetch_watermarks(&self.topic, e.partition(), timeout)
+                .with_context(|| format!("reading the end of {}", self.topic))?;
+            ends.insert(e.partition(), high);
+        }
+        let done = |c: &BaseConsumer, ends: &HashMap<i32, i64>| -> anyhow::Result<bool> {
+            let pos = c.position()?;
+            Ok(ends.iter().all(|(p, end)| {
+                *end == 0
+                    || matches!(
+                        pos.find_partition(&self.topic, *p).map(|e| e.offset()),
+                        Some(Offset::Offset(o)) if o >= *end
+                    )
+            }))
+        };
+        while !done(&self.consumer, &ends)? {
+            if Instant::now() > deadline {
+                anyhow::bail!(
+                    "could not read {} to its end within {timeout:?}",
+                    self.topic
+                );
+            }
+            match self.consumer.poll(Duration::from_millis(100)) {
+                None => {}
+                Some(Ok(m)) => apply(LogRecord {
+                    partition: m.partition(),
+                    offset: m.offset(),
+                    key: m.key().map(<[u8]>::to_vec).unwrap_or_default(),
+                    value: m.payload().map(<[u8]>::to_vec),
+                }),
+                Some(Err(e)) => {
+                    return Err(anyhow::Error::from(e).context(format!("reading {}", self.topic)))
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes one record and waits until the broker has it.
+    pub async fn send(&self, key: &str, value: Option<&[u8]>) -> anyhow::Result<(i32, i64)> {
+        let mut record = FutureRecord::<str, [u8]>::to(&self.topic).key(key);
+        if let Some(v) = value {
+            record = record.payload(v);
+        }
+        self.producer
+            .send(record, Duration::from_secs(30))
+            .await
+            .map(|d| (d.partition, d.offset))
+            .map_err(|(e, _)| {
+                anyhow::Error::from(e).context(format!("writing {key} to {}", self.topic))
+            })
+    }
+}
