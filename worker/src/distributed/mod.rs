@@ -4,13 +4,15 @@
 //! So far, pure and unit-tested: the group protocol's payloads
 //! (`protocol`), the leader's incremental cooperative assignment
 //! (`assign`), the internal topics' records (`records`) and the state the
-//! config topic describes (`snapshot`); and the group member (`member`:
+//! config topic describes (`snapshot`), the worker settings and Confluent's
+//! `CONNECT_*` environment mapping (`config`); and the group member (`member`:
 //! JoinGroup with protocol type `connect`, SyncGroup, Heartbeat,
 //! LeaveGroup) and the internal topics (`topics`: created compacted,
 //! checked, read to their end and written), tested against the bundled
 //! broker. The herder and `weir distributed` itself build on these.
 
 pub mod assign;
+pub mod config;
 pub mod member;
 pub mod protocol;
 pub mod records;
