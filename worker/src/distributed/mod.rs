@@ -5,7 +5,8 @@
 //! (`protocol`), the leader's incremental cooperative assignment
 //! (`assign`), the internal topics' records (`records`) and the state the
 //! config topic describes (`snapshot`), the worker settings and Confluent's
-//! `CONNECT_*` environment mapping (`config`); and the group member (`member`:
+//! `CONNECT_*` environment mapping (`config`), what a worker must start and
+//! stop to match its assignment (`reconcile`); and the group member (`member`:
 //! JoinGroup with protocol type `connect`, SyncGroup, Heartbeat,
 //! LeaveGroup) and the internal topics (`topics`: created compacted,
 //! checked, read to their end and written), tested against the bundled
@@ -15,6 +16,7 @@ pub mod assign;
 pub mod config;
 pub mod member;
 pub mod protocol;
+pub mod reconcile;
 pub mod records;
 pub mod snapshot;
 pub mod topics;
