@@ -142,7 +142,8 @@ pub fn run(args: StandaloneArgs) -> anyhow::Result<()> {
         )?;
         settings.standalone = true;
         let worker = Arc::new(Worker::new(settings, offsets));
-        let rest = crate::rest::serve(&listener, worker.clone()).await?;
+        let rest = crate::rest::serve(&listener, worker.clone() as Arc<dyn crate::runtime::Herder>)
+            .await?;
         for (name, props) in connectors {
             if let Err(e) = worker
                 .put_connector(&name, props, TargetState::Started, false)

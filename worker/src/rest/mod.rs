@@ -19,14 +19,14 @@ use serde_json::Value;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::runtime::{Worker, WorkerError};
+use crate::runtime::{Herder, WorkerError};
 use model::ErrorMessage;
 pub use plugins::config_infos;
 
 /// The Kafka Connect version this API is compatible with.
 pub const CONNECT_VERSION: &str = "3.9.0";
 
-type Shared = Arc<Worker>;
+type Shared = Arc<dyn Herder>;
 
 /// An error answer: Kafka's `{"error_code","message"}` body with that status.
 #[derive(Debug)]

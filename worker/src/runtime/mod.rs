@@ -4,6 +4,7 @@
 //! STOPPED).
 
 pub mod config;
+mod herder;
 pub mod metrics;
 mod sink;
 mod source;
@@ -22,6 +23,7 @@ use tokio::sync::watch;
 
 use crate::store::OffsetStore;
 use config::WorkerSettings;
+pub use herder::{Herder, OffsetChanges};
 use metrics::{TaskMetrics, WorkerMetrics};
 pub use worker::{
     validate, ConnectorView, Created, Rejected, RestartRequest, TargetState, Worker, WorkerError,
