@@ -1,8 +1,9 @@
 //! Internal topics against the bundled broker: created compacted, checked
-//! when they exist (one partition for configs, compaction), and config
+//! when they exist (one partition for configs, compaction), config
 //! records written and read back into a snapshot where task configs appear
-//! with their commit.
+//! with their commit, and source offsets committed through the offsets topic.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use broker_core::properties::Properties;
@@ -10,10 +11,12 @@ use broker_core::{BrokerConfig, RunningBroker};
 use kafka_protocol::messages::create_topics_request::{CreatableTopic, CreatableTopicConfig};
 use kafka_protocol::messages::CreateTopicsRequest;
 use kafka_protocol::protocol::StrBytes;
+use serde_json::{Map, Value as Json};
 use worker::distributed::records::ConfigRecord;
 use worker::distributed::snapshot::ConfigSnapshot;
-use worker::distributed::topics::{ensure, InternalTopic, TopicLog};
+use worker::distributed::topics::{ensure, InternalTopic, OffsetTopic, TopicLog};
 use worker::kafka::admin::{topic_name, Cluster};
+use worker::store::OffsetStore;
 
 fn config_topic(name: &str) -> InternalTopic {
     InternalTopic {
@@ -140,5 +143,79 @@ async fn internal_topics_are_created_checked_and_read_back() {
     );
     assert_eq!(snap.offset, 4);
     assert_eq!(snap.tasks["my-conn"][1]["n"], "1");
+
+    // Source offsets through the offsets topic: one worker commits, another
+    // reads the topic and finds them; a reset is a tombstone.
+    let offsets_topic = InternalTopic {
+        name: "connect-offsets".into(),
+        property: "offset.storage.topic",
+        purpose: "source connector offsets",
+        partitions: 5,
+        replication: -1,
+        configs: Vec::new(),
+        single_partition: false,
+    };
+    ensure(&mut cluster, &offsets_topic)
+        .await
+        .expect("offsets topic");
+    let writer = OffsetTopic::open(&boot, "connect-offsets", "w1").expect("writer");
+    let store = OffsetStore::over_log(Arc::new(writer), Vec::new());
+    let mut partition = Map::new();
+    partition.insert("filename".into(), Json::String("/tmp/in.txt".into()));
+    let mut offset = Map::new();
+    offset.insert("position".into(), Json::from(30));
+    let other = {
+        let mut p = Map::new();
+        p.insert("filename".into(), Json::String("/tmp/other.txt".into()));
+        p
+    };
+    tokio::task::block_in_place(|| {
+        store
+            .commit(
+                "src",
+                &[
+                    (partition.clone(), Some(offset.clone())),
+                    (other.clone(), Some(offset.clone())),
+                ],
+            )
+            .expect("commit");
+        store
+            .commit("src", &[(other.clone(), None)])
+            .expect("reset");
+    });
+    let reader = TopicLog::open(&boot, "connect-offsets", "w2").expect("reader");
+    let mut records = Vec::new();
+    tokio::task::block_in_place(|| {
+        reader.read_to_end(Duration::from_secs(10), |r| records.push(r))
+    })
+    .expect("read");
+    let keys: Vec<String> = records
+        .iter()
+        .map(|r| String::from_utf8_lossy(&r.key).into_owned())
+        .collect();
+    assert!(
+        keys.contains(&r#"["src",{"filename":"/tmp/in.txt"}]"#.to_string()),
+        "{keys:?}"
+    );
+    let values: Vec<Option<String>> = records
+        .iter()
+        .map(|r| {
+            r.value
+                .as_ref()
+                .map(|v| String::from_utf8_lossy(v).into_owned())
+        })
+        .collect();
+    assert!(
+        values.contains(&Some(r#"{"position":30}"#.to_string())),
+        "{values:?}"
+    );
+    assert!(values.contains(&None), "the reset is a tombstone");
+    // Per key, the partition keeps the order written: replay gives the latest.
+    let replayed = OffsetStore::over_log(
+        Arc::new(OffsetTopic::open(&boot, "connect-offsets", "w2").expect("writer")),
+        records.into_iter().map(|r| (r.key, r.value)),
+    );
+    assert_eq!(replayed.get("src", &partition), Some(offset));
+    assert_eq!(replayed.get("src", &other), None);
     b.shutdown().await.expect("broker stops");
 }

@@ -9,12 +9,18 @@ use kafka_protocol::messages::create_topics_request::{CreatableTopic, CreatableT
 use kafka_protocol::messages::describe_configs_request::DescribeConfigsResource;
 use kafka_protocol::messages::{CreateTopicsRequest, DescribeConfigsRequest};
 use kafka_protocol::protocol::StrBytes;
+use parking_lot::Mutex;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::producer::{
+    BaseProducer, BaseRecord, DeliveryResult, FutureProducer, FutureRecord, Producer,
+    ProducerContext,
+};
+use rdkafka::ClientContext;
 use rdkafka::{Message, Offset, TopicPartitionList};
 
 use crate::kafka::admin::{check, topic_name, Cluster};
+use crate::store::{OffsetLog, OffsetRecord};
 
 /// One internal topic as the worker config describes it.
 #[derive(Debug, Clone)]
@@ -244,5 +250,85 @@ impl TopicLog {
             .map_err(|(e, _)| {
                 anyhow::Error::from(e).context(format!("writing {key} to {}", self.topic))
             })
+    }
+}
+
+/// Remembers the first failed delivery of a write.
+#[derive(Default)]
+struct Deliveries {
+    failed: Mutex<Option<String>>,
+}
+
+impl ClientContext for Deliveries {}
+
+impl ProducerContext for Deliveries {
+    type DeliveryOpaque = ();
+
+    fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
+        if let Err((e, _)) = result {
+            self.failed.lock().get_or_insert_with(|| e.to_string());
+        }
+    }
+}
+
+/// The offsets topic as the log under an `OffsetStore`: synchronous
+/// writes with acks=all, usable from any thread.
+pub struct OffsetTopic {
+    topic: String,
+    producer: BaseProducer<Deliveries>,
+    /// One write at a time, so a failure is reported to the write it hit.
+    writing: Mutex<()>,
+}
+
+impl OffsetTopic {
+    pub fn open(bootstrap: &str, topic: &str, client_id: &str) -> anyhow::Result<Self> {
+        let producer = ClientConfig::new()
+            .set("bootstrap.servers", bootstrap)
+            .set("client.id", format!("{client_id}-offsets"))
+            .set("acks", "all")
+            .set("partitioner", "murmur2_random")
+            .set("message.timeout.ms", "30000")
+            .create_with_context(Deliveries::default())
+            .context("creating the offsets writer")?;
+        Ok(OffsetTopic {
+            topic: topic.to_string(),
+            producer,
+            writing: Mutex::new(()),
+        })
+    }
+}
+
+impl OffsetLog for OffsetTopic {
+    fn write(&self, records: &[OffsetRecord]) -> anyhow::Result<()> {
+        let _one = self.writing.lock();
+        for (key, value) in records {
+            let mut r = BaseRecord::<[u8], [u8]>::to(&self.topic).key(key.as_slice());
+            if let Some(v) = value {
+                r = r.payload(v.as_slice());
+            }
+            loop {
+                match self.producer.send(r) {
+                    Ok(()) => break,
+                    Err((e, back))
+                        if e.rdkafka_error_code()
+                            == Some(rdkafka::types::RDKafkaErrorCode::QueueFull) =>
+                    {
+                        self.producer.poll(Duration::from_millis(10));
+                        r = back;
+                    }
+                    Err((e, _)) => {
+                        return Err(anyhow::Error::from(e)
+                            .context(format!("writing offsets to {}", self.topic)))
+                    }
+                }
+            }
+        }
+        self.producer
+            .flush(Duration::from_secs(30))
+            .with_context(|| format!("writing offsets to {}", self.topic))?;
+        match self.producer.context().failed.lock().take() {
+            Some(e) => Err(anyhow::anyhow!("writing offsets to {}: {e}", self.topic)),
+            None => Ok(()),
+        }
     }
 }

@@ -1,7 +1,8 @@
 //! Source offset storage. Standalone mode keeps offsets in a file in Kafka
 //! Connect's format (`offset.storage.file.filename`): a Java-serialized map
 //! whose keys are `["<connector>",{partition}]` and values `{offset}`, both
-//! compact JSON.
+//! compact JSON. Distributed mode writes the same keys and values as records
+//! of the offsets topic (`OffsetLog`), a null value removing an offset.
 
 pub mod java_map;
 
@@ -16,9 +17,28 @@ use connect_api::OffsetReader;
 use parking_lot::Mutex;
 use serde_json::Value as Json;
 
-/// Committed source offsets of every connector, optionally backed by a file.
+/// Where committed offsets go besides memory.
+enum Backing {
+    Memory,
+    /// Rewritten whole on each commit (standalone).
+    File(PathBuf),
+    /// Each change appended as a record (distributed).
+    Log(Arc<dyn OffsetLog>),
+}
+
+/// A record of the offsets log: key, and value (`None`: a tombstone).
+pub type OffsetRecord = (Vec<u8>, Option<Vec<u8>>);
+
+/// An append-only place for offset records (the offsets topic).
+pub trait OffsetLog: Send + Sync {
+    /// Writes records and returns once they are durable. Called from a
+    /// blocking context.
+    fn write(&self, records: &[OffsetRecord]) -> anyhow::Result<()>;
+}
+
+/// Committed source offsets of every connector.
 pub struct OffsetStore {
-    path: Option<PathBuf>,
+    backing: Backing,
     data: Mutex<BTreeMap<Vec<u8>, Vec<u8>>>,
 }
 
@@ -35,8 +55,37 @@ impl OffsetStore {
     /// An in-memory store (tests, or when no file is configured).
     pub fn memory() -> Self {
         Self {
-            path: None,
+            backing: Backing::Memory,
             data: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    /// A store over an offsets log whose records so far are `records`
+    /// (read in order; a `None` value removes the key).
+    pub fn over_log(
+        log: Arc<dyn OffsetLog>,
+        records: impl IntoIterator<Item = OffsetRecord>,
+    ) -> Self {
+        let store = Self {
+            backing: Backing::Log(log),
+            data: Mutex::new(BTreeMap::new()),
+        };
+        for (k, v) in records {
+            store.apply(k, v);
+        }
+        store
+    }
+
+    /// Takes in a record another worker wrote to the offsets log.
+    pub fn apply(&self, key: Vec<u8>, value: Option<Vec<u8>>) {
+        let mut data = self.data.lock();
+        match value {
+            Some(v) => {
+                data.insert(key, v);
+            }
+            None => {
+                data.remove(&key);
+            }
         }
     }
 
@@ -54,7 +103,7 @@ impl OffsetStore {
             )
         })?;
         Ok(Self {
-            path: Some(path.to_path_buf()),
+            backing: Backing::File(path.to_path_buf()),
             data: Mutex::new(entries.into_iter().collect()),
         })
     }
@@ -92,13 +141,31 @@ impl OffsetStore {
             .collect()
     }
 
-    /// Stores offsets (`None` removes the partition's offset) and writes the
-    /// file durably: a temporary file, fsync, rename.
+    /// Stores offsets (`None` removes the partition's offset) durably: the
+    /// file is rewritten (a temporary file, fsync, rename), or the changes
+    /// are appended to the log.
     pub fn commit(
         &self,
         connector: &str,
         offsets: &[(SourcePartition, Option<SourceOffset>)],
     ) -> anyhow::Result<()> {
+        if let Backing::Log(log) = &self.backing {
+            let records: Vec<OffsetRecord> = offsets
+                .iter()
+                .map(|(p, o)| {
+                    let value = o
+                        .as_ref()
+                        .map(|o| Json::Object(o.clone()).to_string().into_bytes());
+                    (offset_key(connector, p), value)
+                })
+                .collect();
+            // In memory only once the log has them.
+            log.write(&records)?;
+            for (k, v) in records {
+                self.apply(k, v);
+            }
+            return Ok(());
+        }
         let snapshot = {
             let mut data = self.data.lock();
             for (p, o) in offsets {
@@ -116,7 +183,7 @@ impl OffsetStore {
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect::<Vec<_>>()
         };
-        let Some(path) = &self.path else {
+        let Backing::File(path) = &self.backing else {
             return Ok(());
         };
         let tmp = path.with_extension("tmp");
@@ -155,6 +222,47 @@ mod tests {
         let mut p = SourcePartition::new();
         p.insert("filename".into(), Json::String(f.into()));
         p
+    }
+
+    /// A log that keeps what it is given.
+    #[derive(Default)]
+    struct Kept(Mutex<Vec<OffsetRecord>>);
+
+    impl OffsetLog for Kept {
+        fn write(&self, records: &[OffsetRecord]) -> anyhow::Result<()> {
+            self.0.lock().extend_from_slice(records);
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_log_backed_store_appends_changes_and_replays_them() {
+        let log = Arc::new(Kept::default());
+        let store = OffsetStore::over_log(log.clone(), Vec::new());
+        let mut offset = SourceOffset::new();
+        offset.insert("position".into(), Json::from(30));
+        store
+            .commit("c", &[(partition("/a"), Some(offset.clone()))])
+            .expect("commit");
+        store
+            .commit("c", &[(partition("/b"), Some(offset.clone()))])
+            .expect("commit");
+        store
+            .commit("c", &[(partition("/b"), None)])
+            .expect("remove");
+        let records = log.0.lock().clone();
+        assert_eq!(
+            records[0],
+            (
+                br#"["c",{"filename":"/a"}]"#.to_vec(),
+                Some(br#"{"position":30}"#.to_vec())
+            )
+        );
+        assert_eq!(records[2].1, None, "a removal is a tombstone");
+        let replayed = OffsetStore::over_log(log.clone(), records);
+        assert_eq!(replayed.get("c", &partition("/a")), Some(offset));
+        assert_eq!(replayed.get("c", &partition("/b")), None);
+        assert_eq!(replayed.all_for("c").len(), 1);
     }
 
     #[test]
