@@ -86,22 +86,25 @@ pub fn source_topic(props: &Props) -> Result<String, String> {
     }
 }
 
-/// Both connectors hand their whole config to a single task.
+/// The connectors hand their whole config to their tasks.
 #[derive(Default)]
-struct SingleTask {
+struct FileConnector {
     props: Props,
     source: bool,
 }
 
 #[async_trait]
-impl Connector for SingleTask {
+impl Connector for FileConnector {
     async fn start(&mut self, props: &Props, _ctx: Arc<dyn ConnectorContext>) -> ConnectResult<()> {
         self.props = props.clone();
         Ok(())
     }
 
-    fn task_configs(&self, _max_tasks: usize) -> ConnectResult<Vec<Props>> {
-        Ok(vec![self.props.clone()])
+    /// One task for a source (one file, one reader); `tasks.max` copies for
+    /// a sink, whose tasks share the topics' partitions, as Kafka's do.
+    fn task_configs(&self, max_tasks: usize) -> ConnectResult<Vec<Props>> {
+        let n = if self.source { 1 } else { max_tasks.max(1) };
+        Ok(vec![self.props.clone(); n])
     }
 
     fn validate(&self, props: &Props, def: &ConfigDef) -> Vec<ConfigValue> {
@@ -123,14 +126,14 @@ impl Connector for SingleTask {
 }
 
 fn new_source_connector() -> Box<dyn Connector> {
-    Box::new(SingleTask {
+    Box::new(FileConnector {
         props: BTreeMap::new(),
         source: true,
     })
 }
 
 fn new_sink_connector() -> Box<dyn Connector> {
-    Box::new(SingleTask::default())
+    Box::new(FileConnector::default())
 }
 
 /// The version reported for both connectors (Weir's own).

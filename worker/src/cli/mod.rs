@@ -8,6 +8,7 @@ mod connect;
 mod consume;
 mod consumer_perf;
 mod delete_records;
+mod distributed;
 mod group_reset;
 mod groups;
 mod perf;
@@ -40,6 +41,8 @@ pub enum Command {
     Connect(connect::ConnectArgs),
     /// Run connectors on one worker (like connect-standalone.sh).
     Standalone(standalone::StandaloneArgs),
+    /// Run a worker of a Connect cluster (like connect-distributed.sh).
+    Distributed(distributed::DistributedArgs),
     /// Create, list, describe, alter and delete topics (like kafka-topics.sh).
     #[command(infer_long_args = true)]
     Topics(topics::TopicsArgs),
@@ -88,7 +91,10 @@ impl std::error::Error for StdoutError {}
 impl Command {
     /// True for the tools whose output is commonly piped into `head`, `grep`, ...
     pub fn writes_to_pipes(&self) -> bool {
-        !matches!(self, Command::Broker(_) | Command::Standalone(_))
+        !matches!(
+            self,
+            Command::Broker(_) | Command::Standalone(_) | Command::Distributed(_)
+        )
     }
 }
 
@@ -105,6 +111,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Broker(args) => broker::run(args),
         Command::Standalone(args) => standalone::run(args),
+        Command::Distributed(args) => distributed::run(args),
         Command::Connect(args) => connect::run(args),
         Command::Topics(args) => topics::run(args),
         Command::Configs(args) => configs::run(args),

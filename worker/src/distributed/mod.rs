@@ -14,6 +14,8 @@
 
 pub mod assign;
 pub mod config;
+pub mod executor;
+pub mod herder;
 pub mod member;
 pub mod protocol;
 pub mod reconcile;

@@ -195,14 +195,22 @@ impl TopicLog {
         mut apply: impl FnMut(LogRecord),
     ) -> anyhow::Result<()> {
         let deadline = Instant::now() + timeout;
-        let assignment = self.consumer.assignment()?;
+        // Every partition's end in one request (timestamp -1: the latest offset).
+        let mut query = TopicPartitionList::new();
+        for e in self.consumer.assignment()?.elements() {
+            query.add_partition_offset(&self.topic, e.partition(), Offset::End)?;
+        }
+        let answer = self
+            .consumer
+            .offsets_for_times(query, timeout)
+            .with_context(|| format!("reading the end of {}", self.topic))?;
         let mut ends: HashMap<i32, i64> = HashMap::new();
-        for e in assignment.elements() {
-            let (_, high) = self
-                .consumer
-                .fetch_watermarks(&self.topic, e.partition(), timeout)
-                .with_context(|| format!("reading the end of {}", self.topic))?;
-            ends.insert(e.partition(), high);
+        for e in answer.elements() {
+            let end = match e.offset() {
+                Offset::Offset(o) => o,
+                _ => 0,
+            };
+            ends.insert(e.partition(), end);
         }
         let done = |c: &BaseConsumer, ends: &HashMap<i32, i64>| -> anyhow::Result<bool> {
             let pos = c.position()?;

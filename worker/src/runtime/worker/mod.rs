@@ -109,15 +109,90 @@ pub fn validate(props: &Props) -> Result<Plugin, Rejected> {
     Err(Rejected(errors))
 }
 
-struct TaskHandle {
-    status: Arc<Mutex<Status>>,
-    metrics: Arc<TaskMetrics>,
-    control: watch::Sender<Target>,
+/// A running task: its thread, status, metrics and control channel.
+pub(crate) struct TaskHandle {
+    pub(crate) status: Arc<Mutex<Status>>,
+    pub(crate) metrics: Arc<TaskMetrics>,
+    pub(crate) control: watch::Sender<Target>,
     thread: Option<std::thread::JoinHandle<()>>,
     /// The task's config with provider placeholders resolved.
     props: Props,
     /// The same config as users see it (placeholders kept).
-    shown: Props,
+    pub(crate) shown: Props,
+}
+
+/// What starting a task thread needs; shared by the standalone worker and
+/// a distributed worker's executor.
+#[derive(Clone)]
+pub(crate) struct TaskSpawner {
+    pub(crate) settings: Arc<WorkerSettings>,
+    pub(crate) offsets: Arc<OffsetStore>,
+    pub(crate) counts: Arc<WorkerMetrics>,
+}
+
+impl TaskSpawner {
+    pub(crate) fn status(&self, state: State, trace: Option<String>) -> Status {
+        Status {
+            state,
+            worker_id: self.settings.worker_id.clone(),
+            trace,
+        }
+    }
+
+    /// Starts task `n` of `connector` on a thread of its own.
+    pub(crate) fn spawn(
+        &self,
+        connector: &str,
+        n: usize,
+        (props, shown): (Props, Props),
+        factory: TaskFactory,
+        topics: Arc<Mutex<BTreeSet<String>>>,
+        paused: bool,
+    ) -> TaskHandle {
+        let initial = if paused { Target::Pause } else { Target::Run };
+        let (control_tx, control_rx) = watch::channel(initial);
+        let status = Arc::new(Mutex::new(self.status(State::Unassigned, None)));
+        let metrics = Arc::new(TaskMetrics::default());
+        self.counts
+            .task_startup_attempts
+            .fetch_add(1, Ordering::Relaxed);
+        let env = TaskEnv {
+            id: TaskId {
+                connector: connector.to_string(),
+                task: n,
+            },
+            props: props.clone(),
+            worker: self.settings.clone(),
+            offsets: self.offsets.clone(),
+            control: control_rx,
+            topics,
+            metrics: metrics.clone(),
+            counts: self.counts.clone(),
+            status: status.clone(),
+        };
+        let thread = std::thread::Builder::new()
+            .name(format!("task-{connector}-{n}"))
+            .spawn(move || run_task(env, factory));
+        let thread = match thread {
+            Ok(t) => Some(t),
+            Err(e) => {
+                *status.lock() =
+                    self.status(State::Failed, Some(format!("cannot start a thread: {e}")));
+                self.counts
+                    .task_startup_failure
+                    .fetch_add(1, Ordering::Relaxed);
+                None
+            }
+        };
+        TaskHandle {
+            status,
+            metrics,
+            control: control_tx,
+            thread,
+            props,
+            shown,
+        }
+    }
 }
 
 struct RunningConnector {
@@ -148,7 +223,8 @@ pub struct Worker {
     counts: Arc<WorkerMetrics>,
 }
 
-struct LogContext(String);
+/// A connector's context: its requests and errors go to the log.
+pub(crate) struct LogContext(pub(crate) String);
 
 impl ConnectorContext for LogContext {
     fn request_task_reconfiguration(&self) {
@@ -292,53 +368,21 @@ impl Worker {
         &self,
         connector: &str,
         n: usize,
-        (props, shown): (Props, Props),
+        props: (Props, Props),
         factory: TaskFactory,
         topics: Arc<Mutex<BTreeSet<String>>>,
         paused: bool,
     ) -> TaskHandle {
-        let initial = if paused { Target::Pause } else { Target::Run };
-        let (control_tx, control_rx) = watch::channel(initial);
-        let status = Arc::new(Mutex::new(self.status(State::Unassigned, None)));
-        let metrics = Arc::new(TaskMetrics::default());
-        self.counts
-            .task_startup_attempts
-            .fetch_add(1, Ordering::Relaxed);
-        let env = TaskEnv {
-            id: TaskId {
-                connector: connector.to_string(),
-                task: n,
-            },
-            props: props.clone(),
-            worker: self.settings.clone(),
+        self.spawner()
+            .spawn(connector, n, props, factory, topics, paused)
+    }
+
+    /// What starting tasks on this worker needs.
+    pub(crate) fn spawner(&self) -> TaskSpawner {
+        TaskSpawner {
+            settings: self.settings.clone(),
             offsets: self.offsets.clone(),
-            control: control_rx,
-            topics,
-            metrics: metrics.clone(),
             counts: self.counts.clone(),
-            status: status.clone(),
-        };
-        let thread = std::thread::Builder::new()
-            .name(format!("task-{connector}-{n}"))
-            .spawn(move || run_task(env, factory));
-        let thread = match thread {
-            Ok(t) => Some(t),
-            Err(e) => {
-                *status.lock() =
-                    self.status(State::Failed, Some(format!("cannot start a thread: {e}")));
-                self.counts
-                    .task_startup_failure
-                    .fetch_add(1, Ordering::Relaxed);
-                None
-            }
-        };
-        TaskHandle {
-            status,
-            metrics,
-            control: control_tx,
-            thread,
-            props,
-            shown,
         }
     }
 
@@ -604,7 +648,8 @@ fn run_task(env: TaskEnv, factory: TaskFactory) {
     metrics.state(s.state);
 }
 
-async fn stop_tasks(tasks: &mut [TaskHandle], timeout: Duration) {
+/// Stops tasks, each within `timeout` (plus a margin) or left behind.
+pub(crate) async fn stop_tasks(tasks: &mut [TaskHandle], timeout: Duration) {
     for t in tasks.iter() {
         let _ = t.control.send(Target::Stop);
     }

@@ -1,0 +1,114 @@
+//! `weir distributed worker.properties`: one worker of a Connect cluster
+//! (like connect-distributed.sh). Settings come from the file and from
+//! Confluent-style `CONNECT_*` environment variables (which win).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use broker_core::properties::Properties;
+use clap::Args;
+
+use crate::distributed::config::{from_env, DistributedSettings};
+use crate::distributed::herder::{DistributedHerder, Logs};
+use crate::distributed::topics::{ensure, OffsetTopic, TopicLog};
+use crate::kafka::admin::Cluster;
+use crate::runtime::config::WorkerSettings;
+use crate::runtime::metrics::WorkerMetrics;
+use crate::runtime::{Herder, TaskSpawner};
+use crate::store::OffsetStore;
+
+#[derive(Debug, Args)]
+pub struct DistributedArgs {
+    /// The worker config (connect-distributed.properties); optional when
+    /// CONNECT_* environment variables give the settings.
+    pub worker: Option<PathBuf>,
+}
+
+pub fn run(args: DistributedArgs) -> anyhow::Result<()> {
+    let mut props: BTreeMap<String, String> = match &args.worker {
+        Some(path) => Properties::load(path)?.to_map().into_iter().collect(),
+        None => BTreeMap::new(),
+    };
+    props.extend(from_env(std::env::vars()));
+    let listener = props
+        .get("listeners")
+        .cloned()
+        .unwrap_or_else(|| "http://127.0.0.1:8083".into());
+    let bind = crate::rest::bind_addr(&listener);
+    let settings = DistributedSettings::from_props(&props, &format!("http://{bind}/"))
+        .map_err(|e| anyhow::anyhow!(e))?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("weir-worker")
+        .build()?;
+    rt.block_on(async move {
+        let boot = settings.bootstrap_servers.clone();
+        let servers = crate::kafka::split_servers(&boot);
+        let mut cluster =
+            Cluster::connect(&servers, "weir-worker-admin", Duration::from_secs(10)).await?;
+        for t in [
+            &settings.config_topic,
+            &settings.offset_topic,
+            &settings.status_topic,
+        ] {
+            ensure(&mut cluster, t).await?;
+        }
+        let group = settings.member.group.clone();
+        let offsets_reader = TopicLog::open(
+            &boot,
+            &settings.offset_topic.name,
+            &format!("{group}-offsets"),
+        )?;
+        let mut records = Vec::new();
+        let reader = Arc::new(offsets_reader);
+        let r = reader.clone();
+        let records = tokio::task::spawn_blocking(move || {
+            r.read_to_end(Duration::from_secs(30), |rec| {
+                records.push((rec.key, rec.value))
+            })
+            .map(|()| records)
+        })
+        .await??;
+        let writer = OffsetTopic::open(&boot, &settings.offset_topic.name, &group)?;
+        let offsets = Arc::new(OffsetStore::over_log(Arc::new(writer), records));
+        let worker = WorkerSettings::from_props(props.clone(), boot.clone(), bind.clone())?;
+        let spawner = TaskSpawner {
+            settings: Arc::new(worker),
+            offsets,
+            counts: Arc::new(WorkerMetrics::default()),
+        };
+        let logs = Logs {
+            config: TopicLog::open(
+                &boot,
+                &settings.config_topic.name,
+                &format!("{group}-configs"),
+            )?,
+            status: TopicLog::open(
+                &boot,
+                &settings.status_topic.name,
+                &format!("{group}-statuses"),
+            )?,
+            offsets: Arc::try_unwrap(reader)
+                .map_err(|_| anyhow::anyhow!("offsets reader still shared"))?,
+        };
+        tracing::info!(
+            "worker {} joins group {} on {boot} (configs in {}, offsets in {}, statuses in {})",
+            settings.advertised_url,
+            group,
+            settings.config_topic.name,
+            settings.offset_topic.name,
+            settings.status_topic.name
+        );
+        let herder = DistributedHerder::new(settings, spawner, logs);
+        let rest = crate::rest::serve(&listener, herder.clone() as Arc<dyn Herder>).await?;
+        let running = tokio::spawn(herder.clone().run());
+        super::broker::wait_for_signal().await?;
+        tracing::info!("stopping connectors and leaving the group");
+        herder.stop_all();
+        let _ = tokio::time::timeout(Duration::from_secs(30), running).await;
+        rest.abort();
+        anyhow::Ok(())
+    })
+}

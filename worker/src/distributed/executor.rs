@@ -1,0 +1,278 @@
+//! Runs what reconciliation asks for on this worker: connector instances
+//! and single tasks, each task on its own thread as in standalone mode.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use connect_api::{Connector, Plugin, Props};
+use parking_lot::Mutex;
+
+use super::protocol::TaskRef;
+use super::reconcile::{Action, Local};
+use crate::providers::Providers;
+use crate::runtime::config::tasks_max;
+use crate::runtime::{
+    stop_tasks, validate, LogContext, State, Status, Target, TargetState, TaskHandle, TaskSpawner,
+};
+
+struct Instance {
+    connector: Box<dyn Connector>,
+    plugin: Plugin,
+    /// As stored (placeholders kept) and as started (resolved).
+    config: Props,
+    resolved: Props,
+    target: TargetState,
+    status: Status,
+}
+
+struct RunningTask {
+    handle: TaskHandle,
+    config: Props,
+    target: TargetState,
+}
+
+/// The connectors and tasks this worker runs.
+pub struct Executor {
+    spawner: TaskSpawner,
+    instances: BTreeMap<String, Instance>,
+    /// Failed starts, kept to report their status.
+    failed: BTreeMap<String, (Props, TargetState, Status)>,
+    tasks: BTreeMap<TaskRef, RunningTask>,
+    topics: BTreeMap<String, Arc<Mutex<BTreeSet<String>>>>,
+}
+
+fn control(target: TargetState) -> Target {
+    match target {
+        TargetState::Started => Target::Run,
+        TargetState::Paused => Target::Pause,
+        TargetState::Stopped => Target::Stop,
+    }
+}
+
+impl Executor {
+    pub(crate) fn new(spawner: TaskSpawner) -> Self {
+        Executor {
+            spawner,
+            instances: BTreeMap::new(),
+            failed: BTreeMap::new(),
+            tasks: BTreeMap::new(),
+            topics: BTreeMap::new(),
+        }
+    }
+
+    /// What runs here, for the next reconciliation.
+    pub fn local(&self) -> Local {
+        let mut connectors: BTreeMap<String, (Props, TargetState)> = self
+            .instances
+            .iter()
+            .map(|(n, i)| (n.clone(), (i.config.clone(), i.target)))
+            .collect();
+        for (n, (config, target, _)) in &self.failed {
+            connectors.insert(n.clone(), (config.clone(), *target));
+        }
+        Local {
+            connectors,
+            tasks: self
+                .tasks
+                .iter()
+                .map(|(t, r)| (t.clone(), (r.config.clone(), r.target)))
+                .collect(),
+        }
+    }
+
+    /// Carries out `actions` in order.
+    pub async fn apply(&mut self, actions: Vec<Action>) {
+        for action in actions {
+            match action {
+                Action::StopTask(t) => {
+                    if let Some(mut r) = self.tasks.remove(&t) {
+                        stop_tasks(
+                            std::slice::from_mut(&mut r.handle),
+                            self.spawner.settings.shutdown_timeout,
+                        )
+                        .await;
+                        tracing::info!(
+                            "[{}|task-{}] stopped (no longer assigned here)",
+                            t.connector,
+                            t.task
+                        );
+                    }
+                }
+                Action::StopConnector(name) => {
+                    self.failed.remove(&name);
+                    if let Some(mut i) = self.instances.remove(&name) {
+                        if let Err(e) = i.connector.stop().await {
+                            tracing::warn!("[{name}|worker] connector stop failed: {e}");
+                        }
+                    }
+                }
+                Action::StartConnector {
+                    name,
+                    config,
+                    target,
+                } => self.start_connector(name, config, target).await,
+                Action::TargetConnector { name, target } => {
+                    if let Some(i) = self.instances.get_mut(&name) {
+                        i.target = target;
+                        i.status = self.spawner.status(running_state(target), None);
+                    }
+                }
+                Action::StartTask {
+                    task,
+                    config,
+                    target,
+                } => self.start_task(task, config, target),
+                Action::TargetTask { task, target } => {
+                    if let Some(r) = self.tasks.get_mut(&task) {
+                        r.target = target;
+                        let _ = r.handle.control.send(control(target));
+                    }
+                }
+            }
+        }
+    }
+
+    async fn start_connector(&mut self, name: String, config: Props, target: TargetState) {
+        let fail = |this: &mut Self, e: String| {
+            tracing::error!("[{name}|worker] connector failed to start: {e}");
+            let status = this.spawner.status(State::Failed, Some(e));
+            this.failed
+                .insert(name.clone(), (config.clone(), target, status));
+        };
+        let resolved = match self.spawner.settings.providers.resolve(&config) {
+            Ok(r) => r,
+            Err(e) => return fail(self, e),
+        };
+        let plugin = match validate(&resolved) {
+            Ok(p) => p,
+            Err(e) => return fail(self, e.to_string()),
+        };
+        let mut connector = (plugin.new_connector)();
+        if let Err(e) = connector
+            .start(&resolved, Arc::new(LogContext(name.clone())))
+            .await
+        {
+            return fail(self, e.to_string());
+        }
+        self.failed.remove(&name);
+        tracing::info!("[{name}|worker] connector started");
+        let status = self.spawner.status(running_state(target), None);
+        self.instances.insert(
+            name,
+            Instance {
+                connector,
+                plugin,
+                config,
+                resolved,
+                target,
+                status,
+            },
+        );
+    }
+
+    fn start_task(&mut self, task: TaskRef, config: Props, target: TargetState) {
+        let resolved = self
+            .spawner
+            .settings
+            .providers
+            .resolve(&config)
+            .unwrap_or_else(|_| config.clone());
+        let plugin = config
+            .get("connector.class")
+            .and_then(|c| crate::runtime::config::find_plugin(c).ok());
+        let n = usize::try_from(task.task).unwrap_or(0);
+        let Some(plugin) = plugin else {
+            tracing::error!(
+                "[{}|task-{n}] the task config names no known connector.class",
+                task.connector
+            );
+            return;
+        };
+        let topics = self
+            .topics
+            .entry(task.connector.clone())
+            .or_default()
+            .clone();
+        let handle = self.spawner.spawn(
+            &task.connector,
+            n,
+            (resolved, config.clone()),
+            plugin.tasks,
+            topics,
+            target == TargetState::Paused,
+        );
+        self.tasks.insert(
+            task,
+            RunningTask {
+                handle,
+                config,
+                target,
+            },
+        );
+    }
+
+    /// The task configs of a connector running here, as stored: the
+    /// connector's config (placeholders kept) under each task's own keys.
+    pub fn task_configs(&self, name: &str) -> Option<Result<Vec<Props>, String>> {
+        let i = self.instances.get(name)?;
+        Some(
+            i.connector
+                .task_configs(tasks_max(&i.resolved))
+                .map(|configs| {
+                    configs
+                        .into_iter()
+                        .map(|mut tc| {
+                            for (k, v) in &i.resolved {
+                                tc.entry(k.clone()).or_insert_with(|| v.clone());
+                            }
+                            Providers::hide_resolved(&i.config, &i.resolved, &tc)
+                        })
+                        .collect()
+                })
+                .map_err(|e| e.to_string()),
+        )
+    }
+
+    /// The kind of a connector running here.
+    pub fn plugin(&self, name: &str) -> Option<&Plugin> {
+        self.instances.get(name).map(|i| &i.plugin)
+    }
+
+    /// Statuses of what runs (or failed to start) here.
+    pub fn statuses(&self) -> (BTreeMap<String, Status>, BTreeMap<TaskRef, Status>) {
+        let mut connectors: BTreeMap<String, Status> = self
+            .instances
+            .iter()
+            .map(|(n, i)| (n.clone(), i.status.clone()))
+            .collect();
+        for (n, (_, _, s)) in &self.failed {
+            connectors.insert(n.clone(), s.clone());
+        }
+        let tasks = self
+            .tasks
+            .iter()
+            .map(|(t, r)| (t.clone(), r.handle.status.lock().clone()))
+            .collect();
+        (connectors, tasks)
+    }
+
+    /// Stops everything.
+    pub async fn shutdown(&mut self) {
+        let actions = self
+            .tasks
+            .keys()
+            .cloned()
+            .map(Action::StopTask)
+            .chain(self.instances.keys().cloned().map(Action::StopConnector))
+            .collect();
+        self.apply(actions).await;
+    }
+}
+
+fn running_state(target: TargetState) -> State {
+    match target {
+        TargetState::Paused => State::Paused,
+        TargetState::Stopped => State::Stopped,
+        TargetState::Started => State::Running,
+    }
+}

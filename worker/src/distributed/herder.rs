@@ -1,0 +1,804 @@
+//! The distributed herder: keeps this worker's view of the config and
+//! status topics, takes part in the group (leading it when chosen), runs
+//! its share of the work, and answers the REST API from the shared state.
+//!
+//! One loop owns the membership and the executor. REST calls write records
+//! to the config topic and wake the loop; every worker reads the topics,
+//! so any of them answers reads the same way.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use connect_api::{ConnectorKind, Props};
+use parking_lot::Mutex;
+use serde_json::{json, Value as Json};
+use tokio::sync::Notify;
+
+use super::assign::{assign, AssignorState};
+use super::config::DistributedSettings;
+use super::executor::Executor;
+use super::member::{Beat, GroupMember, Joined};
+use super::protocol::{Assignment, Work, WorkerState, NO_ERROR};
+use super::reconcile::{plan, task_configs_changed};
+use super::records::{ConfigRecord, StatusKey, StatusRecord};
+use super::snapshot::{ConfigSnapshot, Event};
+use super::topics::TopicLog;
+use crate::runtime::config::find_plugin;
+use crate::runtime::{
+    validate, ConnectorView, Created, Herder, OffsetChanges, RestartRequest, State, Status,
+    TargetState, TaskSpawner, WorkerError,
+};
+use crate::store::OffsetStore;
+
+/// How long a REST write waits for its record to come back from the topic.
+const WRITE_WAIT: Duration = Duration::from_secs(30);
+/// How long the loop sleeps when nothing wakes it.
+const TICK: Duration = Duration::from_millis(250);
+
+/// What every part of the herder reads.
+#[derive(Default)]
+struct Shared {
+    snapshot: ConfigSnapshot,
+    statuses: BTreeMap<String, StatusRecord>,
+    generation: i32,
+}
+
+/// The internal topics a herder reads and writes.
+pub struct Logs {
+    pub config: TopicLog,
+    pub status: TopicLog,
+    pub offsets: TopicLog,
+}
+
+pub struct DistributedHerder {
+    settings: DistributedSettings,
+    spawner: TaskSpawner,
+    config_log: Arc<TopicLog>,
+    status_log: Arc<TopicLog>,
+    offsets_log: Arc<TopicLog>,
+    offsets: Arc<OffsetStore>,
+    shared: Mutex<Shared>,
+    /// One reader of the config topic at a time, so records apply in order.
+    reading: tokio::sync::Mutex<()>,
+    wake: Notify,
+    stopping: AtomicBool,
+    worker_id: String,
+}
+
+fn internal(e: impl std::fmt::Display) -> WorkerError {
+    WorkerError::Internal(e.to_string())
+}
+
+fn state_text(s: State) -> &'static str {
+    match s {
+        State::Unassigned => "UNASSIGNED",
+        State::Running => "RUNNING",
+        State::Paused => "PAUSED",
+        State::Failed => "FAILED",
+        State::Restarting => "RESTARTING",
+        State::Stopped => "STOPPED",
+    }
+}
+
+fn state_of(text: &str) -> State {
+    match text {
+        "RUNNING" => State::Running,
+        "PAUSED" => State::Paused,
+        "FAILED" => State::Failed,
+        "RESTARTING" => State::Restarting,
+        "STOPPED" => State::Stopped,
+        _ => State::Unassigned,
+    }
+}
+
+impl DistributedHerder {
+    pub(crate) fn new(
+        settings: DistributedSettings,
+        spawner: TaskSpawner,
+        logs: Logs,
+    ) -> Arc<Self> {
+        let worker_id = spawner.settings.worker_id.clone();
+        let offsets = spawner.offsets.clone();
+        Arc::new(DistributedHerder {
+            settings,
+            spawner,
+            config_log: Arc::new(logs.config),
+            status_log: Arc::new(logs.status),
+            offsets_log: Arc::new(logs.offsets),
+            offsets,
+            shared: Mutex::new(Shared::default()),
+            reading: tokio::sync::Mutex::new(()),
+            wake: Notify::new(),
+            stopping: AtomicBool::new(false),
+            worker_id,
+        })
+    }
+
+    /// Asks the loop to stop this worker's work and leave the group.
+    pub fn stop_all(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        self.wake.notify_one();
+    }
+
+    /// Takes in offsets other workers committed.
+    async fn read_offsets(&self) -> anyhow::Result<()> {
+        let log = self.offsets_log.clone();
+        let records = tokio::task::spawn_blocking(move || {
+            let mut out = Vec::new();
+            log.read_to_end(WRITE_WAIT, |r| out.push(r)).map(|()| out)
+        })
+        .await??;
+        for r in records {
+            self.offsets.apply(r.key, r.value);
+        }
+        Ok(())
+    }
+
+    /// Reads the config topic to its end; returns the events it held.
+    async fn read_configs(&self) -> anyhow::Result<Vec<Event>> {
+        let _one = self.reading.lock().await;
+        let log = self.config_log.clone();
+        let records = tokio::task::spawn_blocking(move || {
+            let mut out = Vec::new();
+            log.read_to_end(WRITE_WAIT, |r| out.push(r)).map(|()| out)
+        })
+        .await??;
+        let mut events = Vec::new();
+        let mut shared = self.shared.lock();
+        for r in records {
+            match ConfigRecord::parse(&r.key, r.value.as_deref()) {
+                Ok(Some(rec)) => events.extend(shared.snapshot.apply(r.offset, rec)),
+                Ok(None) => {}
+                Err(e) => tracing::warn!("skipping a config topic record: {e}"),
+            }
+        }
+        Ok(events)
+    }
+
+    /// Reads the status topic to its end.
+    async fn read_statuses(&self) -> anyhow::Result<()> {
+        let log = self.status_log.clone();
+        let records = tokio::task::spawn_blocking(move || {
+            let mut out = Vec::new();
+            log.read_to_end(WRITE_WAIT, |r| out.push(r)).map(|()| out)
+        })
+        .await??;
+        let mut shared = self.shared.lock();
+        for r in records {
+            let key = String::from_utf8_lossy(&r.key).into_owned();
+            match r.value {
+                None => {
+                    shared.statuses.remove(&key);
+                }
+                Some(v) => match StatusRecord::parse(&key, &v) {
+                    Ok(s) => {
+                        shared.statuses.insert(key, s);
+                    }
+                    Err(e) => tracing::debug!("skipping a status record: {e}"),
+                },
+            }
+        }
+        Ok(())
+    }
+
+    async fn write_config(&self, record: &ConfigRecord) -> Result<(), WorkerError> {
+        self.config_log
+            .send(&record.key(), record.value().as_deref())
+            .await
+            .map(|_| ())
+            .map_err(internal)
+    }
+
+    /// Waits until this worker's snapshot satisfies `done`.
+    async fn await_snapshot(
+        &self,
+        done: impl Fn(&ConfigSnapshot) -> bool,
+    ) -> Result<(), WorkerError> {
+        let deadline = Instant::now() + WRITE_WAIT;
+        loop {
+            self.wake.notify_one();
+            if done(&self.shared.lock().snapshot) {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                return Err(WorkerError::Internal(
+                    "Request timed out. The worker did not read its write back from the config topic".into(),
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn exists(&self, name: &str) -> Result<(), WorkerError> {
+        self.read_configs().await.map_err(internal)?;
+        if self.shared.lock().snapshot.connectors.contains_key(name) {
+            Ok(())
+        } else {
+            Err(WorkerError::NotFound(format!("Connector {name} not found")))
+        }
+    }
+
+    /// Runs the membership loop until the process stops.
+    pub async fn run(self: Arc<Self>) {
+        let mut member = GroupMember::new(
+            self.settings.member.clone(),
+            crate::kafka::split_servers(&self.settings.bootstrap_servers),
+        );
+        let mut executor = Executor::new(self.spawner.clone());
+        let mut assigned = Work::default();
+        let mut leader_state = AssignorState::default();
+        let mut written: BTreeMap<String, (State, Option<String>)> = BTreeMap::new();
+        while !self.stopping.load(Ordering::SeqCst) {
+            if let Err(e) = self
+                .round(
+                    &mut member,
+                    &mut executor,
+                    &mut assigned,
+                    &mut leader_state,
+                    &mut written,
+                )
+                .await
+            {
+                tracing::warn!("group membership: {e:#}; rejoining");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+        executor.shutdown().await;
+        if let Err(e) = member.leave().await {
+            tracing::warn!("leaving the group: {e:#}");
+        }
+    }
+
+    /// One generation: join, (lead,) sync, then work and heartbeat until
+    /// the group rebalances.
+    async fn round(
+        &self,
+        member: &mut GroupMember,
+        executor: &mut Executor,
+        assigned: &mut Work,
+        leader_state: &mut AssignorState,
+        written: &mut BTreeMap<String, (State, Option<String>)>,
+    ) -> anyhow::Result<()> {
+        self.read_configs().await?;
+        let config_offset = self.shared.lock().snapshot.offset;
+        let state = WorkerState {
+            url: self.settings.advertised_url.clone(),
+            config_offset,
+            assignment: (!assigned.is_empty()).then(|| Assignment {
+                version: self.settings.member.protocol.version(),
+                error: NO_ERROR,
+                leader: String::new(),
+                leader_url: String::new(),
+                config_offset,
+                assigned: assigned.clone(),
+                revoked: Work::default(),
+                delay: 0,
+            }),
+        };
+        let joined = member.join(&state).await?;
+        let plan_out = if joined.is_leader() {
+            self.lead(&joined, leader_state)
+        } else {
+            Vec::new()
+        };
+        let Some(mine) = member.sync(&joined, &plan_out).await? else {
+            return Ok(());
+        };
+        self.shared.lock().generation = joined.generation;
+        for c in &mine.revoked.connectors {
+            assigned.connectors.remove(c);
+        }
+        for t in &mine.revoked.tasks {
+            assigned.tasks.remove(t);
+        }
+        assigned
+            .connectors
+            .extend(mine.assigned.connectors.iter().cloned());
+        assigned.tasks.extend(mine.assigned.tasks.iter().cloned());
+        tracing::info!(
+            "generation {}: {} connector(s) and {} task(s) here{}",
+            joined.generation,
+            assigned.connectors.len(),
+            assigned.tasks.len(),
+            if joined.is_leader() { " (leader)" } else { "" }
+        );
+        self.work(executor, assigned, written).await;
+        if !mine.revoked.is_empty() {
+            // Cooperative: what was given up is handed out in a second round.
+            return Ok(());
+        }
+        let rejoin_at =
+            (mine.delay > 0).then(|| Instant::now() + Duration::from_millis(mine.delay as u64));
+        let mut last_beat = Instant::now();
+        let mut beat_failing_since: Option<Instant> = None;
+        let configured = self.shared.lock().snapshot.work();
+        loop {
+            tokio::select! {
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(TICK) => {}
+            }
+            if self.stopping.load(Ordering::SeqCst) {
+                return Ok(());
+            }
+            let events = match self.read_configs().await {
+                Ok(e) => e,
+                Err(e) => {
+                    tracing::warn!("reading the config topic: {e:#}");
+                    Vec::new()
+                }
+            };
+            self.restarts(executor, assigned, events).await;
+            self.work(executor, assigned, written).await;
+            // New or removed connectors and tasks: the leader starts a rebalance.
+            if joined.is_leader() && self.shared.lock().snapshot.work() != configured {
+                return Ok(());
+            }
+            if rejoin_at.is_some_and(|t| Instant::now() >= t) {
+                return Ok(());
+            }
+            if last_beat.elapsed() >= self.settings.heartbeat_interval {
+                match member.heartbeat().await {
+                    Ok(Beat::Ok) => {
+                        last_beat = Instant::now();
+                        beat_failing_since = None;
+                    }
+                    Ok(Beat::Rejoin) => return Ok(()),
+                    Err(e) => {
+                        let since = *beat_failing_since.get_or_insert_with(Instant::now);
+                        tracing::warn!("heartbeat failed: {e:#}");
+                        // Out of the group for a session: stop everything so
+                        // no task runs twice, then rejoin.
+                        if since.elapsed() >= self.settings.member.session_timeout {
+                            tracing::warn!("lost the group coordinator; stopping this worker's connectors and tasks");
+                            executor.shutdown().await;
+                            assigned.connectors.clear();
+                            assigned.tasks.clear();
+                            return Ok(());
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The leader's assignments for this generation.
+    fn lead(&self, joined: &Joined, st: &mut AssignorState) -> Vec<(String, Assignment)> {
+        let members: BTreeMap<String, Work> = joined
+            .members
+            .iter()
+            .map(|(id, s)| {
+                (
+                    id.clone(),
+                    s.assignment
+                        .as_ref()
+                        .map(|a| a.assigned.clone())
+                        .unwrap_or_default(),
+                )
+            })
+            .collect();
+        let leader_url = joined
+            .members
+            .iter()
+            .find(|(id, _)| *id == joined.member_id)
+            .map(|(_, s)| s.url.clone())
+            .unwrap_or_default();
+        let (configured, offset) = {
+            let shared = self.shared.lock();
+            (shared.snapshot.work(), shared.snapshot.offset)
+        };
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        let max_delay = self.settings.scheduled_rebalance_max_delay.as_millis() as i64;
+        assign(st, &configured, &members, now, max_delay)
+            .into_iter()
+            .map(|(id, d)| {
+                (
+                    id,
+                    Assignment {
+                        version: joined.protocol.version(),
+                        error: NO_ERROR,
+                        leader: joined.member_id.clone(),
+                        leader_url: leader_url.clone(),
+                        config_offset: offset,
+                        assigned: d.assigned,
+                        revoked: d.revoked,
+                        delay: d.delay_ms,
+                    },
+                )
+            })
+            .collect()
+    }
+
+    /// Reconciles the executor with the assignment, writes task configs of
+    /// the connectors running here, and statuses that changed.
+    async fn work(
+        &self,
+        executor: &mut Executor,
+        assigned: &Work,
+        written: &mut BTreeMap<String, (State, Option<String>)>,
+    ) {
+        let snapshot = self.shared.lock().snapshot.clone();
+        let actions = plan(&snapshot, assigned, &executor.local());
+        let starts_tasks = actions
+            .iter()
+            .any(|a| matches!(a, super::reconcile::Action::StartTask { .. }));
+        if starts_tasks {
+            // A task taken over from another worker resumes from its last commit.
+            if let Err(e) = self.read_offsets().await {
+                tracing::warn!("reading the offsets topic: {e:#}");
+            }
+        }
+        if !actions.is_empty() {
+            executor.apply(actions).await;
+        }
+        // The owner of a connector writes its task configs when they changed.
+        for c in &assigned.connectors {
+            if snapshot.target(c) == TargetState::Stopped {
+                continue;
+            }
+            let Some(Ok(configs)) = executor.task_configs(c) else {
+                continue;
+            };
+            if task_configs_changed(&snapshot, c, &configs) {
+                if let Err(e) = self.write_task_configs(c, &configs).await {
+                    tracing::warn!("[{c}|worker] writing task configs: {e}");
+                }
+            }
+        }
+        let (connectors, tasks) = executor.statuses();
+        let generation = self.shared.lock().generation;
+        let keyed = connectors
+            .into_iter()
+            .map(|(c, s)| (StatusKey::Connector(c), s))
+            .chain(tasks.into_iter().map(|(t, s)| {
+                (
+                    StatusKey::Task(t.connector, u32::try_from(t.task).unwrap_or(0)),
+                    s,
+                )
+            }));
+        for (key, s) in keyed {
+            let k = key.key();
+            let now = (s.state, s.trace.clone());
+            if written.get(&k) == Some(&now) {
+                continue;
+            }
+            let record = StatusRecord {
+                state: state_text(s.state).into(),
+                trace: s.trace.clone(),
+                worker_id: self.worker_id.clone(),
+                generation,
+            };
+            if self
+                .status_log
+                .send(&k, Some(&record.value()))
+                .await
+                .is_ok()
+            {
+                written.insert(k, now);
+            }
+        }
+        if let Err(e) = self.read_statuses().await {
+            tracing::debug!("reading the status topic: {e:#}");
+        }
+    }
+
+    async fn write_task_configs(
+        &self,
+        connector: &str,
+        configs: &[Props],
+    ) -> Result<(), WorkerError> {
+        for (i, config) in configs.iter().enumerate() {
+            self.write_config(&ConfigRecord::Task {
+                connector: connector.into(),
+                task: i as u32,
+                config: config.clone(),
+            })
+            .await?;
+        }
+        self.write_config(&ConfigRecord::Commit {
+            connector: connector.into(),
+            tasks: configs.len() as u32,
+        })
+        .await?;
+        tracing::info!(
+            "[{connector}|worker] wrote {} task config(s)",
+            configs.len()
+        );
+        Ok(())
+    }
+
+    /// Carries out restart requests read from the config topic, for what runs here.
+    async fn restarts(&self, executor: &mut Executor, assigned: &Work, events: Vec<Event>) {
+        for e in events {
+            let Event::Restart {
+                connector,
+                include_tasks,
+                only_failed,
+            } = e
+            else {
+                continue;
+            };
+            let (conns, tasks) = executor.statuses();
+            let failed = |s: Option<&Status>| s.is_some_and(|s| s.state == State::Failed);
+            let mut local = executor.local();
+            if assigned.connectors.contains(&connector)
+                && (!only_failed || failed(conns.get(&connector)))
+            {
+                local.connectors.remove(&connector);
+            }
+            if include_tasks {
+                for t in assigned.tasks.iter().filter(|t| t.connector == connector) {
+                    if !only_failed || failed(tasks.get(t)) {
+                        local.tasks.remove(t);
+                    }
+                }
+            }
+            // Stop what is restarted; the next reconciliation starts it again.
+            let mut stops = Vec::new();
+            for t in executor.local().tasks.keys() {
+                if !local.tasks.contains_key(t) {
+                    stops.push(super::reconcile::Action::StopTask(t.clone()));
+                }
+            }
+            if executor.local().connectors.contains_key(&connector)
+                && !local.connectors.contains_key(&connector)
+            {
+                stops.push(super::reconcile::Action::StopConnector(connector.clone()));
+            }
+            executor.apply(stops).await;
+        }
+    }
+
+    fn view_of(&self, name: &str) -> Option<ConnectorView> {
+        let shared = self.shared.lock();
+        let config = shared.snapshot.connectors.get(name)?.clone();
+        let kind = config
+            .get("connector.class")
+            .and_then(|c| find_plugin(c).ok())
+            .map_or(ConnectorKind::Source, |p| p.kind());
+        let status_of = |key: StatusKey| -> Status {
+            match shared.statuses.get(&key.key()) {
+                Some(s) => Status {
+                    state: state_of(&s.state),
+                    worker_id: s.worker_id.clone(),
+                    trace: s.trace.clone(),
+                },
+                None => Status {
+                    state: State::Unassigned,
+                    worker_id: String::new(),
+                    trace: None,
+                },
+            }
+        };
+        let mut status = status_of(StatusKey::Connector(name.into()));
+        if shared.snapshot.target(name) == TargetState::Stopped {
+            status.state = State::Stopped;
+        }
+        let tasks = shared
+            .snapshot
+            .tasks
+            .get(name)
+            .map(|ts| {
+                ts.iter()
+                    .enumerate()
+                    .map(|(i, c)| {
+                        (
+                            i,
+                            status_of(StatusKey::Task(name.into(), i as u32)),
+                            c.clone(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Some(ConnectorView {
+            name: name.into(),
+            config,
+            kind,
+            status,
+            tasks,
+        })
+    }
+}
+
+#[async_trait]
+impl Herder for DistributedHerder {
+    async fn put_connector(
+        &self,
+        name: &str,
+        mut props: Props,
+        initial: TargetState,
+        allow_replace: bool,
+    ) -> Result<Created, WorkerError> {
+        props.insert("name".into(), name.to_string());
+        let resolved = self
+            .spawner
+            .settings
+            .providers
+            .resolve(&props)
+            .map_err(WorkerError::BadRequest)?;
+        validate(&resolved).map_err(|r| WorkerError::BadRequest(r.to_string()))?;
+        self.read_configs().await.map_err(internal)?;
+        let exists = self.shared.lock().snapshot.connectors.contains_key(name);
+        if exists && !allow_replace {
+            return Err(WorkerError::Conflict(format!(
+                "Connector {name} already exists"
+            )));
+        }
+        if !exists {
+            // The target state goes first, so the connector starts in it.
+            self.write_config(&ConfigRecord::Target {
+                connector: name.into(),
+                state: Some(initial),
+            })
+            .await?;
+        }
+        self.write_config(&ConfigRecord::Connector {
+            name: name.into(),
+            config: Some(props.clone()),
+        })
+        .await?;
+        self.await_snapshot(|s| s.connectors.get(name) == Some(&props))
+            .await?;
+        Ok(Created(!exists))
+    }
+
+    async fn pause(&self, name: &str) -> Result<(), WorkerError> {
+        self.exists(name).await?;
+        self.write_config(&ConfigRecord::Target {
+            connector: name.into(),
+            state: Some(TargetState::Paused),
+        })
+        .await?;
+        self.await_snapshot(|s| s.target(name) == TargetState::Paused)
+            .await
+    }
+
+    async fn resume(&self, name: &str) -> Result<(), WorkerError> {
+        self.exists(name).await?;
+        self.write_config(&ConfigRecord::Target {
+            connector: name.into(),
+            state: Some(TargetState::Started),
+        })
+        .await?;
+        self.await_snapshot(|s| s.target(name) == TargetState::Started)
+            .await
+    }
+
+    async fn stop(&self, name: &str) -> Result<(), WorkerError> {
+        self.exists(name).await?;
+        // No tasks, then the target: a STOPPED connector keeps only its config.
+        self.write_config(&ConfigRecord::Commit {
+            connector: name.into(),
+            tasks: 0,
+        })
+        .await?;
+        self.write_config(&ConfigRecord::Target {
+            connector: name.into(),
+            state: Some(TargetState::Stopped),
+        })
+        .await?;
+        self.await_snapshot(|s| s.target(name) == TargetState::Stopped)
+            .await
+    }
+
+    async fn restart(&self, name: &str, req: RestartRequest) -> Result<(), WorkerError> {
+        self.exists(name).await?;
+        self.write_config(&ConfigRecord::Restart {
+            connector: name.into(),
+            include_tasks: req.include_tasks,
+            only_failed: req.only_failed,
+        })
+        .await
+    }
+
+    async fn restart_task(&self, name: &str, task: usize) -> Result<(), WorkerError> {
+        self.exists(name).await?;
+        let known = self
+            .shared
+            .lock()
+            .snapshot
+            .tasks
+            .get(name)
+            .is_some_and(|t| task < t.len());
+        if !known {
+            return Err(WorkerError::NotFound(format!(
+                "Task {name}-{task} not found"
+            )));
+        }
+        Err(WorkerError::Conflict(
+            "Cannot complete request because of a conflicting operation (e.g. worker rebalance): restarting one task of a distributed worker is done with POST /connectors/{name}/restart?includeTasks=true".into(),
+        ))
+    }
+
+    async fn delete(&self, name: &str) -> Result<Props, WorkerError> {
+        self.exists(name).await?;
+        let config = self
+            .shared
+            .lock()
+            .snapshot
+            .connectors
+            .get(name)
+            .cloned()
+            .unwrap_or_default();
+        let tasks = self
+            .shared
+            .lock()
+            .snapshot
+            .tasks
+            .get(name)
+            .map_or(0, Vec::len);
+        self.write_config(&ConfigRecord::Connector {
+            name: name.into(),
+            config: None,
+        })
+        .await?;
+        self.write_config(&ConfigRecord::Target {
+            connector: name.into(),
+            state: None,
+        })
+        .await?;
+        // DESTROYED statuses are tombstones.
+        let mut keys = vec![StatusKey::Connector(name.into()).key()];
+        keys.extend((0..tasks).map(|i| StatusKey::Task(name.into(), i as u32).key()));
+        for k in keys {
+            let _ = self.status_log.send(&k, None).await;
+        }
+        self.await_snapshot(|s| !s.connectors.contains_key(name))
+            .await?;
+        Ok(config)
+    }
+
+    async fn names(&self) -> Vec<String> {
+        let _ = self.read_configs().await;
+        self.shared
+            .lock()
+            .snapshot
+            .connectors
+            .keys()
+            .cloned()
+            .collect()
+    }
+
+    async fn view(&self, name: &str) -> Option<ConnectorView> {
+        self.view_of(name)
+    }
+
+    async fn metrics(&self) -> String {
+        String::new()
+    }
+
+    async fn topics(&self, name: &str) -> Result<Vec<String>, WorkerError> {
+        self.exists(name).await?;
+        Ok(Vec::new())
+    }
+
+    async fn reset_topics(&self, name: &str) -> Result<(), WorkerError> {
+        self.exists(name).await
+    }
+
+    async fn offsets(&self, name: &str) -> Result<Vec<Json>, WorkerError> {
+        self.exists(name).await?;
+        Ok(self
+            .offsets
+            .all_for(name)
+            .into_iter()
+            .filter_map(|(p, o)| o.map(|o| json!({"partition": p, "offset": o})))
+            .collect())
+    }
+
+    async fn alter_offsets(
+        &self,
+        name: &str,
+        _changes: OffsetChanges,
+    ) -> Result<String, WorkerError> {
+        self.exists(name).await?;
+        Err(WorkerError::Conflict(
+            "Altering offsets through a distributed worker is not available yet; stop the connector and use a standalone worker's offsets file or the offsets topic".into(),
+        ))
+    }
+}
