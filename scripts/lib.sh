@@ -82,10 +82,11 @@ stop_pid() {
     kill -KILL "$pid" 2>/dev/null || true
 }
 
+# Stops what was started, newest first (clients before the broker they use).
 cleanup_started() {
-    local pid
-    for pid in "${STARTED_PIDS[@]}"; do
-        stop_pid "$pid"
+    local i
+    for ((i = ${#STARTED_PIDS[@]} - 1; i >= 0; i--)); do
+        stop_pid "${STARTED_PIDS[$i]}"
     done
 }
 

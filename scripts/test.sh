@@ -47,6 +47,9 @@ scripts/tests/seeds.sh "$WEIR"
 log "weir standalone: the tutorial's connector files, 1,000,000 lines with a SIGKILL, REST"
 scripts/tests/standalone.sh "$WEIR"
 
+log "weir distributed: three workers, failover, rejoin, internal topics"
+scripts/tests/distributed.sh "$WEIR"
+
 log "REST: every endpoint against its golden file, /metrics parsed, /openapi.json as committed"
 "$VENV/bin/python" scripts/tests/rest_golden.py "$WEIR"
 

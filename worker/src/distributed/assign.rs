@@ -211,53 +211,60 @@ fn least(to: &[String], keeps: &BTreeMap<String, Work>, load: impl Fn(&Work) -> 
         .unwrap_or_default()
 }
 
-/// Revokes from members above the ceiling of the fair share, when some
-/// member is below its floor; what is revoked is handed out next round.
-/// Connectors and tasks are balanced apart.
+/// When some member holds less than the floor of a fair share, revokes
+/// the excess from the others: the most loaded keep the ceiling (as many
+/// as the remainder allows), the rest the floor. What is revoked is handed
+/// out next round. Connectors and tasks are balanced apart.
 fn balance(keeps: &mut BTreeMap<String, Work>, out: &mut BTreeMap<String, Decision>) {
-    let n = keeps.len().max(1);
-    let connectors: Vec<usize> = keeps.values().map(|w| w.connectors.len()).collect();
-    let tasks: Vec<usize> = keeps.values().map(|w| w.tasks.len()).collect();
-    let (c_floor, c_ceil) = share(&connectors, n);
-    let (t_floor, t_ceil) = share(&tasks, n);
-    let c_uneven = connectors.iter().any(|l| *l < c_floor);
-    let t_uneven = tasks.iter().any(|l| *l < t_floor);
+    let c_targets = targets(keeps, |w| w.connectors.len());
+    let t_targets = targets(keeps, |w| w.tasks.len());
     for (m, w) in keeps.iter_mut() {
         let d = out.entry(m.clone()).or_default();
-        if c_uneven {
+        if let Some(c) = c_targets.as_ref().and_then(|t| t.get(m)) {
             trim(
                 &mut w.connectors,
                 &d.assigned.connectors,
                 &mut d.revoked.connectors,
-                c_ceil,
+                *c,
             );
         }
-        if t_uneven {
-            trim(
-                &mut w.tasks,
-                &d.assigned.tasks,
-                &mut d.revoked.tasks,
-                t_ceil,
-            );
+        if let Some(t) = t_targets.as_ref().and_then(|t| t.get(m)) {
+            trim(&mut w.tasks, &d.assigned.tasks, &mut d.revoked.tasks, *t);
         }
     }
 }
 
-/// The floor and ceiling of a fair share of `loads` over `n` members.
-fn share(loads: &[usize], n: usize) -> (usize, usize) {
-    let total: usize = loads.iter().sum();
-    (total / n, total.div_ceil(n))
+/// Each member's share when the loads are uneven (someone below the floor).
+fn targets(
+    keeps: &BTreeMap<String, Work>,
+    load: impl Fn(&Work) -> usize,
+) -> Option<BTreeMap<String, usize>> {
+    let n = keeps.len().max(1);
+    let total: usize = keeps.values().map(&load).sum();
+    let (floor, rem) = (total / n, total % n);
+    if !keeps.values().any(|w| load(w) < floor) {
+        return None;
+    }
+    let mut by_load: Vec<(&String, usize)> = keeps.iter().map(|(m, w)| (m, load(w))).collect();
+    by_load.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    Some(
+        by_load
+            .into_iter()
+            .enumerate()
+            .map(|(i, (m, _))| (m.clone(), if i < rem { floor + 1 } else { floor }))
+            .collect(),
+    )
 }
 
-/// Moves items from `set` to `revoked` until it holds `ceil`, never one
+/// Moves items from `set` to `revoked` until it holds `keep`, never one
 /// handed out in this same round.
 fn trim<T: Ord + Clone>(
     set: &mut BTreeSet<T>,
     assigned: &BTreeSet<T>,
     revoked: &mut BTreeSet<T>,
-    ceil: usize,
+    keep: usize,
 ) {
-    let excess = set.len().saturating_sub(ceil);
+    let excess = set.len().saturating_sub(keep);
     let victims: Vec<T> = set
         .iter()
         .rev()

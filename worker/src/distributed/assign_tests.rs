@@ -245,3 +245,17 @@ fn a_new_leader_without_memory_keeps_what_runs() {
         .all(|d| d.assigned.is_empty() && d.revoked.is_empty()));
     c.check_complete(&cfg);
 }
+
+#[test]
+fn a_third_member_gets_a_task_when_two_hold_two_each() {
+    let cfg = snapshot(&[("a", 4)]);
+    let mut c = Cluster::new(&["w1", "w2"]);
+    c.settle(&cfg);
+    assert_eq!(c.loads(), vec![(1, 2), (0, 2)]);
+    c.running.insert("w3".into(), Work::default());
+    c.settle(&cfg);
+    c.check_complete(&cfg);
+    let tasks: Vec<usize> = c.loads().iter().map(|l| l.1).collect();
+    assert_eq!(tasks.iter().sum::<usize>(), 4);
+    assert!(tasks.iter().all(|t| *t >= 1), "{tasks:?}");
+}

@@ -36,7 +36,7 @@ use crate::store::OffsetStore;
 /// How long a REST write waits for its record to come back from the topic.
 const WRITE_WAIT: Duration = Duration::from_secs(30);
 /// How long the loop sleeps when nothing wakes it.
-const TICK: Duration = Duration::from_millis(250);
+const TICK: Duration = Duration::from_millis(100);
 
 /// What every part of the herder reads.
 #[derive(Default)]
@@ -63,6 +63,7 @@ pub struct DistributedHerder {
     shared: Mutex<Shared>,
     /// One reader of the config topic at a time, so records apply in order.
     reading: tokio::sync::Mutex<()>,
+    reading_statuses: tokio::sync::Mutex<()>,
     wake: Notify,
     stopping: AtomicBool,
     worker_id: String,
@@ -111,6 +112,7 @@ impl DistributedHerder {
             offsets,
             shared: Mutex::new(Shared::default()),
             reading: tokio::sync::Mutex::new(()),
+            reading_statuses: tokio::sync::Mutex::new(()),
             wake: Notify::new(),
             stopping: AtomicBool::new(false),
             worker_id,
@@ -158,8 +160,9 @@ impl DistributedHerder {
         Ok(events)
     }
 
-    /// Reads the status topic to its end.
+    /// Reads the status topic to its end (when the REST API asks).
     async fn read_statuses(&self) -> anyhow::Result<()> {
+        let _one = self.reading_statuses.lock().await;
         let log = self.status_log.clone();
         let records = tokio::task::spawn_blocking(move || {
             let mut out = Vec::new();
@@ -332,8 +335,10 @@ impl DistributedHerder {
             };
             self.restarts(executor, assigned, events).await;
             self.work(executor, assigned, written).await;
-            // New or removed connectors and tasks: the leader starts a rebalance.
-            if joined.is_leader() && self.shared.lock().snapshot.work() != configured {
+            // New or removed connectors and tasks: every worker reads them
+            // within a tick and rejoins, so the rebalance does not wait for
+            // heartbeats to spread the news.
+            if self.shared.lock().snapshot.work() != configured {
                 return Ok(());
             }
             if rejoin_at.is_some_and(|t| Instant::now() >= t) {
@@ -480,9 +485,6 @@ impl DistributedHerder {
             {
                 written.insert(k, now);
             }
-        }
-        if let Err(e) = self.read_statuses().await {
-            tracing::debug!("reading the status topic: {e:#}");
         }
     }
 
@@ -765,6 +767,9 @@ impl Herder for DistributedHerder {
     }
 
     async fn view(&self, name: &str) -> Option<ConnectorView> {
+        if let Err(e) = self.read_statuses().await {
+            tracing::warn!("reading the status topic: {e:#}");
+        }
         self.view_of(name)
     }
 

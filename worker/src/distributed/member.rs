@@ -153,7 +153,13 @@ impl GroupMember {
                 .with_member_id(text(&self.member_id))
                 .with_protocol_type(text(PROTOCOL_TYPE))
                 .with_protocols(protocols.clone());
+            tracing::debug!("JoinGroup {} as {:?}", self.config.group, self.member_id);
             let response = self.call(&request, 7).await?;
+            tracing::debug!(
+                "JoinGroup answered: error {}, generation {}",
+                response.error_code,
+                response.generation_id
+            );
             match response.error_code {
                 0 => {}
                 // KIP-394: the first join gets a member id to join with.

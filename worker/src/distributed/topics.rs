@@ -155,6 +155,11 @@ impl TopicLog {
             .set("group.id", format!("{client_id}-unused"))
             .set("enable.auto.commit", "false")
             .set("enable.partition.eof", "false")
+            // Records written by other workers must show up at once: no
+            // second-long pause after a fetch (librdkafka's default backoff)
+            // and a short long-poll.
+            .set("fetch.queue.backoff.ms", "10")
+            .set("fetch.wait.max.ms", "50")
             .create()
             .context("creating the internal topic reader")?;
         let metadata = consumer

@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# weir distributed: a broker and three workers as processes. Connectors are
+# created through a follower; their tasks spread over the workers; every
+# worker answers /connectors?expand=status the same; a SIGKILLed worker's
+# tasks run elsewhere within the rebalance delay and nothing is lost; the
+# worker comes back and rejoins; kcat reads Kafka Connect's keys and values
+# in the internal topics.
+# Usage: distributed.sh <weir binary>
+set -euo pipefail
+source "$(dirname "$0")/../lib.sh"
+WEIR="$1"
+WORK="$(mktemp -d)"
+trap 'cleanup_started; [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"' EXIT
+cd "$WORK"
+
+fail() {
+    echo "distributed: $*" >&2
+    for i in 1 2 3; do
+        echo "--- worker $i" >&2
+        tail -n 20 "w$i.log" >&2 || true
+    done
+    exit 1
+}
+
+BPORT="$(free_port)"
+B="127.0.0.1:$BPORT"
+start_broker "$WORK/broker" "$BPORT" "$WORK/broker.log" --override num.partitions=1
+wait_port "$BPORT"
+"$WEIR" topics --bootstrap-server "$B" --create --topic lines --partitions 6 >/dev/null
+
+declare -A PORT PID
+DELAY_MS=3000
+SESSION_MS=6000
+for i in 1 2 3; do
+    PORT[$i]="$(free_port)"
+    cat >"w$i.properties" <<PROPS
+bootstrap.servers=$B
+group.id=connect-cluster
+key.converter=org.apache.kafka.connect.json.JsonConverter
+value.converter=org.apache.kafka.connect.json.JsonConverter
+offset.storage.topic=connect-offsets
+offset.storage.replication.factor=-1
+config.storage.topic=connect-configs
+config.storage.replication.factor=-1
+status.storage.topic=connect-status
+status.storage.replication.factor=-1
+offset.flush.interval.ms=1000
+session.timeout.ms=$SESSION_MS
+heartbeat.interval.ms=1000
+scheduled.rebalance.max.delay.ms=$DELAY_MS
+# Sink consumers of a dead worker leave their group after this, not 45 s.
+consumer.session.timeout.ms=$SESSION_MS
+consumer.heartbeat.interval.ms=1000
+listeners=http://127.0.0.1:${PORT[$i]}
+PROPS
+done
+start_worker() {
+    WEIR_LOG="${WEIR_LOG:-info}" "$WEIR" distributed "w$1.properties" >>"w$1.log" 2>&1 &
+    PID[$1]=$!
+    STARTED_PIDS+=("${PID[$1]}")
+}
+for i in 1 2 3; do start_worker "$i"; done
+for i in 1 2 3; do wait_port "${PORT[$i]}"; done
+api() { curl -s "http://127.0.0.1:${PORT[$1]}$2" "${@:3}"; }
+
+# Everyone in one generation; a follower is a worker whose last line says so.
+for _ in $(seq 1 100); do
+    n=$(grep -h " INFO generation" w1.log w2.log w3.log | awk '{print $4}' | sort -u | tail -n 1)
+    c=$(for i in 1 2 3; do grep " INFO generation" "w$i.log" | tail -n 1 | awk '{print $4}'; done | grep -cx "$n" || true)
+    [ "$c" = 3 ] && break
+    sleep 0.2
+done
+[ "$c" = 3 ] || fail "the workers did not settle in one generation"
+FOLLOWER=""
+for i in 1 2 3; do
+    grep " INFO generation" "w$i.log" | tail -n 1 | grep -q "(leader)" || FOLLOWER=$i
+done
+[ -n "$FOLLOWER" ] || fail "no follower"
+log "three workers in generation $n; creating connectors through follower $FOLLOWER"
+
+seq 1 2000 | sed 's/^/line-/' >in.txt
+t0=$(date +%s.%N)
+api "$FOLLOWER" /connectors -X POST -H 'Content-Type: application/json' \
+    --data "{\"name\":\"src\",\"config\":{\"connector.class\":\"FileStreamSource\",\"file\":\"$WORK/in.txt\",\"topic\":\"lines\"}}" >/dev/null
+# all_running NAME TASKS: every worker shows the connector and its tasks RUNNING.
+all_running() {
+    local i s
+    for i in "${!PORT[@]}"; do
+        s=$(api "$i" "/connectors/$1/status")
+        [ "$(grep -o '"state":"RUNNING"' <<<"$s" | wc -l)" = $(($2 + 1)) ] || return 1
+    done
+}
+for _ in $(seq 1 100); do all_running src 1 && break; sleep 0.1; done
+all_running src 1 || fail "src is not RUNNING: $(api 1 /connectors/src/status)"
+t1=$(date +%s.%N)
+SECS=$(python3 -c "print(f'{$t1 - $t0:.1f}')")
+python3 -c "import sys; sys.exit(0 if $t1 - $t0 < 3 else 1)" || fail "src took ${SECS}s to run on an idle cluster"
+log "src RUNNING on every worker's view ${SECS}s after the POST"
+
+api "$FOLLOWER" /connectors -X POST -H 'Content-Type: application/json' \
+    --data "{\"name\":\"snk\",\"config\":{\"connector.class\":\"FileStreamSink\",\"file\":\"$WORK/out.txt\",\"topics\":\"lines\",\"tasks.max\":\"3\"}}" >/dev/null
+for _ in $(seq 1 150); do all_running snk 3 && break; sleep 0.1; done
+all_running snk 3 || fail "snk is not RUNNING: $(api 1 /connectors/snk/status)"
+for i in 1 2 3; do api "$i" "/connectors?expand=status" >"view$i.json"; done
+cmp -s view1.json view2.json && cmp -s view1.json view3.json || fail "workers disagree: $(cat view1.json view2.json view3.json)"
+owners=$(grep -o '"worker_id":"[^"]*"' view1.json | sort -u | wc -l)
+[ "$owners" -ge 2 ] || fail "the work is not spread: $(cat view1.json)"
+log "statuses identical on all three workers; work spread over $owners workers"
+
+wait_lines() {
+    local i n=0
+    for i in $(seq 1 $(($3 * 10))); do
+        n=$( (sort -u "$1" | wc -l) 2>/dev/null || echo 0)
+        [ "$n" -ge "$2" ] && return 0
+        sleep 0.1
+    done
+    fail "$1 has $n distinct lines, expected $2 within $3 s"
+}
+wait_lines out.txt 2000 30
+
+# SIGKILL a worker that runs a sink task (and not the source), while lines arrive.
+VICTIM=""
+for i in 1 2 3; do
+    p=${PORT[$i]}
+    grep -q "\"worker_id\":\"127.0.0.1:$p\"" <<<"$(api 1 /connectors/snk/status)" &&
+        ! grep -q "\"worker_id\":\"127.0.0.1:$p\"" <<<"$(api 1 /connectors/src/status)" && VICTIM=$i
+done
+[ -n "$VICTIM" ] || VICTIM=$FOLLOWER
+kill -9 "${PID[$VICTIM]}"
+wait "${PID[$VICTIM]}" 2>/dev/null || true
+k0=$(date +%s.%N)
+seq 2001 4000 | sed 's/^/line-/' >>in.txt
+log "SIGKILLed worker $VICTIM; waiting for its tasks to run elsewhere"
+unset "PORT[$VICTIM]"
+moved() {
+    local s
+    s=$(api "$1" /connectors/snk/status)
+    [ "$(grep -o '"state":"RUNNING"' <<<"$s" | wc -l)" = 4 ] &&
+        ! grep -q "127.0.0.1:$2\"" <<<"$s"
+}
+LIMIT=$(((SESSION_MS + DELAY_MS) / 1000 + 5))
+ALIVE=1
+[ "$VICTIM" = 1 ] && ALIVE=2
+VPORT=$(grep -o 'listeners=http://127.0.0.1:[0-9]*' "w$VICTIM.properties" | awk -F: '{print $NF}')
+for _ in $(seq 1 $((LIMIT * 10))); do moved "$ALIVE" "$VPORT" && break; sleep 0.1; done
+moved "$ALIVE" "$VPORT" || fail "snk's tasks did not move within ${LIMIT}s: $(api "$ALIVE" /connectors/snk/status)"
+k1=$(date +%s.%N)
+log "tasks of worker $VICTIM run elsewhere after $(python3 -c "print(f'{$k1 - $k0:.1f}')")s (limit ${LIMIT}s = session + delay + 5)"
+wait_lines out.txt 4000 30
+[ "$(sort -u out.txt)" = "$(sort -u in.txt)" ] || fail "lines are missing from the output"
+log "no input line is missing ($(wc -l <out.txt) lines written, $(sort -u out.txt | wc -l) distinct)"
+
+# The worker comes back, rejoins and takes a share.
+PORT[$VICTIM]=$VPORT
+start_worker "$VICTIM"
+wait_port "$VPORT"
+for _ in $(seq 1 200); do
+    grep -q "\"worker_id\":\"127.0.0.1:$VPORT\"" <<<"$(api "$VICTIM" '/connectors?expand=status')" && break
+    sleep 0.1
+done
+grep -q "\"worker_id\":\"127.0.0.1:$VPORT\"" <<<"$(api "$VICTIM" '/connectors?expand=status')" ||
+    fail "worker $VICTIM came back but runs nothing: $(api "$VICTIM" '/connectors?expand=status')"
+log "worker $VICTIM rejoined and runs a share again"
+
+# Pause, stop and delete a connector; then the internal topics as kcat reads them.
+api "$FOLLOWER" /connectors/src/pause -X PUT >/dev/null
+api "$FOLLOWER" /connectors/src/stop -X PUT >/dev/null
+api "$FOLLOWER" /connectors/src -X DELETE >/dev/null
+kcat -b "$B" -C -t connect-configs -o beginning -e -q -f '%k=%s\n' >configs.txt
+grep -qx "connector-src={\"properties\":{\"connector.class\":\"FileStreamSource\",\"file\":\"$WORK/in.txt\",\"name\":\"src\",\"topic\":\"lines\"}}" configs.txt ||
+    fail "config record: $(grep connector-src configs.txt)"
+grep -qx 'target-state-src={"state":"STARTED","state.v2":"STARTED"}' configs.txt || fail "initial target state"
+grep -qx 'target-state-src={"state":"PAUSED","state.v2":"PAUSED"}' configs.txt || fail "paused target state"
+grep -qx 'target-state-src={"state":"PAUSED","state.v2":"STOPPED"}' configs.txt || fail "stopped target state"
+grep -qx 'commit-src={"tasks":1}' configs.txt || fail "task commit"
+grep -qx 'commit-src={"tasks":0}' configs.txt || fail "stop commits no tasks"
+grep -q '^task-src-0={"properties":{' configs.txt || fail "task config"
+grep -qx 'connector-src=' configs.txt || fail "delete tombstone"
+grep -qx 'target-state-src=' configs.txt || fail "target-state tombstone"
+kcat -b "$B" -C -t connect-status -o beginning -e -q -f '%k=%s\n' >status.txt
+grep -Eq '^status-task-snk-0=\{"state":"RUNNING","trace":null,"worker_id":"127\.0\.0\.1:[0-9]+","generation":[0-9]+\}$' status.txt ||
+    fail "status record: $(grep status-task-snk-0 status.txt | tail -n 1)"
+kcat -b "$B" -C -t connect-offsets -o beginning -e -q -f '%k=%s\n' >offsets.txt
+grep -Eq "^\[\"src\",\{\"filename\":\"$WORK/in.txt\"\}\]=\{\"position\":[0-9]+\}$" offsets.txt ||
+    fail "offsets record: $(head -n 3 offsets.txt)"
+log "internal topics hold Kafka Connect's keys and values"
+log "distributed tests passed"
