@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# weir distributed: a broker and three workers as processes. Connectors are
+# weir distributed: a broker and three workers as processes, started and
+# restarted with scripts/cluster.sh. Connectors are
 # created through a follower; their tasks spread over the workers; every
 # worker answers /connectors?expand=status the same; a SIGKILLed worker's
 # tasks run elsewhere within the rebalance delay and nothing is lost; the
@@ -10,70 +11,53 @@ set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 WEIR="$1"
 WORK="$(mktemp -d)"
-trap 'cleanup_started; [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"' EXIT
+export WEIR_CLUSTER_DIR="$WORK" WEIR_BIN="$WEIR"
+CLUSTER="$ROOT/scripts/cluster.sh"
+trap '"$CLUSTER" stop >/dev/null; [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"' EXIT
 cd "$WORK"
 
 fail() {
     echo "distributed: $*" >&2
     for i in 1 2 3; do
         echo "--- worker $i" >&2
-        tail -n 20 "w$i.log" >&2 || true
+        tail -n 20 "worker-$i.log" >&2 || true
     done
     exit 1
 }
 
-BPORT="$(free_port)"
-B="127.0.0.1:$BPORT"
-start_broker "$WORK/broker" "$BPORT" "$WORK/broker.log" --override num.partitions=1
-wait_port "$BPORT"
-"$WEIR" topics --bootstrap-server "$B" --create --topic lines --partitions 6 >/dev/null
-
-declare -A PORT PID
 DELAY_MS=3000
 SESSION_MS=6000
-for i in 1 2 3; do
-    PORT[$i]="$(free_port)"
-    cat >"w$i.properties" <<PROPS
-bootstrap.servers=$B
-group.id=connect-cluster
-key.converter=org.apache.kafka.connect.json.JsonConverter
-value.converter=org.apache.kafka.connect.json.JsonConverter
-offset.storage.topic=connect-offsets
-offset.storage.replication.factor=-1
-config.storage.topic=connect-configs
-config.storage.replication.factor=-1
-status.storage.topic=connect-status
-status.storage.replication.factor=-1
-offset.flush.interval.ms=1000
+cat >extra.properties <<PROPS
 session.timeout.ms=$SESSION_MS
 heartbeat.interval.ms=1000
 scheduled.rebalance.max.delay.ms=$DELAY_MS
+offset.flush.interval.ms=1000
 # Sink consumers of a dead worker leave their group after this, not 45 s.
 consumer.session.timeout.ms=$SESSION_MS
 consumer.heartbeat.interval.ms=1000
-listeners=http://127.0.0.1:${PORT[$i]}
 PROPS
-done
-start_worker() {
-    WEIR_LOG="${WEIR_LOG:-info}" "$WEIR" distributed "w$1.properties" >>"w$1.log" 2>&1 &
-    PID[$1]=$!
-    STARTED_PIDS+=("${PID[$1]}")
-}
-for i in 1 2 3; do start_worker "$i"; done
-for i in 1 2 3; do wait_port "${PORT[$i]}"; done
+declare -A PORT
+export BROKER_PORT WORKER_PORTS WORKER_EXTRA="$WORK/extra.properties"
+BROKER_PORT="$(free_port)"
+B="127.0.0.1:$BROKER_PORT"
+for i in 1 2 3; do PORT[$i]="$(free_port)"; done
+WORKER_PORTS="${PORT[1]} ${PORT[2]} ${PORT[3]}"
+"$CLUSTER" start >/dev/null
+"$WEIR" topics --bootstrap-server "$B" --create --topic lines --partitions 6 >/dev/null
+"$CLUSTER" status | grep -q "worker 3 pid" || fail "the cluster did not start: $("$CLUSTER" status)"
 api() { curl -s "http://127.0.0.1:${PORT[$1]}$2" "${@:3}"; }
 
 # Everyone in one generation; a follower is a worker whose last line says so.
 for _ in $(seq 1 100); do
-    n=$(grep -h " INFO generation" w1.log w2.log w3.log | awk '{print $4}' | sort -u | tail -n 1)
-    c=$(for i in 1 2 3; do grep " INFO generation" "w$i.log" | tail -n 1 | awk '{print $4}'; done | grep -cx "$n" || true)
+    n=$(grep -h " INFO generation" worker-1.log worker-2.log worker-3.log | awk '{print $4}' | sort -u | tail -n 1)
+    c=$(for i in 1 2 3; do grep " INFO generation" "worker-$i.log" | tail -n 1 | awk '{print $4}'; done | grep -cx "$n" || true)
     [ "$c" = 3 ] && break
     sleep 0.2
 done
 [ "$c" = 3 ] || fail "the workers did not settle in one generation"
 FOLLOWER=""
 for i in 1 2 3; do
-    grep " INFO generation" "w$i.log" | tail -n 1 | grep -q "(leader)" || FOLLOWER=$i
+    grep " INFO generation" "worker-$i.log" | tail -n 1 | grep -q "(leader)" || FOLLOWER=$i
 done
 [ -n "$FOLLOWER" ] || fail "no follower"
 log "three workers in generation $n; creating connectors through follower $FOLLOWER"
@@ -126,8 +110,7 @@ for i in 1 2 3; do
         ! grep -q "\"worker_id\":\"127.0.0.1:$p\"" <<<"$(api 1 /connectors/src/status)" && VICTIM=$i
 done
 [ -n "$VICTIM" ] || VICTIM=$FOLLOWER
-kill -9 "${PID[$VICTIM]}"
-wait "${PID[$VICTIM]}" 2>/dev/null || true
+kill -9 "$(cat "worker-$VICTIM.pid")"
 k0=$(date +%s.%N)
 seq 2001 4000 | sed 's/^/line-/' >>in.txt
 log "SIGKILLed worker $VICTIM; waiting for its tasks to run elsewhere"
@@ -141,7 +124,7 @@ moved() {
 LIMIT=$(((SESSION_MS + DELAY_MS) / 1000 + 5))
 ALIVE=1
 [ "$VICTIM" = 1 ] && ALIVE=2
-VPORT=$(grep -o 'listeners=http://127.0.0.1:[0-9]*' "w$VICTIM.properties" | awk -F: '{print $NF}')
+VPORT=$(grep -o 'listeners=http://127.0.0.1:[0-9]*' "worker-$VICTIM.properties" | awk -F: '{print $NF}')
 for _ in $(seq 1 $((LIMIT * 10))); do moved "$ALIVE" "$VPORT" && break; sleep 0.1; done
 moved "$ALIVE" "$VPORT" || fail "snk's tasks did not move within ${LIMIT}s: $(api "$ALIVE" /connectors/snk/status)"
 k1=$(date +%s.%N)
@@ -152,8 +135,7 @@ log "no input line is missing ($(wc -l <out.txt) lines written, $(sort -u out.tx
 
 # The worker comes back, rejoins and takes a share.
 PORT[$VICTIM]=$VPORT
-start_worker "$VICTIM"
-wait_port "$VPORT"
+"$CLUSTER" start >/dev/null
 for _ in $(seq 1 200); do
     grep -q "\"worker_id\":\"127.0.0.1:$VPORT\"" <<<"$(api "$VICTIM" '/connectors?expand=status')" && break
     sleep 0.1
