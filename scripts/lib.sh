@@ -28,10 +28,10 @@ ensure_venv() {
         log "creating Python virtualenv in $VENV"
         python3 -m venv "$VENV"
     fi
-    if ! "$VENV/bin/python" -c 'import kafka, confluent_kafka, aiokafka, prometheus_client' 2>/dev/null; then
+    if ! "$VENV/bin/python" -c 'import kafka, confluent_kafka, aiokafka, prometheus_client, yaml' 2>/dev/null; then
         log "installing Python Kafka clients and the Prometheus text parser"
         "$VENV/bin/pip" install -q --disable-pip-version-check \
-            'kafka-python>=3,<4' 'confluent-kafka>=2.10' 'aiokafka>=0.12' 'prometheus-client>=0.20'
+            'kafka-python>=3,<4' 'confluent-kafka>=2.10' 'aiokafka>=0.12' 'prometheus-client>=0.20' 'pyyaml>=6'
     fi
 }
 

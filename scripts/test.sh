@@ -50,6 +50,9 @@ scripts/tests/standalone.sh "$WEIR"
 log "weir distributed: three workers, failover, rejoin, internal topics"
 scripts/tests/distributed.sh "$WEIR"
 
+log "docker-compose.yml and Dockerfile (structure; a worker started from its CONNECT_* environment)"
+"$VENV/bin/python" scripts/tests/compose.py "$WEIR"
+
 log "REST: every endpoint against its golden file, /metrics parsed, /openapi.json as committed"
 "$VENV/bin/python" scripts/tests/rest_golden.py "$WEIR"
 

@@ -73,7 +73,14 @@ pub fn run(args: DistributedArgs) -> anyhow::Result<()> {
         .await??;
         let writer = OffsetTopic::open(&boot, &settings.offset_topic.name, &group)?;
         let offsets = Arc::new(OffsetStore::over_log(Arc::new(writer), records));
-        let worker = WorkerSettings::from_props(props.clone(), boot.clone(), bind.clone())?;
+        // Statuses name the worker as others reach it: the advertised host:port.
+        let worker_id = settings
+            .advertised_url
+            .split_once("://")
+            .map_or(settings.advertised_url.as_str(), |(_, rest)| rest)
+            .trim_end_matches('/')
+            .to_string();
+        let worker = WorkerSettings::from_props(props.clone(), boot.clone(), worker_id)?;
         let spawner = TaskSpawner {
             settings: Arc::new(worker),
             offsets,

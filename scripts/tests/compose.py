@@ -1,0 +1,133 @@
+#!/usr/bin/env python3
+"""docker-compose.yml and the Dockerfile, checked without Docker (it cannot
+run here): the topology (a broker, three workers, PostgreSQL), healthchecks
+on /health, a multi-stage build of the weir binary, and each worker's
+CONNECT_* environment run for real: `weir distributed` with no config file
+and only that environment (the broker host pointed at a local broker) must
+start, answer /health and join the group.
+
+Usage: compose.py WEIR_BINARY
+"""
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+import yaml
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def fail(msg):
+    print(f"compose: {msg}", file=sys.stderr)
+    sys.exit(1)
+
+
+def check_files():
+    with open(os.path.join(ROOT, "docker-compose.yml")) as f:
+        compose = yaml.safe_load(f)
+    services = compose["services"]
+    want = {"broker", "worker-1", "worker-2", "worker-3", "postgres"}
+    if set(services) != want:
+        fail(f"services {sorted(services)}, expected {sorted(want)}")
+    for name in ["worker-1", "worker-2", "worker-3"]:
+        w = services[name]
+        test = " ".join(w["healthcheck"]["test"])
+        if "/health" not in test:
+            fail(f"{name}'s healthcheck does not ask /health: {test}")
+        if w["depends_on"]["broker"]["condition"] != "service_healthy":
+            fail(f"{name} does not wait for a healthy broker")
+        if w["environment"]["CONNECT_REST_ADVERTISED_HOST_NAME"] != name:
+            fail(f"{name} advertises another host")
+    if "broker-api-versions" not in " ".join(services["broker"]["healthcheck"]["test"]):
+        fail("the broker has no healthcheck")
+    urls = {services[n]["ports"][0] for n in ["worker-1", "worker-2", "worker-3"]}
+    if len(urls) != 3:
+        fail(f"workers share host ports: {urls}")
+    with open(os.path.join(ROOT, "Dockerfile")) as f:
+        docker = f.read()
+    stages = re.findall(r"^FROM\s+\S+(?:\s+AS\s+(\w+))?", docker, re.M)
+    if len(stages) < 2 or stages[0] != "build":
+        fail(f"the Dockerfile is not a multi-stage build: {stages}")
+    if "--bin weir" not in docker or "COPY --from=build" not in docker:
+        fail("the Dockerfile does not build and copy the weir binary")
+    return services
+
+
+def get(url):
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return r.status, r.read().decode()
+    except OSError:
+        return None, ""
+
+
+def run_worker(weir, env_from_compose):
+    work = tempfile.mkdtemp(prefix="weir-compose-")
+    bport, rport = free_port(), free_port()
+    broker = subprocess.Popen(
+        [weir, "broker", "--override", f"log.dirs={work}/data",
+         "--override", f"listeners=PLAINTEXT://127.0.0.1:{bport}"],
+        stdout=open(f"{work}/broker.log", "w"), stderr=subprocess.STDOUT)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONNECT_")}
+    for k, v in env_from_compose.items():
+        env[k] = str(v)
+    env["CONNECT_BOOTSTRAP_SERVERS"] = f"127.0.0.1:{bport}"
+    env["CONNECT_LISTENERS"] = f"http://127.0.0.1:{rport}"
+    env["CONNECT_REST_ADVERTISED_PORT"] = str(rport)
+    log = open(f"{work}/worker.log", "w")
+    worker = None
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", bport), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        worker = subprocess.Popen([weir, "distributed"], env=env, stdout=log,
+                                  stderr=subprocess.STDOUT)
+        health = None
+        for _ in range(200):
+            if worker.poll() is not None:
+                fail(f"weir distributed exited: {open(f'{work}/worker.log').read()[-2000:]}")
+            health, _ = get(f"http://127.0.0.1:{rport}/health")
+            if health == 200 and "generation" in open(f"{work}/worker.log").read():
+                break
+            time.sleep(0.1)
+        text = open(f"{work}/worker.log").read()
+        if health != 200 or "generation" not in text:
+            fail(f"the worker did not start from its environment: {text[-2000:]}")
+        host = env_from_compose["CONNECT_REST_ADVERTISED_HOST_NAME"]
+        if f"worker http://{host}:{rport}/ joins group connect-cluster" not in text:
+            fail(f"the worker does not advertise {host}: {text[-2000:]}")
+    finally:
+        for p in [worker, broker]:
+            if p is not None:
+                p.terminate()
+                try:
+                    p.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+        subprocess.run(["rm", "-rf", work], check=False)
+
+
+def main():
+    weir = os.path.abspath(sys.argv[1])
+    services = check_files()
+    run_worker(weir, services["worker-2"]["environment"])
+    print("compose: topology, healthchecks, multi-stage build and a worker started from its CONNECT_* environment")
+
+
+if __name__ == "__main__":
+    main()
