@@ -78,8 +78,13 @@ for _ in $(seq 1 100); do all_running src 1 && break; sleep 0.1; done
 all_running src 1 || fail "src is not RUNNING: $(api 1 /connectors/src/status)"
 t1=$(date +%s.%N)
 SECS=$(python3 -c "print(f'{$t1 - $t0:.1f}')")
+grep -q "forwarding POST /connectors to the leader" "worker-$FOLLOWER.log" || fail "the follower did not forward the POST"
+code=$(api "$FOLLOWER" "/connectors/src/config?forward=false" -o conflict.json -w '%{http_code}' -X PUT \
+    -H 'Content-Type: application/json' --data '{"connector.class":"FileStreamSource","topic":"lines"}')
+[ "$code" = 409 ] && grep -q 'Cannot complete request because of a conflicting operation' conflict.json ||
+    fail "a follower took a write marked forward=false: $code $(cat conflict.json)"
 python3 -c "import sys; sys.exit(0 if $t1 - $t0 < 3 else 1)" || fail "src took ${SECS}s to run on an idle cluster"
-log "src RUNNING on every worker's view ${SECS}s after the POST"
+log "src (created through follower $FOLLOWER, forwarded to the leader) RUNNING on every worker's view ${SECS}s after the POST"
 
 api "$FOLLOWER" /connectors -X POST -H 'Content-Type: application/json' \
     --data "{\"name\":\"snk\",\"config\":{\"connector.class\":\"FileStreamSink\",\"file\":\"$WORK/out.txt\",\"topics\":\"lines\",\"tasks.max\":\"3\"}}" >/dev/null

@@ -129,7 +129,7 @@ fn request(base: &str, method: &str, path: &str, body: Option<&Value>) -> anyhow
         .to_ascii_lowercase()
         .contains("transfer-encoding: chunked");
     let body_text = if chunked {
-        dechunk(rest)
+        String::from_utf8_lossy(&super::dechunk(rest.as_bytes())).into_owned()
     } else {
         rest.to_string()
     };
@@ -139,20 +139,6 @@ fn request(base: &str, method: &str, path: &str, body: Option<&Value>) -> anyhow
         serde_json::from_str(&body_text).unwrap_or(Value::String(body_text))
     };
     Ok(Reply { status, body })
-}
-
-fn dechunk(s: &str) -> String {
-    let mut out = String::new();
-    let mut rest = s;
-    while let Some((size, after)) = rest.split_once("\r\n") {
-        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-        if n == 0 || after.len() < n {
-            break;
-        }
-        out.push_str(&after[..n]);
-        rest = after[n..].trim_start_matches("\r\n");
-    }
-    out
 }
 
 /// The body of a successful reply, or the API's error message.

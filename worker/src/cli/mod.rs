@@ -76,6 +76,24 @@ pub enum Command {
     BrokerApiVersions(api_versions::ApiVersionsArgs),
 }
 
+/// The body of an HTTP/1.1 chunked transfer: the chunks joined.
+pub fn dechunk(raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut rest = raw;
+    while let Some(eol) = rest.windows(2).position(|w| w == b"\r\n") {
+        let size = std::str::from_utf8(&rest[..eol]).unwrap_or("0");
+        let size = size.split(';').next().unwrap_or("0").trim();
+        let n = usize::from_str_radix(size, 16).unwrap_or(0);
+        let data = &rest[eol + 2..];
+        if n == 0 || data.len() < n {
+            break;
+        }
+        out.extend_from_slice(&data[..n]);
+        rest = data[n..].strip_prefix(b"\r\n").unwrap_or(&data[n..]);
+    }
+    out
+}
+
 /// An error that Kafka's tool prints on stdout (the caller exits 1).
 #[derive(Debug)]
 pub struct StdoutError(pub String);

@@ -28,7 +28,7 @@ use super::snapshot::{ConfigSnapshot, Event};
 use super::topics::TopicLog;
 use crate::runtime::config::find_plugin;
 use crate::runtime::{
-    validate, ConnectorView, Created, Herder, OffsetChanges, RestartRequest, State, Status,
+    validate, ConnectorView, Created, Herder, Leader, OffsetChanges, RestartRequest, State, Status,
     TargetState, TaskSpawner, WorkerError,
 };
 use crate::store::OffsetStore;
@@ -44,6 +44,7 @@ struct Shared {
     snapshot: ConfigSnapshot,
     statuses: BTreeMap<String, StatusRecord>,
     generation: i32,
+    leader: Option<Leader>,
 }
 
 /// The internal topics a herder reads and writes.
@@ -290,7 +291,15 @@ impl DistributedHerder {
         let Some(mine) = member.sync(&joined, &plan_out).await? else {
             return Ok(());
         };
-        self.shared.lock().generation = joined.generation;
+        {
+            let mut shared = self.shared.lock();
+            shared.generation = joined.generation;
+            shared.leader = Some(if joined.is_leader() {
+                Leader::Here
+            } else {
+                Leader::At(mine.leader_url.clone())
+            });
+        }
         for c in &mine.revoked.connectors {
             assigned.connectors.remove(c);
         }
@@ -609,6 +618,10 @@ impl DistributedHerder {
 
 #[async_trait]
 impl Herder for DistributedHerder {
+    fn leader(&self) -> Leader {
+        self.shared.lock().leader.clone().unwrap_or(Leader::Unknown)
+    }
+
     async fn put_connector(
         &self,
         name: &str,

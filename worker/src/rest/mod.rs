@@ -5,6 +5,7 @@
 
 mod admin;
 mod connectors;
+mod forward;
 pub mod model;
 mod plugins;
 
@@ -192,6 +193,10 @@ pub fn router(worker: Shared) -> Router {
             }),
         )
         .fallback(|| async { error(StatusCode::NOT_FOUND, "HTTP 404 Not Found") })
+        .layer(axum::middleware::from_fn_with_state(
+            worker.clone(),
+            forward::layer,
+        ))
         .with_state(worker)
         .merge(
             SwaggerUi::new("/swagger-ui").config(utoipa_swagger_ui::Config::from("/openapi.json")),

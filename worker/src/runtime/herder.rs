@@ -13,8 +13,23 @@ use super::{ConnectorView, Created, RestartRequest, TargetState, Worker, WorkerE
 /// `None` for a reset of every offset.
 pub type OffsetChanges = Option<Vec<(SourcePartition, Option<SourceOffset>)>>;
 
+/// Where writes are done.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Leader {
+    /// On this worker (the leader, or a standalone worker).
+    Here,
+    /// On the leader at this URL.
+    At(String),
+    /// Nowhere known yet (a rebalance is under way).
+    Unknown,
+}
+
 #[async_trait]
 pub trait Herder: Send + Sync {
+    /// Where REST writes must go.
+    fn leader(&self) -> Leader {
+        Leader::Here
+    }
     /// Creates connector `name`, or replaces its config when `allow_replace`.
     async fn put_connector(
         &self,

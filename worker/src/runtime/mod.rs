@@ -23,7 +23,7 @@ use tokio::sync::watch;
 
 use crate::store::OffsetStore;
 use config::WorkerSettings;
-pub use herder::{Herder, OffsetChanges};
+pub use herder::{Herder, Leader, OffsetChanges};
 use metrics::{TaskMetrics, WorkerMetrics};
 pub(crate) use worker::{stop_tasks, LogContext, TaskHandle, TaskSpawner};
 pub use worker::{
