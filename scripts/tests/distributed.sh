@@ -149,6 +149,38 @@ grep -q "\"worker_id\":\"127.0.0.1:$VPORT\"" <<<"$(api "$VICTIM" '/connectors?ex
     fail "worker $VICTIM came back but runs nothing: $(api "$VICTIM" '/connectors?expand=status')"
 log "worker $VICTIM rejoined and runs a share again"
 
+# A rolling restart of every worker while lines keep coming.
+next=4001
+append() {
+    seq "$next" $((next + $1 - 1)) | sed 's/^/line-/' >>in.txt
+    next=$((next + $1))
+}
+for i in 1 2 3; do
+    append 500
+    stop_pid "$(cat "worker-$i.pid")"
+    append 500
+    "$CLUSTER" start >/dev/null
+    before=$(grep -c " INFO generation" "worker-$i.log")
+    for _ in $(seq 1 150); do
+        [ "$(grep -c " INFO generation" "worker-$i.log")" -gt "$before" ] && break
+        sleep 0.1
+    done
+done
+wait_lines out.txt $((next - 1)) 60
+[ "$(sort -u out.txt)" = "$(sort -u in.txt)" ] || fail "lines are missing after the rolling restart"
+log "rolling restart of all three workers: all $((next - 1)) lines arrived"
+
+# The broker restarts under the running workers.
+stop_pid "$(cat broker.pid)"
+append 500
+"$CLUSTER" start >/dev/null
+append 500
+wait_lines out.txt $((next - 1)) 90
+[ "$(sort -u out.txt)" = "$(sort -u in.txt)" ] || fail "lines are missing after the broker restart"
+for _ in $(seq 1 100); do all_running snk 3 && all_running src 1 && break; sleep 0.2; done
+all_running snk 3 && all_running src 1 || fail "not everything runs after the broker restart: $(api 1 '/connectors?expand=status')"
+log "broker restart survived without operator action: all $((next - 1)) lines arrived"
+
 # Pause, stop and delete a connector; then the internal topics as kcat reads them.
 api "$FOLLOWER" /connectors/src/pause -X PUT >/dev/null
 api "$FOLLOWER" /connectors/src/stop -X PUT >/dev/null

@@ -96,6 +96,18 @@ fn state_of(text: &str) -> State {
     }
 }
 
+/// Reads a topic's new records on a blocking thread; records read before a
+/// failure come back with it.
+async fn read_new(log: Arc<TopicLog>) -> (Vec<super::topics::LogRecord>, anyhow::Result<()>) {
+    match tokio::task::spawn_blocking(move || log.read_new(WRITE_WAIT)).await {
+        Ok(r) => r,
+        Err(e) => (
+            Vec::new(),
+            Err(anyhow::anyhow!("the reading thread failed: {e}")),
+        ),
+    }
+}
+
 impl DistributedHerder {
     pub(crate) fn new(
         settings: DistributedSettings,
@@ -129,26 +141,18 @@ impl DistributedHerder {
     /// Takes in offsets other workers committed.
     async fn read_offsets(&self) -> anyhow::Result<()> {
         let log = self.offsets_log.clone();
-        let records = tokio::task::spawn_blocking(move || {
-            let mut out = Vec::new();
-            log.read_to_end(WRITE_WAIT, |r| out.push(r)).map(|()| out)
-        })
-        .await??;
+        let (records, result) = read_new(log).await;
         for r in records {
             self.offsets.apply(r.key, r.value);
         }
-        Ok(())
+        result
     }
 
     /// Reads the config topic to its end; returns the events it held.
     async fn read_configs(&self) -> anyhow::Result<Vec<Event>> {
         let _one = self.reading.lock().await;
         let log = self.config_log.clone();
-        let records = tokio::task::spawn_blocking(move || {
-            let mut out = Vec::new();
-            log.read_to_end(WRITE_WAIT, |r| out.push(r)).map(|()| out)
-        })
-        .await??;
+        let (records, result) = read_new(log).await;
         let mut events = Vec::new();
         let mut shared = self.shared.lock();
         for r in records {
@@ -158,18 +162,14 @@ impl DistributedHerder {
                 Err(e) => tracing::warn!("skipping a config topic record: {e}"),
             }
         }
-        Ok(events)
+        result.map(|()| events)
     }
 
     /// Reads the status topic to its end (when the REST API asks).
     async fn read_statuses(&self) -> anyhow::Result<()> {
         let _one = self.reading_statuses.lock().await;
         let log = self.status_log.clone();
-        let records = tokio::task::spawn_blocking(move || {
-            let mut out = Vec::new();
-            log.read_to_end(WRITE_WAIT, |r| out.push(r)).map(|()| out)
-        })
-        .await??;
+        let (records, result) = read_new(log).await;
         let mut shared = self.shared.lock();
         for r in records {
             let key = String::from_utf8_lossy(&r.key).into_owned();
@@ -185,7 +185,7 @@ impl DistributedHerder {
                 },
             }
         }
-        Ok(())
+        result
     }
 
     async fn write_config(&self, record: &ConfigRecord) -> Result<(), WorkerError> {

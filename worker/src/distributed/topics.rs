@@ -227,10 +227,12 @@ impl TopicLog {
                     )
             }))
         };
+        let mut last_error = None;
         while !done(&self.consumer, &ends)? {
             if Instant::now() > deadline {
+                let why = last_error.map_or(String::new(), |e| format!(" (last error: {e})"));
                 anyhow::bail!(
-                    "could not read {} to its end within {timeout:?}",
+                    "could not read {} to its end within {timeout:?}{why}",
                     self.topic
                 );
             }
@@ -242,12 +244,24 @@ impl TopicLog {
                     key: m.key().map(<[u8]>::to_vec).unwrap_or_default(),
                     value: m.payload().map(<[u8]>::to_vec),
                 }),
+                // The client reconnects by itself (a broker restart, say):
+                // keep reading until the deadline.
                 Some(Err(e)) => {
-                    return Err(anyhow::Error::from(e).context(format!("reading {}", self.topic)))
+                    tracing::debug!("reading {}: {e}", self.topic);
+                    last_error = Some(e);
+                    std::thread::sleep(Duration::from_millis(100));
                 }
             }
         }
         Ok(())
+    }
+
+    /// The records up to the end, with how the reading ended: records read
+    /// before a failure are returned too (the reader has moved past them).
+    pub fn read_new(&self, timeout: Duration) -> (Vec<LogRecord>, anyhow::Result<()>) {
+        let mut out = Vec::new();
+        let result = self.read_to_end(timeout, |r| out.push(r));
+        (out, result)
     }
 
     /// Writes one record and waits until the broker has it.

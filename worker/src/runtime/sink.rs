@@ -123,18 +123,21 @@ fn commit_offsets(consumer: &BaseConsumer<RebalanceFlag>, offsets: &Offsets) -> 
         .context("committing consumer offsets")
 }
 
-/// Runs one sink task until it is told to stop or it fails.
-/// Commits `safe` unless it is what was committed last (a skip), timing it.
+/// Commits `safe` unless it is what was committed last (a skip), timing
+/// it. A failed commit (the group rebalancing, its coordinator restarting)
+/// does not fail the task, as in Kafka Connect: it is logged, the next
+/// commit covers the same records, and until then they may be delivered
+/// again.
 fn commit_if_new(
     env: &TaskEnv,
     consumer: &BaseConsumer<RebalanceFlag>,
     safe: Offsets,
     committed: &mut Offsets,
-) -> anyhow::Result<()> {
+) {
     let m = &env.metrics;
     if safe.is_empty() || safe == *committed {
         m.commit_skip.add(1);
-        return Ok(());
+        return;
     }
     let started = Instant::now();
     let result = commit_offsets(consumer, &safe);
@@ -146,14 +149,15 @@ fn commit_if_new(
             m.set_sink_active(0);
             *committed = safe;
         }
-        Err(_) => {
+        Err(e) => {
             m.offset_commit_failure.fetch_add(1, Ordering::Relaxed);
             m.error();
+            tracing::warn!("offset commit failed, retried at the next commit: {e:#}");
         }
     }
-    result
 }
 
+/// Runs one sink task until it is told to stop or it fails.
 pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()> {
     let connector = env.id.connector.clone();
     let converters = env.worker.converters(&env.props)?;
@@ -292,7 +296,7 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
                 .pre_commit(&current)
                 .await
                 .map_err(|e| anyhow::anyhow!(e))?;
-            commit_if_new(&env, &consumer, safe, &mut committed)?;
+            commit_if_new(&env, &consumer, safe, &mut committed);
             next_commit = Instant::now() + env.worker.offset_flush_interval;
         }
         // Gather a batch: wait briefly for the first record, then take what is ready.
@@ -378,7 +382,7 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
         .pre_commit(&current)
         .await
         .map_err(|e| anyhow::anyhow!(e))?;
-    commit_if_new(&env, &consumer, safe, &mut committed)?;
+    commit_if_new(&env, &consumer, safe, &mut committed);
     if !assigned.is_empty() {
         task.close(&assigned)
             .await
