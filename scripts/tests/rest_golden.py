@@ -188,11 +188,13 @@ def scenario(api, work):
     api.check("status-paused", "GET", "/connectors/source/status", until=states("PAUSED"))
     api.check("resume", "PUT", "/connectors/source/resume")
     api.check("status-resumed", "GET", "/connectors/source/status", until=states("RUNNING"))
-    # Metrics while both connectors run and the sink has written the 3 lines.
+    # Metrics once the source's acknowledgements and the sink's writes count the 3 lines.
     sent = "kafka_connect_sink_task_metrics_sink_record_send_total"
     _, _, text = api.check(
         "metrics", "GET", "/metrics", keep_body=False,
-        until=lambda s, t: re.search(rf'^{sent}{{[^}}]*}} 3$', t, re.M) is not None)
+        until=lambda s, t: all(
+            re.search(rf'^{m}{{[^}}]*}} 3$', t, re.M) is not None
+            for m in [sent, "kafka_connect_source_task_metrics_source_record_write_total"]))
     families = {}
     for f in text_string_to_metric_families(text):
         families[f.name] = sorted({tuple(sorted(s.labels)) for s in f.samples})
