@@ -35,6 +35,8 @@ offset.flush.interval.ms=1000
 # Sink consumers of a dead worker leave their group after this, not 45 s.
 consumer.session.timeout.ms=$SESSION_MS
 consumer.heartbeat.interval.ms=1000
+weir.task.auto.restart.enable=true
+weir.task.auto.restart.max.backoff.ms=4000
 PROPS
 declare -A PORT
 export BROKER_PORT WORKER_PORTS WORKER_EXTRA="$WORK/extra.properties"
@@ -180,6 +182,19 @@ wait_lines out.txt $((next - 1)) 90
 for _ in $(seq 1 100); do all_running snk 3 && all_running src 1 && break; sleep 0.2; done
 all_running snk 3 && all_running src 1 || fail "not everything runs after the broker restart: $(api 1 '/connectors?expand=status')"
 log "broker restart survived without operator action: all $((next - 1)) lines arrived"
+
+# A task that fails (its output directory is missing) is restarted
+# automatically with backoff, and runs once the directory exists.
+api 1 /connectors -X POST -H 'Content-Type: application/json' \
+    --data "{\"name\":\"late\",\"config\":{\"connector.class\":\"FileStreamSink\",\"file\":\"$WORK/later/out.txt\",\"topics\":\"lines\"}}" >/dev/null
+for _ in $(seq 1 100); do grep -q '"state":"FAILED"' <<<"$(api 1 /connectors/late/status)" && break; sleep 0.1; done
+grep -q '"state":"FAILED"' <<<"$(api 1 /connectors/late/status)" || fail "the task did not fail: $(api 1 /connectors/late/status)"
+mkdir -p "$WORK/later"
+for _ in $(seq 1 150); do all_running late 1 && break; sleep 0.1; done
+all_running late 1 || fail "the FAILED task was not restarted: $(api 1 /connectors/late/status)"
+grep -q "restarting automatically" worker-*.log || fail "no automatic restart in the logs"
+wait_lines "$WORK/later/out.txt" $((next - 1)) 30
+log "a FAILED task was restarted automatically and caught up"
 
 # Pause, stop and delete a connector; then the internal topics as kcat reads them.
 api "$FOLLOWER" /connectors/src/pause -X PUT >/dev/null

@@ -21,6 +21,10 @@ pub struct DistributedSettings {
     pub status_topic: InternalTopic,
     /// The URL other workers reach this one at (`rest.advertised.*`, else `listeners`).
     pub advertised_url: String,
+    /// `weir.task.auto.restart.enable` (false) and the longest wait between
+    /// restarts of a FAILED task, `weir.task.auto.restart.max.backoff.ms`
+    /// (60000); the wait starts at 1 s and doubles.
+    pub auto_restart: Option<Duration>,
 }
 
 fn get<'a>(props: &'a BTreeMap<String, String>, key: &str) -> Option<&'a str> {
@@ -186,6 +190,15 @@ impl DistributedSettings {
                 false,
             )?,
             advertised_url,
+            auto_restart: match get(props, "weir.task.auto.restart.enable").unwrap_or("false") {
+                "true" => Some(millis(props, "weir.task.auto.restart.max.backoff.ms", 60_000)?),
+                "false" => None,
+                other => {
+                    return Err(format!(
+                        "Invalid value {other} for configuration weir.task.auto.restart.enable: Expected value to be either true or false"
+                    ))
+                }
+            },
         })
     }
 }
@@ -270,6 +283,15 @@ mod tests {
         assert_eq!(s.status_topic.partitions, 5);
         assert!(s.config_topic.single_partition);
         assert_eq!(s.advertised_url, "http://127.0.0.1:8083/");
+        assert_eq!(s.auto_restart, None, "off by default");
+        let mut p = sample();
+        p.insert("weir.task.auto.restart.enable".into(), "true".into());
+        p.insert(
+            "weir.task.auto.restart.max.backoff.ms".into(),
+            "8000".into(),
+        );
+        let s = DistributedSettings::from_props(&p, "http://h:1/").expect("valid");
+        assert_eq!(s.auto_restart, Some(Duration::from_secs(8)));
     }
 
     #[test]

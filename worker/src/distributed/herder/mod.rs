@@ -11,26 +11,22 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use async_trait::async_trait;
-use connect_api::{ConnectorKind, Props};
+use connect_api::Props;
 use parking_lot::Mutex;
-use serde_json::{json, Value as Json};
 use tokio::sync::Notify;
+
+mod api;
 
 use super::assign::{assign, AssignorState};
 use super::config::DistributedSettings;
 use super::executor::Executor;
 use super::member::{Beat, GroupMember, Joined};
-use super::protocol::{Assignment, Work, WorkerState, NO_ERROR};
-use super::reconcile::{plan, task_configs_changed};
+use super::protocol::{Assignment, TaskRef, Work, WorkerState, NO_ERROR};
+use super::reconcile::{plan, task_configs_changed, Action};
 use super::records::{ConfigRecord, StatusKey, StatusRecord};
 use super::snapshot::{ConfigSnapshot, Event};
 use super::topics::TopicLog;
-use crate::runtime::config::find_plugin;
-use crate::runtime::{
-    validate, ConnectorView, Created, Herder, Leader, OffsetChanges, RestartRequest, State, Status,
-    TargetState, TaskSpawner, WorkerError,
-};
+use crate::runtime::{Leader, State, Status, TargetState, TaskSpawner, WorkerError};
 use crate::store::OffsetStore;
 
 /// How long a REST write waits for its record to come back from the topic.
@@ -68,6 +64,21 @@ pub struct DistributedHerder {
     wake: Notify,
     stopping: AtomicBool,
     worker_id: String,
+    /// FAILED tasks waiting for an automatic restart: attempts so far, when
+    /// the next restart is due, and when the last one happened.
+    retries: Mutex<BTreeMap<TaskRef, Retry>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Retry {
+    attempts: u32,
+    due: Instant,
+    restarted: Option<Instant>,
+}
+
+/// The wait before automatic restart `attempt` (from 0): 1 s doubling, at most `max`.
+pub fn restart_backoff(attempt: u32, max: Duration) -> Duration {
+    Duration::from_secs(1u64 << attempt.min(20)).min(max)
 }
 
 fn internal(e: impl std::fmt::Display) -> WorkerError {
@@ -129,6 +140,7 @@ impl DistributedHerder {
             wake: Notify::new(),
             stopping: AtomicBool::new(false),
             worker_id,
+            retries: Mutex::new(BTreeMap::new()),
         })
     }
 
@@ -439,7 +451,7 @@ impl DistributedHerder {
         let actions = plan(&snapshot, assigned, &executor.local());
         let starts_tasks = actions
             .iter()
-            .any(|a| matches!(a, super::reconcile::Action::StartTask { .. }));
+            .any(|a| matches!(a, Action::StartTask { .. }));
         if starts_tasks {
             // A task taken over from another worker resumes from its last commit.
             if let Err(e) = self.read_offsets().await {
@@ -464,6 +476,12 @@ impl DistributedHerder {
             }
         }
         let (connectors, tasks) = executor.statuses();
+        if let Some(max) = self.settings.auto_restart {
+            let due = self.due_restarts(&tasks, max);
+            if !due.is_empty() {
+                executor.apply(due).await;
+            }
+        }
         let generation = self.shared.lock().generation;
         let keyed = connectors
             .into_iter()
@@ -495,6 +513,70 @@ impl DistributedHerder {
                 written.insert(k, now);
             }
         }
+    }
+
+    /// FAILED tasks whose restart is due: stopped now, started again by the
+    /// next reconciliation. A task that ran a minute since its last
+    /// restart starts its backoff over.
+    fn due_restarts(&self, tasks: &BTreeMap<TaskRef, Status>, max: Duration) -> Vec<Action> {
+        let now = Instant::now();
+        let mut retries = self.retries.lock();
+        retries.retain(|t, _| tasks.contains_key(t));
+        let mut due = Vec::new();
+        for (t, s) in tasks {
+            let entry = retries.get(t).copied();
+            match (s.state, entry) {
+                (State::Failed, None) => {
+                    retries.insert(
+                        t.clone(),
+                        Retry {
+                            attempts: 0,
+                            due: now + restart_backoff(0, max),
+                            restarted: None,
+                        },
+                    );
+                }
+                (State::Failed, Some(r))
+                    if r.restarted
+                        .is_some_and(|at| at + Duration::from_millis(500) > now) => {}
+                (State::Failed, Some(r)) if r.restarted.is_some() => {
+                    // Failed again after a restart: wait longer.
+                    let attempts = r.attempts + 1;
+                    retries.insert(
+                        t.clone(),
+                        Retry {
+                            attempts,
+                            due: now + restart_backoff(attempts, max),
+                            restarted: None,
+                        },
+                    );
+                }
+                (State::Failed, Some(r)) if now >= r.due => {
+                    tracing::info!(
+                        "[{}|task-{}] restarting automatically (attempt {})",
+                        t.connector,
+                        t.task,
+                        r.attempts + 1
+                    );
+                    due.push(Action::StopTask(t.clone()));
+                    retries.insert(
+                        t.clone(),
+                        Retry {
+                            restarted: Some(now),
+                            ..r
+                        },
+                    );
+                }
+                (State::Running, Some(r))
+                    if r.restarted
+                        .is_some_and(|at| now.duration_since(at) > Duration::from_secs(60)) =>
+                {
+                    retries.remove(t);
+                }
+                _ => {}
+            }
+        }
+        due
     }
 
     async fn write_task_configs(
@@ -552,271 +634,27 @@ impl DistributedHerder {
             let mut stops = Vec::new();
             for t in executor.local().tasks.keys() {
                 if !local.tasks.contains_key(t) {
-                    stops.push(super::reconcile::Action::StopTask(t.clone()));
+                    stops.push(Action::StopTask(t.clone()));
                 }
             }
             if executor.local().connectors.contains_key(&connector)
                 && !local.connectors.contains_key(&connector)
             {
-                stops.push(super::reconcile::Action::StopConnector(connector.clone()));
+                stops.push(Action::StopConnector(connector.clone()));
             }
             executor.apply(stops).await;
         }
     }
-
-    fn view_of(&self, name: &str) -> Option<ConnectorView> {
-        let shared = self.shared.lock();
-        let config = shared.snapshot.connectors.get(name)?.clone();
-        let kind = config
-            .get("connector.class")
-            .and_then(|c| find_plugin(c).ok())
-            .map_or(ConnectorKind::Source, |p| p.kind());
-        let status_of = |key: StatusKey| -> Status {
-            match shared.statuses.get(&key.key()) {
-                Some(s) => Status {
-                    state: state_of(&s.state),
-                    worker_id: s.worker_id.clone(),
-                    trace: s.trace.clone(),
-                },
-                None => Status {
-                    state: State::Unassigned,
-                    worker_id: String::new(),
-                    trace: None,
-                },
-            }
-        };
-        let mut status = status_of(StatusKey::Connector(name.into()));
-        if shared.snapshot.target(name) == TargetState::Stopped {
-            status.state = State::Stopped;
-        }
-        let tasks = shared
-            .snapshot
-            .tasks
-            .get(name)
-            .map(|ts| {
-                ts.iter()
-                    .enumerate()
-                    .map(|(i, c)| {
-                        (
-                            i,
-                            status_of(StatusKey::Task(name.into(), i as u32)),
-                            c.clone(),
-                        )
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        Some(ConnectorView {
-            name: name.into(),
-            config,
-            kind,
-            status,
-            tasks,
-        })
-    }
 }
 
-#[async_trait]
-impl Herder for DistributedHerder {
-    fn leader(&self) -> Leader {
-        self.shared.lock().leader.clone().unwrap_or(Leader::Unknown)
-    }
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-    async fn put_connector(
-        &self,
-        name: &str,
-        mut props: Props,
-        initial: TargetState,
-        allow_replace: bool,
-    ) -> Result<Created, WorkerError> {
-        props.insert("name".into(), name.to_string());
-        let resolved = self
-            .spawner
-            .settings
-            .providers
-            .resolve(&props)
-            .map_err(WorkerError::BadRequest)?;
-        validate(&resolved).map_err(|r| WorkerError::BadRequest(r.to_string()))?;
-        self.read_configs().await.map_err(internal)?;
-        let exists = self.shared.lock().snapshot.connectors.contains_key(name);
-        if exists && !allow_replace {
-            return Err(WorkerError::Conflict(format!(
-                "Connector {name} already exists"
-            )));
-        }
-        if !exists {
-            // The target state goes first, so the connector starts in it.
-            self.write_config(&ConfigRecord::Target {
-                connector: name.into(),
-                state: Some(initial),
-            })
-            .await?;
-        }
-        self.write_config(&ConfigRecord::Connector {
-            name: name.into(),
-            config: Some(props.clone()),
-        })
-        .await?;
-        self.await_snapshot(|s| s.connectors.get(name) == Some(&props))
-            .await?;
-        Ok(Created(!exists))
-    }
-
-    async fn pause(&self, name: &str) -> Result<(), WorkerError> {
-        self.exists(name).await?;
-        self.write_config(&ConfigRecord::Target {
-            connector: name.into(),
-            state: Some(TargetState::Paused),
-        })
-        .await?;
-        self.await_snapshot(|s| s.target(name) == TargetState::Paused)
-            .await
-    }
-
-    async fn resume(&self, name: &str) -> Result<(), WorkerError> {
-        self.exists(name).await?;
-        self.write_config(&ConfigRecord::Target {
-            connector: name.into(),
-            state: Some(TargetState::Started),
-        })
-        .await?;
-        self.await_snapshot(|s| s.target(name) == TargetState::Started)
-            .await
-    }
-
-    async fn stop(&self, name: &str) -> Result<(), WorkerError> {
-        self.exists(name).await?;
-        // No tasks, then the target: a STOPPED connector keeps only its config.
-        self.write_config(&ConfigRecord::Commit {
-            connector: name.into(),
-            tasks: 0,
-        })
-        .await?;
-        self.write_config(&ConfigRecord::Target {
-            connector: name.into(),
-            state: Some(TargetState::Stopped),
-        })
-        .await?;
-        self.await_snapshot(|s| s.target(name) == TargetState::Stopped)
-            .await
-    }
-
-    async fn restart(&self, name: &str, req: RestartRequest) -> Result<(), WorkerError> {
-        self.exists(name).await?;
-        self.write_config(&ConfigRecord::Restart {
-            connector: name.into(),
-            include_tasks: req.include_tasks,
-            only_failed: req.only_failed,
-        })
-        .await
-    }
-
-    async fn restart_task(&self, name: &str, task: usize) -> Result<(), WorkerError> {
-        self.exists(name).await?;
-        let known = self
-            .shared
-            .lock()
-            .snapshot
-            .tasks
-            .get(name)
-            .is_some_and(|t| task < t.len());
-        if !known {
-            return Err(WorkerError::NotFound(format!(
-                "Task {name}-{task} not found"
-            )));
-        }
-        Err(WorkerError::Conflict(
-            "Cannot complete request because of a conflicting operation (e.g. worker rebalance): restarting one task of a distributed worker is done with POST /connectors/{name}/restart?includeTasks=true".into(),
-        ))
-    }
-
-    async fn delete(&self, name: &str) -> Result<Props, WorkerError> {
-        self.exists(name).await?;
-        let config = self
-            .shared
-            .lock()
-            .snapshot
-            .connectors
-            .get(name)
-            .cloned()
-            .unwrap_or_default();
-        let tasks = self
-            .shared
-            .lock()
-            .snapshot
-            .tasks
-            .get(name)
-            .map_or(0, Vec::len);
-        self.write_config(&ConfigRecord::Connector {
-            name: name.into(),
-            config: None,
-        })
-        .await?;
-        self.write_config(&ConfigRecord::Target {
-            connector: name.into(),
-            state: None,
-        })
-        .await?;
-        // DESTROYED statuses are tombstones.
-        let mut keys = vec![StatusKey::Connector(name.into()).key()];
-        keys.extend((0..tasks).map(|i| StatusKey::Task(name.into(), i as u32).key()));
-        for k in keys {
-            let _ = self.status_log.send(&k, None).await;
-        }
-        self.await_snapshot(|s| !s.connectors.contains_key(name))
-            .await?;
-        Ok(config)
-    }
-
-    async fn names(&self) -> Vec<String> {
-        let _ = self.read_configs().await;
-        self.shared
-            .lock()
-            .snapshot
-            .connectors
-            .keys()
-            .cloned()
-            .collect()
-    }
-
-    async fn view(&self, name: &str) -> Option<ConnectorView> {
-        if let Err(e) = self.read_statuses().await {
-            tracing::warn!("reading the status topic: {e:#}");
-        }
-        self.view_of(name)
-    }
-
-    async fn metrics(&self) -> String {
-        String::new()
-    }
-
-    async fn topics(&self, name: &str) -> Result<Vec<String>, WorkerError> {
-        self.exists(name).await?;
-        Ok(Vec::new())
-    }
-
-    async fn reset_topics(&self, name: &str) -> Result<(), WorkerError> {
-        self.exists(name).await
-    }
-
-    async fn offsets(&self, name: &str) -> Result<Vec<Json>, WorkerError> {
-        self.exists(name).await?;
-        Ok(self
-            .offsets
-            .all_for(name)
-            .into_iter()
-            .filter_map(|(p, o)| o.map(|o| json!({"partition": p, "offset": o})))
-            .collect())
-    }
-
-    async fn alter_offsets(
-        &self,
-        name: &str,
-        _changes: OffsetChanges,
-    ) -> Result<String, WorkerError> {
-        self.exists(name).await?;
-        Err(WorkerError::Conflict(
-            "Altering offsets through a distributed worker is not available yet; stop the connector and use a standalone worker's offsets file or the offsets topic".into(),
-        ))
+    #[test]
+    fn restart_backoff_doubles_up_to_the_maximum() {
+        let max = Duration::from_secs(10);
+        let waits: Vec<u64> = (0..6).map(|a| restart_backoff(a, max).as_secs()).collect();
+        assert_eq!(waits, [1, 2, 4, 8, 10, 10]);
     }
 }

@@ -1,0 +1,272 @@
+//! The REST API's view of a distributed worker: reads answered from the
+//! topics every worker reads, writes turned into config-topic records.
+
+use async_trait::async_trait;
+use connect_api::{ConnectorKind, Props};
+use serde_json::{json, Value as Json};
+
+use super::{internal, state_of, DistributedHerder};
+use crate::distributed::records::{ConfigRecord, StatusKey};
+use crate::runtime::config::find_plugin;
+use crate::runtime::{
+    validate, ConnectorView, Created, Herder, Leader, OffsetChanges, RestartRequest, State, Status,
+    TargetState, WorkerError,
+};
+
+impl DistributedHerder {
+    fn view_of(&self, name: &str) -> Option<ConnectorView> {
+        let shared = self.shared.lock();
+        let config = shared.snapshot.connectors.get(name)?.clone();
+        let kind = config
+            .get("connector.class")
+            .and_then(|c| find_plugin(c).ok())
+            .map_or(ConnectorKind::Source, |p| p.kind());
+        let status_of = |key: StatusKey| -> Status {
+            match shared.statuses.get(&key.key()) {
+                Some(s) => Status {
+                    state: state_of(&s.state),
+                    worker_id: s.worker_id.clone(),
+                    trace: s.trace.clone(),
+                },
+                None => Status {
+                    state: State::Unassigned,
+                    worker_id: String::new(),
+                    trace: None,
+                },
+            }
+        };
+        let mut status = status_of(StatusKey::Connector(name.into()));
+        if shared.snapshot.target(name) == TargetState::Stopped {
+            status.state = State::Stopped;
+        }
+        let tasks = shared
+            .snapshot
+            .tasks
+            .get(name)
+            .map(|ts| {
+                ts.iter()
+                    .enumerate()
+                    .map(|(i, c)| {
+                        (
+                            i,
+                            status_of(StatusKey::Task(name.into(), i as u32)),
+                            c.clone(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Some(ConnectorView {
+            name: name.into(),
+            config,
+            kind,
+            status,
+            tasks,
+        })
+    }
+}
+
+#[async_trait]
+impl Herder for DistributedHerder {
+    fn leader(&self) -> Leader {
+        self.shared.lock().leader.clone().unwrap_or(Leader::Unknown)
+    }
+
+    async fn put_connector(
+        &self,
+        name: &str,
+        mut props: Props,
+        initial: TargetState,
+        allow_replace: bool,
+    ) -> Result<Created, WorkerError> {
+        props.insert("name".into(), name.to_string());
+        let resolved = self
+            .spawner
+            .settings
+            .providers
+            .resolve(&props)
+            .map_err(WorkerError::BadRequest)?;
+        validate(&resolved).map_err(|r| WorkerError::BadRequest(r.to_string()))?;
+        self.read_configs().await.map_err(internal)?;
+        let exists = self.shared.lock().snapshot.connectors.contains_key(name);
+        if exists && !allow_replace {
+            return Err(WorkerError::Conflict(format!(
+                "Connector {name} already exists"
+            )));
+        }
+        if !exists {
+            // The target state goes first, so the connector starts in it.
+            self.write_config(&ConfigRecord::Target {
+                connector: name.into(),
+                state: Some(initial),
+            })
+            .await?;
+        }
+        self.write_config(&ConfigRecord::Connector {
+            name: name.into(),
+            config: Some(props.clone()),
+        })
+        .await?;
+        self.await_snapshot(|s| s.connectors.get(name) == Some(&props))
+            .await?;
+        Ok(Created(!exists))
+    }
+
+    async fn pause(&self, name: &str) -> Result<(), WorkerError> {
+        self.exists(name).await?;
+        self.write_config(&ConfigRecord::Target {
+            connector: name.into(),
+            state: Some(TargetState::Paused),
+        })
+        .await?;
+        self.await_snapshot(|s| s.target(name) == TargetState::Paused)
+            .await
+    }
+
+    async fn resume(&self, name: &str) -> Result<(), WorkerError> {
+        self.exists(name).await?;
+        self.write_config(&ConfigRecord::Target {
+            connector: name.into(),
+            state: Some(TargetState::Started),
+        })
+        .await?;
+        self.await_snapshot(|s| s.target(name) == TargetState::Started)
+            .await
+    }
+
+    async fn stop(&self, name: &str) -> Result<(), WorkerError> {
+        self.exists(name).await?;
+        // No tasks, then the target: a STOPPED connector keeps only its config.
+        self.write_config(&ConfigRecord::Commit {
+            connector: name.into(),
+            tasks: 0,
+        })
+        .await?;
+        self.write_config(&ConfigRecord::Target {
+            connector: name.into(),
+            state: Some(TargetState::Stopped),
+        })
+        .await?;
+        self.await_snapshot(|s| s.target(name) == TargetState::Stopped)
+            .await
+    }
+
+    async fn restart(&self, name: &str, req: RestartRequest) -> Result<(), WorkerError> {
+        self.exists(name).await?;
+        self.write_config(&ConfigRecord::Restart {
+            connector: name.into(),
+            include_tasks: req.include_tasks,
+            only_failed: req.only_failed,
+        })
+        .await
+    }
+
+    async fn restart_task(&self, name: &str, task: usize) -> Result<(), WorkerError> {
+        self.exists(name).await?;
+        let known = self
+            .shared
+            .lock()
+            .snapshot
+            .tasks
+            .get(name)
+            .is_some_and(|t| task < t.len());
+        if !known {
+            return Err(WorkerError::NotFound(format!(
+                "Task {name}-{task} not found"
+            )));
+        }
+        Err(WorkerError::Conflict(
+            "Cannot complete request because of a conflicting operation (e.g. worker rebalance): restarting one task of a distributed worker is done with POST /connectors/{name}/restart?includeTasks=true".into(),
+        ))
+    }
+
+    async fn delete(&self, name: &str) -> Result<Props, WorkerError> {
+        self.exists(name).await?;
+        let config = self
+            .shared
+            .lock()
+            .snapshot
+            .connectors
+            .get(name)
+            .cloned()
+            .unwrap_or_default();
+        let tasks = self
+            .shared
+            .lock()
+            .snapshot
+            .tasks
+            .get(name)
+            .map_or(0, Vec::len);
+        self.write_config(&ConfigRecord::Connector {
+            name: name.into(),
+            config: None,
+        })
+        .await?;
+        self.write_config(&ConfigRecord::Target {
+            connector: name.into(),
+            state: None,
+        })
+        .await?;
+        // DESTROYED statuses are tombstones.
+        let mut keys = vec![StatusKey::Connector(name.into()).key()];
+        keys.extend((0..tasks).map(|i| StatusKey::Task(name.into(), i as u32).key()));
+        for k in keys {
+            let _ = self.status_log.send(&k, None).await;
+        }
+        self.await_snapshot(|s| !s.connectors.contains_key(name))
+            .await?;
+        Ok(config)
+    }
+
+    async fn names(&self) -> Vec<String> {
+        let _ = self.read_configs().await;
+        self.shared
+            .lock()
+            .snapshot
+            .connectors
+            .keys()
+            .cloned()
+            .collect()
+    }
+
+    async fn view(&self, name: &str) -> Option<ConnectorView> {
+        if let Err(e) = self.read_statuses().await {
+            tracing::warn!("reading the status topic: {e:#}");
+        }
+        self.view_of(name)
+    }
+
+    async fn metrics(&self) -> String {
+        String::new()
+    }
+
+    async fn topics(&self, name: &str) -> Result<Vec<String>, WorkerError> {
+        self.exists(name).await?;
+        Ok(Vec::new())
+    }
+
+    async fn reset_topics(&self, name: &str) -> Result<(), WorkerError> {
+        self.exists(name).await
+    }
+
+    async fn offsets(&self, name: &str) -> Result<Vec<Json>, WorkerError> {
+        self.exists(name).await?;
+        Ok(self
+            .offsets
+            .all_for(name)
+            .into_iter()
+            .filter_map(|(p, o)| o.map(|o| json!({"partition": p, "offset": o})))
+            .collect())
+    }
+
+    async fn alter_offsets(
+        &self,
+        name: &str,
+        _changes: OffsetChanges,
+    ) -> Result<String, WorkerError> {
+        self.exists(name).await?;
+        Err(WorkerError::Conflict(
+            "Altering offsets through a distributed worker is not available yet; stop the connector and use a standalone worker's offsets file or the offsets topic".into(),
+        ))
+    }
+}
