@@ -10,7 +10,7 @@ use tokio::sync::Mutex;
 
 use broker_core::properties::Properties;
 use broker_core::{BrokerConfig, RunningBroker};
-use worker::distributed::assign::{assign, configured, AssignorState};
+use worker::distributed::assign::{configured, AssignorState};
 use worker::distributed::member::{Beat, GroupMember, Joined, MemberConfig};
 use worker::distributed::protocol::{Assignment, Protocol, Work, WorkerState, NO_ERROR};
 
@@ -51,49 +51,14 @@ fn state(url: &str, running: &Work) -> WorkerState {
     }
 }
 
-/// The leader's half of a round: decide and encode every member's assignment.
+/// The leader's half of a round, as `weir distributed` does it.
 fn lead(
     joined: &Joined,
     st: &mut AssignorState,
     cfg: &Work,
     now: i64,
 ) -> Vec<(String, Assignment)> {
-    let members: BTreeMap<String, Work> = joined
-        .members
-        .iter()
-        .map(|(id, s)| {
-            let running = s
-                .assignment
-                .as_ref()
-                .map(|a| a.assigned.clone())
-                .unwrap_or_default();
-            (id.clone(), running)
-        })
-        .collect();
-    let leader_url = joined
-        .members
-        .iter()
-        .find(|(id, _)| *id == joined.member_id)
-        .map(|(_, s)| s.url.clone())
-        .unwrap_or_default();
-    assign(st, cfg, &members, now, 5_000)
-        .into_iter()
-        .map(|(id, d)| {
-            (
-                id,
-                Assignment {
-                    version: joined.protocol.version(),
-                    error: NO_ERROR,
-                    leader: joined.member_id.clone(),
-                    leader_url: leader_url.clone(),
-                    config_offset: 0,
-                    assigned: d.assigned,
-                    revoked: d.revoked,
-                    delay: d.delay_ms,
-                },
-            )
-        })
-        .collect()
+    worker::distributed::herder::lead(joined, st, cfg, 0, now, 5_000)
 }
 
 /// A worker's membership loop, as `weir distributed` runs it: join, lead

@@ -107,6 +107,49 @@ fn state_of(text: &str) -> State {
     }
 }
 
+/// The leader's half of a round: every member's assignment, from what
+/// each reported running and what the config snapshot (`configured`, read
+/// up to `config_offset`) holds.
+pub fn lead(
+    joined: &Joined,
+    st: &mut AssignorState,
+    configured: &Work,
+    config_offset: i64,
+    now_ms: i64,
+    max_delay_ms: i64,
+) -> Vec<(String, Assignment)> {
+    let members: BTreeMap<String, Work> = joined
+        .members
+        .iter()
+        .map(|(id, s)| {
+            let running = s.assignment.as_ref().map(|a| a.assigned.clone());
+            (id.clone(), running.unwrap_or_default())
+        })
+        .collect();
+    let leader_url = joined
+        .members
+        .iter()
+        .find(|(id, _)| *id == joined.member_id)
+        .map(|(_, s)| s.url.clone())
+        .unwrap_or_default();
+    assign(st, configured, &members, now_ms, max_delay_ms)
+        .into_iter()
+        .map(|(id, d)| {
+            let a = Assignment {
+                version: joined.protocol.version(),
+                error: NO_ERROR,
+                leader: joined.member_id.clone(),
+                leader_url: leader_url.clone(),
+                config_offset,
+                assigned: d.assigned,
+                revoked: d.revoked,
+                delay: d.delay_ms,
+            };
+            (id, a)
+        })
+        .collect()
+}
+
 /// Reads a topic's new records on a blocking thread; records read before a
 /// failure come back with it.
 async fn read_new(log: Arc<TopicLog>) -> (Vec<super::topics::LogRecord>, anyhow::Result<()>) {
@@ -392,25 +435,6 @@ impl DistributedHerder {
 
     /// The leader's assignments for this generation.
     fn lead(&self, joined: &Joined, st: &mut AssignorState) -> Vec<(String, Assignment)> {
-        let members: BTreeMap<String, Work> = joined
-            .members
-            .iter()
-            .map(|(id, s)| {
-                (
-                    id.clone(),
-                    s.assignment
-                        .as_ref()
-                        .map(|a| a.assigned.clone())
-                        .unwrap_or_default(),
-                )
-            })
-            .collect();
-        let leader_url = joined
-            .members
-            .iter()
-            .find(|(id, _)| *id == joined.member_id)
-            .map(|(_, s)| s.url.clone())
-            .unwrap_or_default();
         let (configured, offset) = {
             let shared = self.shared.lock();
             (shared.snapshot.work(), shared.snapshot.offset)
@@ -419,24 +443,7 @@ impl DistributedHerder {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as i64);
         let max_delay = self.settings.scheduled_rebalance_max_delay.as_millis() as i64;
-        assign(st, &configured, &members, now, max_delay)
-            .into_iter()
-            .map(|(id, d)| {
-                (
-                    id,
-                    Assignment {
-                        version: joined.protocol.version(),
-                        error: NO_ERROR,
-                        leader: joined.member_id.clone(),
-                        leader_url: leader_url.clone(),
-                        config_offset: offset,
-                        assigned: d.assigned,
-                        revoked: d.revoked,
-                        delay: d.delay_ms,
-                    },
-                )
-            })
-            .collect()
+        lead(joined, st, &configured, offset, now, max_delay)
     }
 
     /// Reconciles the executor with the assignment, writes task configs of
