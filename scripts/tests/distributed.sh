@@ -196,6 +196,18 @@ grep -q "restarting automatically" worker-*.log || fail "no automatic restart in
 wait_lines "$WORK/later/out.txt" $((next - 1)) 30
 log "a FAILED task was restarted automatically and caught up"
 
+# Offsets as any worker reads them: the source's from the offsets topic,
+# the sink's from its consumer group.
+for _ in $(seq 1 50); do
+    grep -q '"position":' <<<"$(api 2 /connectors/src/offsets)" && break
+    sleep 0.2
+done
+grep -q "{\"partition\":{\"filename\":\"$WORK/in.txt\"},\"offset\":{\"position\":" <<<"$(api 2 /connectors/src/offsets)" ||
+    fail "source offsets: $(api 2 /connectors/src/offsets)"
+[ "$(grep -o '"kafka_topic":"lines"' <<<"$(api 3 /connectors/snk/offsets)" | wc -l)" = 6 ] ||
+    fail "sink offsets: $(api 3 /connectors/snk/offsets)"
+log "offsets of the source and the sink as other workers read them"
+
 # Pause, stop and delete a connector; then the internal topics as kcat reads them.
 api "$FOLLOWER" /connectors/src/pause -X PUT >/dev/null
 api "$FOLLOWER" /connectors/src/stop -X PUT >/dev/null

@@ -251,6 +251,15 @@ impl Herder for DistributedHerder {
 
     async fn offsets(&self, name: &str) -> Result<Vec<Json>, WorkerError> {
         self.exists(name).await?;
+        if self
+            .view_of(name)
+            .is_some_and(|v| v.kind == ConnectorKind::Sink)
+        {
+            return crate::runtime::sink_offsets(&self.settings.bootstrap_servers, name).await;
+        }
+        if let Err(e) = self.read_offsets().await {
+            tracing::warn!("reading the offsets topic: {e:#}");
+        }
         Ok(self
             .offsets
             .all_for(name)

@@ -15,6 +15,8 @@ use tokio::sync::watch;
 
 mod offsets;
 
+pub(crate) use offsets::sink_offsets;
+
 use super::config::{check_connector, find_plugin, tasks_max, WorkerSettings};
 use super::metrics::{self, Exposition, TaskMetrics, WorkerMetrics};
 use super::{sink, source, State, Status, Target, TaskEnv, TaskId};

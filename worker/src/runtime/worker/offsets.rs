@@ -41,19 +41,7 @@ impl Worker {
                 .into_iter()
                 .filter_map(|(p, o)| o.map(|o| json!({"partition": p, "offset": o})))
                 .collect()),
-            ConnectorKind::Sink => {
-                let mut cluster = self.cluster().await?;
-                let group = format!("connect-{name}");
-                let internal = |e: anyhow::Error| WorkerError::Internal(format!("{e:#}"));
-                let (_, _, conn) = cluster.coordinator(&group).await.map_err(internal)?;
-                let committed = offsets::committed(conn, &group).await.map_err(internal)?;
-                Ok(committed
-                    .into_iter()
-                    .map(|((t, p), o)| {
-                        json!({"partition": {"kafka_topic": t, "kafka_partition": p}, "offset": {"kafka_offset": o}})
-                    })
-                    .collect())
-            }
+            ConnectorKind::Sink => sink_offsets(&self.settings.bootstrap_servers, name).await,
         }
     }
 
@@ -153,4 +141,22 @@ fn sink_offset(
         })?),
     };
     Ok((topic.to_string(), partition, offset))
+}
+
+/// A sink connector's offsets: its `connect-<name>` group's commits.
+pub(crate) async fn sink_offsets(bootstrap: &str, name: &str) -> Result<Vec<Json>, WorkerError> {
+    let servers = crate::kafka::split_servers(bootstrap);
+    let internal = |e: anyhow::Error| WorkerError::Internal(format!("{e:#}"));
+    let mut cluster = Cluster::connect(&servers, "weir-worker-admin", Duration::from_secs(10))
+        .await
+        .map_err(|e| WorkerError::Internal(e.to_string()))?;
+    let group = format!("connect-{name}");
+    let (_, _, conn) = cluster.coordinator(&group).await.map_err(internal)?;
+    let committed = offsets::committed(conn, &group).await.map_err(internal)?;
+    Ok(committed
+        .into_iter()
+        .map(|((t, p), o)| {
+            json!({"partition": {"kafka_topic": t, "kafka_partition": p}, "offset": {"kafka_offset": o}})
+        })
+        .collect())
 }
