@@ -164,12 +164,9 @@ impl Converter for NumberConverter {
 pub struct SimpleHeaderConverter;
 
 impl Converter for SimpleHeaderConverter {
-    fn encode<'a>(&self, _: &str, data: &'a SchemaAndValue) -> Encoded<'a> {
-        Ok(match &data.value {
-            Value::Null => None,
-            Value::String(s) => Some(Cow::Borrowed(s.as_bytes())),
-            v => Some(Cow::Owned(value_text(v).into_bytes())),
-        })
+    /// Values are written as StringConverter writes them.
+    fn encode<'a>(&self, topic: &str, data: &'a SchemaAndValue) -> Encoded<'a> {
+        StringConverter.encode(topic, data)
     }
 
     fn decode(&self, _: &str, bytes: Option<&[u8]>) -> ConnectResult<SchemaAndValue> {

@@ -25,7 +25,7 @@ use crate::store::OffsetStore;
 use config::WorkerSettings;
 pub use herder::{Herder, Leader, OffsetChanges};
 use metrics::{TaskMetrics, WorkerMetrics};
-pub(crate) use worker::{sink_offsets, stop_tasks, LogContext, TaskHandle, TaskSpawner};
+pub(crate) use worker::{accept, sink_offsets, stop_tasks, LogContext, TaskHandle, TaskSpawner};
 pub use worker::{
     validate, ConnectorView, Created, Rejected, RestartRequest, TargetState, Worker, WorkerError,
 };

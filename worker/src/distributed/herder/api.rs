@@ -9,7 +9,7 @@ use super::{internal, state_of, DistributedHerder};
 use crate::distributed::records::{ConfigRecord, StatusKey};
 use crate::runtime::config::find_plugin;
 use crate::runtime::{
-    validate, ConnectorView, Created, Herder, Leader, OffsetChanges, RestartRequest, State, Status,
+    ConnectorView, Created, Herder, Leader, OffsetChanges, RestartRequest, State, Status,
     TargetState, WorkerError,
 };
 
@@ -80,13 +80,7 @@ impl Herder for DistributedHerder {
         allow_replace: bool,
     ) -> Result<Created, WorkerError> {
         props.insert("name".into(), name.to_string());
-        let resolved = self
-            .spawner
-            .settings
-            .providers
-            .resolve(&props)
-            .map_err(WorkerError::BadRequest)?;
-        validate(&resolved).map_err(|r| WorkerError::BadRequest(r.to_string()))?;
+        crate::runtime::accept(&self.spawner.settings, &props)?;
         self.read_configs().await.map_err(internal)?;
         let exists = self.shared.lock().snapshot.connectors.contains_key(name);
         if exists && !allow_replace {

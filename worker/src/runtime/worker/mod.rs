@@ -86,6 +86,16 @@ impl fmt::Display for Rejected {
 
 impl std::error::Error for Rejected {}
 
+/// A connector config as a REST write gives it (with its `name`): its
+/// placeholders resolve with the worker's providers and it validates.
+pub(crate) fn accept(settings: &WorkerSettings, props: &Props) -> Result<Plugin, WorkerError> {
+    let resolved = settings
+        .providers
+        .resolve(props)
+        .map_err(WorkerError::BadRequest)?;
+    validate(&resolved).map_err(|r| WorkerError::BadRequest(r.to_string()))
+}
+
 /// Validates a connector config: common keys, then the plugin's own.
 pub fn validate(props: &Props) -> Result<Plugin, Rejected> {
     let plugin = props.get("connector.class").map(|c| find_plugin(c));
@@ -264,12 +274,7 @@ impl Worker {
         allow_replace: bool,
     ) -> Result<Created, WorkerError> {
         props.insert("name".into(), name.to_string());
-        let resolved = self
-            .settings
-            .providers
-            .resolve(&props)
-            .map_err(WorkerError::BadRequest)?;
-        let plugin = validate(&resolved).map_err(|r| WorkerError::BadRequest(r.to_string()))?;
+        let plugin = accept(&self.settings, &props)?;
         let mut connectors = self.connectors.lock().await;
         let (target, created) = match connectors.remove(name) {
             Some(mut old) if allow_replace => {
