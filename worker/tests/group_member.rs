@@ -83,16 +83,7 @@ async fn settle(
         let Some(a) = m.sync(&joined, &plan).await.expect("syncs") else {
             continue;
         };
-        for c in &a.revoked.connectors {
-            running.connectors.remove(c);
-        }
-        for t in &a.revoked.tasks {
-            running.tasks.remove(t);
-        }
-        running
-            .connectors
-            .extend(a.assigned.connectors.iter().cloned());
-        running.tasks.extend(a.assigned.tasks.iter().cloned());
+        running.apply(&a.assigned, &a.revoked);
         if !a.revoked.is_empty() {
             // Cooperative: give the revoked work back at once.
             continue;

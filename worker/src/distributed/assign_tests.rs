@@ -38,13 +38,7 @@ impl Cluster {
         let out = assign(&mut self.state, configured, &self.running, self.now, DELAY);
         for (m, d) in &out {
             let w = self.running.entry(m.clone()).or_default();
-            for c in &d.revoked.connectors {
-                w.connectors.remove(c);
-            }
-            for t in &d.revoked.tasks {
-                w.tasks.remove(t);
-            }
-            extend(w, &d.assigned);
+            w.apply(&d.assigned, &d.revoked);
         }
         out
     }

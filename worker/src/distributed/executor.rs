@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use connect_api::{Connector, Plugin, Props};
+use connect_api::{Connector, Props};
 use parking_lot::Mutex;
 
 use super::protocol::TaskRef;
@@ -17,7 +17,6 @@ use crate::runtime::{
 
 struct Instance {
     connector: Box<dyn Connector>,
-    plugin: Plugin,
     /// As stored (placeholders kept) and as started (resolved).
     config: Props,
     resolved: Props,
@@ -161,7 +160,6 @@ impl Executor {
             name,
             Instance {
                 connector,
-                plugin,
                 config,
                 resolved,
                 target,
@@ -231,11 +229,6 @@ impl Executor {
                 })
                 .map_err(|e| e.to_string()),
         )
-    }
-
-    /// The kind of a connector running here.
-    pub fn plugin(&self, name: &str) -> Option<&Plugin> {
-        self.instances.get(name).map(|i| &i.plugin)
     }
 
     /// Statuses of what runs (or failed to start) here.

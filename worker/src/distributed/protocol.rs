@@ -89,6 +89,18 @@ impl Work {
         self.connectors.len() + self.tasks.len()
     }
 
+    /// Applies an incremental assignment: `revoked` stops, `assigned` starts.
+    pub fn apply(&mut self, assigned: &Work, revoked: &Work) {
+        for c in &revoked.connectors {
+            self.connectors.remove(c);
+        }
+        for t in &revoked.tasks {
+            self.tasks.remove(t);
+        }
+        self.connectors.extend(assigned.connectors.iter().cloned());
+        self.tasks.extend(assigned.tasks.iter().cloned());
+    }
+
     /// Grouped by connector, the connector itself as task -1 first.
     fn grouped(&self) -> BTreeMap<&str, Vec<i32>> {
         let mut m: BTreeMap<&str, Vec<i32>> = BTreeMap::new();

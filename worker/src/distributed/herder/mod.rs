@@ -355,16 +355,7 @@ impl DistributedHerder {
                 Leader::At(mine.leader_url.clone())
             });
         }
-        for c in &mine.revoked.connectors {
-            assigned.connectors.remove(c);
-        }
-        for t in &mine.revoked.tasks {
-            assigned.tasks.remove(t);
-        }
-        assigned
-            .connectors
-            .extend(mine.assigned.connectors.iter().cloned());
-        assigned.tasks.extend(mine.assigned.tasks.iter().cloned());
+        assigned.apply(&mine.assigned, &mine.revoked);
         tracing::info!(
             "generation {}: {} connector(s) and {} task(s) here{}",
             joined.generation,

@@ -258,11 +258,7 @@ impl Worker {
     }
 
     fn status(&self, state: State, trace: Option<String>) -> Status {
-        Status {
-            state,
-            worker_id: self.settings.worker_id.clone(),
-            trace,
-        }
+        self.spawner().status(state, trace)
     }
 
     /// Creates connector `name`, or replaces its config when `allow_replace`.
