@@ -80,7 +80,7 @@ for _ in $(seq 1 100); do all_running src 1 && break; sleep 0.1; done
 all_running src 1 || fail "src is not RUNNING: $(api 1 /connectors/src/status)"
 t1=$(date +%s.%N)
 SECS=$(python3 -c "print(f'{$t1 - $t0:.1f}')")
-grep -q "forwarding POST /connectors to the leader" "worker-$FOLLOWER.log" || fail "the follower did not forward the POST"
+grep -q "forwarding POST /connectors to http" "worker-$FOLLOWER.log" || fail "the follower did not forward the POST"
 code=$(api "$FOLLOWER" "/connectors/src/config?forward=false" -o conflict.json -w '%{http_code}' -X PUT \
     -H 'Content-Type: application/json' --data '{"connector.class":"FileStreamSource","topic":"lines"}')
 [ "$code" = 409 ] && grep -q 'Cannot complete request because of a conflicting operation' conflict.json ||
@@ -97,6 +97,50 @@ cmp -s view1.json view2.json && cmp -s view1.json view3.json || fail "workers di
 owners=$(grep -o '"worker_id":"[^"]*"' view1.json | sort -u | wc -l)
 [ "$owners" -ge 2 ] || fail "the work is not spread: $(cat view1.json)"
 log "statuses identical on all three workers; work spread over $owners workers"
+
+# Only the leader writes task configs: a follower owning a connector hands
+# them over with a request signed with the session key (KIP-507).
+LEADER=""
+for i in 1 2 3; do [ "$i" != "$FOLLOWER" ] && grep " INFO generation" "worker-$i.log" | tail -n 1 | grep -q "(leader)" && LEADER=$i; done
+[ -n "$LEADER" ] || fail "no leader"
+grep -l "handed [0-9]* task config(s) to the leader" worker-*.log >/dev/null || fail "no follower handed task configs to the leader"
+for i in 1 2 3; do
+    [ "$i" = "$LEADER" ] || ! grep -q "wrote [0-9]* task config(s)" "worker-$i.log" || fail "follower $i wrote task configs itself"
+done
+kcat -b "$B" -C -t connect-configs -o beginning -e -q -f '%k=%s\n' >configs.txt
+grep -Eq '^session-key=\{"key":"[A-Za-z0-9+/]{43}=","algorithm":"HmacSHA256","creation-timestamp":[0-9]{13}\}$' configs.txt ||
+    fail "session key record: $(grep session-key configs.txt)"
+KEY=$(grep '^session-key=' configs.txt | tail -n 1 | sed 's/^session-key=//')
+api "$LEADER" /connectors/snk/tasks >tasks.json
+python3 - "$KEY" tasks.json >signed.txt <<'PY'
+import base64, hashlib, hmac, json, sys
+key = base64.b64decode(json.loads(sys.argv[1])["key"])
+body = json.dumps([t["config"] for t in json.load(open(sys.argv[2]))], separators=(",", ":"))
+print(body)
+print(base64.b64encode(hmac.new(key, body.encode(), hashlib.sha256).digest()).decode())
+PY
+BODY=$(sed -n 1p signed.txt)
+SIG=$(sed -n 2p signed.txt)
+internal() { api "$LEADER" /connectors/snk/tasks -o internal.json -w '%{http_code}' -X POST -H 'Content-Type: application/json' "$@" --data "$BODY"; }
+code=$(internal)
+[ "$code" = 400 ] && grep -q 'Internal request missing required signature' internal.json || fail "unsigned task configs: $code $(cat internal.json)"
+code=$(internal -H 'X-Connect-Request-Signature-Algorithm: HmacSHA256' -H 'X-Connect-Authorization: AAAA')
+[ "$code" = 403 ] && grep -q 'Internal request contained invalid signature' internal.json || fail "badly signed task configs: $code $(cat internal.json)"
+code=$(internal -H 'X-Connect-Request-Signature-Algorithm: HmacSHA256' -H "X-Connect-Authorization: $SIG")
+[ "$code" = 204 ] || fail "signed task configs: $code $(cat internal.json)"
+log "task configs written by the leader only; internal requests refused unsigned (400) or badly signed (403), taken when signed"
+
+# A task restart asked of a worker that does not run the task reaches its owner.
+OWNER_PORT=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["tasks"][0]["worker_id"].split(":")[1])' <<<"$(api 1 /connectors/snk/status)")
+OTHER=""
+for i in 1 2 3; do [ "${PORT[$i]}" != "$OWNER_PORT" ] && { [ -z "$OTHER" ] || [ "$i" != "$LEADER" ]; } && OTHER=$i; done
+code=$(api "$OTHER" /connectors/snk/tasks/0/restart -X POST -o restart.json -w '%{http_code}')
+[ "$code" = 204 ] || fail "task restart through worker $OTHER: $code $(cat restart.json)"
+for i in 1 2 3; do [ "${PORT[$i]}" = "$OWNER_PORT" ] && OWNER=$i; done
+grep -q "\[snk|task-0\] restarting as asked" "worker-$OWNER.log" || fail "the owner (worker $OWNER) did not restart snk task 0"
+for _ in $(seq 1 50); do all_running snk 3 && break; sleep 0.1; done
+all_running snk 3 || fail "snk is not RUNNING after the task restart: $(api 1 /connectors/snk/status)"
+log "a task restart asked of worker $OTHER ran on its owner, worker $OWNER"
 
 wait_lines() {
     local i n=0

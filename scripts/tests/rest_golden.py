@@ -270,6 +270,9 @@ def scenario(api, work):
     with open(os.path.join(ROOT, "openapi", "openapi.json")) as f:
         if f.read() != text:
             api.failures.append("/openapi.json differs from openapi/openapi.json")
+    # The internal endpoint distributed workers use; standalone refuses it.
+    api.check("task-configs-standalone", "POST", "/connectors/source/tasks",
+              body=[{"task.class": "FileStreamSourceTask"}])
 
 
 def main():

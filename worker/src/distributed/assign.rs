@@ -32,6 +32,13 @@ pub struct AssignorState {
     deadline_ms: Option<i64>,
 }
 
+impl AssignorState {
+    /// What each member runs once the last round's increments are made.
+    pub fn current(&self) -> &BTreeMap<String, Work> {
+        &self.previous
+    }
+}
+
 /// One member's share of a round.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Decision {

@@ -25,6 +25,34 @@ pub struct DistributedSettings {
     /// restarts of a FAILED task, `weir.task.auto.restart.max.backoff.ms`
     /// (60000); the wait starts at 1 s and doubles.
     pub auto_restart: Option<Duration>,
+    /// `inter.worker.key.ttl.ms`: how long the leader's session key lives.
+    pub key_ttl: Duration,
+    /// `inter.worker.key.size` in bits (256 when unset).
+    pub key_bits: usize,
+}
+
+/// The KIP-507 algorithm settings: HmacSHA256 is the one supported.
+fn check_algorithms(props: &BTreeMap<String, String>) -> Result<(), String> {
+    use super::signing::ALGORITHM;
+    for key in [
+        "inter.worker.key.generation.algorithm",
+        "inter.worker.signature.algorithm",
+    ] {
+        if let Some(v) = get(props, key).filter(|v| *v != ALGORITHM) {
+            return Err(format!(
+                "Invalid value {v} for configuration {key}: this worker supports {ALGORITHM} only"
+            ));
+        }
+    }
+    let key = "inter.worker.verification.algorithms";
+    if let Some(v) = get(props, key) {
+        if !v.split(',').any(|a| a.trim() == ALGORITHM) {
+            return Err(format!(
+                "Invalid value {v} for configuration {key}: the signature algorithm {ALGORITHM} must be among the verification algorithms"
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn get<'a>(props: &'a BTreeMap<String, String>, key: &str) -> Option<&'a str> {
@@ -151,8 +179,17 @@ impl DistributedSettings {
                 format!("{scheme}://{}:{}/", host.unwrap_or(h), port.unwrap_or(p))
             }
         };
+        check_algorithms(props)?;
+        let key_bits: usize = number(props, "inter.worker.key.size", 256, "INT")?;
+        if !(64..=4096).contains(&key_bits) {
+            return Err(format!(
+                "Invalid value {key_bits} for configuration inter.worker.key.size: must be between 64 and 4096 bits"
+            ));
+        }
         Ok(DistributedSettings {
             bootstrap_servers,
+            key_ttl: millis(props, "inter.worker.key.ttl.ms", 3_600_000)?,
+            key_bits,
             member: MemberConfig {
                 group: required(props, "group.id")?.to_string(),
                 session_timeout,

@@ -6,6 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use connect_api::Props;
 use serde_json::Value;
 
 use super::model::{
@@ -268,6 +269,44 @@ pub async fn get_tasks(
             })
             .collect(),
     ))
+}
+
+/// Internal, not in the OpenAPI document (as in Kafka Connect): the
+/// owner of a connector hands the leader the task configs it generated,
+/// signed with the session key.
+pub async fn put_task_configs(
+    State(w): State<Shared>,
+    Path(name): Path<String>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> ApiResult<StatusCode> {
+    use crate::distributed::signing::{Signature, ALGORITHM_HEADER, SIGNATURE_HEADER};
+    let parsed = parse_body(&body)?;
+    let configs = parsed
+        .as_array()
+        .ok_or_else(|| {
+            error(
+                StatusCode::BAD_REQUEST,
+                "Task configs must be a JSON array of objects",
+            )
+        })?
+        .iter()
+        .map(flat)
+        .collect::<ApiResult<Vec<Props>>>()?;
+    let value = |k: &str| {
+        headers
+            .get(k)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let signature = Signature {
+        algorithm: value(ALGORITHM_HEADER),
+        signature: value(SIGNATURE_HEADER),
+    };
+    w.put_task_configs(&name, configs, &body, signature)
+        .await
+        .map_err(failure)?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// One task's state.

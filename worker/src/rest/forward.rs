@@ -6,15 +6,20 @@
 
 use std::time::Duration;
 
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use super::client::exchange;
 use super::{error, Shared};
-use crate::runtime::Leader;
+use crate::runtime::{Leader, CONFLICT, NO_LEADER};
+
+/// Set on a handler's answer when another worker must handle the request
+/// (the owner of a task being restarted, say): the layer sends it there.
+#[derive(Debug, Clone)]
+pub(super) struct ForwardTo(pub String);
 
 /// Whether this request writes through the leader.
 fn forwarded(method: &Method, path: &str) -> bool {
@@ -22,6 +27,13 @@ fn forwarded(method: &Method, path: &str) -> bool {
         return false;
     }
     !(path.ends_with("/pause") || path.ends_with("/resume") || path.ends_with("/topics/reset"))
+}
+
+/// Requests the handler runs first, answering with a [`ForwardTo`] when
+/// another worker must.
+fn handler_decides(method: &Method, path: &str) -> bool {
+    method == Method::POST
+        && (path.ends_with("/tasks") || (path.contains("/tasks/") && path.ends_with("/restart")))
 }
 
 pub(super) async fn layer(State(herder): State<Shared>, request: Request, next: Next) -> Response {
@@ -35,23 +47,46 @@ pub(super) async fn layer(State(herder): State<Shared>, request: Request, next: 
         .split('&')
         .find_map(|kv| kv.strip_prefix("forward="))
         .map(str::to_ascii_lowercase);
-    let url = match herder.leader() {
-        Leader::Here => return next.run(request).await,
-        Leader::Unknown => {
+    let leader = match herder.leader() {
+        // The handler knows where these go: a task restart to the task's
+        // owner, task configs to the leader.
+        _ if handler_decides(&method, &path) => None,
+        Leader::Here => None,
+        Leader::Unknown => return error(StatusCode::CONFLICT, NO_LEADER).into_response(),
+        Leader::At(url) => Some(url),
+    };
+    let (parts, body) = request.into_parts();
+    let body = match axum::body::to_bytes(body, 16 << 20).await {
+        Ok(b) => b,
+        Err(e) => {
             return error(
-                StatusCode::CONFLICT,
-                "Cannot complete request momentarily due to no known leader URL, likely because a rebalance was underway.",
+                StatusCode::BAD_REQUEST,
+                format!("Cannot read the request body: {e}"),
             )
             .into_response()
         }
-        Leader::At(url) => url,
+    };
+    // Internal requests' signatures travel with them.
+    let passed: Vec<(String, String)> = parts
+        .headers
+        .iter()
+        .filter(|(k, _)| k.as_str().starts_with("x-connect-"))
+        .filter_map(|(k, v)| Some((k.to_string(), v.to_str().ok()?.to_string())))
+        .collect();
+    let url = match leader {
+        Some(url) => url,
+        None => {
+            let answer = next
+                .run(Request::from_parts(parts, Body::from(body.clone())))
+                .await;
+            match answer.extensions().get::<ForwardTo>() {
+                Some(ForwardTo(url)) => url.clone(),
+                None => return answer,
+            }
+        }
     };
     if forward_param.as_deref() == Some("false") {
-        return error(
-            StatusCode::CONFLICT,
-            "Cannot complete request because of a conflicting operation (e.g. worker rebalance)",
-        )
-        .into_response();
+        return error(StatusCode::CONFLICT, CONFLICT).into_response();
     }
     // The first hop asks the next worker to forward once more if it must;
     // the second does not.
@@ -65,25 +100,28 @@ pub(super) async fn layer(State(herder): State<Shared>, request: Request, next: 
         target_query.push('&');
     }
     target_query.push_str(&format!("forward={recursive}"));
-    let body = match axum::body::to_bytes(request.into_body(), 16 << 20).await {
-        Ok(b) => b,
-        Err(e) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                format!("Cannot read the request body: {e}"),
-            )
-            .into_response()
-        }
-    };
-    tracing::info!("forwarding {method} {path} to the leader at {url}");
-    match send(
+    tracing::info!("forwarding {method} {path} to {url}");
+    let reply = exchange(
         &url,
         method.as_str(),
         &format!("{path}?{target_query}"),
+        &passed,
         &body,
+        Duration::from_secs(90),
     )
-    .await
-    {
+    .await;
+    match reply.and_then(|r| {
+        let mut builder = Response::builder().status(r.status);
+        for (k, v) in &r.headers {
+            if k == "content-type" || k == "location" {
+                if let Ok(v) = HeaderValue::from_str(v) {
+                    builder = builder.header(k, v);
+                }
+            }
+        }
+        builder = builder.header(header::CONTENT_LENGTH, r.body.len());
+        Ok(builder.body(Body::from(r.body))?)
+    }) {
         Ok(r) => r,
         Err(e) => error(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -91,70 +129,6 @@ pub(super) async fn layer(State(herder): State<Shared>, request: Request, next: 
         )
         .into_response(),
     }
-}
-
-/// One HTTP/1.1 exchange with another worker (`Connection: close`).
-async fn send(
-    base: &str,
-    method: &str,
-    path_and_query: &str,
-    body: &Bytes,
-) -> anyhow::Result<Response> {
-    let hostport = base
-        .trim_end_matches('/')
-        .strip_prefix("http://")
-        .ok_or_else(|| {
-            anyhow::anyhow!("only http:// worker URLs can be forwarded to, not {base}")
-        })?;
-    let exchange = async {
-        let mut stream = tokio::net::TcpStream::connect(hostport).await?;
-        let mut head = format!(
-            "{method} {path_and_query} HTTP/1.1\r\nHost: {hostport}\r\nAccept: application/json\r\nConnection: close\r\nContent-Length: {}\r\n",
-            body.len()
-        );
-        if !body.is_empty() {
-            head.push_str("Content-Type: application/json\r\n");
-        }
-        head.push_str("\r\n");
-        stream.write_all(head.as_bytes()).await?;
-        stream.write_all(body).await?;
-        let mut raw = Vec::new();
-        stream.read_to_end(&mut raw).await?;
-        anyhow::Ok(raw)
-    };
-    let raw = tokio::time::timeout(Duration::from_secs(90), exchange)
-        .await
-        .map_err(|_| anyhow::anyhow!("{base} did not answer within 90 s"))??;
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or_else(|| anyhow::anyhow!("{base} sent an incomplete HTTP answer"))?;
-    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-    let mut body = raw[split + 4..].to_vec();
-    let mut lines = head.lines();
-    let status: u16 = lines
-        .next()
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| anyhow::anyhow!("{base} sent no HTTP status"))?;
-    let mut builder = Response::builder().status(status);
-    for line in lines {
-        let Some((k, v)) = line.split_once(':') else {
-            continue;
-        };
-        let k = k.trim().to_ascii_lowercase();
-        if k == "transfer-encoding" && v.trim().eq_ignore_ascii_case("chunked") {
-            body = crate::cli::dechunk(&body);
-            continue;
-        }
-        if k == "content-type" || k == "location" {
-            if let Ok(v) = HeaderValue::from_str(v.trim()) {
-                builder = builder.header(k, v);
-            }
-        }
-    }
-    builder = builder.header(header::CONTENT_LENGTH, body.len());
-    Ok(builder.body(Body::from(body))?)
 }
 
 #[cfg(test)]
@@ -167,6 +141,7 @@ mod tests {
         assert!(forwarded(&Method::PUT, "/connectors/c/config"));
         assert!(forwarded(&Method::DELETE, "/connectors/c"));
         assert!(forwarded(&Method::POST, "/connectors/c/tasks/0/restart"));
+        assert!(forwarded(&Method::POST, "/connectors/c/tasks"));
         assert!(!forwarded(&Method::PUT, "/connectors/c/pause"));
         assert!(!forwarded(&Method::PUT, "/connectors/c/resume"));
         assert!(!forwarded(&Method::GET, "/connectors/c/status"));

@@ -4,6 +4,7 @@
 //! (`/swagger-ui/`).
 
 mod admin;
+pub mod client;
 mod connectors;
 mod forward;
 pub mod model;
@@ -29,17 +30,27 @@ pub const CONNECT_VERSION: &str = "3.9.0";
 
 type Shared = Arc<dyn Herder>;
 
-/// An error answer: Kafka's `{"error_code","message"}` body with that status.
+/// An error answer: Kafka's `{"error_code","message"}` body with that
+/// status; with `forward_to`, the forwarding layer sends the request to
+/// that worker instead.
 #[derive(Debug)]
-struct ApiError(StatusCode, String);
+struct ApiError {
+    status: StatusCode,
+    message: String,
+    forward_to: Option<String>,
+}
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = ErrorMessage {
-            error_code: self.0.as_u16(),
-            message: self.1,
+            error_code: self.status.as_u16(),
+            message: self.message,
         };
-        (self.0, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(url) = self.forward_to {
+            response.extensions_mut().insert(forward::ForwardTo(url));
+        }
+        response
     }
 }
 
@@ -47,7 +58,11 @@ impl IntoResponse for ApiError {
 type ApiResult<T> = Result<T, ApiError>;
 
 fn error(status: StatusCode, message: impl Into<String>) -> ApiError {
-    ApiError(status, message.into())
+    ApiError {
+        status,
+        message: message.into(),
+        forward_to: None,
+    }
 }
 
 fn failure(e: WorkerError) -> ApiError {
@@ -56,6 +71,15 @@ fn failure(e: WorkerError) -> ApiError {
         WorkerError::Conflict(_) => StatusCode::CONFLICT,
         WorkerError::BadRequest(_) => StatusCode::BAD_REQUEST,
         WorkerError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        WorkerError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        WorkerError::Forbidden(_) => StatusCode::FORBIDDEN,
+        WorkerError::NotHere(url) => {
+            return ApiError {
+                status: StatusCode::CONFLICT,
+                message: crate::runtime::CONFLICT.into(),
+                forward_to: Some(url.clone()),
+            }
+        }
     };
     error(status, e.to_string())
 }
@@ -148,7 +172,10 @@ pub fn router(worker: Shared) -> Router {
             get(c::get_config).put(c::put_config).patch(c::patch_config),
         )
         .route("/connectors/{name}/status", get(c::get_status))
-        .route("/connectors/{name}/tasks", get(c::get_tasks))
+        .route(
+            "/connectors/{name}/tasks",
+            get(c::get_tasks).post(c::put_task_configs),
+        )
         .route(
             "/connectors/{name}/tasks/{task}/status",
             get(c::get_task_status),

@@ -7,11 +7,20 @@ use connect_api::record::{SourceOffset, SourcePartition};
 use connect_api::Props;
 use serde_json::Value as Json;
 
+use crate::distributed::signing::Signature;
+
 use super::{ConnectorView, Created, RestartRequest, TargetState, Worker, WorkerError};
 
 /// Source partitions with their new offsets (`None` removes one), or
 /// `None` for a reset of every offset.
 pub type OffsetChanges = Option<Vec<(SourcePartition, Option<SourceOffset>)>>;
+
+/// Kafka Connect's 409 when no leader is known.
+pub const NO_LEADER: &str =
+    "Cannot complete request momentarily due to no known leader URL, likely because a rebalance was underway.";
+/// Kafka Connect's 409 when a request reached the wrong worker twice.
+pub const CONFLICT: &str =
+    "Cannot complete request because of a conflicting operation (e.g. worker rebalance)";
 
 /// Where writes are done.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,6 +52,20 @@ pub trait Herder: Send + Sync {
     async fn stop(&self, name: &str) -> Result<(), WorkerError>;
     async fn restart(&self, name: &str, req: RestartRequest) -> Result<(), WorkerError>;
     async fn restart_task(&self, name: &str, task: usize) -> Result<(), WorkerError>;
+    /// Writes the task configs a connector's owner generated (the internal
+    /// `POST /connectors/{name}/tasks`); `signature` signs `body`.
+    async fn put_task_configs(
+        &self,
+        _name: &str,
+        _configs: Vec<Props>,
+        _body: &[u8],
+        _signature: Signature,
+    ) -> Result<(), WorkerError> {
+        Err(WorkerError::Internal(
+            "Kafka Connect in standalone mode does not support externally setting task configurations."
+                .into(),
+        ))
+    }
     /// Deletes the connector; returns its last config.
     async fn delete(&self, name: &str) -> Result<Props, WorkerError>;
     async fn names(&self) -> Vec<String>;

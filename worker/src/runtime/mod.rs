@@ -23,7 +23,7 @@ use tokio::sync::watch;
 
 use crate::store::OffsetStore;
 use config::WorkerSettings;
-pub use herder::{Herder, Leader, OffsetChanges};
+pub use herder::{Herder, Leader, OffsetChanges, CONFLICT, NO_LEADER};
 use metrics::{TaskMetrics, WorkerMetrics};
 pub(crate) use worker::{accept, sink_offsets, stop_tasks, LogContext, TaskHandle, TaskSpawner};
 pub use worker::{

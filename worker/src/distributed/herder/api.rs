@@ -6,11 +6,13 @@ use connect_api::{ConnectorKind, Props};
 use serde_json::{json, Value as Json};
 
 use super::{internal, state_of, DistributedHerder};
+use crate::distributed::protocol::TaskRef;
 use crate::distributed::records::{ConfigRecord, StatusKey};
+use crate::distributed::signing::Signature;
 use crate::runtime::config::find_plugin;
 use crate::runtime::{
     ConnectorView, Created, Herder, Leader, OffsetChanges, RestartRequest, State, Status,
-    TargetState, WorkerError,
+    TargetState, WorkerError, NO_LEADER,
 };
 
 impl DistributedHerder {
@@ -169,9 +171,31 @@ impl Herder for DistributedHerder {
                 "Task {name}-{task} not found"
             )));
         }
-        Err(WorkerError::Conflict(
-            "Cannot complete request because of a conflicting operation (e.g. worker rebalance): restarting one task of a distributed worker is done with POST /connectors/{name}/restart?includeTasks=true".into(),
-        ))
+        let task = i32::try_from(task)
+            .map_err(|_| WorkerError::NotFound(format!("Task {name}-{task} not found")))?;
+        self.restart_task_where_it_runs(TaskRef::new(name, task))
+            .await
+    }
+
+    async fn put_task_configs(
+        &self,
+        name: &str,
+        configs: Vec<Props>,
+        body: &[u8],
+        signature: Signature,
+    ) -> Result<(), WorkerError> {
+        // The leader alone writes task configs, from signed requests.
+        match self.leader() {
+            Leader::Here => {}
+            Leader::At(url) => return Err(WorkerError::NotHere(url)),
+            Leader::Unknown => return Err(WorkerError::Conflict(NO_LEADER.into())),
+        }
+        self.read_configs().await.map_err(internal)?;
+        self.check_signature(body, &signature)?;
+        if !self.shared.lock().snapshot.connectors.contains_key(name) {
+            return Err(WorkerError::NotFound(format!("Connector {name} not found")));
+        }
+        self.write_task_configs(name, &configs).await
     }
 
     async fn delete(&self, name: &str) -> Result<Props, WorkerError> {

@@ -16,12 +16,13 @@ use parking_lot::Mutex;
 use tokio::sync::Notify;
 
 mod api;
+mod internal;
 
 use super::assign::{assign, AssignorState};
 use super::config::DistributedSettings;
 use super::executor::Executor;
 use super::member::{Beat, GroupMember, Joined};
-use super::protocol::{Assignment, TaskRef, Work, WorkerState, NO_ERROR};
+use super::protocol::{Assignment, Protocol, TaskRef, Work, WorkerState, NO_ERROR};
 use super::reconcile::{plan, task_configs_changed, Action};
 use super::records::{ConfigRecord, StatusKey, StatusRecord};
 use super::snapshot::{ConfigSnapshot, Event};
@@ -41,7 +42,23 @@ struct Shared {
     statuses: BTreeMap<String, StatusRecord>,
     generation: i32,
     leader: Option<Leader>,
+    /// The sub-protocol of this generation.
+    protocol: Option<Protocol>,
+    /// What this worker runs.
+    assigned: Work,
+    /// On the leader: each task's owner's URL.
+    owners: BTreeMap<TaskRef, String>,
+    /// Whether the config topic was read to its end once.
+    caught_up: bool,
+    /// Config topic events waiting for the loop.
+    events: Vec<Event>,
 }
+
+/// A task restart asked of this worker through REST, carried out by the loop.
+type TaskRestart = (
+    TaskRef,
+    tokio::sync::oneshot::Sender<Result<(), WorkerError>>,
+);
 
 /// The internal topics a herder reads and writes.
 pub struct Logs {
@@ -67,6 +84,9 @@ pub struct DistributedHerder {
     /// FAILED tasks waiting for an automatic restart: attempts so far, when
     /// the next restart is due, and when the last one happened.
     retries: Mutex<BTreeMap<TaskRef, Retry>>,
+    task_restarts: Mutex<Vec<TaskRestart>>,
+    /// Task configs handed on for writing, and when, so they go once.
+    published: Mutex<BTreeMap<String, (Vec<Props>, Instant)>>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -150,6 +170,23 @@ pub fn lead(
         .collect()
 }
 
+/// Each task's owner's URL, from the leader's assignment.
+fn owners(joined: &Joined, st: &AssignorState) -> BTreeMap<TaskRef, String> {
+    if !joined.is_leader() {
+        return BTreeMap::new();
+    }
+    let urls: BTreeMap<&str, &str> = joined
+        .members
+        .iter()
+        .map(|(id, s)| (id.as_str(), s.url.as_str()))
+        .collect();
+    st.current()
+        .iter()
+        .filter_map(|(m, w)| Some((urls.get(m.as_str())?, w)))
+        .flat_map(|(url, w)| w.tasks.iter().map(|t| (t.clone(), url.to_string())))
+        .collect()
+}
+
 /// Reads a topic's new records on a blocking thread; records read before a
 /// failure come back with it.
 async fn read_new(log: Arc<TopicLog>) -> (Vec<super::topics::LogRecord>, anyhow::Result<()>) {
@@ -184,6 +221,8 @@ impl DistributedHerder {
             stopping: AtomicBool::new(false),
             worker_id,
             retries: Mutex::new(BTreeMap::new()),
+            task_restarts: Mutex::new(Vec::new()),
+            published: Mutex::new(BTreeMap::new()),
         })
     }
 
@@ -203,21 +242,31 @@ impl DistributedHerder {
         result
     }
 
-    /// Reads the config topic to its end; returns the events it held.
-    async fn read_configs(&self) -> anyhow::Result<Vec<Event>> {
+    /// Reads the config topic to its end. Events (restart requests, say)
+    /// read after the first full read queue up for the loop; those of the
+    /// topic's history are not acted on again.
+    async fn read_configs(&self) -> anyhow::Result<()> {
         let _one = self.reading.lock().await;
         let log = self.config_log.clone();
         let (records, result) = read_new(log).await;
-        let mut events = Vec::new();
         let mut shared = self.shared.lock();
         for r in records {
             match ConfigRecord::parse(&r.key, r.value.as_deref()) {
-                Ok(Some(rec)) => events.extend(shared.snapshot.apply(r.offset, rec)),
+                Ok(Some(rec)) => {
+                    if let Some(e) = shared.snapshot.apply(r.offset, rec) {
+                        if shared.caught_up {
+                            shared.events.push(e);
+                        }
+                    }
+                }
                 Ok(None) => {}
                 Err(e) => tracing::warn!("skipping a config topic record: {e}"),
             }
         }
-        result.map(|()| events)
+        if result.is_ok() {
+            shared.caught_up = true;
+        }
+        result
     }
 
     /// Reads the status topic to its end (when the REST API asks).
@@ -343,6 +392,7 @@ impl DistributedHerder {
         } else {
             Vec::new()
         };
+        let owners = owners(&joined, leader_state);
         let Some(mine) = member.sync(&joined, &plan_out).await? else {
             return Ok(());
         };
@@ -354,8 +404,12 @@ impl DistributedHerder {
             } else {
                 Leader::At(mine.leader_url.clone())
             });
+            shared.protocol = Some(joined.protocol);
+            shared.owners = owners;
+            assigned.apply(&mine.assigned, &mine.revoked);
+            shared.assigned = assigned.clone();
         }
-        assigned.apply(&mine.assigned, &mine.revoked);
+        self.renew_session_key().await;
         tracing::info!(
             "generation {}: {} connector(s) and {} task(s) here{}",
             joined.generation,
@@ -381,15 +435,17 @@ impl DistributedHerder {
             if self.stopping.load(Ordering::SeqCst) {
                 return Ok(());
             }
-            let events = match self.read_configs().await {
-                Ok(e) => e,
-                Err(e) => {
-                    tracing::warn!("reading the config topic: {e:#}");
-                    Vec::new()
-                }
-            };
+            if let Err(e) = self.read_configs().await {
+                tracing::warn!("reading the config topic: {e:#}");
+            }
+            let events = std::mem::take(&mut self.shared.lock().events);
             self.restarts(executor, assigned, events).await;
+            let asked = self.stop_asked_restarts(executor).await;
             self.work(executor, assigned, written).await;
+            for reply in asked {
+                let _ = reply.send(Ok(()));
+            }
+            self.renew_session_key().await;
             // New or removed connectors and tasks: every worker reads them
             // within a tick and rejoins, so the rebalance does not wait for
             // heartbeats to spread the news.
@@ -416,6 +472,7 @@ impl DistributedHerder {
                             executor.shutdown().await;
                             assigned.connectors.clear();
                             assigned.tasks.clear();
+                            self.shared.lock().assigned = Work::default();
                             return Ok(());
                         }
                     }
@@ -468,9 +525,7 @@ impl DistributedHerder {
                 continue;
             };
             if task_configs_changed(&snapshot, c, &configs) {
-                if let Err(e) = self.write_task_configs(c, &configs).await {
-                    tracing::warn!("[{c}|worker] writing task configs: {e}");
-                }
+                self.publish_task_configs(c, configs).await;
             }
         }
         let (connectors, tasks) = executor.statuses();

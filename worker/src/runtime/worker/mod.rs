@@ -49,6 +49,12 @@ pub enum WorkerError {
     Conflict(String),
     BadRequest(String),
     Internal(String),
+    /// 403: an internal request whose signature does not verify.
+    Forbidden(String),
+    /// 503: cannot be done yet (no session key read so far, say).
+    Unavailable(String),
+    /// Another worker must handle this request: the one at this URL.
+    NotHere(String),
 }
 
 impl fmt::Display for WorkerError {
@@ -57,7 +63,10 @@ impl fmt::Display for WorkerError {
             WorkerError::NotFound(m)
             | WorkerError::Conflict(m)
             | WorkerError::BadRequest(m)
-            | WorkerError::Internal(m) => f.write_str(m),
+            | WorkerError::Internal(m)
+            | WorkerError::Forbidden(m)
+            | WorkerError::Unavailable(m) => f.write_str(m),
+            WorkerError::NotHere(url) => write!(f, "only the worker at {url} can do this"),
         }
     }
 }
