@@ -142,6 +142,36 @@ for _ in $(seq 1 50); do all_running snk 3 && break; sleep 0.1; done
 all_running snk 3 || fail "snk is not RUNNING after the task restart: $(api 1 /connectors/snk/status)"
 log "a task restart asked of worker $OTHER ran on its owner, worker $OWNER"
 
+# Topic tracking: the status topic records what each connector used; any
+# worker answers, and a reset through one is seen by all.
+topics_are() { [ "$(api "$2" "/connectors/$1/topics")" = "{\"$1\":{\"topics\":[$3]}}" ]; }
+for i in 1 2 3; do
+    for _ in $(seq 1 50); do topics_are src "$i" '"lines"' && topics_are snk "$i" '"lines"' && break; sleep 0.1; done
+    topics_are src "$i" '"lines"' && topics_are snk "$i" '"lines"' || fail "active topics on worker $i: $(api "$i" /connectors/src/topics) $(api "$i" /connectors/snk/topics)"
+done
+api "$FOLLOWER" /connectors/snk/topics/reset -X PUT >/dev/null
+for i in 1 2 3; do topics_are snk "$i" "" || fail "topics after the reset on worker $i: $(api "$i" /connectors/snk/topics)"; done
+# Workers learn of the reset within a second; lines that keep coming are recorded again.
+for n in $(seq 1 40); do
+    echo "line-after-reset-$n" >>in.txt
+    sleep 0.25
+    topics_are snk "$OTHER" '"lines"' && break
+done
+topics_are snk "$OTHER" '"lines"' || fail "the topic in use was not recorded again after the reset: $(api "$OTHER" /connectors/snk/topics)"
+log "active topics the same on every worker; a reset clears them and use records them again"
+
+# /metrics on each worker covers what runs there: snk's connector on one
+# worker, each of its three tasks on the worker running it, and the lines
+# read since the topic reset counted.
+for i in 1 2 3; do api "$i" /metrics >"metrics$i.txt"; done
+infos=$(cat metrics1.txt metrics2.txt metrics3.txt | grep -c '^kafka_connect_connector_metrics_info{connector="snk"' || true)
+[ "$infos" = 1 ] || fail "snk's connector metrics appear on $infos workers"
+reads=$(cat metrics1.txt metrics2.txt metrics3.txt | grep '^kafka_connect_sink_task_metrics_sink_record_read_total{connector="snk"')
+[ "$(wc -l <<<"$reads")" = 3 ] || fail "snk's task metrics: $reads"
+read_total=$(awk '{s += $NF} END {print s + 0}' <<<"$reads")
+[ "$read_total" -ge "$n" ] || fail "snk's tasks read $read_total records by their metrics, expected at least the $n lines since the reset"
+log "per-worker /metrics: snk's connector on one worker, its 3 tasks on theirs, $read_total records read"
+
 wait_lines() {
     local i n=0
     for i in $(seq 1 $(($3 * 10))); do
@@ -180,7 +210,7 @@ for _ in $(seq 1 $((LIMIT * 10))); do moved "$ALIVE" "$VPORT" && break; sleep 0.
 moved "$ALIVE" "$VPORT" || fail "snk's tasks did not move within ${LIMIT}s: $(api "$ALIVE" /connectors/snk/status)"
 k1=$(date +%s.%N)
 log "tasks of worker $VICTIM run elsewhere after $(python3 -c "print(f'{$k1 - $k0:.1f}')")s (limit ${LIMIT}s = session + delay + 5)"
-wait_lines out.txt 4000 30
+wait_lines out.txt "$(sort -u in.txt | wc -l)" 30
 [ "$(sort -u out.txt)" = "$(sort -u in.txt)" ] || fail "lines are missing from the output"
 log "no input line is missing ($(wc -l <out.txt) lines written, $(sort -u out.txt | wc -l) distinct)"
 
@@ -212,7 +242,7 @@ for i in 1 2 3; do
         sleep 0.1
     done
 done
-wait_lines out.txt $((next - 1)) 60
+wait_lines out.txt "$(sort -u in.txt | wc -l)" 60
 [ "$(sort -u out.txt)" = "$(sort -u in.txt)" ] || fail "lines are missing after the rolling restart"
 log "rolling restart of all three workers: all $((next - 1)) lines arrived"
 
@@ -221,7 +251,7 @@ stop_pid "$(cat broker.pid)"
 append 500
 "$CLUSTER" start >/dev/null
 append 500
-wait_lines out.txt $((next - 1)) 90
+wait_lines out.txt "$(sort -u in.txt | wc -l)" 90
 [ "$(sort -u out.txt)" = "$(sort -u in.txt)" ] || fail "lines are missing after the broker restart"
 for _ in $(seq 1 100); do all_running snk 3 && all_running src 1 && break; sleep 0.2; done
 all_running snk 3 && all_running src 1 || fail "not everything runs after the broker restart: $(api 1 '/connectors?expand=status')"
@@ -237,7 +267,7 @@ mkdir -p "$WORK/later"
 for _ in $(seq 1 150); do all_running late 1 && break; sleep 0.1; done
 all_running late 1 || fail "the FAILED task was not restarted: $(api 1 /connectors/late/status)"
 grep -q "restarting automatically" worker-*.log || fail "no automatic restart in the logs"
-wait_lines "$WORK/later/out.txt" $((next - 1)) 30
+wait_lines "$WORK/later/out.txt" "$(sort -u in.txt | wc -l)" 30
 log "a FAILED task was restarted automatically and caught up"
 
 # Offsets as any worker reads them: the source's from the offsets topic,
@@ -255,6 +285,29 @@ log "offsets of the source and the sink as other workers read them"
 # Pause, stop and delete a connector; then the internal topics as kcat reads them.
 api "$FOLLOWER" /connectors/src/pause -X PUT >/dev/null
 api "$FOLLOWER" /connectors/src/stop -X PUT >/dev/null
+# Offsets of STOPPED connectors changed through one worker, read through another.
+READER=1; [ "$FOLLOWER" = 1 ] && READER=2
+change() { api "$FOLLOWER" "/connectors/$1/offsets" -X "$2" -H 'Content-Type: application/json' -o change.json -w '%{http_code}' "${@:3}"; }
+code=$(change src PATCH --data "{\"offsets\":[{\"partition\":{\"filename\":\"$WORK/in.txt\"},\"offset\":{\"position\":7}}]}")
+[ "$code" = 200 ] && grep -q 'altered successfully' change.json || fail "altering the source's offsets: $code $(cat change.json)"
+grep -q '"offset":{"position":7}' <<<"$(api "$READER" /connectors/src/offsets)" || fail "altered source offsets: $(api "$READER" /connectors/src/offsets)"
+code=$(change src DELETE)
+[ "$code" = 200 ] && grep -q 'reset successfully' change.json || fail "resetting the source's offsets: $code $(cat change.json)"
+[ "$(api "$READER" /connectors/src/offsets)" = '{"offsets":[]}' ] || fail "reset source offsets: $(api "$READER" /connectors/src/offsets)"
+code=$(change snk PATCH --data '{"offsets":[{"partition":{"kafka_topic":"lines","kafka_partition":0},"offset":{"kafka_offset":5}}]}')
+[ "$code" = 400 ] && grep -q 'must be in the STOPPED state' change.json || fail "altering a running sink's offsets: $code $(cat change.json)"
+api "$FOLLOWER" /connectors/snk/stop -X PUT >/dev/null
+# Until the stopped tasks' consumers have left the group, Connect's answer says to retry.
+for _ in $(seq 1 40); do
+    code=$(change snk PATCH --data '{"offsets":[{"partition":{"kafka_topic":"lines","kafka_partition":0},"offset":{"kafka_offset":5}}]}')
+    [ "$code" = 200 ] && break
+    grep -q "can be safely retried" change.json || break
+    sleep 0.25
+done
+[ "$code" = 200 ] || fail "altering the stopped sink's offsets: $code $(cat change.json)"
+grep -q '{"partition":{"kafka_topic":"lines","kafka_partition":0},"offset":{"kafka_offset":5}}' <<<"$(api "$READER" /connectors/snk/offsets)" ||
+    fail "altered sink offsets: $(api "$READER" /connectors/snk/offsets)"
+log "offsets of stopped connectors altered and reset through worker $FOLLOWER, read back through worker $READER"
 api "$FOLLOWER" /connectors/src -X DELETE >/dev/null
 kcat -b "$B" -C -t connect-configs -o beginning -e -q -f '%k=%s\n' >configs.txt
 grep -qx "connector-src={\"properties\":{\"connector.class\":\"FileStreamSource\",\"file\":\"$WORK/in.txt\",\"name\":\"src\",\"topic\":\"lines\"}}" configs.txt ||
@@ -270,8 +323,13 @@ grep -qx 'target-state-src=' configs.txt || fail "target-state tombstone"
 kcat -b "$B" -C -t connect-status -o beginning -e -q -f '%k=%s\n' >status.txt
 grep -Eq '^status-task-snk-0=\{"state":"RUNNING","trace":null,"worker_id":"127\.0\.0\.1:[0-9]+","generation":[0-9]+\}$' status.txt ||
     fail "status record: $(grep status-task-snk-0 status.txt | tail -n 1)"
+grep -Eq '^status-topic-lines:connector-snk=\{"topic":\{"name":"lines","connector":"snk","task":[0-9]+,"discoverTimestamp":[0-9]{13}\}\}$' status.txt ||
+    fail "topic status record: $(grep status-topic-lines:connector-snk status.txt | head -n 1)"
+grep -qx 'status-topic-lines:connector-src=' status.txt || fail "the deleted connector's topic record has no tombstone"
 kcat -b "$B" -C -t connect-offsets -o beginning -e -q -f '%k=%s\n' >offsets.txt
 grep -Eq "^\[\"src\",\{\"filename\":\"$WORK/in.txt\"\}\]=\{\"position\":[0-9]+\}$" offsets.txt ||
     fail "offsets record: $(head -n 3 offsets.txt)"
+grep -qx "\[\"src\",{\"filename\":\"$WORK/in.txt\"}\]={\"position\":7}" offsets.txt || fail "altered offsets record"
+grep -qx "\[\"src\",{\"filename\":\"$WORK/in.txt\"}\]=" offsets.txt || fail "offsets tombstone after the reset"
 log "internal topics hold Kafka Connect's keys and values"
 log "distributed tests passed"

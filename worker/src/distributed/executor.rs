@@ -10,7 +10,8 @@ use parking_lot::Mutex;
 use super::protocol::TaskRef;
 use super::reconcile::{Action, Local};
 use crate::providers::Providers;
-use crate::runtime::config::tasks_max;
+use crate::runtime::config::{find_plugin, tasks_max};
+use crate::runtime::metrics::{ConnectorSample, MetricsView};
 use crate::runtime::{
     stop_tasks, validate, LogContext, State, Status, Target, TargetState, TaskHandle, TaskSpawner,
 };
@@ -229,6 +230,81 @@ impl Executor {
                 })
                 .map_err(|e| e.to_string()),
         )
+    }
+
+    /// `(connector, task, topic)` for each topic a connector's tasks here
+    /// used, with the lowest of its tasks running here.
+    pub fn topics_in_use(&self) -> Vec<(String, u32, String)> {
+        let mut out = Vec::new();
+        for (c, set) in &self.topics {
+            let task = self
+                .tasks
+                .keys()
+                .filter(|t| &t.connector == c)
+                .map(|t| u32::try_from(t.task).unwrap_or(0))
+                .min()
+                .unwrap_or(0);
+            out.extend(set.lock().iter().map(|t| (c.clone(), task, t.clone())));
+        }
+        out
+    }
+
+    /// Forgets that a connector used `topic`; its tasks record it again when they next use it.
+    pub fn forget_topic(&self, connector: &str, topic: &str) {
+        if let Some(set) = self.topics.get(connector) {
+            set.lock().remove(topic);
+        }
+    }
+
+    /// What `/metrics` shows of this worker's work.
+    pub fn metrics_view(&self) -> MetricsView {
+        let plugin = |config: &Props| {
+            config
+                .get("connector.class")
+                .and_then(|c| find_plugin(c).ok())
+        };
+        let mut by_name: BTreeMap<String, ConnectorSample> = BTreeMap::new();
+        let running = self
+            .instances
+            .iter()
+            .map(|(n, i)| (n, &i.config, i.status.state));
+        let failed = self.failed.iter().map(|(n, (c, _, s))| (n, c, s.state));
+        for (name, config, state) in running.chain(failed) {
+            if let Some(plugin) = plugin(config) {
+                by_name.insert(
+                    name.clone(),
+                    ConnectorSample {
+                        name: name.clone(),
+                        status: Some(state),
+                        plugin,
+                        tasks: Vec::new(),
+                    },
+                );
+            }
+        }
+        for (t, r) in &self.tasks {
+            let Some(plugin) = plugin(&r.config) else {
+                continue;
+            };
+            by_name
+                .entry(t.connector.clone())
+                .or_insert_with(|| ConnectorSample {
+                    name: t.connector.clone(),
+                    status: None,
+                    plugin,
+                    tasks: Vec::new(),
+                })
+                .tasks
+                .push((
+                    usize::try_from(t.task).unwrap_or(0),
+                    r.handle.status.clone(),
+                    r.handle.metrics.clone(),
+                ));
+        }
+        MetricsView {
+            counts: self.spawner.counts.clone(),
+            connectors: by_name.into_values().collect(),
+        }
     }
 
     /// Statuses of what runs (or failed to start) here.

@@ -9,13 +9,14 @@
 
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use parking_lot::Mutex;
 
-use connect_api::ConnectorKind;
+use connect_api::{ConnectorKind, Plugin};
 
-use super::State;
+use super::{State, Status};
 
 /// A monotonic count with a rate over a rolling window.
 #[derive(Debug)]
@@ -305,12 +306,61 @@ pub fn state_name(s: State) -> &'static str {
     }
 }
 
-/// A connector's task counts by state (worker metrics) and its `connector-metrics`.
+/// What `/metrics` shows of a worker: its counts and, per connector, the
+/// connector's state when it runs here and the tasks that run here.
+#[derive(Clone, Default)]
+pub struct MetricsView {
+    pub counts: Arc<WorkerMetrics>,
+    pub connectors: Vec<ConnectorSample>,
+}
+
+/// One connector in a [`MetricsView`].
+#[derive(Clone)]
+pub struct ConnectorSample {
+    pub name: String,
+    /// `None` when only some of its tasks run here.
+    pub status: Option<State>,
+    pub plugin: Plugin,
+    pub tasks: Vec<(usize, Arc<Mutex<Status>>, Arc<TaskMetrics>)>,
+}
+
+impl MetricsView {
+    /// The Prometheus text.
+    pub fn render(&self) -> String {
+        let mut e = Exposition::default();
+        let tasks = self.connectors.iter().map(|c| c.tasks.len()).sum();
+        let here = self
+            .connectors
+            .iter()
+            .filter(|c| c.status.is_some())
+            .count();
+        self.counts.export(&mut e, here, tasks);
+        for c in &self.connectors {
+            let states: Vec<State> = c.tasks.iter().map(|(_, s, _)| s.lock().state).collect();
+            let p = &c.plugin;
+            export_connector(
+                &mut e,
+                &c.name,
+                c.status,
+                &states,
+                (p.kind(), p.class, p.version),
+            );
+            let source = p.kind() == ConnectorKind::Source;
+            for ((i, _, m), state) in c.tasks.iter().zip(&states) {
+                m.export(&mut e, &c.name, &i.to_string(), state_name(*state), source);
+            }
+        }
+        e.render()
+    }
+}
+
+/// A connector's task counts by state (worker metrics) and, when it runs
+/// here, its `connector-metrics`.
 #[rustfmt::skip]
-pub fn export_connector(
+fn export_connector(
     e: &mut Exposition,
     name: &str,
-    status: State,
+    status: Option<State>,
     tasks: &[State],
     (kind, class, version): (ConnectorKind, &str, &str),
 ) {
@@ -323,6 +373,7 @@ pub fn export_connector(
     e.add(W, "connector-failed-task-count", "Tasks FAILED", &l, count(State::Failed));
     e.add(W, "connector-unassigned-task-count", "Tasks UNASSIGNED", &l, count(State::Unassigned));
     e.add(W, "connector-restarting-task-count", "Tasks RESTARTING", &l, count(State::Restarting));
+    let Some(status) = status else { return };
     e.add(
         "connector-metrics", "info",
         "1 per connector; labels: status, connector-type, connector-class, connector-version",

@@ -25,7 +25,10 @@ use crate::store::OffsetStore;
 use config::WorkerSettings;
 pub use herder::{Herder, Leader, OffsetChanges, CONFLICT, NO_LEADER};
 use metrics::{TaskMetrics, WorkerMetrics};
-pub(crate) use worker::{accept, sink_offsets, stop_tasks, LogContext, TaskHandle, TaskSpawner};
+pub(crate) use worker::{
+    accept, alter_offsets, not_stopped, sink_offsets, stop_tasks, LogContext, TaskHandle,
+    TaskSpawner,
+};
 pub use worker::{
     validate, ConnectorView, Created, Rejected, RestartRequest, TargetState, Worker, WorkerError,
 };

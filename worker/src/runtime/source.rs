@@ -166,6 +166,9 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SourceTask>) -> anyhow::Result<
         if Instant::now() >= next_commit {
             out.commit(&env, &mut task).await?;
             next_commit = Instant::now() + env.worker.offset_flush_interval;
+            // Topics reset through REST are recorded again when next used.
+            seen_topics.clear();
+            last_topic = None;
         }
         if target == Target::Pause {
             // Paused: no polling, offsets still committed on schedule.

@@ -231,6 +231,10 @@ impl Herder for DistributedHerder {
         for k in keys {
             let _ = self.status_log.send(&k, None).await;
         }
+        // A deleted connector's active topics go with it.
+        if let Err(e) = self.forget_topics(name).await {
+            tracing::warn!("[{name}|worker] forgetting its topics: {e}");
+        }
         self.await_snapshot(|s| !s.connectors.contains_key(name))
             .await?;
         Ok(config)
@@ -255,16 +259,18 @@ impl Herder for DistributedHerder {
     }
 
     async fn metrics(&self) -> String {
-        String::new()
+        let view = self.shared.lock().metrics.clone();
+        view.render()
     }
 
     async fn topics(&self, name: &str) -> Result<Vec<String>, WorkerError> {
         self.exists(name).await?;
-        Ok(Vec::new())
+        self.active_topics(name).await
     }
 
     async fn reset_topics(&self, name: &str) -> Result<(), WorkerError> {
-        self.exists(name).await
+        self.exists(name).await?;
+        self.forget_topics(name).await
     }
 
     async fn offsets(&self, name: &str) -> Result<Vec<Json>, WorkerError> {
@@ -289,11 +295,24 @@ impl Herder for DistributedHerder {
     async fn alter_offsets(
         &self,
         name: &str,
-        _changes: OffsetChanges,
+        changes: OffsetChanges,
     ) -> Result<String, WorkerError> {
         self.exists(name).await?;
-        Err(WorkerError::Conflict(
-            "Altering offsets through a distributed worker is not available yet; stop the connector and use a standalone worker's offsets file or the offsets topic".into(),
-        ))
+        if self.shared.lock().snapshot.target(name) != TargetState::Stopped {
+            return Err(crate::runtime::not_stopped(name, &changes));
+        }
+        let kind = self.view_of(name).map_or(ConnectorKind::Source, |v| v.kind);
+        if kind == ConnectorKind::Source {
+            // Resets remove every partition known so far.
+            self.read_offsets().await.map_err(internal)?;
+        }
+        crate::runtime::alter_offsets(
+            &self.offsets,
+            &self.settings.bootstrap_servers,
+            name,
+            kind,
+            changes,
+        )
+        .await
     }
 }

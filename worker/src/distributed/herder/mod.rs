@@ -17,6 +17,7 @@ use tokio::sync::Notify;
 
 mod api;
 mod internal;
+mod tracking;
 
 use super::assign::{assign, AssignorState};
 use super::config::DistributedSettings;
@@ -48,10 +49,14 @@ struct Shared {
     assigned: Work,
     /// On the leader: each task's owner's URL.
     owners: BTreeMap<TaskRef, String>,
+    /// Topics each connector used, from the status topic.
+    topics: BTreeMap<String, std::collections::BTreeSet<String>>,
     /// Whether the config topic was read to its end once.
     caught_up: bool,
     /// Config topic events waiting for the loop.
     events: Vec<Event>,
+    /// What `/metrics` shows, as of the last reconciliation.
+    metrics: crate::runtime::metrics::MetricsView,
 }
 
 /// A task restart asked of this worker through REST, carried out by the loop.
@@ -87,6 +92,7 @@ pub struct DistributedHerder {
     task_restarts: Mutex<Vec<TaskRestart>>,
     /// Task configs handed on for writing, and when, so they go once.
     published: Mutex<BTreeMap<String, (Vec<Props>, Instant)>>,
+    tracked: Mutex<tracking::Tracked>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -223,6 +229,7 @@ impl DistributedHerder {
             retries: Mutex::new(BTreeMap::new()),
             task_restarts: Mutex::new(Vec::new()),
             published: Mutex::new(BTreeMap::new()),
+            tracked: Mutex::new(tracking::Tracked::default()),
         })
     }
 
@@ -277,6 +284,15 @@ impl DistributedHerder {
         let mut shared = self.shared.lock();
         for r in records {
             let key = String::from_utf8_lossy(&r.key).into_owned();
+            if let Some(StatusKey::Topic { topic, connector }) = StatusKey::parse(&key) {
+                let set = shared.topics.entry(connector).or_default();
+                if r.value.is_some() {
+                    set.insert(topic);
+                } else {
+                    set.remove(&topic);
+                }
+                continue;
+            }
             match r.value {
                 None => {
                     shared.statuses.remove(&key);
@@ -446,6 +462,7 @@ impl DistributedHerder {
                 let _ = reply.send(Ok(()));
             }
             self.renew_session_key().await;
+            self.track_topics(executor).await;
             // New or removed connectors and tasks: every worker reads them
             // within a tick and rejoins, so the rebalance does not wait for
             // heartbeats to spread the news.
@@ -528,6 +545,7 @@ impl DistributedHerder {
                 self.publish_task_configs(c, configs).await;
             }
         }
+        self.shared.lock().metrics = executor.metrics_view();
         let (connectors, tasks) = executor.statuses();
         if let Some(max) = self.settings.auto_restart {
             let due = self.due_restarts(&tasks, max);

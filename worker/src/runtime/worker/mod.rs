@@ -15,10 +15,10 @@ use tokio::sync::watch;
 
 mod offsets;
 
-pub(crate) use offsets::sink_offsets;
+pub(crate) use offsets::{alter_offsets, not_stopped, sink_offsets};
 
 use super::config::{check_connector, find_plugin, tasks_max, WorkerSettings};
-use super::metrics::{self, Exposition, TaskMetrics, WorkerMetrics};
+use super::metrics::{ConnectorSample, MetricsView, TaskMetrics, WorkerMetrics};
 use super::{sink, source, State, Status, Target, TaskEnv, TaskId};
 use crate::providers::Providers;
 use crate::store::OffsetStore;
@@ -585,28 +585,25 @@ impl Worker {
     /// Kafka Connect's worker, connector and task metrics in Prometheus text.
     pub async fn metrics(&self) -> String {
         let connectors = self.connectors.lock().await;
-        let mut e = Exposition::default();
-        let tasks: usize = connectors.values().map(|c| c.tasks.len()).sum();
-        self.counts.export(&mut e, connectors.len(), tasks);
-        for (name, c) in connectors.iter() {
-            let states: Vec<State> = c.tasks.iter().map(|t| t.status.lock().state).collect();
-            let p = &c.plugin;
-            let status = c.status.lock().state;
-            metrics::export_connector(
-                &mut e,
-                name,
-                status,
-                &states,
-                (p.kind(), p.class, p.version),
-            );
-            let source = c.plugin.kind() == ConnectorKind::Source;
-            for (i, t) in c.tasks.iter().enumerate() {
-                let status = metrics::state_name(t.status.lock().state);
-                t.metrics
-                    .export(&mut e, name, &i.to_string(), status, source);
-            }
-        }
-        e.render()
+        let view = MetricsView {
+            counts: self.counts.clone(),
+            connectors: connectors
+                .iter()
+                .map(|(name, c)| ConnectorSample {
+                    name: name.clone(),
+                    status: Some(c.status.lock().state),
+                    plugin: c.plugin,
+                    tasks: c
+                        .tasks
+                        .iter()
+                        .enumerate()
+                        .map(|(i, t)| (i, t.status.clone(), t.metrics.clone()))
+                        .collect(),
+                })
+                .collect(),
+        };
+        drop(connectors);
+        view.render()
     }
 
     /// Topics the connector has used since it was created or reset.

@@ -11,26 +11,10 @@ use serde_json::{json, Value as Json};
 use super::{not_found, TargetState, Worker, WorkerError};
 use crate::kafka::admin::Cluster;
 use crate::kafka::offsets;
+use crate::runtime::OffsetChanges;
+use crate::store::OffsetStore;
 
 impl Worker {
-    async fn stopped_kind(&self, name: &str, verb: &str) -> Result<ConnectorKind, WorkerError> {
-        let connectors = self.connectors.lock().await;
-        let rc = connectors.get(name).ok_or_else(|| not_found(name))?;
-        if rc.target != TargetState::Stopped {
-            return Err(WorkerError::BadRequest(format!(
-                "Connectors must be in the STOPPED state before their offsets can be {verb}. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/{name}/stop' endpoint"
-            )));
-        }
-        Ok(rc.plugin.kind())
-    }
-
-    async fn cluster(&self) -> Result<Cluster, WorkerError> {
-        let servers = crate::kafka::split_servers(&self.settings.bootstrap_servers);
-        Cluster::connect(&servers, "weir-worker-admin", Duration::from_secs(10))
-            .await
-            .map_err(|e| WorkerError::Internal(e.to_string()))
-    }
-
     /// The connector's offsets: `[{"partition": {...}, "offset": {...}}]`.
     pub async fn offsets(&self, name: &str) -> Result<Vec<Json>, WorkerError> {
         let kind = self.view(name).await.ok_or_else(|| not_found(name))?.kind;
@@ -49,67 +33,105 @@ impl Worker {
     pub async fn alter_offsets(
         &self,
         name: &str,
-        entries: Option<Vec<(SourcePartition, Option<SourceOffset>)>>,
+        entries: OffsetChanges,
     ) -> Result<String, WorkerError> {
-        let verb = if entries.is_some() {
-            "modified"
-        } else {
-            "reset"
-        };
-        let kind = self.stopped_kind(name, verb).await?;
-        let done = if entries.is_some() {
-            "The offsets for this connector have been altered successfully"
-        } else {
-            "The offsets for this connector have been reset successfully"
-        };
-        match kind {
-            ConnectorKind::Source => {
-                let entries = match entries {
-                    Some(e) => e,
-                    None => self
-                        .offsets
-                        .all_for(name)
-                        .into_iter()
-                        .map(|(p, _)| (p, None))
-                        .collect(),
-                };
-                self.offsets
-                    .commit(name, &entries)
-                    .map_err(|e| WorkerError::Internal(format!("{e:#}")))?;
+        let kind = {
+            let connectors = self.connectors.lock().await;
+            let rc = connectors.get(name).ok_or_else(|| not_found(name))?;
+            if rc.target != TargetState::Stopped {
+                return Err(not_stopped(name, &entries));
             }
-            ConnectorKind::Sink => {
-                let mut cluster = self.cluster().await?;
-                let group = format!("connect-{name}");
-                let internal = |e: anyhow::Error| WorkerError::Internal(format!("{e:#}"));
-                let (_, _, conn) = cluster.coordinator(&group).await.map_err(internal)?;
-                match entries {
-                    None => offsets::delete_group(conn, &group)
-                        .await
-                        .map_err(internal)?,
-                    Some(entries) => {
-                        let mut set = BTreeMap::new();
-                        for (p, o) in entries {
-                            let (t, part, off) = sink_offset(&p, o.as_ref())?;
-                            match off {
-                                Some(off) => {
-                                    set.insert((t, part), off);
-                                }
-                                None => {
-                                    return Err(WorkerError::BadRequest(
-                                        "Removing one partition's offset of a sink connector is done with DELETE /connectors/{name}/offsets".into(),
-                                    ))
-                                }
+            rc.plugin.kind()
+        };
+        alter_offsets(
+            &self.offsets,
+            &self.settings.bootstrap_servers,
+            name,
+            kind,
+            entries,
+        )
+        .await
+    }
+}
+
+/// Kafka Connect's 400 for offsets changed while the connector runs.
+pub(crate) fn not_stopped(name: &str, entries: &OffsetChanges) -> WorkerError {
+    let verb = if entries.is_some() {
+        "modified"
+    } else {
+        "reset"
+    };
+    WorkerError::BadRequest(format!(
+        "Connectors must be in the STOPPED state before their offsets can be {verb}. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/{name}/stop' endpoint"
+    ))
+}
+
+/// Writes a STOPPED connector's new offsets (or with `None`, removes them
+/// all): a source's into `store`, a sink's as its `connect-<name>` group's commits.
+pub(crate) async fn alter_offsets(
+    store: &OffsetStore,
+    bootstrap: &str,
+    name: &str,
+    kind: ConnectorKind,
+    entries: OffsetChanges,
+) -> Result<String, WorkerError> {
+    let done = if entries.is_some() {
+        "The offsets for this connector have been altered successfully"
+    } else {
+        "The offsets for this connector have been reset successfully"
+    };
+    let internal = |e: anyhow::Error| WorkerError::Internal(format!("{e:#}"));
+    match kind {
+        ConnectorKind::Source => {
+            let entries = match entries {
+                Some(e) => e,
+                None => store
+                    .all_for(name)
+                    .into_iter()
+                    .map(|(p, _)| (p, None))
+                    .collect(),
+            };
+            store.commit(name, &entries).map_err(internal)?;
+        }
+        ConnectorKind::Sink => {
+            let servers = crate::kafka::split_servers(bootstrap);
+            let mut cluster =
+                Cluster::connect(&servers, "weir-worker-admin", Duration::from_secs(10))
+                    .await
+                    .map_err(|e| WorkerError::Internal(e.to_string()))?;
+            let group = format!("connect-{name}");
+            let (_, _, conn) = cluster.coordinator(&group).await.map_err(internal)?;
+            match entries {
+                None => offsets::delete_group(conn, &group)
+                    .await
+                    .map_err(internal)?,
+                Some(entries) => {
+                    let mut set = BTreeMap::new();
+                    for (p, o) in entries {
+                        let (t, part, off) = sink_offset(&p, o.as_ref())?;
+                        match off {
+                            Some(off) => {
+                                set.insert((t, part), off);
+                            }
+                            None => {
+                                return Err(WorkerError::BadRequest(
+                                    "Removing one partition's offset of a sink connector is done with DELETE /connectors/{name}/offsets".into(),
+                                ))
                             }
                         }
-                        offsets::commit(conn, &group, &set)
-                            .await
-                            .map_err(internal)?;
                     }
+                    offsets::commit(conn, &group, &set).await.map_err(|e| {
+                        WorkerError::Internal(format!(
+                            "The offsets of sink connector {name} were not changed: its consumer group still has members \
+                             (tasks still stopping, or the connector was resumed). When the connector is STOPPED this \
+                             can be safely retried. ({e:#})"
+                        ))
+                    })?;
                 }
             }
         }
-        Ok(done.to_string())
     }
+    Ok(done.to_string())
 }
 
 /// `{"kafka_topic": t, "kafka_partition": p}` and `{"kafka_offset": o}`
