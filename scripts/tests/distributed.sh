@@ -282,7 +282,13 @@ grep -q "{\"partition\":{\"filename\":\"$WORK/in.txt\"},\"offset\":{\"position\"
     fail "sink offsets: $(api 3 /connectors/snk/offsets)"
 log "offsets of the source and the sink as other workers read them"
 
-# Pause, stop and delete a connector; then the internal topics as kcat reads them.
+# Restart, pause, stop and delete a connector; then the internal topics as kcat reads them.
+starts() { cat worker-*.log | grep -c "\[src|task-0\] started" || true; }
+before=$(starts)
+code=$(api "$FOLLOWER" "/connectors/src/restart?includeTasks=true" -X POST -o restart.json -w '%{http_code}')
+[ "$code" = 202 ] || fail "restarting src with its tasks: $code $(cat restart.json)"
+for _ in $(seq 1 50); do [ "$(starts)" -gt "$before" ] && all_running src 1 && break; sleep 0.1; done
+[ "$(starts)" -gt "$before" ] && all_running src 1 || fail "src's task was not restarted: $(api 1 /connectors/src/status)"
 api "$FOLLOWER" /connectors/src/pause -X PUT >/dev/null
 api "$FOLLOWER" /connectors/src/stop -X PUT >/dev/null
 # Offsets of STOPPED connectors changed through one worker, read through another.
@@ -315,6 +321,7 @@ grep -qx "connector-src={\"properties\":{\"connector.class\":\"FileStreamSource\
 grep -qx 'target-state-src={"state":"STARTED","state.v2":"STARTED"}' configs.txt || fail "initial target state"
 grep -qx 'target-state-src={"state":"PAUSED","state.v2":"PAUSED"}' configs.txt || fail "paused target state"
 grep -qx 'target-state-src={"state":"PAUSED","state.v2":"STOPPED"}' configs.txt || fail "stopped target state"
+grep -qx 'restart-connector-src={"include-tasks":true,"only-failed":false}' configs.txt || fail "restart request: $(grep restart-connector configs.txt)"
 grep -qx 'commit-src={"tasks":1}' configs.txt || fail "task commit"
 grep -qx 'commit-src={"tasks":0}' configs.txt || fail "stop commits no tasks"
 grep -q '^task-src-0={"properties":{' configs.txt || fail "task config"
@@ -332,4 +339,24 @@ grep -Eq "^\[\"src\",\{\"filename\":\"$WORK/in.txt\"\}\]=\{\"position\":[0-9]+\}
 grep -qx "\[\"src\",{\"filename\":\"$WORK/in.txt\"}\]={\"position\":7}" offsets.txt || fail "altered offsets record"
 grep -qx "\[\"src\",{\"filename\":\"$WORK/in.txt\"}\]=" offsets.txt || fail "offsets tombstone after the reset"
 log "internal topics hold Kafka Connect's keys and values"
+
+# connect.protocol=eager: every rebalance stops all work and the leader
+# hands all of it out again; the same cluster restarts into it.
+"$CLUSTER" stop >/dev/null
+echo "connect.protocol=eager" >>extra.properties
+"$CLUSTER" start >/dev/null
+api 1 /connectors/snk/resume -X PUT >/dev/null
+# Right after the start the group is still forming: the POST waits for a leader instead of a 409.
+code=$(api 2 /connectors -X POST -H 'Content-Type: application/json' -o created.json -w '%{http_code}' \
+    --data "{\"name\":\"src2\",\"config\":{\"connector.class\":\"FileStreamSource\",\"file\":\"$WORK/in.txt\",\"topic\":\"lines\"}}")
+[ "$code" = 201 ] || fail "creating src2 while the group forms: $code $(cat created.json)"
+for _ in $(seq 1 150); do all_running snk 3 && all_running late 1 && all_running src2 1 && break; sleep 0.2; done
+all_running snk 3 && all_running late 1 && all_running src2 1 || fail "not everything runs under the eager protocol: $(api 1 '/connectors?expand=status')"
+for i in 1 2 3; do
+    grep " INFO generation" "worker-$i.log" | tail -n 1 | grep -q "eager protocol" || fail "worker $i is not on the eager protocol"
+done
+append 300
+wait_lines out.txt "$(sort -u in.txt | wc -l)" 60
+[ "$(sort -u out.txt)" = "$(sort -u in.txt)" ] || fail "lines are missing under the eager protocol"
+log "connect.protocol=eager: the cluster runs everything and all $((next - 1)) numbered lines arrived"
 log "distributed tests passed"

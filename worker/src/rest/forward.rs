@@ -21,6 +21,9 @@ use crate::runtime::{Leader, CONFLICT, NO_LEADER};
 #[derive(Debug, Clone)]
 pub(super) struct ForwardTo(pub String);
 
+/// How long a write waits for the group to have a leader.
+const REBALANCE_WAIT: Duration = Duration::from_secs(15);
+
 /// Whether this request writes through the leader.
 fn forwarded(method: &Method, path: &str) -> bool {
     if !path.starts_with("/connectors") || method == Method::GET {
@@ -47,7 +50,15 @@ pub(super) async fn layer(State(herder): State<Shared>, request: Request, next: 
         .split('&')
         .find_map(|kv| kv.strip_prefix("forward="))
         .map(str::to_ascii_lowercase);
-    let leader = match herder.leader() {
+    // While the group forms there is no leader yet: wait a little rather
+    // than answer 409 at once.
+    let mut leader = herder.leader();
+    let deadline = tokio::time::Instant::now() + REBALANCE_WAIT;
+    while leader == Leader::Unknown && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        leader = herder.leader();
+    }
+    let leader = match leader {
         // The handler knows where these go: a task restart to the task's
         // owner, task configs to the leader.
         _ if handler_decides(&method, &path) => None,

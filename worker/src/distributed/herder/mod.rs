@@ -387,6 +387,15 @@ impl DistributedHerder {
         written: &mut BTreeMap<String, (State, Option<String>)>,
     ) -> anyhow::Result<()> {
         self.read_configs().await?;
+        let eager = self.settings.member.protocol == Protocol::Eager
+            || self.shared.lock().protocol == Some(Protocol::Eager);
+        if eager && !assigned.is_empty() {
+            // Eager rebalancing: everything stops before the group
+            // rebalances, and the leader hands out all the work afresh.
+            executor.shutdown().await;
+            *assigned = Work::default();
+            self.shared.lock().assigned = Work::default();
+        }
         let config_offset = self.shared.lock().snapshot.offset;
         let state = WorkerState {
             url: self.settings.advertised_url.clone(),
@@ -427,10 +436,14 @@ impl DistributedHerder {
         }
         self.renew_session_key().await;
         tracing::info!(
-            "generation {}: {} connector(s) and {} task(s) here{}",
+            "generation {}: {} connector(s) and {} task(s) here, {} protocol{}",
             joined.generation,
             assigned.connectors.len(),
             assigned.tasks.len(),
+            match joined.protocol {
+                Protocol::Eager => "eager",
+                p => p.name(),
+            },
             if joined.is_leader() { " (leader)" } else { "" }
         );
         self.work(executor, assigned, written).await;
@@ -507,7 +520,12 @@ impl DistributedHerder {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as i64);
-        let max_delay = self.settings.scheduled_rebalance_max_delay.as_millis() as i64;
+        // Eager groups hand out a departed worker's work at once.
+        let max_delay = if joined.protocol == Protocol::Eager {
+            0
+        } else {
+            self.settings.scheduled_rebalance_max_delay.as_millis() as i64
+        };
         lead(joined, st, &configured, offset, now, max_delay)
     }
 
@@ -567,6 +585,17 @@ impl DistributedHerder {
             let k = key.key();
             let now = (s.state, s.trace.clone());
             if written.get(&k) == Some(&now) {
+                continue;
+            }
+            // As Kafka Connect's putSafe: a status another worker wrote in
+            // a later generation is not overwritten by this one.
+            let newer_elsewhere = self
+                .shared
+                .lock()
+                .statuses
+                .get(&k)
+                .is_some_and(|e| e.worker_id != self.worker_id && e.generation > generation);
+            if newer_elsewhere {
                 continue;
             }
             let record = StatusRecord {
