@@ -27,6 +27,8 @@ fail() {
 
 DELAY_MS=3000
 SESSION_MS=6000
+# The leader renews the session key this often, so the run sees it renewed.
+KEY_TTL_MS=20000
 cat >extra.properties <<PROPS
 session.timeout.ms=$SESSION_MS
 heartbeat.interval.ms=1000
@@ -37,6 +39,7 @@ consumer.session.timeout.ms=$SESSION_MS
 consumer.heartbeat.interval.ms=1000
 weir.task.auto.restart.enable=true
 weir.task.auto.restart.max.backoff.ms=4000
+inter.worker.key.ttl.ms=$KEY_TTL_MS
 PROPS
 declare -A PORT
 export BROKER_PORT WORKER_PORTS WORKER_EXTRA="$WORK/extra.properties"
@@ -110,23 +113,33 @@ done
 kcat -b "$B" -C -t connect-configs -o beginning -e -q -f '%k=%s\n' >configs.txt
 grep -Eq '^session-key=\{"key":"[A-Za-z0-9+/]{43}=","algorithm":"HmacSHA256","creation-timestamp":[0-9]{13}\}$' configs.txt ||
     fail "session key record: $(grep session-key configs.txt)"
-KEY=$(grep '^session-key=' configs.txt | tail -n 1 | sed 's/^session-key=//')
 api "$LEADER" /connectors/snk/tasks >tasks.json
-python3 - "$KEY" tasks.json >signed.txt <<'PY'
+# sign: the current session key's signature of the task configs (line 1: body, line 2: signature).
+sign() {
+    kcat -b "$B" -C -t connect-configs -o beginning -e -q -f '%k=%s\n' | grep '^session-key=' | tail -n 1 |
+        sed 's/^session-key=//' >key.json
+    python3 - key.json tasks.json >signed.txt <<'PY'
 import base64, hashlib, hmac, json, sys
-key = base64.b64decode(json.loads(sys.argv[1])["key"])
+key = base64.b64decode(json.load(open(sys.argv[1]))["key"])
 body = json.dumps([t["config"] for t in json.load(open(sys.argv[2]))], separators=(",", ":"))
 print(body)
 print(base64.b64encode(hmac.new(key, body.encode(), hashlib.sha256).digest()).decode())
 PY
-BODY=$(sed -n 1p signed.txt)
-SIG=$(sed -n 2p signed.txt)
+    BODY=$(sed -n 1p signed.txt)
+    SIG=$(sed -n 2p signed.txt)
+}
+sign
 internal() { api "$LEADER" /connectors/snk/tasks -o internal.json -w '%{http_code}' -X POST -H 'Content-Type: application/json' "$@" --data "$BODY"; }
 code=$(internal)
 [ "$code" = 400 ] && grep -q 'Internal request missing required signature' internal.json || fail "unsigned task configs: $code $(cat internal.json)"
 code=$(internal -H 'X-Connect-Request-Signature-Algorithm: HmacSHA256' -H 'X-Connect-Authorization: AAAA')
 [ "$code" = 403 ] && grep -q 'Internal request contained invalid signature' internal.json || fail "badly signed task configs: $code $(cat internal.json)"
-code=$(internal -H 'X-Connect-Request-Signature-Algorithm: HmacSHA256' -H "X-Connect-Authorization: $SIG")
+# The key is renewed every KEY_TTL_MS: one that turned over in between is read again.
+for _ in 1 2 3; do
+    code=$(internal -H 'X-Connect-Request-Signature-Algorithm: HmacSHA256' -H "X-Connect-Authorization: $SIG")
+    [ "$code" = 403 ] || break
+    sign
+done
 [ "$code" = 204 ] || fail "signed task configs: $code $(cat internal.json)"
 log "task configs written by the leader only; internal requests refused unsigned (400) or badly signed (403), taken when signed"
 
@@ -321,6 +334,8 @@ grep -qx "connector-src={\"properties\":{\"connector.class\":\"FileStreamSource\
 grep -qx 'target-state-src={"state":"STARTED","state.v2":"STARTED"}' configs.txt || fail "initial target state"
 grep -qx 'target-state-src={"state":"PAUSED","state.v2":"PAUSED"}' configs.txt || fail "paused target state"
 grep -qx 'target-state-src={"state":"PAUSED","state.v2":"STOPPED"}' configs.txt || fail "stopped target state"
+keys=$(grep -c '^session-key=' configs.txt || true)
+[ "$keys" -ge 2 ] || fail "the session key was not renewed every ${KEY_TTL_MS} ms: $keys key(s)"
 grep -qx 'restart-connector-src={"include-tasks":true,"only-failed":false}' configs.txt || fail "restart request: $(grep restart-connector configs.txt)"
 grep -qx 'commit-src={"tasks":1}' configs.txt || fail "task commit"
 grep -qx 'commit-src={"tasks":0}' configs.txt || fail "stop commits no tasks"
@@ -338,7 +353,7 @@ grep -Eq "^\[\"src\",\{\"filename\":\"$WORK/in.txt\"\}\]=\{\"position\":[0-9]+\}
     fail "offsets record: $(head -n 3 offsets.txt)"
 grep -qx "\[\"src\",{\"filename\":\"$WORK/in.txt\"}\]={\"position\":7}" offsets.txt || fail "altered offsets record"
 grep -qx "\[\"src\",{\"filename\":\"$WORK/in.txt\"}\]=" offsets.txt || fail "offsets tombstone after the reset"
-log "internal topics hold Kafka Connect's keys and values"
+log "internal topics hold Kafka Connect's keys and values (the session key renewed: $keys keys)"
 
 # connect.protocol=eager: every rebalance stops all work and the leader
 # hands all of it out again; the same cluster restarts into it.
