@@ -8,6 +8,7 @@ mod herder;
 pub mod metrics;
 mod sink;
 mod source;
+mod sticky;
 mod worker;
 
 use std::collections::BTreeSet;

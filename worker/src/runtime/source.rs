@@ -18,6 +18,8 @@ use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, T
 use rdkafka::{ClientContext, Message};
 
 use super::config::Converters;
+use super::metrics::TaskMetrics;
+use super::sticky::Sticky;
 use super::{retry_backoff, State, Target, TaskEnv};
 use crate::store::ConnectorOffsets;
 
@@ -65,6 +67,8 @@ impl Acks {
 
 struct AckContext {
     acks: Arc<Mutex<Acks>>,
+    /// `source-record-write-total` counts records as the broker acknowledges them.
+    metrics: Arc<TaskMetrics>,
 }
 
 impl ClientContext for AckContext {}
@@ -76,13 +80,16 @@ impl ProducerContext for AckContext {
     fn delivery(&self, result: &DeliveryResult<'_>, seq: usize) {
         let mut a = self.acks.lock();
         match result {
-            Ok(m) => a.ack(
-                seq as u64,
-                RecordMetadata {
-                    partition: m.partition(),
-                    offset: m.offset(),
-                },
-            ),
+            Ok(m) => {
+                self.metrics.write.add(1);
+                a.ack(
+                    seq as u64,
+                    RecordMetadata {
+                        partition: m.partition(),
+                        offset: m.offset(),
+                    },
+                )
+            }
             Err((e, m)) => {
                 a.failure.get_or_insert_with(|| {
                     format!(
@@ -122,8 +129,11 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SourceTask>) -> anyhow::Result<
     }
     let acks = Arc::new(Mutex::new(Acks::default()));
     let producer: Arc<ThreadedProducer<AckContext>> = Arc::new(
-        cfg.create_with_context(AckContext { acks: acks.clone() })
-            .context("creating the task's producer")?,
+        cfg.create_with_context(AckContext {
+            acks: acks.clone(),
+            metrics: env.metrics.clone(),
+        })
+        .context("creating the task's producer")?,
     );
 
     let offsets = Arc::new(ConnectorOffsets {
@@ -173,7 +183,7 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SourceTask>) -> anyhow::Result<
         if target == Target::Pause {
             // Paused: no polling, offsets still committed on schedule.
             let _ = tokio::time::timeout(Duration::from_millis(500), control.changed()).await;
-            out.drain(&env, &mut task)?;
+            out.drain(&mut task)?;
             continue;
         }
         let polled_at = Instant::now();
@@ -226,7 +236,7 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SourceTask>) -> anyhow::Result<
             out.unacked += records.len();
             out.pending.push_back(Submitted { records, acked: 0 });
         }
-        out.drain(&env, &mut task)?;
+        out.drain(&mut task)?;
         env.metrics.set_source_active(out.unacked);
     };
     // Graceful stop: send what was polled, deliver it, commit, then stop the task.
@@ -273,10 +283,12 @@ impl Sender {
             .spawn(move || {
                 crate::logging::set_thread_context(context);
                 let mut seq = 0usize;
+                let mut sticky = Sticky::default();
                 while let Some(batch) = rx.blocking_recv() {
+                    sticky.next_batch();
                     for record in batch.iter() {
                         seq += 1;
-                        if let Err(e) = send_one(&producer, &converters, record, seq) {
+                        if let Err(e) = send_one(&producer, &converters, &mut sticky, record, seq) {
                             if e.is_conversion {
                                 metrics.record_failures.fetch_add(1, Ordering::Relaxed);
                             }
@@ -326,9 +338,23 @@ struct SendError {
     is_conversion: bool,
 }
 
+/// The topic's partition count as the producer's metadata has it.
+fn partition_count(producer: &ThreadedProducer<AckContext>, topic: &str) -> Option<i32> {
+    let md = producer
+        .client()
+        .fetch_metadata(Some(topic), Duration::from_secs(5))
+        .ok()?;
+    let t = md.topics().iter().find(|t| t.name() == topic)?;
+    if t.error().is_some() {
+        return None;
+    }
+    i32::try_from(t.partitions().len()).ok()
+}
+
 fn send_one(
     producer: &ThreadedProducer<AckContext>,
     converters: &Converters,
+    sticky: &mut Sticky,
     record: &SourceRecord,
     seq: usize,
 ) -> Result<(), SendError> {
@@ -366,7 +392,12 @@ fn send_one(
     if let Some(v) = &value {
         br = br.payload(v.as_ref());
     }
-    if let Some(p) = record.partition {
+    let partition = match (record.partition, &key) {
+        (Some(p), _) => Some(p),
+        (None, None) => sticky.partition(&record.topic, |t| partition_count(producer, t)),
+        (None, Some(_)) => None,
+    };
+    if let Some(p) = partition {
         br = br.partition(p);
     }
     if let Some(ts) = record.timestamp {
@@ -404,7 +435,7 @@ struct Outstanding {
 impl Outstanding {
     /// Moves the acknowledged prefix of `pending` into `latest`, telling the
     /// task about each record.
-    fn drain(&mut self, env: &TaskEnv, task: &mut Box<dyn SourceTask>) -> anyhow::Result<()> {
+    fn drain(&mut self, task: &mut Box<dyn SourceTask>) -> anyhow::Result<()> {
         // Take the acknowledgements under the lock; handle the records after it.
         let mut metas = std::mem::take(&mut self.scratch);
         {
@@ -414,7 +445,6 @@ impl Outstanding {
                 metas.push(meta);
             }
         }
-        env.metrics.write.add(metas.len() as u64);
         self.unacked -= metas.len();
         for meta in metas.drain(..) {
             let Some(batch) = self.pending.front_mut() else {
@@ -448,7 +478,7 @@ impl Outstanding {
         env: &TaskEnv,
         task: &mut Box<dyn SourceTask>,
     ) -> anyhow::Result<()> {
-        self.drain(env, task)?;
+        self.drain(task)?;
         if self.latest.is_empty() {
             return Ok(());
         }
