@@ -335,6 +335,7 @@ impl Executor {
             .chain(self.instances.keys().cloned().map(Action::StopConnector))
             .collect();
         self.apply(actions).await;
+        self.failed.clear();
     }
 }
 

@@ -155,8 +155,6 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SourceTask>) -> anyhow::Result<
         latest: Latest::new(),
         scratch: Vec::new(),
     };
-    let mut seen_topics = std::collections::HashSet::new();
-    let mut last_topic: Option<Arc<str>> = None;
     let mut next_commit = Instant::now() + env.worker.offset_flush_interval;
     let mut control = env.control.clone();
     let mut attempt = 0u32;
@@ -176,9 +174,6 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SourceTask>) -> anyhow::Result<
         if Instant::now() >= next_commit {
             out.commit(&env, &mut task).await?;
             next_commit = Instant::now() + env.worker.offset_flush_interval;
-            // Topics reset through REST are recorded again when next used.
-            seen_topics.clear();
-            last_topic = None;
         }
         if target == Target::Pause {
             // Paused: no polling, offsets still committed on schedule.
@@ -211,18 +206,18 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SourceTask>) -> anyhow::Result<
             }
             Err(e) => break Err(failed(e)),
         };
+        // The topics in use, checked once per batch (and per change of
+        // topic within it), so one reset through REST is seen at the next batch.
+        let mut last_topic: Option<&Arc<str>> = None;
         for record in &records {
-            // Records of a batch usually share one topic: hash it only when it changes.
-            let same = last_topic
-                .as_ref()
-                .is_some_and(|t| Arc::ptr_eq(t, &record.topic));
-            if !same {
-                if !seen_topics.contains(&record.topic) {
-                    seen_topics.insert(record.topic.clone());
-                    env.topics.lock().insert(record.topic.to_string());
-                }
-                last_topic = Some(record.topic.clone());
+            if last_topic.is_some_and(|t| Arc::ptr_eq(t, &record.topic) || **t == *record.topic) {
+                continue;
             }
+            let mut topics = env.topics.lock();
+            if !topics.contains(&*record.topic) {
+                topics.insert(record.topic.to_string());
+            }
+            last_topic = Some(&record.topic);
         }
         if !records.is_empty() {
             let records = Arc::new(records);
@@ -338,17 +333,23 @@ struct SendError {
     is_conversion: bool,
 }
 
-/// The topic's partition count as the producer's metadata has it.
-fn partition_count(producer: &ThreadedProducer<AckContext>, topic: &str) -> Option<i32> {
+/// The topic's partitions that have a leader, as the producer's metadata has them.
+fn available_partitions(producer: &ThreadedProducer<AckContext>, topic: &str) -> Option<Vec<i32>> {
     let md = producer
         .client()
-        .fetch_metadata(Some(topic), Duration::from_secs(5))
+        .fetch_metadata(Some(topic), Duration::from_secs(1))
         .ok()?;
     let t = md.topics().iter().find(|t| t.name() == topic)?;
     if t.error().is_some() {
         return None;
     }
-    i32::try_from(t.partitions().len()).ok()
+    Some(
+        t.partitions()
+            .iter()
+            .filter(|p| p.leader() >= 0 && p.error().is_none())
+            .map(|p| p.id())
+            .collect(),
+    )
 }
 
 fn send_one(
@@ -394,7 +395,7 @@ fn send_one(
     }
     let partition = match (record.partition, &key) {
         (Some(p), _) => Some(p),
-        (None, None) => sticky.partition(&record.topic, |t| partition_count(producer, t)),
+        (None, None) => sticky.partition(&record.topic, |t| available_partitions(producer, t)),
         (None, Some(_)) => None,
     };
     if let Some(p) = partition {

@@ -15,10 +15,11 @@ const REFRESH: Duration = Duration::from_secs(60);
 const RETRY: Duration = Duration::from_millis(100);
 
 struct Entry {
-    /// 0 while unknown: the producer's partitioner decides.
-    partitions: i32,
+    /// The partitions that have a leader; empty while unknown, and then the
+    /// producer's partitioner decides.
+    partitions: Vec<i32>,
     checked: Option<Instant>,
-    next: i32,
+    next: usize,
     current: Option<i32>,
 }
 
@@ -39,11 +40,12 @@ impl Sticky {
     }
 
     /// The partition for a keyless record of `topic`; `None` leaves it to
-    /// the producer. `count` asks for the topic's partition count.
+    /// the producer. `available` asks for the topic's partitions that have
+    /// a leader.
     pub fn partition(
         &mut self,
         topic: &Arc<str>,
-        count: impl FnOnce(&str) -> Option<i32>,
+        available: impl FnOnce(&str) -> Option<Vec<i32>>,
     ) -> Option<i32> {
         if let Some((t, p)) = &self.last {
             if Arc::ptr_eq(t, topic) {
@@ -52,26 +54,26 @@ impl Sticky {
         }
         let now = Instant::now();
         let e = self.topics.entry(topic.clone()).or_insert(Entry {
-            partitions: 0,
+            partitions: Vec::new(),
             checked: None,
             next: 0,
             current: None,
         });
         if e.current.is_none() {
-            let stale = if e.partitions > 0 { REFRESH } else { RETRY };
+            let stale = if e.partitions.is_empty() {
+                RETRY
+            } else {
+                REFRESH
+            };
             if e.checked.is_none_or(|c| now.duration_since(c) >= stale) {
-                e.partitions = count(topic).filter(|n| *n > 0).unwrap_or(0);
+                e.partitions = available(topic).unwrap_or_default();
                 e.checked = Some(now);
                 // Start somewhere else on each worker.
-                e.next = if e.partitions > 0 {
-                    (std::process::id() as i32).rem_euclid(e.partitions)
-                } else {
-                    0
-                };
+                e.next = std::process::id() as usize;
             }
-            if e.partitions > 0 {
-                e.current = Some(e.next % e.partitions);
-                e.next = (e.next + 1) % e.partitions;
+            if !e.partitions.is_empty() {
+                e.current = Some(e.partitions[e.next % e.partitions.len()]);
+                e.next = e.next.wrapping_add(1);
             }
         }
         let p = e.current;
@@ -94,10 +96,10 @@ mod tests {
             s.next_batch();
             let first = s.partition(&t, |_| {
                 asked += 1;
-                Some(3)
+                Some(vec![0, 1, 2])
             });
             for _ in 0..10 {
-                assert_eq!(s.partition(&t, |_| Some(3)), first);
+                assert_eq!(s.partition(&t, |_| None), first);
             }
             seen.push(first.unwrap_or(-1));
         }
@@ -119,7 +121,18 @@ mod tests {
         assert_eq!(s.partition(&t, |_| None), None);
         s.next_batch();
         // Asked again only after a while.
-        assert_eq!(s.partition(&t, |_| Some(4)), None);
+        assert_eq!(s.partition(&t, |_| Some(vec![0, 1, 2, 3])), None);
+    }
+
+    #[test]
+    fn partitions_without_a_leader_are_skipped() {
+        let mut s = Sticky::default();
+        let t: Arc<str> = Arc::from("t");
+        for _ in 0..8 {
+            s.next_batch();
+            let p = s.partition(&t, |_| Some(vec![0, 2]));
+            assert!(matches!(p, Some(0 | 2)), "{p:?}");
+        }
     }
 
     #[test]
@@ -127,8 +140,8 @@ mod tests {
         let mut s = Sticky::default();
         let (a, b): (Arc<str>, Arc<str>) = (Arc::from("a"), Arc::from("b"));
         s.next_batch();
-        assert_eq!(s.partition(&a, |_| Some(1)), Some(0));
-        let pb = s.partition(&b, |_| Some(2));
+        assert_eq!(s.partition(&a, |_| Some(vec![0])), Some(0));
+        let pb = s.partition(&b, |_| Some(vec![0, 1]));
         assert!(matches!(pb, Some(0 | 1)));
         assert_eq!(s.partition(&a, |_| None), Some(0));
         assert_eq!(s.partition(&b, |_| None), pb);

@@ -132,19 +132,24 @@ impl Herder for DistributedHerder {
 
     async fn stop(&self, name: &str) -> Result<(), WorkerError> {
         self.exists(name).await?;
-        // No tasks, then the target: a STOPPED connector keeps only its config.
-        self.write_config(&ConfigRecord::Commit {
-            connector: name.into(),
-            tasks: 0,
-        })
-        .await?;
+        // The target, then no tasks: a STOPPED connector keeps only its
+        // config. In this order a worker that reads the empty task set
+        // already knows the connector stopped, so it does not hand the
+        // leader fresh task configs in between.
         self.write_config(&ConfigRecord::Target {
             connector: name.into(),
             state: Some(TargetState::Stopped),
         })
         .await?;
-        self.await_snapshot(|s| s.target(name) == TargetState::Stopped)
-            .await
+        self.write_config(&ConfigRecord::Commit {
+            connector: name.into(),
+            tasks: 0,
+        })
+        .await?;
+        self.await_snapshot(|s| {
+            s.target(name) == TargetState::Stopped && s.tasks.get(name).is_none_or(Vec::is_empty)
+        })
+        .await
     }
 
     async fn restart(&self, name: &str, req: RestartRequest) -> Result<(), WorkerError> {
@@ -194,6 +199,11 @@ impl Herder for DistributedHerder {
         self.check_signature(body, &signature)?;
         if !self.shared.lock().snapshot.connectors.contains_key(name) {
             return Err(WorkerError::NotFound(format!("Connector {name} not found")));
+        }
+        if self.shared.lock().snapshot.target(name) == TargetState::Stopped {
+            // Generated before the stop was read: a STOPPED connector has no tasks.
+            tracing::info!("[{name}|worker] ignoring task configs of a STOPPED connector");
+            return Ok(());
         }
         self.write_task_configs(name, &configs).await
     }
@@ -298,8 +308,13 @@ impl Herder for DistributedHerder {
         changes: OffsetChanges,
     ) -> Result<String, WorkerError> {
         self.exists(name).await?;
-        if self.shared.lock().snapshot.target(name) != TargetState::Stopped {
-            return Err(crate::runtime::not_stopped(name, &changes));
+        {
+            // As Kafka Connect: STOPPED, and its tasks gone from the config topic.
+            let shared = self.shared.lock();
+            let tasks = shared.snapshot.tasks.get(name).map_or(0, Vec::len);
+            if shared.snapshot.target(name) != TargetState::Stopped || tasks > 0 {
+                return Err(crate::runtime::not_stopped(name, &changes));
+            }
         }
         let kind = self.view_of(name).map_or(ConnectorKind::Source, |v| v.kind);
         if kind == ConnectorKind::Source {

@@ -96,7 +96,9 @@ impl DistributedHerder {
             .insert(connector.to_string(), (configs, Instant::now()));
     }
 
-    /// `POST /connectors/{name}/tasks` to the leader, signed when the group is sessioned.
+    /// `POST /connectors/{name}/tasks` to the leader, signed when the group
+    /// is sessioned. The request runs on its own task: the loop must keep
+    /// heartbeating while a slow leader answers.
     async fn send_task_configs(
         &self,
         url: &str,
@@ -114,20 +116,22 @@ impl DistributedHerder {
             headers.push((ALGORITHM_HEADER.to_string(), ALGORITHM.to_string()));
         }
         let path = format!("/connectors/{}/tasks", path_segment(connector));
-        let reply = exchange(url, "POST", &path, &headers, &body, WRITE_WAIT)
-            .await
-            .map_err(|e| format!("{e:#}"))?;
-        if !(200..300).contains(&reply.status) {
-            return Err(format!(
-                "the leader at {url} answered {}: {}",
-                reply.status,
-                String::from_utf8_lossy(&reply.body)
-            ));
-        }
-        tracing::info!(
-            "[{connector}|worker] handed {} task config(s) to the leader at {url}",
-            configs.len()
-        );
+        let (url, connector, n) = (url.to_string(), connector.to_string(), configs.len());
+        tokio::spawn(async move {
+            match exchange(&url, "POST", &path, &headers, &body, WRITE_WAIT).await {
+                Ok(r) if (200..300).contains(&r.status) => tracing::info!(
+                    "[{connector}|worker] handed {n} task config(s) to the leader at {url}"
+                ),
+                Ok(r) => tracing::warn!(
+                    "[{connector}|worker] task configs not written: the leader at {url} answered {}: {}",
+                    r.status,
+                    String::from_utf8_lossy(&r.body)
+                ),
+                Err(e) => tracing::warn!(
+                    "[{connector}|worker] task configs not written: the leader at {url}: {e:#}"
+                ),
+            }
+        });
         Ok(())
     }
 

@@ -394,7 +394,9 @@ impl DistributedHerder {
             // rebalances, and the leader hands out all the work afresh.
             executor.shutdown().await;
             *assigned = Work::default();
-            self.shared.lock().assigned = Work::default();
+            let mut shared = self.shared.lock();
+            shared.assigned = Work::default();
+            shared.metrics = executor.metrics_view();
         }
         let config_offset = self.shared.lock().snapshot.offset;
         let state = WorkerState {
@@ -502,7 +504,9 @@ impl DistributedHerder {
                             executor.shutdown().await;
                             assigned.connectors.clear();
                             assigned.tasks.clear();
-                            self.shared.lock().assigned = Work::default();
+                            let mut shared = self.shared.lock();
+                            shared.assigned = Work::default();
+                            shared.metrics = executor.metrics_view();
                             return Ok(());
                         }
                     }

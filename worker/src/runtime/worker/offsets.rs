@@ -2,6 +2,7 @@
 //! the offset store, sink offsets as the `connect-<name>` group's.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use connect_api::record::{SourceOffset, SourcePartition};
@@ -69,7 +70,7 @@ pub(crate) fn not_stopped(name: &str, entries: &OffsetChanges) -> WorkerError {
 /// Writes a STOPPED connector's new offsets (or with `None`, removes them
 /// all): a source's into `store`, a sink's as its `connect-<name>` group's commits.
 pub(crate) async fn alter_offsets(
-    store: &OffsetStore,
+    store: &Arc<OffsetStore>,
     bootstrap: &str,
     name: &str,
     kind: ConnectorKind,
@@ -91,7 +92,12 @@ pub(crate) async fn alter_offsets(
                     .map(|(p, _)| (p, None))
                     .collect(),
             };
-            store.commit(name, &entries).map_err(internal)?;
+            // Writing to the offsets topic blocks until the broker has it.
+            let (store, connector) = (store.clone(), name.to_string());
+            tokio::task::spawn_blocking(move || store.commit(&connector, &entries))
+                .await
+                .map_err(|e| WorkerError::Internal(format!("the offsets writer failed: {e}")))?
+                .map_err(internal)?;
         }
         ConnectorKind::Sink => {
             let servers = crate::kafka::split_servers(bootstrap);
