@@ -277,6 +277,7 @@ impl Sender {
             .name(format!("send-{}-{}", env.id.connector, env.id.task))
             .spawn(move || {
                 crate::logging::set_thread_context(context);
+                warm_up(&producer);
                 let mut seq = 0usize;
                 let mut sticky = Sticky::default();
                 while let Some(batch) = rx.blocking_recv() {
@@ -331,6 +332,24 @@ impl Drop for Sender {
 struct SendError {
     message: String,
     is_conversion: bool,
+}
+
+/// librdkafka asks for the idempotent producer's id when a metadata answer
+/// arrives while a broker connection is up, and otherwise only on a 500 ms
+/// timer. The first answer comes before the connections to the brokers it
+/// names; asking again once they are up gets the id (and the first
+/// records out) at once instead of half a second later.
+fn warm_up(producer: &ThreadedProducer<AckContext>) {
+    for _ in 0..3 {
+        if producer
+            .client()
+            .fetch_metadata(None, Duration::from_secs(1))
+            .is_err()
+        {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(15));
+    }
 }
 
 /// The topic's partitions that have a leader, as the producer's metadata has them.
