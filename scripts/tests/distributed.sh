@@ -373,5 +373,17 @@ done
 append 300
 wait_lines out.txt "$(sort -u in.txt | wc -l)" 60
 [ "$(sort -u out.txt)" = "$(sort -u in.txt)" ] || fail "lines are missing under the eager protocol"
-log "connect.protocol=eager: the cluster runs everything and all $((next - 1)) numbered lines arrived"
+# Under eager rebalancing a new connector stops every task before the group
+# rebalances (cooperative rebalancing would move at most a share).
+stops() { cat worker-*.log | grep -c "\[snk|task-$1\] stopped (no longer assigned here)" || true; }
+before=("$(stops 0)" "$(stops 1)" "$(stops 2)")
+: >empty.txt
+api 3 /connectors -X POST -H 'Content-Type: application/json' \
+    --data "{\"name\":\"src3\",\"config\":{\"connector.class\":\"FileStreamSource\",\"file\":\"$WORK/empty.txt\",\"topic\":\"lines\"}}" >/dev/null
+for _ in $(seq 1 150); do all_running src3 1 && all_running snk 3 && break; sleep 0.2; done
+all_running src3 1 && all_running snk 3 || fail "not everything runs after src3 joined: $(api 1 '/connectors?expand=status')"
+for t in 0 1 2; do
+    [ "$(stops "$t")" -gt "${before[$t]}" ] || fail "snk task $t was not stopped by the eager rebalance"
+done
+log "connect.protocol=eager: every task stopped and restarted at a rebalance; all $((next - 1)) numbered lines arrived"
 log "distributed tests passed"

@@ -414,7 +414,10 @@ fn send_one(
     }
     let partition = match (record.partition, &key) {
         (Some(p), _) => Some(p),
-        (None, None) => sticky.partition(&record.topic, |t| available_partitions(producer, t)),
+        (None, None) => {
+            let size = value.as_ref().map_or(0, |v| v.len());
+            sticky.partition(&record.topic, size, |t| available_partitions(producer, t))
+        }
         (None, Some(_)) => None,
     };
     if let Some(p) = partition {

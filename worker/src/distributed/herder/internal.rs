@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use connect_api::Props;
 use tokio::sync::oneshot;
 
-use super::{DistributedHerder, Leader, WRITE_WAIT};
+use super::{now_ms, DistributedHerder, Leader, WRITE_WAIT};
 use crate::distributed::executor::Executor;
 use crate::distributed::protocol::TaskRef;
 use crate::distributed::reconcile::Action;
@@ -21,12 +21,6 @@ use crate::runtime::{WorkerError, CONFLICT, NO_LEADER};
 
 /// How long handed-on task configs wait to be read back before they go again.
 const REPUBLISH: Duration = Duration::from_secs(2);
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
 
 impl DistributedHerder {
     /// Whether this generation's requests between workers are signed.

@@ -107,6 +107,13 @@ pub fn restart_backoff(attempt: u32, max: Duration) -> Duration {
     Duration::from_secs(1u64 << attempt.min(20)).min(max)
 }
 
+/// Wall-clock milliseconds, as Kafka's timestamps.
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
 fn internal(e: impl std::fmt::Display) -> WorkerError {
     WorkerError::Internal(e.to_string())
 }
@@ -521,9 +528,7 @@ impl DistributedHerder {
             let shared = self.shared.lock();
             (shared.snapshot.work(), shared.snapshot.offset)
         };
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as i64);
+        let now = now_ms();
         // Eager groups hand out a departed worker's work at once.
         let max_delay = if joined.protocol == Protocol::Eager {
             0

@@ -8,19 +8,13 @@
 use std::collections::BTreeSet;
 use std::time::Instant;
 
-use super::DistributedHerder;
+use super::{now_ms, DistributedHerder};
 use crate::distributed::executor::Executor;
 use crate::distributed::records::{topic_status_value, StatusKey};
 use crate::runtime::WorkerError;
 
 /// How often the loop reads the status topic for resets by other workers.
 const RESET_CHECK: std::time::Duration = std::time::Duration::from_secs(1);
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
 
 /// Topics recorded by this worker, and when the status topic was last
 /// checked for resets.
