@@ -147,16 +147,15 @@ impl DistributedSettings {
                  and set bootstrap.servers=127.0.0.1:9092",
             )?
             .to_string();
-        let protocol = match get(props, "connect.protocol").unwrap_or("sessioned") {
-            "sessioned" => Protocol::Sessioned,
-            "compatible" => Protocol::Compatible,
-            "eager" => Protocol::Eager,
-            other => {
-                return Err(format!(
-                    "Invalid value {other} for configuration connect.protocol: String must be one of: eager, compatible, sessioned"
-                ))
-            }
-        };
+        let setting = get(props, "connect.protocol").unwrap_or("sessioned");
+        let protocol = [Protocol::Eager, Protocol::Compatible, Protocol::Sessioned]
+            .into_iter()
+            .find(|p| p.setting() == setting)
+            .ok_or_else(|| {
+                format!(
+                    "Invalid value {setting} for configuration connect.protocol: String must be one of: eager, compatible, sessioned"
+                )
+            })?;
         let session_timeout = millis(props, "session.timeout.ms", 10_000)?;
         let heartbeat_interval = millis(props, "heartbeat.interval.ms", 3_000)?;
         if heartbeat_interval >= session_timeout {

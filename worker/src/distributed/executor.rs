@@ -10,7 +10,7 @@ use parking_lot::Mutex;
 use super::protocol::TaskRef;
 use super::reconcile::{Action, Local};
 use crate::providers::Providers;
-use crate::runtime::config::{find_plugin, tasks_max};
+use crate::runtime::config::{plugin_of, tasks_max};
 use crate::runtime::metrics::{ConnectorSample, MetricsView};
 use crate::runtime::{
     stop_tasks, validate, LogContext, State, Status, Target, TargetState, TaskHandle, TaskSpawner,
@@ -176,9 +176,7 @@ impl Executor {
             .providers
             .resolve(&config)
             .unwrap_or_else(|_| config.clone());
-        let plugin = config
-            .get("connector.class")
-            .and_then(|c| crate::runtime::config::find_plugin(c).ok());
+        let plugin = plugin_of(&config);
         let n = usize::try_from(task.task).unwrap_or(0);
         let Some(plugin) = plugin else {
             tracing::error!(
@@ -258,11 +256,6 @@ impl Executor {
 
     /// What `/metrics` shows of this worker's work.
     pub fn metrics_view(&self) -> MetricsView {
-        let plugin = |config: &Props| {
-            config
-                .get("connector.class")
-                .and_then(|c| find_plugin(c).ok())
-        };
         let mut by_name: BTreeMap<String, ConnectorSample> = BTreeMap::new();
         let running = self
             .instances
@@ -270,7 +263,7 @@ impl Executor {
             .map(|(n, i)| (n, &i.config, i.status.state));
         let failed = self.failed.iter().map(|(n, (c, _, s))| (n, c, s.state));
         for (name, config, state) in running.chain(failed) {
-            if let Some(plugin) = plugin(config) {
+            if let Some(plugin) = plugin_of(config) {
                 by_name.insert(
                     name.clone(),
                     ConnectorSample {
@@ -283,7 +276,7 @@ impl Executor {
             }
         }
         for (t, r) in &self.tasks {
-            let Some(plugin) = plugin(&r.config) else {
+            let Some(plugin) = plugin_of(&r.config) else {
                 continue;
             };
             by_name

@@ -33,6 +33,14 @@ impl Protocol {
         }
     }
 
+    /// The `connect.protocol` value that selects it.
+    pub fn setting(self) -> &'static str {
+        match self {
+            Protocol::Eager => "eager",
+            p => p.name(),
+        }
+    }
+
     pub fn version(self) -> i16 {
         match self {
             Protocol::Eager => 0,

@@ -132,6 +132,13 @@ pub fn plugins() -> &'static [Plugin] {
     &[connector_file::SOURCE, connector_file::SINK]
 }
 
+/// The plugin a config's `connector.class` names, if there is one.
+pub fn plugin_of(config: &Props) -> Option<Plugin> {
+    config
+        .get("connector.class")
+        .and_then(|c| find_plugin(c).ok())
+}
+
 /// The plugin named by `connector.class`.
 pub fn find_plugin(class: &str) -> Result<Plugin, String> {
     plugins()

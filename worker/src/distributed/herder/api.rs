@@ -9,7 +9,7 @@ use super::{internal, state_of, DistributedHerder};
 use crate::distributed::protocol::TaskRef;
 use crate::distributed::records::{ConfigRecord, StatusKey};
 use crate::distributed::signing::Signature;
-use crate::runtime::config::find_plugin;
+use crate::runtime::config::plugin_of;
 use crate::runtime::{
     ConnectorView, Created, Herder, Leader, OffsetChanges, RestartRequest, State, Status,
     TargetState, WorkerError, NO_LEADER,
@@ -19,10 +19,7 @@ impl DistributedHerder {
     fn view_of(&self, name: &str) -> Option<ConnectorView> {
         let shared = self.shared.lock();
         let config = shared.snapshot.connectors.get(name)?.clone();
-        let kind = config
-            .get("connector.class")
-            .and_then(|c| find_plugin(c).ok())
-            .map_or(ConnectorKind::Source, |p| p.kind());
+        let kind = plugin_of(&config).map_or(ConnectorKind::Source, |p| p.kind());
         let status_of = |key: StatusKey| -> Status {
             match shared.statuses.get(&key.key()) {
                 Some(s) => Status {

@@ -107,6 +107,12 @@ pub fn restart_backoff(attempt: u32, max: Duration) -> Duration {
     Duration::from_secs(1u64 << attempt.min(20)).min(max)
 }
 
+/// Kafka Connect's putSafe rule: a worker may overwrite a status it wrote
+/// itself, or one written in its own or an earlier generation.
+fn may_write(existing: Option<&StatusRecord>, worker_id: &str, generation: i32) -> bool {
+    existing.is_none_or(|e| e.worker_id == worker_id || e.generation <= generation)
+}
+
 /// Wall-clock milliseconds, as Kafka's timestamps.
 fn now_ms() -> i64 {
     std::time::SystemTime::now()
@@ -399,11 +405,7 @@ impl DistributedHerder {
         if eager && !assigned.is_empty() {
             // Eager rebalancing: everything stops before the group
             // rebalances, and the leader hands out all the work afresh.
-            executor.shutdown().await;
-            *assigned = Work::default();
-            let mut shared = self.shared.lock();
-            shared.assigned = Work::default();
-            shared.metrics = executor.metrics_view();
+            self.stop_everything(executor, assigned).await;
         }
         let config_offset = self.shared.lock().snapshot.offset;
         let state = WorkerState {
@@ -449,10 +451,7 @@ impl DistributedHerder {
             joined.generation,
             assigned.connectors.len(),
             assigned.tasks.len(),
-            match joined.protocol {
-                Protocol::Eager => "eager",
-                p => p.name(),
-            },
+            joined.protocol.setting(),
             if joined.is_leader() { " (leader)" } else { "" }
         );
         self.work(executor, assigned, written).await;
@@ -508,18 +507,22 @@ impl DistributedHerder {
                         // no task runs twice, then rejoin.
                         if since.elapsed() >= self.settings.member.session_timeout {
                             tracing::warn!("lost the group coordinator; stopping this worker's connectors and tasks");
-                            executor.shutdown().await;
-                            assigned.connectors.clear();
-                            assigned.tasks.clear();
-                            let mut shared = self.shared.lock();
-                            shared.assigned = Work::default();
-                            shared.metrics = executor.metrics_view();
+                            self.stop_everything(executor, assigned).await;
                             return Ok(());
                         }
                     }
                 }
             }
         }
+    }
+
+    /// Stops every connector and task here and forgets the assignment.
+    async fn stop_everything(&self, executor: &mut Executor, assigned: &mut Work) {
+        executor.shutdown().await;
+        *assigned = Work::default();
+        let mut shared = self.shared.lock();
+        shared.assigned = Work::default();
+        shared.metrics = executor.metrics_view();
     }
 
     /// The leader's assignments for this generation.
@@ -598,13 +601,8 @@ impl DistributedHerder {
             }
             // As Kafka Connect's putSafe: a status another worker wrote in
             // a later generation is not overwritten by this one.
-            let newer_elsewhere = self
-                .shared
-                .lock()
-                .statuses
-                .get(&k)
-                .is_some_and(|e| e.worker_id != self.worker_id && e.generation > generation);
-            if newer_elsewhere {
+            let existing = self.shared.lock().statuses.get(&k).cloned();
+            if !may_write(existing.as_ref(), &self.worker_id, generation) {
                 continue;
             }
             let record = StatusRecord {
@@ -759,6 +757,21 @@ impl DistributedHerder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn statuses_from_a_later_generation_elsewhere_are_kept() {
+        let by = |worker: &str, generation| StatusRecord {
+            state: "RUNNING".into(),
+            trace: None,
+            worker_id: worker.into(),
+            generation,
+        };
+        assert!(may_write(None, "a:1", 3));
+        assert!(may_write(Some(&by("a:1", 9)), "a:1", 3));
+        assert!(may_write(Some(&by("b:2", 3)), "a:1", 3));
+        assert!(may_write(Some(&by("b:2", 2)), "a:1", 3));
+        assert!(!may_write(Some(&by("b:2", 4)), "a:1", 3));
+    }
 
     #[test]
     fn restart_backoff_doubles_up_to_the_maximum() {
