@@ -59,6 +59,24 @@ consume() {
     rate "$N" "$t0" "$t1"
 }
 
+# fetch_trace BOOT [kcat -X ...] -> "responses msgs/response kB/response pauses":
+# one consume with `-d fetch`, counting the fetch responses the client queued
+# and the times it paused fetching because its local queue was full.
+fetch_trace() {
+    kcat -b "$1" -C -t bench1 -o beginning -e -q -d fetch "${@:2}" 2>&1 >/dev/null | python3 -c "
+import re, sys
+msgs, size, pauses = [], [], 0
+for line in sys.stdin:
+    m = re.search(r'Enqueue (\d+) message\(s\) \((\d+) bytes', line)
+    if m:
+        msgs.append(int(m.group(1)))
+        size.append(int(m.group(2)))
+    elif 'Fetch backoff' in line and 'Queue full' in line:
+        pauses += 1
+n = max(len(msgs), 1)
+print(f'{len(msgs)} {sum(msgs) / n:.0f} {sum(size) / n / 1024:.0f} {pauses}')"
+}
+
 # produce3 BOOT [kcat args]: the median of three runs into topics bench1..3.
 produce3() {
     local a b c
@@ -107,6 +125,12 @@ measure() {
     fi
     v=$(median3 consume "$boot" -X fetch.wait.max.ms=10) || exit 1
     printf -v "${prefix}_consume_10" '%s' "$v"
+    # The same with a local queue the client never finds full, so it never
+    # pauses: how fast the broker delivers when the client keeps asking.
+    v=$(median3 consume "$boot" -X fetch.wait.max.ms=10 -X queued.min.messages=10000000) || exit 1
+    printf -v "${prefix}_consume_nopause" '%s' "$v"
+    printf -v "${prefix}_trace" '%s' "$(fetch_trace "$boot")"
+    printf -v "${prefix}_trace_10" '%s' "$(fetch_trace "$boot" -X fetch.wait.max.ms=10)"
     # The kernel's writeback of files this script wrote (messages.txt, earlier
     # runs) stalls fsync; flush it first so the latency run measures the broker.
     sync
@@ -151,9 +175,14 @@ cat <<TABLE
 | consume, kcat -C -e, defaults (msg/s) | $weir_consume | $tansu_consume | - | $(ratio "$weir_consume" "$tansu_consume") | - |
 | consume, fetch.wait.max.ms=10 (msg/s) | $weir_consume_10 | $tansu_consume_10 | - | $(ratio "$weir_consume_10" "$tansu_consume_10") | - |
 | Weir at defaults vs Tansu at fetch.wait.max.ms=10 | $weir_consume | $tansu_consume_10 | - | $(ratio "$weir_consume" "$tansu_consume_10") | - |
+| consume, fetch.wait.max.ms=10, queued.min.messages=10000000 (msg/s) | $weir_consume_nopause | $tansu_consume_nopause | - | $(ratio "$weir_consume_nopause" "$tansu_consume_nopause") | - |
 | consume, defaults, kcat on librdkafka 2.0.2 (msg/s) | $weir_consume_debian | cannot connect | - | - | - |
 | produce p99 at $RATE msg/s, acks=all, linger.ms=0 (ms; median run of 3) | $(p99 "$weir_lat") | $(p99 "$tansu_lat") | - | - | - |
 | broker peak RSS (MB) | $weir_rss | $tansu_rss | - | - | - |
+
+Fetch responses in one consume with -d fetch (responses, messages and kB per response, pauses for a full local queue):
+- Weir, defaults: $weir_trace; fetch.wait.max.ms=10: $weir_trace_10
+- Tansu, defaults: $tansu_trace; fetch.wait.max.ms=10: $tansu_trace_10
 
 Weir latency run: $weir_lat
 Tansu latency run: $tansu_lat

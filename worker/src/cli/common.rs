@@ -166,6 +166,16 @@ pub fn set_default(cfg: &mut ClientConfig, key: &str, value: &str) {
     }
 }
 
+/// Defaults of the tools' consumers that differ from librdkafka's (the user's
+/// properties win).
+pub fn consumer_defaults(cfg: &mut ClientConfig) {
+    set_default(
+        cfg,
+        "fetch.queue.backoff.ms",
+        crate::kafka::FETCH_QUEUE_BACKOFF_MS,
+    );
+}
+
 /// Formatter/reader `--property` values as a map, in order.
 pub fn properties(flag: &str, list: &[String]) -> anyhow::Result<Vec<(String, String)>> {
     list.iter().map(|kv| key_value(flag, kv)).collect()
@@ -262,6 +272,17 @@ pub fn block_on<T, F: std::future::Future<Output = anyhow::Result<T>>>(f: F) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn consumer_defaults_keep_the_users_values() {
+        let mut cfg = ClientConfig::new();
+        consumer_defaults(&mut cfg);
+        assert_eq!(cfg.get("fetch.queue.backoff.ms"), Some("10"));
+        let mut cfg = ClientConfig::new();
+        cfg.set("fetch.queue.backoff.ms", "1000");
+        consumer_defaults(&mut cfg);
+        assert_eq!(cfg.get("fetch.queue.backoff.ms"), Some("1000"));
+    }
 
     #[test]
     fn zookeeper_maps_to_kafka_port_on_same_hosts() {

@@ -15,8 +15,8 @@ use rdkafka::message::{BorrowedMessage, Headers, Message, Timestamp};
 use rdkafka::{Offset, TopicPartitionList};
 
 use super::common::{
-    bool_property, client_config, interrupted, properties, set_default, text_property,
-    warn_unknown, Target,
+    bool_property, client_config, consumer_defaults, interrupted, properties, set_default,
+    text_property, warn_unknown, Target,
 };
 
 #[derive(Debug, Args)]
@@ -267,6 +267,7 @@ pub fn run(args: ConsumeArgs) -> anyhow::Result<()> {
     };
     set_default(&mut cfg, "auto.offset.reset", reset);
     set_default(&mut cfg, "allow.auto.create.topics", "true");
+    consumer_defaults(&mut cfg);
     if let Some(i) = &args.isolation_level {
         cfg.set("isolation.level", i);
     }

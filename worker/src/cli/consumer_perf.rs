@@ -11,7 +11,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance};
 use rdkafka::message::Message;
 use rdkafka::ClientContext;
 
-use super::common::{client_config, set_default, Target};
+use super::common::{client_config, consumer_defaults, set_default, Target};
 
 #[derive(Debug, Args)]
 pub struct ConsumerPerfArgs {
@@ -114,6 +114,7 @@ pub fn run(args: ConsumerPerfArgs) -> anyhow::Result<()> {
         },
     );
     set_default(&mut cfg, "enable.auto.commit", "true");
+    consumer_defaults(&mut cfg);
     if let Some(f) = args.fetch_size {
         cfg.set("max.partition.fetch.bytes", f.to_string());
     }

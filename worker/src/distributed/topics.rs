@@ -156,9 +156,11 @@ impl TopicLog {
             .set("enable.auto.commit", "false")
             .set("enable.partition.eof", "false")
             // Records written by other workers must show up at once: no
-            // second-long pause after a fetch (librdkafka's default backoff)
-            // and a short long-poll.
-            .set("fetch.queue.backoff.ms", "10")
+            // second-long pause on a full queue and a short long-poll.
+            .set(
+                "fetch.queue.backoff.ms",
+                crate::kafka::FETCH_QUEUE_BACKOFF_MS,
+            )
             .set("fetch.wait.max.ms", "50")
             .create()
             .context("creating the internal topic reader")?;

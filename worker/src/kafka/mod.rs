@@ -10,6 +10,12 @@ use std::time::{Duration, Instant};
 
 pub use conn::{ClientError, Connection};
 
+/// How long Weir's librdkafka consumers pause fetching a partition whose
+/// prefetch queue is full (`fetch.queue.backoff.ms`). librdkafka's default is a
+/// second, during which a consumer that drains its queue quickly sits idle;
+/// Kafka's Java consumer fetches again as soon as there is room.
+pub const FETCH_QUEUE_BACKOFF_MS: &str = "10";
+
 /// `a:9092, PLAINTEXT://b:9092` -> `["a:9092", "b:9092"]` (any listener name).
 pub fn split_servers(s: &str) -> Vec<String> {
     s.split(',')

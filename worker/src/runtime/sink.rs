@@ -166,10 +166,10 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
         .set("group.id", format!("connect-{connector}"))
         .set("enable.auto.commit", "false")
         .set("auto.offset.reset", "earliest")
-        // librdkafka pauses fetching for fetch.queue.backoff.ms (1 s) whenever
-        // its prefetch queue is full; a sink drains that queue steadily, so a
-        // short pause keeps records flowing instead of stalling each second.
-        .set("fetch.queue.backoff.ms", "10")
+        .set(
+            "fetch.queue.backoff.ms",
+            crate::kafka::FETCH_QUEUE_BACKOFF_MS,
+        )
         .set(
             "client.id",
             format!("connector-consumer-{}-{}", connector, env.id.task),
