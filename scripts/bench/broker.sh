@@ -146,6 +146,16 @@ log "Weir (release build, data in $WORK/weir)"
 start_broker "$WORK/weir" "$WPORT" "$WORK/weir.log"
 measure weir "127.0.0.1:$WPORT" "$BROKER_PID"
 
+# The same latency run with Weir's log on tmpfs, where fsync costs nothing:
+# what the broker adds, apart from the disk.
+SHM_DIR="$(mktemp -d -p /dev/shm weir-bench.XXXXXX)"
+WPORT=$(free_port)
+log "Weir with its log on tmpfs ($SHM_DIR)"
+start_broker "$SHM_DIR" "$WPORT" "$WORK/weir-tmpfs.log"
+weir_tmpfs_lat=$(latency3 "127.0.0.1:$WPORT") || exit 1
+stop_pid "$BROKER_PID"
+rm -rf "$SHM_DIR"
+
 # --- Tansu (memory engine) ----------------------------------------------
 TPORT=$(free_port)
 log "Tansu 0.6.0, memory engine"
@@ -178,6 +188,7 @@ cat <<TABLE
 | consume, fetch.wait.max.ms=10, queued.min.messages=10000000 (msg/s) | $weir_consume_nopause | $tansu_consume_nopause | - | $(ratio "$weir_consume_nopause" "$tansu_consume_nopause") | - |
 | consume, defaults, kcat on librdkafka 2.0.2 (msg/s) | $weir_consume_debian | cannot connect | - | - | - |
 | produce p99 at $RATE msg/s, acks=all, linger.ms=0 (ms; median run of 3) | $(p99 "$weir_lat") | $(p99 "$tansu_lat") | - | - | - |
+| the same with Weir's log on tmpfs (ms) | $(p99 "$weir_tmpfs_lat") | - | - | - | - |
 | broker peak RSS (MB) | $weir_rss | $tansu_rss | - | - | - |
 
 Fetch responses in one consume with -d fetch (responses, messages and kB per response, pauses for a full local queue):
@@ -185,6 +196,7 @@ Fetch responses in one consume with -d fetch (responses, messages and kB per res
 - Tansu, defaults: $tansu_trace; fetch.wait.max.ms=10: $tansu_trace_10
 
 Weir latency run: $weir_lat
+Weir latency run, log on tmpfs: $weir_tmpfs_lat
 Tansu latency run: $tansu_lat
 Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr), kcat $(kcat -V 2>&1 | grep -o 'librdkafka [0-9.]*' | head -n1)
 TABLE
