@@ -10,7 +10,8 @@
 # Prints one table with ratios measured in this run. Not part of test.sh.
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
-trap cleanup_started EXIT
+SHM_DIR=""
+trap 'cleanup_started; [ -z "$SHM_DIR" ] || rm -rf "$SHM_DIR"' EXIT
 
 N="${BENCH_MESSAGES:-1000000}"
 RATE="${BENCH_RATE:-20000}"
@@ -154,7 +155,6 @@ log "Weir with its log on tmpfs ($SHM_DIR)"
 start_broker "$SHM_DIR" "$WPORT" "$WORK/weir-tmpfs.log"
 weir_tmpfs_lat=$(latency3 "127.0.0.1:$WPORT") || exit 1
 stop_pid "$BROKER_PID"
-rm -rf "$SHM_DIR"
 
 # --- Tansu (memory engine) ----------------------------------------------
 TPORT=$(free_port)
