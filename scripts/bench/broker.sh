@@ -116,6 +116,9 @@ peak_rss_mb() { awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$1/status"; }
 # latency and peak RSS of one broker, stored in PREFIX_* variables.
 measure() {
     local prefix=$1 boot=$2 pid=$3 v
+    # Write back what this script wrote so far (messages.txt, the previous
+    # broker's log) so that it does not compete with this broker's fsyncs.
+    sync
     v=$(produce3 "$boot") || exit 1
     printf -v "${prefix}_produce" '%s' "$v"
     v=$(median3 consume "$boot") || exit 1
