@@ -28,6 +28,9 @@ pub struct BrokerConfig {
     pub retention_check_interval_ms: u64,
     pub cleaner_backoff_ms: u64,
     pub group_initial_rebalance_delay_ms: u64,
+    /// How long a group with no members and no committed offsets is kept
+    /// (and with it its generation) before it is forgotten.
+    pub offsets_retention_check_interval_ms: u64,
     pub group_min_session_timeout_ms: i32,
     pub group_max_session_timeout_ms: i32,
     pub offsets_topic_num_partitions: i32,
@@ -100,6 +103,7 @@ impl Default for BrokerConfig {
             retention_check_interval_ms: 300_000,
             cleaner_backoff_ms: 15_000,
             group_initial_rebalance_delay_ms: 0,
+            offsets_retention_check_interval_ms: 600_000,
             group_min_session_timeout_ms: 6_000,
             group_max_session_timeout_ms: 1_800_000,
             offsets_topic_num_partitions: 1,
@@ -193,6 +197,9 @@ impl BrokerConfig {
                 "log.cleaner.backoff.ms" => cfg.cleaner_backoff_ms = num(key, v)?,
                 "group.initial.rebalance.delay.ms" => {
                     cfg.group_initial_rebalance_delay_ms = num(key, v)?
+                }
+                "offsets.retention.check.interval.ms" => {
+                    cfg.offsets_retention_check_interval_ms = num(key, v)?
                 }
                 "group.min.session.timeout.ms" => cfg.group_min_session_timeout_ms = num(key, v)?,
                 "group.max.session.timeout.ms" => cfg.group_max_session_timeout_ms = num(key, v)?,

@@ -293,6 +293,7 @@ pub(crate) fn open_state(
             min_session_timeout_ms: config.group_min_session_timeout_ms,
             max_session_timeout_ms: config.group_max_session_timeout_ms,
             initial_rebalance_delay_ms: config.group_initial_rebalance_delay_ms,
+            empty_group_retention_ms: config.offsets_retention_check_interval_ms,
             ..GroupConfig::default()
         },
     )?);

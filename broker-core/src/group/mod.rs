@@ -50,6 +50,12 @@ pub struct GroupConfig {
     pub initial_rebalance_delay_ms: u64,
     /// Upper bound on how long a KIP-394 pending member id is kept.
     pub pending_member_timeout_ms: u64,
+    /// How long a group without members or offsets is kept. As with Kafka's
+    /// periodic cleanup, a group that empties and fills again within this
+    /// time goes on counting generations, so members that left (Connect
+    /// workers restarted together, say) never meet a generation they already
+    /// used.
+    pub empty_group_retention_ms: u64,
 }
 
 impl Default for GroupConfig {
@@ -59,6 +65,7 @@ impl Default for GroupConfig {
             max_session_timeout_ms: 1_800_000,
             initial_rebalance_delay_ms: 0,
             pending_member_timeout_ms: 5_000,
+            empty_group_retention_ms: 600_000,
         }
     }
 }
@@ -252,9 +259,14 @@ impl Coordinator {
         for id in ids {
             self.tick_group(&id, now_ms, &mut effects);
         }
-        // Forget groups that have neither members nor offsets.
+        // Forget groups that have had neither members nor offsets for a while.
+        let keep_ms = self.config.empty_group_retention_ms;
         self.groups.retain(|_, g| {
-            !(g.state == GroupState::Empty && g.offsets.is_empty() && g.pending.is_empty())
+            let empty_since = u64::try_from(g.state_timestamp_ms).unwrap_or(0);
+            !(g.state == GroupState::Empty
+                && g.offsets.is_empty()
+                && g.pending.is_empty()
+                && now_ms.saturating_sub(empty_since) >= keep_ms)
         });
         effects
     }

@@ -136,9 +136,28 @@ fn silent_member_expires_after_its_session() {
     assert!(c.tick(9_000).is_empty());
     let fx = c.tick(10_001);
     assert!(fx.contains(&Effect::PersistGroup("g".into())));
-    // An empty group without offsets is forgotten, and unknown groups describe as Dead.
-    assert_eq!(c.describe("g").state, "Dead");
+    assert_eq!(c.describe("g").state, "Empty");
     assert_eq!(c.heartbeat("g", 1, &a, None, 10_002), ec::UNKNOWN_MEMBER_ID);
+    // An empty group without offsets is forgotten once the retention has
+    // passed, and unknown groups describe as Dead.
+    let keep = GroupConfig::default().empty_group_retention_ms;
+    c.tick(10_001 + keep - 1);
+    assert_eq!(c.describe("g").state, "Empty");
+    c.tick(10_001 + keep);
+    assert_eq!(c.describe("g").state, "Dead");
+}
+
+#[test]
+fn a_group_that_empties_and_fills_again_goes_on_counting_generations() {
+    let mut c = Coordinator::new(GroupConfig::default());
+    let (a, _) = join_new(&mut c, 0);
+    sync(&mut c, &a, 1, &[(&a, "x")], 0);
+    c.tick(10_001);
+    assert_eq!(c.describe("g").state, "Empty");
+    let (_, fx) = join_new(&mut c, 20_000);
+    let j = joins(&fx);
+    assert_eq!(j.len(), 1);
+    assert_eq!(j[0].1.generation, 3, "generation 2 was the empty one");
 }
 
 #[test]

@@ -75,6 +75,11 @@ fn broker_entries(st: &BrokerState) -> Vec<(String, String, ConfigSource, Config
             ConfigType::Int,
         ),
         (
+            "offsets.retention.check.interval.ms",
+            c.offsets_retention_check_interval_ms.to_string(),
+            ConfigType::Long,
+        ),
+        (
             "group.min.session.timeout.ms",
             c.group_min_session_timeout_ms.to_string(),
             ConfigType::Int,
