@@ -370,6 +370,12 @@ all_running snk 3 && all_running late 1 && all_running src2 1 || fail "not every
 for i in 1 2 3; do
     grep " INFO generation" "worker-$i.log" | tail -n 1 | grep -q "eager protocol" || fail "worker $i is not on the eager protocol"
 done
+# The broker kept the emptied group, so the restarted cluster went on counting
+# generations: its statuses are newer than those written before the restart.
+old_gen=$(grep -o '"generation":[0-9]*' status.txt | cut -d: -f2 | sort -n | tail -n 1)
+kcat -b "$B" -C -t connect-status -o beginning -e -q -f '%k=%s\n' >status2.txt
+new_gen=$(grep '^status-task-snk-' status2.txt | tail -n 1 | grep -o '"generation":[0-9]*' | cut -d: -f2)
+[ "${new_gen:-0}" -gt "$old_gen" ] || fail "generation $new_gen after the restart, $old_gen before it"
 append 300
 wait_lines out.txt "$(sort -u in.txt | wc -l)" 60
 [ "$(sort -u out.txt)" = "$(sort -u in.txt)" ] || fail "lines are missing under the eager protocol"
