@@ -328,6 +328,14 @@ mod tests {
     }
 
     #[test]
+    fn empty_groups_are_kept_for_the_offsets_retention_check_interval() {
+        assert_eq!(load("").0.offsets_retention_check_interval_ms, 600_000);
+        let (cfg, notes) = load("offsets.retention.check.interval.ms=1000\n");
+        assert_eq!(cfg.offsets_retention_check_interval_ms, 1000);
+        assert!(notes.warnings.is_empty(), "{:?}", notes.warnings);
+    }
+
+    #[test]
     fn bad_value_names_key() {
         let props = Properties::parse("num.partitions=many\n").expect("parses");
         let e = BrokerConfig::from_properties(&props).expect_err("invalid");
