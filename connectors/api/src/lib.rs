@@ -19,6 +19,8 @@ pub use connector::{
     TopicPartition,
 };
 pub use error::{ConnectError, ConnectResult};
-pub use record::{Header, Headers, SchemaAndValue, SinkRecord, SourceRecord, TimestampType};
+pub use record::{
+    ConnectRecord, Header, Headers, SchemaAndValue, SinkRecord, SourceRecord, TimestampType,
+};
 pub use schema::{Field, Schema, Type};
 pub use value::{Decimal, Struct, Value};

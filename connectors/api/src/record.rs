@@ -105,3 +105,97 @@ pub struct SinkRecord {
     pub original_partition: i32,
     pub original_offset: i64,
 }
+
+/// What transformations and predicates see of a record, source or sink
+/// (Kafka's `ConnectRecord`): they change it in place.
+pub trait ConnectRecord {
+    fn topic(&self) -> &str;
+    fn set_topic(&mut self, topic: &str);
+    /// The partition the record is (or will be) in, when known.
+    fn kafka_partition(&self) -> Option<i32>;
+    /// The record's offset in its partition: sink records only.
+    fn kafka_offset(&self) -> Option<i64>;
+    fn timestamp(&self) -> Option<i64>;
+    fn key(&self) -> &SchemaAndValue;
+    fn key_mut(&mut self) -> &mut SchemaAndValue;
+    fn value(&self) -> &SchemaAndValue;
+    fn value_mut(&mut self) -> &mut SchemaAndValue;
+    fn headers(&self) -> &Headers;
+    fn headers_mut(&mut self) -> &mut Headers;
+}
+
+impl ConnectRecord for SourceRecord {
+    fn topic(&self) -> &str {
+        &self.topic
+    }
+    fn set_topic(&mut self, topic: &str) {
+        if *self.topic != *topic {
+            self.topic = Arc::from(topic);
+        }
+    }
+    fn kafka_partition(&self) -> Option<i32> {
+        self.partition
+    }
+    fn kafka_offset(&self) -> Option<i64> {
+        None
+    }
+    fn timestamp(&self) -> Option<i64> {
+        self.timestamp
+    }
+    fn key(&self) -> &SchemaAndValue {
+        &self.key
+    }
+    fn key_mut(&mut self) -> &mut SchemaAndValue {
+        &mut self.key
+    }
+    fn value(&self) -> &SchemaAndValue {
+        &self.value
+    }
+    fn value_mut(&mut self) -> &mut SchemaAndValue {
+        &mut self.value
+    }
+    fn headers(&self) -> &Headers {
+        &self.headers
+    }
+    fn headers_mut(&mut self) -> &mut Headers {
+        &mut self.headers
+    }
+}
+
+impl ConnectRecord for SinkRecord {
+    fn topic(&self) -> &str {
+        &self.topic
+    }
+    fn set_topic(&mut self, topic: &str) {
+        if self.topic != topic {
+            self.topic = topic.to_string();
+        }
+    }
+    fn kafka_partition(&self) -> Option<i32> {
+        Some(self.partition)
+    }
+    fn kafka_offset(&self) -> Option<i64> {
+        Some(self.offset)
+    }
+    fn timestamp(&self) -> Option<i64> {
+        self.timestamp
+    }
+    fn key(&self) -> &SchemaAndValue {
+        &self.key
+    }
+    fn key_mut(&mut self) -> &mut SchemaAndValue {
+        &mut self.key
+    }
+    fn value(&self) -> &SchemaAndValue {
+        &self.value
+    }
+    fn value_mut(&mut self) -> &mut SchemaAndValue {
+        &mut self.value
+    }
+    fn headers(&self) -> &Headers {
+        &self.headers
+    }
+    fn headers_mut(&mut self) -> &mut Headers {
+        &mut self.headers
+    }
+}

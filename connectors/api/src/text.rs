@@ -97,3 +97,149 @@ fn java_text(nan: bool, inf: bool, zero: bool, negative: bool, sci: &str) -> Str
         format!("{sign}{first}.{rest}E{exp}")
     }
 }
+
+/// Connect's reading of header text and literals (`Values.parseString`
+/// for scalars): `true`/`false`; `null`; numbers as the smallest integer
+/// type that holds an integral value (`1.0` is INT8 1), else FLOAT32 or
+/// FLOAT64; ISO dates, times and timestamps in Connect's text forms by their
+/// length; anything else (lists and maps included) as the string itself.
+pub fn parse_string(text: &str) -> crate::record::SchemaAndValue {
+    use crate::record::SchemaAndValue;
+    use crate::schema::Schema;
+    use std::sync::Arc;
+    let typed = |s: Schema, v: Value| SchemaAndValue::new(Some(Arc::new(s)), v);
+    match text {
+        "true" => return typed(Schema::boolean(), Value::Boolean(true)),
+        "false" => return typed(Schema::boolean(), Value::Boolean(false)),
+        "null" => return SchemaAndValue::NULL,
+        _ => {}
+    }
+    let first = text.chars().next();
+    if first.is_some_and(|c| c.is_ascii_digit() || c == '+' || c == '-') {
+        if let Some(t) = parse_temporal(text) {
+            return t;
+        }
+        if let Some(n) = parse_number(text) {
+            return n;
+        }
+    }
+    typed(Schema::string(), Value::String(text.to_string()))
+}
+
+fn parse_number(text: &str) -> Option<crate::record::SchemaAndValue> {
+    use crate::record::SchemaAndValue;
+    use crate::schema::Schema;
+    use std::sync::Arc;
+    let typed = |s: Schema, v: Value| Some(SchemaAndValue::new(Some(Arc::new(s)), v));
+    if !text
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | '.' | 'e' | 'E'))
+    {
+        return None;
+    }
+    let f: f64 = text.parse().ok()?;
+    if f.is_finite() && f.fract() == 0.0 && f.abs() < 9.2e18 {
+        let n = f as i64;
+        return if let Ok(x) = i8::try_from(n) {
+            typed(Schema::int8(), Value::Int8(x))
+        } else if let Ok(x) = i16::try_from(n) {
+            typed(Schema::int16(), Value::Int16(x))
+        } else if let Ok(x) = i32::try_from(n) {
+            typed(Schema::int32(), Value::Int32(x))
+        } else {
+            typed(Schema::int64(), Value::Int64(n))
+        };
+    }
+    let single = f as f32;
+    if single.is_finite() && f.is_finite() && f.fract() != 0.0 {
+        return typed(Schema::float32(), Value::Float32(single));
+    }
+    f.is_finite()
+        .then(|| SchemaAndValue::new(Some(Arc::new(Schema::float64())), Value::Float64(f)))
+}
+
+/// `yyyy-MM-dd`, `HH:mm:ss.SSS'Z'` and `yyyy-MM-dd'T'HH:mm:ss.SSS'Z'` (UTC).
+fn parse_temporal(text: &str) -> Option<crate::record::SchemaAndValue> {
+    use crate::record::SchemaAndValue;
+    use crate::schema::Schema;
+    use std::sync::Arc;
+    let b = text.as_bytes();
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let s = text.get(r)?;
+        s.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| s.parse().ok())?
+    };
+    let date = |off: usize| -> Option<i64> {
+        (b.get(off + 4) == Some(&b'-') && b.get(off + 7) == Some(&b'-')).then_some(())?;
+        let (y, m, d) = (
+            num(off..off + 4)?,
+            num(off + 5..off + 7)?,
+            num(off + 8..off + 10)?,
+        );
+        ((1..=12).contains(&m) && (1..=31).contains(&d)).then(|| days_from_civil(y, m, d))
+    };
+    let time = |off: usize| -> Option<i64> {
+        (b.get(off + 2) == Some(&b':')
+            && b.get(off + 5) == Some(&b':')
+            && b.get(off + 8) == Some(&b'.')
+            && b.get(off + 12) == Some(&b'Z'))
+        .then_some(())?;
+        let (h, mi, s, ms) = (
+            num(off..off + 2)?,
+            num(off + 3..off + 5)?,
+            num(off + 6..off + 8)?,
+            num(off + 9..off + 12)?,
+        );
+        Some(((h * 60 + mi) * 60 + s) * 1000 + ms)
+    };
+    match b.len() {
+        10 => Some(SchemaAndValue::new(
+            Some(Arc::new(Schema::date())),
+            Value::Date(i32::try_from(date(0)?).ok()?),
+        )),
+        13 => Some(SchemaAndValue::new(
+            Some(Arc::new(Schema::time())),
+            Value::Time(i32::try_from(time(0)?).ok()?),
+        )),
+        24 if b[10] == b'T' => Some(SchemaAndValue::new(
+            Some(Arc::new(Schema::timestamp())),
+            Value::Timestamp(date(0)? * 86_400_000 + time(11)?),
+        )),
+        _ => None,
+    }
+}
+
+/// Days since 1970-01-01 of a civil date.
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
+    era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468
+}
+
+#[cfg(test)]
+mod parse_tests {
+    use super::*;
+
+    #[test]
+    fn literals_are_typed_as_connect_reads_them() {
+        let v = |s: &str| parse_string(s).value;
+        assert_eq!(v("42"), Value::Int8(42));
+        assert_eq!(v("1.0"), Value::Int8(1));
+        assert_eq!(v("1000"), Value::Int16(1000));
+        assert_eq!(v("3000000000"), Value::Int64(3_000_000_000));
+        assert_eq!(v("2.25"), Value::Float32(2.25));
+        assert_eq!(v("true"), Value::Boolean(true));
+        assert_eq!(v("TRUE"), Value::String("TRUE".into()));
+        assert_eq!(v("null"), Value::Null);
+        assert_eq!(v("2024-01-15"), Value::Date(19_737));
+        assert_eq!(v("12:34:56.789Z"), Value::Time(45_296_789));
+        assert_eq!(
+            v("2024-01-15T12:34:56.789Z"),
+            Value::Timestamp(1_705_322_096_789)
+        );
+        assert_eq!(v("hello"), Value::String("hello".into()));
+    }
+}

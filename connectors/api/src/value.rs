@@ -293,6 +293,29 @@ impl Struct {
         &self.values
     }
 
+    /// A struct from one value per field, in field order. Only the count is
+    /// checked: callers build values that fit (see [`Struct::validate`]).
+    pub fn from_values(schema: Arc<Schema>, values: Vec<Value>) -> ConnectResult<Self> {
+        if values.len() != schema.fields.len() {
+            return Err(ConnectError::data(format!(
+                "a struct of {} fields was given {} values",
+                schema.fields.len(),
+                values.len()
+            )));
+        }
+        Ok(Self { schema, values })
+    }
+
+    /// The values, in field order.
+    pub fn into_values(self) -> Vec<Value> {
+        self.values
+    }
+
+    /// The value of the field at `index` as stored (no default applied).
+    pub fn value_at(&self, index: usize) -> Option<&Value> {
+        self.values.get(index)
+    }
+
     /// Checks every field (required fields must be set).
     pub fn validate(&self) -> ConnectResult<()> {
         for f in &self.schema.fields {

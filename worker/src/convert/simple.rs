@@ -173,33 +173,7 @@ impl Converter for SimpleHeaderConverter {
         let Some(b) = bytes else {
             return Ok(SchemaAndValue::NULL);
         };
-        let text = String::from_utf8_lossy(b).into_owned();
-        let t = text.trim();
-        let (schema, value) = if t.eq_ignore_ascii_case("true") || t.eq_ignore_ascii_case("false") {
-            (
-                Schema::boolean(),
-                Value::Boolean(t.eq_ignore_ascii_case("true")),
-            )
-        } else if let Ok(n) = t.parse::<i64>() {
-            if let Ok(x) = i8::try_from(n) {
-                (Schema::int8(), Value::Int8(x))
-            } else if let Ok(x) = i16::try_from(n) {
-                (Schema::int16(), Value::Int16(x))
-            } else if let Ok(x) = i32::try_from(n) {
-                (Schema::int32(), Value::Int32(x))
-            } else {
-                (Schema::int64(), Value::Int64(n))
-            }
-        } else if let Some(f) = t
-            .parse::<f64>()
-            .ok()
-            .filter(|f| f.is_finite() && t.contains(['.', 'e', 'E']))
-        {
-            (Schema::float64(), Value::Float64(f))
-        } else {
-            (Schema::string(), Value::String(text))
-        };
-        Ok(SchemaAndValue::new(Some(Arc::new(schema)), value))
+        Ok(connect_api::text::parse_string(&String::from_utf8_lossy(b)))
     }
 }
 
@@ -262,7 +236,7 @@ mod tests {
         assert_eq!(read("true"), Value::Boolean(true));
         assert_eq!(read("12"), Value::Int8(12));
         assert_eq!(read("70000"), Value::Int32(70000));
-        assert_eq!(read("2.5"), Value::Float64(2.5));
+        assert_eq!(read("2.5"), Value::Float32(2.5));
         assert_eq!(read("hello"), Value::String("hello".into()));
     }
 }
