@@ -55,12 +55,12 @@ impl MaskField {
             return Ok(Value::Null);
         }
         let Some(r) = &self.replacement else {
-            return Ok(empty_of(v).ok_or_else(|| {
+            return empty_of(v).ok_or_else(|| {
                 ConnectError::data(format!(
                     "Cannot mask value of type: class {}",
                     java_class(v)
                 ))
-            })?);
+            });
         };
         let bad = || {
             ConnectError::data(format!(
