@@ -31,6 +31,23 @@ impl ConnectError {
         Self::Fatal(msg.into())
     }
 
+    /// The message without the kind.
+    pub fn message(&self) -> &str {
+        match self {
+            Self::Retriable(m) | Self::Data(m) | Self::Fatal(m) => m,
+        }
+    }
+
+    /// The Kafka Connect exception class a Java runtime would name for this
+    /// kind (dead letter queue headers carry it).
+    pub fn java_class(&self) -> &'static str {
+        match self {
+            Self::Retriable(_) => "org.apache.kafka.connect.errors.RetriableException",
+            Self::Data(_) => "org.apache.kafka.connect.errors.DataException",
+            Self::Fatal(_) => "org.apache.kafka.connect.errors.ConnectException",
+        }
+    }
+
     /// True for errors the runtime retries.
     pub fn is_retriable(&self) -> bool {
         matches!(self, Self::Retriable(_))

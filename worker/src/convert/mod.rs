@@ -116,6 +116,14 @@ pub const CONVERTER_CLASSES: &[(&str, &str)] = &[
     ),
 ];
 
+/// Kafka's full class name for a converter named by its class or short name.
+pub fn class_name(class: &str) -> String {
+    CONVERTER_CLASSES
+        .iter()
+        .find(|(full, short)| *full == class.trim() || *short == class.trim())
+        .map_or_else(|| class.trim().to_string(), |(full, _)| full.to_string())
+}
+
 /// The converter named by `class` (Kafka's class name or its short name).
 pub fn converter(class: &str, cfg: &ConverterConfig) -> Result<Box<dyn Converter>, String> {
     let short = CONVERTER_CLASSES

@@ -200,3 +200,46 @@ pub fn group_id(g: &str) -> GroupId {
 pub fn topic_name(t: &str) -> TopicName {
     TopicName(StrBytes::from_string(t.to_string()))
 }
+
+/// Creates a topic unless it exists (`partitions` and `replication_factor`
+/// of -1 take the broker's defaults); true when this call created it.
+pub async fn create_topic(
+    bootstrap: &str,
+    name: &str,
+    partitions: i32,
+    replication_factor: i16,
+    configs: &[(String, String)],
+) -> anyhow::Result<bool> {
+    use kafka_protocol::messages::create_topics_request::{CreatableTopic, CreatableTopicConfig};
+    use kafka_protocol::messages::CreateTopicsRequest;
+    let servers = super::split_servers(bootstrap);
+    let mut cluster =
+        Cluster::connect(&servers, "weir-worker-admin", Duration::from_secs(10)).await?;
+    let topic = CreatableTopic::default()
+        .with_name(topic_name(name))
+        .with_num_partitions(partitions)
+        .with_replication_factor(replication_factor)
+        .with_configs(
+            configs
+                .iter()
+                .map(|(k, v)| {
+                    CreatableTopicConfig::default()
+                        .with_name(StrBytes::from_string(k.clone()))
+                        .with_value(Some(StrBytes::from_string(v.clone())))
+                })
+                .collect(),
+        );
+    let request = CreateTopicsRequest::default()
+        .with_topics(vec![topic])
+        .with_timeout_ms(30_000);
+    let conn = cluster.controller_conn().await?;
+    let response = conn.send(&request, 5).await?;
+    for t in &response.topics {
+        // TOPIC_ALREADY_EXISTS: left as it is.
+        if t.error_code == 36 {
+            return Ok(false);
+        }
+        check(t.error_code, t.error_message.as_ref())?;
+    }
+    Ok(true)
+}

@@ -93,7 +93,10 @@ impl WorkerSettings {
     /// The key, value and header converters of a connector: its own
     /// `key.converter` etc. when set, else the worker's.
     pub fn converters(&self, connector: &Props) -> anyhow::Result<Converters> {
-        let pick = |key: &str, default: &str, is_key: bool| -> anyhow::Result<Box<dyn Converter>> {
+        let pick = |key: &str,
+                    default: &str,
+                    is_key: bool|
+         -> anyhow::Result<(Box<dyn Converter>, String)> {
             let (source, class) = match connector.get(key) {
                 Some(c) => (connector, c.clone()),
                 None => (
@@ -105,17 +108,25 @@ impl WorkerSettings {
                 ),
             };
             let cfg = ConverterConfig::from_prefixed(source, &format!("{key}."), is_key);
-            converter(&class, &cfg)
-                .map_err(|e| anyhow::anyhow!("Invalid value {class} for configuration {key}: {e}"))
+            let c = converter(&class, &cfg).map_err(|e| {
+                anyhow::anyhow!("Invalid value {class} for configuration {key}: {e}")
+            })?;
+            Ok((c, crate::convert::class_name(&class)))
         };
+        let (key, key_class) = pick("key.converter", "", true)?;
+        let (value, value_class) = pick("value.converter", "", false)?;
+        let (header, header_class) = pick(
+            "header.converter",
+            "org.apache.kafka.connect.storage.SimpleHeaderConverter",
+            false,
+        )?;
         Ok(Converters {
-            key: pick("key.converter", "", true)?,
-            value: pick("value.converter", "", false)?,
-            header: pick(
-                "header.converter",
-                "org.apache.kafka.connect.storage.SimpleHeaderConverter",
-                false,
-            )?,
+            key,
+            value,
+            header,
+            key_class,
+            value_class,
+            header_class,
         })
     }
 }
@@ -125,6 +136,10 @@ pub struct Converters {
     pub key: Box<dyn Converter>,
     pub value: Box<dyn Converter>,
     pub header: Box<dyn Converter>,
+    /// Kafka's class names of the three, for error reports.
+    pub key_class: String,
+    pub value_class: String,
+    pub header_class: String,
 }
 
 /// The plugins this worker can run.
@@ -223,6 +238,16 @@ pub fn check_connector(props: &Props, kind: Option<ConnectorKind>) -> Vec<(Strin
                 }
             }
             (Some(_), None) => {}
+        }
+    }
+    if let Err(e) = connect_transforms::Chain::from_props(props) {
+        errors.extend(e);
+    }
+    errors.extend(super::errors::ErrorSettings::check(props, kind));
+    if kind == Some(ConnectorKind::Source) && props.keys().any(|k| k.starts_with("topic.creation."))
+    {
+        if let Err(e) = super::topic_creation::TopicCreation::from_props(props) {
+            errors.extend(e);
         }
     }
     errors

@@ -135,6 +135,11 @@ pub struct TaskMetrics {
     // Errors.
     pub retries: AtomicU64,
     pub record_failures: AtomicU64,
+    pub record_errors: AtomicU64,
+    pub records_skipped: AtomicU64,
+    pub errors_logged: AtomicU64,
+    pub dlq_requests: AtomicU64,
+    pub dlq_failures: Arc<AtomicU64>,
     pub last_error_ms: AtomicU64,
 }
 
@@ -164,6 +169,11 @@ impl Default for TaskMetrics {
             sink_active_now: AtomicU64::new(0),
             retries: AtomicU64::new(0),
             record_failures: AtomicU64::new(0),
+            record_errors: AtomicU64::new(0),
+            records_skipped: AtomicU64::new(0),
+            errors_logged: AtomicU64::new(0),
+            dlq_requests: AtomicU64::new(0),
+            dlq_failures: Arc::new(AtomicU64::new(0)),
             last_error_ms: AtomicU64::new(0),
         }
     }
@@ -468,10 +478,14 @@ impl TaskMetrics {
             e.add(K, "sink-record-active-count-avg", "Average records read but not committed", &l, self.sink_active.avg());
         }
         const E: &str = "task-error-metrics";
-        let failures = self.record_failures.load(Relaxed) as f64;
-        e.add(E, "total-record-failures", "Record operations that failed", &l, failures);
-        e.add(E, "total-record-errors", "Records that could not be processed", &l, failures);
-        e.add(E, "total-retries", "Retried operations (retriable errors)", &l, self.retries.load(Relaxed) as f64);
+        let n = |a: &AtomicU64| a.load(Relaxed) as f64;
+        e.add(E, "total-record-failures", "Record operations that failed (each failed attempt)", &l, n(&self.record_failures));
+        e.add(E, "total-record-errors", "Records that could not be processed", &l, n(&self.record_errors));
+        e.add(E, "total-records-skipped", "Records skipped because of errors (errors.tolerance=all)", &l, n(&self.records_skipped));
+        e.add(E, "total-retries", "Retried operations (retriable errors)", &l, n(&self.retries));
+        e.add(E, "total-errors-logged", "Errors logged (errors.log.enable=true)", &l, n(&self.errors_logged));
+        e.add(E, "deadletterqueue-produce-requests", "Records sent to the dead letter queue", &l, n(&self.dlq_requests));
+        e.add(E, "deadletterqueue-produce-failures", "Records the dead letter queue could not take", &l, n(&self.dlq_failures));
         e.add(E, "last-error-timestamp", "When the last error happened (ms since the epoch; 0 for never)", &l, self.last_error_ms.load(Relaxed) as f64);
     }
 }

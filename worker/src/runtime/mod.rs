@@ -4,11 +4,13 @@
 //! STOPPED).
 
 pub mod config;
+pub mod errors;
 mod herder;
 pub mod metrics;
 mod sink;
 mod source;
 mod sticky;
+pub mod topic_creation;
 mod worker;
 
 use std::collections::BTreeSet;

@@ -19,7 +19,9 @@ use rdkafka::message::{BorrowedMessage, Headers, Message, Timestamp};
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 
 use super::config::Converters;
+use super::errors::{DeadLetterQueue, ErrorSettings, Failure, Origin, RawRecord, Stage, Tolerance};
 use super::{retry_backoff, State, Target, TaskEnv};
+use connect_transforms::Chain;
 
 /// Records handed to `put` at most at once (Kafka's `max.poll.records`).
 const MAX_BATCH: usize = 500;
@@ -77,16 +79,35 @@ fn tpl(items: &[TopicPartition]) -> TopicPartitionList {
     t
 }
 
-fn to_record(m: &BorrowedMessage<'_>, conv: &Converters) -> Result<SinkRecord, ConnectError> {
+/// Converts a consumed record (retrying retriable converter failures);
+/// the error names the converter that failed.
+fn to_record(
+    m: &BorrowedMessage<'_>,
+    conv: &Converters,
+    tolerance: &Tolerance,
+) -> Result<SinkRecord, Failure> {
     let topic = m.topic();
-    let key = conv.key.decode(topic, m.key())?;
-    let value = conv.value.decode(topic, m.payload())?;
+    fn fail(stage: Stage, class: &str) -> impl FnOnce(ConnectError) -> Failure + '_ {
+        move |error| Failure {
+            stage,
+            class: class.to_string(),
+            error,
+        }
+    }
+    let key = tolerance
+        .retrying(|| conv.key.decode(topic, m.key()))
+        .map_err(fail(Stage::KeyConverter, &conv.key_class))?;
+    let value = tolerance
+        .retrying(|| conv.value.decode(topic, m.payload()))
+        .map_err(fail(Stage::ValueConverter, &conv.value_class))?;
     let mut headers = Vec::new();
     if let Some(h) = m.headers() {
         for x in h.iter() {
             headers.push(ConnectHeader {
                 key: x.key.to_string(),
-                value: conv.header.decode(topic, x.value)?,
+                value: tolerance
+                    .retrying(|| conv.header.decode(topic, x.value))
+                    .map_err(fail(Stage::HeaderConverter, &conv.header_class))?,
             });
         }
     }
@@ -108,6 +129,69 @@ fn to_record(m: &BorrowedMessage<'_>, conv: &Converters) -> Result<SinkRecord, C
         original_partition: m.partition(),
         original_offset: m.offset(),
     })
+}
+
+/// Converts and transforms one consumed record. `Ok(None)`: a transform
+/// dropped it, or it failed and `errors.tolerance=all` skips it (after
+/// logging it and sending it to the dead letter queue).
+fn process(
+    m: &BorrowedMessage<'_>,
+    conv: &Converters,
+    chain: &mut Chain,
+    tolerance: &Tolerance,
+    dlq: Option<&DeadLetterQueue>,
+) -> anyhow::Result<Option<SinkRecord>> {
+    let result = to_record(m, conv, tolerance).and_then(|mut r| {
+        if chain.is_empty() {
+            return Ok(Some(r));
+        }
+        match chain.apply(&mut r) {
+            Ok(true) => Ok(Some(r)),
+            Ok(false) => Ok(None),
+            Err(e) => Err(Failure {
+                stage: Stage::Transformation,
+                class: e.class.to_string(),
+                error: e.error,
+            }),
+        }
+    });
+    let failure = match result {
+        Ok(r) => return Ok(r),
+        Err(f) => f,
+    };
+    let origin = Origin::Consumed {
+        topic: m.topic(),
+        partition: m.partition(),
+        offset: m.offset(),
+    };
+    if let Some(d) = dlq {
+        let headers = m
+            .headers()
+            .map(|h| h.iter().map(|x| (x.key, x.value)).collect())
+            .unwrap_or_default();
+        let raw = RawRecord {
+            key: m.key(),
+            value: m.payload(),
+            headers,
+            timestamp: m.timestamp().to_millis(),
+        };
+        d.send(&raw, &origin, &failure);
+    }
+    let describe = || {
+        format!(
+            "key={:?}, value={:?}",
+            m.key().map(String::from_utf8_lossy),
+            m.payload().map(String::from_utf8_lossy)
+        )
+    };
+    if let Err(e) = tolerance.failed(&failure, &origin, describe) {
+        if let Some(d) = dlq {
+            // The record is in the dead letter queue before the task fails.
+            let _ = d.flush(Duration::from_secs(10));
+        }
+        return Err(e);
+    }
+    Ok(None)
 }
 
 fn commit_offsets(consumer: &BaseConsumer<RebalanceFlag>, offsets: &Offsets) -> anyhow::Result<()> {
@@ -207,6 +291,25 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
             consumer.subscribe(&topics)?;
         }
     }
+    let mut chain = Chain::from_props(&env.props).map_err(|errors| {
+        let text: Vec<String> = errors.into_iter().map(|(_, e)| e).collect();
+        anyhow::anyhow!(text.join("; "))
+    })?;
+    let settings = ErrorSettings::from_props(&env.props);
+    let dlq = DeadLetterQueue::open(
+        &env.worker.bootstrap_servers,
+        &env.worker.client_props("producer.", &env.props),
+        &settings,
+        &connector,
+        env.id.task,
+        env.metrics.clone(),
+    )
+    .await?;
+    let tolerance = Tolerance::new(
+        settings,
+        env.metrics.clone(),
+        format!("{connector}-{}", env.id.task),
+    );
     let requests = Arc::new(Requests::default());
     task.start(&env.props, Arc::new(TaskContext(requests.clone())))
         .await
@@ -292,6 +395,9 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
             consumer.resume(&tpl(&r))?;
         }
         if Instant::now() >= next_commit || requests.commit.swap(false, Ordering::Relaxed) {
+            if let Some(d) = &dlq {
+                d.flush(env.worker.shutdown_timeout.max(Duration::from_secs(30)))?;
+            }
             let safe = task
                 .pre_commit(&current)
                 .await
@@ -301,51 +407,45 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
         }
         // Gather a batch: wait briefly for the first record, then take what is ready.
         let mut batch = Vec::new();
+        // The next offset of every record read, whether it was put, dropped
+        // by a transform or skipped as an error: all of them are done.
+        let mut next: BTreeMap<TopicPartition, i64> = BTreeMap::new();
+        let mut read = 0usize;
         let mut wait = Duration::from_millis(100);
-        while batch.len() < MAX_BATCH {
+        while read < MAX_BATCH {
             match consumer.poll(wait) {
                 None => break,
                 Some(Ok(m)) => {
                     if !env.topics.lock().contains(m.topic()) {
                         env.topics.lock().insert(m.topic().to_string());
                     }
-                    let record = to_record(&m, &converters).map_err(|e| {
-                        env.metrics.record_failures.fetch_add(1, Ordering::Relaxed);
-                        env.metrics.error();
-                        anyhow::anyhow!(
-                            "{e} (topic {} partition {} offset {})",
-                            m.topic(),
-                            m.partition(),
-                            m.offset()
-                        )
-                    })?;
-                    batch.push(record);
+                    read += 1;
+                    if let Some(record) =
+                        process(&m, &converters, &mut chain, &tolerance, dlq.as_ref())?
+                    {
+                        batch.push(record);
+                    }
+                    next.insert(
+                        TopicPartition {
+                            topic: m.topic().to_string(),
+                            partition: m.partition(),
+                        },
+                        m.offset() + 1,
+                    );
                 }
                 Some(Err(e)) => tracing::warn!("consumer: {e}"),
             }
             wait = Duration::ZERO;
         }
-        if batch.is_empty() {
+        if read == 0 {
             continue;
         }
         let m = &env.metrics;
-        m.read.add(batch.len() as u64);
-        m.batch_size.record(batch.len() as u64);
-        m.set_sink_active(m.sink_active_now.load(Ordering::Relaxed) as usize + batch.len());
-        let next: Vec<(TopicPartition, i64)> = batch
-            .iter()
-            .map(|r| {
-                (
-                    TopicPartition {
-                        topic: r.original_topic.clone(),
-                        partition: r.original_partition,
-                    },
-                    r.original_offset + 1,
-                )
-            })
-            .collect();
+        m.read.add(read as u64);
+        m.batch_size.record(read as u64);
+        m.set_sink_active(m.sink_active_now.load(Ordering::Relaxed) as usize + read);
         // A retriable failure redelivers the same batch after a pause.
-        loop {
+        while !batch.is_empty() {
             let put_at = Instant::now();
             match task.put(&batch).await {
                 Ok(()) => {
@@ -378,11 +478,19 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
             current.insert(tp, o);
         }
     };
-    let safe = task
-        .pre_commit(&current)
-        .await
-        .map_err(|e| anyhow::anyhow!(e))?;
-    commit_if_new(&env, &consumer, safe, &mut committed);
+    // Offsets past records sent to the dead letter queue are committed only
+    // once the queue has them.
+    let dlq_ok = match &dlq {
+        Some(d) => d.flush(env.worker.shutdown_timeout.max(Duration::from_secs(30))),
+        None => Ok(()),
+    };
+    if dlq_ok.is_ok() {
+        let safe = task
+            .pre_commit(&current)
+            .await
+            .map_err(|e| anyhow::anyhow!(e))?;
+        commit_if_new(&env, &consumer, safe, &mut committed);
+    }
     if !assigned.is_empty() {
         task.close(&assigned)
             .await
@@ -399,6 +507,7 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
             tracing::warn!("leaving group {group}: {e:#}");
         }
     }
+    dlq_ok?;
     result
 }
 

@@ -18,16 +18,29 @@ use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, T
 use rdkafka::{ClientContext, Message};
 
 use super::config::Converters;
+use super::errors::{DeadLetterQueue, ErrorSettings, Failure, Origin, RawRecord, Stage, Tolerance};
 use super::metrics::TaskMetrics;
 use super::sticky::Sticky;
+use super::topic_creation::TopicCreation;
 use super::{retry_backoff, State, Target, TaskEnv};
 use crate::store::ConnectorOffsets;
+use connect_transforms::Chain;
+
+/// What became of a record handed to the sender.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Slot {
+    Pending,
+    /// The broker has it.
+    Acked(RecordMetadata),
+    /// Dropped by a transform, or skipped as an error: done all the same.
+    Dropped,
+}
 
 /// Acknowledgements from the producer's delivery callback: slot `i` holds
-/// the metadata of record `base + i` once the broker acknowledged it.
+/// the fate of record `base + i` once it is known.
 struct Acks {
     base: u64,
-    slots: VecDeque<Option<RecordMetadata>>,
+    slots: VecDeque<Slot>,
     failure: Option<String>,
 }
 
@@ -43,24 +56,24 @@ impl Default for Acks {
 }
 
 impl Acks {
-    fn ack(&mut self, seq: u64, meta: RecordMetadata) {
+    fn ack(&mut self, seq: u64, slot: Slot) {
         let Some(i) = seq.checked_sub(self.base).map(|i| i as usize) else {
             return;
         };
         if self.slots.len() <= i {
-            self.slots.resize(i + 1, None);
+            self.slots.resize(i + 1, Slot::Pending);
         }
-        self.slots[i] = Some(meta);
+        self.slots[i] = slot;
     }
 
-    /// The metadata of record `base` when it is acknowledged, moving on.
-    fn pop(&mut self) -> Option<RecordMetadata> {
+    /// The fate of record `base` once it is known, moving on.
+    fn pop(&mut self) -> Option<Slot> {
         match self.slots.front() {
-            Some(Some(_)) => {
+            Some(Slot::Pending) | None => None,
+            Some(_) => {
                 self.base += 1;
-                self.slots.pop_front().flatten()
+                self.slots.pop_front()
             }
-            _ => None,
         }
     }
 }
@@ -84,10 +97,10 @@ impl ProducerContext for AckContext {
                 self.metrics.write.add(1);
                 a.ack(
                     seq as u64,
-                    RecordMetadata {
+                    Slot::Acked(RecordMetadata {
                         partition: m.partition(),
                         offset: m.offset(),
-                    },
+                    }),
                 )
             }
             Err((e, m)) => {
@@ -144,8 +157,45 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SourceTask>) -> anyhow::Result<
         configs: env.props.clone(),
         offsets,
     };
+    let chain = Chain::from_props(&env.props).map_err(|errors| {
+        let text: Vec<String> = errors.into_iter().map(|(_, e)| e).collect();
+        anyhow::anyhow!(text.join("; "))
+    })?;
+    let settings = ErrorSettings::from_props(&env.props);
+    let dlq = DeadLetterQueue::open(
+        &env.worker.bootstrap_servers,
+        &env.worker.client_props("producer.", &env.props),
+        &settings,
+        &connector,
+        env.id.task,
+        env.metrics.clone(),
+    )
+    .await?
+    .map(Arc::new);
+    let tolerance = Tolerance::new(
+        settings,
+        env.metrics.clone(),
+        format!("{connector}-{}", env.id.task),
+    );
+    let creation = if TopicCreation::wanted(&env.worker.props, &env.props) {
+        Some(TopicCreation::from_props(&env.props).map_err(|errors| {
+            let text: Vec<String> = errors.into_iter().map(|(_, e)| e).collect();
+            anyhow::anyhow!(text.join("; "))
+        })?)
+    } else {
+        None
+    };
     task.start(&env.props, ctx).await.map_err(failed)?;
-    let mut sender = Sender::spawn(&env, producer.clone(), converters, acks.clone())?;
+    let mut sender = Sender::spawn(
+        &env,
+        producer.clone(),
+        converters,
+        acks.clone(),
+        chain,
+        tolerance,
+        dlq.clone(),
+        creation,
+    )?;
     env.running();
 
     let mut out = Outstanding {
@@ -154,6 +204,7 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SourceTask>) -> anyhow::Result<
         unacked: 0,
         latest: Latest::new(),
         scratch: Vec::new(),
+        dlq,
     };
     let mut next_commit = Instant::now() + env.worker.offset_flush_interval;
     let mut control = env.control.clone();
@@ -269,14 +320,28 @@ impl Sender {
         producer: Arc<ThreadedProducer<AckContext>>,
         converters: Converters,
         acks: Arc<Mutex<Acks>>,
+        chain: Chain,
+        tolerance: Tolerance,
+        dlq: Option<Arc<DeadLetterQueue>>,
+        creation: Option<TopicCreation>,
     ) -> anyhow::Result<Self> {
+        let bootstrap = env.worker.bootstrap_servers.clone();
         let (tx, mut rx) = tokio::sync::mpsc::channel::<Arc<Vec<SourceRecord>>>(SEND_QUEUE);
         let metrics = env.metrics.clone();
         let context = format!("{} ", env.id);
+        let mut chain = chain;
         let thread = std::thread::Builder::new()
             .name(format!("send-{}-{}", env.id.connector, env.id.task))
             .spawn(move || {
                 crate::logging::set_thread_context(context);
+                let mut creator = match creation.map(|c| Creator::new(c, bootstrap)) {
+                    None => None,
+                    Some(Ok(c)) => Some(c),
+                    Some(Err(e)) => {
+                        acks.lock().failure.get_or_insert(format!("{e:#}"));
+                        return;
+                    }
+                };
                 warm_up(&producer);
                 let mut seq = 0usize;
                 let mut sticky = Sticky::default();
@@ -284,13 +349,63 @@ impl Sender {
                     sticky.next_batch();
                     for record in batch.iter() {
                         seq += 1;
-                        if let Err(e) = send_one(&producer, &converters, &mut sticky, record, seq) {
-                            if e.is_conversion {
-                                metrics.record_failures.fetch_add(1, Ordering::Relaxed);
+                        let transformed;
+                        let out = if chain.is_empty() {
+                            record
+                        } else {
+                            let mut r = record.clone();
+                            match chain.apply(&mut r) {
+                                Ok(true) => {
+                                    transformed = r;
+                                    &transformed
+                                }
+                                Ok(false) => {
+                                    acks.lock().ack(seq as u64, Slot::Dropped);
+                                    continue;
+                                }
+                                Err(e) => {
+                                    let f = Failure {
+                                        stage: Stage::Transformation,
+                                        class: e.class.to_string(),
+                                        error: e.error,
+                                    };
+                                    if let Err(msg) = tolerate(
+                                        &tolerance,
+                                        dlq.as_deref(),
+                                        &converters,
+                                        record,
+                                        &f,
+                                    ) {
+                                        acks.lock().failure.get_or_insert(msg);
+                                        return;
+                                    }
+                                    acks.lock().ack(seq as u64, Slot::Dropped);
+                                    continue;
+                                }
                             }
-                            metrics.error();
-                            acks.lock().failure.get_or_insert(e.message);
-                            return;
+                        };
+                        if let Some(c) = creator.as_mut() {
+                            if let Err(e) = c.ensure(&out.topic) {
+                                acks.lock().failure.get_or_insert(format!("{e:#}"));
+                                return;
+                            }
+                        }
+                        match send_one(&producer, &converters, &tolerance, &mut sticky, out, seq) {
+                            Ok(()) => {}
+                            Err(SendError::Conversion(f)) => {
+                                if let Err(msg) =
+                                    tolerate(&tolerance, dlq.as_deref(), &converters, record, &f)
+                                {
+                                    acks.lock().failure.get_or_insert(msg);
+                                    return;
+                                }
+                                acks.lock().ack(seq as u64, Slot::Dropped);
+                            }
+                            Err(SendError::Send(message)) => {
+                                metrics.error();
+                                acks.lock().failure.get_or_insert(message);
+                                return;
+                            }
                         }
                     }
                 }
@@ -328,10 +443,109 @@ impl Drop for Sender {
     }
 }
 
+/// Creates the topics a source writes to before their first record, once
+/// per topic for the life of the task (on the sender thread, which waits).
+struct Creator {
+    creation: TopicCreation,
+    bootstrap: String,
+    known: std::collections::HashSet<String>,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl Creator {
+    fn new(creation: TopicCreation, bootstrap: String) -> anyhow::Result<Self> {
+        Ok(Self {
+            creation,
+            bootstrap,
+            known: Default::default(),
+            runtime: tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .context("starting the topic creation runtime")?,
+        })
+    }
+
+    fn ensure(&mut self, topic: &str) -> anyhow::Result<()> {
+        if self.known.contains(topic) {
+            return Ok(());
+        }
+        let Some(t) = self.creation.for_topic(topic) else {
+            self.known.insert(topic.to_string());
+            return Ok(());
+        };
+        let created = self
+            .runtime
+            .block_on(crate::kafka::admin::create_topic(
+                &self.bootstrap,
+                topic,
+                t.partitions,
+                t.replication_factor,
+                &t.configs,
+            ))
+            .with_context(|| {
+                format!(
+                    "Task failed to create new topic {topic} (partitions {}, replication factor {}, group {}). Ensure that the task is authorized to create topics or that the topic exists and restart the task",
+                    t.partitions, t.replication_factor, t.group
+                )
+            })?;
+        if created {
+            tracing::info!("Created topic '{topic}' using creation group {}", t.group);
+        } else {
+            tracing::info!("Found existing topic '{topic}'");
+        }
+        self.known.insert(topic.to_string());
+        Ok(())
+    }
+}
+
 /// Why a record could not be sent.
-struct SendError {
-    message: String,
-    is_conversion: bool,
+enum SendError {
+    /// A converter failed: subject to `errors.tolerance`.
+    Conversion(Failure),
+    Send(String),
+}
+
+/// A polled record failed a transform or a converter: logged, sent to the
+/// dead letter queue when there is one (converted as polled, or as text
+/// when that fails too), then skipped, or the task's failure message.
+fn tolerate(
+    tolerance: &Tolerance,
+    dlq: Option<&DeadLetterQueue>,
+    converters: &Converters,
+    record: &SourceRecord,
+    f: &Failure,
+) -> Result<(), String> {
+    let origin = Origin::Polled(record);
+    if let Some(d) = dlq {
+        let text = |sv: &connect_api::SchemaAndValue| {
+            (!sv.value.is_null()).then(|| connect_api::text::value_text(&sv.value).into_bytes())
+        };
+        let key = match converters.key.encode(&record.topic, &record.key) {
+            Ok(k) => k.map(|c| c.into_owned()),
+            Err(_) => text(&record.key),
+        };
+        let value = match converters.value.encode(&record.topic, &record.value) {
+            Ok(v) => v.map(|c| c.into_owned()),
+            Err(_) => text(&record.value),
+        };
+        let raw = RawRecord {
+            key: key.as_deref(),
+            value: value.as_deref(),
+            headers: Vec::new(),
+            timestamp: record.timestamp,
+        };
+        d.send(&raw, &origin, f);
+    }
+    let describe = || format!("key={:?}, value={:?}", record.key.value, record.value.value);
+    match tolerance.failed(f, &origin, describe) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            if let Some(d) = dlq {
+                let _ = d.flush(Duration::from_secs(10));
+            }
+            Err(format!("{e:#}"))
+        }
+    }
 }
 
 /// librdkafka asks for the idempotent producer's id when a metadata answer
@@ -374,31 +588,35 @@ fn available_partitions(producer: &ThreadedProducer<AckContext>, topic: &str) ->
 fn send_one(
     producer: &ThreadedProducer<AckContext>,
     converters: &Converters,
+    tolerance: &Tolerance,
     sticky: &mut Sticky,
     record: &SourceRecord,
     seq: usize,
 ) -> Result<(), SendError> {
-    let conversion = |e: ConnectError| SendError {
-        message: format!("converting a record for topic {}: {e}", record.topic),
-        is_conversion: true,
+    let conversion = |stage: Stage, class: &str| {
+        let class = class.to_string();
+        move |error: ConnectError| {
+            SendError::Conversion(Failure {
+                stage,
+                class,
+                error,
+            })
+        }
     };
-    let key = converters
-        .key
-        .encode(&record.topic, &record.key)
-        .map_err(conversion)?;
-    let value = converters
-        .value
-        .encode(&record.topic, &record.value)
-        .map_err(conversion)?;
+    let key = tolerance
+        .retrying(|| converters.key.encode(&record.topic, &record.key))
+        .map_err(conversion(Stage::KeyConverter, &converters.key_class))?;
+    let value = tolerance
+        .retrying(|| converters.value.encode(&record.topic, &record.value))
+        .map_err(conversion(Stage::ValueConverter, &converters.value_class))?;
     let mut br = BaseRecord::with_opaque_to(&record.topic, seq);
     // Headers only when there are some: an empty set still costs an allocation in librdkafka.
     if !record.headers.is_empty() {
         let mut headers = OwnedHeaders::new_with_capacity(record.headers.len());
         for h in &record.headers {
-            let v = converters
-                .header
-                .encode(&record.topic, &h.value)
-                .map_err(conversion)?;
+            let v = tolerance
+                .retrying(|| converters.header.encode(&record.topic, &h.value))
+                .map_err(conversion(Stage::HeaderConverter, &converters.header_class))?;
             headers = headers.insert(Header {
                 key: &h.key,
                 value: v.as_deref(),
@@ -434,10 +652,10 @@ fn send_one(
                 std::thread::sleep(Duration::from_millis(1));
             }
             Err((e, _)) => {
-                return Err(SendError {
-                    message: format!("sending a record to topic {}: {e}", record.topic),
-                    is_conversion: false,
-                })
+                return Err(SendError::Send(format!(
+                    "sending a record to topic {}: {e}",
+                    record.topic
+                )))
             }
         }
     }
@@ -452,7 +670,10 @@ struct Outstanding {
     unacked: usize,
     latest: Latest,
     /// Reused between drains: the acknowledgements taken under the lock.
-    scratch: Vec<RecordMetadata>,
+    scratch: Vec<Slot>,
+    /// Records skipped into the dead letter queue must be there before
+    /// the offsets past them are written.
+    dlq: Option<Arc<DeadLetterQueue>>,
 }
 
 impl Outstanding {
@@ -475,7 +696,11 @@ impl Outstanding {
             };
             let record = &batch.records[batch.acked];
             batch.acked += 1;
-            task.commit_record(record, Some(meta)).map_err(failed)?;
+            let meta = match meta {
+                Slot::Acked(m) => Some(m),
+                _ => None,
+            };
+            task.commit_record(record, meta).map_err(failed)?;
             if let Some(offset) = record.source_offset.clone() {
                 let partition = &record.source_partition;
                 match self
@@ -504,6 +729,12 @@ impl Outstanding {
         self.drain(task)?;
         if self.latest.is_empty() {
             return Ok(());
+        }
+        if let Some(d) = self.dlq.clone() {
+            let wait = env.worker.shutdown_timeout.max(Duration::from_secs(30));
+            tokio::task::spawn_blocking(move || d.flush(wait))
+                .await
+                .context("dead letter queue flush thread")??;
         }
         let started = Instant::now();
         let entries: Vec<(SourcePartition, Option<SourceOffset>)> =
