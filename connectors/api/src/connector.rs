@@ -8,7 +8,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::config::{ConfigDef, ConfigValue};
-use crate::error::ConnectResult;
+use crate::error::{ConnectError, ConnectResult};
 use crate::record::{SinkRecord, SourceOffset, SourcePartition, SourceRecord};
 
 /// String-to-string configuration, as connectors receive it.
@@ -111,6 +111,14 @@ pub struct TopicPartition {
 /// Offsets by partition: the next offset to read.
 pub type Offsets = BTreeMap<TopicPartition, i64>;
 
+/// Takes records a sink task cannot write (KIP-610's
+/// `ErrantRecordReporter`): the runtime logs them and writes them to the
+/// dead letter queue, and commits offsets past them only once that is done.
+/// Under `errors.tolerance=none` a report fails the task after the batch.
+pub trait ErrantRecordReporter: Send + Sync {
+    fn report(&self, record: &SinkRecord, error: ConnectError);
+}
+
 /// What a sink task may ask of the runtime.
 pub trait SinkTaskContext: Send + Sync {
     /// The partitions currently assigned to the task.
@@ -123,6 +131,11 @@ pub trait SinkTaskContext: Send + Sync {
     fn resume(&self, partitions: &[TopicPartition]);
     /// Commit offsets as soon as possible.
     fn request_commit(&self);
+    /// Where to report records that cannot be written; `None` unless the
+    /// connector has a dead letter queue or `errors.log.enable=true`.
+    fn errant_record_reporter(&self) -> Option<Arc<dyn ErrantRecordReporter>> {
+        None
+    }
 }
 
 /// A sink task: writes records out.

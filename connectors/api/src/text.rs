@@ -115,6 +115,15 @@ pub fn parse_string(text: &str) -> crate::record::SchemaAndValue {
         _ => {}
     }
     let first = text.chars().next();
+    if matches!(first, Some('[' | '{')) {
+        let mut p = Embedded {
+            s: text.as_bytes(),
+            pos: 0,
+        };
+        if let Some(v) = p.value().filter(|_| p.at_end()) {
+            return v;
+        }
+    }
     if first.is_some_and(|c| c.is_ascii_digit() || c == '+' || c == '-') {
         if let Some(t) = parse_temporal(text) {
             return t;
@@ -156,6 +165,192 @@ fn parse_number(text: &str) -> Option<crate::record::SchemaAndValue> {
     }
     f.is_finite()
         .then(|| SchemaAndValue::new(Some(Arc::new(Schema::float64())), Value::Float64(f)))
+}
+
+/// Lists and maps in header text (`[1, 2]`, `{"a": 1}`): embedded strings
+/// are quoted; numbers of one list or map side share the widest type. A
+/// null element, mixed kinds or an empty list leave the text a string.
+struct Embedded<'a> {
+    s: &'a [u8],
+    pos: usize,
+}
+
+impl Embedded<'_> {
+    fn skip_ws(&mut self) {
+        while self
+            .s
+            .get(self.pos)
+            .is_some_and(|c| c.is_ascii_whitespace())
+        {
+            self.pos += 1;
+        }
+    }
+
+    fn at_end(&mut self) -> bool {
+        self.skip_ws();
+        self.pos == self.s.len()
+    }
+
+    fn eat(&mut self, c: u8) -> bool {
+        self.skip_ws();
+        if self.s.get(self.pos) == Some(&c) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn value(&mut self) -> Option<crate::record::SchemaAndValue> {
+        use crate::record::SchemaAndValue;
+        use crate::schema::Schema;
+        use std::sync::Arc;
+        self.skip_ws();
+        match *self.s.get(self.pos)? {
+            b'[' => {
+                self.pos += 1;
+                let mut items = Vec::new();
+                if !self.eat(b']') {
+                    loop {
+                        items.push(self.value()?);
+                        if self.eat(b']') {
+                            break;
+                        }
+                        if !self.eat(b',') {
+                            return None;
+                        }
+                    }
+                }
+                let (schema, values) = common(items)?;
+                Some(SchemaAndValue::new(
+                    Some(Arc::new(Schema::array(schema))),
+                    Value::Array(values),
+                ))
+            }
+            b'{' => {
+                self.pos += 1;
+                let (mut keys, mut values) = (Vec::new(), Vec::new());
+                if !self.eat(b'}') {
+                    loop {
+                        keys.push(self.value()?);
+                        if !self.eat(b':') {
+                            return None;
+                        }
+                        values.push(self.value()?);
+                        if self.eat(b'}') {
+                            break;
+                        }
+                        if !self.eat(b',') {
+                            return None;
+                        }
+                    }
+                }
+                let (ks, kv) = common(keys)?;
+                let (vs, vv) = common(values)?;
+                Some(SchemaAndValue::new(
+                    Some(Arc::new(Schema::map(ks, vs))),
+                    Value::Map(kv.into_iter().zip(vv).collect()),
+                ))
+            }
+            b'"' => {
+                self.pos += 1;
+                let mut out = Vec::new();
+                loop {
+                    match *self.s.get(self.pos)? {
+                        b'"' => break,
+                        b'\\' => {
+                            self.pos += 1;
+                            out.push(*self.s.get(self.pos)?);
+                        }
+                        c => out.push(c),
+                    }
+                    self.pos += 1;
+                }
+                self.pos += 1;
+                let text = String::from_utf8(out).ok()?;
+                Some(SchemaAndValue::new(
+                    Some(Arc::new(Schema::string())),
+                    Value::String(text),
+                ))
+            }
+            _ => {
+                let start = self.pos;
+                while self
+                    .s
+                    .get(self.pos)
+                    .is_some_and(|c| !b",:[]{}\"".contains(c) && !c.is_ascii_whitespace())
+                {
+                    self.pos += 1;
+                }
+                let token = std::str::from_utf8(&self.s[start..self.pos]).ok()?;
+                match token {
+                    "true" | "false" => Some(parse_string(token)),
+                    // A null element leaves the whole text a string, as in Connect.
+                    _ => parse_number(token),
+                }
+            }
+        }
+    }
+}
+
+/// The one schema of a list's elements (numbers widened to the widest of
+/// them), with the values converted to it.
+fn common(
+    items: Vec<crate::record::SchemaAndValue>,
+) -> Option<(crate::schema::Schema, Vec<Value>)> {
+    use crate::schema::Type;
+    let first = items.first()?.schema.clone()?;
+    let rank = |t: Type| match t {
+        Type::Int8 => Some(0),
+        Type::Int16 => Some(1),
+        Type::Int32 => Some(2),
+        Type::Int64 => Some(3),
+        Type::Float32 => Some(4),
+        Type::Float64 => Some(5),
+        _ => None,
+    };
+    let mut widest = first.clone();
+    for i in &items {
+        let s = i.schema.as_ref()?;
+        match (rank(s.kind), rank(widest.kind)) {
+            (Some(a), Some(b)) if a > b => widest = s.clone(),
+            (Some(_), Some(_)) => {}
+            _ if **s == *widest => {}
+            _ => return None,
+        }
+    }
+    let values = items
+        .into_iter()
+        .map(|i| widen(i.value, widest.kind))
+        .collect();
+    Some(((*widest).clone(), values))
+}
+
+fn widen(v: Value, to: crate::schema::Type) -> Value {
+    use crate::schema::Type;
+    let f = match &v {
+        Value::Int8(n) => f64::from(*n),
+        Value::Int16(n) => f64::from(*n),
+        Value::Int32(n) => f64::from(*n),
+        Value::Int64(n) => *n as f64,
+        Value::Float32(n) => f64::from(*n),
+        _ => return v,
+    };
+    let i = match &v {
+        Value::Int8(n) => i64::from(*n),
+        Value::Int16(n) => i64::from(*n),
+        Value::Int32(n) => i64::from(*n),
+        Value::Int64(n) => *n,
+        _ => f as i64,
+    };
+    match to {
+        Type::Int16 => Value::Int16(i as i16),
+        Type::Int32 => Value::Int32(i as i32),
+        Type::Int64 => Value::Int64(i),
+        Type::Float32 => Value::Float32(f as f32),
+        Type::Float64 => Value::Float64(f),
+        _ => v,
+    }
 }
 
 /// `yyyy-MM-dd`, `HH:mm:ss.SSS'Z'` and `yyyy-MM-dd'T'HH:mm:ss.SSS'Z'` (UTC).

@@ -100,6 +100,22 @@ fn parse_own(
     })
 }
 
+/// A plugin's build error with the full key it is about: the key its
+/// "Invalid value ... for configuration <key>: ..." message names, else the
+/// plugin's `type`. The message keeps the plugin's own key name, as Kafka's
+/// embedded validators do.
+fn keyed(prefix: &str, e: String) -> (String, String) {
+    let own = e
+        .strip_prefix("Invalid value ")
+        .and_then(|rest| rest.split_once(" for configuration "))
+        .and_then(|(_, rest)| rest.split_once(':'))
+        .map(|(k, _)| k.to_string());
+    match own {
+        Some(k) => (format!("{prefix}{k}"), e),
+        None => (format!("{prefix}type"), e),
+    }
+}
+
 fn missing(key: &str) -> String {
     format!("Missing required configuration \"{key}\" which has no default value.")
 }
@@ -140,7 +156,7 @@ impl Chain {
                 Ok(p) => match parse_own(&(p.config_def)(), props, &prefix) {
                     Err(e) => errors.extend(e),
                     Ok(c) => match (p.build)(&c) {
-                        Err(e) => errors.push((format!("{prefix}type"), e)),
+                        Err(e) => errors.push(keyed(&prefix, e)),
                         Ok(_) => {
                             predicates.insert(alias.clone(), (p, c));
                         }
@@ -186,10 +202,10 @@ impl Chain {
                 .filter(|p| !p.is_empty())
             {
                 None => {
-                    if props.contains_key(&negate_key) && negate {
+                    if props.contains_key(&negate_key) {
                         errors.push((
-                            negate_key.clone(),
-                            format!("Invalid value true for configuration {negate_key}: negate can only be used together with predicate"),
+                            format!("{prefix}type"),
+                            format!("Config '{negate_key}' was provided but there is no config '{predicate_key}' defining a predicate to be negated."),
                         ));
                     }
                     None
@@ -225,7 +241,7 @@ impl Chain {
                     predicate,
                     negate,
                 }),
-                Err(e) => errors.push((format!("{prefix}type"), e)),
+                Err(e) => errors.push(keyed(&prefix, e)),
             }
         }
         if errors.is_empty() {

@@ -55,6 +55,19 @@ const DAYS: [&str; 7] = [
     "Wednesday",
 ];
 
+/// Java's week-based year (`Y`) with the default US week: weeks start on
+/// Sunday, and the week holding January 1st is the first of its year, so
+/// the last days of December may belong to the next year.
+fn week_year(days: i64, y: i64) -> i64 {
+    // 1970-01-01 was a Thursday: (days + 4) mod 7 is 0 on Sundays.
+    let sunday = days - (days + 4).rem_euclid(7);
+    if sunday + 6 >= days_from_civil(y + 1, 1, 1) {
+        y + 1
+    } else {
+        y
+    }
+}
+
 /// One element of a parsed pattern.
 #[derive(Debug, Clone, PartialEq)]
 enum Part {
@@ -153,8 +166,12 @@ impl DateFormat {
                     let num = |out: &mut String, v: i64| out.push_str(&format!("{v:0n$}"));
                     match c {
                         'G' => out.push_str(if y > 0 { "AD" } else { "BC" }),
-                        'y' | 'Y' if n == 2 => num(&mut out, y.rem_euclid(100)),
-                        'y' | 'Y' => num(&mut out, y),
+                        'y' if n == 2 => num(&mut out, y.rem_euclid(100)),
+                        'y' => num(&mut out, y),
+                        'Y' => {
+                            let wy = week_year(days, y);
+                            num(&mut out, if n == 2 { wy.rem_euclid(100) } else { wy })
+                        }
                         'M' | 'L' if n >= 4 => out.push_str(MONTHS[mo as usize - 1]),
                         'M' | 'L' if n == 3 => out.push_str(&MONTHS[mo as usize - 1][..3]),
                         'M' | 'L' => num(&mut out, i64::from(mo)),
@@ -366,6 +383,10 @@ mod tests {
         let named = DateFormat::new("EEE, d MMM yyyy hh:mm a").expect("pattern");
         assert_eq!(named.format(t), "Tue, 2 May 2017 12:34 PM");
         assert_eq!(f.format(-1), "1969-12-31T23:59:59.999Z");
+        // 2018-12-31, a Monday, is in the week of 2019-01-01.
+        let week = DateFormat::new("YYYY-ww").expect("pattern");
+        assert!(week.format(1_546_214_400_000).starts_with("2019"));
+        assert!(week.format(1_546_041_600_000).starts_with("2018"));
         assert!(f.parse("2017-05-02").is_err());
         assert!(DateFormat::new("yyyy-qq").is_err());
         assert!(DateFormat::new("'open").is_err());

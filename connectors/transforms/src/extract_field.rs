@@ -36,7 +36,7 @@ impl ExtractField {
     pub fn new(c: &Config, side: Side) -> Result<Self, String> {
         let text = c.string(FIELD).unwrap_or_default().to_string();
         let version = c.string(SYNTAX_VERSION).unwrap_or("V1");
-        let path = FieldPath::parse(&text, version).map_err(|e| util::invalid(FIELD, &text, &e))?;
+        let path = FieldPath::parse(&text, version)?;
         Ok(Self {
             side,
             path,

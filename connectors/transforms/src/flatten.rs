@@ -48,11 +48,15 @@ impl Flatten {
         }
     }
 
+    /// The flattened fields of `s` added to `out`: a leaf is optional when
+    /// it or any struct around it is, and without a default of its own it
+    /// takes its value in the nearest enclosing struct's default.
     fn flat_schema(
         &self,
         s: &Schema,
         prefix: &str,
         optional: bool,
+        parent_default: Option<&Value>,
         out: Schema,
     ) -> ConnectResult<Schema> {
         let mut out = out;
@@ -61,7 +65,12 @@ impl Flatten {
             let fs = &f.schema;
             match fs.kind {
                 Type::Struct => {
-                    out = self.flat_schema(fs, &name, optional || fs.optional, out)?;
+                    let inherited = parent_default.and_then(|d| match d {
+                        Value::Struct(p) => p.get(&f.name),
+                        _ => None,
+                    });
+                    let default = fs.default.as_ref().or(inherited);
+                    out = self.flat_schema(fs, &name, optional || fs.optional, default, out)?;
                 }
                 Type::Map => {
                     return Err(ConnectError::data(format!(
@@ -76,6 +85,14 @@ impl Flatten {
                     }
                     let mut copy = (**fs).clone();
                     copy.optional = optional || fs.optional;
+                    if copy.default.is_none() {
+                        copy.default = parent_default
+                            .and_then(|d| match d {
+                                Value::Struct(p) => p.get(&f.name).cloned(),
+                                _ => None,
+                            })
+                            .filter(|v| !v.is_null());
+                    }
                     out = out.field(&name, copy);
                 }
             }
@@ -145,14 +162,21 @@ fn count_leaves(s: &Schema, out: &mut Vec<Value>) {
 impl Transformation for Flatten {
     fn apply(&mut self, record: &mut dyn ConnectRecord) -> ConnectResult<bool> {
         let sv = self.side.get_mut(record);
+        if sv.value.is_null() {
+            return Ok(true);
+        }
         match sv.schema.clone() {
             Some(schema) => {
-                if schema.kind != Type::Struct {
-                    return Ok(true);
-                }
+                require_struct(&sv.value, PURPOSE)?;
                 let mut cache = std::mem::take(&mut self.cache);
                 let updated = cache.get_or(&schema, |s| {
-                    self.flat_schema(s, "", s.optional, crate::util::struct_basics(s))
+                    self.flat_schema(
+                        s,
+                        "",
+                        s.optional,
+                        s.default.as_ref(),
+                        crate::util::struct_basics(s),
+                    )
                 });
                 self.cache = cache;
                 let updated: Arc<Schema> = updated?;

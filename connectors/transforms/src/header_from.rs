@@ -21,9 +21,19 @@ pub const HEADERS: &str = "headers";
 pub const OPERATION: &str = "operation";
 
 pub fn def() -> ConfigDef {
+    let list = |name, doc| ConfigKey {
+        validator: Some(Validator::Custom(util::non_empty_list)),
+        ..key(
+            name,
+            ConfigType::List,
+            DefaultValue::Required,
+            Importance::High,
+            doc,
+        )
+    };
     ConfigDef::new()
-        .define(key(FIELDS, ConfigType::List, DefaultValue::Required, Importance::High, "Field names in the record whose values are to be copied or moved to headers."))
-        .define(key(HEADERS, ConfigType::List, DefaultValue::Required, Importance::High, "Header names, in the same order as the field names listed in the fields configuration property."))
+        .define(list(FIELDS, "Field names in the record whose values are to be copied or moved to headers."))
+        .define(list(HEADERS, "Header names, in the same order as the field names listed in the fields configuration property."))
         .define(ConfigKey {
             validator: Some(Validator::OneOf(&["move", "copy"])),
             ..key(OPERATION, ConfigType::String, DefaultValue::Required, Importance::High, "Either move or copy.")

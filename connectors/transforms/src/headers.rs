@@ -23,13 +23,16 @@ pub fn insert_def() -> ConfigDef {
 }
 
 pub fn drop_def() -> ConfigDef {
-    ConfigDef::new().define(key(
-        HEADERS,
-        ConfigType::List,
-        DefaultValue::Required,
-        Importance::High,
-        "The names of the headers to remove.",
-    ))
+    ConfigDef::new().define(ConfigKey {
+        validator: Some(Validator::Custom(util::non_empty_list)),
+        ..key(
+            HEADERS,
+            ConfigType::List,
+            DefaultValue::Required,
+            Importance::High,
+            "The names of the headers to remove.",
+        )
+    })
 }
 
 pub struct InsertHeader {
@@ -64,9 +67,6 @@ pub struct DropHeaders {
 impl DropHeaders {
     pub fn new(c: &Config) -> Result<Self, String> {
         let names = util::list(c, HEADERS);
-        if names.is_empty() {
-            return Err(util::invalid(HEADERS, "", "Empty list"));
-        }
         Ok(Self { names })
     }
 }

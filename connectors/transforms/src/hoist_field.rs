@@ -43,6 +43,13 @@ impl Transformation for HoistField {
         let value = std::mem::replace(&mut sv.value, Value::Null);
         *sv = match sv.schema.take() {
             Some(schema) => {
+                if value.is_null() && !schema.optional && schema.default.is_none() {
+                    return Err(connect_api::ConnectError::data(format!(
+                        "Invalid value: null used for required field: \"{}\", schema type: {}",
+                        self.field,
+                        schema.kind.upper_name()
+                    )));
+                }
                 let field = self.field.clone();
                 let updated: Arc<Schema> = self.cache.get_or(&schema, |s| {
                     Ok(Schema::structure().field(&field, s.clone()))

@@ -105,7 +105,10 @@ impl InsertField {
             return Err(util::invalid(
                 STATIC_VALUE,
                 "null",
-                "static.value is required when static.field is set",
+                &format!(
+                    "No value specified for static field: {}",
+                    s.static_field.as_ref().map_or("", |f| f.name.as_str())
+                ),
             ));
         }
         Ok(s)
@@ -223,9 +226,11 @@ impl Transformation for InsertField {
                 *side.get_mut(record) = SchemaAndValue::new(Some(updated), Value::Struct(out));
             }
             None => {
+                // A record without a partition or timestamp gets no such entry.
                 let inserted: Vec<(String, Value)> = self
                     .inserted(record, true)?
                     .into_iter()
+                    .filter(|(_, v)| !v.is_null())
                     .map(|(sp, v)| (sp.name.clone(), v))
                     .collect();
                 let sv = side.get_mut(record);

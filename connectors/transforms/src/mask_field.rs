@@ -17,10 +17,7 @@ const PURPOSE: &str = "mask fields";
 pub fn def() -> ConfigDef {
     ConfigDef::new()
         .define(ConfigKey {
-            validator: Some(Validator::Custom(|v| match v {
-                connect_api::config::Parsed::List(l) if l.is_empty() => Err("Empty list".into()),
-                _ => Ok(()),
-            })),
+            validator: Some(Validator::Custom(util::non_empty_list)),
             ..key(FIELDS, ConfigType::List, DefaultValue::Required, Importance::High, "Names of fields to mask.")
         })
         .define(ConfigKey {
@@ -70,10 +67,10 @@ impl MaskField {
         let t = r.trim();
         Ok(match v {
             Value::String(_) => Value::String(r.clone()),
-            Value::Int8(_) => Value::Int8(t.parse().map_err(|_| bad())?),
-            Value::Int16(_) => Value::Int16(t.parse().map_err(|_| bad())?),
-            Value::Int32(_) => Value::Int32(t.parse().map_err(|_| bad())?),
-            Value::Int64(_) => Value::Int64(t.parse().map_err(|_| bad())?),
+            Value::Int8(_) => Value::Int8(whole(t).ok_or_else(bad)? as i8),
+            Value::Int16(_) => Value::Int16(whole(t).ok_or_else(bad)? as i16),
+            Value::Int32(_) => Value::Int32(whole(t).ok_or_else(bad)? as i32),
+            Value::Int64(_) => Value::Int64(whole(t).ok_or_else(bad)?),
             Value::Float32(_) => Value::Float32(t.parse().map_err(|_| bad())?),
             Value::Float64(_) => Value::Float64(t.parse().map_err(|_| bad())?),
             Value::Decimal(_) => Value::Decimal(Decimal::parse(t).map_err(|_| bad())?),
@@ -85,6 +82,18 @@ impl MaskField {
             }
         })
     }
+}
+
+/// The integer part of decimal text, as Java's `BigDecimal.longValue`
+/// (wrapping beyond 64 bits).
+fn whole(t: &str) -> Option<i64> {
+    let d = Decimal::parse(t).ok()?;
+    let scale = 10i128.checked_pow(d.scale.unsigned_abs())?;
+    Some(if d.scale >= 0 {
+        d.unscaled / scale
+    } else {
+        d.unscaled.wrapping_mul(scale)
+    } as i64)
 }
 
 /// The "empty" value of a value's type.

@@ -15,7 +15,14 @@ pub const SYNTAX_VERSION: &str = "field.syntax.version";
 /// The `field.syntax.version` key.
 pub fn syntax_key() -> ConfigKey {
     ConfigKey {
-        validator: Some(Validator::OneOf(&["V1", "V2"])),
+        validator: Some(Validator::Custom(|v| match v {
+            connect_api::config::Parsed::Str(s)
+                if s.eq_ignore_ascii_case("V1") || s.eq_ignore_ascii_case("V2") =>
+            {
+                Ok(())
+            }
+            _ => Err("String must be one of (case insensitive): V1, V2".into()),
+        })),
         ..key(
             SYNTAX_VERSION,
             ConfigType::String,
@@ -33,27 +40,34 @@ pub struct FieldPath(pub Vec<String>);
 impl FieldPath {
     /// Reads `text` in the given syntax (`V1` or `V2`).
     pub fn parse(text: &str, version: &str) -> Result<Self, String> {
-        if version != "V2" {
+        if !version.eq_ignore_ascii_case("V2") {
             return Ok(Self(vec![text.to_string()]));
         }
         let mut names = Vec::new();
         let mut current = String::new();
         let mut chars = text.chars().peekable();
         let mut quoted = false;
+        let mut opened_at = 0usize;
+        let mut pos = 0usize;
         while let Some(c) = chars.next() {
+            pos += 1;
             match c {
-                '`' if !quoted && current.is_empty() => quoted = true,
+                '`' if !quoted && current.is_empty() => {
+                    quoted = true;
+                    opened_at = pos - 1;
+                }
                 '`' if quoted && matches!(chars.peek(), None | Some('.')) => quoted = false,
                 '\\' if quoted && chars.peek() == Some(&'`') => {
                     current.push('`');
                     chars.next();
+                    pos += 1;
                 }
                 '.' if !quoted => names.push(std::mem::take(&mut current)),
                 other => current.push(other),
             }
         }
         if quoted {
-            return Err(format!("Incomplete backtick pair in field path {text}"));
+            return Err(format!("Incomplete backtick pair in path: [{text}], consider adding a backslash before backtick at position {opened_at} to escape it"));
         }
         names.push(current);
         if names.iter().any(String::is_empty) {

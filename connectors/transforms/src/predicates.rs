@@ -57,13 +57,8 @@ pub struct TopicNameMatches {
 impl TopicNameMatches {
     pub fn new(c: &Config) -> Result<Self, String> {
         let p = c.string(PATTERN).unwrap_or_default();
-        let pattern = java_regex(p, true).map_err(|e| {
-            util::invalid(
-                PATTERN,
-                p,
-                &format!("entry must be a Java-compatible regular expression: {e}"),
-            )
-        })?;
+        let pattern = java_regex(p, true)
+            .map_err(|e| util::invalid(PATTERN, p, &format!("Invalid regex: {e}")))?;
         Ok(Self {
             pattern,
             last: std::sync::Mutex::new(None),

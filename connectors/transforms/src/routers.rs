@@ -60,7 +60,8 @@ pub struct RegexRouter {
 impl RegexRouter {
     pub fn new(c: &Config) -> Result<Self, String> {
         let r = c.string(REGEX).unwrap_or_default();
-        let regex = java_regex(r, true).map_err(|e| util::invalid(REGEX, r, &e))?;
+        let regex = java_regex(r, true)
+            .map_err(|e| util::invalid(REGEX, r, &format!("Invalid regex: {e}")))?;
         let rep = c.string(REPLACEMENT).unwrap_or_default();
         let replacement = java_replacement(rep).map_err(|e| util::invalid(REPLACEMENT, rep, &e))?;
         Ok(Self {

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use connect_api::config::{key, Config, ConfigType, DefaultValue, Importance};
 use connect_api::{ConfigDef, ConnectRecord, ConnectResult, Schema, SchemaAndValue, Struct, Value};
 
-use crate::cast::replace_null_key;
-use crate::util::{self, require_schema, SchemaCache, Side};
+use crate::cast::{replace_null_key, REPLACE_NULL};
+use crate::util::{self, field_value, require_schema, SchemaCache, Side};
 use crate::Transformation;
 
 pub const NAME: &str = "schema.name";
@@ -36,6 +36,7 @@ pub struct SetSchemaMetadata {
     side: Side,
     name: Option<String>,
     version: Option<i32>,
+    with_default: bool,
     cache: SchemaCache,
 }
 
@@ -50,6 +51,7 @@ impl SetSchemaMetadata {
             side,
             name,
             version,
+            with_default: util::boolean(c, REPLACE_NULL, true),
             cache: SchemaCache::default(),
         })
     }
@@ -58,6 +60,9 @@ impl SetSchemaMetadata {
 impl Transformation for SetSchemaMetadata {
     fn apply(&mut self, record: &mut dyn ConnectRecord) -> ConnectResult<bool> {
         let sv = self.side.get_mut(record);
+        if sv.schema.is_none() && sv.value.is_null() {
+            return Ok(true);
+        }
         let schema = require_schema(&sv.schema, "updating schema metadata")?.clone();
         let (name, version) = (self.name.clone(), self.version);
         let updated: Arc<Schema> = self.cache.get_or(&schema, |s| {
@@ -72,7 +77,10 @@ impl Transformation for SetSchemaMetadata {
         })?;
         let value = match std::mem::replace(&mut sv.value, Value::Null) {
             Value::Struct(st) => {
-                Value::Struct(Struct::from_values(updated.clone(), st.into_values())?)
+                let values = (0..st.schema.fields.len())
+                    .map(|i| field_value(&st, i, self.with_default))
+                    .collect();
+                Value::Struct(Struct::from_values(updated.clone(), values)?)
             }
             other => other,
         };

@@ -109,8 +109,8 @@ impl TimestampConverter {
         let format = if pattern.is_empty() {
             None
         } else {
-            Some(DateFormat::new(pattern).map_err(|e| {
-                util::invalid(FORMAT, pattern, &format!("TimestampConverter requires a SimpleDateFormat-compatible pattern for string timestamps: {e}"))
+            Some(DateFormat::new(pattern).map_err(|_| {
+                format!("TimestampConverter requires a SimpleDateFormat-compatible pattern for string timestamps: {pattern}")
             })?)
         };
         if target == Kind::Text && format.is_none() {
@@ -254,10 +254,10 @@ impl Transformation for TimestampConverter {
             }
             (None, None) => SchemaAndValue::new(None, self.convert(&sv.value, None)?),
             (Some(field), Some(schema)) => {
-                if sv.value.is_null() {
-                    return Ok(true);
-                }
-                let st = require_struct(&sv.value, PURPOSE)?;
+                let st = match &sv.value {
+                    Value::Null => None,
+                    v => Some(require_struct(v, PURPOSE)?),
+                };
                 let mut cache = std::mem::take(&mut self.cache);
                 let me = &*self;
                 let derive = |s: &Schema| {
@@ -275,6 +275,10 @@ impl Transformation for TimestampConverter {
                 let updated = cache.get_or(schema, derive);
                 self.cache = cache;
                 let updated = updated?;
+                let Some(st) = st else {
+                    *side.get_mut(record) = SchemaAndValue::new(Some(updated), Value::Null);
+                    return Ok(true);
+                };
                 let mut values = Vec::with_capacity(st.schema.fields.len());
                 for f in &st.schema.fields {
                     let v = field_value(st, f.index, self.with_default);

@@ -189,6 +189,14 @@ pub fn boolean(c: &Config, key: &str, default: bool) -> bool {
     }
 }
 
+/// Kafka's `NonEmptyListValidator`.
+pub fn non_empty_list(v: &Parsed) -> Result<(), String> {
+    match v {
+        Parsed::List(l) if l.is_empty() => Err("Empty list".into()),
+        _ => Ok(()),
+    }
+}
+
 /// Kafka's "Invalid value ... for configuration ...: ..." message.
 pub fn invalid(key: &str, value: &str, reason: &str) -> String {
     format!("Invalid value {value} for configuration {key}: {reason}")

@@ -19,10 +19,7 @@ const PURPOSE: &str = "copying fields from value to key";
 pub fn def() -> ConfigDef {
     ConfigDef::new()
         .define(ConfigKey {
-            validator: Some(Validator::Custom(|v| match v {
-                connect_api::config::Parsed::List(l) if l.is_empty() => Err("Empty list".into()),
-                _ => Ok(()),
-            })),
+            validator: Some(Validator::Custom(util::non_empty_list)),
             ..key(
                 FIELDS,
                 ConfigType::List,

@@ -11,8 +11,14 @@
 mod common;
 #[path = "examples/fields.rs"]
 mod fields;
+#[path = "examples/headers.rs"]
+mod headers;
 #[path = "examples/routing.rs"]
 mod routing;
+#[path = "examples/structure.rs"]
+mod structure;
+#[path = "examples/timestamps.rs"]
+mod timestamps;
 #[path = "examples/values.rs"]
 mod values;
 

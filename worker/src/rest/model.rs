@@ -209,11 +209,11 @@ pub struct ActiveTopics {
     pub topics: Vec<String>,
 }
 
-/// An installed plugin; `version` only for connectors.
+/// An installed plugin; `version` for connectors, transformations and predicates.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PluginInfo {
     pub class: &'static str,
-    /// `source`, `sink`, `converter` or `header_converter`.
+    /// `source`, `sink`, `transformation`, `predicate`, `converter` or `header_converter`.
     #[serde(rename = "type")]
     pub kind: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -223,14 +223,14 @@ pub struct PluginInfo {
 /// The definition of one config key.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ConfigKeyInfo {
-    pub name: &'static str,
+    pub name: String,
     #[serde(rename = "type")]
     pub kind: &'static str,
     pub required: bool,
     pub default_value: Option<&'static str>,
     pub importance: &'static str,
     pub documentation: &'static str,
-    pub group: Option<&'static str>,
+    pub group: Option<String>,
     pub order: i32,
     pub width: &'static str,
     pub display_name: &'static str,
@@ -240,7 +240,7 @@ pub struct ConfigKeyInfo {
 impl From<&ConfigKey> for ConfigKeyInfo {
     fn from(k: &ConfigKey) -> Self {
         ConfigKeyInfo {
-            name: k.name,
+            name: k.name.to_string(),
             kind: k.kind.name(),
             required: k.default == DefaultValue::Required,
             default_value: match k.default {
@@ -249,7 +249,7 @@ impl From<&ConfigKey> for ConfigKeyInfo {
             },
             importance: k.importance.name(),
             documentation: k.doc,
-            group: k.group,
+            group: k.group.map(str::to_string),
             order: k.order_in_group,
             width: "NONE",
             display_name: k.display_name,
@@ -280,7 +280,7 @@ pub struct ConfigInfo {
 pub struct ConfigInfos {
     pub name: &'static str,
     pub error_count: usize,
-    pub groups: Vec<&'static str>,
+    pub groups: Vec<String>,
     pub configs: Vec<ConfigInfo>,
 }
 

@@ -37,7 +37,17 @@ struct Requests {
     commit: AtomicBool,
 }
 
-struct TaskContext(Arc<Requests>);
+struct TaskContext(Arc<Requests>, Option<Arc<Errant>>);
+
+/// Records the task reported as errant, handled by the loop after `put`.
+#[derive(Default)]
+struct Errant(Mutex<Vec<(SinkRecord, ConnectError)>>);
+
+impl connect_api::ErrantRecordReporter for Errant {
+    fn report(&self, record: &SinkRecord, error: ConnectError) {
+        self.0.lock().push((record.clone(), error));
+    }
+}
 
 impl SinkTaskContext for TaskContext {
     fn assignment(&self) -> Vec<TopicPartition> {
@@ -57,6 +67,11 @@ impl SinkTaskContext for TaskContext {
     }
     fn request_commit(&self) {
         self.0.commit.store(true, Ordering::Relaxed);
+    }
+    fn errant_record_reporter(&self) -> Option<Arc<dyn connect_api::ErrantRecordReporter>> {
+        self.1
+            .clone()
+            .map(|e| e as Arc<dyn connect_api::ErrantRecordReporter>)
     }
 }
 
@@ -129,6 +144,56 @@ fn to_record(
         original_partition: m.partition(),
         original_offset: m.offset(),
     })
+}
+
+/// Handles the records the task reported during `put`: each is logged
+/// and sent to the dead letter queue (its value converted back with the
+/// task's converters), then skipped or, under `errors.tolerance=none`,
+/// the task fails.
+fn report_errant(
+    errant: &Errant,
+    conv: &Converters,
+    tolerance: &Tolerance,
+    dlq: Option<&DeadLetterQueue>,
+) -> anyhow::Result<()> {
+    let reported = std::mem::take(&mut *errant.0.lock());
+    for (r, error) in reported {
+        let failure = Failure {
+            stage: Stage::TaskPut,
+            class: "org.apache.kafka.connect.sink.SinkTask".to_string(),
+            error,
+        };
+        let origin = Origin::Consumed {
+            topic: &r.original_topic,
+            partition: r.original_partition,
+            offset: r.original_offset,
+        };
+        if let Some(d) = dlq {
+            let key = conv.key.encode(&r.topic, &r.key).ok().flatten();
+            let value = conv.value.encode(&r.topic, &r.value).ok().flatten();
+            let header_bytes: Vec<(&str, Option<Vec<u8>>)> = r
+                .headers
+                .iter()
+                .map(|h| {
+                    let v = conv.header.encode(&r.topic, &h.value).ok().flatten();
+                    (h.key.as_str(), v.map(|c| c.into_owned()))
+                })
+                .collect();
+            let raw = RawRecord {
+                key: key.as_deref(),
+                value: value.as_deref(),
+                headers: header_bytes
+                    .iter()
+                    .map(|(k, v)| (*k, v.as_deref()))
+                    .collect(),
+                timestamp: r.timestamp,
+            };
+            d.send(&raw, &origin, &failure);
+        }
+        let describe = || format!("key={:?}, value={:?}", r.key.value, r.value.value);
+        tolerance.failed(&failure, &origin, describe)?;
+    }
+    Ok(())
 }
 
 /// Converts and transforms one consumed record. `Ok(None)`: a transform
@@ -310,10 +375,14 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
         env.metrics.clone(),
         format!("{connector}-{}", env.id.task),
     );
+    let errant = (dlq.is_some() || tolerance.settings.log).then(|| Arc::new(Errant::default()));
     let requests = Arc::new(Requests::default());
-    task.start(&env.props, Arc::new(TaskContext(requests.clone())))
-        .await
-        .map_err(|e| anyhow::anyhow!(e))?;
+    task.start(
+        &env.props,
+        Arc::new(TaskContext(requests.clone(), errant.clone())),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!(e))?;
     env.running();
 
     let mut assigned: Vec<TopicPartition> = Vec::new();
@@ -447,7 +516,11 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
         // A retriable failure redelivers the same batch after a pause.
         while !batch.is_empty() {
             let put_at = Instant::now();
-            match task.put(&batch).await {
+            let put = task.put(&batch).await;
+            if let Some(e) = &errant {
+                report_errant(e, &converters, &tolerance, dlq.as_ref())?;
+            }
+            match put {
                 Ok(()) => {
                     m.put_batch_time.record_time(put_at);
                     m.send.add(batch.len() as u64);
@@ -521,4 +594,87 @@ async fn leave_group(env: &TaskEnv, group: &str, instance: &str) -> anyhow::Resu
     .await?;
     let (_, _, conn) = cluster.coordinator(group).await?;
     crate::kafka::offsets::leave_static(conn, group, instance).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::config::WorkerSettings;
+    use connect_api::{ErrantRecordReporter, Props, SchemaAndValue, Value};
+
+    fn record(offset: i64) -> SinkRecord {
+        SinkRecord {
+            topic: "t".into(),
+            partition: 0,
+            offset,
+            key: SchemaAndValue::NULL,
+            value: SchemaAndValue::new(None, Value::String(format!("v{offset}"))),
+            timestamp: None,
+            timestamp_type: TimestampType::NoTimestamp,
+            headers: Vec::new(),
+            original_topic: "t".into(),
+            original_partition: 0,
+            original_offset: offset,
+        }
+    }
+
+    fn converters() -> Converters {
+        let props: Props = [
+            ("key.converter", "StringConverter"),
+            ("value.converter", "StringConverter"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        WorkerSettings::from_props(props, "localhost:9092".into(), "w".into())
+            .expect("settings")
+            .converters(&Props::new())
+            .expect("converters")
+    }
+
+    fn tolerance(all: bool, metrics: Arc<crate::runtime::metrics::TaskMetrics>) -> Tolerance {
+        let props: Props = [
+            ("errors.tolerance", if all { "all" } else { "none" }),
+            ("errors.log.enable", "true"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        Tolerance::new(ErrorSettings::from_props(&props), metrics, "c-0".into())
+    }
+
+    #[test]
+    fn errant_records_are_skipped_or_fail_the_task_by_tolerance() {
+        let metrics = Arc::new(crate::runtime::metrics::TaskMetrics::default());
+        let errant = Errant::default();
+        errant.report(
+            &record(7),
+            ConnectError::data("the database refused the row"),
+        );
+        errant.report(&record(9), ConnectError::data("too long"));
+        report_errant(
+            &errant,
+            &converters(),
+            &tolerance(true, metrics.clone()),
+            None,
+        )
+        .expect("tolerated");
+        assert_eq!(metrics.records_skipped.load(Ordering::Relaxed), 2);
+        assert_eq!(metrics.errors_logged.load(Ordering::Relaxed), 2);
+        assert!(errant.0.lock().is_empty(), "reports are taken once");
+
+        errant.report(
+            &record(11),
+            ConnectError::data("the database refused the row"),
+        );
+        let err = report_errant(&errant, &converters(), &tolerance(false, metrics), None)
+            .expect_err("tolerance none fails the task");
+        let text = format!("{err:#}");
+        assert!(
+            text.contains("Tolerance exceeded in error handler"),
+            "{text}"
+        );
+        assert!(text.contains("TASK_PUT"), "{text}");
+        assert!(text.contains("topic t partition 0 offset 11"), "{text}");
+    }
 }

@@ -186,16 +186,13 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SourceTask>) -> anyhow::Result<
         None
     };
     task.start(&env.props, ctx).await.map_err(failed)?;
-    let mut sender = Sender::spawn(
-        &env,
-        producer.clone(),
-        converters,
-        acks.clone(),
+    let pipeline = Pipeline {
         chain,
         tolerance,
-        dlq.clone(),
+        dlq: dlq.clone(),
         creation,
-    )?;
+    };
+    let mut sender = Sender::spawn(&env, producer.clone(), converters, acks.clone(), pipeline)?;
     env.running();
 
     let mut out = Outstanding {
@@ -311,6 +308,15 @@ struct Sender {
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
+/// What the sender does to each record before the converters: the
+/// transforms, error tolerance with its dead letter queue, topic creation.
+struct Pipeline {
+    chain: Chain,
+    tolerance: Tolerance,
+    dlq: Option<Arc<DeadLetterQueue>>,
+    creation: Option<TopicCreation>,
+}
+
 /// Batches queued for the sender beyond the one it is sending.
 const SEND_QUEUE: usize = 2;
 
@@ -320,11 +326,14 @@ impl Sender {
         producer: Arc<ThreadedProducer<AckContext>>,
         converters: Converters,
         acks: Arc<Mutex<Acks>>,
-        chain: Chain,
-        tolerance: Tolerance,
-        dlq: Option<Arc<DeadLetterQueue>>,
-        creation: Option<TopicCreation>,
+        pipeline: Pipeline,
     ) -> anyhow::Result<Self> {
+        let Pipeline {
+            chain,
+            tolerance,
+            dlq,
+            creation,
+        } = pipeline;
         let bootstrap = env.worker.bootstrap_servers.clone();
         let (tx, mut rx) = tokio::sync::mpsc::channel::<Arc<Vec<SourceRecord>>>(SEND_QUEUE);
         let metrics = env.metrics.clone();

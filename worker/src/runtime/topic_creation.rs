@@ -147,12 +147,13 @@ impl TopicCreation {
             PARTS,
             &mut errors,
         );
+        let everything = regex::Regex::new("^.*$").ok();
         let mut groups = Vec::new();
         for name in names.iter().map(String::as_str).chain(["default"]) {
             let p = format!("{PREFIX}{name}.");
             let is_default = name == "default";
             let (include, exclude) = if is_default {
-                (regex::Regex::new("^.*$").ok(), None)
+                (everything.clone(), None)
             } else {
                 let inc = props.get(&format!("{p}include")).map_or("", String::as_str);
                 let exc = props.get(&format!("{p}exclude")).map_or("", String::as_str);

@@ -80,7 +80,11 @@ pub fn expect_config_error(
 
 /// Like [`expect_config_error`], for errors Kafka raises in `configure()`
 /// (no single key): any key of the stage, message containing `text`.
-pub fn expect_configure_error(problems: &mut Vec<String>, p: &BTreeMap<String, String>, text: &str) {
+pub fn expect_configure_error(
+    problems: &mut Vec<String>,
+    p: &BTreeMap<String, String>,
+    text: &str,
+) {
     match Chain::from_props(p) {
         Ok(_) => problems.push(format!("{p:?}: accepted; expected {text:?}")),
         Err(errors) => {
@@ -252,5 +256,8 @@ pub fn assert_struct(actual: &SchemaAndValue, expected: &[(&str, Schema, Value)]
         assert_eq!(*f.schema, *field_schema, "schema of field {name}");
         assert_eq!(stored(st, name), *value, "value of field {name}");
     }
-    assert_eq!(*st.schema, **schema, "the struct's own schema is the record's");
+    assert_eq!(
+        *st.schema, **schema,
+        "the struct's own schema is the record's"
+    );
 }

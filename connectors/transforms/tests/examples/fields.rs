@@ -26,9 +26,15 @@ fn extract_field_after_value_to_key_doc_chain_makes_int_key() {
     // CP extractfield.html / valuetokey.html "Chained Transformation"
     let mut chain = chain_of(&props(&[
         ("transforms", "createKey,extractInt"),
-        ("transforms.createKey.type", "org.apache.kafka.connect.transforms.ValueToKey"),
+        (
+            "transforms.createKey.type",
+            "org.apache.kafka.connect.transforms.ValueToKey",
+        ),
         ("transforms.createKey.fields", "c1"),
-        ("transforms.extractInt.type", "org.apache.kafka.connect.transforms.ExtractField$Key"),
+        (
+            "transforms.extractInt.type",
+            "org.apache.kafka.connect.transforms.ExtractField$Key",
+        ),
         ("transforms.extractInt.field", "c1"),
     ]));
     let fields = [
@@ -45,9 +51,16 @@ fn extract_field_after_value_to_key_doc_chain_makes_int_key() {
     let value = struct_sv(&schema, &fields);
     let mut r = source("mysql-foobar", SchemaAndValue::NULL, value.clone());
     assert!(run(&mut chain, &mut r));
-    assert_eq!(r.key, with_schema(Schema::int32().optional(), Value::Int32(1)));
+    assert_eq!(
+        r.key,
+        with_schema(Schema::int32().optional(), Value::Int32(1))
+    );
     assert_eq!(r.value, value);
-    let mut r = source("mysql-foobar", SchemaAndValue::NULL, schemaless(map(&fields)));
+    let mut r = source(
+        "mysql-foobar",
+        SchemaAndValue::NULL,
+        schemaless(map(&fields)),
+    );
     assert!(run(&mut chain, &mut r));
     assert_eq!(r.key, schemaless(Value::Int32(1)));
 }
@@ -66,12 +79,18 @@ fn extract_field_key_schemaless_with_schema_and_nulls() {
     // ExtractFieldTest.withSchema
     let schema = Schema::structure().field("magic", Schema::int32());
     let key = struct_sv(&schema, &[("magic", Value::Int32(42))]);
-    assert_eq!(apply(&mut t, key), with_schema(Schema::int32(), Value::Int32(42)));
+    assert_eq!(
+        apply(&mut t, key),
+        with_schema(Schema::int32(), Value::Int32(42))
+    );
     // ExtractFieldTest.nullSchemaless
     assert_eq!(apply(&mut t, SchemaAndValue::NULL), SchemaAndValue::NULL);
     // ExtractFieldTest.testNullWithSchema
     let key = with_schema(schema.clone().optional(), Value::Null);
-    assert_eq!(apply(&mut t, key), with_schema(Schema::int32(), Value::Null));
+    assert_eq!(
+        apply(&mut t, key),
+        with_schema(Schema::int32(), Value::Null)
+    );
     // ExtractFieldTest.nonExistentFieldSchemalessShouldReturnNull
     let mut t = transform("ExtractField$Key", &[("field", "nonexistent")]);
     let key = schemaless(map(&[("magic", Value::Int32(42))]));
@@ -81,16 +100,23 @@ fn extract_field_key_schemaless_with_schema_and_nulls() {
 #[test]
 fn extract_field_unknown_field_with_schema_fails() {
     // ExtractFieldTest.nonExistentFieldWithSchemaShouldFail / nonExistentNestedFieldWithSchemaShouldFail
-    let schema = Schema::structure().field(
-        "magic",
-        Schema::structure().field("foo", Schema::int32()),
-    );
+    let schema =
+        Schema::structure().field("magic", Schema::structure().field("foo", Schema::int32()));
     let inner = Schema::structure().field("foo", Schema::int32());
-    let key = struct_sv(&schema, &[("magic", strukt(&inner, &[("foo", Value::Int32(42))]))]);
+    let key = struct_sv(
+        &schema,
+        &[("magic", strukt(&inner, &[("foo", Value::Int32(42))]))],
+    );
     for (settings, msg) in [
-        (&[("field", "nonexistent")][..], "Unknown field: nonexistent"),
         (
-            &[("field", "magic.nonexistent"), ("field.syntax.version", "V2")][..],
+            &[("field", "nonexistent")][..],
+            "Unknown field: nonexistent",
+        ),
+        (
+            &[
+                ("field", "magic.nonexistent"),
+                ("field.syntax.version", "V2"),
+            ][..],
             "Unknown field: magic.nonexistent",
         ),
     ] {
@@ -108,7 +134,10 @@ fn extract_field_null_field_with_default_follows_replace_null_with_default() {
     for (replace, expected) in [("false", Value::Null), ("true", Value::Int32(42))] {
         let mut t = transform(
             "ExtractField$Value",
-            &[("field", "optional_with_default"), ("replace.null.with.default", replace)],
+            &[
+                ("field", "optional_with_default"),
+                ("replace.null.with.default", replace),
+            ],
         );
         let mut r = sink("test", SchemaAndValue::NULL, struct_sv(&schema, &[]));
         assert!(run(&mut t, &mut r));
@@ -136,19 +165,37 @@ fn extract_field_v2_follows_nested_paths() {
     assert!(run(&mut v2("magic.nonexistent"), &mut r));
     assert_eq!(r.key, SchemaAndValue::NULL);
     // ExtractFieldTest.withSchemaAndNestedPath
-    let key = struct_sv(&schema, &[("magic", strukt(&inner, &[("foo", Value::Int32(42))]))]);
+    let key = struct_sv(
+        &schema,
+        &[("magic", strukt(&inner, &[("foo", Value::Int32(42))]))],
+    );
     let mut r = sink("test", key, SchemaAndValue::NULL);
     assert!(run(&mut v2("magic.foo"), &mut r));
     assert_eq!(r.key, with_schema(Schema::int32(), Value::Int32(42)));
     // FieldPathNotationTest: backticks quote names that hold dots; a backtick
     // inside an unquoted name is literal; \` escapes a backtick.
     let cases = [
-        ("foo.bar.baz", map(&[("foo", map(&[("bar", map(&[("baz", Value::Int32(1))]))]))])),
-        ("foo.`bar.baz`", map(&[("foo", map(&[("bar.baz", Value::Int32(1))]))])),
-        ("`foo.bar`.baz", map(&[("foo.bar", map(&[("baz", Value::Int32(1))]))])),
-        ("foo.`bar`.baz", map(&[("foo", map(&[("bar", map(&[("baz", Value::Int32(1))]))]))])),
+        (
+            "foo.bar.baz",
+            map(&[("foo", map(&[("bar", map(&[("baz", Value::Int32(1))]))]))]),
+        ),
+        (
+            "foo.`bar.baz`",
+            map(&[("foo", map(&[("bar.baz", Value::Int32(1))]))]),
+        ),
+        (
+            "`foo.bar`.baz",
+            map(&[("foo.bar", map(&[("baz", Value::Int32(1))]))]),
+        ),
+        (
+            "foo.`bar`.baz",
+            map(&[("foo", map(&[("bar", map(&[("baz", Value::Int32(1))]))]))]),
+        ),
         ("foo`bar`baz", map(&[("foo`bar`baz", Value::Int32(1))])),
-        ("foo.`bar\\`.baz`", map(&[("foo", map(&[("bar`.baz", Value::Int32(1))]))])),
+        (
+            "foo.`bar\\`.baz`",
+            map(&[("foo", map(&[("bar`.baz", Value::Int32(1))]))]),
+        ),
     ];
     for (path, key) in cases {
         let mut r = sink("test", schemaless(key), SchemaAndValue::NULL);
@@ -175,18 +222,25 @@ fn extract_field_kip_821_example_with_lower_case_v2() {
 
 #[test]
 fn extract_field_v2_unclosed_backtick_is_a_config_error() {
-    // FieldPathNotationTest (incomplete backtick pair) / ExtractField config
+    // FieldPathNotationTest (incomplete backtick pair); raised by
+    // ExtractField.configure, so no particular key is expected.
     let mut problems = Vec::new();
     let p = one(
         "ExtractField$Value",
         &[("field", "`foo.bar.baz"), ("field.syntax.version", "V2")],
     );
-    expect_config_error(
+    expect_configure_error(
         &mut problems,
         &p,
-        "transforms.t.field",
         "Incomplete backtick pair in path: [`foo.bar.baz], consider adding a backslash before backtick at position 0 to escape it",
     );
+    no_problems(&problems);
+}
+
+#[test]
+fn extract_field_syntax_version_must_be_v1_or_v2() {
+    // Kafka source (FieldSyntaxVersion: CaseInsensitiveValidString V1, V2)
+    let mut problems = Vec::new();
     let p = one(
         "ExtractField$Value",
         &[("field", "a"), ("field.syntax.version", "V3")],
@@ -197,6 +251,13 @@ fn extract_field_v2_unclosed_backtick_is_a_config_error() {
         "transforms.t.field.syntax.version",
         "String must be one of (case insensitive): V1, V2",
     );
+    no_problems(&problems);
+}
+
+#[test]
+fn extract_field_requires_field() {
+    // Kafka ConfigDef (field has no default)
+    let mut problems = Vec::new();
     let p = one("ExtractField$Value", &[]);
     expect_config_error(
         &mut problems,
@@ -254,7 +315,10 @@ fn hoist_field_wraps_null_values_too() {
         SchemaAndValue::NULL,
     );
     assert!(run(&mut t, &mut r));
-    assert_struct(&r.key, &[("magic", Schema::string().optional(), Value::Null)]);
+    assert_struct(
+        &r.key,
+        &[("magic", Schema::string().optional(), Value::Null)],
+    );
 }
 
 #[test]
@@ -284,7 +348,10 @@ fn insert_field_doc_example_inserts_static_field() {
             ("static.value", "Kafka Connect framework"),
         ],
     );
-    let input = [("author", s("Philip K. Dick")), ("character", s("Palmer Eldritch"))];
+    let input = [
+        ("author", s("Philip K. Dick")),
+        ("character", s("Palmer Eldritch")),
+    ];
     let mut r = sink("t", SchemaAndValue::NULL, schemaless(map(&input)));
     assert!(run(&mut t, &mut r));
     assert_map(
@@ -347,9 +414,21 @@ fn insert_field_copies_schema_and_inserts_configured_fields() {
         &[
             ("magic", Schema::int64().optional(), Value::Int64(42)),
             ("topic_field", Schema::string(), s("test")),
-            ("partition_field", Schema::int32().optional(), Value::Int32(0)),
-            ("timestamp_field", Schema::timestamp().optional(), Value::Timestamp(789)),
-            ("instance_id", Schema::string().optional(), s("my-instance-id")),
+            (
+                "partition_field",
+                Schema::int32().optional(),
+                Value::Int32(0),
+            ),
+            (
+                "timestamp_field",
+                Schema::timestamp().optional(),
+                Value::Timestamp(789),
+            ),
+            (
+                "instance_id",
+                Schema::string().optional(),
+                s("my-instance-id"),
+            ),
         ],
     );
 }
@@ -382,7 +461,11 @@ fn insert_field_sink_offset_is_inserted() {
     // Kafka source (offset.field: SinkRecord.kafkaOffset as optional int64)
     let mut t = transform("InsertField$Value", &[("offset.field", "offset")]);
     let schema = Schema::structure().field("magic", Schema::int64());
-    let mut r = sink("test", SchemaAndValue::NULL, struct_sv(&schema, &[("magic", Value::Int64(1))]));
+    let mut r = sink(
+        "test",
+        SchemaAndValue::NULL,
+        struct_sv(&schema, &[("magic", Value::Int64(1))]),
+    );
     r.offset = 42;
     assert!(run(&mut t, &mut r));
     assert_struct(
@@ -422,10 +505,15 @@ fn insert_field_into_schemaless_key_skips_missing_timestamp() {
 fn insert_field_leaves_tombstones_and_null_keys_unchanged() {
     // InsertFieldTest.insertConfiguredFieldsIntoTombstoneEventWithoutSchemaLeavesValueUnchanged /
     // ...WithSchemaLeavesValueUnchanged / insertIntoNullKeyLeavesRecordUnchanged
-    let schema = Schema::structure().field("magic", Schema::int64()).optional();
+    let schema = Schema::structure()
+        .field("magic", Schema::int64())
+        .optional();
     for class in ["InsertField$Value", "InsertField$Key"] {
         let mut t = transform(class, &INSERT_SETTINGS);
-        for sv in [SchemaAndValue::NULL, with_schema(schema.clone(), Value::Null)] {
+        for sv in [
+            SchemaAndValue::NULL,
+            with_schema(schema.clone(), Value::Null),
+        ] {
             let mut r = source("test", sv.clone(), sv);
             let before = r.clone();
             assert!(run(&mut t, &mut r));
@@ -454,7 +542,11 @@ fn insert_field_null_field_with_default_follows_replace_null_with_default() {
 fn insert_field_errors() {
     // InsertFieldTest.topLevelStructRequired
     let mut t = transform("InsertField$Value", &[("topic.field", "topic_field")]);
-    let mut r = source("test", SchemaAndValue::NULL, with_schema(Schema::int32(), Value::Int32(42)));
+    let mut r = source(
+        "test",
+        SchemaAndValue::NULL,
+        with_schema(Schema::int32(), Value::Int32(42)),
+    );
     assert_eq!(
         run_err(&mut t, &mut r),
         "Only Struct objects supported for [field insertion], found: java.lang.Integer"
@@ -474,7 +566,19 @@ fn insert_field_errors() {
     );
     // Kafka source (InsertField.configure)
     let mut problems = Vec::new();
-    expect_configure_error(&mut problems, &one("InsertField$Value", &[]), "No field insertion configured");
+    expect_configure_error(
+        &mut problems,
+        &one("InsertField$Value", &[]),
+        "No field insertion configured",
+    );
+    no_problems(&problems);
+}
+
+#[test]
+fn insert_field_static_field_without_value_is_refused() {
+    // Kafka source (InsertField.configure): "Invalid value null for configuration
+    // static.value: No value specified for static field: ..."
+    let mut problems = Vec::new();
     expect_configure_error(
         &mut problems,
         &one("InsertField$Value", &[("static.field", "instance_id")]),
@@ -502,7 +606,11 @@ fn value_to_key_doc_example_copies_user_city_state() {
     assert_eq!(r.key.schema, None);
     assert_map(
         &r.key.value,
-        &[("userId", Value::Int32(12)), ("city", s("Topeka")), ("state", s("KS"))],
+        &[
+            ("userId", Value::Int32(12)),
+            ("city", s("Topeka")),
+            ("state", s("KS")),
+        ],
     );
     assert_eq!(r.value, value);
     let schema = Schema::structure()
@@ -528,12 +636,19 @@ fn value_to_key_doc_example_copies_user_city_state() {
 #[test]
 fn value_to_key_schemaless_and_with_schema() {
     let mut t = transform("ValueToKey", &[("fields", "a,b")]);
-    let input = [("a", Value::Int32(1)), ("b", Value::Int32(2)), ("c", Value::Int32(3))];
+    let input = [
+        ("a", Value::Int32(1)),
+        ("b", Value::Int32(2)),
+        ("c", Value::Int32(3)),
+    ];
     // ValueToKeyTest.schemaless
     let mut r = sink("", SchemaAndValue::NULL, schemaless(map(&input)));
     assert!(run(&mut t, &mut r));
     assert_eq!(r.key.schema, None);
-    assert_map(&r.key.value, &[("a", Value::Int32(1)), ("b", Value::Int32(2))]);
+    assert_map(
+        &r.key.value,
+        &[("a", Value::Int32(1)), ("b", Value::Int32(2))],
+    );
     // ValueToKeyTest.withSchema
     let schema = Schema::structure()
         .field("a", Schema::int32())
@@ -543,7 +658,10 @@ fn value_to_key_schemaless_and_with_schema() {
     assert!(run(&mut t, &mut r));
     assert_struct(
         &r.key,
-        &[("a", Schema::int32(), Value::Int32(1)), ("b", Schema::int32(), Value::Int32(2))],
+        &[
+            ("a", Schema::int32(), Value::Int32(1)),
+            ("b", Schema::int32(), Value::Int32(2)),
+        ],
     );
     let key_schema = r.key.schema.as_ref().expect("a key schema");
     assert_eq!((key_schema.optional, &key_schema.name), (false, &None));
@@ -557,11 +675,17 @@ fn value_to_key_null_field_with_default_follows_replace_null_with_default() {
     for (replace, expected) in [("false", Value::Null), ("true", Value::Int32(42))] {
         let mut t = transform(
             "ValueToKey",
-            &[("fields", "optional_with_default"), ("replace.null.with.default", replace)],
+            &[
+                ("fields", "optional_with_default"),
+                ("replace.null.with.default", replace),
+            ],
         );
         let mut r = sink("", SchemaAndValue::NULL, struct_sv(&schema, &[]));
         assert!(run(&mut t, &mut r));
-        assert_eq!(stored(as_struct(&r.key.value), "optional_with_default"), expected);
+        assert_eq!(
+            stored(as_struct(&r.key.value), "optional_with_default"),
+            expected
+        );
     }
 }
 
@@ -570,7 +694,11 @@ fn value_to_key_errors() {
     // ValueToKeyTest.nonExistingField
     let schema = Schema::structure().field("a", Schema::int32());
     let mut t = transform("ValueToKey", &[("fields", "not_exist")]);
-    let mut r = sink("", SchemaAndValue::NULL, struct_sv(&schema, &[("a", Value::Int32(1))]));
+    let mut r = sink(
+        "",
+        SchemaAndValue::NULL,
+        struct_sv(&schema, &[("a", Value::Int32(1))]),
+    );
     assert_eq!(run_err(&mut t, &mut r), "Field does not exist: not_exist");
     // Kafka source (requireMap on a tombstone)
     let mut r = sink("", SchemaAndValue::NULL, SchemaAndValue::NULL);
@@ -579,6 +707,11 @@ fn value_to_key_errors() {
         "Only Map objects supported in absence of schema for [copying fields from value to key], found: null"
     );
     let mut problems = Vec::new();
-    expect_config_error(&mut problems, &one("ValueToKey", &[("fields", "")]), "transforms.t.fields", "Empty list");
+    expect_config_error(
+        &mut problems,
+        &one("ValueToKey", &[("fields", "")]),
+        "transforms.t.fields",
+        "Empty list",
+    );
     no_problems(&problems);
 }

@@ -113,7 +113,11 @@ fn timestamp_converter_with_schema_whole_value_conversions() {
     // TimestampConverterTest.testWithSchemaTimestampTo{Timestamp,Date,Time,Unix,String}
     let fmt = ("format", STRING_DATE_FMT);
     let cases = [
-        ("Timestamp", Schema::timestamp(), Value::Timestamp(DATE_PLUS_TIME)),
+        (
+            "Timestamp",
+            Schema::timestamp(),
+            Value::Timestamp(DATE_PLUS_TIME),
+        ),
         ("Date", Schema::date(), Value::Date(1)),
         ("Time", Schema::time(), Value::Time(1234)),
         ("unix", Schema::int64(), Value::Int64(DATE_PLUS_TIME)),
@@ -130,7 +134,11 @@ fn timestamp_converter_with_schema_whole_value_conversions() {
     let inputs = [
         (Schema::date(), Value::Date(1), 86_400_000),
         (Schema::time(), Value::Time(1234), 1234),
-        (Schema::int64(), Value::Int64(DATE_PLUS_TIME), DATE_PLUS_TIME),
+        (
+            Schema::int64(),
+            Value::Int64(DATE_PLUS_TIME),
+            DATE_PLUS_TIME,
+        ),
         (Schema::string(), s(DATE_PLUS_TIME_STRING), DATE_PLUS_TIME),
     ];
     for (schema, input, ms) in inputs {
@@ -190,10 +198,7 @@ fn timestamp_converter_reads_unix_precisions() {
             ],
             struct_sv(&schema, &[("ts", Value::Int64(input))]),
         );
-        assert_struct(
-            &out,
-            &[("ts", Schema::timestamp(), Value::Timestamp(ms))],
-        );
+        assert_struct(&out, &[("ts", Schema::timestamp(), Value::Timestamp(ms))]);
     }
     // TimestampConverterTest.testSchemalessStringToUnix_{Micros,Nanos,Seconds}
     let cases = [
@@ -288,7 +293,10 @@ fn timestamp_converter_null_struct_gets_converted_optional_schema() {
 fn timestamp_converter_null_field_with_default_stays_null_without_replace() {
     // TimestampConverterTest.testWithSchemaNullFieldWithDefaultConversion
     let schema = Schema::structure()
-        .field("ts", Schema::int64().optional().default_value(Value::Int64(0)))
+        .field(
+            "ts",
+            Schema::int64().optional().default_value(Value::Int64(0)),
+        )
         .field("other", Schema::string());
     let out = convert(
         &[
@@ -350,6 +358,14 @@ fn timestamp_converter_config_errors() {
         &one(c, &[("target.type", "string")]),
         "TimestampConverter requires format option to be specified when using string timestamps",
     );
+    no_problems(&problems);
+}
+
+#[test]
+fn timestamp_converter_refuses_a_bad_format_pattern() {
+    // TimestampConverterTest.testConfigInvalidFormat
+    let mut problems = Vec::new();
+    let c = "TimestampConverter$Value";
     expect_configure_error(
         &mut problems,
         &one(c, &[("target.type", "unix"), ("format", "bad-format")]),
@@ -368,7 +384,12 @@ fn routed(settings: &[(&str, &str)], topic: &str, timestamp: i64) -> String {
     assert!(run(&mut t, &mut r));
     assert_eq!(
         (r.partition, &r.key, &r.value, r.timestamp),
-        (before.partition, &before.key, &before.value, before.timestamp)
+        (
+            before.partition,
+            &before.key,
+            &before.value,
+            before.timestamp
+        )
     );
     r.topic
 }

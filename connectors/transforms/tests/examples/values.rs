@@ -1,4 +1,4 @@
-//! Cast, MaskField, SetSchemaMetadata and TimestampConverter.
+//! Cast and MaskField.
 
 use crate::common::*;
 use connect_api::{Decimal, Schema, SchemaAndValue, Value};
@@ -163,7 +163,9 @@ fn cast_fields_schemaless() {
 #[test]
 fn cast_fields_with_schema_gives_fresh_field_schemas_with_cast_defaults() {
     // CastTest.castFieldsWithSchema
-    let spec = format!("{FIELD_SPEC},bigdecimal:string,date:string,optional:int32,bytes:string,byteArray:string");
+    let spec = format!(
+        "{FIELD_SPEC},bigdecimal:string,date:string,optional:int32,bytes:string,byteArray:string"
+    );
     let mut t = transform("Cast$Value", &[("spec", &spec)]);
     let bytes = Value::Bytes(vec![0xFE, 0xDC, 0xBA, 0x98, 0x76, 0x54, 0x32, 0x10]);
     let schema = Schema::structure()
@@ -172,7 +174,10 @@ fn cast_fields_with_schema_gives_fresh_field_schemas_with_cast_defaults() {
         .field("int32", Schema::int32().default_value(Value::Int32(2)))
         .field("int64", Schema::int64())
         .field("float32", Schema::float32())
-        .field("float64", Schema::float64().default_value(Value::Float64(-1.125)))
+        .field(
+            "float64",
+            Schema::float64().default_value(Value::Float64(-1.125)),
+        )
         .field("boolean", Schema::boolean())
         .field("string", Schema::string())
         .field("bigdecimal", Schema::decimal(0))
@@ -235,7 +240,10 @@ fn cast_logical_types_to_string() {
     // CastTest.castLogicalToString
     let mut t = transform(
         "Cast$Value",
-        &[("spec", "date:string,decimal:string,time:string,timestamp:string")],
+        &[(
+            "spec",
+            "date:string,decimal:string,time:string,timestamp:string",
+        )],
     );
     let schema = Schema::structure()
         .field("date", Schema::date())
@@ -355,7 +363,10 @@ fn cast_null_field_with_default_follows_replace_null_with_default() {
     for (replace, expected) in [("false", Value::Null), ("true", s("10"))] {
         let mut t = transform(
             "Cast$Value",
-            &[("spec", "magic:string"), ("replace.null.with.default", replace)],
+            &[
+                ("spec", "magic:string"),
+                ("replace.null.with.default", replace),
+            ],
         );
         let mut r = source("topic", SchemaAndValue::NULL, struct_sv(&schema, &[]));
         assert!(run(&mut t, &mut r));
@@ -429,7 +440,10 @@ fn cast_spec_errors_are_reported_on_transforms_t_spec() {
 fn mask_field_doc_example_masks_string_to_empty() {
     // CP maskfield.html "Mask value": string_field "foo" -> ""
     let mut t = transform("MaskField$Value", &[("fields", "string_field")]);
-    let input = [("integer_field", Value::Int32(22)), ("string_field", s("foo"))];
+    let input = [
+        ("integer_field", Value::Int32(22)),
+        ("string_field", s("foo")),
+    ];
     let mut r = sink("t", SchemaAndValue::NULL, schemaless(map(&input)));
     assert!(run(&mut t, &mut r));
     assert_map(
@@ -455,13 +469,22 @@ fn mask_field_doc_replacement_chain_masks_ssn_ip_and_phones() {
     // CP maskfield.html "Replace value" (KIP-437); the page gives the config only.
     let mut chain = chain_of(&props(&[
         ("transforms", "SSNMask,IPMask,PhoneMask"),
-        ("transforms.SSNMask.type", "org.apache.kafka.connect.transforms.MaskField$Value"),
+        (
+            "transforms.SSNMask.type",
+            "org.apache.kafka.connect.transforms.MaskField$Value",
+        ),
         ("transforms.SSNMask.fields", "SSN"),
         ("transforms.SSNMask.replacement", "***-***-****"),
-        ("transforms.IPMask.type", "org.apache.kafka.connect.transforms.MaskField$Value"),
+        (
+            "transforms.IPMask.type",
+            "org.apache.kafka.connect.transforms.MaskField$Value",
+        ),
         ("transforms.IPMask.fields", "IPAddress"),
         ("transforms.IPMask.replacement", "xxx.xxx.xxx.xxx"),
-        ("transforms.PhoneMask.type", "org.apache.kafka.connect.transforms.MaskField$Value"),
+        (
+            "transforms.PhoneMask.type",
+            "org.apache.kafka.connect.transforms.MaskField$Value",
+        ),
         ("transforms.PhoneMask.fields", "office,mobile"),
         ("transforms.PhoneMask.replacement", "+0-000-000-0000"),
     ]));
@@ -575,7 +598,10 @@ fn mask_field_with_schema_keeps_schema_and_masks_each_type() {
             ("time", Value::Time(45_296_789)),
             ("timestamp", Value::Timestamp(1_705_322_096_789)),
             ("decimal", Value::Decimal(Decimal::new(42, 0))),
-            ("array", Value::Array(vec![Value::Int32(1), Value::Int32(2), Value::Int32(3)])),
+            (
+                "array",
+                Value::Array(vec![Value::Int32(1), Value::Int32(2), Value::Int32(3)]),
+            ),
             ("map", map(&[("what", s("what"))])),
         ],
     );
@@ -630,13 +656,24 @@ fn mask_field_replacement_is_converted_to_the_field_type() {
             "MaskField$Value",
             &[("fields", "f"), ("replacement", replacement)],
         );
-        let mut r = sink("t", SchemaAndValue::NULL, schemaless(map(&[("f", input.clone())])));
+        let mut r = sink(
+            "t",
+            SchemaAndValue::NULL,
+            schemaless(map(&[("f", input.clone())])),
+        );
         assert!(run(&mut t, &mut r));
         assert_map(&r.value.value, &[("f", expected.clone())]);
     }
     let schema = Schema::structure().field("f", Schema::int32());
-    let mut t = transform("MaskField$Value", &[("fields", "f"), ("replacement", "123")]);
-    let mut r = sink("t", SchemaAndValue::NULL, struct_sv(&schema, &[("f", Value::Int32(1))]));
+    let mut t = transform(
+        "MaskField$Value",
+        &[("fields", "f"), ("replacement", "123")],
+    );
+    let mut r = sink(
+        "t",
+        SchemaAndValue::NULL,
+        struct_sv(&schema, &[("f", Value::Int32(1))]),
+    );
     assert!(run(&mut t, &mut r));
     assert_struct(&r.value, &[("f", Schema::int32(), Value::Int32(123))]);
 }
@@ -645,8 +682,15 @@ fn mask_field_replacement_is_converted_to_the_field_type() {
 fn mask_field_integer_replacement_is_read_as_a_decimal_number() {
     // Kafka source: MaskField uses Values.convertToInteger, which reads the
     // replacement as a BigDecimal: "123.0" masks an int field to 123.
-    let mut t = transform("MaskField$Value", &[("fields", "f"), ("replacement", "123.0")]);
-    let mut r = sink("t", SchemaAndValue::NULL, schemaless(map(&[("f", Value::Int32(1))])));
+    let mut t = transform(
+        "MaskField$Value",
+        &[("fields", "f"), ("replacement", "123.0")],
+    );
+    let mut r = sink(
+        "t",
+        SchemaAndValue::NULL,
+        schemaless(map(&[("f", Value::Int32(1))])),
+    );
     assert!(run(&mut t, &mut r));
     assert_map(&r.value.value, &[("f", Value::Int32(123))]);
 }
@@ -702,147 +746,5 @@ fn mask_field_errors_name_the_value_type() {
     );
     let p = one("MaskField$Value", &[("fields", "")]);
     expect_config_error(&mut problems, &p, "transforms.t.fields", "Empty list");
-    no_problems(&problems);
-}
-
-// ------------------------------------------------------- SetSchemaMetadata
-
-#[test]
-fn set_schema_metadata_doc_example_sets_name_and_version() {
-    // CP setschemametadata.html: schema.name=order-value, schema.version=2
-    let mut t = transform(
-        "SetSchemaMetadata$Value",
-        &[("schema.name", "order-value"), ("schema.version", "2")],
-    );
-    let schema = Schema::structure()
-        .named("orders")
-        .version(1)
-        .field("id", Schema::int32());
-    let mut r = sink("t", SchemaAndValue::NULL, struct_sv(&schema, &[("id", Value::Int32(7))]));
-    assert!(run(&mut t, &mut r));
-    let out = r.value.schema.as_ref().expect("a schema");
-    assert_eq!(out.name.as_deref(), Some("order-value"));
-    assert_eq!(out.version, Some(2));
-    assert_struct(&r.value, &[("id", Schema::int32(), Value::Int32(7))]);
-}
-
-#[test]
-fn set_schema_metadata_updates_name_version_or_both() {
-    // SetSchemaMetadataTest.schemaNameUpdate / schemaVersionUpdate / schemaNameAndVersionUpdate
-    let cases: [(&[(&str, &str)], Option<&str>, Option<i32>); 3] = [
-        (&[("schema.name", "foo")], Some("foo"), None),
-        (&[("schema.version", "42")], None, Some(42)),
-        (&[("schema.name", "foo"), ("schema.version", "42")], Some("foo"), Some(42)),
-    ];
-    for (settings, name, version) in cases {
-        let mut t = transform("SetSchemaMetadata$Value", settings);
-        let mut r = sink(
-            "",
-            SchemaAndValue::NULL,
-            with_schema(Schema::structure(), Value::Null),
-        );
-        assert!(run(&mut t, &mut r));
-        let out = r.value.schema.as_ref().expect("a schema");
-        assert_eq!(out.name.as_deref(), name);
-        assert_eq!(out.version, version);
-        assert_eq!(r.value.value, Value::Null);
-    }
-}
-
-#[test]
-fn set_schema_metadata_rebinds_struct_value_to_new_schema() {
-    // SetSchemaMetadataTest.schemaNameAndVersionUpdateWithStruct
-    let schema = Schema::structure()
-        .named("my.orig.SchemaDefn")
-        .field("f1", Schema::string())
-        .field("f2", Schema::int32());
-    let mut t = transform(
-        "SetSchemaMetadata$Value",
-        &[("schema.name", "foo"), ("schema.version", "42")],
-    );
-    let value = struct_sv(&schema, &[("f1", s("value1")), ("f2", Value::Int32(1))]);
-    let mut r = sink("", SchemaAndValue::NULL, value);
-    assert!(run(&mut t, &mut r));
-    let out = r.value.schema.as_ref().expect("a schema");
-    assert_eq!(out.name.as_deref(), Some("foo"));
-    assert_eq!(out.version, Some(42));
-    assert_struct(
-        &r.value,
-        &[
-            ("f1", Schema::string(), s("value1")),
-            ("f2", Schema::int32(), Value::Int32(1)),
-        ],
-    );
-}
-
-fn null_field_with_default(replace: &str) -> SchemaAndValue {
-    let schema = Schema::structure()
-        .named("my.orig.SchemaDefn")
-        .field("f1", Schema::string().optional().default_value(s("default")))
-        .field("f2", Schema::int32());
-    let mut t = transform(
-        "SetSchemaMetadata$Value",
-        &[
-            ("schema.name", "foo"),
-            ("schema.version", "42"),
-            ("replace.null.with.default", replace),
-        ],
-    );
-    let mut r = sink("", SchemaAndValue::NULL, struct_sv(&schema, &[("f2", Value::Int32(1))]));
-    assert!(run(&mut t, &mut r));
-    r.value
-}
-
-#[test]
-fn set_schema_metadata_keeps_null_field_without_replace_null_with_default() {
-    // SetSchemaMetadataTest.schemaNameAndVersionUpdateWithStructAndNullField (false)
-    let out = null_field_with_default("false");
-    assert_eq!(stored(as_struct(&out.value), "f1"), Value::Null);
-}
-
-#[test]
-fn set_schema_metadata_replaces_null_field_with_default() {
-    // SetSchemaMetadataTest.schemaNameAndVersionUpdateWithStructAndNullField (true):
-    // the new Struct is filled with Struct.get, so f1 holds "default".
-    let out = null_field_with_default("true");
-    assert_eq!(stored(as_struct(&out.value), "f1"), s("default"));
-}
-
-#[test]
-fn set_schema_metadata_passes_schemaless_null_value_unchanged() {
-    // SetSchemaMetadataTest.ignoreRecordWithNullValue
-    let mut t = transform("SetSchemaMetadata$Value", &[("schema.name", "foo")]);
-    let mut r = sink("", SchemaAndValue::NULL, SchemaAndValue::NULL);
-    let before = r.clone();
-    match t.apply(&mut r) {
-        Ok(kept) => assert!(kept),
-        Err(e) => panic!("a null value without schema must pass: {e}"),
-    }
-    assert_eq!(r, before);
-}
-
-#[test]
-fn set_schema_metadata_errors() {
-    // SetSchemaMetadataTest.valueSchemaRequired
-    let mut t = transform("SetSchemaMetadata$Value", &[("schema.name", "foo")]);
-    let mut r = sink("", SchemaAndValue::NULL, schemaless(Value::Int32(42)));
-    assert_eq!(
-        run_err(&mut t, &mut r),
-        "Schema required for [updating schema metadata]"
-    );
-    let mut problems = Vec::new();
-    // !! DOC BUG: an older CP page sets schema.version=1.8.2; it is an INT.
-    let p = one(
-        "SetSchemaMetadata$Value",
-        &[("schema.name", "avro"), ("schema.version", "1.8.2")],
-    );
-    expect_config_error(
-        &mut problems,
-        &p,
-        "transforms.t.schema.version",
-        "Not a number of type INT",
-    );
-    let p = one("SetSchemaMetadata$Value", &[]);
-    expect_configure_error(&mut problems, &p, "Neither schema name nor version configured");
     no_problems(&problems);
 }
