@@ -251,6 +251,26 @@ def scenario(api, work):
               "/connector-plugins/FileStreamSinkConnector/config/validate",
               body={"name": "x", "connector.class": "FileStreamSink", "tasks.max": "0",
                     "key.converter": "com.example.Nope"})
+    api.check("plugin-config-transform", "GET",
+              "/connector-plugins/org.apache.kafka.connect.transforms.InsertField$Value/config")
+    api.check("plugin-config-predicate", "GET", "/connector-plugins/TopicNameMatches/config")
+    api.check("validate-transforms", "PUT",
+              "/connector-plugins/FileStreamSinkConnector/config/validate",
+              body={"name": "x", "connector.class": "FileStreamSink", "topics": "t",
+                    "transforms": "cast,route",
+                    "transforms.cast.type": "org.apache.kafka.connect.transforms.Cast$Value",
+                    "transforms.cast.spec": "id:decimal",
+                    "transforms.route.type": "RegexRouter",
+                    "transforms.route.regex": "(.*)",
+                    "transforms.route.replacement": "$1-out",
+                    "transforms.route.predicate": "p",
+                    "predicates": "p", "predicates.p.type": "TopicNameMatches",
+                    "errors.tolerance": "some",
+                    "errors.deadletterqueue.topic.name": "t"})
+    api.check("create-bad-transform", "POST", "/connectors",
+              body={"name": "bad-transform", "config": {
+                  "connector.class": "FileStreamSink", "topics": "t",
+                  "transforms": "x", "transforms.x.type": "com.example.Nope"}})
     api.check("validate-class-mismatch", "PUT",
               "/connector-plugins/FileStreamSource/config/validate",
               body={"connector.class": "FileStreamSink"})
