@@ -47,6 +47,9 @@ scripts/tests/seeds.sh "$WEIR"
 log "weir standalone: the tutorial's connector files, 1,000,000 lines with a SIGKILL, REST"
 scripts/tests/standalone.sh "$WEIR"
 
+log "transforms, error tolerance with a dead letter queue (1,000,000 records, a SIGKILL), topic creation"
+"$VENV/bin/python" scripts/tests/transforms.py "$WEIR" "$BOOT"
+
 log "weir distributed: three workers, failover, rejoin, internal topics"
 scripts/tests/distributed.sh "$WEIR"
 

@@ -283,6 +283,23 @@ grep -q "restarting automatically" worker-*.log || fail "no automatic restart in
 wait_lines "$WORK/later/out.txt" "$(sort -u in.txt | wc -l)" 30
 log "a FAILED task was restarted automatically and caught up"
 
+# Transforms and their validation in distributed mode: a sink created
+# through a follower with HoistField + InsertField writes shaped records; a
+# config naming an unknown transform is refused, naming the key.
+code=$(api "$FOLLOWER" /connectors -o badtx.json -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
+    --data '{"name":"badtx","config":{"connector.class":"FileStreamSink","topics":"lines","transforms":"x","transforms.x.type":"com.example.Nope"}}')
+[ "$code" = 400 ] && grep -q 'transforms.x.type' badtx.json || fail "a bad transform was not refused: $code $(cat badtx.json)"
+api "$FOLLOWER" /connectors -X POST -H 'Content-Type: application/json' --data "{\"name\":\"shaped\",\"config\":{
+    \"connector.class\":\"FileStreamSink\",\"file\":\"$WORK/shaped.txt\",\"topics\":\"lines\",
+    \"transforms\":\"hoist,insert\",
+    \"transforms.hoist.type\":\"org.apache.kafka.connect.transforms.HoistField\$Value\",\"transforms.hoist.field\":\"l\",
+    \"transforms.insert.type\":\"org.apache.kafka.connect.transforms.InsertField\$Value\",
+    \"transforms.insert.static.field\":\"via\",\"transforms.insert.static.value\":\"distributed\"}}" >/dev/null
+wait_lines "$WORK/shaped.txt" "$(wc -l <in.txt)" 30
+grep -q '^Struct{l=line-1,via=distributed}$' "$WORK/shaped.txt" || fail "shaped records: $(head -n 2 "$WORK/shaped.txt")"
+[ "$(grep -c ',via=distributed}$' "$WORK/shaped.txt")" = "$(wc -l <"$WORK/shaped.txt")" ] || fail "a record was not shaped"
+log "transforms in distributed mode: a sink with HoistField + InsertField shaped every record; a bad transform refused by key"
+
 # Offsets as any worker reads them: the source's from the offsets topic,
 # the sink's from its consumer group.
 for _ in $(seq 1 50); do

@@ -16,8 +16,10 @@ standalone` processes and a real broker, checked with confluent-kafka.
    task is FAILED at the first bad offset and nothing past it is committed.
 3. A source creating a compacted 3-partition topic (topic.creation.*),
    seen with `weir topics --describe`.
+4. Beyond Kafka: a source whose lines fail Cast sends them to its dead
+   letter topic with the source partition in the headers.
 
-Usage: transforms.py WEIR_BINARY BOOTSTRAP [transforms|creation|errors ...]
+Usage: transforms.py WEIR_BINARY BOOTSTRAP [transforms|creation|source-dlq|errors ...]
 """
 
 import json
@@ -220,6 +222,42 @@ def transforms(work, w):
     print("transforms: source chain checked field by field on 500 records; sink filtered 50 noise records and 50 tombstones")
 
 
+def source_dlq(work, w):
+    """Beyond Kafka: a source's records that fail a transform go to its
+    dead letter topic with the source partition and offset in headers."""
+    path = f"{work}/numbers.txt"
+    with open(path, "w") as f:
+        f.write("1\n2\nthree\n4\nfive\n6\n")
+    topic, dlq = f"numbers-{RUN}", f"numbers-dlq-{RUN}"
+    w.create("numbers", {
+        "connector.class": "FileStreamSource", "file": path, "topic": topic,
+        "transforms": "cast",
+        "transforms.cast.type": "org.apache.kafka.connect.transforms.Cast$Value",
+        "transforms.cast.spec": "int32",
+        "errors.tolerance": "all",
+        "errors.deadletterqueue.topic.name": dlq,
+        "errors.deadletterqueue.topic.replication.factor": "1",
+        "errors.deadletterqueue.context.headers.enable": "true",
+    })
+    got = [json.loads(m.value())["payload"] for m in consume_all(topic, 4, 30)]
+    if got != [1, 2, 4, 6]:
+        fail(f"{topic} holds {got}, expected the numbers cast to int32")
+    bad = consume_all(dlq, 2, 30)
+    values = [json.loads(m.value())["payload"] for m in bad]
+    if values != ["three", "five"]:
+        fail(f"{dlq} holds {values}")
+    h = {k: v.decode() for k, v in bad[0].headers()}
+    want = {"__connect.errors.topic": topic, "__connect.errors.stage": "TRANSFORMATION",
+            "__connect.errors.class.name": "org.apache.kafka.connect.transforms.Cast$Value",
+            "__connect.errors.source.partition": json.dumps({"filename": path}, separators=(",", ":"))}
+    for k, v in want.items():
+        if h.get(k) != v:
+            fail(f"source dead letter header {k} is {h.get(k)!r}, expected {v!r}")
+    if "__connect.errors.exception.message" not in h:
+        fail(f"source dead letter headers: {h}")
+    print("source dead letter queue: 2 lines failing Cast went to the dead letter topic with their source partition")
+
+
 def good(i):
     return json.dumps({"schema": {"type": "string", "optional": False}, "payload": f"rec-{i:07d}"})
 
@@ -399,7 +437,7 @@ def topic_creation(work, w):
 
 def main():
     work = os.path.realpath(tempfile.mkdtemp(prefix="weir-transforms-"))
-    parts = sys.argv[3:] or ["transforms", "creation", "errors"]
+    parts = sys.argv[3:] or ["transforms", "creation", "source-dlq", "errors"]
     w = Worker(work, "main")
     w.start()
     try:
@@ -407,6 +445,8 @@ def main():
             transforms(work, w)
         if "creation" in parts:
             topic_creation(work, w)
+        if "source-dlq" in parts:
+            source_dlq(work, w)
     finally:
         w.stop()
     if "errors" in parts:

@@ -19,7 +19,7 @@ pub fn def() -> ConfigDef {
             ConfigType::String,
             DefaultValue::Required,
             Importance::Medium,
-            "Field name to extract.",
+            "The field whose value replaces the key or value.",
         ))
         .define(syntax_key())
         .define(replace_null_key())

@@ -32,11 +32,20 @@ pub fn def() -> ConfigDef {
         )
     };
     ConfigDef::new()
-        .define(list(FIELDS, "Field names in the record whose values are to be copied or moved to headers."))
-        .define(list(HEADERS, "Header names, in the same order as the field names listed in the fields configuration property."))
+        .define(list(FIELDS, "The fields whose values become headers."))
+        .define(list(
+            HEADERS,
+            "The header for each field of fields, in the same order.",
+        ))
         .define(ConfigKey {
             validator: Some(Validator::OneOf(&["move", "copy"])),
-            ..key(OPERATION, ConfigType::String, DefaultValue::Required, Importance::High, "Either move or copy.")
+            ..key(
+                OPERATION,
+                ConfigType::String,
+                DefaultValue::Required,
+                Importance::High,
+                "move takes the fields out of the record; copy leaves them.",
+            )
         })
         .define(replace_null_key())
 }

@@ -17,7 +17,7 @@ pub fn insert_def() -> ConfigDef {
     ConfigDef::new()
         .define(ConfigKey {
             validator: Some(Validator::NonEmptyString),
-            ..key(HEADER, ConfigType::String, DefaultValue::Required, Importance::High, "The name of the header.")
+            ..key(HEADER, ConfigType::String, DefaultValue::Required, Importance::High, "The name of the header to add.")
         })
         .define(key(VALUE_LITERAL, ConfigType::String, DefaultValue::Required, Importance::High, "The header's value, read as Connect reads header text (numbers, booleans, lists and maps are typed)."))
 }

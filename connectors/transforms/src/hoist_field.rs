@@ -17,7 +17,7 @@ pub fn def() -> ConfigDef {
         ConfigType::String,
         DefaultValue::Required,
         Importance::Medium,
-        "Field name for the single field that will be created in the resulting Struct or Map.",
+        "The name of the one field that wraps the key or value.",
     ))
 }
 

@@ -18,7 +18,7 @@ pub fn def() -> ConfigDef {
     ConfigDef::new()
         .define(ConfigKey {
             validator: Some(Validator::Custom(util::non_empty_list)),
-            ..key(FIELDS, ConfigType::List, DefaultValue::Required, Importance::High, "Names of fields to mask.")
+            ..key(FIELDS, ConfigType::List, DefaultValue::Required, Importance::High, "The fields whose values are masked.")
         })
         .define(ConfigKey {
             validator: Some(Validator::Custom(|v| match v {

@@ -42,7 +42,7 @@ pub fn has_header_def() -> ConfigDef {
             ConfigType::String,
             DefaultValue::Required,
             Importance::Medium,
-            "The header name.",
+            "The header a record must have.",
         )
     })
 }

@@ -20,14 +20,14 @@ pub fn def() -> ConfigDef {
             ConfigType::String,
             DefaultValue::Null,
             Importance::High,
-            "Schema name to set.",
+            "The new schema name.",
         ))
         .define(key(
             VERSION,
             ConfigType::Int,
             DefaultValue::Null,
             Importance::High,
-            "Schema version to set.",
+            "The new schema version.",
         ))
         .define(replace_null_key())
 }

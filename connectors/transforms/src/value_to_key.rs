@@ -25,7 +25,7 @@ pub fn def() -> ConfigDef {
                 ConfigType::List,
                 DefaultValue::Required,
                 Importance::High,
-                "Field names on the record value to extract as the record key.",
+                "The value fields that make up the new key, in order.",
             )
         })
         .define(replace_null_key())

@@ -174,12 +174,12 @@ fn entries(p: Plugin, props: &Props) -> Vec<Entry> {
     out.push(whole(&group_key(
         "transforms",
         "Transforms",
-        "Aliases for the transformations to be applied to records.",
+        "The transformations applied to each record, in order, by alias.",
     )));
     out.push(whole(&group_key(
         "predicates",
         "Predicates",
-        "Aliases for the predicates used by transformations.",
+        "The predicates that transformations refer to, by alias.",
     )));
     out.extend(crate::runtime::errors::def().keys().iter().map(whole));
     for alias in aliases(props, "transforms") {
