@@ -164,6 +164,41 @@ impl ErrorSettings {
     }
 }
 
+/// Settings errors (key, message) as one task failure message.
+pub fn joined(errors: Vec<(String, String)>) -> anyhow::Error {
+    let text: Vec<String> = errors.into_iter().map(|(_, e)| e).collect();
+    anyhow::anyhow!(text.join("; "))
+}
+
+/// What a task applies to each record besides its converters: the
+/// transformation chain, retries and tolerance, and the dead letter queue.
+pub async fn task_handling(
+    env: &super::TaskEnv,
+) -> anyhow::Result<(
+    connect_transforms::Chain,
+    Tolerance,
+    Option<DeadLetterQueue>,
+)> {
+    let chain = connect_transforms::Chain::from_props(&env.props).map_err(joined)?;
+    let settings = ErrorSettings::from_props(&env.props);
+    let connector = &env.id.connector;
+    let dlq = DeadLetterQueue::open(
+        &env.worker.bootstrap_servers,
+        &env.worker.client_props("producer.", &env.props),
+        &settings,
+        connector,
+        env.id.task,
+        env.metrics.clone(),
+    )
+    .await?;
+    let task = format!("{connector}-{}", env.id.task);
+    Ok((
+        chain,
+        Tolerance::new(settings, env.metrics.clone(), task),
+        dlq,
+    ))
+}
+
 /// A record operation that failed: where, in which class, and why.
 #[derive(Debug, Clone)]
 pub struct Failure {

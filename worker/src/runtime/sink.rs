@@ -19,7 +19,7 @@ use rdkafka::message::{BorrowedMessage, Headers, Message, Timestamp};
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 
 use super::config::Converters;
-use super::errors::{DeadLetterQueue, ErrorSettings, Failure, Origin, RawRecord, Stage, Tolerance};
+use super::errors::{DeadLetterQueue, Failure, Origin, RawRecord, Stage, Tolerance};
 use super::{retry_backoff, State, Target, TaskEnv};
 use connect_transforms::Chain;
 
@@ -356,25 +356,7 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
             consumer.subscribe(&topics)?;
         }
     }
-    let mut chain = Chain::from_props(&env.props).map_err(|errors| {
-        let text: Vec<String> = errors.into_iter().map(|(_, e)| e).collect();
-        anyhow::anyhow!(text.join("; "))
-    })?;
-    let settings = ErrorSettings::from_props(&env.props);
-    let dlq = DeadLetterQueue::open(
-        &env.worker.bootstrap_servers,
-        &env.worker.client_props("producer.", &env.props),
-        &settings,
-        &connector,
-        env.id.task,
-        env.metrics.clone(),
-    )
-    .await?;
-    let tolerance = Tolerance::new(
-        settings,
-        env.metrics.clone(),
-        format!("{connector}-{}", env.id.task),
-    );
+    let (mut chain, tolerance, dlq) = super::errors::task_handling(&env).await?;
     let errant = (dlq.is_some() || tolerance.settings.log).then(|| Arc::new(Errant::default()));
     let requests = Arc::new(Requests::default());
     task.start(
@@ -640,7 +622,11 @@ mod tests {
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-        Tolerance::new(ErrorSettings::from_props(&props), metrics, "c-0".into())
+        Tolerance::new(
+            crate::runtime::errors::ErrorSettings::from_props(&props),
+            metrics,
+            "c-0".into(),
+        )
     }
 
     #[test]

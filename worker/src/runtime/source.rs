@@ -18,7 +18,7 @@ use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, T
 use rdkafka::{ClientContext, Message};
 
 use super::config::Converters;
-use super::errors::{DeadLetterQueue, ErrorSettings, Failure, Origin, RawRecord, Stage, Tolerance};
+use super::errors::{DeadLetterQueue, Failure, Origin, RawRecord, Stage, Tolerance};
 use super::metrics::TaskMetrics;
 use super::sticky::Sticky;
 use super::topic_creation::TopicCreation;
@@ -157,31 +157,10 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SourceTask>) -> anyhow::Result<
         configs: env.props.clone(),
         offsets,
     };
-    let chain = Chain::from_props(&env.props).map_err(|errors| {
-        let text: Vec<String> = errors.into_iter().map(|(_, e)| e).collect();
-        anyhow::anyhow!(text.join("; "))
-    })?;
-    let settings = ErrorSettings::from_props(&env.props);
-    let dlq = DeadLetterQueue::open(
-        &env.worker.bootstrap_servers,
-        &env.worker.client_props("producer.", &env.props),
-        &settings,
-        &connector,
-        env.id.task,
-        env.metrics.clone(),
-    )
-    .await?
-    .map(Arc::new);
-    let tolerance = Tolerance::new(
-        settings,
-        env.metrics.clone(),
-        format!("{connector}-{}", env.id.task),
-    );
+    let (chain, tolerance, dlq) = super::errors::task_handling(&env).await?;
+    let dlq = dlq.map(Arc::new);
     let creation = if TopicCreation::wanted(&env.worker.props, &env.props) {
-        Some(TopicCreation::from_props(&env.props).map_err(|errors| {
-            let text: Vec<String> = errors.into_iter().map(|(_, e)| e).collect();
-            anyhow::anyhow!(text.join("; "))
-        })?)
+        Some(TopicCreation::from_props(&env.props).map_err(super::errors::joined)?)
     } else {
         None
     };
