@@ -538,3 +538,87 @@ impl DeadLetterQueue {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(pairs: &[(&str, &str)]) -> ErrorSettings {
+        let props: Props = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        ErrorSettings::from_props(&props)
+    }
+
+    #[test]
+    fn retriable_failures_are_retried_until_the_timeout() {
+        let metrics = Arc::new(TaskMetrics::default());
+        let t = Tolerance::new(
+            settings(&[(RETRY_TIMEOUT, "10000")]),
+            metrics.clone(),
+            "c-0".into(),
+        );
+        let mut calls = 0;
+        let got = t.retrying(|| {
+            calls += 1;
+            if calls < 3 {
+                Err(ConnectError::retriable("the registry is restarting"))
+            } else {
+                Ok(calls)
+            }
+        });
+        assert_eq!(got, Ok(3));
+        assert_eq!(metrics.retries.load(Ordering::Relaxed), 2);
+        assert_eq!(metrics.record_failures.load(Ordering::Relaxed), 2);
+
+        // The default timeout of 0: no retries; data errors never retry.
+        let none = Tolerance::new(settings(&[]), metrics.clone(), "c-0".into());
+        let mut calls = 0;
+        let got: ConnectResult<()> = none.retrying(|| {
+            calls += 1;
+            Err(ConnectError::retriable("down"))
+        });
+        assert!(got.is_err());
+        assert_eq!(calls, 1);
+        let mut calls = 0;
+        let _ = t.retrying(|| -> ConnectResult<()> {
+            calls += 1;
+            Err(ConnectError::data("bad bytes"))
+        });
+        assert_eq!(calls, 1);
+    }
+
+    #[test]
+    fn settings_are_checked_with_kafka_messages() {
+        let props: Props = [
+            (TOLERANCE, "ALL"),
+            (RETRY_TIMEOUT, "-5"),
+            (DLQ_TOPIC, "orders"),
+            ("topics", "orders,payments"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let errors = ErrorSettings::check(&props, Some(ConnectorKind::Sink));
+        let keys: Vec<&str> = errors.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, vec![RETRY_TIMEOUT, TOLERANCE, "topics"], "{errors:?}");
+        assert_eq!(
+            errors[1].1,
+            "Invalid value ALL for configuration errors.tolerance: String must be one of: none, all"
+        );
+        assert_eq!(
+            errors[2].1,
+            "The DLQ topic 'orders' may not be included in the list of topics ('topics=[orders, payments]') consumed by the connector"
+        );
+        let s = settings(&[
+            (TOLERANCE, "all"),
+            (RETRY_TIMEOUT, "-1"),
+            (DLQ_TOPIC, " dlq "),
+        ]);
+        assert!(s.tolerate_all);
+        assert_eq!(s.retry_timeout, None, "-1 retries for ever");
+        assert_eq!(s.dlq_topic.as_deref(), Some("dlq"));
+        assert_eq!(s.dlq_replication_factor, 3);
+    }
+}
