@@ -119,6 +119,7 @@ pub fn parse_string(text: &str) -> crate::record::SchemaAndValue {
         let mut p = Embedded {
             s: text.as_bytes(),
             pos: 0,
+            depth: 0,
         };
         if let Some(v) = p.value().filter(|_| p.at_end()) {
             return v;
@@ -146,9 +147,20 @@ fn parse_number(text: &str) -> Option<crate::record::SchemaAndValue> {
     {
         return None;
     }
+    let integral_text = !text.contains(['.', 'e', 'E']);
+    let exact = if integral_text {
+        text.parse::<i64>().ok()
+    } else {
+        None
+    };
+    if integral_text && exact.is_none() {
+        // Beyond a long: a Decimal of scale 0, as Connect reads it.
+        let d = crate::value::Decimal::parse(text).ok()?;
+        return typed(Schema::decimal(0), Value::Decimal(d));
+    }
     let f: f64 = text.parse().ok()?;
-    if f.is_finite() && f.fract() == 0.0 && f.abs() < 9.2e18 {
-        let n = f as i64;
+    if exact.is_some() || (f.is_finite() && f.fract() == 0.0 && f.abs() < 9.2e18) {
+        let n = exact.unwrap_or(f as i64);
         return if let Ok(x) = i8::try_from(n) {
             typed(Schema::int8(), Value::Int8(x))
         } else if let Ok(x) = i16::try_from(n) {
@@ -173,7 +185,12 @@ fn parse_number(text: &str) -> Option<crate::record::SchemaAndValue> {
 struct Embedded<'a> {
     s: &'a [u8],
     pos: usize,
+    /// Values open around the current position.
+    depth: usize,
 }
+
+/// Deeper nesting is read as a plain string (a header is outside input).
+const MAX_DEPTH: usize = 32;
 
 impl Embedded<'_> {
     fn skip_ws(&mut self) {
@@ -202,6 +219,16 @@ impl Embedded<'_> {
     }
 
     fn value(&mut self) -> Option<crate::record::SchemaAndValue> {
+        if self.depth >= MAX_DEPTH {
+            return None;
+        }
+        self.depth += 1;
+        let v = self.nested_value();
+        self.depth -= 1;
+        v
+    }
+
+    fn nested_value(&mut self) -> Option<crate::record::SchemaAndValue> {
         use crate::record::SchemaAndValue;
         use crate::schema::Schema;
         use std::sync::Arc;
@@ -436,5 +463,23 @@ mod parse_tests {
             Value::Timestamp(1_705_322_096_789)
         );
         assert_eq!(v("hello"), Value::String("hello".into()));
+        assert_eq!(
+            v("1234567890123456789"),
+            Value::Int64(1_234_567_890_123_456_789)
+        );
+        assert_eq!(
+            v("12345678901234567890"),
+            Value::Decimal(crate::value::Decimal::new(12_345_678_901_234_567_890, 0))
+        );
+        let deep = "[".repeat(100_000);
+        assert_eq!(
+            v(&deep),
+            Value::String(deep.clone()),
+            "deep nesting stays text"
+        );
+        assert_eq!(
+            v("[-3, 0, 1000]"),
+            Value::Array(vec![Value::Int16(-3), Value::Int16(0), Value::Int16(1000)])
+        );
     }
 }

@@ -228,12 +228,13 @@ impl Transformation for Cast {
                 }
                 require_map(&sv.value, PURPOSE)?;
                 if let Value::Map(m) = &mut sv.value {
-                    for (k, v) in m.iter_mut() {
-                        if let Value::String(name) = k {
-                            if let Some(t) = self.target(name) {
-                                *v = cast_value(None, v, t)?;
-                            }
-                        }
+                    // Every listed field is set, null when it was absent (as Kafka's put does).
+                    for (name, t) in &self.fields {
+                        let cast = match crate::util::map_get(m, name) {
+                            Some(v) => cast_value(None, v, *t)?,
+                            None => Value::Null,
+                        };
+                        crate::util::map_put(m, name, cast);
                     }
                 }
             }
@@ -273,7 +274,7 @@ fn number(v: &Value) -> Option<(f64, i64)> {
     })
 }
 
-fn parse_err(v: &str, _t: Type) -> ConnectError {
+fn parse_err(v: &str) -> ConnectError {
     ConnectError::data(format!(
         "Value ({v}) was out of range for requested data type"
     ))
@@ -341,12 +342,12 @@ pub fn cast_value(schema: Option<&Schema>, v: &Value, target: Type) -> ConnectRe
     if let Value::String(s) = v {
         let t = s.as_str();
         return Ok(match target {
-            Type::Int8 => Value::Int8(t.parse().map_err(|_| parse_err(s, target))?),
-            Type::Int16 => Value::Int16(t.parse().map_err(|_| parse_err(s, target))?),
-            Type::Int32 => Value::Int32(t.parse().map_err(|_| parse_err(s, target))?),
-            Type::Int64 => Value::Int64(t.parse().map_err(|_| parse_err(s, target))?),
-            Type::Float32 => Value::Float32(t.parse().map_err(|_| parse_err(s, target))?),
-            Type::Float64 => Value::Float64(t.parse().map_err(|_| parse_err(s, target))?),
+            Type::Int8 => Value::Int8(t.parse().map_err(|_| parse_err(s))?),
+            Type::Int16 => Value::Int16(t.parse().map_err(|_| parse_err(s))?),
+            Type::Int32 => Value::Int32(t.parse().map_err(|_| parse_err(s))?),
+            Type::Int64 => Value::Int64(t.parse().map_err(|_| parse_err(s))?),
+            Type::Float32 => Value::Float32(t.parse().map_err(|_| parse_err(s))?),
+            Type::Float64 => Value::Float64(t.parse().map_err(|_| parse_err(s))?),
             _ => Value::Boolean(t.eq_ignore_ascii_case("true")),
         });
     }

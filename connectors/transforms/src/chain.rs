@@ -59,6 +59,21 @@ fn aliases(props: &Props, key: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// Kafka's check that no alias is listed twice.
+fn duplicate_aliases(props: &Props, key: &str) -> Option<(String, String)> {
+    let list = aliases(props, key);
+    let mut seen = std::collections::BTreeSet::new();
+    list.iter().any(|a| !seen.insert(a)).then(|| {
+        (
+            key.to_string(),
+            format!(
+                "Invalid value [{}] for configuration {key}: Duplicate alias provided.",
+                list.join(", ")
+            ),
+        )
+    })
+}
+
 /// The settings under `prefix`, with the prefix removed.
 fn under(props: &Props, prefix: &str) -> Props {
     props
@@ -88,12 +103,9 @@ fn parse_own(
                     .map(|k| k.name)
                     .unwrap_or("type");
                 let full = format!("{prefix}{k}");
-                let e = e
-                    .replace(
-                        &format!("configuration {k}:"),
-                        &format!("configuration {full}:"),
-                    )
-                    .replace(&format!("\"{k}\""), &format!("\"{full}\""));
+                // A missing key is named in full; a bad value by the
+                // plugin's own name, as Kafka's embedded validators do.
+                let e = e.replace(&format!("\"{k}\""), &format!("\"{full}\""));
                 (full, e)
             })
             .collect()
@@ -146,7 +158,10 @@ impl Chain {
     /// Builds the chain a connector config describes, or every problem,
     /// each with the full key it concerns.
     pub fn from_props(props: &Props) -> Result<Self, Vec<(String, String)>> {
-        let mut errors = Vec::new();
+        let mut errors: Vec<(String, String)> = ["transforms", "predicates"]
+            .into_iter()
+            .filter_map(|k| duplicate_aliases(props, k))
+            .collect();
         let mut predicates: BTreeMap<String, (PredicatePlugin, Config)> = BTreeMap::new();
         let predicate_aliases = aliases(props, "predicates");
         for alias in &predicate_aliases {
@@ -211,7 +226,13 @@ impl Chain {
                     None
                 }
                 Some(p) => match predicates.get(p) {
-                    Some((plugin, c)) => (plugin.build)(c).ok(),
+                    Some((plugin, c)) => match (plugin.build)(c) {
+                        Ok(p) => Some(p),
+                        Err(e) => {
+                            errors.push((format!("predicates.{p}.type"), e));
+                            None
+                        }
+                    },
                     None => {
                         let why = if predicate_aliases.iter().any(|a| a == p) {
                             "its settings are invalid"
@@ -258,7 +279,7 @@ impl Chain {
     /// Applies the stages in order; `Ok(false)`: a stage dropped the record.
     pub fn apply(&mut self, record: &mut dyn ConnectRecord) -> Result<bool, StageError> {
         for s in &mut self.stages {
-            if let Some(p) = &s.predicate {
+            if let Some(p) = &mut s.predicate {
                 if p.test(record) == s.negate {
                     continue;
                 }

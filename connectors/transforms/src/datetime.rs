@@ -68,6 +68,22 @@ fn week_year(days: i64, y: i64) -> i64 {
     }
 }
 
+/// Java's reading of a two-digit year: the year within 80 years before
+/// and 20 years after now.
+fn two_digit_year(yy: i64) -> i64 {
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(0));
+    let (now_year, _, _) = civil_from_days(now_ms.div_euclid(DAY_MS));
+    let mut y = now_year - now_year.rem_euclid(100) + yy;
+    if y > now_year + 20 {
+        y -= 100;
+    } else if y <= now_year - 80 {
+        y += 100;
+    }
+    y
+}
+
 /// One element of a parsed pattern.
 #[derive(Debug, Clone, PartialEq)]
 enum Part {
@@ -219,7 +235,7 @@ impl DateFormat {
         for (idx, p) in self.parts.iter().enumerate() {
             match p {
                 Part::Literal(t) => {
-                    if !text[pos.min(text.len())..].starts_with(t.as_str()) {
+                    if !text.get(pos..).is_some_and(|r| r.starts_with(t.as_str())) {
                         return Err(bad());
                     }
                     pos += t.len();
@@ -237,21 +253,29 @@ impl DateFormat {
                         if neg {
                             *pos += 1;
                         }
-                        let limit = if next_is_number { start + *n } else { b.len() };
+                        // At most 9 digits: no field of a date needs more,
+                        // and the arithmetic below cannot overflow.
+                        let limit = if next_is_number {
+                            start + *n
+                        } else {
+                            start + 9
+                        };
                         while *pos < b.len().min(limit.max(start + 1)) && b[*pos].is_ascii_digit() {
                             *pos += 1;
                         }
-                        text[start..*pos].parse::<i64>().map_err(|_| bad())
+                        text.get(start..*pos)
+                            .and_then(|t| t.parse::<i64>().ok())
+                            .ok_or_else(bad)
                     };
                     match c {
                         'y' | 'Y' => {
                             y = number(&mut pos)?;
-                            if *n == 2 && (0..100).contains(&y) {
-                                y += 2000;
+                            if *n <= 2 && (0..100).contains(&y) {
+                                y = two_digit_year(y);
                             }
                         }
                         'M' | 'L' if *n >= 3 => {
-                            let rest = &text[pos..];
+                            let rest = text.get(pos..).ok_or_else(bad)?;
                             let found = MONTHS.iter().position(|m| {
                                 rest.starts_with(m) || (*n == 3 && rest.starts_with(&m[..3]))
                             });
@@ -271,7 +295,7 @@ impl DateFormat {
                         's' => s = number(&mut pos)?,
                         'S' => ms = number(&mut pos)?,
                         'a' => {
-                            let rest = &text[pos..];
+                            let rest = text.get(pos..).ok_or_else(bad)?;
                             pm = Some(if rest.starts_with("PM") {
                                 true
                             } else if rest.starts_with("AM") {
@@ -282,7 +306,7 @@ impl DateFormat {
                             pos += 2;
                         }
                         'E' => {
-                            let rest = &text[pos..];
+                            let rest = text.get(pos..).ok_or_else(bad)?;
                             let name = DAYS
                                 .iter()
                                 .find(|dn| rest.starts_with(*dn) || rest.starts_with(&dn[..3]))
@@ -294,7 +318,7 @@ impl DateFormat {
                             };
                         }
                         'z' => {
-                            let rest = &text[pos..];
+                            let rest = text.get(pos..).ok_or_else(bad)?;
                             let len = ["Coordinated Universal Time", "UTC", "GMT"]
                                 .iter()
                                 .find(|z| rest.starts_with(*z))
@@ -350,7 +374,10 @@ impl DateFormat {
             h += 12;
         }
         let days = days_from_civil(y, mo, d);
-        Ok(days * DAY_MS + h * 3_600_000 + mi * 60_000 + s * 1000 + ms - offset_min * 60_000)
+        days.checked_mul(DAY_MS)
+            .and_then(|t| t.checked_add(h * 3_600_000 + mi * 60_000 + s * 1000 + ms))
+            .and_then(|t| t.checked_sub(offset_min * 60_000))
+            .ok_or_else(bad)
     }
 }
 

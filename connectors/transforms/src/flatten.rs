@@ -102,7 +102,8 @@ impl Flatten {
 
     fn flat_struct(&self, st: &Struct, prefix: &str, out: &mut Vec<Value>) {
         for f in &st.schema.fields {
-            let v = st.value_at(f.index).cloned().unwrap_or(Value::Null);
+            // Read with defaults, as Kafka's Struct.get does.
+            let v = crate::util::field_value(st, f.index, true);
             match (f.schema.kind, v) {
                 (Type::Struct, Value::Struct(inner)) => {
                     self.flat_struct(&inner, &self.name(prefix, &f.name), out)

@@ -72,5 +72,5 @@ pub trait Transformation: Send {
 
 /// A condition that decides whether a transform applies to a record.
 pub trait Predicate: Send {
-    fn test(&self, record: &dyn ConnectRecord) -> bool;
+    fn test(&mut self, record: &dyn ConnectRecord) -> bool;
 }

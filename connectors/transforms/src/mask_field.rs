@@ -7,7 +7,7 @@ use connect_api::config::{
 use connect_api::{ConfigDef, ConnectError, ConnectRecord, ConnectResult, Decimal, Struct, Value};
 
 use crate::cast::{replace_null_key, REPLACE_NULL};
-use crate::util::{self, field_value, java_class, key_text, require_map, require_struct, Side};
+use crate::util::{self, field_value, java_class, require_map, require_struct, Side};
 use crate::Transformation;
 
 pub const FIELDS: &str = "fields";
@@ -136,10 +136,13 @@ impl Transformation for MaskField {
         } else {
             require_map(&sv.value, PURPOSE)?;
             if let Value::Map(m) = &mut sv.value {
-                for (k, v) in m.iter_mut() {
-                    if self.fields.contains(&key_text(k)) {
-                        *v = self.mask(v)?;
-                    }
+                // Every listed field is set, null when it was absent (as Kafka's put does).
+                for name in &self.fields {
+                    let masked = match crate::util::map_get(m, name) {
+                        Some(v) => self.mask(v)?,
+                        None => Value::Null,
+                    };
+                    crate::util::map_put(m, name, masked);
                 }
             }
         }

@@ -43,35 +43,54 @@ impl FieldPath {
         if !version.eq_ignore_ascii_case("V2") {
             return Ok(Self(vec![text.to_string()]));
         }
+        let chars: Vec<char> = text.chars().collect();
+        let n = chars.len();
         let mut names = Vec::new();
-        let mut current = String::new();
-        let mut chars = text.chars().peekable();
-        let mut quoted = false;
-        let mut opened_at = 0usize;
-        let mut pos = 0usize;
-        while let Some(c) = chars.next() {
-            pos += 1;
-            match c {
-                '`' if !quoted && current.is_empty() => {
-                    quoted = true;
-                    opened_at = pos - 1;
+        if n == 0 {
+            return Ok(Self(names));
+        }
+        let mut i = 0;
+        loop {
+            let mut name = String::new();
+            if chars[i] == '`' {
+                // A quoted name ends at a backtick followed by a dot or the
+                // end; a backslash before such a backtick escapes it.
+                let open = i;
+                i += 1;
+                let mut closed = false;
+                while i < n {
+                    let ends = |k: usize| k + 1 == n || chars.get(k + 1) == Some(&'.');
+                    if chars[i] == '\\' && chars.get(i + 1) == Some(&'`') && ends(i + 1) {
+                        name.push('`');
+                        i += 2;
+                    } else if chars[i] == '`' && ends(i) {
+                        closed = true;
+                        i += 1;
+                        break;
+                    } else {
+                        name.push(chars[i]);
+                        i += 1;
+                    }
                 }
-                '`' if quoted && matches!(chars.peek(), None | Some('.')) => quoted = false,
-                '\\' if quoted && chars.peek() == Some(&'`') => {
-                    current.push('`');
-                    chars.next();
-                    pos += 1;
+                if !closed {
+                    return Err(format!("Incomplete backtick pair in path: [{text}], consider adding a backslash before backtick at position {open} to escape it"));
                 }
-                '.' if !quoted => names.push(std::mem::take(&mut current)),
-                other => current.push(other),
+            } else {
+                while i < n && chars[i] != '.' {
+                    name.push(chars[i]);
+                    i += 1;
+                }
             }
-        }
-        if quoted {
-            return Err(format!("Incomplete backtick pair in path: [{text}], consider adding a backslash before backtick at position {opened_at} to escape it"));
-        }
-        names.push(current);
-        if names.iter().any(String::is_empty) {
-            return Err(format!("Empty field name in field path {text}"));
+            names.push(name);
+            if i >= n {
+                break;
+            }
+            // A dot: another name follows, empty when the path ends here.
+            i += 1;
+            if i == n {
+                names.push(String::new());
+                break;
+            }
         }
         Ok(Self(names))
     }
@@ -124,10 +143,21 @@ mod tests {
             vec!["a.b", "c"]
         );
         assert_eq!(
-            FieldPath::parse("`a\\`b`", "V2").expect("escaped").0,
-            vec!["a`b"]
+            FieldPath::parse("`a\\`b`", "V2").expect("literal").0,
+            vec!["a\\`b"]
         );
-        assert!(FieldPath::parse("a..b", "V2").is_err());
+        assert_eq!(
+            FieldPath::parse("`a\\`.b`.c", "V2").expect("escaped").0,
+            vec!["a`.b", "c"]
+        );
+        assert_eq!(
+            FieldPath::parse("a..b", "V2").expect("empty name").0,
+            vec!["a", "", "b"]
+        );
+        assert_eq!(FieldPath::parse(".", "V2").expect("dot").0, vec!["", ""]);
         assert!(FieldPath::parse("`a.b", "V2").is_err());
+        assert!(FieldPath::parse("`a`b", "V2").is_err());
+        let e = FieldPath::parse("a.`b`c", "V2").expect_err("unclosed");
+        assert!(e.contains("at position 2"), "{e}");
     }
 }

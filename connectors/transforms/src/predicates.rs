@@ -51,7 +51,7 @@ pub fn has_header_def() -> ConfigDef {
 pub struct TopicNameMatches {
     pattern: regex::Regex,
     /// The last topic tested and its answer: records mostly share topics.
-    last: std::sync::Mutex<Option<(String, bool)>>,
+    last: Option<(String, bool)>,
 }
 
 impl TopicNameMatches {
@@ -61,24 +61,21 @@ impl TopicNameMatches {
             .map_err(|e| util::invalid(PATTERN, p, &format!("Invalid regex: {e}")))?;
         Ok(Self {
             pattern,
-            last: std::sync::Mutex::new(None),
+            last: None,
         })
     }
 }
 
 impl Predicate for TopicNameMatches {
-    fn test(&self, record: &dyn ConnectRecord) -> bool {
+    fn test(&mut self, record: &dyn ConnectRecord) -> bool {
         let topic = record.topic();
-        let Ok(mut last) = self.last.lock() else {
-            return self.pattern.is_match(topic);
-        };
-        if let Some((t, answer)) = last.as_ref() {
+        if let Some((t, answer)) = &self.last {
             if t == topic {
                 return *answer;
             }
         }
         let answer = self.pattern.is_match(topic);
-        *last = Some((topic.to_string(), answer));
+        self.last = Some((topic.to_string(), answer));
         answer
     }
 }
@@ -97,7 +94,7 @@ impl HasHeaderKey {
 }
 
 impl Predicate for HasHeaderKey {
-    fn test(&self, record: &dyn ConnectRecord) -> bool {
+    fn test(&mut self, record: &dyn ConnectRecord) -> bool {
         record.headers().iter().any(|h| h.key == self.name)
     }
 }
@@ -106,7 +103,7 @@ impl Predicate for HasHeaderKey {
 pub struct RecordIsTombstone;
 
 impl Predicate for RecordIsTombstone {
-    fn test(&self, record: &dyn ConnectRecord) -> bool {
+    fn test(&mut self, record: &dyn ConnectRecord) -> bool {
         record.value().value.is_null()
     }
 }

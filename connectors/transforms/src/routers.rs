@@ -63,7 +63,11 @@ impl RegexRouter {
         let regex = java_regex(r, true)
             .map_err(|e| util::invalid(REGEX, r, &format!("Invalid regex: {e}")))?;
         let rep = c.string(REPLACEMENT).unwrap_or_default();
-        let replacement = java_replacement(rep).map_err(|e| util::invalid(REPLACEMENT, rep, &e))?;
+        // The pattern is wrapped in one non-capturing group: the count
+        // excludes the implicit whole-match group.
+        let groups = regex.captures_len().saturating_sub(1);
+        let replacement =
+            java_replacement(rep, groups).map_err(|e| util::invalid(REPLACEMENT, rep, &e))?;
         Ok(Self {
             regex,
             replacement,

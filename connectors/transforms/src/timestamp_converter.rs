@@ -209,8 +209,8 @@ impl TimestampConverter {
     fn unix_to_millis(&self, n: i64) -> i64 {
         match self.precision {
             "seconds" => n.saturating_mul(1000),
-            "microseconds" => n.div_euclid(1000),
-            "nanoseconds" => n.div_euclid(1_000_000),
+            "microseconds" => n / 1000,
+            "nanoseconds" => n / 1_000_000,
             _ => n,
         }
     }
@@ -224,7 +224,7 @@ impl TimestampConverter {
                     .unwrap_or_default(),
             ),
             Kind::Unix => Value::Int64(match self.precision {
-                "seconds" => ms.div_euclid(1000),
+                "seconds" => ms / 1000,
                 "microseconds" => ms.saturating_mul(1000),
                 "nanoseconds" => ms.saturating_mul(1_000_000),
                 _ => ms,

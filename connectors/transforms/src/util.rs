@@ -216,7 +216,9 @@ pub fn java_regex(pattern: &str, anchored: bool) -> Result<regex::Regex, String>
 
 /// A Java `Matcher.replaceFirst` replacement (`$1`, `${name}`, `\$`) in the
 /// `regex` crate's syntax (`${1}`, `${name}`, `$$`).
-pub fn java_replacement(r: &str) -> Result<String, String> {
+/// `groups` is the pattern's number of capture groups: as in Java, `$12`
+/// reads group 12 only when there is one, else group 1 and a literal `2`.
+pub fn java_replacement(r: &str, groups: usize) -> Result<String, String> {
     let mut out = String::new();
     let mut chars = r.chars().peekable();
     while let Some(c) = chars.next() {
@@ -236,10 +238,18 @@ pub fn java_replacement(r: &str) -> Result<String, String> {
                     out.push_str(&format!("${{{name}}}"));
                 }
                 Some(d) if d.is_ascii_digit() => {
-                    let mut n = String::new();
-                    while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit()) {
-                        n.push(*d);
+                    let mut n = d.to_digit(10).map_or(0, |d| d as usize);
+                    chars.next();
+                    while let Some(next) = chars.peek().and_then(|d| d.to_digit(10)) {
+                        let longer = n * 10 + next as usize;
+                        if longer > groups {
+                            break;
+                        }
+                        n = longer;
                         chars.next();
+                    }
+                    if n > groups {
+                        return Err(format!("No group {n}"));
                     }
                     out.push_str(&format!("${{{n}}}"));
                 }
@@ -257,9 +267,11 @@ mod tests {
 
     #[test]
     fn java_replacements_translate() {
-        assert_eq!(java_replacement("$1-x").as_deref(), Ok("${1}-x"));
-        assert_eq!(java_replacement("$10a").as_deref(), Ok("${10}a"));
-        assert_eq!(java_replacement("\\$1 ${g}").as_deref(), Ok("$$1 ${g}"));
-        assert!(java_replacement("$x").is_err());
+        assert_eq!(java_replacement("$1-x", 1).as_deref(), Ok("${1}-x"));
+        assert_eq!(java_replacement("$10a", 10).as_deref(), Ok("${10}a"));
+        assert_eq!(java_replacement("$10a", 1).as_deref(), Ok("${1}0a"));
+        assert_eq!(java_replacement("\\$1 ${g}", 1).as_deref(), Ok("$$1 ${g}"));
+        assert!(java_replacement("$x", 1).is_err());
+        assert!(java_replacement("$2", 1).is_err());
     }
 }

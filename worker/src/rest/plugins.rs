@@ -276,10 +276,7 @@ pub fn config_infos(p: Plugin, props: &Props) -> ConfigInfos {
         });
         if let Some(i) = owner {
             let errs = &mut values[i].errors;
-            if !errs
-                .iter()
-                .any(|x| x == &e || x.ends_with(e.rsplit(": ").next().unwrap_or(&e)))
-            {
+            if !errs.contains(&e) {
                 errs.push(e);
             }
         }

@@ -63,7 +63,7 @@ pub fn def() -> ConfigDef {
     };
     ConfigDef::new()
         .define(ConfigKey {
-            validator: Some(Validator::AtLeast(-1)),
+            validator: None,
             ..k(RETRY_TIMEOUT, ConfigType::Long, DefaultValue::Value("0"), Importance::Medium, "How long a failed operation is retried, in ms; 0 means no retries, -1 retries for ever.", 1)
         })
         .define(ConfigKey {
@@ -99,7 +99,8 @@ pub struct ErrorSettings {
 }
 
 impl ErrorSettings {
-    /// Reads validated settings (anything unreadable takes Kafka's default).
+    /// Reads validated settings (anything unreadable takes Kafka's default;
+    /// a negative retry timeout retries for ever, as in Kafka).
     pub fn from_props(p: &Props) -> Self {
         let get = |k: &str| p.get(k).map(|v| v.trim().to_string());
         let flag = |k: &str| get(k).is_some_and(|v| v.eq_ignore_ascii_case("true"));
@@ -192,11 +193,9 @@ pub async fn task_handling(
     )
     .await?;
     let task = format!("{connector}-{}", env.id.task);
-    Ok((
-        chain,
-        Tolerance::new(settings, env.metrics.clone(), task),
-        dlq,
-    ))
+    let tolerance =
+        Tolerance::new(settings, env.metrics.clone(), task).stopped_by(env.control.clone());
+    Ok((chain, tolerance, dlq))
 }
 
 /// A record operation that failed: where, in which class, and why.
@@ -247,6 +246,8 @@ pub struct Tolerance {
     metrics: Arc<TaskMetrics>,
     /// `<connector>-<task>`, as Kafka's log lines name the task.
     task: String,
+    /// The task's target: retries end when it is told to stop.
+    stop: Option<tokio::sync::watch::Receiver<super::Target>>,
 }
 
 /// Kafka's first retry delay.
@@ -258,7 +259,14 @@ impl Tolerance {
             settings,
             metrics,
             task,
+            stop: None,
         }
+    }
+
+    /// Retries end early once `control` says stop.
+    pub fn stopped_by(mut self, control: tokio::sync::watch::Receiver<super::Target>) -> Self {
+        self.stop = Some(control);
+        self
     }
 
     /// Runs `op`, retrying retriable failures with doubling backoff from
@@ -269,26 +277,47 @@ impl Tolerance {
         let started = Instant::now();
         let mut attempt = 0u32;
         loop {
-            attempt += 1;
+            attempt = attempt.saturating_add(1);
             match op() {
                 Err(e) if e.is_retriable() => {
-                    self.metrics.record_failures.fetch_add(1, Ordering::Relaxed);
                     let left = match self.settings.retry_timeout {
                         None => Duration::MAX,
                         Some(t) => t.saturating_sub(started.elapsed()),
                     };
-                    if left.is_zero() {
+                    // The last failure is counted by `failed`.
+                    if left.is_zero() || self.stopping() {
                         return Err(e);
                     }
+                    self.metrics.record_failures.fetch_add(1, Ordering::Relaxed);
                     let doubled = RETRY_DELAY_MIN_MS.saturating_mul(1 << (attempt - 1).min(30));
                     let max = u64::try_from(self.settings.retry_delay_max.as_millis())
                         .unwrap_or(u64::MAX);
                     let delay = if doubled > max { jitter(max) } else { doubled };
-                    std::thread::sleep(Duration::from_millis(delay).min(left));
+                    self.pause(Duration::from_millis(delay.max(1)).min(left));
                     self.metrics.retries.fetch_add(1, Ordering::Relaxed);
                 }
                 other => return other,
             }
+        }
+    }
+
+    /// True once the task is told to stop.
+    fn stopping(&self) -> bool {
+        self.stop
+            .as_ref()
+            .is_some_and(|rx| *rx.borrow() == super::Target::Stop)
+    }
+
+    /// Sleeps, waking early when the task is told to stop (Kafka's
+    /// `triggerStop`), in slices short enough to notice it.
+    fn pause(&self, d: Duration) {
+        let until = Instant::now() + d;
+        while !self.stopping() {
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return;
+            }
+            std::thread::sleep(left.min(Duration::from_millis(100)));
         }
     }
 
@@ -306,17 +335,18 @@ impl Tolerance {
         m.record_errors.fetch_add(1, Ordering::Relaxed);
         m.error();
         if self.settings.log {
-            let record = if self.settings.log_messages {
-                format!(
-                    ", where record is {{{}, {}}}",
-                    origin.coordinates(),
-                    describe()
-                )
-            } else {
-                format!(", where record is {{{}}}", origin.coordinates())
+            // Kafka's LogReporter: the record only with include.messages.
+            let record = match (self.settings.log_messages, origin) {
+                (false, _) => String::new(),
+                (true, Origin::Consumed { topic, partition, offset }) => format!(
+                    ", where consumed record is {{topic='{topic}', partition={partition}, offset={offset}}}"
+                ),
+                (true, Origin::Polled(_)) => {
+                    format!(", where source record is = {{{}, {}}}", origin.coordinates(), describe())
+                }
             };
             tracing::error!(
-                "Error encountered in task {}. Executing stage '{}' with class '{}'{record}: {}",
+                "Error encountered in task {}. Executing stage '{}' with class '{}'{record}. {}",
                 self.task,
                 f.stage.name(),
                 f.class,
@@ -602,13 +632,13 @@ mod tests {
         .collect();
         let errors = ErrorSettings::check(&props, Some(ConnectorKind::Sink));
         let keys: Vec<&str> = errors.iter().map(|(k, _)| k.as_str()).collect();
-        assert_eq!(keys, vec![RETRY_TIMEOUT, TOLERANCE, "topics"], "{errors:?}");
+        assert_eq!(keys, vec![TOLERANCE, "topics"], "{errors:?}");
         assert_eq!(
-            errors[1].1,
+            errors[0].1,
             "Invalid value ALL for configuration errors.tolerance: String must be one of: none, all"
         );
         assert_eq!(
-            errors[2].1,
+            errors[1].1,
             "The DLQ topic 'orders' may not be included in the list of topics ('topics=[orders, payments]') consumed by the connector"
         );
         let s = settings(&[

@@ -152,11 +152,87 @@ fn to_record(
 /// the task fails.
 fn report_errant(
     errant: &Errant,
+    originals: &Originals,
     conv: &Converters,
     tolerance: &Tolerance,
     dlq: Option<&DeadLetterQueue>,
 ) -> anyhow::Result<()> {
     let reported = std::mem::take(&mut *errant.0.lock());
+    let result = report_each(reported, originals, conv, tolerance, dlq);
+    if result.is_err() {
+        if let Some(d) = dlq {
+            // The record is in the dead letter queue before the task fails.
+            let _ = d.flush(Duration::from_secs(10));
+        }
+    }
+    result
+}
+
+/// The bytes of the records of the batch being put, by original
+/// coordinates, kept while the task has an errant record reporter and a
+/// dead letter queue: reported records go there as they were consumed.
+type Originals = std::collections::HashMap<(String, i32, i64), OwnedRaw>;
+
+struct OwnedRaw {
+    key: Option<Vec<u8>>,
+    value: Option<Vec<u8>>,
+    headers: Vec<(String, Option<Vec<u8>>)>,
+    timestamp: Option<i64>,
+}
+
+impl OwnedRaw {
+    fn of(m: &BorrowedMessage<'_>) -> Self {
+        Self {
+            key: m.key().map(<[u8]>::to_vec),
+            value: m.payload().map(<[u8]>::to_vec),
+            headers: m
+                .headers()
+                .map(|h| {
+                    h.iter()
+                        .map(|x| (x.key.to_string(), x.value.map(<[u8]>::to_vec)))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            timestamp: m.timestamp().to_millis(),
+        }
+    }
+
+    fn raw(&self) -> RawRecord<'_> {
+        RawRecord {
+            key: self.key.as_deref(),
+            value: self.value.as_deref(),
+            headers: self
+                .headers
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_deref()))
+                .collect(),
+            timestamp: self.timestamp,
+        }
+    }
+}
+
+/// A record the task built itself, encoded with the task's converters.
+fn encoded(r: &SinkRecord, conv: &Converters) -> Result<OwnedRaw, ConnectError> {
+    let own = |c: Option<std::borrow::Cow<'_, [u8]>>| c.map(|c| c.into_owned());
+    let mut headers = Vec::with_capacity(r.headers.len());
+    for h in &r.headers {
+        headers.push((h.key.clone(), own(conv.header.encode(&r.topic, &h.value)?)));
+    }
+    Ok(OwnedRaw {
+        key: own(conv.key.encode(&r.topic, &r.key)?),
+        value: own(conv.value.encode(&r.topic, &r.value)?),
+        headers,
+        timestamp: r.timestamp,
+    })
+}
+
+fn report_each(
+    reported: Vec<(SinkRecord, ConnectError)>,
+    originals: &Originals,
+    conv: &Converters,
+    tolerance: &Tolerance,
+    dlq: Option<&DeadLetterQueue>,
+) -> anyhow::Result<()> {
     for (r, error) in reported {
         let failure = Failure {
             stage: Stage::TaskPut,
@@ -169,31 +245,52 @@ fn report_errant(
             offset: r.original_offset,
         };
         if let Some(d) = dlq {
-            let key = conv.key.encode(&r.topic, &r.key).ok().flatten();
-            let value = conv.value.encode(&r.topic, &r.value).ok().flatten();
-            let header_bytes: Vec<(&str, Option<Vec<u8>>)> = r
-                .headers
-                .iter()
-                .map(|h| {
-                    let v = conv.header.encode(&r.topic, &h.value).ok().flatten();
-                    (h.key.as_str(), v.map(|c| c.into_owned()))
-                })
-                .collect();
-            let raw = RawRecord {
-                key: key.as_deref(),
-                value: value.as_deref(),
-                headers: header_bytes
-                    .iter()
-                    .map(|(k, v)| (*k, v.as_deref()))
-                    .collect(),
-                timestamp: r.timestamp,
-            };
-            d.send(&raw, &origin, &failure);
+            let coords = (
+                r.original_topic.clone(),
+                r.original_partition,
+                r.original_offset,
+            );
+            match originals.get(&coords) {
+                Some(o) => d.send(&o.raw(), &origin, &failure),
+                None => match encoded(&r, conv) {
+                    Ok(o) => d.send(&o.raw(), &origin, &failure),
+                    Err(e) => anyhow::bail!(
+                        "a record reported as errant ({}) could not be encoded for the dead letter queue: {e}",
+                        origin_text(&r)
+                    ),
+                },
+            }
         }
         let describe = || format!("key={:?}, value={:?}", r.key.value, r.value.value);
         tolerance.failed(&failure, &origin, describe)?;
     }
     Ok(())
+}
+
+/// Handles what the task reported and waits for the dead letter queue:
+/// after this, offsets past every failed record may be committed.
+fn settle(
+    errant: &Option<Arc<Errant>>,
+    originals: &Originals,
+    conv: &Converters,
+    tolerance: &Tolerance,
+    dlq: Option<&DeadLetterQueue>,
+    env: &TaskEnv,
+) -> anyhow::Result<()> {
+    if let Some(e) = errant {
+        report_errant(e, originals, conv, tolerance, dlq)?;
+    }
+    if let Some(d) = dlq {
+        d.flush(env.worker.shutdown_timeout.max(Duration::from_secs(30)))?;
+    }
+    Ok(())
+}
+
+fn origin_text(r: &SinkRecord) -> String {
+    format!(
+        "topic {} partition {} offset {}",
+        r.original_topic, r.original_partition, r.original_offset
+    )
 }
 
 /// Converts and transforms one consumed record. `Ok(None)`: a transform
@@ -341,7 +438,9 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
         .get("topics.regex")
         .filter(|r| !r.trim().is_empty())
     {
-        Some(re) => consumer.subscribe(&[&format!("^{}", re.trim())])?,
+        // The whole topic name must match, as in Kafka (librdkafka's `^`
+        // patterns would also take any longer name that starts alike).
+        Some(re) => consumer.subscribe(&[&format!("^(?:{})$", re.trim())])?,
         None => {
             let topics: Vec<&str> = env
                 .props
@@ -358,6 +457,7 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
     }
     let (mut chain, tolerance, dlq) = super::errors::task_handling(&env).await?;
     let errant = (dlq.is_some() || tolerance.settings.log).then(|| Arc::new(Errant::default()));
+    let mut originals = Originals::new();
     let requests = Arc::new(Requests::default());
     task.start(
         &env.props,
@@ -446,13 +546,22 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
             consumer.resume(&tpl(&r))?;
         }
         if Instant::now() >= next_commit || requests.commit.swap(false, Ordering::Relaxed) {
-            if let Some(d) = &dlq {
-                d.flush(env.worker.shutdown_timeout.max(Duration::from_secs(30)))?;
+            let safe = match task.pre_commit(&current).await {
+                Ok(s) => s,
+                Err(e) => break Err(anyhow::anyhow!(e)),
+            };
+            // Records reported while flushing, and every record sent to
+            // the dead letter queue, are handled before the offsets past them.
+            if let Err(e) = settle(
+                &errant,
+                &originals,
+                &converters,
+                &tolerance,
+                dlq.as_ref(),
+                &env,
+            ) {
+                break Err(e);
             }
-            let safe = task
-                .pre_commit(&current)
-                .await
-                .map_err(|e| anyhow::anyhow!(e))?;
             commit_if_new(&env, &consumer, safe, &mut committed);
             next_commit = Instant::now() + env.worker.offset_flush_interval;
         }
@@ -463,6 +572,8 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
         let mut next: BTreeMap<TopicPartition, i64> = BTreeMap::new();
         let mut read = 0usize;
         let mut wait = Duration::from_millis(100);
+        let mut fatal = None;
+        originals.clear();
         while read < MAX_BATCH {
             match consumer.poll(wait) {
                 None => break,
@@ -471,10 +582,21 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
                         env.topics.lock().insert(m.topic().to_string());
                     }
                     read += 1;
-                    if let Some(record) =
-                        process(&m, &converters, &mut chain, &tolerance, dlq.as_ref())?
-                    {
-                        batch.push(record);
+                    match process(&m, &converters, &mut chain, &tolerance, dlq.as_ref()) {
+                        Ok(Some(record)) => {
+                            if errant.is_some() && dlq.is_some() {
+                                originals.insert(
+                                    (m.topic().to_string(), m.partition(), m.offset()),
+                                    OwnedRaw::of(&m),
+                                );
+                            }
+                            batch.push(record);
+                        }
+                        Ok(None) => {}
+                        Err(e) => {
+                            fatal = Some(e);
+                            break;
+                        }
                     }
                     next.insert(
                         TopicPartition {
@@ -488,6 +610,9 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
             }
             wait = Duration::ZERO;
         }
+        if let Some(e) = fatal {
+            break Err(e);
+        }
         if read == 0 {
             continue;
         }
@@ -500,7 +625,11 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
             let put_at = Instant::now();
             let put = task.put(&batch).await;
             if let Some(e) = &errant {
-                report_errant(e, &converters, &tolerance, dlq.as_ref())?;
+                if let Err(e) = report_errant(e, &originals, &converters, &tolerance, dlq.as_ref())
+                {
+                    fatal = Some(e);
+                    break;
+                }
             }
             match put {
                 Ok(()) => {
@@ -526,32 +655,59 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
                     );
                     tokio::time::sleep(wait).await;
                 }
-                Err(e) => return Err(anyhow::anyhow!(e)),
+                Err(e) => {
+                    fatal = Some(anyhow::anyhow!(e));
+                    break;
+                }
             }
+        }
+        if let Some(e) = fatal {
+            break Err(e);
         }
         for (tp, o) in next {
             current.insert(tp, o);
         }
     };
-    // Offsets past records sent to the dead letter queue are committed only
-    // once the queue has them.
-    let dlq_ok = match &dlq {
-        Some(d) => d.flush(env.worker.shutdown_timeout.max(Duration::from_secs(30))),
-        None => Ok(()),
-    };
-    if dlq_ok.is_ok() {
-        let safe = task
-            .pre_commit(&current)
-            .await
-            .map_err(|e| anyhow::anyhow!(e))?;
-        commit_if_new(&env, &consumer, safe, &mut committed);
+    // The last commit: offsets past records sent to the dead letter queue
+    // only once the queue has them. The task is closed and stopped however
+    // the loop ended.
+    let mut result = result;
+    match task.pre_commit(&current).await {
+        Ok(safe) => {
+            match settle(
+                &errant,
+                &originals,
+                &converters,
+                &tolerance,
+                dlq.as_ref(),
+                &env,
+            ) {
+                Ok(()) => commit_if_new(&env, &consumer, safe, &mut committed),
+                Err(e) => {
+                    result = result.and(Err(e));
+                }
+            }
+        }
+        Err(e) => result = result.and(Err(anyhow::anyhow!(e))),
     }
     if !assigned.is_empty() {
-        task.close(&assigned)
-            .await
-            .map_err(|e| anyhow::anyhow!(e))?;
+        if let Err(e) = task.close(&assigned).await {
+            result = result.and(Err(anyhow::anyhow!(e)));
+        }
+        if let Err(e) = settle(
+            &errant,
+            &originals,
+            &converters,
+            &tolerance,
+            dlq.as_ref(),
+            &env,
+        ) {
+            result = result.and(Err(e));
+        }
     }
-    task.stop().await.map_err(|e| anyhow::anyhow!(e))?;
+    if let Err(e) = task.stop().await {
+        result = result.and(Err(anyhow::anyhow!(e)));
+    }
     drop(consumer);
     if env.worker.standalone {
         // A static member stays in the group after closing; leave explicitly
@@ -562,7 +718,6 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
             tracing::warn!("leaving group {group}: {e:#}");
         }
     }
-    dlq_ok?;
     result
 }
 
@@ -640,6 +795,7 @@ mod tests {
         errant.report(&record(9), ConnectError::data("too long"));
         report_errant(
             &errant,
+            &Originals::new(),
             &converters(),
             &tolerance(true, metrics.clone()),
             None,
@@ -653,8 +809,14 @@ mod tests {
             &record(11),
             ConnectError::data("the database refused the row"),
         );
-        let err = report_errant(&errant, &converters(), &tolerance(false, metrics), None)
-            .expect_err("tolerance none fails the task");
+        let err = report_errant(
+            &errant,
+            &Originals::new(),
+            &converters(),
+            &tolerance(false, metrics),
+            None,
+        )
+        .expect_err("tolerance none fails the task");
         let text = format!("{err:#}");
         assert!(
             text.contains("Tolerance exceeded in error handler"),

@@ -372,13 +372,12 @@ impl Sender {
                                 }
                             }
                         };
-                        if let Some(c) = creator.as_mut() {
-                            if let Err(e) = c.ensure(&out.topic) {
-                                acks.lock().failure.get_or_insert(format!("{e:#}"));
-                                return;
-                            }
-                        }
-                        match send_one(&producer, &converters, &tolerance, &mut sticky, out, seq) {
+                        let sending = Sending {
+                            producer: &producer,
+                            converters: &converters,
+                            tolerance: &tolerance,
+                        };
+                        match send_one(&sending, &mut sticky, creator.as_mut(), out, seq) {
                             Ok(()) => {}
                             Err(SendError::Conversion(f)) => {
                                 if let Err(msg) =
@@ -516,10 +515,21 @@ fn tolerate(
             Ok(v) => v.map(|c| c.into_owned()),
             Err(_) => text(&record.value),
         };
+        let headers: Vec<(&str, Option<Vec<u8>>)> = record
+            .headers
+            .iter()
+            .map(|h| {
+                let v = match converters.header.encode(&record.topic, &h.value) {
+                    Ok(v) => v.map(|c| c.into_owned()),
+                    Err(_) => text(&h.value),
+                };
+                (h.key.as_str(), v)
+            })
+            .collect();
         let raw = RawRecord {
             key: key.as_deref(),
             value: value.as_deref(),
-            headers: Vec::new(),
+            headers: headers.iter().map(|(k, v)| (*k, v.as_deref())).collect(),
             timestamp: record.timestamp,
         };
         d.send(&raw, &origin, f);
@@ -573,14 +583,23 @@ fn available_partitions(producer: &ThreadedProducer<AckContext>, topic: &str) ->
     )
 }
 
+/// What sending a record needs from the sender thread.
+struct Sending<'a> {
+    producer: &'a ThreadedProducer<AckContext>,
+    converters: &'a Converters,
+    tolerance: &'a Tolerance,
+}
+
+/// Converts a record, creates its topic when that is asked for (after
+/// conversion, so a skipped record creates nothing) and sends it.
 fn send_one(
-    producer: &ThreadedProducer<AckContext>,
-    converters: &Converters,
-    tolerance: &Tolerance,
+    s: &Sending<'_>,
     sticky: &mut Sticky,
+    creator: Option<&mut Creator>,
     record: &SourceRecord,
     seq: usize,
 ) -> Result<(), SendError> {
+    let (producer, converters, tolerance) = (s.producer, s.converters, s.tolerance);
     let conversion = |stage: Stage, class: &str| {
         let class = class.to_string();
         move |error: ConnectError| {
@@ -597,6 +616,10 @@ fn send_one(
     let value = tolerance
         .retrying(|| converters.value.encode(&record.topic, &record.value))
         .map_err(conversion(Stage::ValueConverter, &converters.value_class))?;
+    if let Some(c) = creator {
+        c.ensure(&record.topic)
+            .map_err(|e| SendError::Send(format!("{e:#}")))?;
+    }
     let mut br = BaseRecord::with_opaque_to(&record.topic, seq);
     // Headers only when there are some: an empty set still costs an allocation in librdkafka.
     if !record.headers.is_empty() {

@@ -101,6 +101,7 @@ impl TopicCreation {
                       required: bool,
                       fallback: Option<i64>,
                       what: &str,
+                      max: i64,
                       errors: &mut Vec<(String, String)>|
          -> i64 {
             match props.get(&key).map(|v| v.trim()) {
@@ -114,17 +115,23 @@ impl TopicCreation {
                     -1
                 }
                 None => fallback.unwrap_or(-1),
-                Some(v) => match v.parse::<i64>() {
-                    Ok(n) if n == -1 || n >= 1 => n,
-                    Ok(_) => {
+                // Partitions are an INT, the replication factor a SHORT.
+                Some(v) => match v.parse::<i64>().ok().filter(|n| *n <= max) {
+                    Some(n) if n == -1 || n >= 1 => n,
+                    Some(_) => {
                         errors.push((
                             key.clone(),
                             format!("Invalid value {v} for configuration {key}: {what}"),
                         ));
                         -1
                     }
-                    Err(_) => {
-                        errors.push((key.clone(), format!("Invalid value {v} for configuration {key}: Not a number of type INT")));
+                    None => {
+                        let kind = if max == i64::from(i16::MAX) {
+                            "SHORT"
+                        } else {
+                            "INT"
+                        };
+                        errors.push((key.clone(), format!("Invalid value {v} for configuration {key}: Not a number of type {kind}")));
                         -1
                     }
                 },
@@ -138,6 +145,7 @@ impl TopicCreation {
             true,
             None,
             RF,
+            i64::from(i16::MAX),
             &mut errors,
         );
         let default_parts = number(
@@ -145,6 +153,7 @@ impl TopicCreation {
             true,
             None,
             PARTS,
+            i64::from(i32::MAX),
             &mut errors,
         );
         let everything = regex::Regex::new("^.*$").ok();
@@ -170,6 +179,7 @@ impl TopicCreation {
                     false,
                     Some(default_rf),
                     RF,
+                    i64::from(i16::MAX),
                     &mut errors,
                 )
             };
@@ -181,6 +191,7 @@ impl TopicCreation {
                     false,
                     Some(default_parts),
                     PARTS,
+                    i64::from(i32::MAX),
                     &mut errors,
                 )
             };
@@ -201,6 +212,7 @@ impl TopicCreation {
                 Group {
                     include,
                     exclude,
+                    // In range: checked above.
                     partitions: i32::try_from(partitions).unwrap_or(-1),
                     replication_factor: i16::try_from(rf).unwrap_or(-1),
                     configs,
