@@ -1,0 +1,252 @@
+//! The database edge: connecting (with `connection.attempts` and
+//! `connection.backoff.ms`), sessions in UTC, table metadata, statements run
+//! in one transaction, and what a database error means for the task.
+
+use std::time::Duration;
+
+use connect_api::ConnectError;
+use sqlx::mysql::{MySqlPool, MySqlPoolOptions};
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
+use sqlx::{Executor, Row};
+
+use crate::cell::Cell;
+use crate::url::{redact, Dialect, Target};
+
+/// A pool of connections to one database.
+#[derive(Clone)]
+pub enum Pool {
+    Pg(PgPool),
+    My(MySqlPool),
+    Lite(SqlitePool),
+}
+
+/// A statement and its parameters, in the dialect's placeholders.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stmt {
+    pub sql: String,
+    pub params: Vec<Cell>,
+}
+
+/// What a database error means for a task: lost connections and
+/// conflicts between transactions are worth retrying; a refused value
+/// concerns one record; anything else (a missing table, no permission) is
+/// fatal until someone changes something.
+pub fn classify(e: sqlx::Error, doing: &str) -> ConnectError {
+    use sqlx::Error as E;
+    match &e {
+        E::Io(_) | E::PoolTimedOut | E::PoolClosed | E::Tls(_) | E::Protocol(_) | E::WorkerCrashed => {
+            ConnectError::retriable(format!("{doing}: {e}"))
+        }
+        E::Database(d) => {
+            let code = d.code().map(|c| c.to_string()).unwrap_or_default();
+            let class = code.get(..2).unwrap_or("");
+            let msg = format!("{doing}: {} (SQLSTATE {code})", d.message());
+            match class {
+                "08" | "40" | "53" | "57" | "HY" => ConnectError::retriable(msg),
+                "22" | "23" | "44" => ConnectError::data(msg),
+                _ => ConnectError::fatal(msg),
+            }
+        }
+        _ => ConnectError::fatal(format!("{doing}: {e}")),
+    }
+}
+
+impl Pool {
+    pub fn dialect(&self) -> Dialect {
+        match self {
+            Pool::Pg(_) => Dialect::Postgres,
+            Pool::My(_) => Dialect::MySql,
+            Pool::Lite(_) => Dialect::Sqlite,
+        }
+    }
+
+    /// Connects, trying `attempts` times `backoff` apart; every session
+    /// works in UTC.
+    pub async fn connect(target: &Target, attempts: u32, backoff: Duration) -> Result<Pool, ConnectError> {
+        let mut last = None;
+        for attempt in 1..=attempts.max(1) {
+            match Self::open(target).await {
+                Ok(p) => return Ok(p),
+                Err(e) => {
+                    tracing::warn!(
+                        "connecting to {} (attempt {attempt} of {attempts}): {e}",
+                        redact(&target.url)
+                    );
+                    last = Some(e);
+                }
+            }
+            if attempt < attempts {
+                tokio::time::sleep(backoff).await;
+            }
+        }
+        let e = last.map_or_else(|| "no attempt".to_string(), |e| e.to_string());
+        Err(ConnectError::retriable(format!(
+            "could not connect to {} after {attempts} attempt(s): {e}",
+            redact(&target.url)
+        )))
+    }
+
+    async fn open(target: &Target) -> Result<Pool, sqlx::Error> {
+        let wait = Duration::from_secs(10);
+        Ok(match target.dialect {
+            Dialect::Postgres => Pool::Pg(
+                PgPoolOptions::new()
+                    .max_connections(2)
+                    .acquire_timeout(wait)
+                    .after_connect(|c, _| {
+                        Box::pin(async move {
+                            c.execute("SET TIME ZONE 'UTC'").await?;
+                            Ok(())
+                        })
+                    })
+                    .connect(&target.url)
+                    .await?,
+            ),
+            Dialect::MySql => Pool::My(
+                MySqlPoolOptions::new()
+                    .max_connections(2)
+                    .acquire_timeout(wait)
+                    .after_connect(|c, _| {
+                        Box::pin(async move {
+                            c.execute("SET time_zone = '+00:00'").await?;
+                            Ok(())
+                        })
+                    })
+                    .connect(&target.url)
+                    .await?,
+            ),
+            Dialect::Sqlite => {
+                let opts: SqliteConnectOptions = target.url.parse()?;
+                Pool::Lite(
+                    SqlitePoolOptions::new()
+                        .max_connections(1)
+                        .acquire_timeout(wait)
+                        .connect_with(opts.busy_timeout(Duration::from_secs(10)))
+                        .await?,
+                )
+            }
+        })
+    }
+
+    /// The columns of a table (name, type as the database writes it), or
+    /// `None` when there is no such table. `table` is `name` or
+    /// `schema.name`, unquoted.
+    pub async fn columns(&self, table: &str) -> Result<Option<Vec<(String, String)>>, sqlx::Error> {
+        let (schema, name) = match table.rsplit_once('.') {
+            Some((s, n)) => (Some(s), n),
+            None => (None, table),
+        };
+        let rows: Vec<(String, String)> = match self {
+            Pool::Pg(p) => {
+                let quoted = Dialect::Postgres.table(table, true);
+                let exists: Option<String> = sqlx::query_scalar("SELECT to_regclass($1)::text")
+                    .bind(&quoted)
+                    .fetch_one(p)
+                    .await?;
+                if exists.is_none() {
+                    return Ok(None);
+                }
+                sqlx::query(
+                    "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a \
+                     WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+                )
+                .bind(&quoted)
+                .fetch_all(p)
+                .await?
+                .iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+                .collect::<Result<_, sqlx::Error>>()?
+            }
+            Pool::My(p) => sqlx::query(
+                "SELECT CAST(column_name AS CHAR), CAST(column_type AS CHAR) FROM information_schema.columns \
+                 WHERE table_schema = COALESCE(?, DATABASE()) AND table_name = ? ORDER BY ordinal_position",
+            )
+            .bind(schema)
+            .bind(name)
+            .fetch_all(p)
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect::<Result<_, sqlx::Error>>()?,
+            Pool::Lite(p) => sqlx::query("SELECT name, type FROM pragma_table_info(?)")
+                .bind(name)
+                .fetch_all(p)
+                .await?
+                .iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+                .collect::<Result<_, sqlx::Error>>()?,
+        };
+        Ok(if rows.is_empty() { None } else { Some(rows) })
+    }
+
+    /// Runs statements in one transaction: all of them happen or none.
+    pub async fn run(&self, stmts: &[Stmt]) -> Result<(), sqlx::Error> {
+        match self {
+            Pool::Pg(p) => {
+                let mut tx = p.begin().await?;
+                for s in stmts {
+                    let mut q = sqlx::query(&s.sql);
+                    for c in &s.params {
+                        q = q.bind(c.text());
+                    }
+                    q.execute(&mut *tx).await?;
+                }
+                tx.commit().await
+            }
+            Pool::My(p) => {
+                let mut tx = p.begin().await?;
+                for s in stmts {
+                    let mut q = sqlx::query(&s.sql);
+                    for c in &s.params {
+                        q = match c {
+                            Cell::Null => q.bind(None::<String>),
+                            Cell::Bool(b) => q.bind(*b),
+                            Cell::Int(n) => q.bind(*n),
+                            Cell::Float(f) => q.bind(*f),
+                            Cell::Bytes(b) => q.bind(b.clone()),
+                            other => q.bind(other.text()),
+                        };
+                    }
+                    q.execute(&mut *tx).await?;
+                }
+                tx.commit().await
+            }
+            Pool::Lite(p) => {
+                let mut tx = p.begin().await?;
+                for s in stmts {
+                    let mut q = sqlx::query(&s.sql);
+                    for c in &s.params {
+                        q = match c {
+                            Cell::Null => q.bind(None::<String>),
+                            Cell::Bool(b) => q.bind(i64::from(*b)),
+                            Cell::Int(n) => q.bind(*n),
+                            Cell::Float(f) => q.bind(*f),
+                            Cell::Bytes(b) => q.bind(b.clone()),
+                            other => q.bind(other.text()),
+                        };
+                    }
+                    q.execute(&mut *tx).await?;
+                }
+                tx.commit().await
+            }
+        }
+    }
+
+    /// Runs one statement outside a transaction (DDL).
+    pub async fn execute(&self, sql: &str) -> Result<(), sqlx::Error> {
+        match self {
+            Pool::Pg(p) => p.execute(sql).await.map(|_| ()),
+            Pool::My(p) => p.execute(sql).await.map(|_| ()),
+            Pool::Lite(p) => p.execute(sql).await.map(|_| ()),
+        }
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Pool::Pg(p) => p.close().await,
+            Pool::My(p) => p.close().await,
+            Pool::Lite(p) => p.close().await,
+        }
+    }
+}

@@ -1,0 +1,214 @@
+//! The SQL the sink writes: `CREATE TABLE` and `ALTER TABLE ... ADD` from
+//! rows, and for a run of rows the inserts (many rows per statement),
+//! upserts, updates and deletes, in record order.
+
+use crate::cell::Cell;
+use crate::config::{InsertMode, SinkConfig};
+use crate::db::Stmt;
+use crate::dialect::{ColumnKind, Dialect};
+
+use super::rows::{Column, Row};
+
+/// A table's columns as the database describes them (name, type).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Table {
+    columns: Vec<(String, String)>,
+}
+
+impl Table {
+    pub fn new(columns: Vec<(String, String)>) -> Self {
+        Self { columns }
+    }
+
+    fn find(&self, name: &str) -> Option<&(String, String)> {
+        self.columns
+            .iter()
+            .find(|(c, _)| c == name)
+            .or_else(|| self.columns.iter().find(|(c, _)| c.eq_ignore_ascii_case(name)))
+    }
+
+    pub fn has(&self, name: &str) -> bool {
+        self.find(name).is_some()
+    }
+
+    /// The database's type of a column (PostgreSQL casts each parameter to it).
+    fn type_of(&self, name: &str) -> &str {
+        self.find(name).map_or("text", |(_, t)| t.as_str())
+    }
+}
+
+fn column_def(d: Dialect, quote: bool, c: &Column, key: bool) -> String {
+    let ty = d.sql_type(c.kind.unwrap_or(ColumnKind::Text), key);
+    let null = if key || !c.optional { " NOT NULL" } else { " NULL" };
+    format!("{} {ty}{null}", d.ident(&c.name, quote))
+}
+
+/// `CREATE TABLE` for a row's table: key columns first, then the values.
+pub fn create(d: Dialect, quote: bool, row: &Row) -> String {
+    let mut cols: Vec<String> = row.key.iter().map(|c| column_def(d, quote, c, true)).collect();
+    cols.extend(row.values.iter().map(|c| column_def(d, quote, c, false)));
+    if !row.key.is_empty() {
+        let keys: Vec<String> = row.key.iter().map(|c| d.ident(&c.name, quote)).collect();
+        cols.push(format!("PRIMARY KEY({})", keys.join(",")));
+    }
+    format!("CREATE TABLE {} (\n{})", d.table(&row.table, quote), cols.join(",\n"))
+}
+
+/// `ALTER TABLE ... ADD` of a missing column, always nullable.
+pub fn add_column(d: Dialect, quote: bool, table: &str, c: &Column) -> String {
+    let ty = d.sql_type(c.kind.unwrap_or(ColumnKind::Text), false);
+    format!(
+        "ALTER TABLE {} ADD {} {ty} NULL",
+        d.table(table, quote),
+        d.ident(&c.name, quote)
+    )
+}
+
+/// Placeholders and parameters of a statement being built.
+struct Params<'a> {
+    d: Dialect,
+    table: &'a Table,
+    params: Vec<Cell>,
+}
+
+impl Params<'_> {
+    /// The next placeholder, holding `cell` for `column`. PostgreSQL gets
+    /// the text of each value cast to the column's type.
+    fn push(&mut self, column: &str, cell: &Cell) -> String {
+        self.params.push(cell.clone());
+        let p = self.d.param(self.params.len());
+        match self.d {
+            Dialect::Postgres => format!("CAST({p} AS {})", self.table.type_of(column)),
+            _ => p,
+        }
+    }
+}
+
+fn same_shape(a: &Row, b: &Row) -> bool {
+    a.table == b.table
+        && a.delete == b.delete
+        && a.key.len() == b.key.len()
+        && a.values.len() == b.values.len()
+        && a.key.iter().zip(&b.key).all(|(x, y)| x.name == y.name)
+        && a.values.iter().zip(&b.values).all(|(x, y)| x.name == y.name)
+}
+
+/// The statements that write `rows` in their order: runs of rows of one
+/// table and shape share multi-row inserts or upserts (at most
+/// `batch.size` rows, and within the dialect's parameter limit).
+pub fn plan(d: Dialect, cfg: &SinkConfig, rows: &[(usize, Row, Table)]) -> Vec<Stmt> {
+    let quote = cfg.connection.quote;
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < rows.len() {
+        let (_, first, table) = &rows[i];
+        let mut j = i + 1;
+        while j < rows.len() && same_shape(first, &rows[j].1) {
+            j += 1;
+        }
+        let run: Vec<&Row> = rows[i..j].iter().map(|(_, r, _)| r).collect();
+        if first.delete {
+            out.extend(run.iter().map(|r| delete(d, quote, table, r)));
+        } else {
+            match cfg.insert_mode {
+                InsertMode::Update => out.extend(run.iter().filter_map(|r| update(d, quote, table, r))),
+                mode => {
+                    let width = (first.key.len() + first.values.len()).max(1);
+                    let per = cfg.batch_size.min(d.max_params() / width).max(1);
+                    let upsert = mode == InsertMode::Upsert;
+                    for chunk in dedup_keys(run, upsert).chunks(per) {
+                        out.push(insert(d, quote, table, chunk, upsert));
+                    }
+                }
+            }
+        }
+        i = j;
+    }
+    out
+}
+
+/// For upserts, the last row of each key only: a database may refuse to
+/// update one row twice in one statement, and the last record wins anyway.
+fn dedup_keys(run: Vec<&Row>, upsert: bool) -> Vec<&Row> {
+    if !upsert {
+        return run;
+    }
+    let mut at: std::collections::HashMap<Vec<Option<String>>, usize> = Default::default();
+    let mut out: Vec<&Row> = Vec::with_capacity(run.len());
+    for r in run {
+        let key: Vec<Option<String>> = r.key.iter().map(|c| c.cell.text()).collect();
+        match at.get(&key) {
+            Some(&i) => out[i] = r,
+            None => {
+                at.insert(key, out.len());
+                out.push(r);
+            }
+        }
+    }
+    out
+}
+
+fn insert(d: Dialect, quote: bool, table: &Table, rows: &[&Row], upsert: bool) -> Stmt {
+    let first = rows[0];
+    let keys: Vec<String> = first.key.iter().map(|c| d.ident(&c.name, quote)).collect();
+    let others: Vec<String> = first.values.iter().map(|c| d.ident(&c.name, quote)).collect();
+    let mut p = Params { d, table, params: Vec::new() };
+    let tuples: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            let cells: Vec<String> = r
+                .key
+                .iter()
+                .chain(&r.values)
+                .map(|c| p.push(&c.name, &c.cell))
+                .collect();
+            format!("({})", cells.join(","))
+        })
+        .collect();
+    let names: Vec<String> = keys.iter().chain(&others).cloned().collect();
+    let mut sql = format!(
+        "INSERT INTO {} ({}) VALUES {}",
+        d.table(&first.table, quote),
+        names.join(","),
+        tuples.join(",")
+    );
+    if upsert {
+        sql.push_str(&d.upsert_clause(&keys, &others));
+    }
+    Stmt { sql, params: p.params }
+}
+
+fn where_key(p: &mut Params<'_>, quote: bool, r: &Row) -> String {
+    let d = p.d;
+    r.key
+        .iter()
+        .map(|c| format!("{}={}", d.ident(&c.name, quote), p.push(&c.name, &c.cell)))
+        .collect::<Vec<_>>()
+        .join(" AND ")
+}
+
+fn update(d: Dialect, quote: bool, table: &Table, r: &Row) -> Option<Stmt> {
+    if r.values.is_empty() {
+        return None;
+    }
+    let mut p = Params { d, table, params: Vec::new() };
+    let set: Vec<String> = r
+        .values
+        .iter()
+        .map(|c| format!("{}={}", d.ident(&c.name, quote), p.push(&c.name, &c.cell)))
+        .collect();
+    let cond = where_key(&mut p, quote, r);
+    Some(Stmt {
+        sql: format!("UPDATE {} SET {} WHERE {cond}", d.table(&r.table, quote), set.join(",")),
+        params: p.params,
+    })
+}
+
+fn delete(d: Dialect, quote: bool, table: &Table, r: &Row) -> Stmt {
+    let mut p = Params { d, table, params: Vec::new() };
+    let cond = where_key(&mut p, quote, r);
+    Stmt {
+        sql: format!("DELETE FROM {} WHERE {cond}", d.table(&r.table, quote)),
+        params: p.params,
+    }
+}
