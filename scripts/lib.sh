@@ -5,6 +5,8 @@
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${WEIR_VENV:-$ROOT/target/venv}"
 STARTED_PIDS=()
+# Shell commands that stop what is not a child process (database servers).
+STOP_COMMANDS=()
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
@@ -85,6 +87,9 @@ stop_pid() {
 # Stops what was started, newest first (clients before the broker they use).
 cleanup_started() {
     local i
+    for ((i = ${#STOP_COMMANDS[@]} - 1; i >= 0; i--)); do
+        eval "${STOP_COMMANDS[$i]}" || true
+    done
     for ((i = ${#STARTED_PIDS[@]} - 1; i >= 0; i--)); do
         stop_pid "${STARTED_PIDS[$i]}"
     done
@@ -113,4 +118,45 @@ PROPS
         "$source" "$topic_key" >connect-file-source.properties
     printf 'name=local-file-sink\nconnector.class=FileStreamSink\ntasks.max=1\nfile=%s\ntopics=log-test\n' \
         "$sink" >connect-file-sink.properties
+}
+
+# start_postgres: a throwaway PostgreSQL (Debian's packages, installed when
+# missing) in a temporary directory on a free loopback port, run as the
+# postgres user; exports WEIR_TEST_POSTGRES_URL and stops it on exit.
+start_postgres() {
+    ensure_packages postgresql postgresql-client
+    local bin dir port
+    bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+    dir=$(mktemp -d)
+    chown postgres: "$dir"
+    port=$(free_port)
+    su postgres -s /bin/sh -c "$bin/initdb -D $dir/data -U postgres --auth=trust -E UTF8 --no-sync >/dev/null"
+    su postgres -s /bin/sh -c "$bin/pg_ctl -D $dir/data -l $dir/log -w start -o '-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off'" >/dev/null
+    PG_DIR=$dir PG_BIN=$bin
+    STOP_COMMANDS+=("su postgres -s /bin/sh -c '$bin/pg_ctl -D $dir/data -m fast -w stop' >/dev/null; rm -rf $dir")
+    export WEIR_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$port/postgres"
+    PG_PORT=$port
+}
+
+# start_mariadb: the same for MariaDB; exports WEIR_TEST_MYSQL_URL.
+start_mariadb() {
+    ensure_packages mariadb-server mariadb-client
+    local dir port i
+    dir=$(mktemp -d)
+    chown mysql: "$dir"
+    port=$(free_port)
+    mariadb-install-db --user=mysql --datadir="$dir/data" --auth-root-authentication-method=normal \
+        --skip-test-db >/dev/null 2>&1
+    /usr/sbin/mariadbd --user=mysql --datadir="$dir/data" --socket="$dir/sock" --port="$port" \
+        --bind-address=127.0.0.1 --pid-file="$dir/pid" --log-error="$dir/err.log" --skip-name-resolve \
+        --innodb-flush-log-at-trx-commit=0 >/dev/null 2>&1 &
+    STARTED_PIDS+=($!)
+    for i in $(seq 1 120); do
+        mariadb-admin --socket="$dir/sock" -uroot ping >/dev/null 2>&1 && break
+        sleep 0.25
+    done
+    mariadb --socket="$dir/sock" -uroot -e "CREATE DATABASE t; CREATE USER 'test'@'127.0.0.1' IDENTIFIED BY 'test'; GRANT ALL ON *.* TO 'test'@'127.0.0.1';"
+    STOP_COMMANDS+=("mariadb-admin --socket=$dir/sock -uroot shutdown >/dev/null 2>&1; rm -rf $dir")
+    export WEIR_TEST_MYSQL_URL="mysql://test:test@127.0.0.1:$port/t"
+    MARIADB_SOCK="$dir/sock"
 }

@@ -164,10 +164,16 @@ mod tests {
 
     #[test]
     fn cells_have_the_text_databases_read() {
-        assert_eq!(Cell::Timestamp(1_705_322_096_789).text().as_deref(), Some("2024-01-15 12:34:56.789"));
+        assert_eq!(
+            Cell::Timestamp(1_705_322_096_789).text().as_deref(),
+            Some("2024-01-15 12:34:56.789")
+        );
         assert_eq!(Cell::Date(19_737).text().as_deref(), Some("2024-01-15"));
         assert_eq!(Cell::Bytes(vec![0, 255]).text().as_deref(), Some("\\x00ff"));
-        assert_eq!(Cell::Decimal(Decimal::new(-1234, 2)).text().as_deref(), Some("-12.34"));
+        assert_eq!(
+            Cell::Decimal(Decimal::new(-1234, 2)).text().as_deref(),
+            Some("-12.34")
+        );
         assert_eq!(Cell::Float(0.1).text().as_deref(), Some("0.1"));
         assert_eq!(Cell::Null.text(), None);
         assert_eq!(days_from_civil(2024, 1, 15), 19_737);

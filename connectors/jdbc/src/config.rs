@@ -4,7 +4,9 @@
 
 use std::time::Duration;
 
-use connect_api::config::{key, Config, ConfigKey, ConfigType, DefaultValue, Importance, Validator};
+use connect_api::config::{
+    key, Config, ConfigKey, ConfigType, DefaultValue, Importance, Validator,
+};
 use connect_api::{ConfigDef, Props};
 
 use crate::url::{self, Target};
@@ -88,11 +90,18 @@ impl Connection {
             c.string(CONNECTION_USER),
             c.password(CONNECTION_PASSWORD).map(|p| p.expose()),
         )
-        .map_err(|e| format!("Invalid value {} for configuration {CONNECTION_URL}: {e}", url::redact(url)))?;
+        .map_err(|e| {
+            format!(
+                "Invalid value {} for configuration {CONNECTION_URL}: {e}",
+                url::redact(url)
+            )
+        })?;
         Ok(Self {
             target,
             attempts: u32::try_from(c.int(CONNECTION_ATTEMPTS).unwrap_or(3)).unwrap_or(3),
-            backoff: Duration::from_millis(u64::try_from(c.int(CONNECTION_BACKOFF).unwrap_or(10_000)).unwrap_or(10_000)),
+            backoff: Duration::from_millis(
+                u64::try_from(c.int(CONNECTION_BACKOFF).unwrap_or(10_000)).unwrap_or(10_000),
+            ),
             quote: c.string(QUOTE) != Some("never"),
         })
     }
@@ -141,14 +150,18 @@ impl SinkConfig {
                     let k = def
                         .keys()
                         .iter()
-                        .find(|k| e.contains(&format!("configuration {}:", k.name)) || e.contains(&format!("\"{}\"", k.name)))
+                        .find(|k| {
+                            e.contains(&format!("configuration {}:", k.name))
+                                || e.contains(&format!("\"{}\"", k.name))
+                        })
                         .map_or(CONNECTION_URL, |k| k.name);
                     (k.to_string(), e)
                 })
                 .collect::<Vec<_>>()
         })?;
         let mut errors = Vec::new();
-        let connection = Connection::from_config(&c).map_err(|e| errors.push((CONNECTION_URL.to_string(), e)));
+        let connection =
+            Connection::from_config(&c).map_err(|e| errors.push((CONNECTION_URL.to_string(), e)));
         let insert_mode = match c.string(INSERT_MODE) {
             Some("upsert") => InsertMode::Upsert,
             Some("update") => InsertMode::Update,
@@ -160,10 +173,16 @@ impl SinkConfig {
             Some("record_value") => PkMode::RecordValue,
             _ => PkMode::None,
         };
-        let pk_fields = c.list(PK_FIELDS).map(<[String]>::to_vec).unwrap_or_default();
+        let pk_fields = c
+            .list(PK_FIELDS)
+            .map(<[String]>::to_vec)
+            .unwrap_or_default();
         let delete_enabled = c.boolean(DELETE_ENABLED).unwrap_or(false);
         if delete_enabled && pk_mode != PkMode::RecordKey {
-            errors.push((DELETE_ENABLED.to_string(), "Deletes are only supported for pk.mode record_key".to_string()));
+            errors.push((
+                DELETE_ENABLED.to_string(),
+                "Deletes are only supported for pk.mode record_key".to_string(),
+            ));
         }
         if insert_mode != InsertMode::Insert && pk_mode == PkMode::None {
             errors.push((PK_MODE.to_string(), format!("Invalid value none for configuration {PK_MODE}: insert.mode {} needs a primary key (set pk.mode to kafka, record_key or record_value)", c.string(INSERT_MODE).unwrap_or(""))));
@@ -173,7 +192,10 @@ impl SinkConfig {
         }
         let table_format = c.string(TABLE_FORMAT).unwrap_or("${topic}").to_string();
         if table_format.trim().is_empty() {
-            errors.push((TABLE_FORMAT.to_string(), format!("Invalid value for configuration {TABLE_FORMAT}: must not be empty")));
+            errors.push((
+                TABLE_FORMAT.to_string(),
+                format!("Invalid value for configuration {TABLE_FORMAT}: must not be empty"),
+            ));
         }
         let (Ok(connection), true) = (connection, errors.is_empty()) else {
             return Err(errors);
@@ -183,11 +205,16 @@ impl SinkConfig {
             insert_mode,
             pk_mode,
             pk_fields,
-            fields_whitelist: c.list(FIELDS_WHITELIST).map(<[String]>::to_vec).unwrap_or_default(),
+            fields_whitelist: c
+                .list(FIELDS_WHITELIST)
+                .map(<[String]>::to_vec)
+                .unwrap_or_default(),
             table_format,
             auto_create: c.boolean(AUTO_CREATE).unwrap_or(false),
             auto_evolve: c.boolean(AUTO_EVOLVE).unwrap_or(false),
-            batch_size: usize::try_from(c.int(BATCH_SIZE).unwrap_or(3000)).unwrap_or(3000).max(1),
+            batch_size: usize::try_from(c.int(BATCH_SIZE).unwrap_or(3000))
+                .unwrap_or(3000)
+                .max(1),
             delete_enabled,
             max_retries: u32::try_from(c.int(MAX_RETRIES).unwrap_or(10)).unwrap_or(10),
             retry_backoff_ms: u64::try_from(c.int(RETRY_BACKOFF).unwrap_or(3000)).unwrap_or(3000),

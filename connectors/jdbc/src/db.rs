@@ -35,14 +35,31 @@ pub struct Stmt {
 pub fn classify(e: sqlx::Error, doing: &str) -> ConnectError {
     use sqlx::Error as E;
     match &e {
-        E::Io(_) | E::PoolTimedOut | E::PoolClosed | E::Tls(_) | E::Protocol(_) | E::WorkerCrashed => {
-            ConnectError::retriable(format!("{doing}: {e}"))
-        }
+        E::Io(_)
+        | E::PoolTimedOut
+        | E::PoolClosed
+        | E::Tls(_)
+        | E::Protocol(_)
+        | E::WorkerCrashed => ConnectError::retriable(format!("{doing}: {e}")),
         E::Database(d) => {
+            use sqlx::error::ErrorKind;
             let code = d.code().map(|c| c.to_string()).unwrap_or_default();
-            let class = code.get(..2).unwrap_or("");
-            let msg = format!("{doing}: {} (SQLSTATE {code})", d.message());
-            match class {
+            let msg = format!("{doing}: {} (code {code})", d.message());
+            if !matches!(d.kind(), ErrorKind::Other) {
+                // Unique, foreign key, not-null and check violations.
+                return ConnectError::data(msg);
+            }
+            // SQLite's numeric result codes: BUSY and LOCKED pass, a type
+            // mismatch or constraint concerns the record.
+            if let Ok(n) = code.parse::<u32>() {
+                return match n & 0xff {
+                    5 | 6 => ConnectError::retriable(msg),
+                    19 | 20 | 25 => ConnectError::data(msg),
+                    _ => ConnectError::fatal(msg),
+                };
+            }
+            // SQLSTATE classes (PostgreSQL, MySQL/MariaDB).
+            match code.get(..2).unwrap_or("") {
                 "08" | "40" | "53" | "57" | "HY" => ConnectError::retriable(msg),
                 "22" | "23" | "44" => ConnectError::data(msg),
                 _ => ConnectError::fatal(msg),
@@ -63,7 +80,11 @@ impl Pool {
 
     /// Connects, trying `attempts` times `backoff` apart; every session
     /// works in UTC.
-    pub async fn connect(target: &Target, attempts: u32, backoff: Duration) -> Result<Pool, ConnectError> {
+    pub async fn connect(
+        target: &Target,
+        attempts: u32,
+        backoff: Duration,
+    ) -> Result<Pool, ConnectError> {
         let mut last = None;
         for attempt in 1..=attempts.max(1) {
             match Self::open(target).await {

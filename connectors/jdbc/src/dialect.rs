@@ -33,7 +33,9 @@ impl ColumnKind {
     /// The kind of a field schema.
     pub fn of(schema: &Schema) -> ColumnKind {
         match schema.name.as_deref() {
-            Some(logical::DECIMAL) => return ColumnKind::Decimal(schema.decimal_scale().unwrap_or(0)),
+            Some(logical::DECIMAL) => {
+                return ColumnKind::Decimal(schema.decimal_scale().unwrap_or(0))
+            }
             Some(logical::DATE) => return ColumnKind::Date,
             Some(logical::TIME) => return ColumnKind::Time,
             Some(logical::TIMESTAMP) => return ColumnKind::Timestamp,
@@ -168,7 +170,11 @@ impl Dialect {
                         .iter()
                         .map(|c| format!("{c}={excluded}.{c}"))
                         .collect();
-                    format!(" ON CONFLICT ({}) DO UPDATE SET {}", keys.join(","), set.join(","))
+                    format!(
+                        " ON CONFLICT ({}) DO UPDATE SET {}",
+                        keys.join(","),
+                        set.join(",")
+                    )
                 }
             }
         }
@@ -182,9 +188,15 @@ mod tests {
     #[test]
     fn each_dialect_writes_its_own_sql() {
         assert_eq!(Dialect::MySql.ident("a`b", true), "`a``b`");
-        assert_eq!(Dialect::Postgres.table("app.users", true), "\"app\".\"users\"");
+        assert_eq!(
+            Dialect::Postgres.table("app.users", true),
+            "\"app\".\"users\""
+        );
         assert_eq!(Dialect::Postgres.sql_type(ColumnKind::Json, false), "JSONB");
-        assert_eq!(Dialect::MySql.sql_type(ColumnKind::Text, true), "VARCHAR(256)");
+        assert_eq!(
+            Dialect::MySql.sql_type(ColumnKind::Text, true),
+            "VARCHAR(256)"
+        );
         assert_eq!(
             Dialect::Postgres.upsert_clause(&["\"id\"".into()], &["\"n\"".into()]),
             " ON CONFLICT (\"id\") DO UPDATE SET \"n\"=EXCLUDED.\"n\""

@@ -43,7 +43,7 @@ pub fn redact(url: &str) -> String {
         Some(r) => r.replace(url, "${1}[hidden]@").into_owned(),
         None => url.to_string(),
     };
-    let q = regex::Regex::new(r"(?i)([?&;]password=)[^&;]*").ok();
+    let q = regex::Regex::new(r"([?&;](?:password|PASSWORD|Password)=)[^&;]*").ok();
     match q {
         Some(r) => r.replace_all(&once, "${1}[hidden]").into_owned(),
         None => once,
@@ -80,7 +80,9 @@ pub fn parse(url: &str, user: Option<&str>, password: Option<&str>) -> Result<Ta
     } else if let Some(b) = rest.strip_prefix("sqlite:") {
         let path = b.trim_start_matches("//");
         if path.is_empty() {
-            return Err("a SQLite URL needs a file (jdbc:sqlite:/path/db.sqlite) or :memory:".into());
+            return Err(
+                "a SQLite URL needs a file (jdbc:sqlite:/path/db.sqlite) or :memory:".into(),
+            );
         }
         let url = if path == ":memory:" {
             "sqlite::memory:".to_string()
@@ -121,9 +123,13 @@ pub fn parse(url: &str, user: Option<&str>, password: Option<&str>) -> Result<Ta
                 params.push("sslmode=require".to_string())
             }
             "useSSL" | "useSsl" if v == "true" => params.push("ssl-mode=REQUIRED".to_string()),
-            "sslmode" | "ssl-mode" | "sslrootcert" | "ssl-ca" | "application_name" | "charset" | "statement-cache-capacity" => {
-                params.push(format!("{k}={v}"))
-            }
+            "sslmode"
+            | "ssl-mode"
+            | "sslrootcert"
+            | "ssl-ca"
+            | "application_name"
+            | "charset"
+            | "statement-cache-capacity" => params.push(format!("{k}={v}")),
             _ => {}
         }
     }
@@ -156,20 +162,27 @@ mod tests {
 
     #[test]
     fn jdbc_urls_become_sqlx_urls() {
-        let t = parse("jdbc:postgresql://db:5432/app?user=u&password=p&ssl=true", None, None)
-            .expect("postgres");
+        let t = parse(
+            "jdbc:postgresql://db:5432/app?user=u&password=p&ssl=true",
+            None,
+            None,
+        )
+        .expect("postgres");
         assert_eq!(t.dialect, Dialect::Postgres);
         assert_eq!(t.url, "postgres://u:p@db:5432/app?sslmode=require");
-        let t = parse("jdbc:mysql://db:3306/app", Some("root"), Some("s3cr:t@"))
-            .expect("mysql");
+        let t = parse("jdbc:mysql://db:3306/app", Some("root"), Some("s3cr:t@")).expect("mysql");
         assert_eq!(t.url, "mysql://root:s3cr%3At%40@db:3306/app");
         assert!(!format!("{t:?}").contains("s3cr"), "{t:?}");
         assert_eq!(
-            parse("jdbc:mariadb://db/app", None, None).expect("mariadb").dialect,
+            parse("jdbc:mariadb://db/app", None, None)
+                .expect("mariadb")
+                .dialect,
             Dialect::MySql
         );
         assert_eq!(
-            parse("jdbc:sqlite:/tmp/x.db", None, None).expect("sqlite").url,
+            parse("jdbc:sqlite:/tmp/x.db", None, None)
+                .expect("sqlite")
+                .url,
             "sqlite:///tmp/x.db?mode=rwc"
         );
         assert_eq!(

@@ -144,7 +144,11 @@ pub struct Converters {
 
 /// The plugins this worker can run.
 pub fn plugins() -> &'static [Plugin] {
-    &[connector_file::SOURCE, connector_file::SINK]
+    &[
+        connector_file::SOURCE,
+        connector_file::SINK,
+        connector_jdbc::SINK,
+    ]
 }
 
 /// The plugin a config's `connector.class` names, if there is one.

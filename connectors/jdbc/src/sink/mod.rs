@@ -66,7 +66,10 @@ impl JdbcSinkTask {
             }
         }
         let doing = format!("reading the columns of table {}", row.table);
-        let existing = pool.columns(&row.table).await.map_err(|e| classify(e, &doing))?;
+        let existing = pool
+            .columns(&row.table)
+            .await
+            .map_err(|e| classify(e, &doing))?;
         let table = match existing {
             Some(cols) => Table::new(cols),
             None if cfg.auto_create => {
@@ -75,7 +78,12 @@ impl JdbcSinkTask {
                 pool.execute(&sql)
                     .await
                     .map_err(|e| classify(e, &format!("creating table {}", row.table)))?;
-                Table::new(pool.columns(&row.table).await.map_err(|e| classify(e, &doing))?.unwrap_or_default())
+                Table::new(
+                    pool.columns(&row.table)
+                        .await
+                        .map_err(|e| classify(e, &doing))?
+                        .unwrap_or_default(),
+                )
             }
             None => {
                 return Err(ConnectError::fatal(format!(
@@ -89,13 +97,22 @@ impl JdbcSinkTask {
             table
         } else if cfg.auto_evolve {
             for c in &absent {
-                let sql = statements::add_column(pool.dialect(), cfg.connection.quote, &row.table, c);
+                let sql =
+                    statements::add_column(pool.dialect(), cfg.connection.quote, &row.table, c);
                 tracing::info!("evolving table {}: {sql}", row.table);
-                pool.execute(&sql)
-                    .await
-                    .map_err(|e| classify(e, &format!("adding column {} to table {}", c.name, row.table)))?;
+                pool.execute(&sql).await.map_err(|e| {
+                    classify(
+                        e,
+                        &format!("adding column {} to table {}", c.name, row.table),
+                    )
+                })?;
             }
-            Table::new(pool.columns(&row.table).await.map_err(|e| classify(e, &doing))?.unwrap_or_default())
+            Table::new(
+                pool.columns(&row.table)
+                    .await
+                    .map_err(|e| classify(e, &doing))?
+                    .unwrap_or_default(),
+            )
         } else {
             let names: Vec<&str> = absent.iter().map(|c| c.name.as_str()).collect();
             return Err(ConnectError::fatal(format!(
@@ -110,7 +127,11 @@ impl JdbcSinkTask {
 
     /// The rows of `records` with their tables ready; records that cannot
     /// become rows are reported or fail the task.
-    async fn rows(&mut self, pool: &Pool, records: &[SinkRecord]) -> ConnectResult<Vec<(usize, Row, Table)>> {
+    async fn rows(
+        &mut self,
+        pool: &Pool,
+        records: &[SinkRecord],
+    ) -> ConnectResult<Vec<(usize, Row, Table)>> {
         let cfg = self.cfg()?.clone();
         let mut out = Vec::with_capacity(records.len());
         for (i, r) in records.iter().enumerate() {
@@ -225,7 +246,10 @@ impl JdbcSinkTask {
             let one = plan(pool.dialect(), &cfg, &[(*i, row.clone(), table.clone())]);
             if let Err(e) = pool.run(&one).await {
                 let r = &records[*i];
-                match classify(e, &format!("writing the record at {}", rows::coordinates(r))) {
+                match classify(
+                    e,
+                    &format!("writing the record at {}", rows::coordinates(r)),
+                ) {
                     ConnectError::Data(m) => self.errant(r, ConnectError::data(m))?,
                     other => return Err(other),
                 }

@@ -85,7 +85,11 @@ fn fields(sv: &SchemaAndValue) -> Option<Vec<Column>> {
 fn describe(sv: &SchemaAndValue) -> String {
     match (&sv.schema, &sv.value) {
         (_, Value::Null) => "null value".into(),
-        (Some(s), v) => format!("{} value with a {} schema", kind_name(v), s.kind.upper_name()),
+        (Some(s), v) => format!(
+            "{} value with a {} schema",
+            kind_name(v),
+            s.kind.upper_name()
+        ),
         (None, v) => format!("schemaless {} value", kind_name(v)),
     }
 }
@@ -99,7 +103,12 @@ fn kind_name(v: &Value) -> &'static str {
 
 /// The columns of `names` among `cols` (all of them when `names` is empty),
 /// in the order of `names`; a missing one is an error naming it.
-fn pick(cols: Vec<Column>, names: &[String], r: &SinkRecord, what: &str) -> ConnectResult<Vec<Column>> {
+fn pick(
+    cols: Vec<Column>,
+    names: &[String],
+    r: &SinkRecord,
+    what: &str,
+) -> ConnectResult<Vec<Column>> {
     if names.is_empty() {
         return Ok(cols);
     }
@@ -135,9 +144,24 @@ pub fn row(r: &SinkRecord, cfg: &SinkConfig) -> ConnectResult<Option<Row>> {
                     .to_vec()
             };
             vec![
-                Column { name: names[0].clone(), kind: Some(ColumnKind::Text), optional: false, cell: Cell::Text(r.topic.clone()) },
-                Column { name: names[1].clone(), kind: Some(ColumnKind::Int32), optional: false, cell: Cell::Int(i64::from(r.partition)) },
-                Column { name: names[2].clone(), kind: Some(ColumnKind::Int64), optional: false, cell: Cell::Int(r.offset) },
+                Column {
+                    name: names[0].clone(),
+                    kind: Some(ColumnKind::Text),
+                    optional: false,
+                    cell: Cell::Text(r.topic.clone()),
+                },
+                Column {
+                    name: names[1].clone(),
+                    kind: Some(ColumnKind::Int32),
+                    optional: false,
+                    cell: Cell::Int(i64::from(r.partition)),
+                },
+                Column {
+                    name: names[2].clone(),
+                    kind: Some(ColumnKind::Int64),
+                    optional: false,
+                    cell: Cell::Int(r.offset),
+                },
             ]
         }
         PkMode::RecordKey => match fields(&r.key) {
@@ -157,7 +181,12 @@ pub fn row(r: &SinkRecord, cfg: &SinkConfig) -> ConnectResult<Option<Row>> {
                 };
                 vec![Column {
                     name: name.clone(),
-                    kind: r.key.schema.as_deref().map(ColumnKind::of).or_else(|| kind_of_value(&r.key.value)),
+                    kind: r
+                        .key
+                        .schema
+                        .as_deref()
+                        .map(ColumnKind::of)
+                        .or_else(|| kind_of_value(&r.key.value)),
                     optional: false,
                     cell: Cell::of(&r.key.value),
                 }]
@@ -165,17 +194,20 @@ pub fn row(r: &SinkRecord, cfg: &SinkConfig) -> ConnectResult<Option<Row>> {
         },
         PkMode::RecordValue => match fields(&r.value) {
             Some(cols) => pick(cols, &cfg.pk_fields, r, "value")?,
-            None => {
-                return Err(ConnectError::data(format!(
-                    "pk.mode record_value needs a struct or map value, but the record at {} has a {}",
-                    coordinates(r),
-                    describe(&r.value)
-                )))
-            }
+            None => return Err(ConnectError::data(format!(
+                "pk.mode record_value needs a struct or map value, but the record at {} has a {}",
+                coordinates(r),
+                describe(&r.value)
+            ))),
         },
     };
     if tombstone {
-        return Ok(Some(Row { table, key, values: Vec::new(), delete: true }));
+        return Ok(Some(Row {
+            table,
+            key,
+            values: Vec::new(),
+            delete: true,
+        }));
     }
     let Some(mut values) = fields(&r.value) else {
         return Err(ConnectError::data(format!(
@@ -188,5 +220,10 @@ pub fn row(r: &SinkRecord, cfg: &SinkConfig) -> ConnectResult<Option<Row>> {
         values.retain(|c| cfg.fields_whitelist.contains(&c.name));
     }
     values.retain(|c| !key.iter().any(|k| k.name == c.name));
-    Ok(Some(Row { table, key, values, delete: false }))
+    Ok(Some(Row {
+        table,
+        key,
+        values,
+        delete: false,
+    }))
 }

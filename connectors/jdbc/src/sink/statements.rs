@@ -21,10 +21,11 @@ impl Table {
     }
 
     fn find(&self, name: &str) -> Option<&(String, String)> {
-        self.columns
-            .iter()
-            .find(|(c, _)| c == name)
-            .or_else(|| self.columns.iter().find(|(c, _)| c.eq_ignore_ascii_case(name)))
+        self.columns.iter().find(|(c, _)| c == name).or_else(|| {
+            self.columns
+                .iter()
+                .find(|(c, _)| c.eq_ignore_ascii_case(name))
+        })
     }
 
     pub fn has(&self, name: &str) -> bool {
@@ -39,19 +40,31 @@ impl Table {
 
 fn column_def(d: Dialect, quote: bool, c: &Column, key: bool) -> String {
     let ty = d.sql_type(c.kind.unwrap_or(ColumnKind::Text), key);
-    let null = if key || !c.optional { " NOT NULL" } else { " NULL" };
+    let null = if key || !c.optional {
+        " NOT NULL"
+    } else {
+        " NULL"
+    };
     format!("{} {ty}{null}", d.ident(&c.name, quote))
 }
 
 /// `CREATE TABLE` for a row's table: key columns first, then the values.
 pub fn create(d: Dialect, quote: bool, row: &Row) -> String {
-    let mut cols: Vec<String> = row.key.iter().map(|c| column_def(d, quote, c, true)).collect();
+    let mut cols: Vec<String> = row
+        .key
+        .iter()
+        .map(|c| column_def(d, quote, c, true))
+        .collect();
     cols.extend(row.values.iter().map(|c| column_def(d, quote, c, false)));
     if !row.key.is_empty() {
         let keys: Vec<String> = row.key.iter().map(|c| d.ident(&c.name, quote)).collect();
         cols.push(format!("PRIMARY KEY({})", keys.join(",")));
     }
-    format!("CREATE TABLE {} (\n{})", d.table(&row.table, quote), cols.join(",\n"))
+    format!(
+        "CREATE TABLE {} (\n{})",
+        d.table(&row.table, quote),
+        cols.join(",\n")
+    )
 }
 
 /// `ALTER TABLE ... ADD` of a missing column, always nullable.
@@ -90,7 +103,10 @@ fn same_shape(a: &Row, b: &Row) -> bool {
         && a.key.len() == b.key.len()
         && a.values.len() == b.values.len()
         && a.key.iter().zip(&b.key).all(|(x, y)| x.name == y.name)
-        && a.values.iter().zip(&b.values).all(|(x, y)| x.name == y.name)
+        && a.values
+            .iter()
+            .zip(&b.values)
+            .all(|(x, y)| x.name == y.name)
 }
 
 /// The statements that write `rows` in their order: runs of rows of one
@@ -111,7 +127,9 @@ pub fn plan(d: Dialect, cfg: &SinkConfig, rows: &[(usize, Row, Table)]) -> Vec<S
             out.extend(run.iter().map(|r| delete(d, quote, table, r)));
         } else {
             match cfg.insert_mode {
-                InsertMode::Update => out.extend(run.iter().filter_map(|r| update(d, quote, table, r))),
+                InsertMode::Update => {
+                    out.extend(run.iter().filter_map(|r| update(d, quote, table, r)))
+                }
                 mode => {
                     let width = (first.key.len() + first.values.len()).max(1);
                     let per = cfg.batch_size.min(d.max_params() / width).max(1);
@@ -151,8 +169,16 @@ fn dedup_keys(run: Vec<&Row>, upsert: bool) -> Vec<&Row> {
 fn insert(d: Dialect, quote: bool, table: &Table, rows: &[&Row], upsert: bool) -> Stmt {
     let first = rows[0];
     let keys: Vec<String> = first.key.iter().map(|c| d.ident(&c.name, quote)).collect();
-    let others: Vec<String> = first.values.iter().map(|c| d.ident(&c.name, quote)).collect();
-    let mut p = Params { d, table, params: Vec::new() };
+    let others: Vec<String> = first
+        .values
+        .iter()
+        .map(|c| d.ident(&c.name, quote))
+        .collect();
+    let mut p = Params {
+        d,
+        table,
+        params: Vec::new(),
+    };
     let tuples: Vec<String> = rows
         .iter()
         .map(|r| {
@@ -175,7 +201,10 @@ fn insert(d: Dialect, quote: bool, table: &Table, rows: &[&Row], upsert: bool) -
     if upsert {
         sql.push_str(&d.upsert_clause(&keys, &others));
     }
-    Stmt { sql, params: p.params }
+    Stmt {
+        sql,
+        params: p.params,
+    }
 }
 
 fn where_key(p: &mut Params<'_>, quote: bool, r: &Row) -> String {
@@ -191,7 +220,11 @@ fn update(d: Dialect, quote: bool, table: &Table, r: &Row) -> Option<Stmt> {
     if r.values.is_empty() {
         return None;
     }
-    let mut p = Params { d, table, params: Vec::new() };
+    let mut p = Params {
+        d,
+        table,
+        params: Vec::new(),
+    };
     let set: Vec<String> = r
         .values
         .iter()
@@ -199,13 +232,21 @@ fn update(d: Dialect, quote: bool, table: &Table, r: &Row) -> Option<Stmt> {
         .collect();
     let cond = where_key(&mut p, quote, r);
     Some(Stmt {
-        sql: format!("UPDATE {} SET {} WHERE {cond}", d.table(&r.table, quote), set.join(",")),
+        sql: format!(
+            "UPDATE {} SET {} WHERE {cond}",
+            d.table(&r.table, quote),
+            set.join(",")
+        ),
         params: p.params,
     })
 }
 
 fn delete(d: Dialect, quote: bool, table: &Table, r: &Row) -> Stmt {
-    let mut p = Params { d, table, params: Vec::new() };
+    let mut p = Params {
+        d,
+        table,
+        params: Vec::new(),
+    };
     let cond = where_key(&mut p, quote, r);
     Stmt {
         sql: format!("DELETE FROM {} WHERE {cond}", d.table(&r.table, quote)),

@@ -1,0 +1,371 @@
+//! The JDBC sink task against real databases: SQLite always; PostgreSQL
+//! and MariaDB with `--include-ignored` and their URLs in
+//! `WEIR_TEST_POSTGRES_URL` / `WEIR_TEST_MYSQL_URL` (scripts/test.sh starts
+//! both servers and runs these).
+
+mod common;
+
+use std::sync::Arc;
+
+use common::{db, schemaless, sink_record, Ctx, Db};
+use connect_api::{ConnectError, Schema, SchemaAndValue, SinkTask, Struct, Value};
+use connector_jdbc::JdbcSinkTask;
+
+async fn start(db: &Db, extra: &[(&str, &str)]) -> (JdbcSinkTask, Arc<Ctx>) {
+    let mut props = db.props();
+    for (k, v) in extra {
+        props.insert(k.to_string(), v.to_string());
+    }
+    let ctx = Arc::new(Ctx::default());
+    let mut task = JdbcSinkTask::default();
+    task.start(&props, ctx.clone())
+        .await
+        .expect("the task starts");
+    (task, ctx)
+}
+
+/// The tutorial's flow: `{"number": n}` without a schema into an
+/// auto-created table.
+async fn schemaless_json_fills_an_auto_created_table(db: &Db) {
+    let t = db.table("numtest");
+    let (mut task, _) = start(db, &[("auto.create", "true"), ("table.name.format", &t)]).await;
+    let records: Vec<_> = (0..250)
+        .map(|n| {
+            sink_record(
+                &t,
+                n,
+                SchemaAndValue::NULL,
+                schemaless(&[("number", Value::Int64(n))]),
+            )
+        })
+        .collect();
+    task.put(&records[..100]).await.expect("first put");
+    task.put(&records[100..]).await.expect("second put");
+    let got = db
+        .rows(&format!(
+            "SELECT {} FROM {} ORDER BY {}",
+            db.text("number"),
+            db.q(&t),
+            db.col(&t, "number")
+        ))
+        .await;
+    let want: Vec<Vec<Option<String>>> = (0..250).map(|n| vec![Some(n.to_string())]).collect();
+    assert_eq!(got, want);
+    task.stop().await.expect("stops");
+}
+
+fn typed_schema() -> Arc<Schema> {
+    Arc::new(
+        Schema::structure()
+            .named("row")
+            .field("id", Schema::int64())
+            .field("small", Schema::int16())
+            .field("ratio", Schema::float64())
+            .field("ok", Schema::boolean())
+            .field("name", Schema::string())
+            .field("raw", Schema::bytes())
+            .field("amount", Schema::decimal(2))
+            .field("day", Schema::date())
+            .field("at", Schema::timestamp())
+            .field("note", Schema::string().optional()),
+    )
+}
+
+fn typed(s: &Arc<Schema>, id: i64, name: &str) -> SchemaAndValue {
+    let v = Struct::new(s.clone())
+        .with("id", Value::Int64(id))
+        .and_then(|x| x.with("small", Value::Int16(-7)))
+        .and_then(|x| x.with("ratio", Value::Float64(0.25)))
+        .and_then(|x| x.with("ok", Value::Boolean(true)))
+        .and_then(|x| x.with("name", Value::String(name.into())))
+        .and_then(|x| x.with("raw", Value::Bytes(vec![0, 1, 254])))
+        .and_then(|x| {
+            x.with(
+                "amount",
+                Value::Decimal(connect_api::Decimal::new(-12345, 2)),
+            )
+        })
+        .and_then(|x| x.with("day", Value::Date(19_737)))
+        .and_then(|x| x.with("at", Value::Timestamp(1_705_322_096_789)))
+        .expect("a valid struct");
+    SchemaAndValue::new(Some(s.clone()), Value::Struct(v))
+}
+
+/// Every type of a struct survives the trip, and unicode and NULLs too.
+async fn typed_structs_keep_every_value(db: &Db) {
+    let t = db.table("typed");
+    let (mut task, _) = start(db, &[("auto.create", "true"), ("table.name.format", &t)]).await;
+    let s = typed_schema();
+    task.put(&[sink_record(
+        &t,
+        0,
+        SchemaAndValue::NULL,
+        typed(&s, 1, "naïve ☃"),
+    )])
+    .await
+    .expect("put");
+    let cols = ["id", "small", "ok", "name", "amount", "day", "note"];
+    let select: Vec<String> = cols.iter().map(|c| db.text(c)).collect();
+    let got = db
+        .rows(&format!("SELECT {} FROM {}", select.join(","), db.q(&t)))
+        .await;
+    let ok = if db.dialect == "postgres" {
+        "true"
+    } else {
+        "1"
+    };
+    assert_eq!(
+        got,
+        vec![vec![
+            Some("1".into()),
+            Some("-7".into()),
+            Some(ok.into()),
+            Some("naïve ☃".into()),
+            Some("-123.45".into()),
+            Some("2024-01-15".into()),
+            None
+        ]]
+    );
+    let at = db
+        .rows(&format!("SELECT {} FROM {}", db.text("at"), db.q(&t)))
+        .await;
+    let at = at[0][0].clone().expect("a timestamp");
+    assert!(
+        at.starts_with("2024-01-15") && at.contains("12:34:56.789"),
+        "{at}"
+    );
+    let raw = db
+        .rows(&format!("SELECT {} FROM {}", db.hex("raw"), db.q(&t)))
+        .await;
+    assert_eq!(
+        raw[0][0].as_deref().map(str::to_ascii_lowercase).as_deref(),
+        Some("0001fe")
+    );
+}
+
+fn key(id: i64) -> SchemaAndValue {
+    let s = Arc::new(Schema::structure().field("id", Schema::int64()));
+    let v = Struct::new(s.clone())
+        .with("id", Value::Int64(id))
+        .expect("key");
+    SchemaAndValue::new(Some(s), Value::Struct(v))
+}
+
+fn value(id: i64, n: &str) -> SchemaAndValue {
+    let s = Arc::new(
+        Schema::structure()
+            .field("id", Schema::int64())
+            .field("n", Schema::string()),
+    );
+    let v = Struct::new(s.clone())
+        .with("id", Value::Int64(id))
+        .and_then(|x| x.with("n", Value::String(n.into())))
+        .expect("value");
+    SchemaAndValue::new(Some(s), Value::Struct(v))
+}
+
+/// Upserts on the record key leave one row per key with the last value,
+/// also when one batch holds a key twice; tombstones delete.
+async fn upserts_and_deletes_by_record_key(db: &Db) {
+    let t = db.table("upserted");
+    let (mut task, _) = start(
+        db,
+        &[
+            ("auto.create", "true"),
+            ("table.name.format", &t),
+            ("insert.mode", "upsert"),
+            ("pk.mode", "record_key"),
+            ("delete.enabled", "true"),
+        ],
+    )
+    .await;
+    let batch = vec![
+        sink_record(&t, 0, key(1), value(1, "a")),
+        sink_record(&t, 1, key(2), value(2, "b")),
+        sink_record(&t, 2, key(1), value(1, "c")),
+    ];
+    task.put(&batch).await.expect("upserts");
+    task.put(&[
+        sink_record(&t, 3, key(2), value(2, "d")),
+        sink_record(&t, 4, key(3), value(3, "e")),
+        sink_record(&t, 5, key(3), SchemaAndValue::NULL),
+        sink_record(&t, 6, key(4), value(4, "f")),
+    ])
+    .await
+    .expect("upsert, delete, insert");
+    let got = db
+        .rows(&format!(
+            "SELECT {}, {} FROM {} ORDER BY {}",
+            db.text("id"),
+            db.text("n"),
+            db.q(&t),
+            db.col(&t, "id")
+        ))
+        .await;
+    let want: Vec<Vec<Option<String>>> = [("1", "c"), ("2", "d"), ("4", "f")]
+        .iter()
+        .map(|(a, b)| vec![Some(a.to_string()), Some(b.to_string())])
+        .collect();
+    assert_eq!(got, want);
+}
+
+/// `insert.mode=update` changes existing rows only; `auto.evolve` adds a
+/// column a later record brings.
+async fn updates_and_evolution(db: &Db) {
+    let t = db.table("evolving");
+    let (mut task, _) = start(
+        db,
+        &[
+            ("auto.create", "true"),
+            ("auto.evolve", "true"),
+            ("table.name.format", &t),
+            ("pk.mode", "record_value"),
+            ("pk.fields", "id"),
+        ],
+    )
+    .await;
+    task.put(&[sink_record(&t, 0, SchemaAndValue::NULL, value(1, "a"))])
+        .await
+        .expect("insert");
+    let wider = schemaless(&[
+        ("id", Value::Int64(2)),
+        ("n", Value::String("b".into())),
+        ("extra", Value::Float64(1.5)),
+    ]);
+    task.put(&[sink_record(&t, 1, SchemaAndValue::NULL, wider)])
+        .await
+        .expect("evolves");
+    let got = db
+        .rows(&format!(
+            "SELECT {} FROM {} ORDER BY {}",
+            db.text("extra"),
+            db.q(&t),
+            db.col(&t, "id")
+        ))
+        .await;
+    assert_eq!(got, vec![vec![None], vec![Some("1.5".into())]]);
+    let (mut upd, _) = start(
+        db,
+        &[
+            ("table.name.format", &t),
+            ("insert.mode", "update"),
+            ("pk.mode", "record_value"),
+            ("pk.fields", "id"),
+        ],
+    )
+    .await;
+    upd.put(&[
+        sink_record(&t, 2, SchemaAndValue::NULL, value(1, "changed")),
+        sink_record(&t, 3, SchemaAndValue::NULL, value(9, "absent")),
+    ])
+    .await
+    .expect("updates");
+    let got = db
+        .rows(&format!(
+            "SELECT {}, {} FROM {} ORDER BY {}",
+            db.text("id"),
+            db.text("n"),
+            db.q(&t),
+            db.col(&t, "id")
+        ))
+        .await;
+    assert_eq!(
+        got,
+        vec![
+            vec![Some("1".into()), Some("changed".into())],
+            vec![Some("2".into()), Some("b".into())]
+        ]
+    );
+}
+
+/// A row the database refuses fails the task naming the record, or with a
+/// reporter goes to it while the others are written.
+async fn refused_rows_are_named_or_reported(db: &Db) {
+    let t = db.table("strict");
+    let (mut task, _) = start(
+        db,
+        &[
+            ("auto.create", "true"),
+            ("table.name.format", &t),
+            ("pk.mode", "record_value"),
+            ("pk.fields", "id"),
+        ],
+    )
+    .await;
+    task.put(&[sink_record(&t, 0, SchemaAndValue::NULL, value(1, "a"))])
+        .await
+        .expect("first");
+    let err = task
+        .put(&[
+            sink_record(&t, 1, SchemaAndValue::NULL, value(2, "b")),
+            sink_record(&t, 2, SchemaAndValue::NULL, value(1, "dup")),
+        ])
+        .await
+        .expect_err("a duplicate key is refused");
+    assert!(matches!(err, ConnectError::Fatal(_)), "{err:?}");
+    assert!(
+        err.to_string()
+            .contains(&format!("topic {t} partition 0 offset 2")),
+        "{err}"
+    );
+    let (mut task, ctx) = start(
+        db,
+        &[
+            ("table.name.format", &t),
+            ("pk.mode", "record_value"),
+            ("pk.fields", "id"),
+        ],
+    )
+    .await;
+    ctx.enable_reporter();
+    task.put(&[
+        sink_record(&t, 3, SchemaAndValue::NULL, value(3, "c")),
+        sink_record(&t, 4, SchemaAndValue::NULL, value(1, "dup")),
+        sink_record(&t, 5, SchemaAndValue::NULL, value(4, "d")),
+    ])
+    .await
+    .expect("reported, not failed");
+    assert_eq!(ctx.reported(), vec![4]);
+    let got = db
+        .rows(&format!(
+            "SELECT {} FROM {} ORDER BY {}",
+            db.text("id"),
+            db.q(&t),
+            db.col(&t, "id")
+        ))
+        .await;
+    let ids: Vec<String> = got.into_iter().filter_map(|r| r[0].clone()).collect();
+    assert_eq!(ids, vec!["1", "2", "3", "4"]);
+    let (mut none, _) = start(db, &[("table.name.format", &db.table("nowhere"))]).await;
+    let err = none
+        .put(&[sink_record(&t, 0, SchemaAndValue::NULL, value(1, "a"))])
+        .await
+        .expect_err("no table");
+    assert!(err.to_string().contains("auto.create=true"), "{err}");
+}
+
+async fn suite(db: Db) {
+    db.reset().await;
+    schemaless_json_fills_an_auto_created_table(&db).await;
+    typed_structs_keep_every_value(&db).await;
+    upserts_and_deletes_by_record_key(&db).await;
+    updates_and_evolution(&db).await;
+    refused_rows_are_named_or_reported(&db).await;
+}
+
+#[tokio::test]
+async fn sqlite() {
+    suite(db("sqlite").await).await;
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL: scripts/test.sh runs it with WEIR_TEST_POSTGRES_URL"]
+async fn postgres() {
+    suite(db("postgres").await).await;
+}
+
+#[tokio::test]
+#[ignore = "needs MariaDB: scripts/test.sh runs it with WEIR_TEST_MYSQL_URL"]
+async fn mariadb() {
+    suite(db("mysql").await).await;
+}
