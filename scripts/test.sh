@@ -8,15 +8,21 @@ source "$(dirname "$0")/lib.sh"
 trap cleanup_started EXIT
 cd "$ROOT"
 
-ensure_packages kcat python3-venv build-essential pkg-config curl
+ensure_packages kcat python3-venv build-essential pkg-config curl postgresql postgresql-client mariadb-server mariadb-client
 ensure_venv
 
 log "cargo fmt --check"
 cargo fmt --all -- --check
 log "cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
+log "PostgreSQL and MariaDB in temporary directories"
+start_postgres
+start_mariadb
+export PG_BIN PG_DIR
 log "cargo test"
 cargo test --workspace
+log "the JDBC connectors against PostgreSQL and MariaDB"
+cargo test -p connector-jdbc -- --ignored
 
 build_weir
 WORK="$(mktemp -d)"
@@ -49,6 +55,9 @@ scripts/tests/standalone.sh "$WEIR"
 
 log "transforms, error tolerance with a dead letter queue (1,000,000 records, a SIGKILL), topic creation"
 "$VENV/bin/python" scripts/tests/transforms.py "$WEIR" "$BOOT"
+
+log "JDBC sink: the tutorial's JSON into SQLite, PostgreSQL and MariaDB; a database restart; 1,000,000 upserts with a SIGKILL"
+"$VENV/bin/python" scripts/tests/jdbc.py "$WEIR" "$BOOT"
 
 log "weir distributed: three workers, failover, rejoin, internal topics"
 scripts/tests/distributed.sh "$WEIR"

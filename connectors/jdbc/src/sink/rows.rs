@@ -194,11 +194,13 @@ pub fn row(r: &SinkRecord, cfg: &SinkConfig) -> ConnectResult<Option<Row>> {
         },
         PkMode::RecordValue => match fields(&r.value) {
             Some(cols) => pick(cols, &cfg.pk_fields, r, "value")?,
-            None => return Err(ConnectError::data(format!(
+            None => {
+                return Err(ConnectError::data(format!(
                 "pk.mode record_value needs a struct or map value, but the record at {} has a {}",
                 coordinates(r),
                 describe(&r.value)
-            ))),
+            )))
+            }
         },
     };
     if tombstone {
