@@ -221,3 +221,58 @@ impl SinkConfig {
         })
     }
 }
+
+pub const MODE: &str = "mode";
+pub const INCREMENTING_COLUMN: &str = "incrementing.column.name";
+pub const TIMESTAMP_COLUMN: &str = "timestamp.column.name";
+pub const TIMESTAMP_INITIAL: &str = "timestamp.initial";
+pub const TIMESTAMP_DELAY: &str = "timestamp.delay.interval.ms";
+pub const VALIDATE_NON_NULL: &str = "validate.non.null";
+pub const POLL_INTERVAL: &str = "poll.interval.ms";
+pub const BATCH_MAX_ROWS: &str = "batch.max.rows";
+pub const TABLE_WHITELIST: &str = "table.whitelist";
+pub const TABLE_BLACKLIST: &str = "table.blacklist";
+pub const TABLE_INCLUDE: &str = "table.include.list";
+pub const TABLE_EXCLUDE: &str = "table.exclude.list";
+pub const TABLE_TYPES: &str = "table.types";
+pub const SCHEMA_PATTERN: &str = "schema.pattern";
+pub const CATALOG_PATTERN: &str = "catalog.pattern";
+pub const QUERY: &str = "query";
+pub const QUERY_SUFFIX: &str = "query.suffix";
+pub const TOPIC_PREFIX: &str = "topic.prefix";
+pub const TABLE_POLL_INTERVAL: &str = "table.poll.interval.ms";
+pub const NUMERIC_MAPPING: &str = "numeric.mapping";
+pub const TIMESTAMP_GRANULARITY: &str = "timestamp.granularity";
+/// The tables of one task (set by the connector).
+pub const TABLES: &str = "tables";
+
+/// The source's settings (Confluent's JdbcSourceConnectorConfig).
+pub fn source_def() -> ConfigDef {
+    let m = |k, o| grouped(k, "Mode", o);
+    let db = |k, o| grouped(k, "Database", o);
+    let c = |k, o| grouped(k, "Connector", o);
+    let s = |name, default, doc| key(name, ConfigType::String, default, Importance::Medium, doc);
+    let l = |name, default, doc| key(name, ConfigType::List, default, Importance::Medium, doc);
+    connection_def()
+        .define(m(ConfigKey { validator: Some(Validator::OneOf(&["bulk", "incrementing", "timestamp", "timestamp+incrementing"])), ..key(MODE, ConfigType::String, DefaultValue::Required, Importance::High, "bulk (the whole table each poll), incrementing, timestamp or timestamp+incrementing.") }, 1))
+        .define(m(s(INCREMENTING_COLUMN, DefaultValue::Value(""), "A strictly increasing, non-null column: rows above the last one read are new."), 2))
+        .define(m(l(TIMESTAMP_COLUMN, DefaultValue::Value(""), "Columns of the time a row changed; with several, the first non-null one counts."), 3))
+        .define(m(key(TIMESTAMP_INITIAL, ConfigType::Long, DefaultValue::Null, Importance::Low, "Epoch ms to start from in timestamp modes (-1: now); all rows when not set."), 4))
+        .define(m(ConfigKey { validator: Some(Validator::AtLeast(0)), ..key(TIMESTAMP_DELAY, ConfigType::Long, DefaultValue::Value("0"), Importance::High, "Rows are read only once they are this old (ms), so transactions that commit late are not missed.") }, 5))
+        .define(m(key(VALIDATE_NON_NULL, ConfigType::Boolean, DefaultValue::Value("true"), Importance::Low, "Refuse nullable incrementing or timestamp columns at start."), 6))
+        .define(m(s(QUERY, DefaultValue::Value(""), "A query to read instead of whole tables; the mode's condition is applied around it."), 7))
+        .define(m(s(QUERY_SUFFIX, DefaultValue::Value(""), "Text appended to every query."), 8))
+        .define(m(ConfigKey { validator: Some(Validator::OneOf(&["none", "best_fit", "best_fit_eager_double", "precision_only"])), ..s(NUMERIC_MAPPING, DefaultValue::Value("none"), "How NUMERIC columns map; only none (Decimal of the column's scale) is implemented.") }, 9))
+        .define(m(ConfigKey { validator: Some(Validator::OneOf(&["connect_logical", "nanos_long", "nanos_string", "nanos_iso_datetime_string", "micros_long", "micros_string", "micros_iso_datetime_string"])), ..s(TIMESTAMP_GRANULARITY, DefaultValue::Value("connect_logical"), "How timestamps are written; only connect_logical is implemented.") }, 10))
+        .define(db(l(TABLE_WHITELIST, DefaultValue::Value(""), "Tables to read (all when empty); not with table.blacklist."), 1))
+        .define(db(l(TABLE_BLACKLIST, DefaultValue::Value(""), "Tables not to read."), 2))
+        .define(db(l(TABLE_INCLUDE, DefaultValue::Value(""), "Regular expressions over fully qualified table names to read."), 3))
+        .define(db(l(TABLE_EXCLUDE, DefaultValue::Value(""), "Regular expressions over fully qualified table names not to read."), 4))
+        .define(db(l(TABLE_TYPES, DefaultValue::Value("TABLE"), "TABLE and/or VIEW."), 5))
+        .define(db(s(SCHEMA_PATTERN, DefaultValue::Null, "The schemas (a LIKE pattern) tables are looked for in."), 6))
+        .define(db(s(CATALOG_PATTERN, DefaultValue::Null, "Accepted for compatibility: the catalog is the connection's database."), 7))
+        .define(c(ConfigKey { validator: Some(Validator::AtLeast(1)), ..key(POLL_INTERVAL, ConfigType::Int, DefaultValue::Value("5000"), Importance::High, "How often each table is polled, in ms.") }, 1))
+        .define(c(ConfigKey { validator: Some(Validator::AtLeast(1)), ..key(BATCH_MAX_ROWS, ConfigType::Int, DefaultValue::Value("100"), Importance::Low, "Most rows read from a table in one poll.") }, 2))
+        .define(c(ConfigKey { validator: Some(Validator::AtLeast(0)), ..key(TABLE_POLL_INTERVAL, ConfigType::Long, DefaultValue::Value("60000"), Importance::Low, "How often tables are listed again, in ms; a change gives the tasks new tables.") }, 3))
+        .define(c(key(TOPIC_PREFIX, ConfigType::String, DefaultValue::Required, Importance::High, "Prefix of each table's topic; with query, the whole topic name."), 4))
+}

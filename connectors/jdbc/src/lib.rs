@@ -7,6 +7,7 @@ pub mod config;
 pub mod db;
 pub mod dialect;
 pub mod sink;
+pub mod source;
 pub mod url;
 
 use std::sync::Arc;
@@ -17,6 +18,12 @@ use connect_api::{
 };
 
 pub use sink::JdbcSinkTask;
+pub use source::JdbcSourceTask;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use connect_api::ConnectError;
+use parking_lot::Mutex;
 
 /// Confluent's `JdbcSinkConnector`: every task gets the connector's config.
 #[derive(Default)]
@@ -64,4 +71,134 @@ pub const SINK: Plugin = Plugin {
     config_def: config::sink_def,
     new_connector: || Box::new(JdbcSinkConnector::default()),
     tasks: TaskFactory::Sink(|| Box::new(JdbcSinkTask::default())),
+};
+
+/// Confluent's `JdbcSourceConnector`: lists the tables, spreads them over
+/// the tasks, and lists them again every `table.poll.interval.ms`, asking
+/// for new task configs when the set changed.
+#[derive(Default)]
+struct JdbcSourceConnector {
+    props: Props,
+    query: bool,
+    tables: Arc<Mutex<Vec<source::TableId>>>,
+    stop: Arc<AtomicBool>,
+}
+
+#[async_trait]
+impl Connector for JdbcSourceConnector {
+    async fn start(&mut self, props: &Props, ctx: Arc<dyn ConnectorContext>) -> ConnectResult<()> {
+        let cfg = source::SourceConfig::parse(props).map_err(|errors| {
+            let text: Vec<String> = errors.into_iter().map(|(_, e)| e).collect();
+            ConnectError::fatal(text.join("; "))
+        })?;
+        self.props = props.clone();
+        self.query = !cfg.query.is_empty();
+        if self.query {
+            return Ok(());
+        }
+        let c = &cfg.connection;
+        let pool = db::Pool::connect(&c.target, c.attempts, c.backoff).await?;
+        let found = source::list_tables(&pool, &cfg).await?;
+        pool.close().await;
+        if found.is_empty() {
+            tracing::warn!("No tasks will be run because no tables were found (check table.whitelist, table.include.list, schema.pattern and table.types)");
+        }
+        *self.tables.lock() = found;
+        let (tables, stop) = (self.tables.clone(), self.stop.clone());
+        let every = cfg.table_poll_interval;
+        if every.is_zero() {
+            return Ok(());
+        }
+        std::thread::Builder::new()
+            .name("jdbc-table-monitor".into())
+            .spawn(move || monitor(cfg, tables, stop, ctx))
+            .map_err(|e| ConnectError::fatal(format!("starting the table monitor: {e}")))?;
+        Ok(())
+    }
+
+    fn task_configs(&self, max_tasks: usize) -> ConnectResult<Vec<Props>> {
+        Ok(source::task_configs(
+            &self.props,
+            &self.tables.lock(),
+            max_tasks,
+            self.query,
+        ))
+    }
+
+    async fn stop(&mut self) -> ConnectResult<()> {
+        self.stop.store(true, Ordering::Relaxed);
+        Ok(())
+    }
+
+    fn validate(&self, props: &Props, def: &ConfigDef) -> Vec<ConfigValue> {
+        let mut values = def.validate(props);
+        if values.iter().all(|v| v.errors.is_empty()) {
+            if let Err(errors) = source::SourceConfig::parse(props) {
+                for (k, e) in errors {
+                    if let Some(v) = values.iter_mut().find(|v| v.name == k) {
+                        v.errors.push(e);
+                    }
+                }
+            }
+        }
+        values
+    }
+}
+
+/// Lists the tables every `table.poll.interval.ms` until stopped; a
+/// changed set asks the runtime for new task configs.
+fn monitor(
+    cfg: source::SourceConfig,
+    tables: Arc<Mutex<Vec<source::TableId>>>,
+    stop: Arc<AtomicBool>,
+    ctx: Arc<dyn ConnectorContext>,
+) {
+    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    else {
+        tracing::error!("the table monitor could not start its runtime");
+        return;
+    };
+    let slice = std::time::Duration::from_millis(200);
+    loop {
+        let until = std::time::Instant::now() + cfg.table_poll_interval;
+        while std::time::Instant::now() < until {
+            if stop.load(Ordering::Relaxed) {
+                return;
+            }
+            std::thread::sleep(slice);
+        }
+        let c = &cfg.connection;
+        let listed = rt.block_on(async {
+            let pool = db::Pool::connect(&c.target, 1, c.backoff).await?;
+            let t = source::list_tables(&pool, &cfg).await;
+            pool.close().await;
+            t
+        });
+        match listed {
+            Ok(now) => {
+                let changed = *tables.lock() != now;
+                if changed && !stop.load(Ordering::Relaxed) {
+                    tracing::info!(
+                        "the set of tables changed ({} now); reconfiguring the tasks",
+                        now.len()
+                    );
+                    *tables.lock() = now;
+                    ctx.request_task_reconfiguration();
+                }
+            }
+            Err(e) => tracing::warn!("listing tables: {e}"),
+        }
+    }
+}
+
+/// The source plugin.
+pub const SOURCE: Plugin = Plugin {
+    class: "io.confluent.connect.jdbc.JdbcSourceConnector",
+    aliases: &["JdbcSource", "JdbcSourceConnector"],
+    version: env!("CARGO_PKG_VERSION"),
+    config_def: config::source_def,
+    new_connector: || Box::new(JdbcSourceConnector::default()),
+    tasks: TaskFactory::Source(|| Box::new(JdbcSourceTask::default())),
 };

@@ -147,6 +147,7 @@ pub fn plugins() -> &'static [Plugin] {
     &[
         connector_file::SOURCE,
         connector_file::SINK,
+        connector_jdbc::SOURCE,
         connector_jdbc::SINK,
     ]
 }

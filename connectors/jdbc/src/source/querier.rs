@@ -1,0 +1,358 @@
+//! One table (or the custom query) of a source task: the SQL of its mode,
+//! the offset it has reached, and its rows as source records with
+//! Confluent's partitions (`{"protocol":"1","table":...}` or
+//! `{"query":"query"}`) and offsets (`incrementing`, `timestamp`,
+//! `timestamp_nanos`).
+
+use std::sync::Arc;
+
+use connect_api::record::{SourceOffset, SourcePartition};
+use connect_api::{
+    ConnectError, ConnectResult, Schema, SchemaAndValue, SourceRecord, Struct, Value,
+};
+use serde_json::json;
+
+use super::decode::{self, ColumnMeta, Kind};
+use super::read::Raw;
+use crate::cell::{date_text, time_text};
+use crate::db::{classify, Pool};
+use crate::dialect::Dialect;
+
+/// What a table is read by.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Mode {
+    Bulk,
+    Incrementing(String),
+    Timestamp(Vec<String>),
+    TimestampIncrementing(Vec<String>, String),
+}
+
+/// How far a table has been read.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Position {
+    pub incrementing: Option<i64>,
+    /// Epoch ms and the nanoseconds within the second.
+    pub timestamp: Option<(i64, u32)>,
+}
+
+impl Position {
+    /// Reads a committed offset map.
+    pub fn from_offset(o: &SourceOffset) -> Self {
+        let ts = o.get("timestamp").and_then(serde_json::Value::as_i64);
+        let nanos = o
+            .get("timestamp_nanos")
+            .and_then(serde_json::Value::as_u64)
+            .and_then(|n| u32::try_from(n).ok());
+        Self {
+            incrementing: o.get("incrementing").and_then(serde_json::Value::as_i64),
+            timestamp: ts.map(|ms| {
+                (
+                    ms,
+                    nanos.unwrap_or_else(|| (ms.rem_euclid(1000) as u32) * 1_000_000),
+                )
+            }),
+        }
+    }
+
+    fn offset(&self) -> SourceOffset {
+        let mut o = SourceOffset::new();
+        if let Some((ms, nanos)) = self.timestamp {
+            o.insert("timestamp".into(), json!(ms));
+            o.insert("timestamp_nanos".into(), json!(nanos));
+        }
+        if let Some(i) = self.incrementing {
+            o.insert("incrementing".into(), json!(i));
+        }
+        o
+    }
+}
+
+/// A timestamp literal the database compares with its own values.
+fn ts_literal(d: Dialect, (ms, nanos): (i64, u32)) -> String {
+    let secs = ms.div_euclid(1000);
+    let base = format!(
+        "{} {}",
+        date_text(secs.div_euclid(86_400)),
+        &time_text(secs.rem_euclid(86_400) * 1000)[..8]
+    );
+    match d {
+        // SQLite stores text as strftime('%f') writes it: milliseconds.
+        Dialect::Sqlite => format!("'{base}.{:03}'", nanos / 1_000_000),
+        Dialect::Postgres => format!("CAST('{base}.{:06}' AS TIMESTAMP)", nanos / 1000),
+        Dialect::MySql => format!("'{base}.{:06}'", nanos / 1000),
+    }
+}
+
+/// One source of rows.
+pub struct Querier {
+    pub partition: Arc<SourcePartition>,
+    pub topic: Arc<str>,
+    /// `SELECT * FROM <table>` or the query wrapped as a subquery.
+    from: String,
+    cols: Vec<(ColumnMeta, Kind)>,
+    schema: Arc<Schema>,
+    mode: Mode,
+    pub position: Position,
+    /// Timestamps start here when nothing was committed.
+    initial: Option<i64>,
+}
+
+impl Querier {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        d: Dialect,
+        partition: SourcePartition,
+        topic: String,
+        from: String,
+        schema_name: &str,
+        cols: Vec<ColumnMeta>,
+        mode: Mode,
+        position: Position,
+        initial: Option<i64>,
+    ) -> Self {
+        let cols: Vec<(ColumnMeta, Kind)> = cols
+            .into_iter()
+            .map(|m| {
+                let k = decode::kind(d, &m);
+                (m, k)
+            })
+            .collect();
+        let schema = decode::row_schema(schema_name, &cols);
+        Self {
+            partition: Arc::new(partition),
+            topic: Arc::from(topic),
+            from,
+            cols,
+            schema,
+            mode,
+            position,
+            initial,
+        }
+    }
+
+    fn col_index(&self, name: &str) -> ConnectResult<usize> {
+        self.cols
+            .iter()
+            .position(|(m, _)| m.name == name || m.name.eq_ignore_ascii_case(name))
+            .ok_or_else(|| {
+                ConnectError::fatal(format!(
+                    "column {name} is not among the columns of {}",
+                    self.topic
+                ))
+            })
+    }
+
+    fn ts_expr(d: Dialect, quote: bool, cols: &[String]) -> String {
+        let q: Vec<String> = cols.iter().map(|c| d.ident(c, quote)).collect();
+        if q.len() == 1 {
+            q[0].clone()
+        } else {
+            format!("COALESCE({})", q.join(","))
+        }
+    }
+
+    /// The next rows as source records: at most `batch` (more when rows
+    /// share the last timestamp of a timestamp-only batch, so that none is
+    /// skipped), and the position past them.
+    pub async fn poll(
+        &mut self,
+        pool: &Pool,
+        quote: bool,
+        batch: usize,
+        delay_ms: i64,
+        suffix: &str,
+    ) -> ConnectResult<Vec<SourceRecord>> {
+        let d = pool.dialect();
+        let suffix = if suffix.is_empty() {
+            String::new()
+        } else {
+            format!(" {suffix}")
+        };
+        let end = || async {
+            let now = pool
+                .now_text()
+                .await
+                .map_err(|e| classify(e, "reading the database's clock"))?;
+            let (ms, nanos) = decode::parse_timestamp(&now)?;
+            let ms = ms - delay_ms;
+            Ok::<_, ConnectError>((
+                ms,
+                if delay_ms == 0 {
+                    nanos
+                } else {
+                    (ms.rem_euclid(1000) as u32) * 1_000_000
+                },
+            ))
+        };
+        let start_ts = self.position.timestamp.unwrap_or_else(|| {
+            let ms = self.initial.unwrap_or(0);
+            (ms, (ms.rem_euclid(1000) as u32) * 1_000_000)
+        });
+        let sql = match &self.mode {
+            Mode::Bulk => format!("{}{suffix}", self.from),
+            Mode::Incrementing(inc) => format!(
+                "{} WHERE {c} > {} ORDER BY {c} ASC LIMIT {batch}{suffix}",
+                self.from,
+                self.position.incrementing.unwrap_or(-1),
+                c = d.ident(inc, quote)
+            ),
+            Mode::Timestamp(cols) => {
+                let e = end().await?;
+                format!(
+                    "{} WHERE {t} > {} AND {t} < {} ORDER BY {t} ASC LIMIT {batch}{suffix}",
+                    self.from,
+                    ts_literal(d, start_ts),
+                    ts_literal(d, e),
+                    t = Self::ts_expr(d, quote, cols)
+                )
+            }
+            Mode::TimestampIncrementing(cols, inc) => {
+                let e = end().await?;
+                let t = Self::ts_expr(d, quote, cols);
+                let i = d.ident(inc, quote);
+                let ts = ts_literal(d, start_ts);
+                format!(
+                    "{} WHERE {t} < {} AND (({t} = {ts} AND {i} > {}) OR {t} > {ts}) ORDER BY {t}, {i} ASC LIMIT {batch}{suffix}",
+                    self.from,
+                    ts_literal(d, e),
+                    self.position.incrementing.unwrap_or(-1)
+                )
+            }
+        };
+        let mut rows = pool
+            .text_rows(&sql)
+            .await
+            .map_err(|e| classify(e, &format!("reading {}", self.topic)))?;
+        if let Mode::Timestamp(cols) = &self.mode {
+            // A full batch may stop in the middle of rows sharing its last
+            // timestamp: leave those for a query of that timestamp alone.
+            if rows.len() >= batch && batch > 0 {
+                let ti = self.ts_col_index()?;
+                let last = self.ts_of(rows.last().and_then(|r| r.get(ti)))?;
+                let first = self.ts_of(rows.first().and_then(|r| r.get(ti)))?;
+                if first == last {
+                    let t = Self::ts_expr(d, quote, cols);
+                    let sql = format!(
+                        "{} WHERE {t} = {} ORDER BY {t} ASC{suffix}",
+                        self.from,
+                        ts_literal(d, last.unwrap_or((0, 0)))
+                    );
+                    rows = pool
+                        .text_rows(&sql)
+                        .await
+                        .map_err(|e| classify(e, &format!("reading {}", self.topic)))?;
+                } else {
+                    while rows.len() > 1 && self.ts_of(rows.last().and_then(|r| r.get(ti)))? == last
+                    {
+                        rows.pop();
+                    }
+                }
+            }
+        }
+        self.records(rows)
+    }
+
+    fn ts_col_index(&self) -> ConnectResult<usize> {
+        match &self.mode {
+            Mode::Timestamp(cols) | Mode::TimestampIncrementing(cols, _) => {
+                // With several columns the first non-null counts; the
+                // first one is where offsets are read from.
+                self.col_index(&cols[0])
+            }
+            _ => Err(ConnectError::fatal("no timestamp column in this mode")),
+        }
+    }
+
+    fn ts_of(&self, raw: Option<&Raw>) -> ConnectResult<Option<(i64, u32)>> {
+        Ok(match raw {
+            None | Some(Raw::Null) => None,
+            Some(Raw::Text(t)) => Some(decode::parse_timestamp(t)?),
+            Some(Raw::Int(n)) => Some((*n, (n.rem_euclid(1000) as u32) * 1_000_000)),
+            Some(Raw::Float(f)) => Some((*f as i64, 0)),
+            Some(Raw::Bytes(b)) => Some(decode::parse_timestamp(&String::from_utf8_lossy(b))?),
+        })
+    }
+
+    fn records(&mut self, rows: Vec<Vec<Raw>>) -> ConnectResult<Vec<SourceRecord>> {
+        let inc_i = match &self.mode {
+            Mode::Incrementing(c) | Mode::TimestampIncrementing(_, c) => Some(self.col_index(c)?),
+            _ => None,
+        };
+        let ts_cols: Vec<usize> = match &self.mode {
+            Mode::Timestamp(cols) | Mode::TimestampIncrementing(cols, _) => cols
+                .iter()
+                .map(|c| self.col_index(c))
+                .collect::<ConnectResult<_>>()?,
+            _ => Vec::new(),
+        };
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let mut values = Vec::with_capacity(self.cols.len());
+            for ((m, k), raw) in self.cols.iter().zip(&row) {
+                values.push(value(*k, raw).map_err(|e| {
+                    ConnectError::data(format!(
+                        "column {} of {}: {}",
+                        m.name,
+                        self.topic,
+                        e.message()
+                    ))
+                })?);
+            }
+            if let Some(i) = inc_i {
+                self.position.incrementing = match &row[i] {
+                    Raw::Int(n) => Some(*n),
+                    Raw::Text(t) => t.trim().parse().ok(),
+                    _ => None,
+                }
+                .or(self.position.incrementing);
+            }
+            if !ts_cols.is_empty() {
+                let first = ts_cols
+                    .iter()
+                    .find(|i| !matches!(row.get(**i), Some(Raw::Null) | None));
+                if let Some(t) = first
+                    .map(|i| self.ts_of(row.get(*i)))
+                    .transpose()?
+                    .flatten()
+                {
+                    self.position.timestamp = Some(t);
+                }
+            }
+            let st = Struct::from_values(self.schema.clone(), values)?;
+            let offset = match self.mode {
+                Mode::Bulk => None,
+                _ => Some(self.position.offset()),
+            };
+            out.push(SourceRecord::new(
+                self.partition.clone(),
+                offset,
+                self.topic.clone(),
+                SchemaAndValue::new(Some(self.schema.clone()), Value::Struct(st)),
+            ));
+        }
+        Ok(out)
+    }
+}
+
+/// The Connect value of one read value.
+fn value(k: Kind, raw: &Raw) -> ConnectResult<Value> {
+    match raw {
+        Raw::Null => Ok(Value::Null),
+        Raw::Text(t) => decode::from_text(k, t),
+        Raw::Bytes(b) => match k {
+            Kind::Bytes => Ok(Value::Bytes(b.clone())),
+            _ => decode::from_text(k, &String::from_utf8_lossy(b)),
+        },
+        Raw::Int(n) => match k {
+            Kind::Timestamp => Ok(Value::Timestamp(*n)),
+            Kind::Text => Ok(Value::String(n.to_string())),
+            _ => decode::from_text(k, &n.to_string()),
+        },
+        Raw::Float(f) => match k {
+            Kind::Text => Ok(Value::String(f.to_string())),
+            Kind::Float64 => Ok(Value::Float64(*f)),
+            Kind::Float32 => Ok(Value::Float32(*f as f32)),
+            _ => decode::from_text(k, &format!("{f}")),
+        },
+    }
+}

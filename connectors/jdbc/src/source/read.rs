@@ -1,0 +1,302 @@
+//! What the source reads from a database: its tables, their columns, the
+//! database's clock, and rows in the text protocol (every value as the
+//! database writes it), so no type needs a client-side decoder.
+
+use sqlx::{Column, Row, TypeInfo, ValueRef};
+
+use super::decode::ColumnMeta;
+use crate::db::Pool;
+
+/// A table as the source names it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct TableId {
+    pub catalog: Option<String>,
+    pub schema: Option<String>,
+    pub name: String,
+}
+
+impl TableId {
+    /// `catalog.schema.table`, the name offsets (protocol 1) carry.
+    pub fn qualified(&self) -> String {
+        [&self.catalog, &self.schema]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .chain([self.name.as_str()])
+            .collect::<Vec<_>>()
+            .join(".")
+    }
+
+    /// `schema.table` (or `table`), as SQL names it.
+    pub fn sql_name(&self) -> String {
+        match &self.schema {
+            Some(s) => format!("{s}.{}", self.name),
+            None => self.name.clone(),
+        }
+    }
+}
+
+/// One value as read.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Raw {
+    Null,
+    Text(String),
+    Bytes(Vec<u8>),
+    Int(i64),
+    Float(f64),
+}
+
+impl Pool {
+    /// The tables (and views when `types` says so) the source may read.
+    pub async fn tables(
+        &self,
+        types: &[String],
+        schema_pattern: Option<&str>,
+    ) -> Result<Vec<TableId>, sqlx::Error> {
+        let want_views = types.iter().any(|t| t.eq_ignore_ascii_case("VIEW"));
+        let want_tables = types.is_empty() || types.iter().any(|t| t.eq_ignore_ascii_case("TABLE"));
+        let kinds = match (want_tables, want_views) {
+            (true, true) => "'BASE TABLE','VIEW'",
+            (false, true) => "'VIEW'",
+            _ => "'BASE TABLE'",
+        };
+        let pattern = schema_pattern.unwrap_or("%");
+        Ok(match self {
+            Pool::Pg(p) => {
+                let sql = format!(
+                    "SELECT current_database()::text, table_schema::text, table_name::text FROM information_schema.tables \
+                     WHERE table_type IN ({kinds}) AND table_schema NOT IN ('pg_catalog','information_schema') \
+                     AND table_schema LIKE $1 ORDER BY 2, 3"
+                );
+                sqlx::query(&sql)
+                    .bind(pattern)
+                    .fetch_all(p)
+                    .await?
+                    .iter()
+                    .map(|r| {
+                        Ok(TableId {
+                            catalog: Some(r.try_get(0)?),
+                            schema: Some(r.try_get(1)?),
+                            name: r.try_get(2)?,
+                        })
+                    })
+                    .collect::<Result<_, sqlx::Error>>()?
+            }
+            Pool::My(p) => {
+                let sql = format!(
+                    "SELECT CAST(table_schema AS CHAR), CAST(table_name AS CHAR) FROM information_schema.tables \
+                     WHERE table_type IN ({kinds}) AND table_schema = DATABASE() ORDER BY 2"
+                );
+                sqlx::query(&sql)
+                    .fetch_all(p)
+                    .await?
+                    .iter()
+                    .map(|r| {
+                        Ok(TableId {
+                            catalog: Some(r.try_get(0)?),
+                            schema: None,
+                            name: r.try_get(1)?,
+                        })
+                    })
+                    .collect::<Result<_, sqlx::Error>>()?
+            }
+            Pool::Lite(p) => {
+                let kinds = match (want_tables, want_views) {
+                    (true, true) => "'table','view'",
+                    (false, true) => "'view'",
+                    _ => "'table'",
+                };
+                let sql = format!(
+                    "SELECT name FROM sqlite_master WHERE type IN ({kinds}) AND name NOT LIKE 'sqlite_%' ORDER BY name"
+                );
+                sqlx::query(&sql)
+                    .fetch_all(p)
+                    .await?
+                    .iter()
+                    .map(|r| {
+                        Ok(TableId {
+                            catalog: None,
+                            schema: None,
+                            name: r.try_get(0)?,
+                        })
+                    })
+                    .collect::<Result<_, sqlx::Error>>()?
+            }
+        })
+    }
+
+    /// A table's columns with their types, scales and nullability.
+    pub async fn column_meta(&self, t: &TableId) -> Result<Vec<ColumnMeta>, sqlx::Error> {
+        let rows: Vec<(String, String, Option<i64>, bool)> = match self {
+            Pool::Pg(p) => sqlx::query(
+                "SELECT column_name::text, data_type::text, numeric_scale::int8, is_nullable = 'YES' \
+                 FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position",
+            )
+            .bind(t.schema.as_deref().unwrap_or("public"))
+            .bind(&t.name)
+            .fetch_all(p)
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
+            .collect::<Result<_, sqlx::Error>>()?,
+            Pool::My(p) => sqlx::query(
+                "SELECT CAST(column_name AS CHAR), CAST(data_type AS CHAR), CAST(numeric_scale AS SIGNED), \
+                 CAST(is_nullable = 'YES' AS SIGNED) FROM information_schema.columns \
+                 WHERE table_schema = COALESCE(?, DATABASE()) AND table_name = ? ORDER BY ordinal_position",
+            )
+            .bind(t.catalog.as_deref())
+            .bind(&t.name)
+            .fetch_all(p)
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get::<i64, _>(3)? != 0)))
+            .collect::<Result<_, sqlx::Error>>()?,
+            Pool::Lite(p) => sqlx::query("SELECT name, type, \"notnull\", pk FROM pragma_table_info(?)")
+                .bind(&t.name)
+                .fetch_all(p)
+                .await?
+                .iter()
+                .map(|r| {
+                    let ty: String = r.try_get(1)?;
+                    let scale = ty
+                        .split_once(',')
+                        .and_then(|(_, s)| s.trim_end_matches(')').trim().parse().ok());
+                    Ok((r.try_get(0)?, ty, scale, r.try_get::<i64, _>(2)? == 0))
+                })
+                .collect::<Result<_, sqlx::Error>>()?,
+        };
+        Ok(rows
+            .into_iter()
+            .map(|(name, ty, scale, nullable)| ColumnMeta {
+                name,
+                db_type: ty.to_ascii_lowercase(),
+                scale: scale.and_then(|s| i32::try_from(s).ok()),
+                nullable,
+            })
+            .collect())
+    }
+
+    /// The columns of a query's result (types from the database's own
+    /// description; all nullable, as a query says nothing of that).
+    pub async fn query_meta(&self, sql: &str) -> Result<Vec<ColumnMeta>, sqlx::Error> {
+        use sqlx::Executor;
+        let cols: Vec<(String, String)> = match self {
+            Pool::Pg(p) => p
+                .describe(sql)
+                .await?
+                .columns()
+                .iter()
+                .map(|c| (c.name().to_string(), c.type_info().name().to_string()))
+                .collect(),
+            Pool::My(p) => p
+                .describe(sql)
+                .await?
+                .columns()
+                .iter()
+                .map(|c| (c.name().to_string(), c.type_info().name().to_string()))
+                .collect(),
+            Pool::Lite(p) => p
+                .describe(sql)
+                .await?
+                .columns()
+                .iter()
+                .map(|c| (c.name().to_string(), c.type_info().name().to_string()))
+                .collect(),
+        };
+        Ok(cols
+            .into_iter()
+            .map(|(name, ty)| ColumnMeta {
+                name,
+                db_type: ty.to_ascii_lowercase(),
+                scale: None,
+                nullable: true,
+            })
+            .collect())
+    }
+
+    /// The database's clock as `YYYY-MM-DD HH:MM:SS.ffffff` (UTC).
+    pub async fn now_text(&self) -> Result<String, sqlx::Error> {
+        if let Pool::Lite(p) = self {
+            // SQLite's CURRENT_TIMESTAMP has whole seconds only.
+            return sqlx::query_scalar("SELECT strftime('%Y-%m-%d %H:%M:%f','now')")
+                .fetch_one(p)
+                .await;
+        }
+        let sql = match self {
+            Pool::My(_) => "SELECT NOW(6)",
+            _ => "SELECT CAST(CURRENT_TIMESTAMP AS TIMESTAMP)",
+        };
+        let rows = self.text_rows(sql).await?;
+        Ok(match rows.first().and_then(|r| r.first()) {
+            Some(Raw::Text(t)) => t.clone(),
+            _ => String::new(),
+        })
+    }
+
+    /// Rows of `sql` in the text protocol: PostgreSQL and MySQL write every
+    /// value as text (bytes as bytes); SQLite gives its own storage classes.
+    pub async fn text_rows(&self, sql: &str) -> Result<Vec<Vec<Raw>>, sqlx::Error> {
+        match self {
+            Pool::Pg(p) => {
+                let rows = sqlx::raw_sql(sql).fetch_all(p).await?;
+                rows.iter()
+                    .map(|r| {
+                        (0..r.len())
+                            .map(|i| {
+                                let v = r.try_get_raw(i)?;
+                                if v.is_null() {
+                                    return Ok(Raw::Null);
+                                }
+                                if v.type_info().name() == "BYTEA" {
+                                    return Ok(Raw::Bytes(r.try_get_unchecked::<Vec<u8>, _>(i)?));
+                                }
+                                Ok(Raw::Text(r.try_get_unchecked::<String, _>(i)?))
+                            })
+                            .collect()
+                    })
+                    .collect()
+            }
+            Pool::My(p) => {
+                let rows = sqlx::raw_sql(sql).fetch_all(p).await?;
+                rows.iter()
+                    .map(|r| {
+                        (0..r.len())
+                            .map(|i| {
+                                let v = r.try_get_raw(i)?;
+                                if v.is_null() {
+                                    return Ok(Raw::Null);
+                                }
+                                let name = v.type_info().name().to_string();
+                                if name.contains("BLOB") || name.contains("BINARY") {
+                                    return Ok(Raw::Bytes(r.try_get_unchecked::<Vec<u8>, _>(i)?));
+                                }
+                                Ok(Raw::Text(r.try_get_unchecked::<String, _>(i)?))
+                            })
+                            .collect()
+                    })
+                    .collect()
+            }
+            Pool::Lite(p) => {
+                let rows = sqlx::raw_sql(sql).fetch_all(p).await?;
+                rows.iter()
+                    .map(|r| {
+                        (0..r.len())
+                            .map(|i| {
+                                let v = r.try_get_raw(i)?;
+                                if v.is_null() {
+                                    return Ok(Raw::Null);
+                                }
+                                Ok(match v.type_info().name() {
+                                    "INTEGER" => Raw::Int(r.try_get_unchecked::<i64, _>(i)?),
+                                    "REAL" => Raw::Float(r.try_get_unchecked::<f64, _>(i)?),
+                                    "BLOB" => Raw::Bytes(r.try_get_unchecked::<Vec<u8>, _>(i)?),
+                                    _ => Raw::Text(r.try_get_unchecked::<String, _>(i)?),
+                                })
+                            })
+                            .collect()
+                    })
+                    .collect()
+            }
+        }
+    }
+}
