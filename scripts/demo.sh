@@ -2,12 +2,13 @@
 # The main job, on the embedded defaults: the tutorial's exercise of an
 # Apache access log flowing FileStreamSource -> topic log-test ->
 # FileStreamSink -> logout.txt, with Kafka Connect's own three properties
-# files and no broker to install (weir standalone starts the bundled one).
+# files and no broker to install (weir standalone starts the bundled one);
+# then JSON records into a SQLite table through the JDBC sink.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 trap cleanup_started EXIT
 
-ensure_packages curl
+ensure_packages curl sqlite3
 build_weir
 
 DIR="$(mktemp -d)"
@@ -69,6 +70,29 @@ else
     echo "logout.txt differs from the input" >&2
     exit 1
 fi
+
+log "the database leg: {\"number\": n} JSON into a SQLite table through the JDBC sink"
+for n in $(seq 1 10); do echo "{\"number\": $n}"; done |
+    "$WEIR" produce --bootstrap-server "$BROKER" --topic numtest
+curl -s -X POST -H 'Content-Type: application/json' "http://127.0.0.1:$REST/connectors" --data "{
+  \"name\": \"numtest-sink\",
+  \"config\": {
+    \"connector.class\": \"io.confluent.connect.jdbc.JdbcSinkConnector\",
+    \"connection.url\": \"jdbc:sqlite:$DIR/demo.db\",
+    \"topics\": \"numtest\",
+    \"auto.create\": \"true\",
+    \"value.converter\": \"org.apache.kafka.connect.json.JsonConverter\",
+    \"value.converter.schemas.enable\": \"false\"
+  }
+}"
+echo
+for i in $(seq 1 100); do
+    [ "$(sqlite3 "$DIR/demo.db" 'select count(*) from numtest' 2>/dev/null || echo 0)" = 10 ] && break
+    sleep 0.2
+done
+log "sqlite3 $DIR/demo.db 'select number from numtest'"
+sqlite3 "$DIR/demo.db" 'select number from numtest' | paste -sd' '
+[ "$(sqlite3 "$DIR/demo.db" 'select sum(number) from numtest')" = 55 ] || { echo "numtest does not hold 1..10" >&2; exit 1; }
 
 log "stopping the worker (and its bundled broker)"
 stop_pid "$WORKER"
