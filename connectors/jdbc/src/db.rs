@@ -26,6 +26,8 @@ pub enum Pool {
 pub struct Stmt {
     pub sql: String,
     pub params: Vec<Cell>,
+    /// For a PostgreSQL `COPY ... FROM STDIN`: the CSV data it reads.
+    pub copy: Option<Vec<u8>>,
 }
 
 /// What a database error means for a task: lost connections and
@@ -207,6 +209,12 @@ impl Pool {
             Pool::Pg(p) => {
                 let mut tx = p.begin().await?;
                 for s in stmts {
+                    if let Some(data) = &s.copy {
+                        let mut copy = tx.copy_in_raw(&s.sql).await?;
+                        copy.send(data.as_slice()).await?;
+                        copy.finish().await?;
+                        continue;
+                    }
                     let mut q = sqlx::query(&s.sql);
                     for c in &s.params {
                         q = q.bind(c.text());
