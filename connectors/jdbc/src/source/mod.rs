@@ -378,8 +378,9 @@ impl SourceTask for JdbcSourceTask {
                 &cfg.query_suffix,
             )
             .await?;
-        // A full batch means more is waiting: poll the table again at once.
-        *next = if records.len() >= cfg.batch_max_rows && !matches!(cfg.read_mode(), Mode::Bulk) {
+        // A full batch, or a bulk pass under way, means more is waiting:
+        // poll the table again at once.
+        *next = if q.pass_under_way() || (records.len() >= cfg.batch_max_rows && !matches!(cfg.read_mode(), Mode::Bulk)) {
             Instant::now()
         } else {
             Instant::now() + cfg.poll_interval

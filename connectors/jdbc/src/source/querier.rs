@@ -95,6 +95,8 @@ pub struct Querier {
     pub position: Position,
     /// Timestamps start here when nothing was committed.
     initial: Option<i64>,
+    /// A bulk pass under way: the rows still to come.
+    bulk: Option<tokio::sync::mpsc::Receiver<Result<Vec<Raw>, sqlx::Error>>>,
 }
 
 impl Querier {
@@ -127,7 +129,46 @@ impl Querier {
             mode,
             position,
             initial,
+            bulk: None,
         }
+    }
+
+    /// True while a bulk pass has rows left to read.
+    pub fn pass_under_way(&self) -> bool {
+        self.bulk.is_some()
+    }
+
+    /// The next rows of the bulk pass (starting one when none is under way).
+    async fn bulk_rows(&mut self, pool: &Pool, sql: String, batch: usize) -> ConnectResult<Vec<Vec<Raw>>> {
+        let rx = self.bulk.get_or_insert_with(|| pool.text_stream(sql, batch));
+        let mut rows = Vec::new();
+        let doing = format!("reading {}", self.topic);
+        match rx.recv().await {
+            None => {
+                self.bulk = None;
+                return Ok(rows);
+            }
+            Some(r) => rows.push(r.map_err(|e| classify(e, &doing))?),
+        }
+        while rows.len() < batch {
+            match rx.try_recv() {
+                Ok(r) => rows.push(r.map_err(|e| classify(e, &doing))?),
+                Err(tokio::sync::mpsc::error::TryRecvError::Empty) => {
+                    match rx.recv().await {
+                        Some(r) => rows.push(r.map_err(|e| classify(e, &doing))?),
+                        None => {
+                            self.bulk = None;
+                            break;
+                        }
+                    }
+                }
+                Err(tokio::sync::mpsc::error::TryRecvError::Disconnected) => {
+                    self.bulk = None;
+                    break;
+                }
+            }
+        }
+        Ok(rows)
     }
 
     fn col_index(&self, name: &str) -> ConnectResult<usize> {
@@ -188,6 +229,10 @@ impl Querier {
             let ms = self.initial.unwrap_or(0);
             (ms, (ms.rem_euclid(1000) as u32) * 1_000_000)
         });
+        if self.mode == Mode::Bulk {
+            let rows = self.bulk_rows(pool, format!("{}{suffix}", self.from), batch).await?;
+            return self.records(rows);
+        }
         let sql = match &self.mode {
             Mode::Bulk => format!("{}{suffix}", self.from),
             Mode::Incrementing(inc) => format!(

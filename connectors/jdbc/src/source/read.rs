@@ -237,66 +237,83 @@ impl Pool {
     /// value as text (bytes as bytes); SQLite gives its own storage classes.
     pub async fn text_rows(&self, sql: &str) -> Result<Vec<Vec<Raw>>, sqlx::Error> {
         match self {
-            Pool::Pg(p) => {
-                let rows = sqlx::raw_sql(sql).fetch_all(p).await?;
-                rows.iter()
-                    .map(|r| {
-                        (0..r.len())
-                            .map(|i| {
-                                let v = r.try_get_raw(i)?;
-                                if v.is_null() {
-                                    return Ok(Raw::Null);
-                                }
-                                if v.type_info().name() == "BYTEA" {
-                                    return Ok(Raw::Bytes(r.try_get_unchecked::<Vec<u8>, _>(i)?));
-                                }
-                                Ok(Raw::Text(r.try_get_unchecked::<String, _>(i)?))
-                            })
-                            .collect()
-                    })
-                    .collect()
-            }
-            Pool::My(p) => {
-                let rows = sqlx::raw_sql(sql).fetch_all(p).await?;
-                rows.iter()
-                    .map(|r| {
-                        (0..r.len())
-                            .map(|i| {
-                                let v = r.try_get_raw(i)?;
-                                if v.is_null() {
-                                    return Ok(Raw::Null);
-                                }
-                                let name = v.type_info().name().to_string();
-                                if name.contains("BLOB") || name.contains("BINARY") {
-                                    return Ok(Raw::Bytes(r.try_get_unchecked::<Vec<u8>, _>(i)?));
-                                }
-                                Ok(Raw::Text(r.try_get_unchecked::<String, _>(i)?))
-                            })
-                            .collect()
-                    })
-                    .collect()
-            }
-            Pool::Lite(p) => {
-                let rows = sqlx::raw_sql(sql).fetch_all(p).await?;
-                rows.iter()
-                    .map(|r| {
-                        (0..r.len())
-                            .map(|i| {
-                                let v = r.try_get_raw(i)?;
-                                if v.is_null() {
-                                    return Ok(Raw::Null);
-                                }
-                                Ok(match v.type_info().name() {
-                                    "INTEGER" => Raw::Int(r.try_get_unchecked::<i64, _>(i)?),
-                                    "REAL" => Raw::Float(r.try_get_unchecked::<f64, _>(i)?),
-                                    "BLOB" => Raw::Bytes(r.try_get_unchecked::<Vec<u8>, _>(i)?),
-                                    _ => Raw::Text(r.try_get_unchecked::<String, _>(i)?),
-                                })
-                            })
-                            .collect()
-                    })
-                    .collect()
-            }
+            Pool::Pg(p) => sqlx::raw_sql(sql).fetch_all(p).await?.iter().map(pg_row).collect(),
+            Pool::My(p) => sqlx::raw_sql(sql).fetch_all(p).await?.iter().map(my_row).collect(),
+            Pool::Lite(p) => sqlx::raw_sql(sql).fetch_all(p).await?.iter().map(lite_row).collect(),
         }
     }
+
+    /// The same rows streamed: a spawned reader sends them through a
+    /// bounded channel, so a whole table is never held at once.
+    pub fn text_stream(&self, sql: String, bound: usize) -> tokio::sync::mpsc::Receiver<Result<Vec<Raw>, sqlx::Error>> {
+        use futures_util::StreamExt;
+        let (tx, rx) = tokio::sync::mpsc::channel(bound.max(1));
+        let pool = self.clone();
+        tokio::spawn(async move {
+            macro_rules! pump {
+                ($p:expr, $conv:expr) => {{
+                    let mut rows = sqlx::raw_sql(&sql).fetch($p);
+                    while let Some(r) = rows.next().await {
+                        if tx.send(r.and_then(|r| $conv(&r))).await.is_err() {
+                            return;
+                        }
+                    }
+                }};
+            }
+            match &pool {
+                Pool::Pg(p) => pump!(p, pg_row),
+                Pool::My(p) => pump!(p, my_row),
+                Pool::Lite(p) => pump!(p, lite_row),
+            }
+        });
+        rx
+    }
+}
+
+fn pg_row(r: &sqlx::postgres::PgRow) -> Result<Vec<Raw>, sqlx::Error> {
+    (0..r.len())
+        .map(|i| {
+            let v = r.try_get_raw(i)?;
+            if v.is_null() {
+                return Ok(Raw::Null);
+            }
+            if v.type_info().name() == "BYTEA" {
+                return Ok(Raw::Bytes(r.try_get_unchecked::<Vec<u8>, _>(i)?));
+            }
+            Ok(Raw::Text(r.try_get_unchecked::<String, _>(i)?))
+        })
+        .collect()
+}
+
+fn my_row(r: &sqlx::mysql::MySqlRow) -> Result<Vec<Raw>, sqlx::Error> {
+    (0..r.len())
+        .map(|i| {
+            let v = r.try_get_raw(i)?;
+            if v.is_null() {
+                return Ok(Raw::Null);
+            }
+            let name = v.type_info().name().to_string();
+            if name.contains("BLOB") || name.contains("BINARY") {
+                return Ok(Raw::Bytes(r.try_get_unchecked::<Vec<u8>, _>(i)?));
+            }
+            Ok(Raw::Text(r.try_get_unchecked::<String, _>(i)?))
+        })
+        .collect()
+}
+
+fn lite_row(r: &sqlx::sqlite::SqliteRow) -> Result<Vec<Raw>, sqlx::Error> {
+    (0..r.len())
+        .map(|i| {
+            let v = r.try_get_raw(i)?;
+            if v.is_null() {
+                return Ok(Raw::Null);
+            }
+            Ok(match v.type_info().name() {
+                "INTEGER" => Raw::Int(r.try_get_unchecked::<i64, _>(i)?),
+                "REAL" => Raw::Float(r.try_get_unchecked::<f64, _>(i)?),
+                "BLOB" => Raw::Bytes(r.try_get_unchecked::<Vec<u8>, _>(i)?),
+                _ => Raw::Text(r.try_get_unchecked::<String, _>(i)?),
+            })
+        })
+        .collect()
 }
