@@ -43,6 +43,8 @@ with open(f"{work}/rows.csv", "w", buffering=1 << 22) as c, open(f"{work}/rows.j
         j.write(f'{{"id":{i},"name":"{name}","amount":{amount},"ts":"{ts}"}}\n')
 PY
 kcat -b "$B" -P -t rows -p 0 -l "$WORK/rows.json"
+# MariaDB's DATETIME takes no zone suffix.
+sed 's/+00"}$/"}/' "$WORK/rows.json" | kcat -b "$B" -P -t rows-my -p 0
 
 "${PSQL[@]}" -c "CREATE TABLE ref (id BIGINT, name TEXT, amount NUMERIC(12,2), ts TIMESTAMPTZ)"
 log "reference: psql \\copy from CSV"
@@ -60,7 +62,7 @@ value.converter.schemas.enable=false
 offset.storage.file.filename=$WORK/connect.offsets
 offset.flush.interval.ms=10000
 listeners=http://127.0.0.1:$REST
-consumer.max.poll.records=3000
+consumer.max.poll.records=5000
 PROPS
 
 # watch_rss PID FILE: the peak RSS (kB) of PID, written to FILE until it ends.
@@ -89,6 +91,10 @@ run() {
     STARTED_PIDS+=("$w")
     watch_rss "$w" "$WORK/rss-$name" &
     while :; do
+        if curl -s "http://127.0.0.1:$REST/connectors/$name/status" 2>/dev/null | grep -q '"FAILED"'; then
+            echo "$name failed: $(curl -s "http://127.0.0.1:$REST/connectors/$name/status")" >&2
+            exit 1
+        fi
         n=$(metric "$m" "$name")
         [ -n "$n" ] && [ "${n%.*}" -ge "$N" ] && break
         kill -0 "$w" 2>/dev/null || { echo "$name: the worker exited; $(tail -n 5 "$WORK/$name.log")" >&2; exit 1; }
@@ -103,12 +109,12 @@ PUT=kafka_connect_sink_task_metrics_sink_record_send_total
 
 log "sink into PostgreSQL, insert mode"
 "${PSQL[@]}" -c "CREATE TABLE ins (id BIGINT, name TEXT, amount NUMERIC(12,2), ts TIMESTAMPTZ)"
-SINK_INSERT=$(run ins "$PUT" "${SINK[@]}" table.name.format=ins)
+SINK_INSERT=$(run ins "$PUT" "${SINK[@]}" table.name.format=ins) || exit 1
 [ "$("${PSQL[@]}" -c 'select count(*) from ins')" = "$N" ] || { echo "ins does not hold $N rows" >&2; exit 1; }
 
 log "sink into PostgreSQL, upsert mode"
 "${PSQL[@]}" -c "CREATE TABLE ups (id BIGINT PRIMARY KEY, name TEXT, amount NUMERIC(12,2), ts TIMESTAMPTZ)"
-SINK_UPSERT=$(run ups "$PUT" "${SINK[@]}" table.name.format=ups insert.mode=upsert pk.mode=record_value pk.fields=id)
+SINK_UPSERT=$(run ups "$PUT" "${SINK[@]}" table.name.format=ups insert.mode=upsert pk.mode=record_value pk.fields=id) || exit 1
 [ "$("${PSQL[@]}" -c 'select count(*) from ups')" = "$N" ] || { echo "ups does not hold $N rows" >&2; exit 1; }
 
 log "MariaDB: LOAD DATA LOCAL INFILE, then the sink"
@@ -119,7 +125,7 @@ t0=$(now)
 t1=$(now)
 MY_LOAD=$(rate "$t0" "$t1")
 MY_URL="jdbc:${WEIR_TEST_MYSQL_URL/mysql:/mariadb:}"
-MY_SINK=$(run my-ins "$PUT" connector.class=JdbcSinkConnector topics=rows "connection.url=$MY_URL" table.name.format=ins)
+MY_SINK=$(run my-ins "$PUT" connector.class=JdbcSinkConnector topics=rows-my "connection.url=$MY_URL" table.name.format=ins) || exit 1
 
 log "SQLite: sqlite3 .import, then the sink"
 sqlite3 "$WORK/ref.db" "CREATE TABLE ref (id INTEGER, name TEXT, amount NUMERIC, ts TEXT)"
@@ -127,7 +133,7 @@ t0=$(now)
 sqlite3 "$WORK/ref.db" ".mode csv" ".import $WORK/rows.csv ref"
 t1=$(now)
 LITE_IMPORT=$(rate "$t0" "$t1")
-LITE_SINK=$(run lite-ins "$PUT" connector.class=JdbcSinkConnector topics=rows "connection.url=jdbc:sqlite:$WORK/sink.db" table.name.format=ins auto.create=true batch.size=3000)
+LITE_SINK=$(run lite-ins "$PUT" connector.class=JdbcSinkConnector topics=rows "connection.url=jdbc:sqlite:$WORK/sink.db" table.name.format=ins auto.create=true batch.size=3000) || exit 1
 
 log "reference: psql \\copy (select ...) to stdout | kcat -P -l"
 t0=$(now)
@@ -137,10 +143,11 @@ COPY_KCAT=$(rate "$t0" "$t1")
 SRC=(connector.class=JdbcSourceConnector "connection.url=jdbc:${WEIR_TEST_POSTGRES_URL/postgres:/postgresql:}" table.whitelist=ref batch.max.rows=10000 poll.interval.ms=100)
 WRITE=kafka_connect_source_task_metrics_source_record_write_total
 log "source from PostgreSQL, bulk mode"
-SRC_BULK=$(run src-bulk "$WRITE" "${SRC[@]}" mode=bulk topic.prefix=bulk- poll.interval.ms=3600000)
-"${PSQL[@]}" -c "ALTER TABLE ref ALTER COLUMN id SET NOT NULL"
+SRC_BULK=$(run src-bulk "$WRITE" "${SRC[@]}" mode=bulk topic.prefix=bulk- poll.interval.ms=3600000) || exit 1
+# The incrementing column is indexed, as a table read this way would be.
+"${PSQL[@]}" -c "ALTER TABLE ref ADD PRIMARY KEY (id)"
 log "source from PostgreSQL, incrementing mode"
-SRC_INC=$(run src-inc "$WRITE" "${SRC[@]}" mode=incrementing incrementing.column.name=id topic.prefix=inc-)
+SRC_INC=$(run src-inc "$WRITE" "${SRC[@]}" mode=incrementing incrementing.column.name=id topic.prefix=inc-) || exit 1
 RSS=$(cat "$WORK"/rss-* | sort -n | tail -n 1)
 
 echo

@@ -274,15 +274,18 @@ impl Tolerance {
     /// doubling passes it) until `errors.retry.timeout` has passed. Blocks
     /// the calling thread, which is the task's own.
     pub fn retrying<T>(&self, mut op: impl FnMut() -> ConnectResult<T>) -> ConnectResult<T> {
-        let started = Instant::now();
+        // The clock is read only once something failed: this runs for
+        // every record.
+        let mut started: Option<Instant> = None;
         let mut attempt = 0u32;
         loop {
             attempt = attempt.saturating_add(1);
             match op() {
                 Err(e) if e.is_retriable() => {
+                    let since = *started.get_or_insert_with(Instant::now);
                     let left = match self.settings.retry_timeout {
                         None => Duration::MAX,
-                        Some(t) => t.saturating_sub(started.elapsed()),
+                        Some(t) => t.saturating_sub(since.elapsed()),
                     };
                     // The last failure is counted by `failed`.
                     if left.is_zero() || self.stopping() {

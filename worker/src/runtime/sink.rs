@@ -23,7 +23,8 @@ use super::errors::{DeadLetterQueue, Failure, Origin, RawRecord, Stage, Toleranc
 use super::{retry_backoff, State, Target, TaskEnv};
 use connect_transforms::Chain;
 
-/// Records handed to `put` at most at once (Kafka's `max.poll.records`).
+/// Records handed to `put` at most at once (Kafka's `max.poll.records`
+/// default), unless `consumer.max.poll.records` says otherwise.
 const MAX_BATCH: usize = 500;
 
 /// What the task asked of the runtime through its context.
@@ -426,7 +427,16 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
             format!("connect-{connector}-{}", env.id.task),
         );
     }
+    // `max.poll.records` is the Java consumer's: here it bounds the
+    // records handed to one `put`, and librdkafka never sees it.
+    let mut max_batch = MAX_BATCH;
     for (k, v) in env.worker.client_props("consumer.", &env.props) {
+        if k == "max.poll.records" {
+            max_batch = v.trim().parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+                anyhow::anyhow!("Invalid value {v} for configuration consumer.max.poll.records: Value must be at least 1")
+            })?;
+            continue;
+        }
         cfg.set(k, v);
     }
     let rebalanced = Arc::new(AtomicBool::new(false));
@@ -574,7 +584,7 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
         let mut wait = Duration::from_millis(100);
         let mut fatal = None;
         originals.clear();
-        while read < MAX_BATCH {
+        while read < max_batch {
             match consumer.poll(wait) {
                 None => break,
                 Some(Ok(m)) => {

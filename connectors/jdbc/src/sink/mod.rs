@@ -26,7 +26,7 @@ pub struct JdbcSinkTask {
     pool: Option<Pool>,
     ctx: Option<Arc<dyn SinkTaskContext>>,
     /// Columns of the tables written so far (name, database type).
-    tables: HashMap<String, Table>,
+    tables: HashMap<String, Arc<Table>>,
     /// Consecutive failed writes, for `max.retries`.
     failures: u32,
 }
@@ -50,7 +50,13 @@ impl JdbcSinkTask {
 
     /// Makes sure `row`'s table and columns exist (creating or evolving
     /// them when allowed) and returns what is known of the table.
-    async fn table(&mut self, pool: &Pool, row: &Row) -> ConnectResult<Table> {
+    async fn table(&mut self, pool: &Pool, row: &Row) -> ConnectResult<Arc<Table>> {
+        if let Some(t) = self.tables.get(&row.table) {
+            // The usual case: a known table with every column.
+            if row.key.iter().chain(&row.values).all(|c| t.has(&c.name)) {
+                return Ok(t.clone());
+            }
+        }
         let cfg = self.cfg()?.clone();
         let missing = |t: &Table| -> Vec<rows::Column> {
             row.key
@@ -121,6 +127,7 @@ impl JdbcSinkTask {
                 names.join(", ")
             )));
         };
+        let table = Arc::new(table);
         self.tables.insert(row.table.clone(), table.clone());
         Ok(table)
     }
@@ -131,7 +138,7 @@ impl JdbcSinkTask {
         &mut self,
         pool: &Pool,
         records: &[SinkRecord],
-    ) -> ConnectResult<Vec<(usize, Row, Table)>> {
+    ) -> ConnectResult<Vec<(usize, Row, Arc<Table>)>> {
         let cfg = self.cfg()?.clone();
         let mut out = Vec::with_capacity(records.len());
         for (i, r) in records.iter().enumerate() {

@@ -112,7 +112,11 @@ fn same_shape(a: &Row, b: &Row) -> bool {
 /// The statements that write `rows` in their order: runs of rows of one
 /// table and shape share multi-row inserts or upserts (at most
 /// `batch.size` rows, and within the dialect's parameter limit).
-pub fn plan(d: Dialect, cfg: &SinkConfig, rows: &[(usize, Row, Table)]) -> Vec<Stmt> {
+pub fn plan(
+    d: Dialect,
+    cfg: &SinkConfig,
+    rows: &[(usize, Row, std::sync::Arc<Table>)],
+) -> Vec<Stmt> {
     let quote = cfg.connection.quote;
     let mut out = Vec::new();
     let mut i = 0;
@@ -210,8 +214,23 @@ fn insert(d: Dialect, quote: bool, table: &Table, rows: &[&Row], upsert: bool) -
     }
 }
 
-/// A CSV field: NULL is empty, anything else quoted.
+/// A CSV field: NULL is empty, numbers as they are, anything else quoted.
 fn csv_field(out: &mut Vec<u8>, cell: &Cell) {
+    use std::io::Write as _;
+    match cell {
+        Cell::Null => return,
+        Cell::Int(n) => {
+            let _ = write!(out, "{n}");
+            return;
+        }
+        Cell::Text(t)
+            if !t.bytes().any(|b| matches!(b, b'"' | b',' | b'\n' | b'\r')) && !t.is_empty() =>
+        {
+            out.extend_from_slice(t.as_bytes());
+            return;
+        }
+        _ => {}
+    }
     if let Some(t) = cell.text() {
         out.push(b'"');
         for b in t.bytes() {

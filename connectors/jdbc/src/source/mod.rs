@@ -380,7 +380,9 @@ impl SourceTask for JdbcSourceTask {
             .await?;
         // A full batch, or a bulk pass under way, means more is waiting:
         // poll the table again at once.
-        *next = if q.pass_under_way() || (records.len() >= cfg.batch_max_rows && !matches!(cfg.read_mode(), Mode::Bulk)) {
+        *next = if q.pass_under_way()
+            || (records.len() >= cfg.batch_max_rows && !matches!(cfg.read_mode(), Mode::Bulk))
+        {
             Instant::now()
         } else {
             Instant::now() + cfg.poll_interval

@@ -139,8 +139,15 @@ impl Querier {
     }
 
     /// The next rows of the bulk pass (starting one when none is under way).
-    async fn bulk_rows(&mut self, pool: &Pool, sql: String, batch: usize) -> ConnectResult<Vec<Vec<Raw>>> {
-        let rx = self.bulk.get_or_insert_with(|| pool.text_stream(sql, batch));
+    async fn bulk_rows(
+        &mut self,
+        pool: &Pool,
+        sql: String,
+        batch: usize,
+    ) -> ConnectResult<Vec<Vec<Raw>>> {
+        let rx = self
+            .bulk
+            .get_or_insert_with(|| pool.text_stream(sql, batch));
         let mut rows = Vec::new();
         let doing = format!("reading {}", self.topic);
         match rx.recv().await {
@@ -153,15 +160,13 @@ impl Querier {
         while rows.len() < batch {
             match rx.try_recv() {
                 Ok(r) => rows.push(r.map_err(|e| classify(e, &doing))?),
-                Err(tokio::sync::mpsc::error::TryRecvError::Empty) => {
-                    match rx.recv().await {
-                        Some(r) => rows.push(r.map_err(|e| classify(e, &doing))?),
-                        None => {
-                            self.bulk = None;
-                            break;
-                        }
+                Err(tokio::sync::mpsc::error::TryRecvError::Empty) => match rx.recv().await {
+                    Some(r) => rows.push(r.map_err(|e| classify(e, &doing))?),
+                    None => {
+                        self.bulk = None;
+                        break;
                     }
-                }
+                },
                 Err(tokio::sync::mpsc::error::TryRecvError::Disconnected) => {
                     self.bulk = None;
                     break;
@@ -230,7 +235,9 @@ impl Querier {
             (ms, (ms.rem_euclid(1000) as u32) * 1_000_000)
         });
         if self.mode == Mode::Bulk {
-            let rows = self.bulk_rows(pool, format!("{}{suffix}", self.from), batch).await?;
+            let rows = self
+                .bulk_rows(pool, format!("{}{suffix}", self.from), batch)
+                .await?;
             return self.records(rows);
         }
         let sql = match &self.mode {
@@ -364,16 +371,19 @@ impl Querier {
                 }
             }
             let st = Struct::from_values(self.schema.clone(), values)?;
-            let offset = match self.mode {
-                Mode::Bulk => None,
-                _ => Some(self.position.offset()),
-            };
             out.push(SourceRecord::new(
                 self.partition.clone(),
-                offset,
+                None,
                 self.topic.clone(),
                 SchemaAndValue::new(Some(self.schema.clone()), Value::Struct(st)),
             ));
+        }
+        // The last record of the batch carries the position: the runtime
+        // commits an acknowledged prefix, so it covers the ones before it.
+        if self.mode != Mode::Bulk {
+            if let Some(last) = out.last_mut() {
+                last.source_offset = Some(self.position.offset());
+            }
         }
         Ok(out)
     }

@@ -237,15 +237,34 @@ impl Pool {
     /// value as text (bytes as bytes); SQLite gives its own storage classes.
     pub async fn text_rows(&self, sql: &str) -> Result<Vec<Vec<Raw>>, sqlx::Error> {
         match self {
-            Pool::Pg(p) => sqlx::raw_sql(sql).fetch_all(p).await?.iter().map(pg_row).collect(),
-            Pool::My(p) => sqlx::raw_sql(sql).fetch_all(p).await?.iter().map(my_row).collect(),
-            Pool::Lite(p) => sqlx::raw_sql(sql).fetch_all(p).await?.iter().map(lite_row).collect(),
+            Pool::Pg(p) => sqlx::raw_sql(sql)
+                .fetch_all(p)
+                .await?
+                .iter()
+                .map(pg_row)
+                .collect(),
+            Pool::My(p) => sqlx::raw_sql(sql)
+                .fetch_all(p)
+                .await?
+                .iter()
+                .map(my_row)
+                .collect(),
+            Pool::Lite(p) => sqlx::raw_sql(sql)
+                .fetch_all(p)
+                .await?
+                .iter()
+                .map(lite_row)
+                .collect(),
         }
     }
 
     /// The same rows streamed: a spawned reader sends them through a
     /// bounded channel, so a whole table is never held at once.
-    pub fn text_stream(&self, sql: String, bound: usize) -> tokio::sync::mpsc::Receiver<Result<Vec<Raw>, sqlx::Error>> {
+    pub fn text_stream(
+        &self,
+        sql: String,
+        bound: usize,
+    ) -> tokio::sync::mpsc::Receiver<Result<Vec<Raw>, sqlx::Error>> {
         use futures_util::StreamExt;
         let (tx, rx) = tokio::sync::mpsc::channel(bound.max(1));
         let pool = self.clone();
