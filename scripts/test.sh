@@ -19,10 +19,8 @@ log "PostgreSQL and MariaDB in temporary directories"
 start_postgres
 start_mariadb
 export PG_BIN PG_DIR
-log "cargo test"
-cargo test --workspace
-log "the JDBC connectors against PostgreSQL and MariaDB"
-cargo test -p connector-jdbc -- --ignored
+log "cargo test (the database tests included: PostgreSQL and MariaDB run)"
+cargo test --workspace -- --include-ignored
 
 build_weir
 WORK="$(mktemp -d)"

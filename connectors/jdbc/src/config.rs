@@ -73,6 +73,26 @@ pub fn sink_def() -> ConfigDef {
         .define(r(ConfigKey { validator: Some(Validator::AtLeast(0)), ..key(RETRY_BACKOFF, ConfigType::Int, DefaultValue::Value("3000"), Importance::Medium, "Wait before a failed write is retried, in ms.") }, 2))
 }
 
+/// Parses `props` against `def`; each problem comes with the key it names.
+pub fn parse_keyed(def: &ConfigDef, props: &Props) -> Result<Config, Vec<(String, String)>> {
+    def.parse(props).map_err(|errors| {
+        errors
+            .into_iter()
+            .map(|e| {
+                let k = def
+                    .keys()
+                    .iter()
+                    .find(|k| {
+                        e.contains(&format!("configuration {}:", k.name))
+                            || e.contains(&format!("\"{}\"", k.name))
+                    })
+                    .map_or(CONNECTION_URL, |k| k.name);
+                (k.to_string(), e)
+            })
+            .collect()
+    })
+}
+
 /// Where to connect and how.
 #[derive(Debug, Clone)]
 pub struct Connection {
@@ -142,23 +162,7 @@ pub struct SinkConfig {
 impl SinkConfig {
     /// Parses and checks the sink's settings; every problem names its key.
     pub fn parse(props: &Props) -> Result<Self, Vec<(String, String)>> {
-        let def = sink_def();
-        let c = def.parse(props).map_err(|errors| {
-            errors
-                .into_iter()
-                .map(|e| {
-                    let k = def
-                        .keys()
-                        .iter()
-                        .find(|k| {
-                            e.contains(&format!("configuration {}:", k.name))
-                                || e.contains(&format!("\"{}\"", k.name))
-                        })
-                        .map_or(CONNECTION_URL, |k| k.name);
-                    (k.to_string(), e)
-                })
-                .collect::<Vec<_>>()
-        })?;
+        let c = parse_keyed(&sink_def(), props)?;
         let mut errors = Vec::new();
         let connection =
             Connection::from_config(&c).map_err(|e| errors.push((CONNECTION_URL.to_string(), e)));

@@ -69,23 +69,7 @@ fn regexes(c: &Config, key: &str, errors: &mut Vec<(String, String)>) -> Vec<reg
 impl SourceConfig {
     /// Parses and checks the settings; every problem names its key.
     pub fn parse(props: &Props) -> Result<Self, Vec<(String, String)>> {
-        let def = source_def();
-        let c = def.parse(props).map_err(|errors| {
-            errors
-                .into_iter()
-                .map(|e| {
-                    let k = def
-                        .keys()
-                        .iter()
-                        .find(|k| {
-                            e.contains(&format!("configuration {}:", k.name))
-                                || e.contains(&format!("\"{}\"", k.name))
-                        })
-                        .map_or(MODE, |k| k.name);
-                    (k.to_string(), e)
-                })
-                .collect::<Vec<_>>()
-        })?;
+        let c = parse_keyed(&source_def(), props)?;
         let mut errors = Vec::new();
         let connection =
             Connection::from_config(&c).map_err(|e| errors.push((CONNECTION_URL.to_string(), e)));
