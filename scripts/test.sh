@@ -19,8 +19,8 @@ log "PostgreSQL and MariaDB in temporary directories"
 start_postgres
 start_mariadb
 export PG_BIN PG_DIR
-log "cargo test (the database tests included: PostgreSQL and MariaDB run)"
-cargo test --workspace -- --include-ignored
+log "cargo test (the JDBC tests use the PostgreSQL and MariaDB just started)"
+cargo test --workspace
 
 build_weir
 WORK="$(mktemp -d)"

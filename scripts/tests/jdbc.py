@@ -21,17 +21,14 @@ Usage: jdbc.py WEIR_BINARY BOOTSTRAP
 
 import json
 import os
-import signal
-import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 
 from kafka import KafkaProducer
+from standalone_worker import Worker, wait_for
 
 WEIR, BOOT = sys.argv[1], sys.argv[2]
 PG = os.environ["WEIR_TEST_POSTGRES_URL"]
@@ -43,10 +40,6 @@ def fail(msg):
     raise SystemExit(f"jdbc: {msg}")
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def psql(sql):
@@ -70,78 +63,6 @@ def mariadb(sql):
     host, port = hostport.split(":")
     return subprocess.run(["mariadb", "-h", host, "-P", port, "-u", user, f"-p{password}", db, "-N", "-e", sql],
                           capture_output=True, text=True, check=True).stdout.strip()
-
-
-class Worker:
-    def __init__(self, work, name):
-        self.work, self.name, self.rest = work, name, free_port()
-        with open(f"{work}/{name}.properties", "w") as f:
-            f.write(f"bootstrap.servers={BOOT}\noffset.storage.file.filename={work}/{name}.offsets\n"
-                    f"offset.flush.interval.ms=1000\nlisteners=http://127.0.0.1:{self.rest}\n"
-                    "key.converter=org.apache.kafka.connect.storage.StringConverter\n"
-                    "value.converter=org.apache.kafka.connect.json.JsonConverter\n")
-        self.proc = None
-
-    def start(self):
-        log = open(f"{self.work}/{self.name}.log", "a")
-        self.proc = subprocess.Popen([WEIR, "standalone", f"{self.work}/{self.name}.properties"],
-                                     stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                fail(f"weir standalone exited; see {self.work}/{self.name}.log")
-            try:
-                if self.call("GET", "/health")[0] == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.1)
-        fail("no /health within 30 s")
-
-    def call(self, method, path, body=None):
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(f"http://127.0.0.1:{self.rest}{path}", data=data, method=method)
-        if data is not None:
-            req.add_header("Content-Type", "application/json")
-        try:
-            with urllib.request.urlopen(req, timeout=30) as r:
-                text = r.read().decode()
-                return r.status, json.loads(text) if text else None
-        except urllib.error.HTTPError as e:
-            return e.code, json.loads(e.read().decode() or "null")
-
-    def create(self, name, config):
-        status, body = self.call("POST", "/connectors", {"name": name, "config": config})
-        if status != 201:
-            fail(f"creating {name}: {status} {body}")
-
-    def metric(self, name, connector):
-        text = urllib.request.urlopen(f"http://127.0.0.1:{self.rest}/metrics", timeout=10).read().decode()
-        for line in text.splitlines():
-            if line.startswith(name + "{") and f'connector="{connector}"' in line:
-                return float(line.split()[-1])
-        return 0.0
-
-    def kill(self):
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait()
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-
-
-def wait_for(what, check, seconds):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        if check():
-            return
-        time.sleep(0.3)
-    fail(f"{what} did not happen within {seconds} s")
 
 
 def sink(name, url, topic, extra=None):
@@ -291,7 +212,7 @@ def million(work):
     for i in range(n):
         p.send(topic, b'{"id": %d, "v": "value %d"}' % (i, i))
     p.flush()
-    w = Worker(work, "million")
+    w = Worker(WEIR, BOOT, work, "million")
     w.start()
     cfg = sink("million", "jdbc:" + PG.replace("postgres://", "postgresql://"), topic,
                {"table.name.format": table, "insert.mode": "upsert", "pk.mode": "record_value", "pk.fields": "id"})
@@ -317,7 +238,7 @@ def million(work):
 
 def main():
     work = os.path.realpath(tempfile.mkdtemp(prefix="weir-jdbc-"))
-    w = Worker(work, "main")
+    w = Worker(WEIR, BOOT, work, "main")
     w.start()
     try:
         tutorial(work, w)

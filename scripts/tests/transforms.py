@@ -24,15 +24,12 @@ Usage: transforms.py WEIR_BINARY BOOTSTRAP [transforms|creation|source-dlq|error
 
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 
+from standalone_worker import Worker, wait_for
 from confluent_kafka import Consumer, Producer, TopicPartition
 
 WEIR, BOOT = sys.argv[1], sys.argv[2]
@@ -44,80 +41,6 @@ def fail(msg):
     raise SystemExit(f"transforms: {msg}")
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Worker:
-    """A `weir standalone` process with its REST port."""
-
-    def __init__(self, work, name):
-        self.work, self.name = work, name
-        self.rest = free_port()
-        self.proc = None
-        with open(f"{work}/{name}.properties", "w") as f:
-            f.write(f"bootstrap.servers={BOOT}\n"
-                    f"offset.storage.file.filename={work}/{name}.offsets\n"
-                    "offset.flush.interval.ms=1000\n"
-                    f"listeners=http://127.0.0.1:{self.rest}\n"
-                    "key.converter=org.apache.kafka.connect.storage.StringConverter\n"
-                    "value.converter=org.apache.kafka.connect.json.JsonConverter\n")
-
-    def start(self):
-        log = open(f"{self.work}/{self.name}.log", "a")
-        self.proc = subprocess.Popen([WEIR, "standalone", f"{self.work}/{self.name}.properties"],
-                                     stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                fail(f"weir standalone exited; see {self.work}/{self.name}.log")
-            try:
-                if self.call("GET", "/health")[0] == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.1)
-        fail("weir standalone did not answer /health within 30 s")
-
-    def call(self, method, path, body=None):
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(f"http://127.0.0.1:{self.rest}{path}", data=data, method=method)
-        if data is not None:
-            req.add_header("Content-Type", "application/json")
-        try:
-            with urllib.request.urlopen(req, timeout=30) as r:
-                text = r.read().decode()
-                return r.status, json.loads(text) if text else None
-        except urllib.error.HTTPError as e:
-            return e.code, json.loads(e.read().decode() or "null")
-
-    def create(self, name, config):
-        status, body = self.call("POST", "/connectors", {"name": name, "config": config})
-        if status != 201:
-            fail(f"creating {name}: {status} {body}")
-
-    def kill(self):
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait()
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-
-
-def wait_for(what, check, seconds):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        if check():
-            return
-        time.sleep(0.2)
-    fail(f"{what} did not happen within {seconds} s")
 
 
 def lines(path):
@@ -317,7 +240,7 @@ def errors(work):
         return len(offsets) - BAD
 
     # Tolerant, undisturbed: exact.
-    w = Worker(work, "tolerant")
+    w = Worker(WEIR, BOOT, work, "tolerant")
     w.start()
     try:
         started = time.time()
@@ -330,13 +253,11 @@ def errors(work):
         dupes = check_dlq(f"dlq-{RUN}", 0)
         if dupes:
             fail(f"{dupes} bad records were written twice without a crash")
-        metrics = urllib.request.urlopen(f"http://127.0.0.1:{w.rest}/metrics", timeout=10).read().decode()
         for name, want in [("total_records_skipped", BAD), ("deadletterqueue_produce_requests", BAD),
                            ("total_errors_logged", BAD), ("total_record_errors", BAD)]:
-            line = [x for x in metrics.splitlines()
-                    if x.startswith(f"kafka_connect_task_error_metrics_{name}{{") and 'connector="tolerant"' in x]
-            if not line or float(line[0].split()[-1]) != want:
-                fail(f"metric {name}: {line}, expected {want}")
+            got = w.metric(f"kafka_connect_task_error_metrics_{name}", "tolerant")
+            if got != want:
+                fail(f"metric {name}: {got}, expected {want}")
         print(f"errors: {GOOD} good records out in order and {BAD} bad ones in the dead letter topic ({secs:.0f} s)")
 
         # Intolerant: FAILED at the first bad offset, nothing past it committed.
@@ -363,7 +284,7 @@ def errors(work):
         w.stop()
 
     # Tolerant with a SIGKILL in the middle.
-    w = Worker(work, "killed")
+    w = Worker(WEIR, BOOT, work, "killed")
     w.start()
     out = f"{work}/killed.txt"
     sink(w, "killed", out, f"dlq-killed-{RUN}", "all")
@@ -413,7 +334,7 @@ def errors(work):
 def topic_creation(work, w):
     topic = f"created-{RUN}"
     with open(f"{work}/tc.txt", "w") as f:
-        f.write("a\nb\nc\n")
+        f.write("alpha\nbeta\ngamma\n")
     w.create("creator", {
         "connector.class": "FileStreamSource", "file": f"{work}/tc.txt", "topic": topic,
         "topic.creation.default.replication.factor": "1",
@@ -438,7 +359,7 @@ def topic_creation(work, w):
 def main():
     work = os.path.realpath(tempfile.mkdtemp(prefix="weir-transforms-"))
     parts = sys.argv[3:] or ["transforms", "creation", "source-dlq", "errors"]
-    w = Worker(work, "main")
+    w = Worker(WEIR, BOOT, work, "main")
     w.start()
     try:
         if "transforms" in parts:

@@ -11,17 +11,6 @@ pub enum Dialect {
     Sqlite,
 }
 
-impl Dialect {
-    /// Confluent's `dialect.name` for it.
-    pub fn confluent_name(self) -> &'static str {
-        match self {
-            Dialect::Postgres => "PostgreSqlDatabaseDialect",
-            Dialect::MySql => "MySqlDatabaseDialect",
-            Dialect::Sqlite => "SqliteDatabaseDialect",
-        }
-    }
-}
-
 /// Where to connect, with the user and password folded in.
 #[derive(Clone, PartialEq)]
 pub struct Target {

@@ -1,5 +1,5 @@
-//! The JDBC source task against real databases (SQLite always; PostgreSQL
-//! and MariaDB with `--include-ignored`, as scripts/test.sh runs them):
+//! The JDBC source task against real databases (SQLite, and the PostgreSQL
+//! and MariaDB servers scripts/test.sh starts):
 //! every mode, offsets in Confluent's maps carried across a restart, rows
 //! sharing a timestamp across batch boundaries, rows added while running.
 
@@ -292,13 +292,11 @@ async fn sqlite() {
 }
 
 #[tokio::test]
-#[ignore = "needs PostgreSQL: scripts/test.sh runs it with WEIR_TEST_POSTGRES_URL"]
 async fn postgres() {
     suite(db("postgres").await).await;
 }
 
 #[tokio::test]
-#[ignore = "needs MariaDB: scripts/test.sh runs it with WEIR_TEST_MYSQL_URL"]
 async fn mariadb() {
     suite(db("mysql").await).await;
 }

@@ -28,7 +28,6 @@ pub enum Stage {
     KeyConverter,
     ValueConverter,
     HeaderConverter,
-    KafkaProduce,
 }
 
 impl Stage {
@@ -39,7 +38,6 @@ impl Stage {
             Stage::KeyConverter => "KEY_CONVERTER",
             Stage::ValueConverter => "VALUE_CONVERTER",
             Stage::HeaderConverter => "HEADER_CONVERTER",
-            Stage::KafkaProduce => "KAFKA_PRODUCE",
         }
     }
 }
