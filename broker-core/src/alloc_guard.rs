@@ -8,8 +8,8 @@
 //! whole broker. Decoding such a request fails a few bytes later anyway, so
 //! the memory is never touched: this allocator serves every request of 1 GiB
 //! or more with an anonymous `MAP_NORESERVE` mapping, which costs address
-//! space only until pages are written. Smaller requests go to the system
-//! allocator unchanged. (With `vm.overcommit_memory=2` the kernel still
+//! space only until pages are written. Smaller requests go to the wrapped
+//! allocator (the system's by default) unchanged. (With `vm.overcommit_memory=2` the kernel still
 //! refuses such mappings.)
 #![allow(unsafe_code)]
 
@@ -20,9 +20,10 @@ use std::ptr;
 const HUGE_BYTES: usize = 1 << 30;
 const PAGE_BYTES: usize = 4096;
 
-/// Install with `#[global_allocator] static A: GuardedAlloc = GuardedAlloc;`.
+/// Install with `#[global_allocator] static A: GuardedAlloc = GuardedAlloc(System);`,
+/// or around another allocator.
 #[derive(Debug, Default, Clone, Copy)]
-pub struct GuardedAlloc;
+pub struct GuardedAlloc<A = System>(pub A);
 
 fn is_huge(layout: &Layout) -> bool {
     layout.size() >= HUGE_BYTES && layout.align() <= PAGE_BYTES
@@ -48,16 +49,16 @@ fn map(size: usize) -> *mut u8 {
     }
 }
 
-// SAFETY: every method either forwards to `System` with the caller's layout or
+// SAFETY: every method either forwards to the wrapped allocator with the caller's layout or
 // uses a page-aligned mmap region of exactly `layout.size()` bytes that is only
 // released by `munmap` with the same size.
-unsafe impl GlobalAlloc for GuardedAlloc {
+unsafe impl<A: GlobalAlloc> GlobalAlloc for GuardedAlloc<A> {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         if is_huge(&layout) {
             map(layout.size())
         } else {
             // SAFETY: forwarded with the caller's (non-zero-size) layout.
-            unsafe { System.alloc(layout) }
+            unsafe { self.0.alloc(layout) }
         }
     }
 
@@ -67,7 +68,7 @@ unsafe impl GlobalAlloc for GuardedAlloc {
             map(layout.size())
         } else {
             // SAFETY: forwarded with the caller's layout.
-            unsafe { System.alloc_zeroed(layout) }
+            unsafe { self.0.alloc_zeroed(layout) }
         }
     }
 
@@ -78,8 +79,8 @@ unsafe impl GlobalAlloc for GuardedAlloc {
                 libc::munmap(p.cast(), layout.size());
             }
         } else {
-            // SAFETY: `p` came from `System` with this layout.
-            unsafe { System.dealloc(p, layout) }
+            // SAFETY: `p` came from the wrapped allocator with this layout.
+            unsafe { self.0.dealloc(p, layout) }
         }
     }
 
@@ -87,8 +88,8 @@ unsafe impl GlobalAlloc for GuardedAlloc {
         // SAFETY: the caller guarantees `new_size` with this alignment is a valid layout.
         let new_layout = unsafe { Layout::from_size_align_unchecked(new_size, layout.align()) };
         if !is_huge(&layout) && !is_huge(&new_layout) {
-            // SAFETY: both layouts are served by `System`.
-            return unsafe { System.realloc(p, layout, new_size) };
+            // SAFETY: both layouts are served by the wrapped allocator.
+            return unsafe { self.0.realloc(p, layout, new_size) };
         }
         // SAFETY: allocation with a valid layout; the copy stays inside both blocks.
         unsafe {

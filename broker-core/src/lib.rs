@@ -31,4 +31,4 @@ pub use server::{RunningBroker, StartError};
 
 #[cfg(test)]
 #[global_allocator]
-static TEST_ALLOC: alloc_guard::GuardedAlloc = alloc_guard::GuardedAlloc;
+static TEST_ALLOC: alloc_guard::GuardedAlloc = alloc_guard::GuardedAlloc(std::alloc::System);

@@ -8,8 +8,18 @@ mod common;
 use std::sync::Arc;
 
 use common::{db, schemaless, sink_record, Ctx, Db};
-use connect_api::{ConnectError, Schema, SchemaAndValue, SinkTask, Struct, Value};
+use connect_api::{
+    ConnectError, ConnectResult, Offsets, Schema, SchemaAndValue, SinkRecord, SinkTask, Struct,
+    Value,
+};
 use connector_jdbc::JdbcSinkTask;
+
+/// `put` and then `flush`, as the runtime does before committing: the rows
+/// are in the database when it returns.
+async fn write(task: &mut JdbcSinkTask, records: &[SinkRecord]) -> ConnectResult<()> {
+    task.put(records).await?;
+    task.flush(&Offsets::new()).await
+}
 
 async fn start(db: &Db, extra: &[(&str, &str)]) -> (JdbcSinkTask, Arc<Ctx>) {
     let mut props = db.props();
@@ -39,8 +49,8 @@ async fn schemaless_json_fills_an_auto_created_table(db: &Db) {
             )
         })
         .collect();
-    task.put(&records[..100]).await.expect("first put");
-    task.put(&records[100..]).await.expect("second put");
+    write(&mut task, &records[..100]).await.expect("first put");
+    write(&mut task, &records[100..]).await.expect("second put");
     let got = db
         .rows(&format!(
             "SELECT {} FROM {} ORDER BY {}",
@@ -96,12 +106,15 @@ async fn typed_structs_keep_every_value(db: &Db) {
     let t = db.table("typed");
     let (mut task, _) = start(db, &[("auto.create", "true"), ("table.name.format", &t)]).await;
     let s = typed_schema();
-    task.put(&[sink_record(
-        &t,
-        0,
-        SchemaAndValue::NULL,
-        typed(&s, 1, "naïve ☃"),
-    )])
+    write(
+        &mut task,
+        &[sink_record(
+            &t,
+            0,
+            SchemaAndValue::NULL,
+            typed(&s, 1, "naïve ☃"),
+        )],
+    )
     .await
     .expect("put");
     let cols = ["id", "small", "ok", "name", "amount", "day", "note"];
@@ -184,13 +197,16 @@ async fn upserts_and_deletes_by_record_key(db: &Db) {
         sink_record(&t, 1, key(2), value(2, "b")),
         sink_record(&t, 2, key(1), value(1, "c")),
     ];
-    task.put(&batch).await.expect("upserts");
-    task.put(&[
-        sink_record(&t, 3, key(2), value(2, "d")),
-        sink_record(&t, 4, key(3), value(3, "e")),
-        sink_record(&t, 5, key(3), SchemaAndValue::NULL),
-        sink_record(&t, 6, key(4), value(4, "f")),
-    ])
+    write(&mut task, &batch).await.expect("upserts");
+    write(
+        &mut task,
+        &[
+            sink_record(&t, 3, key(2), value(2, "d")),
+            sink_record(&t, 4, key(3), value(3, "e")),
+            sink_record(&t, 5, key(3), SchemaAndValue::NULL),
+            sink_record(&t, 6, key(4), value(4, "f")),
+        ],
+    )
     .await
     .expect("upsert, delete, insert");
     let got = db
@@ -224,17 +240,23 @@ async fn updates_and_evolution(db: &Db) {
         ],
     )
     .await;
-    task.put(&[sink_record(&t, 0, SchemaAndValue::NULL, value(1, "a"))])
-        .await
-        .expect("insert");
+    write(
+        &mut task,
+        &[sink_record(&t, 0, SchemaAndValue::NULL, value(1, "a"))],
+    )
+    .await
+    .expect("insert");
     let wider = schemaless(&[
         ("id", Value::Int64(2)),
         ("n", Value::String("b".into())),
         ("extra", Value::Float64(1.5)),
     ]);
-    task.put(&[sink_record(&t, 1, SchemaAndValue::NULL, wider)])
-        .await
-        .expect("evolves");
+    write(
+        &mut task,
+        &[sink_record(&t, 1, SchemaAndValue::NULL, wider)],
+    )
+    .await
+    .expect("evolves");
     let got = db
         .rows(&format!(
             "SELECT {} FROM {} ORDER BY {}",
@@ -254,10 +276,13 @@ async fn updates_and_evolution(db: &Db) {
         ],
     )
     .await;
-    upd.put(&[
-        sink_record(&t, 2, SchemaAndValue::NULL, value(1, "changed")),
-        sink_record(&t, 3, SchemaAndValue::NULL, value(9, "absent")),
-    ])
+    write(
+        &mut upd,
+        &[
+            sink_record(&t, 2, SchemaAndValue::NULL, value(1, "changed")),
+            sink_record(&t, 3, SchemaAndValue::NULL, value(9, "absent")),
+        ],
+    )
     .await
     .expect("updates");
     let got = db
@@ -292,16 +317,21 @@ async fn refused_rows_are_named_or_reported(db: &Db) {
         ],
     )
     .await;
-    task.put(&[sink_record(&t, 0, SchemaAndValue::NULL, value(1, "a"))])
-        .await
-        .expect("first");
-    let err = task
-        .put(&[
+    write(
+        &mut task,
+        &[sink_record(&t, 0, SchemaAndValue::NULL, value(1, "a"))],
+    )
+    .await
+    .expect("first");
+    let err = write(
+        &mut task,
+        &[
             sink_record(&t, 1, SchemaAndValue::NULL, value(2, "b")),
             sink_record(&t, 2, SchemaAndValue::NULL, value(1, "dup")),
-        ])
-        .await
-        .expect_err("a duplicate key is refused");
+        ],
+    )
+    .await
+    .expect_err("a duplicate key is refused");
     assert!(matches!(err, ConnectError::Fatal(_)), "{err:?}");
     assert!(
         err.to_string()
@@ -318,11 +348,14 @@ async fn refused_rows_are_named_or_reported(db: &Db) {
     )
     .await;
     ctx.enable_reporter();
-    task.put(&[
-        sink_record(&t, 3, SchemaAndValue::NULL, value(3, "c")),
-        sink_record(&t, 4, SchemaAndValue::NULL, value(1, "dup")),
-        sink_record(&t, 5, SchemaAndValue::NULL, value(4, "d")),
-    ])
+    write(
+        &mut task,
+        &[
+            sink_record(&t, 3, SchemaAndValue::NULL, value(3, "c")),
+            sink_record(&t, 4, SchemaAndValue::NULL, value(1, "dup")),
+            sink_record(&t, 5, SchemaAndValue::NULL, value(4, "d")),
+        ],
+    )
     .await
     .expect("reported, not failed");
     assert_eq!(ctx.reported(), vec![4]);
@@ -337,10 +370,12 @@ async fn refused_rows_are_named_or_reported(db: &Db) {
     let ids: Vec<String> = got.into_iter().filter_map(|r| r[0].clone()).collect();
     assert_eq!(ids, vec!["1", "2", "3", "4"]);
     let (mut none, _) = start(db, &[("table.name.format", &db.table("nowhere"))]).await;
-    let err = none
-        .put(&[sink_record(&t, 0, SchemaAndValue::NULL, value(1, "a"))])
-        .await
-        .expect_err("no table");
+    let err = write(
+        &mut none,
+        &[sink_record(&t, 0, SchemaAndValue::NULL, value(1, "a"))],
+    )
+    .await
+    .expect_err("no table");
     assert!(err.to_string().contains("auto.create=true"), "{err}");
 }
 

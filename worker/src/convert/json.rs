@@ -507,14 +507,16 @@ impl Converter for JsonConverter {
         let Some(bytes) = bytes.filter(|b| !b.is_empty()) else {
             return Ok(SchemaAndValue::NULL);
         };
-        let j: Json = serde_json::from_slice(bytes).map_err(|e| {
+        let failed = |e: serde_json::Error| {
             ConnectError::data(format!(
                 "Converting byte[] to Kafka Connect data failed due to serialization error: {e}"
             ))
-        })?;
+        };
         if !self.schemas_enable {
-            return Ok(SchemaAndValue::new(None, schemaless(&j)));
+            let value = super::plain_json::decode(bytes).map_err(failed)?;
+            return Ok(SchemaAndValue::new(None, value));
         }
+        let j: Json = serde_json::from_slice(bytes).map_err(failed)?;
         let o = match &j {
             Json::Object(o)
                 if o.len() == 2 && o.contains_key("schema") && o.contains_key("payload") =>

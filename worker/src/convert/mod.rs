@@ -4,6 +4,7 @@
 //! SimpleHeaderConverter for headers.
 
 mod json;
+mod plain_json;
 mod simple;
 
 use std::borrow::Cow;

@@ -115,7 +115,7 @@ fn same_shape(a: &Row, b: &Row) -> bool {
 pub fn plan(
     d: Dialect,
     cfg: &SinkConfig,
-    rows: &[(usize, Row, std::sync::Arc<Table>)],
+    rows: &[(usize, &Row, std::sync::Arc<Table>)],
 ) -> Vec<Stmt> {
     let quote = cfg.connection.quote;
     let mut out = Vec::new();
@@ -123,10 +123,10 @@ pub fn plan(
     while i < rows.len() {
         let (_, first, table) = &rows[i];
         let mut j = i + 1;
-        while j < rows.len() && same_shape(first, &rows[j].1) {
+        while j < rows.len() && same_shape(first, rows[j].1) {
             j += 1;
         }
-        let run: Vec<&Row> = rows[i..j].iter().map(|(_, r, _)| r).collect();
+        let run: Vec<&Row> = rows[i..j].iter().map(|(_, r, _)| *r).collect();
         if first.delete {
             out.extend(run.iter().map(|r| delete(d, quote, table, r)));
         } else {

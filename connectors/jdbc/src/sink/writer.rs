@@ -1,0 +1,272 @@
+//! The sink's database side, on a thread of its own with its own runtime:
+//! it owns the connection pool and what is known of each table, creates and
+//! evolves tables, and writes each batch of rows in one transaction,
+//! retrying a lost connection `max.retries` times `retry.backoff.ms` apart.
+//! While it writes one batch the task thread reads and converts the next.
+//!
+//! A write the database refuses is narrowed down, row by row, to the rows it
+//! refuses; the reply names them so the task can report them or fail.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use connect_api::{ConnectError, ConnectResult};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::config::SinkConfig;
+use crate::db::{classify, Pool};
+
+use super::rows::{Column, Row};
+use super::statements::{self, plan, Table};
+
+/// Rows the database refused: (index in the batch, the database's message).
+pub type Refused = Vec<(usize, String)>;
+
+/// The outcome of one batch.
+pub type Outcome = ConnectResult<Refused>;
+
+struct Job {
+    rows: Vec<Row>,
+    done: oneshot::Sender<Outcome>,
+}
+
+/// The task's handle on its writer thread.
+pub struct Writer {
+    jobs: Option<mpsc::Sender<Job>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Writer {
+    /// Starts the thread; it connects at once (a database that is down now
+    /// is tried again with the first batch).
+    pub fn start(cfg: SinkConfig, name: String) -> ConnectResult<Self> {
+        let (tx, rx) = mpsc::channel::<Job>(1);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| ConnectError::fatal(format!("cannot start the writer's runtime: {e}")))?;
+        let thread = std::thread::Builder::new()
+            .name(name)
+            .spawn(move || {
+                rt.block_on(Engine::new(cfg).run(rx));
+            })
+            .map_err(|e| ConnectError::fatal(format!("cannot start the writer thread: {e}")))?;
+        Ok(Self {
+            jobs: Some(tx),
+            thread: Some(thread),
+        })
+    }
+
+    /// Hands a batch to the thread; the receiver gets its outcome.
+    pub async fn submit(&self, rows: Vec<Row>) -> ConnectResult<oneshot::Receiver<Outcome>> {
+        let (done, outcome) = oneshot::channel();
+        let gone = || ConnectError::fatal("the sink's writer thread has ended");
+        let jobs = self.jobs.as_ref().ok_or_else(gone)?;
+        jobs.send(Job { rows, done }).await.map_err(|_| gone())?;
+        Ok(outcome)
+    }
+
+    /// Ends the thread once it has finished what it was given; it closes
+    /// its connections.
+    pub async fn shut(&mut self) {
+        self.jobs = None;
+        if let Some(t) = self.thread.take() {
+            let joined = tokio::task::spawn_blocking(move || t.join()).await;
+            if !matches!(joined, Ok(Ok(()))) {
+                tracing::warn!("the sink's writer thread ended abnormally");
+            }
+        }
+    }
+}
+
+/// The outcome of a submitted batch, once it is known.
+pub async fn outcome(rx: oneshot::Receiver<Outcome>) -> Outcome {
+    rx.await
+        .unwrap_or_else(|_| Err(ConnectError::fatal("the sink's writer thread has ended")))
+}
+
+struct Engine {
+    cfg: SinkConfig,
+    pool: Option<Pool>,
+    /// Columns of the tables written so far (name, database type).
+    tables: HashMap<String, Arc<Table>>,
+}
+
+impl Engine {
+    fn new(cfg: SinkConfig) -> Self {
+        Self {
+            cfg,
+            pool: None,
+            tables: HashMap::new(),
+        }
+    }
+
+    async fn run(mut self, mut jobs: mpsc::Receiver<Job>) {
+        if let Err(e) = self.pool().await {
+            tracing::warn!("{e}");
+        }
+        while let Some(job) = jobs.recv().await {
+            let outcome = self.write_retrying(&job.rows).await;
+            // A task that stopped waiting does not need the answer.
+            let _ = job.done.send(outcome);
+        }
+        if let Some(p) = self.pool.take() {
+            p.close().await;
+        }
+    }
+
+    async fn pool(&mut self) -> ConnectResult<Pool> {
+        if let Some(p) = &self.pool {
+            return Ok(p.clone());
+        }
+        let c = &self.cfg.connection;
+        let p = Pool::connect(&c.target, c.attempts, c.backoff).await?;
+        self.pool = Some(p.clone());
+        Ok(p)
+    }
+
+    /// Writes a batch, trying again after retriable failures (a lost
+    /// connection is opened again) up to `max.retries` times.
+    async fn write_retrying(&mut self, rows: &[Row]) -> Outcome {
+        let mut failures = 0u32;
+        loop {
+            match self.write(rows).await {
+                Err(e) if e.is_retriable() => {
+                    failures += 1;
+                    self.pool = None;
+                    if failures > self.cfg.max_retries {
+                        return Err(ConnectError::fatal(format!(
+                            "{} (failed {failures} times, more than max.retries={})",
+                            e.message(),
+                            self.cfg.max_retries
+                        )));
+                    }
+                    tracing::warn!(
+                        "writing {} row(s) failed ({failures} of at most {} retries), trying again in {} ms: {}",
+                        rows.len(),
+                        self.cfg.max_retries,
+                        self.cfg.retry_backoff_ms,
+                        e.message()
+                    );
+                    tokio::time::sleep(Duration::from_millis(self.cfg.retry_backoff_ms)).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn write(&mut self, rows: &[Row]) -> Outcome {
+        let pool = self.pool().await?;
+        let mut ready = Vec::with_capacity(rows.len());
+        for (i, row) in rows.iter().enumerate() {
+            let table = self.table(&pool, row).await?;
+            ready.push((i, row, table));
+        }
+        let stmts = plan(pool.dialect(), &self.cfg, &ready);
+        let doing = format!("writing {} record(s)", rows.len());
+        let Err(e) = pool.run(&stmts).await else {
+            return Ok(Vec::new());
+        };
+        let e = classify(e, &doing);
+        if !matches!(e, ConnectError::Data(_)) {
+            if matches!(e, ConnectError::Fatal(_)) {
+                // The table may have changed under us: read it again next time.
+                self.tables.clear();
+            }
+            return Err(e);
+        }
+        // The database refused something: write row by row to find what,
+        // each in a transaction of its own.
+        let mut refused = Vec::new();
+        for one in &ready {
+            let stmts = plan(pool.dialect(), &self.cfg, std::slice::from_ref(one));
+            if let Err(e) = pool.run(&stmts).await {
+                match classify(e, "writing a record") {
+                    ConnectError::Data(m) => refused.push((one.0, m)),
+                    other => return Err(other),
+                }
+            }
+        }
+        Ok(refused)
+    }
+
+    /// Makes sure `row`'s table and columns exist (creating or evolving
+    /// them when allowed) and returns what is known of the table.
+    async fn table(&mut self, pool: &Pool, row: &Row) -> ConnectResult<Arc<Table>> {
+        let missing = |t: &Table| -> Vec<Column> {
+            row.key
+                .iter()
+                .chain(&row.values)
+                .filter(|c| !t.has(&c.name))
+                .cloned()
+                .collect()
+        };
+        if let Some(t) = self.tables.get(&row.table) {
+            // The usual case: a known table with every column.
+            if row.key.iter().chain(&row.values).all(|c| t.has(&c.name)) {
+                return Ok(t.clone());
+            }
+        }
+        let cfg = &self.cfg;
+        let doing = format!("reading the columns of table {}", row.table);
+        let existing = pool
+            .columns(&row.table)
+            .await
+            .map_err(|e| classify(e, &doing))?;
+        let table = match existing {
+            Some(cols) => Table::new(cols),
+            None if cfg.auto_create => {
+                let sql = statements::create(pool.dialect(), cfg.connection.quote, row);
+                tracing::info!("creating table {}: {sql}", row.table);
+                pool.execute(&sql)
+                    .await
+                    .map_err(|e| classify(e, &format!("creating table {}", row.table)))?;
+                Table::new(
+                    pool.columns(&row.table)
+                        .await
+                        .map_err(|e| classify(e, &doing))?
+                        .unwrap_or_default(),
+                )
+            }
+            None => {
+                return Err(ConnectError::fatal(format!(
+                    "Table {} is missing and auto-creation is disabled (set auto.create=true)",
+                    row.table
+                )))
+            }
+        };
+        let absent = missing(&table);
+        let table = if absent.is_empty() {
+            table
+        } else if cfg.auto_evolve {
+            for c in &absent {
+                let sql =
+                    statements::add_column(pool.dialect(), cfg.connection.quote, &row.table, c);
+                tracing::info!("evolving table {}: {sql}", row.table);
+                pool.execute(&sql).await.map_err(|e| {
+                    classify(
+                        e,
+                        &format!("adding column {} to table {}", c.name, row.table),
+                    )
+                })?;
+            }
+            Table::new(
+                pool.columns(&row.table)
+                    .await
+                    .map_err(|e| classify(e, &doing))?
+                    .unwrap_or_default(),
+            )
+        } else {
+            let names: Vec<&str> = absent.iter().map(|c| c.name.as_str()).collect();
+            return Err(ConnectError::fatal(format!(
+                "Table {} is missing fields ({}) and auto-evolution is disabled (set auto.evolve=true)",
+                row.table,
+                names.join(", ")
+            )));
+        };
+        let table = Arc::new(table);
+        self.tables.insert(row.table.clone(), table.clone());
+        Ok(table)
+    }
+}

@@ -1,0 +1,229 @@
+//! Schemaless JSON (`schemas.enable=false`) read straight into Connect
+//! values, without an intermediate `serde_json::Value`: this is the path of
+//! every record a plain JSON producer writes, so it allocates only what the
+//! result keeps.
+//!
+//! Values come out as they would through `serde_json::Value`: integers that
+//! fit a long are `Int64`, other numbers `Float64`; objects are maps in the
+//! order of their keys, a repeated key keeping its first place and its last
+//! value (as Jackson's `ObjectNode` does).
+
+use std::fmt;
+
+use connect_api::Value;
+use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+
+/// The key under which serde_json (with `arbitrary_precision`) hands a
+/// number's text to a visitor, as a one-entry map.
+const NUMBER_TOKEN: &str = "$serde_json::private::Number";
+
+/// Objects up to this many keys find repeats by scanning.
+const SCAN_KEYS: usize = 32;
+
+/// Decodes one JSON document, failing on anything after it.
+pub fn decode(bytes: &[u8]) -> Result<Value, serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let v = Plain.deserialize(&mut de)?;
+    de.end()?;
+    Ok(v)
+}
+
+fn number(text: &str) -> Value {
+    match text.parse::<i64>() {
+        Ok(i) => Value::Int64(i),
+        Err(_) => Value::Float64(text.parse::<f64>().unwrap_or(f64::NAN)),
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Plain;
+
+impl<'de> DeserializeSeed<'de> for Plain {
+    type Value = Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Plain {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_bool<E>(self, b: bool) -> Result<Value, E> {
+        Ok(Value::Boolean(b))
+    }
+
+    fn visit_i64<E>(self, i: i64) -> Result<Value, E> {
+        Ok(Value::Int64(i))
+    }
+
+    fn visit_u64<E>(self, u: u64) -> Result<Value, E> {
+        Ok(i64::try_from(u).map_or(Value::Float64(u as f64), Value::Int64))
+    }
+
+    fn visit_f64<E>(self, f: f64) -> Result<Value, E> {
+        Ok(Value::Float64(f))
+    }
+
+    fn visit_str<E>(self, s: &str) -> Result<Value, E> {
+        Ok(Value::String(s.to_owned()))
+    }
+
+    fn visit_string<E>(self, s: String) -> Result<Value, E> {
+        Ok(Value::String(s))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
+        while let Some(v) = seq.next_element_seed(Plain)? {
+            items.push(v);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let Some(first) = map.next_key::<String>()? else {
+            return Ok(Value::Map(Vec::new()));
+        };
+        if first == NUMBER_TOKEN {
+            let text: String = map.next_value()?;
+            return Ok(number(&text));
+        }
+        let mut entries: Vec<(Value, Value)> = Vec::with_capacity(8);
+        let mut key = Some(first);
+        while let Some(k) = key {
+            let v = map.next_value_seed(Plain)?;
+            let seen = if entries.len() < SCAN_KEYS {
+                entries
+                    .iter()
+                    .position(|(e, _)| matches!(e, Value::String(s) if *s == k))
+            } else {
+                None
+            };
+            match seen {
+                Some(i) => entries[i].1 = v,
+                None => entries.push((Value::String(k), v)),
+            }
+            key = map.next_key::<String>()?;
+        }
+        if entries.len() > SCAN_KEYS {
+            dedup_large(&mut entries);
+        }
+        Ok(Value::Map(entries))
+    }
+}
+
+/// Repeated keys of a large object: the first place, the last value.
+fn dedup_large(entries: &mut Vec<(Value, Value)>) {
+    let mut first: std::collections::HashMap<String, usize> =
+        std::collections::HashMap::with_capacity(entries.len());
+    let mut moves: Vec<(usize, usize)> = Vec::new();
+    for (i, (k, _)) in entries.iter().enumerate() {
+        if let Value::String(s) = k {
+            match first.get(s) {
+                Some(&at) => moves.push((i, at)),
+                None => {
+                    first.insert(s.clone(), i);
+                }
+            }
+        }
+    }
+    if moves.is_empty() {
+        return;
+    }
+    for &(from, to) in &moves {
+        let v = std::mem::replace(&mut entries[from].1, Value::Null);
+        entries[to].1 = v;
+    }
+    let gone: std::collections::HashSet<usize> = moves.iter().map(|&(from, _)| from).collect();
+    let mut i = 0;
+    entries.retain(|_| {
+        let keep = !gone.contains(&i);
+        i += 1;
+        keep
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn via_serde_json(text: &str) -> Value {
+        fn conv(j: &serde_json::Value) -> Value {
+            match j {
+                serde_json::Value::Null => Value::Null,
+                serde_json::Value::Bool(b) => Value::Boolean(*b),
+                serde_json::Value::Number(n) => match n.as_i64() {
+                    Some(i) => Value::Int64(i),
+                    None => Value::Float64(n.as_f64().unwrap_or(f64::NAN)),
+                },
+                serde_json::Value::String(s) => Value::String(s.clone()),
+                serde_json::Value::Array(a) => Value::Array(a.iter().map(conv).collect()),
+                serde_json::Value::Object(o) => Value::Map(
+                    o.iter()
+                        .map(|(k, v)| (Value::String(k.clone()), conv(v)))
+                        .collect(),
+                ),
+            }
+        }
+        conv(&serde_json::from_str(text).expect("valid JSON"))
+    }
+
+    #[test]
+    fn decodes_as_serde_json_values_would() {
+        let mut big = String::from("{");
+        for i in 0..40 {
+            big.push_str(&format!("\"k{}\":{i},", i % 35));
+        }
+        big.push_str("\"end\":null}");
+        for text in [
+            r#"{"number": 5}"#,
+            r#"{"id":1,"name":"a\"b","amount":12.50,"ts":"2026-01-01 00:00:00+00"}"#,
+            r#"[1, -2, 9223372036854775807, 9223372036854775808, 1e3, 1.5, -0, true, null, "é"]"#,
+            r#"{"a":{"b":[{"c":{}}, []]},"a":2,"z":1}"#,
+            r#""just text""#,
+            "17",
+            "-3.25",
+            "null",
+            &big,
+        ] {
+            assert_eq!(
+                decode(text.as_bytes()).expect(text),
+                via_serde_json(text),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_repeated_key_keeps_its_place_and_its_last_value() {
+        let v = decode(br#"{"a":1,"b":2,"a":3}"#).expect("valid");
+        assert_eq!(
+            v,
+            Value::Map(vec![
+                (Value::String("a".into()), Value::Int64(3)),
+                (Value::String("b".into()), Value::Int64(2)),
+            ])
+        );
+    }
+
+    #[test]
+    fn bad_input_names_the_place() {
+        let e = decode(br#"{"a":1,}"#).expect_err("trailing comma");
+        assert!(e.to_string().contains("column 8"), "{e}");
+        let e = decode(br#"{"a":1} x"#).expect_err("trailing text");
+        assert!(e.to_string().contains("trailing characters"), "{e}");
+    }
+}
