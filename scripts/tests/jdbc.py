@@ -8,13 +8,17 @@ PG_BIN and PG_DIR).
    without a schema to `numtest`; sinks with
    value.converter.schemas.enable=false and auto.create=true fill a
    `numtest` table in SQLite, PostgreSQL and MariaDB.
-2. PostgreSQL stopped and started again under a running sink: the task
-   retries, says why in its status, and every row arrives.
+2. PostgreSQL stopped and started again under a running sink and a
+   running source: each task retries, says why in its RUNNING status, and
+   every row arrives (sink: in the table once; source: on the topic).
 3. A round trip PostgreSQL -> topic -> MariaDB and SQLite keeping every
    type's value (decimals, unicode, bytes, dates, timestamps, NULLs).
 4. 1,000,000 records upserted into PostgreSQL with the worker SIGKILLed
    in the middle: every row arrives exactly once as a row; the test prints
    how many records were delivered twice.
+5. 1,000,000 rows read from PostgreSQL (incrementing mode) with the
+   worker SIGKILLed in the middle: every row reaches the topic; the test
+   prints how many were sent twice.
 
 Usage: jdbc.py WEIR_BINARY BOOTSTRAP
 """
@@ -115,37 +119,82 @@ def tutorial(work, w):
     print("jdbc: the tutorial's {\"number\": n} JSON filled numtest in SQLite, PostgreSQL and MariaDB (1000 rows each)")
 
 
+def pg_ctl(action):
+    ctl = os.path.join(os.environ["PG_BIN"], "pg_ctl")
+    data = os.path.join(os.environ["PG_DIR"], "data")
+    if action == "stop":
+        cmd = f"{ctl} -D {data} -m fast -w stop"
+    else:
+        port = PG.rsplit(":", 1)[1].split("/")[0]
+        cmd = (f"{ctl} -D {data} -l {os.environ['PG_DIR']}/log -w start -o '-p {port} "
+               f"-k {os.environ['PG_DIR']} -c listen_addresses=127.0.0.1 -c fsync=off'")
+    subprocess.run(["su", "postgres", "-s", "/bin/sh", "-c", cmd], check=True, capture_output=True)
+
+
+def topic_values(topic):
+    """Every value on a topic, as text (kcat reads to the end)."""
+    out = subprocess.run(["kcat", "-b", BOOT, "-C", "-t", topic, "-e", "-q", "-f", "%s\n"],
+                         capture_output=True, text=True, check=True).stdout
+    return out.splitlines()
+
+
+def payload_ids(topic):
+    """The `id` of each record's payload (JsonConverter with schemas)."""
+    ids = []
+    for line in topic_values(topic):
+        i = line.find('"payload":{"id":')
+        if i >= 0:
+            ids.append(int(line[i + 16:].split(",", 1)[0].rstrip("}")))
+    return ids
+
+
+def task_trace(w, name):
+    """(state, trace) of a connector's task 0."""
+    code, status = w.call("GET", f"/connectors/{name}/status")
+    if code != 200 or not status["tasks"]:
+        return None, None
+    t = status["tasks"][0]
+    return t["state"], t.get("trace")
+
+
 def pg_restart(work, w):
     topic = f"pgdown-{RUN}"
     table = f"pgdown_{RUN}"
-    w.create(*sink("pgdown", "jdbc:" + PG.replace("postgres://", "postgresql://"), topic,
-                   {"table.name.format": table}))
+    src_table = f"pgsrc_{RUN}"
+    url = "jdbc:" + PG.replace("postgres://", "postgresql://")
+    w.create(*sink("pgdown", url, topic, {"table.name.format": table}))
+    psql(f"CREATE TABLE {src_table} (id BIGSERIAL PRIMARY KEY, label TEXT)")
+    psql(f"INSERT INTO {src_table} (label) SELECT 'before ' || g FROM generate_series(1, 100) g")
+    w.create("pgsrc", {"connector.class": "JdbcSourceConnector", "connection.url": url, "mode": "incrementing",
+                       "incrementing.column.name": "id", "table.whitelist": src_table, "topic.prefix": "src-",
+                       "poll.interval.ms": "200", "connection.attempts": "2", "connection.backoff.ms": "300"})
     p = KafkaProducer(bootstrap_servers=BOOT)
     row = lambda n: json.dumps({"n": n, "label": f"row {n}"}).encode()
     for n in range(1, 101):
         p.send(topic, row(n))
     p.flush()
     wait_for("100 rows", lambda: pg_rows(table) == 100, 60)
-    pg_ctl = os.path.join(os.environ["PG_BIN"], "pg_ctl")
-    data = os.path.join(os.environ["PG_DIR"], "data")
-    subprocess.run(["su", "postgres", "-s", "/bin/sh", "-c", f"{pg_ctl} -D {data} -m fast -w stop"],
-                   check=True, capture_output=True)
+    wait_for("100 source records", lambda: len(payload_ids(f"src-{src_table}")) == 100, 60)
+    pg_ctl("stop")
     for n in range(101, 301):
         p.send(topic, row(n))
     p.flush()
-    time.sleep(4)
-    status = w.call("GET", "/connectors/pgdown/status")[1]
-    task = status["tasks"][0]
-    if task["state"] == "FAILED":
-        fail(f"the sink failed while PostgreSQL was down: {task.get('trace')}")
-    subprocess.run(["su", "postgres", "-s", "/bin/sh", "-c",
-                    f"{pg_ctl} -D {data} -l {os.environ['PG_DIR']}/log -w start -o '-p {PG.rsplit(':', 1)[1].split('/')[0]} "
-                    f"-k {os.environ['PG_DIR']} -c listen_addresses=127.0.0.1 -c fsync=off'"],
-                   check=True, capture_output=True)
+    for name in ("pgdown", "pgsrc"):
+        wait_for(f"{name}'s status to say why while PostgreSQL is down",
+                 lambda: task_trace(w, name)[0] == "RUNNING" and task_trace(w, name)[1], 30)
+    sink_why, src_why = task_trace(w, "pgdown")[1], task_trace(w, "pgsrc")[1]
+    pg_ctl("start")
+    psql(f"INSERT INTO {src_table} (label) SELECT 'after ' || g FROM generate_series(1, 100) g")
     wait_for("300 rows after PostgreSQL came back", lambda: pg_rows(table) == 300, 90)
     if psql(f"select count(distinct n) from {table}") != "300":
         fail("rows were duplicated or lost across the restart")
-    print("jdbc: PostgreSQL stopped under a running sink; the task retried and all 300 rows arrived once")
+    wait_for("200 source records after PostgreSQL came back",
+             lambda: sorted(set(payload_ids(f"src-{src_table}"))) == list(range(1, 201)), 90)
+    for name in ("pgdown", "pgsrc"):
+        wait_for(f"{name}'s status to be clear again", lambda: task_trace(w, name) == ("RUNNING", None), 30)
+    print("jdbc: PostgreSQL stopped under a running sink and source; both stayed RUNNING saying why "
+          f"(sink: {sink_why[:90]!r}...; source: {src_why[:90]!r}...), and every row arrived: "
+          "300 in the table once, 200 on the topic")
 
 
 def round_trip(work, w):
@@ -236,6 +285,36 @@ def million(work):
         w.stop()
 
 
+def million_source(work):
+    table = f"msrc_{RUN}"
+    topic = f"m-{table}"
+    n = 1_000_000
+    psql(f"CREATE TABLE {table} (id BIGINT PRIMARY KEY, v TEXT)")
+    psql(f"INSERT INTO {table} SELECT g, 'value ' || g FROM generate_series(1, {n}) g")
+    w = Worker(WEIR, BOOT, work, "msrc")
+    w.start()
+    cfg = {"connector.class": "JdbcSourceConnector", "connection.url": "jdbc:" + PG.replace("postgres://", "postgresql://"),
+           "mode": "incrementing", "incrementing.column.name": "id", "table.whitelist": table, "topic.prefix": "m-",
+           "batch.max.rows": "2000", "poll.interval.ms": "200"}
+    w.create("msrc", cfg)
+    written = lambda: w.metric("kafka_connect_source_task_metrics_source_record_write_total", "msrc")
+    wait_for("300,000 records before the kill", lambda: written() >= 300_000, 600)
+    w.kill()
+    w.start()
+    try:
+        w.create("msrc", cfg)
+        wait_for("1,000,000 records after the restart", lambda: written() > 0 and len(topic_values(topic)) >= n, 900, 2)
+        time.sleep(2)
+        ids = payload_ids(topic)
+        if sorted(set(ids)) != list(range(1, n + 1)):
+            missing = n - len(set(ids))
+            fail(f"{missing} rows never reached the topic")
+        print(f"jdbc: 1,000,000 rows from PostgreSQL with a SIGKILL: every row on the topic; {len(ids) - n} "
+              "were sent twice (sent after the last offset commit before the kill)")
+    finally:
+        w.stop()
+
+
 def main():
     work = os.path.realpath(tempfile.mkdtemp(prefix="weir-jdbc-"))
     w = Worker(WEIR, BOOT, work, "main")
@@ -247,6 +326,7 @@ def main():
     finally:
         w.stop()
     million(work)
+    million_source(work)
     subprocess.run(["rm", "-rf", work], check=False)
     return 0
 

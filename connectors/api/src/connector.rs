@@ -131,6 +131,10 @@ pub trait SinkTaskContext: Send + Sync {
     fn resume(&self, partitions: &[TopicPartition]);
     /// Commit offsets as soon as possible.
     fn request_commit(&self);
+    /// What keeps the task from making progress while it retries on its
+    /// own (a database that is down), or `None` once it makes progress
+    /// again; shown as the `trace` of the task's RUNNING status.
+    fn trouble(&self, _why: Option<String>) {}
     /// Where to report records that cannot be written; `None` unless the
     /// connector has a dead letter queue or `errors.log.enable=true`.
     fn errant_record_reporter(&self) -> Option<Arc<dyn ErrantRecordReporter>> {

@@ -48,7 +48,8 @@ pub enum State {
     Stopped,
 }
 
-/// The status of a connector or a task; `trace` only when it failed.
+/// The status of a connector or a task; `trace` when it failed, or while a
+/// running task retries.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Status {
     pub state: State,
@@ -103,6 +104,12 @@ impl TaskEnv {
         tracing::info!("started");
     }
 
+    /// What keeps the running task from making progress (a retriable
+    /// error, a database that is down), or `None` once it makes progress.
+    fn trouble(&self, why: Option<String>) {
+        set_trouble(&self.status, why);
+    }
+
     fn set_state(&self, state: State) {
         let mut s = self.status.lock();
         if s.state != state {
@@ -110,6 +117,16 @@ impl TaskEnv {
             s.trace = None;
             self.metrics.state(state);
         }
+    }
+}
+
+/// Shows `why` as the `trace` of a RUNNING status (Kafka Connect shows a
+/// trace only for FAILED; the field is the same), so `GET .../status` says
+/// why a running task is not making progress.
+fn set_trouble(status: &Mutex<Status>, why: Option<String>) {
+    let mut s = status.lock();
+    if s.state == State::Running && s.trace != why {
+        s.trace = why;
     }
 }
 

@@ -38,7 +38,11 @@ struct Requests {
     commit: AtomicBool,
 }
 
-struct TaskContext(Arc<Requests>, Option<Arc<Errant>>);
+struct TaskContext(
+    Arc<Requests>,
+    Option<Arc<Errant>>,
+    Arc<Mutex<super::Status>>,
+);
 
 /// Records the task reported as errant, handled by the loop after `put`.
 #[derive(Default)]
@@ -68,6 +72,9 @@ impl SinkTaskContext for TaskContext {
     }
     fn request_commit(&self) {
         self.0.commit.store(true, Ordering::Relaxed);
+    }
+    fn trouble(&self, why: Option<String>) {
+        super::set_trouble(&self.2, why);
     }
     fn errant_record_reporter(&self) -> Option<Arc<dyn connect_api::ErrantRecordReporter>> {
         self.1
@@ -471,7 +478,11 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
     let requests = Arc::new(Requests::default());
     task.start(
         &env.props,
-        Arc::new(TaskContext(requests.clone(), errant.clone())),
+        Arc::new(TaskContext(
+            requests.clone(),
+            errant.clone(),
+            env.status.clone(),
+        )),
     )
     .await
     .map_err(|e| anyhow::anyhow!(e))?;
@@ -646,7 +657,10 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
                     m.put_batch_time.record_time(put_at);
                     m.send.add(batch.len() as u64);
                     tracing::debug!("put {} record(s)", batch.len());
-                    attempt = 0;
+                    if attempt > 0 {
+                        attempt = 0;
+                        env.trouble(None);
+                    }
                     break;
                 }
                 Err(e) if e.is_retriable() && *env.control.borrow() != Target::Stop => {
@@ -663,6 +677,10 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
                         "put failed, redelivering {} records in {wait:?}: {e}",
                         batch.len()
                     );
+                    env.trouble(Some(format!(
+                        "put failed {attempt} time(s) in a row, redelivering {} records in {wait:?}: {e}",
+                        batch.len()
+                    )));
                     tokio::time::sleep(wait).await;
                 }
                 Err(e) => {

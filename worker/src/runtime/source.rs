@@ -215,7 +215,10 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SourceTask>) -> anyhow::Result<
         };
         let records = match records {
             Ok(r) => {
-                attempt = 0;
+                if attempt > 0 {
+                    attempt = 0;
+                    env.trouble(None);
+                }
                 if !r.is_empty() {
                     env.metrics.poll.add(r.len() as u64);
                     env.metrics.batch_size.record(r.len() as u64);
@@ -227,8 +230,12 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SourceTask>) -> anyhow::Result<
                 attempt += 1;
                 env.metrics.retries.fetch_add(1, Ordering::Relaxed);
                 env.metrics.error();
-                tracing::warn!("poll failed, retrying: {e}");
-                tokio::time::sleep(retry_backoff(attempt)).await;
+                let wait = retry_backoff(attempt);
+                tracing::warn!("poll failed, retrying in {wait:?}: {e}");
+                env.trouble(Some(format!(
+                    "poll failed {attempt} time(s) in a row, retrying in {wait:?}: {e}"
+                )));
+                tokio::time::sleep(wait).await;
                 continue;
             }
             Err(e) => break Err(failed(e)),

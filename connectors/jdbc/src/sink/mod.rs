@@ -160,7 +160,7 @@ impl SinkTask for JdbcSinkTask {
             Some(n) => format!("{n}-db"),
             None => "jdbc-sink-db".to_string(),
         };
-        self.writer = Some(Writer::start(cfg.clone(), name)?);
+        self.writer = Some(Writer::start(cfg.clone(), ctx.clone(), name)?);
         self.cfg = Some(cfg);
         self.ctx = Some(ctx);
         Ok(())

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use connect_api::{ConnectError, ConnectResult};
+use connect_api::{ConnectError, ConnectResult, SinkTaskContext};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::config::SinkConfig;
@@ -40,7 +40,11 @@ pub struct Writer {
 impl Writer {
     /// Starts the thread; it connects at once (a database that is down now
     /// is tried again with the first batch).
-    pub fn start(cfg: SinkConfig, name: String) -> ConnectResult<Self> {
+    pub fn start(
+        cfg: SinkConfig,
+        ctx: Arc<dyn SinkTaskContext>,
+        name: String,
+    ) -> ConnectResult<Self> {
         let (tx, rx) = mpsc::channel::<Job>(1);
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -49,7 +53,7 @@ impl Writer {
         let thread = std::thread::Builder::new()
             .name(name)
             .spawn(move || {
-                rt.block_on(Engine::new(cfg).run(rx));
+                rt.block_on(Engine::new(cfg, ctx).run(rx));
             })
             .map_err(|e| ConnectError::fatal(format!("cannot start the writer thread: {e}")))?;
         Ok(Self {
@@ -88,15 +92,18 @@ pub async fn outcome(rx: oneshot::Receiver<Outcome>) -> Outcome {
 
 struct Engine {
     cfg: SinkConfig,
+    /// Where the status shows why writes are being retried.
+    ctx: Arc<dyn SinkTaskContext>,
     pool: Option<Pool>,
     /// Columns of the tables written so far (name, database type).
     tables: HashMap<String, Arc<Table>>,
 }
 
 impl Engine {
-    fn new(cfg: SinkConfig) -> Self {
+    fn new(cfg: SinkConfig, ctx: Arc<dyn SinkTaskContext>) -> Self {
         Self {
             cfg,
+            ctx,
             pool: None,
             tables: HashMap::new(),
         }
@@ -142,16 +149,24 @@ impl Engine {
                             self.cfg.max_retries
                         )));
                     }
-                    tracing::warn!(
-                        "writing {} row(s) failed ({failures} of at most {} retries), trying again in {} ms: {}",
+                    let why = format!(
+                        "writing {} row(s) failed {failures} time(s) (max.retries={}), trying again in {} ms: {}",
                         rows.len(),
                         self.cfg.max_retries,
                         self.cfg.retry_backoff_ms,
                         e.message()
                     );
+                    tracing::warn!("{why}");
+                    self.ctx.trouble(Some(why));
                     tokio::time::sleep(Duration::from_millis(self.cfg.retry_backoff_ms)).await;
                 }
-                other => return other,
+                other => {
+                    if failures > 0 {
+                        tracing::info!("writing again after {failures} failed attempt(s)");
+                        self.ctx.trouble(None);
+                    }
+                    return other;
+                }
             }
         }
     }
