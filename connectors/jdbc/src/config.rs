@@ -246,6 +246,7 @@ pub const QUERY_SUFFIX: &str = "query.suffix";
 pub const TOPIC_PREFIX: &str = "topic.prefix";
 pub const TABLE_POLL_INTERVAL: &str = "table.poll.interval.ms";
 pub const NUMERIC_MAPPING: &str = "numeric.mapping";
+pub const NUMERIC_PRECISION_MAPPING: &str = "numeric.precision.mapping";
 pub const TIMESTAMP_GRANULARITY: &str = "timestamp.granularity";
 /// The tables of one task (set by the connector).
 pub const TABLES: &str = "tables";
@@ -266,8 +267,9 @@ pub fn source_def() -> ConfigDef {
         .define(m(key(VALIDATE_NON_NULL, ConfigType::Boolean, DefaultValue::Value("true"), Importance::Low, "Refuse nullable incrementing or timestamp columns at start."), 6))
         .define(m(s(QUERY, DefaultValue::Value(""), "A query to read instead of whole tables; the mode's condition is applied around it."), 7))
         .define(m(s(QUERY_SUFFIX, DefaultValue::Value(""), "Text appended to every query."), 8))
-        .define(m(ConfigKey { validator: Some(Validator::OneOf(&["none", "best_fit", "best_fit_eager_double", "precision_only"])), ..s(NUMERIC_MAPPING, DefaultValue::Value("none"), "How NUMERIC columns map; only none (Decimal of the column's scale) is implemented.") }, 9))
-        .define(m(ConfigKey { validator: Some(Validator::OneOf(&["connect_logical", "nanos_long", "nanos_string", "nanos_iso_datetime_string", "micros_long", "micros_string", "micros_iso_datetime_string"])), ..s(TIMESTAMP_GRANULARITY, DefaultValue::Value("connect_logical"), "How timestamps are written; only connect_logical is implemented.") }, 10))
+        .define(m(ConfigKey { validator: Some(Validator::OneOf(&["none", "best_fit", "best_fit_eager_double", "precision_only"])), ..s(NUMERIC_MAPPING, DefaultValue::Value("none"), "How NUMERIC columns map: none (a Decimal of the column's scale), precision_only (scale 0 up to precision 18 as INT8..INT64), best_fit (also positive scales up to precision 18 as FLOAT64), best_fit_eager_double (any positive scale as FLOAT64). Not set: numeric.precision.mapping decides.") }, 9))
+        .define(m(key(NUMERIC_PRECISION_MAPPING, ConfigType::Boolean, DefaultValue::Value("false"), Importance::Low, "Deprecated: true is numeric.mapping=precision_only when numeric.mapping is not set."), 11))
+        .define(m(ConfigKey { validator: Some(Validator::OneOf(&["connect_logical", "nanos_long", "nanos_string", "nanos_iso_datetime_string", "micros_long", "micros_string", "micros_iso_datetime_string"])), ..s(TIMESTAMP_GRANULARITY, DefaultValue::Value("connect_logical"), "How timestamp columns are written: connect_logical (Connect's Timestamp, ms), micros_long / nanos_long (INT64 since the epoch), micros_string / nanos_string (the same as text), micros_iso_datetime_string / nanos_iso_datetime_string (yyyy-MM-ddTHH:mm:ss.ffffff[fff], UTC).") }, 10))
         .define(db(l(TABLE_WHITELIST, DefaultValue::Value(""), "Tables to read (all when empty); not with table.blacklist."), 1))
         .define(db(l(TABLE_BLACKLIST, DefaultValue::Value(""), "Tables not to read."), 2))
         .define(db(l(TABLE_INCLUDE, DefaultValue::Value(""), "Regular expressions over fully qualified table names to read."), 3))

@@ -278,8 +278,70 @@ async fn bulk_and_query_modes(db: &Db) {
     q.stop().await.expect("stop");
 }
 
+/// numeric.mapping=best_fit and timestamp.granularity=micros_long: the
+/// schemas and values Confluent's connector writes (its DECIMAL type, which
+/// MariaDB reports for NUMERIC columns, stays a decimal).
+async fn numeric_mapping_and_timestamp_granularity(db: &Db) {
+    let table = db.table("src_map");
+    let at = if db.dialect == "mysql" {
+        "DATETIME(6)"
+    } else {
+        "TIMESTAMP(6)"
+    };
+    db.exec(&[
+        &format!(
+            "CREATE TABLE {} (id NUMERIC(9,0) NOT NULL PRIMARY KEY, price NUMERIC(12,2) NOT NULL, \
+             big NUMERIC(30,2) NOT NULL, at {at} NOT NULL)",
+            db.q(&table)
+        ),
+        &format!(
+            "INSERT INTO {} VALUES (7, 12.34, 12345.67, '2024-01-15 12:34:56.789123')",
+            db.q(&table)
+        ),
+    ])
+    .await;
+    let offsets = Arc::new(Offsets::default());
+    let mut t = task(
+        db,
+        "src_map",
+        &offsets,
+        &[
+            ("mode", "bulk"),
+            ("numeric.mapping", "best_fit"),
+            ("timestamp.granularity", "micros_long"),
+        ],
+    )
+    .await;
+    let got = take(&mut t, 1).await;
+    t.stop().await.expect("stop");
+    let r = got.first().expect("one row");
+    let big = Value::Decimal(connect_api::Decimal::parse("12345.67").expect("decimal"));
+    // SQLite keeps microseconds of a text timestamp as written.
+    let micros = Value::Int64(1_705_322_096_789_123);
+    if db.dialect == "mysql" {
+        assert_eq!(
+            field(r, "id"),
+            Value::Decimal(connect_api::Decimal::new(7, 0))
+        );
+        assert_eq!(
+            field(r, "price"),
+            Value::Decimal(connect_api::Decimal::new(1234, 2))
+        );
+    } else {
+        assert_eq!(field(r, "id"), Value::Int32(7));
+        assert_eq!(field(r, "price"), Value::Float64(12.34));
+    }
+    assert_eq!(field(r, "big"), big);
+    assert_eq!(field(r, "at"), micros);
+    let schema = r.value.schema.as_ref().expect("a schema");
+    let at_schema = schema.field_named("at").expect("at");
+    assert_eq!(at_schema.schema.kind, connect_api::Type::Int64);
+    assert_eq!(at_schema.schema.name, None);
+}
+
 async fn suite(db: Db) {
     db.reset().await;
+    numeric_mapping_and_timestamp_granularity(&db).await;
     incrementing_reads_new_rows_and_resumes(&db).await;
     timestamps_lose_no_row_sharing_a_time(&db, "timestamp+incrementing", "src_tsinc").await;
     timestamps_lose_no_row_sharing_a_time(&db, "timestamp", "src_ts").await;

@@ -1,5 +1,6 @@
-//! Column types to Connect schemas (Confluent's mapping with
-//! `numeric.mapping=none`), and database text to Connect values.
+//! Column types to Connect schemas (Confluent's mapping, with its
+//! `numeric.mapping` and `timestamp.granularity`), and database text to
+//! Connect values.
 
 use std::sync::Arc;
 
@@ -14,9 +15,78 @@ pub struct ColumnMeta {
     pub name: String,
     /// The database's type name, lower case, without size (`numeric`, `varchar`).
     pub db_type: String,
+    pub precision: Option<i32>,
     pub scale: Option<i32>,
     pub nullable: bool,
 }
+
+/// `numeric.mapping`: what NUMERIC columns become.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum NumericMapping {
+    /// Always a Decimal of the column's scale.
+    #[default]
+    None,
+    /// Integers by precision when the scale is 0.
+    PrecisionOnly,
+    /// Integers by precision when the scale is 0 or less, FLOAT64 when it
+    /// is positive, both only up to precision 18.
+    BestFit,
+    /// As `BestFit`, but any positive scale is FLOAT64 whatever the precision.
+    BestFitEagerDouble,
+}
+
+impl NumericMapping {
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "none" => Self::None,
+            "precision_only" => Self::PrecisionOnly,
+            "best_fit" => Self::BestFit,
+            "best_fit_eager_double" => Self::BestFitEagerDouble,
+            _ => return None,
+        })
+    }
+}
+
+/// `timestamp.granularity`: how timestamp columns are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Granularity {
+    /// Connect's Timestamp (milliseconds).
+    #[default]
+    ConnectLogical,
+    MicrosLong,
+    MicrosString,
+    MicrosIso,
+    NanosLong,
+    NanosString,
+    NanosIso,
+}
+
+impl Granularity {
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "connect_logical" => Self::ConnectLogical,
+            "micros_long" => Self::MicrosLong,
+            "micros_string" => Self::MicrosString,
+            "micros_iso_datetime_string" => Self::MicrosIso,
+            "nanos_long" => Self::NanosLong,
+            "nanos_string" => Self::NanosString,
+            "nanos_iso_datetime_string" => Self::NanosIso,
+            _ => return None,
+        })
+    }
+}
+
+/// The settings that shape a source's schemas.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Mapping {
+    pub numeric: NumericMapping,
+    pub granularity: Granularity,
+}
+
+/// Largest precision held by a long (Confluent's MAX_INTEGER_TYPE_PRECISION).
+const MAX_INTEGER_PRECISION: i32 = 18;
+/// Lowest scale Confluent maps to an integer (Oracle's lowest).
+const LOWEST_SCALE: i32 = -84;
 
 /// How a column's text becomes a value.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -33,11 +103,49 @@ pub enum Kind {
     Bytes,
     Date,
     Time,
-    Timestamp,
+    Timestamp(Granularity),
+}
+
+/// The smallest integer kind for a precision, as Confluent picks it.
+fn integer_kind(precision: i32) -> Kind {
+    match precision {
+        p if p > 9 => Kind::Int64,
+        p if p > 4 => Kind::Int32,
+        p if p > 2 => Kind::Int16,
+        _ => Kind::Int8,
+    }
+}
+
+/// A NUMERIC column under `numeric.mapping`; `None` keeps the Decimal.
+/// (Confluent maps JDBC's NUMERIC type only: MySQL's and MariaDB's
+/// DECIMAL, and SQLite columns declared DECIMAL, stay decimals.)
+fn mapped_numeric(n: NumericMapping, precision: i32, scale: i32) -> Option<Kind> {
+    let integral = (LOWEST_SCALE..1).contains(&scale);
+    match n {
+        NumericMapping::None => None,
+        NumericMapping::PrecisionOnly => {
+            (scale == 0 && precision <= MAX_INTEGER_PRECISION).then(|| integer_kind(precision))
+        }
+        NumericMapping::BestFit if precision <= MAX_INTEGER_PRECISION => {
+            if integral {
+                Some(integer_kind(precision))
+            } else {
+                (scale > 0).then_some(Kind::Float64)
+            }
+        }
+        NumericMapping::BestFit => None,
+        NumericMapping::BestFitEagerDouble => {
+            if integral {
+                (precision <= MAX_INTEGER_PRECISION).then(|| integer_kind(precision))
+            } else {
+                (scale > 0).then_some(Kind::Float64)
+            }
+        }
+    }
 }
 
 /// The kind of a column type.
-pub fn kind(d: Dialect, m: &ColumnMeta) -> Kind {
+pub fn kind(d: Dialect, m: &ColumnMeta, mapping: Mapping) -> Kind {
     let t = m.db_type.as_str();
     let base = t.split(['(', ' ']).next().unwrap_or(t);
     match (d, base) {
@@ -50,17 +158,20 @@ pub fn kind(d: Dialect, m: &ColumnMeta) -> Kind {
         (_, "float4" | "real") if d != Dialect::Sqlite => Kind::Float32,
         (Dialect::MySql, "float") => Kind::Float32,
         (_, "float8" | "double" | "float" | "real") => Kind::Float64,
-        (_, "numeric" | "decimal") => match m.scale {
-            Some(s) => Kind::Decimal(s),
+        (_, "numeric" | "decimal") => match (m.scale, m.precision) {
             // An unconstrained numeric has no one scale for a schema.
-            None => Kind::Float64,
+            (None, _) => Kind::Float64,
+            (Some(s), Some(p)) if d != Dialect::MySql && base == "numeric" => {
+                mapped_numeric(mapping.numeric, p, s).unwrap_or(Kind::Decimal(s))
+            }
+            (Some(s), _) => Kind::Decimal(s),
         },
         (_, "bytea" | "blob" | "binary" | "varbinary" | "tinyblob" | "mediumblob" | "longblob") => {
             Kind::Bytes
         }
         (_, "date") => Kind::Date,
         (_, "time" | "timetz") => Kind::Time,
-        (_, "timestamp" | "timestamptz" | "datetime") => Kind::Timestamp,
+        (_, "timestamp" | "timestamptz" | "datetime") => Kind::Timestamp(mapping.granularity),
         _ => Kind::Text,
     }
 }
@@ -80,7 +191,9 @@ pub fn schema(k: Kind, optional: bool) -> Schema {
         Kind::Bytes => Schema::bytes(),
         Kind::Date => Schema::date(),
         Kind::Time => Schema::time(),
-        Kind::Timestamp => Schema::timestamp(),
+        Kind::Timestamp(Granularity::ConnectLogical) => Schema::timestamp(),
+        Kind::Timestamp(Granularity::MicrosLong | Granularity::NanosLong) => Schema::int64(),
+        Kind::Timestamp(_) => Schema::string(),
     };
     if optional {
         s.optional()
@@ -205,7 +318,50 @@ pub fn from_text(k: Kind, text: &str) -> ConnectResult<Value> {
             )
             .map_err(|_| bad(t, "time"))?,
         ),
-        Kind::Timestamp => Value::Timestamp(parse_timestamp(t)?.0),
+        Kind::Timestamp(g) => {
+            let (ms, nanos) = parse_timestamp(t)?;
+            timestamp_value(g, ms, nanos)?
+        }
+    })
+}
+
+/// A timestamp (epoch ms, nanoseconds within its second) as the
+/// granularity writes it; ISO strings are in UTC, the session's zone.
+pub fn timestamp_value(g: Granularity, ms: i64, nanos: u32) -> ConnectResult<Value> {
+    let secs = ms.div_euclid(1000);
+    let nanos = i64::from(nanos);
+    let epoch = |per_second: i64| {
+        secs.checked_mul(per_second)
+            .and_then(|s| s.checked_add(nanos / (1_000_000_000 / per_second)))
+            .ok_or_else(|| {
+                ConnectError::data(format!(
+                    "the timestamp {} does not fit a long at this granularity",
+                    crate::cell::timestamp_text(ms)
+                ))
+            })
+    };
+    let iso = |digits: usize| {
+        let (y, m, d) = crate::cell::civil(secs.div_euclid(86_400));
+        let s = secs.rem_euclid(86_400);
+        let frac = format!("{nanos:09}");
+        format!(
+            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{}",
+            s / 3600,
+            s / 60 % 60,
+            s % 60,
+            &frac[..digits]
+        )
+    };
+    Ok(match g {
+        Granularity::ConnectLogical => Value::Timestamp(ms),
+        Granularity::MicrosLong => Value::Int64(epoch(1_000_000)?),
+        Granularity::MicrosString => Value::String(epoch(1_000_000)?.to_string()),
+        Granularity::NanosLong => Value::Int64(epoch(1_000_000_000)?),
+        Granularity::NanosString => {
+            Value::String((i128::from(secs) * 1_000_000_000 + i128::from(nanos)).to_string())
+        }
+        Granularity::MicrosIso => Value::String(iso(6)),
+        Granularity::NanosIso => Value::String(iso(9)),
     })
 }
 
@@ -237,6 +393,62 @@ fn rescale(d: Decimal, scale: i32) -> ConnectResult<Decimal> {
 mod tests {
     use super::*;
 
+    /// Confluent's numeric.mapping table, column by column.
+    #[test]
+    fn numeric_columns_map_as_confluent_maps_them() {
+        use NumericMapping::*;
+        let col = |t: &str, p: i32, s: i32| ColumnMeta {
+            name: "n".into(),
+            db_type: t.into(),
+            precision: Some(p),
+            scale: Some(s),
+            nullable: false,
+        };
+        let k = |d, n, t: &str, p, s| {
+            kind(
+                d,
+                &col(t, p, s),
+                Mapping {
+                    numeric: n,
+                    granularity: Granularity::ConnectLogical,
+                },
+            )
+        };
+        let pg = Dialect::Postgres;
+        for (n, p, s, want) in [
+            (None, 5, 0, Kind::Decimal(0)),
+            (PrecisionOnly, 2, 0, Kind::Int8),
+            (PrecisionOnly, 4, 0, Kind::Int16),
+            (PrecisionOnly, 9, 0, Kind::Int32),
+            (PrecisionOnly, 18, 0, Kind::Int64),
+            (PrecisionOnly, 19, 0, Kind::Decimal(0)),
+            (PrecisionOnly, 12, 2, Kind::Decimal(2)),
+            (BestFit, 12, 2, Kind::Float64),
+            (BestFit, 10, 0, Kind::Int64),
+            (BestFit, 5, -2, Kind::Int32),
+            (BestFit, 19, 2, Kind::Decimal(2)),
+            (BestFit, 30, 0, Kind::Decimal(0)),
+            (BestFitEagerDouble, 30, 2, Kind::Float64),
+            (BestFitEagerDouble, 30, 0, Kind::Decimal(0)),
+            (BestFitEagerDouble, 3, 0, Kind::Int16),
+        ] {
+            assert_eq!(k(pg, n, "numeric", p, s), want, "{n:?} numeric({p},{s})");
+        }
+        // JDBC's DECIMAL type is not mapped, as in Confluent's connector.
+        assert_eq!(
+            k(Dialect::MySql, BestFit, "decimal", 12, 2),
+            Kind::Decimal(2)
+        );
+        assert_eq!(
+            k(Dialect::Sqlite, BestFit, "decimal(12,2)", 12, 2),
+            Kind::Decimal(2)
+        );
+        assert_eq!(
+            k(Dialect::Sqlite, BestFit, "numeric(12,2)", 12, 2),
+            Kind::Float64
+        );
+    }
+
     #[test]
     fn database_text_becomes_connect_values() {
         assert_eq!(
@@ -256,6 +468,34 @@ mod tests {
             Ok(Value::Decimal(Decimal::new(-1230, 2)))
         );
         assert_eq!(from_text(Kind::Date, "2024-01-15"), Ok(Value::Date(19_737)));
+        let at = |g| from_text(Kind::Timestamp(g), "2024-01-15 12:34:56.789123+00");
+        assert_eq!(
+            at(Granularity::ConnectLogical),
+            Ok(Value::Timestamp(1_705_322_096_789))
+        );
+        assert_eq!(
+            at(Granularity::MicrosLong),
+            Ok(Value::Int64(1_705_322_096_789_123))
+        );
+        assert_eq!(
+            at(Granularity::NanosString),
+            Ok(Value::String("1705322096789123000".into()))
+        );
+        assert_eq!(
+            at(Granularity::MicrosIso),
+            Ok(Value::String("2024-01-15T12:34:56.789123".into()))
+        );
+        assert_eq!(
+            at(Granularity::NanosIso),
+            Ok(Value::String("2024-01-15T12:34:56.789123000".into()))
+        );
+        assert_eq!(
+            from_text(
+                Kind::Timestamp(Granularity::NanosLong),
+                "1969-12-31 23:59:59.5"
+            ),
+            Ok(Value::Int64(-500_000_000))
+        );
         assert_eq!(
             from_text(Kind::Time, "12:34:56.789"),
             Ok(Value::Time(45_296_789))
@@ -265,19 +505,31 @@ mod tests {
         let m = |t: &str, scale| ColumnMeta {
             name: "c".into(),
             db_type: t.into(),
+            precision: Some(12),
             scale,
             nullable: true,
         };
+        let none = Mapping::default();
         assert_eq!(
-            kind(Dialect::Postgres, &m("numeric", Some(2))),
+            kind(Dialect::Postgres, &m("numeric", Some(2)), none),
             Kind::Decimal(2)
         );
         assert_eq!(
-            kind(Dialect::Postgres, &m("timestamp with time zone", None)),
-            Kind::Timestamp
+            kind(
+                Dialect::Postgres,
+                &m("timestamp with time zone", None),
+                none
+            ),
+            Kind::Timestamp(Granularity::ConnectLogical)
         );
-        assert_eq!(kind(Dialect::MySql, &m("tinyint", None)), Kind::Int8);
-        assert_eq!(kind(Dialect::Sqlite, &m("integer", None)), Kind::Int64);
-        assert_eq!(kind(Dialect::Postgres, &m("integer", None)), Kind::Int32);
+        assert_eq!(kind(Dialect::MySql, &m("tinyint", None), none), Kind::Int8);
+        assert_eq!(
+            kind(Dialect::Sqlite, &m("integer", None), none),
+            Kind::Int64
+        );
+        assert_eq!(
+            kind(Dialect::Postgres, &m("integer", None), none),
+            Kind::Int32
+        );
     }
 }

@@ -47,6 +47,8 @@ pub struct SourceConfig {
     pub query_suffix: String,
     pub topic_prefix: String,
     pub table_poll_interval: Duration,
+    /// `numeric.mapping` and `timestamp.granularity`.
+    pub mapping: decode::Mapping,
 }
 
 fn regexes(c: &Config, key: &str, errors: &mut Vec<(String, String)>) -> Vec<regex::Regex> {
@@ -124,6 +126,20 @@ impl SourceConfig {
         let ms = |k: &str, d: i64| {
             Duration::from_millis(u64::try_from(c.int(k).unwrap_or(d)).unwrap_or(0))
         };
+        // numeric.mapping, or the deprecated numeric.precision.mapping when
+        // it is not set (true means precision_only).
+        let numeric = match props.get(NUMERIC_MAPPING) {
+            Some(_) => c
+                .string(NUMERIC_MAPPING)
+                .and_then(decode::NumericMapping::parse),
+            None if c.boolean(NUMERIC_PRECISION_MAPPING) == Some(true) => {
+                Some(decode::NumericMapping::PrecisionOnly)
+            }
+            None => Some(decode::NumericMapping::None),
+        };
+        let granularity = c
+            .string(TIMESTAMP_GRANULARITY)
+            .and_then(decode::Granularity::parse);
         let (Ok(connection), true) = (connection, errors.is_empty()) else {
             return Err(errors);
         };
@@ -149,6 +165,10 @@ impl SourceConfig {
             query_suffix: c.string(QUERY_SUFFIX).unwrap_or_default().to_string(),
             topic_prefix: c.string(TOPIC_PREFIX).unwrap_or_default().to_string(),
             table_poll_interval: ms(TABLE_POLL_INTERVAL, 60_000),
+            mapping: decode::Mapping {
+                numeric: numeric.unwrap_or_default(),
+                granularity: granularity.unwrap_or_default(),
+            },
         })
     }
 
@@ -321,6 +341,7 @@ impl SourceTask for JdbcSourceTask {
                 mode.clone(),
                 position,
                 cfg.initial,
+                cfg.mapping,
             );
             self.queriers.push((q, now));
         }

@@ -111,11 +111,12 @@ impl Querier {
         mode: Mode,
         position: Position,
         initial: Option<i64>,
+        mapping: decode::Mapping,
     ) -> Self {
         let cols: Vec<(ColumnMeta, Kind)> = cols
             .into_iter()
             .map(|m| {
-                let k = decode::kind(d, &m);
+                let k = decode::kind(d, &m, mapping);
                 (m, k)
             })
             .collect();
@@ -399,7 +400,11 @@ fn value(k: Kind, raw: &Raw) -> ConnectResult<Value> {
             _ => decode::from_text(k, &String::from_utf8_lossy(b)),
         },
         Raw::Int(n) => match k {
-            Kind::Timestamp => Ok(Value::Timestamp(*n)),
+            Kind::Timestamp(g) => decode::timestamp_value(
+                g,
+                *n,
+                u32::try_from(n.rem_euclid(1000) * 1_000_000).unwrap_or(0),
+            ),
             Kind::Text => Ok(Value::String(n.to_string())),
             _ => decode::from_text(k, &n.to_string()),
         },

@@ -127,21 +127,23 @@ impl Pool {
 
     /// A table's columns with their types, scales and nullability.
     pub async fn column_meta(&self, t: &TableId) -> Result<Vec<ColumnMeta>, sqlx::Error> {
-        let rows: Vec<(String, String, Option<i64>, bool)> = match self {
+        type Described = (String, String, Option<i64>, Option<i64>, bool);
+        let rows: Vec<Described> = match self {
             Pool::Pg(p) => sqlx::query(
-                "SELECT column_name::text, data_type::text, numeric_scale::int8, is_nullable = 'YES' \
-                 FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position",
+                "SELECT column_name::text, data_type::text, numeric_precision::int8, numeric_scale::int8, \
+                 is_nullable = 'YES' FROM information_schema.columns \
+                 WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position",
             )
             .bind(t.schema.as_deref().unwrap_or("public"))
             .bind(&t.name)
             .fetch_all(p)
             .await?
             .iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?)))
             .collect::<Result<_, sqlx::Error>>()?,
             Pool::My(p) => sqlx::query(
-                "SELECT CAST(column_name AS CHAR), CAST(data_type AS CHAR), CAST(numeric_scale AS SIGNED), \
-                 CAST(is_nullable = 'YES' AS SIGNED) FROM information_schema.columns \
+                "SELECT CAST(column_name AS CHAR), CAST(data_type AS CHAR), CAST(numeric_precision AS SIGNED), \
+                 CAST(numeric_scale AS SIGNED), CAST(is_nullable = 'YES' AS SIGNED) FROM information_schema.columns \
                  WHERE table_schema = COALESCE(?, DATABASE()) AND table_name = ? ORDER BY ordinal_position",
             )
             .bind(t.catalog.as_deref())
@@ -149,7 +151,15 @@ impl Pool {
             .fetch_all(p)
             .await?
             .iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get::<i64, _>(3)? != 0)))
+            .map(|r| {
+                Ok((
+                    r.try_get(0)?,
+                    r.try_get(1)?,
+                    r.try_get(2)?,
+                    r.try_get(3)?,
+                    r.try_get::<i64, _>(4)? != 0,
+                ))
+            })
             .collect::<Result<_, sqlx::Error>>()?,
             Pool::Lite(p) => sqlx::query("SELECT name, type, \"notnull\", pk FROM pragma_table_info(?)")
                 .bind(&t.name)
@@ -158,19 +168,19 @@ impl Pool {
                 .iter()
                 .map(|r| {
                     let ty: String = r.try_get(1)?;
-                    let scale = ty
-                        .split_once(',')
-                        .and_then(|(_, s)| s.trim_end_matches(')').trim().parse().ok());
-                    Ok((r.try_get(0)?, ty, scale, r.try_get::<i64, _>(2)? == 0))
+                    let (precision, scale) = declared_size(&ty);
+                    Ok((r.try_get(0)?, ty, precision, scale, r.try_get::<i64, _>(2)? == 0))
                 })
                 .collect::<Result<_, sqlx::Error>>()?,
         };
+        let int = |v: Option<i64>| v.and_then(|v| i32::try_from(v).ok());
         Ok(rows
             .into_iter()
-            .map(|(name, ty, scale, nullable)| ColumnMeta {
+            .map(|(name, ty, precision, scale, nullable)| ColumnMeta {
                 name,
                 db_type: ty.to_ascii_lowercase(),
-                scale: scale.and_then(|s| i32::try_from(s).ok()),
+                precision: int(precision),
+                scale: int(scale),
                 nullable,
             })
             .collect())
@@ -208,6 +218,7 @@ impl Pool {
             .map(|(name, ty)| ColumnMeta {
                 name,
                 db_type: ty.to_ascii_lowercase(),
+                precision: None,
                 scale: None,
                 nullable: true,
             })
@@ -335,4 +346,20 @@ fn lite_row(r: &sqlx::sqlite::SqliteRow) -> Result<Vec<Raw>, sqlx::Error> {
             })
         })
         .collect()
+}
+
+/// Precision and scale of a declared type such as `NUMERIC(12,2)` (SQLite
+/// keeps the declaration as written, and holds any value in any column:
+/// without a scale written, none is assumed).
+fn declared_size(ty: &str) -> (Option<i64>, Option<i64>) {
+    let Some(inner) = ty
+        .split_once('(')
+        .and_then(|(_, rest)| rest.split_once(')'))
+        .map(|(inner, _)| inner)
+    else {
+        return (None, None);
+    };
+    let mut parts = inner.split(',').map(|p| p.trim().parse::<i64>().ok());
+    let precision = parts.next().flatten();
+    (precision, parts.next().flatten())
 }
