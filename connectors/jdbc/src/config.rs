@@ -10,6 +10,7 @@ use connect_api::config::{
 use connect_api::{ConfigDef, Props};
 
 use crate::url::{self, Target};
+use crate::zone::Zone;
 
 pub const CONNECTION_URL: &str = "connection.url";
 pub const CONNECTION_USER: &str = "connection.user";
@@ -40,6 +41,13 @@ fn grouped(k: ConfigKey, group: &'static str, order: i32) -> ConfigKey {
     }
 }
 
+fn valid_zone(v: &connect_api::config::Parsed) -> Result<(), String> {
+    match v {
+        connect_api::config::Parsed::Str(name) => Zone::parse(name).map(|_| ()),
+        _ => Ok(()),
+    }
+}
+
 /// The connection keys both connectors share.
 fn connection_def() -> ConfigDef {
     let g = |k, o| grouped(k, "Connection", o);
@@ -51,7 +59,7 @@ fn connection_def() -> ConfigDef {
         .define(g(ConfigKey { validator: Some(Validator::AtLeast(0)), ..key(CONNECTION_BACKOFF, ConfigType::Long, DefaultValue::Value("10000"), Importance::Low, "Wait between connection attempts, in ms.") }, 5))
         .define(g(key(DIALECT, ConfigType::String, DefaultValue::Value(""), Importance::Low, "Accepted for compatibility: the dialect follows from connection.url."), 6))
         .define(g(ConfigKey { validator: Some(Validator::OneOf(&["always", "never"])), ..key(QUOTE, ConfigType::String, DefaultValue::Value("always"), Importance::Medium, "Whether table and column names are quoted in SQL.") }, 7))
-        .define(g(ConfigKey { validator: Some(Validator::OneOf(&["UTC", "Etc/UTC", "GMT", "Z"])), ..key(DB_TIMEZONE, ConfigType::String, DefaultValue::Value("UTC"), Importance::Medium, "Time zone of time values in the database; only UTC is supported.") }, 8))
+        .define(g(ConfigKey { validator: Some(Validator::Custom(valid_zone)), ..key(DB_TIMEZONE, ConfigType::String, DefaultValue::Value("UTC"), Importance::Medium, "IANA name of the zone of date-times the database keeps without one (timestamp without time zone, DATETIME, SQLite text), e.g. Asia/Seoul; columns with a zone are unaffected.") }, 8))
 }
 
 /// The sink's settings (Confluent's JdbcSinkConfig).
@@ -100,6 +108,8 @@ pub struct Connection {
     pub attempts: u32,
     pub backoff: Duration,
     pub quote: bool,
+    /// `db.timezone`.
+    pub zone: Zone,
 }
 
 impl Connection {
@@ -123,6 +133,8 @@ impl Connection {
                 u64::try_from(c.int(CONNECTION_BACKOFF).unwrap_or(10_000)).unwrap_or(10_000),
             ),
             quote: c.string(QUOTE) != Some("never"),
+            zone: Zone::parse(c.string(DB_TIMEZONE).unwrap_or("UTC"))
+                .map_err(|e| format!("Invalid value for configuration {DB_TIMEZONE}: {e}"))?,
         })
     }
 }

@@ -9,6 +9,7 @@ pub mod dialect;
 pub mod sink;
 pub mod source;
 pub mod url;
+pub mod zone;
 
 use std::sync::Arc;
 

@@ -379,8 +379,89 @@ async fn refused_rows_are_named_or_reported(db: &Db) {
     assert!(err.to_string().contains("auto.create=true"), "{err}");
 }
 
+/// db.timezone=Asia/Seoul: a timestamp goes into a column without a zone
+/// as Seoul's wall-clock time (through COPY and through statements), and
+/// into a column with one as the same instant.
+async fn db_timezone_writes_wall_clock_times(db: &Db) {
+    let t = db.table("tz");
+    let (wall, zoned) = match db.dialect {
+        "postgres" => ("TIMESTAMP(3)", "TIMESTAMPTZ(3)"),
+        "mysql" => ("DATETIME(3)", "TIMESTAMP(3) NULL"),
+        _ => ("TEXT", "TEXT"),
+    };
+    db.exec(&[&format!(
+        "CREATE TABLE {} (id BIGINT NOT NULL PRIMARY KEY, at {wall}, atz {zoned})",
+        db.q(&t)
+    )])
+    .await;
+    let schema = Arc::new(
+        Schema::structure()
+            .named("tz")
+            .field("id", Schema::int64())
+            .field("at", Schema::timestamp())
+            .field("atz", Schema::timestamp()),
+    );
+    let row = |id: i64| {
+        let v = Struct::new(schema.clone())
+            .with("id", Value::Int64(id))
+            .and_then(|x| x.with("at", Value::Timestamp(1_705_322_096_789)))
+            .and_then(|x| x.with("atz", Value::Timestamp(1_705_322_096_789)))
+            .expect("valid struct");
+        sink_record(
+            &t,
+            id,
+            SchemaAndValue::NULL,
+            SchemaAndValue::new(Some(schema.clone()), Value::Struct(v)),
+        )
+    };
+    for (mode, id) in [("insert", 1), ("upsert", 2)] {
+        let (mut task, _) = start(
+            db,
+            &[
+                ("table.name.format", &t),
+                ("insert.mode", mode),
+                ("pk.mode", "record_value"),
+                ("pk.fields", "id"),
+                ("db.timezone", "Asia/Seoul"),
+            ],
+        )
+        .await;
+        write(&mut task, &[row(id)]).await.expect(mode);
+        task.stop().await.expect("stops");
+    }
+    let (at, atz) = match db.dialect {
+        "postgres" => (
+            "to_char(at, 'YYYY-MM-DD HH24:MI:SS.MS')".to_string(),
+            "(extract(epoch from atz) * 1000)::bigint::text".to_string(),
+        ),
+        "mysql" => (
+            "CAST(at AS CHAR)".to_string(),
+            "CAST(ROUND(UNIX_TIMESTAMP(atz) * 1000) AS CHAR)".to_string(),
+        ),
+        _ => (db.text("at"), db.text("atz")),
+    };
+    let got = db
+        .rows(&format!(
+            "SELECT {at}, {atz} FROM {} ORDER BY {}",
+            db.q(&t),
+            db.col(&t, "id")
+        ))
+        .await;
+    let zoned_want = if db.dialect == "sqlite" {
+        "2024-01-15 21:34:56.789"
+    } else {
+        "1705322096789"
+    };
+    let want = vec![
+        Some("2024-01-15 21:34:56.789".to_string()),
+        Some(zoned_want.to_string()),
+    ];
+    assert_eq!(got, vec![want.clone(), want]);
+}
+
 async fn suite(db: Db) {
     db.reset().await;
+    db_timezone_writes_wall_clock_times(&db).await;
     schemaless_json_fills_an_auto_created_table(&db).await;
     typed_structs_keep_every_value(&db).await;
     upserts_and_deletes_by_record_key(&db).await;

@@ -339,8 +339,57 @@ async fn numeric_mapping_and_timestamp_granularity(db: &Db) {
     assert_eq!(at_schema.schema.name, None);
 }
 
+/// db.timezone=Asia/Seoul: a column without a zone holds Seoul's wall-clock
+/// times; values and offsets are the instants, and a row stamped with
+/// Seoul's "now" is read at once (not nine hours later).
+async fn db_timezone_reads_wall_clock_times(db: &Db) {
+    let table = db.table("src_tz");
+    let at = if db.dialect == "mysql" {
+        "DATETIME(6)"
+    } else {
+        "TIMESTAMP(6)"
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(0))
+        .expect("a clock after 1970");
+    let recent = now - 10_000;
+    let seoul = connector_jdbc::cell::timestamp_text(recent + 9 * 3_600_000);
+    db.exec(&[
+        &format!(
+            "CREATE TABLE {} (id INTEGER NOT NULL PRIMARY KEY, at {at} NOT NULL)",
+            db.q(&table)
+        ),
+        &format!(
+            "INSERT INTO {} VALUES (1, '2024-01-15 21:34:56.789'), (2, '{seoul}')",
+            db.q(&table)
+        ),
+    ])
+    .await;
+    let offsets = Arc::new(Offsets::default());
+    let mut t = task(
+        db,
+        "src_tz",
+        &offsets,
+        &[
+            ("mode", "timestamp"),
+            ("timestamp.column.name", "at"),
+            ("db.timezone", "Asia/Seoul"),
+        ],
+    )
+    .await;
+    let got = take(&mut t, 2).await;
+    t.stop().await.expect("stop");
+    assert_eq!(ids(&got), vec![1, 2], "Seoul's recent row is read at once");
+    assert_eq!(field(&got[0], "at"), Value::Timestamp(1_705_322_096_789));
+    assert_eq!(field(&got[1], "at"), Value::Timestamp(recent));
+    let last = got[1].source_offset.clone().expect("an offset");
+    assert_eq!(last.get("timestamp"), Some(&serde_json::json!(recent)));
+}
+
 async fn suite(db: Db) {
     db.reset().await;
+    db_timezone_reads_wall_clock_times(&db).await;
     numeric_mapping_and_timestamp_granularity(&db).await;
     incrementing_reads_new_rows_and_resumes(&db).await;
     timestamps_lose_no_row_sharing_a_time(&db, "timestamp+incrementing", "src_tsinc").await;

@@ -2,10 +2,13 @@
 //! rows, and for a run of rows the inserts (many rows per statement),
 //! upserts, updates and deletes, in record order.
 
+use std::borrow::Cow;
+
 use crate::cell::Cell;
 use crate::config::{InsertMode, SinkConfig};
 use crate::db::Stmt;
 use crate::dialect::{ColumnKind, Dialect};
+use crate::zone::{wall_clock, Zone};
 
 use super::rows::{Column, Row};
 
@@ -77,10 +80,28 @@ pub fn add_column(d: Dialect, quote: bool, table: &str, c: &Column) -> String {
     )
 }
 
+/// A cell as written into `column`: a timestamp bound for a column that
+/// keeps wall-clock times becomes its wall-clock time in `db.timezone`.
+fn localized<'c>(
+    d: Dialect,
+    zone: &Zone,
+    table: &Table,
+    column: &str,
+    cell: &'c Cell,
+) -> Cow<'c, Cell> {
+    match cell {
+        Cell::Timestamp(ms) if !zone.is_utc() && wall_clock(d, table.type_of(column)) => {
+            Cow::Owned(Cell::Timestamp(zone.to_wall(*ms, 0).0))
+        }
+        _ => Cow::Borrowed(cell),
+    }
+}
+
 /// Placeholders and parameters of a statement being built.
 struct Params<'a> {
     d: Dialect,
     table: &'a Table,
+    zone: &'a Zone,
     params: Vec<Cell>,
 }
 
@@ -88,7 +109,8 @@ impl Params<'_> {
     /// The next placeholder, holding `cell` for `column`. PostgreSQL gets
     /// the text of each value cast to the column's type.
     fn push(&mut self, column: &str, cell: &Cell) -> String {
-        self.params.push(cell.clone());
+        self.params
+            .push(localized(self.d, self.zone, self.table, column, cell).into_owned());
         let p = self.d.param(self.params.len());
         match self.d {
             Dialect::Postgres => format!("CAST({p} AS {})", self.table.type_of(column)),
@@ -118,6 +140,7 @@ pub fn plan(
     rows: &[(usize, &Row, std::sync::Arc<Table>)],
 ) -> Vec<Stmt> {
     let quote = cfg.connection.quote;
+    let zone = &cfg.connection.zone;
     let mut out = Vec::new();
     let mut i = 0;
     while i < rows.len() {
@@ -128,20 +151,22 @@ pub fn plan(
         }
         let run: Vec<&Row> = rows[i..j].iter().map(|(_, r, _)| *r).collect();
         if first.delete {
-            out.extend(run.iter().map(|r| delete(d, quote, table, r)));
+            out.extend(run.iter().map(|r| delete(d, quote, zone, table, r)));
         } else {
             match cfg.insert_mode {
                 InsertMode::Update => {
-                    out.extend(run.iter().filter_map(|r| update(d, quote, table, r)))
+                    out.extend(run.iter().filter_map(|r| update(d, quote, zone, table, r)))
                 }
                 // PostgreSQL loads plain inserts fastest with COPY.
-                InsertMode::Insert if d == Dialect::Postgres => out.push(copy(d, quote, &run)),
+                InsertMode::Insert if d == Dialect::Postgres => {
+                    out.push(copy(d, quote, zone, table, &run))
+                }
                 mode => {
                     let width = (first.key.len() + first.values.len()).max(1);
                     let per = cfg.batch_size.min(d.max_params() / width).max(1);
                     let upsert = mode == InsertMode::Upsert;
                     for chunk in dedup_keys(run, upsert).chunks(per) {
-                        out.push(insert(d, quote, table, chunk, upsert));
+                        out.push(insert(d, quote, zone, table, chunk, upsert));
                     }
                 }
             }
@@ -172,7 +197,14 @@ fn dedup_keys(run: Vec<&Row>, upsert: bool) -> Vec<&Row> {
     out
 }
 
-fn insert(d: Dialect, quote: bool, table: &Table, rows: &[&Row], upsert: bool) -> Stmt {
+fn insert(
+    d: Dialect,
+    quote: bool,
+    zone: &Zone,
+    table: &Table,
+    rows: &[&Row],
+    upsert: bool,
+) -> Stmt {
     let first = rows[0];
     let keys: Vec<String> = first.key.iter().map(|c| d.ident(&c.name, quote)).collect();
     let others: Vec<String> = first
@@ -183,6 +215,7 @@ fn insert(d: Dialect, quote: bool, table: &Table, rows: &[&Row], upsert: bool) -
     let mut p = Params {
         d,
         table,
+        zone,
         params: Vec::new(),
     };
     let tuples: Vec<String> = rows
@@ -244,7 +277,7 @@ fn csv_field(out: &mut Vec<u8>, cell: &Cell) {
 }
 
 /// `COPY ... FROM STDIN` of a run of rows, in CSV.
-fn copy(d: Dialect, quote: bool, rows: &[&Row]) -> Stmt {
+fn copy(d: Dialect, quote: bool, zone: &Zone, table: &Table, rows: &[&Row]) -> Stmt {
     let first = rows[0];
     let names: Vec<String> = first
         .key
@@ -258,7 +291,7 @@ fn copy(d: Dialect, quote: bool, rows: &[&Row]) -> Stmt {
             if i > 0 {
                 data.push(b',');
             }
-            csv_field(&mut data, &c.cell);
+            csv_field(&mut data, &localized(d, zone, table, &c.name, &c.cell));
         }
         data.push(b'\n');
     }
@@ -282,13 +315,14 @@ fn where_key(p: &mut Params<'_>, quote: bool, r: &Row) -> String {
         .join(" AND ")
 }
 
-fn update(d: Dialect, quote: bool, table: &Table, r: &Row) -> Option<Stmt> {
+fn update(d: Dialect, quote: bool, zone: &Zone, table: &Table, r: &Row) -> Option<Stmt> {
     if r.values.is_empty() {
         return None;
     }
     let mut p = Params {
         d,
         table,
+        zone,
         params: Vec::new(),
     };
     let set: Vec<String> = r
@@ -308,10 +342,11 @@ fn update(d: Dialect, quote: bool, table: &Table, r: &Row) -> Option<Stmt> {
     })
 }
 
-fn delete(d: Dialect, quote: bool, table: &Table, r: &Row) -> Stmt {
+fn delete(d: Dialect, quote: bool, zone: &Zone, table: &Table, r: &Row) -> Stmt {
     let mut p = Params {
         d,
         table,
+        zone,
         params: Vec::new(),
     };
     let cond = where_key(&mut p, quote, r);

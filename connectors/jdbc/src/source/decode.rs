@@ -8,6 +8,7 @@ use connect_api::{ConnectError, ConnectResult, Decimal, Schema, Value};
 
 use crate::cell::days_from_civil;
 use crate::dialect::Dialect;
+use crate::zone::Zone;
 
 /// A column of a table or query, as the source reads it.
 #[derive(Debug, Clone, PartialEq)]
@@ -217,14 +218,19 @@ fn bad(text: &str, what: &str) -> ConnectError {
 }
 
 /// Epoch milliseconds and the nanoseconds within the second of
-/// `YYYY-MM-DD[ T]HH:MM:SS[.fffffffff][Z|+hh[:mm]]`.
+/// `YYYY-MM-DD[ T]HH:MM:SS[.fffffffff][Z|+hh[:mm]]` (UTC without a zone).
 pub fn parse_timestamp(text: &str) -> ConnectResult<(i64, u32)> {
+    parse_zoned(text).map(|(ms, nanos, _)| (ms, nanos))
+}
+
+/// As `parse_timestamp`, and whether the text named its zone.
+fn parse_zoned(text: &str) -> ConnectResult<(i64, u32, bool)> {
     let t = text.trim();
     let (date, rest) = t.split_at(t.len().min(10));
     let days = parse_date_days(date).ok_or_else(|| bad(t, "timestamp"))?;
     let rest = rest.trim_start_matches([' ', 'T']);
     if rest.is_empty() {
-        return Ok((days * 86_400_000, 0));
+        return Ok((days * 86_400_000, 0, false));
     }
     let (clock, zone) = match rest.find(['Z', '+', '-']) {
         Some(i) => rest.split_at(i),
@@ -251,7 +257,21 @@ pub fn parse_timestamp(text: &str) -> ConnectResult<(i64, u32)> {
             sign * (h * 60 + m)
         }
     };
-    Ok((days * 86_400_000 + ms_of_day - offset_min * 60_000, nanos))
+    Ok((
+        days * 86_400_000 + ms_of_day - offset_min * 60_000,
+        nanos,
+        !zone.is_empty(),
+    ))
+}
+
+/// The instant of a timestamp column's text: a wall-clock time without a
+/// zone is in `local` when the column keeps wall-clock times, else UTC.
+pub fn instant_of(text: &str, local: Option<&Zone>) -> ConnectResult<(i64, u32)> {
+    let (ms, nanos, zoned) = parse_zoned(text)?;
+    Ok(match local {
+        Some(z) if !zoned => z.from_wall(ms, nanos),
+        _ => (ms, nanos),
+    })
 }
 
 fn parse_date_days(d: &str) -> Option<i64> {
@@ -292,8 +312,10 @@ fn parse_clock(c: &str) -> Option<(i64, u32)> {
     ))
 }
 
-/// The value of a column from its text (the text protocol's form).
-pub fn from_text(k: Kind, text: &str) -> ConnectResult<Value> {
+/// The value of a column from its text; timestamps of a column that keeps
+/// wall-clock times (`local`) are in `zone` (`db.timezone`), which ISO text
+/// granularities are written in too.
+pub fn from_text_in(k: Kind, text: &str, zone: &Zone, local: bool) -> ConnectResult<Value> {
     let t = text.trim();
     Ok(match k {
         Kind::Bool => Value::Boolean(matches!(t, "t" | "true" | "1" | "TRUE" | "True")),
@@ -319,15 +341,15 @@ pub fn from_text(k: Kind, text: &str) -> ConnectResult<Value> {
             .map_err(|_| bad(t, "time"))?,
         ),
         Kind::Timestamp(g) => {
-            let (ms, nanos) = parse_timestamp(t)?;
-            timestamp_value(g, ms, nanos)?
+            let (ms, nanos) = instant_of(t, local.then_some(zone))?;
+            timestamp_value(g, ms, nanos, zone)?
         }
     })
 }
 
 /// A timestamp (epoch ms, nanoseconds within its second) as the
-/// granularity writes it; ISO strings are in UTC, the session's zone.
-pub fn timestamp_value(g: Granularity, ms: i64, nanos: u32) -> ConnectResult<Value> {
+/// granularity writes it; ISO strings are wall-clock times in `zone`.
+pub fn timestamp_value(g: Granularity, ms: i64, nanos: u32, zone: &Zone) -> ConnectResult<Value> {
     let secs = ms.div_euclid(1000);
     let nanos = i64::from(nanos);
     let epoch = |per_second: i64| {
@@ -341,6 +363,7 @@ pub fn timestamp_value(g: Granularity, ms: i64, nanos: u32) -> ConnectResult<Val
             })
     };
     let iso = |digits: usize| {
+        let secs = zone.to_wall(ms, 0).0.div_euclid(1000);
         let (y, m, d) = crate::cell::civil(secs.div_euclid(86_400));
         let s = secs.rem_euclid(86_400);
         let frac = format!("{nanos:09}");
@@ -392,6 +415,10 @@ fn rescale(d: Decimal, scale: i32) -> ConnectResult<Decimal> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn from_text(k: Kind, text: &str) -> ConnectResult<Value> {
+        from_text_in(k, text, &Zone::default(), false)
+    }
 
     /// Confluent's numeric.mapping table, column by column.
     #[test]

@@ -342,6 +342,7 @@ impl SourceTask for JdbcSourceTask {
                 position,
                 cfg.initial,
                 cfg.mapping,
+                cfg.connection.zone.clone(),
             );
             self.queriers.push((q, now));
         }

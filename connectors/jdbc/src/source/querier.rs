@@ -17,6 +17,7 @@ use super::read::Raw;
 use crate::cell::{date_text, time_text};
 use crate::db::{classify, Pool};
 use crate::dialect::Dialect;
+use crate::zone::Zone;
 
 /// What a table is read by.
 #[derive(Debug, Clone, PartialEq)]
@@ -97,6 +98,9 @@ pub struct Querier {
     initial: Option<i64>,
     /// A bulk pass under way: the rows still to come.
     bulk: Option<tokio::sync::mpsc::Receiver<Result<Vec<Raw>, sqlx::Error>>>,
+    /// `db.timezone`, and which columns keep wall-clock times in it.
+    zone: Zone,
+    local: Vec<bool>,
 }
 
 impl Querier {
@@ -112,6 +116,7 @@ impl Querier {
         position: Position,
         initial: Option<i64>,
         mapping: decode::Mapping,
+        zone: Zone,
     ) -> Self {
         let cols: Vec<(ColumnMeta, Kind)> = cols
             .into_iter()
@@ -121,6 +126,14 @@ impl Querier {
             })
             .collect();
         let schema = decode::row_schema(schema_name, &cols);
+        let local = cols
+            .iter()
+            .map(|(m, k)| {
+                !zone.is_utc()
+                    && matches!(k, Kind::Timestamp(_))
+                    && crate::zone::wall_clock(d, &m.db_type)
+            })
+            .collect();
         Self {
             partition: Arc::new(partition),
             topic: Arc::from(topic),
@@ -131,6 +144,8 @@ impl Querier {
             position,
             initial,
             bulk: None,
+            zone,
+            local,
         }
     }
 
@@ -254,8 +269,8 @@ impl Querier {
                 format!(
                     "{} WHERE {t} > {} AND {t} < {} ORDER BY {t} ASC LIMIT {batch}{suffix}",
                     self.from,
-                    ts_literal(d, start_ts),
-                    ts_literal(d, e),
+                    self.ts_literal(d, start_ts),
+                    self.ts_literal(d, e),
                     t = Self::ts_expr(d, quote, cols)
                 )
             }
@@ -263,11 +278,11 @@ impl Querier {
                 let e = end().await?;
                 let t = Self::ts_expr(d, quote, cols);
                 let i = d.ident(inc, quote);
-                let ts = ts_literal(d, start_ts);
+                let ts = self.ts_literal(d, start_ts);
                 format!(
                     "{} WHERE {t} < {} AND (({t} = {ts} AND {i} > {}) OR {t} > {ts}) ORDER BY {t}, {i} ASC LIMIT {batch}{suffix}",
                     self.from,
-                    ts_literal(d, e),
+                    self.ts_literal(d, e),
                     self.position.incrementing.unwrap_or(-1)
                 )
             }
@@ -288,7 +303,7 @@ impl Querier {
                     let sql = format!(
                         "{} WHERE {t} = {} ORDER BY {t} ASC{suffix}",
                         self.from,
-                        ts_literal(d, last.unwrap_or((0, 0)))
+                        self.ts_literal(d, last.unwrap_or((0, 0)))
                     );
                     rows = pool
                         .text_rows(&sql)
@@ -316,14 +331,35 @@ impl Querier {
         }
     }
 
+    /// The zone of the timestamp columns' wall-clock times, when they keep
+    /// such (the first column decides, as it holds the offsets).
+    fn ts_zone(&self) -> Option<&Zone> {
+        let i = self.ts_col_index().ok()?;
+        self.local
+            .get(i)
+            .copied()
+            .unwrap_or(false)
+            .then_some(&self.zone)
+    }
+
+    /// The instant of a timestamp column's value.
     fn ts_of(&self, raw: Option<&Raw>) -> ConnectResult<Option<(i64, u32)>> {
+        let local = self.ts_zone();
         Ok(match raw {
             None | Some(Raw::Null) => None,
-            Some(Raw::Text(t)) => Some(decode::parse_timestamp(t)?),
+            Some(Raw::Text(t)) => Some(decode::instant_of(t, local)?),
             Some(Raw::Int(n)) => Some((*n, (n.rem_euclid(1000) as u32) * 1_000_000)),
             Some(Raw::Float(f)) => Some((*f as i64, 0)),
-            Some(Raw::Bytes(b)) => Some(decode::parse_timestamp(&String::from_utf8_lossy(b))?),
+            Some(Raw::Bytes(b)) => Some(decode::instant_of(&String::from_utf8_lossy(b), local)?),
         })
+    }
+
+    /// An instant as a literal to compare the timestamp columns with.
+    fn ts_literal(&self, d: Dialect, (ms, nanos): (i64, u32)) -> String {
+        match self.ts_zone() {
+            Some(z) => ts_literal(d, z.to_wall(ms, nanos)),
+            None => ts_literal(d, (ms, nanos)),
+        }
     }
 
     fn records(&mut self, rows: Vec<Vec<Raw>>) -> ConnectResult<Vec<SourceRecord>> {
@@ -341,8 +377,8 @@ impl Querier {
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
             let mut values = Vec::with_capacity(self.cols.len());
-            for ((m, k), raw) in self.cols.iter().zip(&row) {
-                values.push(value(*k, raw).map_err(|e| {
+            for (((m, k), raw), local) in self.cols.iter().zip(&row).zip(&self.local) {
+                values.push(value(*k, raw, &self.zone, *local).map_err(|e| {
                     ConnectError::data(format!(
                         "column {} of {}: {}",
                         m.name,
@@ -390,29 +426,32 @@ impl Querier {
     }
 }
 
-/// The Connect value of one read value.
-fn value(k: Kind, raw: &Raw) -> ConnectResult<Value> {
+/// The Connect value of one read value; `local` for a column that keeps
+/// wall-clock times in `zone`.
+fn value(k: Kind, raw: &Raw, zone: &Zone, local: bool) -> ConnectResult<Value> {
+    let text = |t: &str| decode::from_text_in(k, t, zone, local);
     match raw {
         Raw::Null => Ok(Value::Null),
-        Raw::Text(t) => decode::from_text(k, t),
+        Raw::Text(t) => text(t),
         Raw::Bytes(b) => match k {
             Kind::Bytes => Ok(Value::Bytes(b.clone())),
-            _ => decode::from_text(k, &String::from_utf8_lossy(b)),
+            _ => text(&String::from_utf8_lossy(b)),
         },
         Raw::Int(n) => match k {
             Kind::Timestamp(g) => decode::timestamp_value(
                 g,
                 *n,
                 u32::try_from(n.rem_euclid(1000) * 1_000_000).unwrap_or(0),
+                zone,
             ),
             Kind::Text => Ok(Value::String(n.to_string())),
-            _ => decode::from_text(k, &n.to_string()),
+            _ => text(&n.to_string()),
         },
         Raw::Float(f) => match k {
             Kind::Text => Ok(Value::String(f.to_string())),
             Kind::Float64 => Ok(Value::Float64(*f)),
             Kind::Float32 => Ok(Value::Float32(*f as f32)),
-            _ => decode::from_text(k, &format!("{f}")),
+            _ => text(&format!("{f}")),
         },
     }
 }
