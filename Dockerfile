@@ -10,7 +10,7 @@ RUN cargo build --release -p worker --bin weir
 
 FROM debian:bookworm-slim
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends ca-certificates curl \
+    && apt-get install -y --no-install-recommends ca-certificates curl tzdata \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=build /src/target/release/weir /usr/local/bin/weir
 COPY scripts/bin /opt/weir/bin

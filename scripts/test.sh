@@ -60,7 +60,7 @@ log "JDBC sink: the tutorial's JSON into SQLite, PostgreSQL and MariaDB; a datab
 log "weir distributed: three workers, failover, rejoin, internal topics"
 scripts/tests/distributed.sh "$WEIR"
 
-log "docker-compose.yml and Dockerfile (structure; a worker started from its CONNECT_* environment)"
+log "docker-compose.yml and Dockerfile (structure; a worker started from its CONNECT_* environment runs the compose walk-through on PostgreSQL)"
 "$VENV/bin/python" scripts/tests/compose.py "$WEIR"
 
 log "REST: every endpoint against its golden file, /metrics parsed, /openapi.json as committed"

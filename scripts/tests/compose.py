@@ -1,14 +1,21 @@
 #!/usr/bin/env python3
 """docker-compose.yml and the Dockerfile, checked without Docker (it cannot
-run here): the topology (a broker, three workers, PostgreSQL), healthchecks
-on /health, a multi-stage build of the weir binary, and each worker's
-CONNECT_* environment run for real: `weir distributed` with no config file
-and only that environment (the broker host pointed at a local broker) must
-start, answer /health and join the group.
+run here): the topology (a broker, three workers, PostgreSQL, the one-shot
+`connectors` service), healthchecks on /health, a multi-stage build of the
+weir binary, and each worker's CONNECT_* environment run for real:
+`weir distributed` with no config file and only that environment (the
+broker host pointed at a local broker) must start, answer /health and join
+the group. Then the README's walk-through runs on that worker against the
+PostgreSQL server scripts/test.sh started (WEIR_TEST_POSTGRES_URL): the
+compose PostgreSQL's init.sql, the two connector configs of
+examples/compose/ PUT as the `connectors` service does (only the database's
+address changed), rows copied from `customers` to `customers_copy`, then an
+update and a new row following.
 
 Usage: compose.py WEIR_BINARY
 """
 
+import json
 import os
 import re
 import socket
@@ -38,7 +45,7 @@ def check_files():
     with open(os.path.join(ROOT, "docker-compose.yml")) as f:
         compose = yaml.safe_load(f)
     services = compose["services"]
-    want = {"broker", "worker-1", "worker-2", "worker-3", "postgres"}
+    want = {"broker", "worker-1", "worker-2", "worker-3", "postgres", "connectors"}
     if set(services) != want:
         fail(f"services {sorted(services)}, expected {sorted(want)}")
     for name in ["worker-1", "worker-2", "worker-3"]:
@@ -52,6 +59,18 @@ def check_files():
             fail(f"{name} advertises another host")
     if "broker-api-versions" not in " ".join(services["broker"]["healthcheck"]["test"]):
         fail("the broker has no healthcheck")
+    setup = services["connectors"]
+    if setup["depends_on"]["worker-1"]["condition"] != "service_healthy" or \
+            setup["depends_on"]["postgres"]["condition"] != "service_healthy":
+        fail("the connectors service does not wait for worker-1 and PostgreSQL")
+    script = " ".join(setup["command"])
+    for c in ["pg-source", "pg-sink"]:
+        if not os.path.exists(os.path.join(ROOT, "examples", "compose", f"{c}.json")):
+            fail(f"examples/compose/{c}.json is missing")
+    if "PUT" not in script or "/connectors/$$c/config" not in script:
+        fail(f"the connectors service does not PUT the configs: {script}")
+    if not any("init.sql" in v for v in services["postgres"].get("volumes", [])):
+        fail("PostgreSQL does not run examples/compose/init.sql")
     urls = {services[n]["ports"][0] for n in ["worker-1", "worker-2", "worker-3"]}
     if len(urls) != 3:
         fail(f"workers share host ports: {urls}")
@@ -111,6 +130,7 @@ def run_worker(weir, env_from_compose):
         host = env_from_compose["CONNECT_REST_ADVERTISED_HOST_NAME"]
         if f"worker http://{host}:{rport}/ joins group connect-cluster" not in text:
             fail(f"the worker does not advertise {host}: {text[-2000:]}")
+        walk_through(rport)
     finally:
         for p in [worker, broker]:
             if p is not None:
@@ -122,11 +142,62 @@ def run_worker(weir, env_from_compose):
         subprocess.run(["rm", "-rf", work], check=False)
 
 
+def psql(sql):
+    return subprocess.run(["psql", os.environ["WEIR_TEST_POSTGRES_URL"], "-qAtc", sql],
+                          capture_output=True, text=True, check=True).stdout.strip()
+
+
+def put(rport, name, config):
+    req = urllib.request.Request(f"http://127.0.0.1:{rport}/connectors/{name}/config",
+                                 data=json.dumps(config).encode(), method="PUT",
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        if r.status not in (200, 201):
+            fail(f"PUT {name}: {r.status}")
+
+
+def copied():
+    try:
+        return psql("SELECT id || ':' || name || ':' || balance FROM customers_copy ORDER BY id").splitlines()
+    except subprocess.CalledProcessError:
+        return []
+
+
+def wait_rows(want, seconds=60):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if copied() == want:
+            return
+        time.sleep(0.3)
+    fail(f"customers_copy holds {copied()}, expected {want}")
+
+
+def walk_through(rport):
+    """The README's compose walk-through, on the local PostgreSQL."""
+    psql("DROP TABLE IF EXISTS customers, customers_copy")
+    with open(os.path.join(ROOT, "examples", "compose", "init.sql")) as f:
+        psql(f.read())
+    # postgres://user@127.0.0.1:PORT/db -> the JDBC URL of that server.
+    local = "jdbc:postgresql://" + os.environ["WEIR_TEST_POSTGRES_URL"].split("@", 1)[1]
+    for name in ["pg-source", "pg-sink"]:
+        with open(os.path.join(ROOT, "examples", "compose", f"{name}.json")) as f:
+            config = json.load(f)
+        config["connection.url"] = local
+        config["connection.user"] = "postgres"
+        put(rport, name, config)
+    wait_rows(["1:Ada Lovelace:120.50", "2:Grace Hopper:99.99"])
+    psql("UPDATE customers SET balance = 150.00, updated_at = CURRENT_TIMESTAMP WHERE id = 1")
+    psql("INSERT INTO customers (name, email) VALUES ('Edsger Dijkstra', 'ewd@example.com')")
+    wait_rows(["1:Ada Lovelace:150.00", "2:Grace Hopper:99.99", "3:Edsger Dijkstra:0.00"])
+    psql("DROP TABLE IF EXISTS customers, customers_copy")
+
+
 def main():
     weir = os.path.abspath(sys.argv[1])
     services = check_files()
     run_worker(weir, services["worker-2"]["environment"])
-    print("compose: topology, healthchecks, multi-stage build and a worker started from its CONNECT_* environment")
+    print("compose: topology, healthchecks, multi-stage build, a worker started from its CONNECT_* environment, "
+          "and the walk-through's JDBC source and sink copying customers (an update and a new row followed)")
 
 
 if __name__ == "__main__":
