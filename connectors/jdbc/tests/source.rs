@@ -387,8 +387,62 @@ async fn db_timezone_reads_wall_clock_times(db: &Db) {
     assert_eq!(last.get("timestamp"), Some(&serde_json::json!(recent)));
 }
 
+/// incrementing mode without incrementing.column.name: the table's
+/// auto-increment column (SERIAL, AUTO_INCREMENT, SQLite's rowid) is used;
+/// a table without one is refused, naming the key.
+async fn incrementing_column_found_by_itself(db: &Db) {
+    let auto = db.table("src_auto");
+    let id = match db.dialect {
+        "postgres" => "id SERIAL PRIMARY KEY",
+        "mysql" => "id INTEGER NOT NULL AUTO_INCREMENT PRIMARY KEY",
+        _ => "id INTEGER PRIMARY KEY",
+    };
+    db.exec(&[
+        &format!("CREATE TABLE {} ({id}, name VARCHAR(20))", db.q(&auto)),
+        &format!(
+            "INSERT INTO {} (name) VALUES ('a'), ('b'), ('c')",
+            db.q(&auto)
+        ),
+        &format!(
+            "CREATE TABLE {} (id INTEGER NOT NULL, name VARCHAR(20))",
+            db.q(&db.table("src_noauto"))
+        ),
+    ])
+    .await;
+    let offsets = Arc::new(Offsets::default());
+    let mut t = task(db, "src_auto", &offsets, &[("mode", "incrementing")]).await;
+    let got = take(&mut t, 3).await;
+    t.stop().await.expect("stop");
+    assert_eq!(ids(&got), vec![1, 2, 3]);
+    assert_eq!(
+        got[2].source_offset.clone().map(serde_json::Value::Object),
+        Some(serde_json::json!({"incrementing": 3}))
+    );
+    let mut props = db.props();
+    for (k, v) in [
+        ("topic.prefix", "db-".to_string()),
+        ("tables", qualified(db, &db.table("src_noauto"))),
+        ("mode", "incrementing".to_string()),
+    ] {
+        props.insert(k.into(), v);
+    }
+    let ctx = SourceTaskContext {
+        configs: props.clone(),
+        offsets: offsets.clone(),
+    };
+    let err = JdbcSourceTask::default()
+        .start(&props, ctx)
+        .await
+        .expect_err("no auto-increment column");
+    assert!(
+        err.to_string().contains("incrementing.column.name"),
+        "{err}"
+    );
+}
+
 async fn suite(db: Db) {
     db.reset().await;
+    incrementing_column_found_by_itself(&db).await;
     db_timezone_reads_wall_clock_times(&db).await;
     numeric_mapping_and_timestamp_granularity(&db).await;
     incrementing_reads_new_rows_and_resumes(&db).await;

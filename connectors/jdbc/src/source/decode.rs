@@ -19,6 +19,8 @@ pub struct ColumnMeta {
     pub precision: Option<i32>,
     pub scale: Option<i32>,
     pub nullable: bool,
+    /// Numbered by the database (serial, identity, AUTO_INCREMENT, rowid).
+    pub auto_increment: bool,
 }
 
 /// `numeric.mapping`: what NUMERIC columns become.
@@ -430,6 +432,7 @@ mod tests {
             precision: Some(p),
             scale: Some(s),
             nullable: false,
+            auto_increment: false,
         };
         let k = |d, n, t: &str, p, s| {
             kind(
@@ -535,6 +538,7 @@ mod tests {
             precision: Some(12),
             scale,
             nullable: true,
+            auto_increment: false,
         };
         let none = Mapping::default();
         assert_eq!(

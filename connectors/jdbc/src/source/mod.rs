@@ -84,8 +84,9 @@ impl SourceConfig {
             .list(TIMESTAMP_COLUMN)
             .map(<[String]>::to_vec)
             .unwrap_or_default();
-        if mode.contains("incrementing") && incrementing.is_empty() {
-            errors.push((INCREMENTING_COLUMN.into(), format!("Missing required configuration \"{INCREMENTING_COLUMN}\": mode {mode} reads rows above the last value of this column")));
+        let query_set = !c.string(QUERY).unwrap_or_default().is_empty();
+        if mode.contains("incrementing") && incrementing.is_empty() && query_set {
+            errors.push((INCREMENTING_COLUMN.into(), format!("Missing required configuration \"{INCREMENTING_COLUMN}\": mode {mode} with a query reads rows above the last value of this column (tables find their auto-increment column)")));
         }
         if mode.contains("timestamp") && timestamps.is_empty() {
             errors.push((TIMESTAMP_COLUMN.into(), format!("Missing required configuration \"{TIMESTAMP_COLUMN}\": mode {mode} reads rows changed after the last time read")));
@@ -213,6 +214,32 @@ pub async fn list_tables(pool: &Pool, cfg: &SourceConfig) -> ConnectResult<Vec<T
     Ok(all.into_iter().filter(|t| cfg.selects(t)).collect())
 }
 
+/// The mode for one table: without `incrementing.column.name`, its
+/// auto-increment column (as Confluent's connector finds it).
+fn with_incrementing_column(
+    mode: &Mode,
+    cols: &[decode::ColumnMeta],
+    table: &str,
+) -> ConnectResult<Mode> {
+    let found = || {
+        cols.iter()
+            .find(|c| c.auto_increment)
+            .map(|c| c.name.clone())
+            .ok_or_else(|| {
+                ConnectError::fatal(format!(
+                    "Cannot find an auto-increment column in table {table}: set {INCREMENTING_COLUMN}"
+                ))
+            })
+    };
+    Ok(match mode {
+        Mode::Incrementing(c) if c.is_empty() => Mode::Incrementing(found()?),
+        Mode::TimestampIncrementing(ts, c) if c.is_empty() => {
+            Mode::TimestampIncrementing(ts.clone(), found()?)
+        }
+        other => other.clone(),
+    })
+}
+
 /// Reads a qualified name back (`db.schema.table`, `db.table`, `table`).
 pub fn parse_table(d: Dialect, q: &str) -> TableId {
     let parts: Vec<&str> = q.splitn(3, '.').collect();
@@ -261,6 +288,7 @@ impl SourceTask for JdbcSourceTask {
             String,
             String,
             Vec<decode::ColumnMeta>,
+            Mode,
         )> = Vec::new();
         if !cfg.query.is_empty() {
             let from = format!("SELECT * FROM ({}) q", cfg.query);
@@ -280,6 +308,7 @@ impl SourceTask for JdbcSourceTask {
                 },
                 "query".into(),
                 cols,
+                mode.clone(),
             ));
         } else {
             let tables = props.get(TABLES).map(String::as_str).unwrap_or_default();
@@ -294,6 +323,7 @@ impl SourceTask for JdbcSourceTask {
                         "table {q} has no columns Weir can read (does it exist?)"
                     )));
                 }
+                let mode = with_incrementing_column(&mode, &cols, q)?;
                 if cfg.validate_non_null {
                     let checked: Vec<&String> = match &mode {
                         Mode::Incrementing(i) => vec![i],
@@ -321,11 +351,12 @@ impl SourceTask for JdbcSourceTask {
                     from,
                     t.name.clone(),
                     cols,
+                    mode,
                 ));
             }
         }
         let now = Instant::now();
-        for (partition, topic, from, name, cols) in sources {
+        for (partition, topic, from, name, cols, mode) in sources {
             let position = ctx
                 .offsets
                 .offset(&partition)
@@ -338,7 +369,7 @@ impl SourceTask for JdbcSourceTask {
                 from,
                 &name,
                 cols,
-                mode.clone(),
+                mode,
                 position,
                 cfg.initial,
                 cfg.mapping,

@@ -127,11 +127,13 @@ impl Pool {
 
     /// A table's columns with their types, scales and nullability.
     pub async fn column_meta(&self, t: &TableId) -> Result<Vec<ColumnMeta>, sqlx::Error> {
-        type Described = (String, String, Option<i64>, Option<i64>, bool);
+        // name, type, precision, scale, nullable, auto-increment
+        type Described = (String, String, Option<i64>, Option<i64>, bool, bool);
         let rows: Vec<Described> = match self {
             Pool::Pg(p) => sqlx::query(
                 "SELECT column_name::text, data_type::text, numeric_precision::int8, numeric_scale::int8, \
-                 is_nullable = 'YES' FROM information_schema.columns \
+                 is_nullable = 'YES', coalesce(column_default LIKE 'nextval(%' OR is_identity = 'YES', false) \
+                 FROM information_schema.columns \
                  WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position",
             )
             .bind(t.schema.as_deref().unwrap_or("public"))
@@ -139,11 +141,21 @@ impl Pool {
             .fetch_all(p)
             .await?
             .iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?)))
+            .map(|r| {
+                Ok((
+                    r.try_get(0)?,
+                    r.try_get(1)?,
+                    r.try_get(2)?,
+                    r.try_get(3)?,
+                    r.try_get(4)?,
+                    r.try_get(5)?,
+                ))
+            })
             .collect::<Result<_, sqlx::Error>>()?,
             Pool::My(p) => sqlx::query(
                 "SELECT CAST(column_name AS CHAR), CAST(data_type AS CHAR), CAST(numeric_precision AS SIGNED), \
-                 CAST(numeric_scale AS SIGNED), CAST(is_nullable = 'YES' AS SIGNED) FROM information_schema.columns \
+                 CAST(numeric_scale AS SIGNED), CAST(is_nullable = 'YES' AS SIGNED), \
+                 CAST(extra LIKE '%auto_increment%' AS SIGNED) FROM information_schema.columns \
                  WHERE table_schema = COALESCE(?, DATABASE()) AND table_name = ? ORDER BY ordinal_position",
             )
             .bind(t.catalog.as_deref())
@@ -158,31 +170,48 @@ impl Pool {
                     r.try_get(2)?,
                     r.try_get(3)?,
                     r.try_get::<i64, _>(4)? != 0,
+                    r.try_get::<i64, _>(5)? != 0,
                 ))
             })
             .collect::<Result<_, sqlx::Error>>()?,
-            Pool::Lite(p) => sqlx::query("SELECT name, type, \"notnull\", pk FROM pragma_table_info(?)")
-                .bind(&t.name)
-                .fetch_all(p)
-                .await?
-                .iter()
-                .map(|r| {
-                    let ty: String = r.try_get(1)?;
-                    let (precision, scale) = declared_size(&ty);
-                    Ok((r.try_get(0)?, ty, precision, scale, r.try_get::<i64, _>(2)? == 0))
-                })
-                .collect::<Result<_, sqlx::Error>>()?,
+            Pool::Lite(p) => {
+                let cols = sqlx::query("SELECT name, type, \"notnull\", pk FROM pragma_table_info(?)")
+                    .bind(&t.name)
+                    .fetch_all(p)
+                    .await?;
+                // An INTEGER PRIMARY KEY alone is the rowid, which SQLite
+                // numbers itself.
+                let keys = cols
+                    .iter()
+                    .filter(|r| r.try_get::<i64, _>(3).unwrap_or(0) > 0)
+                    .count();
+                cols.iter()
+                    .map(|r| {
+                        let ty: String = r.try_get(1)?;
+                        let (precision, scale) = declared_size(&ty);
+                        let rowid = keys == 1
+                            && r.try_get::<i64, _>(3)? > 0
+                            && ty.eq_ignore_ascii_case("integer");
+                        // The rowid is never null, whatever the declaration says.
+                        let nullable = r.try_get::<i64, _>(2)? == 0 && !rowid;
+                        Ok((r.try_get(0)?, ty, precision, scale, nullable, rowid))
+                    })
+                    .collect::<Result<_, sqlx::Error>>()?
+            }
         };
         let int = |v: Option<i64>| v.and_then(|v| i32::try_from(v).ok());
         Ok(rows
             .into_iter()
-            .map(|(name, ty, precision, scale, nullable)| ColumnMeta {
-                name,
-                db_type: ty.to_ascii_lowercase(),
-                precision: int(precision),
-                scale: int(scale),
-                nullable,
-            })
+            .map(
+                |(name, ty, precision, scale, nullable, auto_increment)| ColumnMeta {
+                    name,
+                    db_type: ty.to_ascii_lowercase(),
+                    precision: int(precision),
+                    scale: int(scale),
+                    nullable,
+                    auto_increment,
+                },
+            )
             .collect())
     }
 
@@ -220,6 +249,7 @@ impl Pool {
                 db_type: ty.to_ascii_lowercase(),
                 precision: None,
                 scale: None,
+                auto_increment: false,
                 nullable: true,
             })
             .collect())
