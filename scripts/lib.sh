@@ -120,6 +120,28 @@ PROPS
         "$sink" >connect-file-sink.properties
 }
 
+# test_certs: a throwaway CA and a server certificate for 127.0.0.1 and
+# localhost (made once per run); exports WEIR_TEST_DB_CA (the CA's PEM) and
+# sets TEST_CERT_DIR (ca.pem, server.pem, server.key).
+test_certs() {
+    [ -n "${TEST_CERT_DIR:-}" ] && return 0
+    ensure_packages openssl
+    TEST_CERT_DIR=$(mktemp -d)
+    chmod 755 "$TEST_CERT_DIR"
+    STOP_COMMANDS+=("rm -rf $TEST_CERT_DIR")
+    (
+        cd "$TEST_CERT_DIR"
+        openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=weir test CA" \
+            -keyout ca.key -out ca.pem 2>/dev/null
+        openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout server.key -out server.csr 2>/dev/null
+        printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n' >ext.cnf
+        openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+            -extfile ext.cnf -out server.pem 2>/dev/null
+        chmod 644 ca.pem server.pem server.key
+    )
+    export WEIR_TEST_DB_CA="$TEST_CERT_DIR/ca.pem"
+}
+
 # start_postgres: a throwaway PostgreSQL (Debian's packages, installed when
 # missing) in a temporary directory on a free loopback port, run as the
 # postgres user; exports WEIR_TEST_POSTGRES_URL and stops it on exit.
@@ -131,6 +153,12 @@ start_postgres() {
     chown postgres: "$dir"
     port=$(free_port)
     su postgres -s /bin/sh -c "$bin/initdb -D $dir/data -U postgres --auth=trust -E UTF8 --no-sync >/dev/null"
+    # TLS for clients that ask (sslmode=require / verify-full in the tests).
+    test_certs
+    install -o postgres -m 600 "$TEST_CERT_DIR/server.key" "$dir/server.key"
+    install -o postgres -m 644 "$TEST_CERT_DIR/server.pem" "$dir/server.pem"
+    printf "ssl = on\nssl_cert_file = '%s'\nssl_key_file = '%s'\n" "$dir/server.pem" "$dir/server.key" \
+        >>"$dir/data/postgresql.conf"
     su postgres -s /bin/sh -c "$bin/pg_ctl -D $dir/data -l $dir/log -w start -o '-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off'" >/dev/null
     PG_DIR=$dir PG_BIN=$bin
     STOP_COMMANDS+=("su postgres -s /bin/sh -c '$bin/pg_ctl -D $dir/data -m fast -w stop' >/dev/null; rm -rf $dir")
@@ -147,15 +175,17 @@ start_mariadb() {
     port=$(free_port)
     mariadb-install-db --user=mysql --datadir="$dir/data" --auth-root-authentication-method=normal \
         --skip-test-db >/dev/null 2>&1
+    test_certs
     /usr/sbin/mariadbd --user=mysql --datadir="$dir/data" --socket="$dir/sock" --port="$port" \
         --bind-address=127.0.0.1 --pid-file="$dir/pid" --log-error="$dir/err.log" --skip-name-resolve \
-        --innodb-flush-log-at-trx-commit=0 >/dev/null 2>&1 &
+        --innodb-flush-log-at-trx-commit=0 --ssl-ca="$TEST_CERT_DIR/ca.pem" \
+        --ssl-cert="$TEST_CERT_DIR/server.pem" --ssl-key="$TEST_CERT_DIR/server.key" >/dev/null 2>&1 &
     STARTED_PIDS+=($!)
     for i in $(seq 1 120); do
         mariadb-admin --socket="$dir/sock" -uroot ping >/dev/null 2>&1 && break
         sleep 0.25
     done
-    mariadb --socket="$dir/sock" -uroot -e "CREATE DATABASE t; CREATE USER 'test'@'127.0.0.1' IDENTIFIED BY 'test'; GRANT ALL ON *.* TO 'test'@'127.0.0.1';"
+    mariadb --socket="$dir/sock" -uroot -e "CREATE DATABASE t; CREATE USER 'test'@'127.0.0.1' IDENTIFIED BY 'test'; GRANT ALL ON *.* TO 'test'@'127.0.0.1' WITH GRANT OPTION;"
     STOP_COMMANDS+=("mariadb-admin --socket=$dir/sock -uroot shutdown >/dev/null 2>&1; rm -rf $dir")
     export WEIR_TEST_MYSQL_URL="mysql://test:test@127.0.0.1:$port/t"
     MARIADB_SOCK="$dir/sock"

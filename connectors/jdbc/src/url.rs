@@ -112,10 +112,21 @@ pub fn parse(url: &str, user: Option<&str>, password: Option<&str>) -> Result<Ta
                 params.push("sslmode=require".to_string())
             }
             "useSSL" | "useSsl" if v == "true" => params.push("ssl-mode=REQUIRED".to_string()),
+            // Connector/J's and MariaDB Connector/J's modes.
+            "sslMode" if dialect == Dialect::MySql => {
+                params.push(format!("ssl-mode={}", mysql_ssl_mode(v)?))
+            }
+            "sslMode" => params.push(format!("sslmode={v}")),
+            // MariaDB Connector/J: the server's certificate or its CA.
+            "serverSslCert" if dialect == Dialect::MySql => params.push(format!("ssl-ca={v}")),
             "sslmode"
             | "ssl-mode"
             | "sslrootcert"
+            | "sslcert"
+            | "sslkey"
             | "ssl-ca"
+            | "ssl-cert"
+            | "ssl-key"
             | "application_name"
             | "charset"
             | "statement-cache-capacity" => params.push(format!("{k}={v}")),
@@ -142,6 +153,22 @@ pub fn parse(url: &str, user: Option<&str>, password: Option<&str>) -> Result<Ta
     Ok(Target {
         dialect,
         url: format!("{scheme}{cred}{host_path}{query}"),
+    })
+}
+
+/// A JDBC `sslMode` for MySQL or MariaDB in sqlx's words.
+fn mysql_ssl_mode(v: &str) -> Result<&'static str, String> {
+    Ok(match v.to_ascii_lowercase().as_str() {
+        "disabled" | "disable" => "DISABLED",
+        "preferred" | "prefer" => "PREFERRED",
+        "required" | "require" | "trust" => "REQUIRED",
+        "verify_ca" | "verify-ca" => "VERIFY_CA",
+        "verify_identity" | "verify-full" => "VERIFY_IDENTITY",
+        _ => {
+            return Err(format!(
+                "sslMode={v} is not one of DISABLED, PREFERRED, REQUIRED (trust), VERIFY_CA, VERIFY_IDENTITY (verify-full)"
+            ))
+        }
     })
 }
 
@@ -179,6 +206,25 @@ mod tests {
             "postgres://a@b/c"
         );
         assert!(parse("jdbc:oracle:thin:@h:1521:x", None, None).is_err());
+        assert_eq!(
+            parse(
+                "jdbc:mariadb://h/db?sslMode=verify-full&serverSslCert=/ca.pem",
+                None,
+                None
+            )
+            .expect("mariadb tls")
+            .url,
+            "mysql://h/db?ssl-mode=VERIFY_IDENTITY&ssl-ca=/ca.pem"
+        );
+        assert_eq!(
+            parse("jdbc:mysql://h/db?sslMode=REQUIRED", None, None)
+                .expect("mysql tls")
+                .url,
+            "mysql://h/db?ssl-mode=REQUIRED"
+        );
+        assert!(parse("jdbc:mysql://h/db?sslMode=sometimes", None, None)
+            .expect_err("bad mode")
+            .contains("sslMode=sometimes"));
         assert_eq!(
             redact("postgres://u:secret@h/db?password=x"),
             "postgres://u:[hidden]@h/db?password=[hidden]"
