@@ -141,6 +141,8 @@ pub fn plan(
 ) -> Vec<Stmt> {
     let quote = cfg.connection.quote;
     let zone = &cfg.connection.zone;
+    // Staging tables already loaded in this transaction.
+    let mut staged = std::collections::HashSet::new();
     let mut out = Vec::new();
     let mut i = 0;
     while i < rows.len() {
@@ -160,6 +162,12 @@ pub fn plan(
                 // PostgreSQL loads plain inserts fastest with COPY.
                 InsertMode::Insert if d == Dialect::Postgres => {
                     out.push(copy(d, quote, zone, table, &run))
+                }
+                // PostgreSQL upserts a run through a staging table loaded
+                // with COPY: one INSERT ... SELECT ... ON CONFLICT.
+                InsertMode::Upsert if d == Dialect::Postgres && !first.key.is_empty() => {
+                    let rows = dedup_keys(run, true);
+                    out.extend(staged_upsert(d, quote, zone, table, &rows, &mut staged));
                 }
                 mode => {
                     let width = (first.key.len() + first.values.len()).max(1);
@@ -274,6 +282,61 @@ fn csv_field(out: &mut Vec<u8>, cell: &Cell) {
         }
         out.push(b'"');
     }
+}
+
+/// An upsert of a run of rows of one shape through a temporary staging
+/// table of the same columns (made once per connection, emptied at each
+/// commit, and before a second load in one transaction): COPY into it,
+/// then one `INSERT ... SELECT ... ON CONFLICT`.
+fn staged_upsert(
+    d: Dialect,
+    quote: bool,
+    zone: &Zone,
+    table: &Table,
+    rows: &[&Row],
+    staged: &mut std::collections::HashSet<String>,
+) -> Vec<Stmt> {
+    use std::hash::{Hash, Hasher};
+    let first = rows[0];
+    let keys: Vec<String> = first.key.iter().map(|c| d.ident(&c.name, quote)).collect();
+    let others: Vec<String> = first
+        .values
+        .iter()
+        .map(|c| d.ident(&c.name, quote))
+        .collect();
+    let names = keys
+        .iter()
+        .chain(&others)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(",");
+    let target = d.table(&first.table, quote);
+    // One staging table per target and column list.
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (&first.table, &names).hash(&mut h);
+    let stage = format!("weir_stage_{:016x}", h.finish());
+    let plain = |sql: String| Stmt {
+        sql,
+        params: Vec::new(),
+        copy: None,
+    };
+    let mut load = copy(d, quote, zone, table, rows);
+    load.sql = format!("COPY {stage} ({names}) FROM STDIN WITH (FORMAT csv)");
+    let prepare = if staged.insert(stage.clone()) {
+        format!(
+            "CREATE TEMP TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS AS SELECT {names} FROM {target} WITH NO DATA"
+        )
+    } else {
+        format!("DELETE FROM {stage}")
+    };
+    vec![
+        plain(prepare),
+        load,
+        plain(format!(
+            "INSERT INTO {target} ({names}) SELECT {names} FROM {stage}{}",
+            d.upsert_clause(&keys, &others)
+        )),
+    ]
 }
 
 /// `COPY ... FROM STDIN` of a run of rows, in CSV.
