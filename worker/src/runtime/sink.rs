@@ -590,7 +590,7 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
         let mut batch = Vec::new();
         // The next offset of every record read, whether it was put, dropped
         // by a transform or skipped as an error: all of them are done.
-        let mut next: BTreeMap<TopicPartition, i64> = BTreeMap::new();
+        let mut next: Vec<(TopicPartition, i64)> = Vec::new();
         let mut read = 0usize;
         let mut wait = Duration::from_millis(100);
         let mut fatal = None;
@@ -599,7 +599,12 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
             match consumer.poll(wait) {
                 None => break,
                 Some(Ok(m)) => {
-                    if !env.topics.lock().contains(m.topic()) {
+                    // Records come in runs of one partition: the topic set
+                    // and the offsets are looked up when the run changes.
+                    let same = next.last().is_some_and(|(tp, _)| {
+                        tp.partition == m.partition() && tp.topic == m.topic()
+                    });
+                    if !same && !env.topics.lock().contains(m.topic()) {
                         env.topics.lock().insert(m.topic().to_string());
                     }
                     read += 1;
@@ -619,13 +624,23 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
                             break;
                         }
                     }
-                    next.insert(
-                        TopicPartition {
-                            topic: m.topic().to_string(),
-                            partition: m.partition(),
-                        },
-                        m.offset() + 1,
-                    );
+                    let at = if same {
+                        next.len().checked_sub(1)
+                    } else {
+                        next.iter().position(|(tp, _)| {
+                            tp.partition == m.partition() && tp.topic == m.topic()
+                        })
+                    };
+                    match at {
+                        Some(i) => next[i].1 = m.offset() + 1,
+                        None => next.push((
+                            TopicPartition {
+                                topic: m.topic().to_string(),
+                                partition: m.partition(),
+                            },
+                            m.offset() + 1,
+                        )),
+                    }
                 }
                 Some(Err(e)) => tracing::warn!("consumer: {e}"),
             }
