@@ -135,6 +135,11 @@ pub trait SinkTaskContext: Send + Sync {
     /// own (a database that is down), or `None` once it makes progress
     /// again; shown as the `trace` of the task's RUNNING status.
     fn trouble(&self, _why: Option<String>) {}
+    /// Whether the worker is stopping the task: work it retries on its own
+    /// should give up, committing nothing.
+    fn stopping(&self) -> bool {
+        false
+    }
     /// Where to report records that cannot be written; `None` unless the
     /// connector has a dead letter queue or `errors.log.enable=true`.
     fn errant_record_reporter(&self) -> Option<Arc<dyn ErrantRecordReporter>> {

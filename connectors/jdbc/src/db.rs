@@ -35,8 +35,18 @@ pub struct Stmt {
 /// concerns one record; anything else (a missing table, no permission) is
 /// fatal until someone changes something.
 pub fn classify(e: sqlx::Error, doing: &str) -> ConnectError {
+    classify_ref(&e, doing)
+}
+
+/// Whether an error concerns the record being written (a constraint, a
+/// value the column refuses) rather than the connection or the table.
+fn refused(e: &sqlx::Error) -> bool {
+    matches!(classify_ref(e, ""), ConnectError::Data(_))
+}
+
+fn classify_ref(e: &sqlx::Error, doing: &str) -> ConnectError {
     use sqlx::Error as E;
-    match &e {
+    match e {
         E::Io(_)
         | E::PoolTimedOut
         | E::PoolClosed
@@ -110,8 +120,26 @@ impl Pool {
         )))
     }
 
+    /// One attempt: a single connection made and closed (so a refused
+    /// connection fails at once, as a JDBC driver's would), then the pool.
     async fn open(target: &Target) -> Result<Pool, sqlx::Error> {
+        use sqlx::Connection;
         let wait = Duration::from_secs(10);
+        match target.dialect {
+            Dialect::Postgres => {
+                sqlx::PgConnection::connect(&target.url)
+                    .await?
+                    .close()
+                    .await?
+            }
+            Dialect::MySql => {
+                sqlx::MySqlConnection::connect(&target.url)
+                    .await?
+                    .close()
+                    .await?
+            }
+            Dialect::Sqlite => {}
+        }
         Ok(match target.dialect {
             Dialect::Postgres => Pool::Pg(
                 PgPoolOptions::new()
@@ -119,7 +147,10 @@ impl Pool {
                     .acquire_timeout(wait)
                     .after_connect(|c, _| {
                         Box::pin(async move {
-                            c.execute("SET TIME ZONE 'UTC'").await?;
+                            // UTC, and no NOTICE lines (such as CREATE ... IF NOT EXISTS
+                            // skipping an existing staging table) in the worker's log.
+                            c.execute("SET TIME ZONE 'UTC'; SET client_min_messages = warning")
+                                .await?;
                             Ok(())
                         })
                     })
@@ -208,57 +239,63 @@ impl Pool {
         match self {
             Pool::Pg(p) => {
                 let mut tx = p.begin().await?;
-                for s in stmts {
-                    if let Some(data) = &s.copy {
-                        let mut copy = tx.copy_in_raw(&s.sql).await?;
-                        copy.send(data.as_slice()).await?;
-                        copy.finish().await?;
-                        continue;
-                    }
-                    let mut q = sqlx::query(&s.sql);
-                    for c in &s.params {
-                        q = q.bind(c.text());
-                    }
-                    q.execute(&mut *tx).await?;
-                }
+                exec_pg(&mut tx, stmts).await?;
                 tx.commit().await
             }
             Pool::My(p) => {
                 let mut tx = p.begin().await?;
-                for s in stmts {
-                    let mut q = sqlx::query(&s.sql);
-                    for c in &s.params {
-                        q = match c {
-                            Cell::Null => q.bind(None::<String>),
-                            Cell::Bool(b) => q.bind(*b),
-                            Cell::Int(n) => q.bind(*n),
-                            Cell::Float(f) => q.bind(*f),
-                            Cell::Bytes(b) => q.bind(b.clone()),
-                            other => q.bind(other.text()),
-                        };
-                    }
-                    q.execute(&mut *tx).await?;
-                }
+                exec_my(&mut tx, stmts).await?;
                 tx.commit().await
             }
             Pool::Lite(p) => {
                 let mut tx = p.begin().await?;
-                for s in stmts {
-                    let mut q = sqlx::query(&s.sql);
-                    for c in &s.params {
-                        q = match c {
-                            Cell::Null => q.bind(None::<String>),
-                            Cell::Bool(b) => q.bind(i64::from(*b)),
-                            Cell::Int(n) => q.bind(*n),
-                            Cell::Float(f) => q.bind(*f),
-                            Cell::Bytes(b) => q.bind(b.clone()),
-                            other => q.bind(other.text()),
-                        };
-                    }
-                    q.execute(&mut *tx).await?;
-                }
+                exec_lite(&mut tx, stmts).await?;
                 tx.commit().await
             }
+        }
+    }
+
+    /// Runs each group of statements (one record's) in one transaction,
+    /// each behind a savepoint: a group the database refuses with a
+    /// record-level error is rolled back alone and its error returned at
+    /// its place. The transaction commits only when `keep` (someone takes
+    /// the refused records); otherwise nothing is written. Any other error
+    /// ends the whole attempt.
+    pub async fn run_each(
+        &self,
+        groups: &[Vec<Stmt>],
+        keep: bool,
+    ) -> Result<Vec<Option<sqlx::Error>>, sqlx::Error> {
+        macro_rules! each {
+            ($pool:expr, $exec:ident) => {{
+                let mut tx = $pool.begin().await?;
+                let mut out = Vec::with_capacity(groups.len());
+                for g in groups {
+                    let mut sp = sqlx::Connection::begin(&mut *tx).await?;
+                    match $exec(&mut sp, g).await {
+                        Ok(()) => {
+                            sp.commit().await?;
+                            out.push(None);
+                        }
+                        Err(e) if refused(&e) => {
+                            sp.rollback().await?;
+                            out.push(Some(e));
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
+                if keep {
+                    tx.commit().await?;
+                } else {
+                    tx.rollback().await?;
+                }
+                Ok(out)
+            }};
+        }
+        match self {
+            Pool::Pg(p) => each!(p, exec_pg),
+            Pool::My(p) => each!(p, exec_my),
+            Pool::Lite(p) => each!(p, exec_lite),
         }
     }
 
@@ -278,4 +315,51 @@ impl Pool {
             Pool::Lite(p) => p.close().await,
         }
     }
+}
+
+async fn exec_pg(c: &mut sqlx::PgConnection, stmts: &[Stmt]) -> Result<(), sqlx::Error> {
+    for s in stmts {
+        if let Some(data) = &s.copy {
+            let mut copy = c.copy_in_raw(&s.sql).await?;
+            copy.send(data.as_slice()).await?;
+            copy.finish().await?;
+            continue;
+        }
+        let mut q = sqlx::query(&s.sql);
+        for cell in &s.params {
+            q = q.bind(cell.text());
+        }
+        q.execute(&mut *c).await?;
+    }
+    Ok(())
+}
+
+/// Runs statements binding each cell with its own type (booleans as `$bool`
+/// makes them: MySQL takes a bool, SQLite an integer).
+macro_rules! exec_typed {
+    ($c:expr, $stmts:expr, $bool:expr) => {{
+        for s in $stmts {
+            let mut q = sqlx::query(&s.sql);
+            for cell in &s.params {
+                q = match cell {
+                    Cell::Null => q.bind(None::<String>),
+                    Cell::Bool(b) => q.bind($bool(*b)),
+                    Cell::Int(n) => q.bind(*n),
+                    Cell::Float(f) => q.bind(*f),
+                    Cell::Bytes(b) => q.bind(b.clone()),
+                    other => q.bind(other.text()),
+                };
+            }
+            q.execute(&mut *$c).await?;
+        }
+        Ok(())
+    }};
+}
+
+async fn exec_my(c: &mut sqlx::MySqlConnection, stmts: &[Stmt]) -> Result<(), sqlx::Error> {
+    exec_typed!(c, stmts, |b: bool| b)
+}
+
+async fn exec_lite(c: &mut sqlx::SqliteConnection, stmts: &[Stmt]) -> Result<(), sqlx::Error> {
+    exec_typed!(c, stmts, i64::from)
 }

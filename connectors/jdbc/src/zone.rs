@@ -52,7 +52,9 @@ impl Zone {
 
     /// The instant of a wall-clock time in this zone; a time skipped by a
     /// change of offset counts as after it, a repeated one as its first
-    /// occurrence (as Java's lenient calendars do).
+    /// occurrence (as Java's lenient calendars do). A table holding times
+    /// of a skipped hour is itself inconsistent: such rows read back as
+    /// times after the change.
     pub fn from_wall(&self, ms: i64, nanos: u32) -> (i64, u32) {
         let Some(tz) = &self.0 else {
             return (ms, nanos);

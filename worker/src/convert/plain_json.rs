@@ -28,10 +28,10 @@ pub fn decode(bytes: &[u8]) -> Result<Value, serde_json::Error> {
     Ok(v)
 }
 
-fn number(text: &str) -> Value {
+fn number(text: &str) -> Option<Value> {
     match text.parse::<i64>() {
-        Ok(i) => Value::Int64(i),
-        Err(_) => Value::Float64(text.parse::<f64>().unwrap_or(f64::NAN)),
+        Ok(i) => Some(Value::Int64(i)),
+        Err(_) => text.parse::<f64>().ok().map(Value::Float64),
     }
 }
 
@@ -99,7 +99,8 @@ impl<'de> Visitor<'de> for Plain {
         };
         if first == NUMBER_TOKEN {
             let text: String = map.next_value()?;
-            return Ok(number(&text));
+            return number(&text)
+                .ok_or_else(|| serde::de::Error::custom(format!("invalid number {text}")));
         }
         let mut entries: Vec<(Value, Value)> = Vec::with_capacity(8);
         let mut key = Some(first);

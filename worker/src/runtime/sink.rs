@@ -38,11 +38,12 @@ struct Requests {
     commit: AtomicBool,
 }
 
-struct TaskContext(
-    Arc<Requests>,
-    Option<Arc<Errant>>,
-    Arc<Mutex<super::Status>>,
-);
+struct TaskContext {
+    requests: Arc<Requests>,
+    errant: Option<Arc<Errant>>,
+    status: Arc<Mutex<super::Status>>,
+    control: tokio::sync::watch::Receiver<Target>,
+}
 
 /// Records the task reported as errant, handled by the loop after `put`.
 #[derive(Default)]
@@ -56,28 +57,31 @@ impl connect_api::ErrantRecordReporter for Errant {
 
 impl SinkTaskContext for TaskContext {
     fn assignment(&self) -> Vec<TopicPartition> {
-        self.0.assignment.lock().clone()
+        self.requests.assignment.lock().clone()
     }
     fn offset(&self, tp: &TopicPartition, offset: i64) {
-        self.0.seeks.lock().push((tp.clone(), offset));
+        self.requests.seeks.lock().push((tp.clone(), offset));
     }
     fn timeout(&self, ms: u64) {
-        self.0.timeout_ms.store(ms, Ordering::Relaxed);
+        self.requests.timeout_ms.store(ms, Ordering::Relaxed);
     }
     fn pause(&self, partitions: &[TopicPartition]) {
-        self.0.pause.lock().extend_from_slice(partitions);
+        self.requests.pause.lock().extend_from_slice(partitions);
     }
     fn resume(&self, partitions: &[TopicPartition]) {
-        self.0.resume.lock().extend_from_slice(partitions);
+        self.requests.resume.lock().extend_from_slice(partitions);
     }
     fn request_commit(&self) {
-        self.0.commit.store(true, Ordering::Relaxed);
+        self.requests.commit.store(true, Ordering::Relaxed);
+    }
+    fn stopping(&self) -> bool {
+        *self.control.borrow() == Target::Stop
     }
     fn trouble(&self, why: Option<String>) {
-        super::set_trouble(&self.2, why);
+        super::set_trouble(&self.status, why);
     }
     fn errant_record_reporter(&self) -> Option<Arc<dyn connect_api::ErrantRecordReporter>> {
-        self.1
+        self.errant
             .clone()
             .map(|e| e as Arc<dyn connect_api::ErrantRecordReporter>)
     }
@@ -478,11 +482,12 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
     let requests = Arc::new(Requests::default());
     task.start(
         &env.props,
-        Arc::new(TaskContext(
-            requests.clone(),
-            errant.clone(),
-            env.status.clone(),
-        )),
+        Arc::new(TaskContext {
+            requests: requests.clone(),
+            errant: errant.clone(),
+            status: env.status.clone(),
+            control: env.control.clone(),
+        }),
     )
     .await
     .map_err(|e| anyhow::anyhow!(e))?;

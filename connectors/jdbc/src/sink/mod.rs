@@ -177,8 +177,8 @@ impl SinkTask for JdbcSinkTask {
         if rows.is_empty() {
             return Ok(());
         }
-        let rx = self.writer()?.submit(rows).await?;
         let reporter = self.ctx.as_ref().and_then(|c| c.errant_record_reporter());
+        let rx = self.writer()?.submit(rows, reporter.is_some()).await?;
         let Some(reporter) = reporter else {
             self.pending = Some(Pending {
                 origins,

@@ -311,9 +311,12 @@ fn staged_upsert(
         .collect::<Vec<_>>()
         .join(",");
     let target = d.table(&first.table, quote);
-    // One staging table per target and column list.
+    // One staging table per target, column list and column types.
     let mut h = std::collections::hash_map::DefaultHasher::new();
     (&first.table, &names).hash(&mut h);
+    for c in first.key.iter().chain(&first.values) {
+        table.type_of(&c.name).hash(&mut h);
+    }
     let stage = format!("weir_stage_{:016x}", h.finish());
     let plain = |sql: String| Stmt {
         sql,

@@ -8,6 +8,7 @@
 //! refuses; the reply names them so the task can report them or fail.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -28,13 +29,24 @@ pub type Outcome = ConnectResult<Refused>;
 
 struct Job {
     rows: Vec<Row>,
+    /// Whether refused rows are taken (by an errant record reporter): the
+    /// others are then committed; otherwise nothing of the batch is.
+    keep: bool,
     done: oneshot::Sender<Outcome>,
 }
 
-/// The task's handle on its writer thread.
+/// The task's handle on its writer thread. Dropping it (or `shut`) makes
+/// the thread give up retrying and end after the batch it is writing.
 pub struct Writer {
     jobs: Option<mpsc::Sender<Job>>,
     thread: Option<std::thread::JoinHandle<()>>,
+    cancel: Arc<AtomicBool>,
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        self.cancel.store(true, Ordering::Relaxed);
+    }
 }
 
 impl Writer {
@@ -50,30 +62,48 @@ impl Writer {
             .enable_all()
             .build()
             .map_err(|e| ConnectError::fatal(format!("cannot start the writer's runtime: {e}")))?;
+        let cancel = Arc::new(AtomicBool::new(false));
+        let engine = Engine::new(cfg, ctx, cancel.clone());
         let thread = std::thread::Builder::new()
             .name(name)
             .spawn(move || {
-                rt.block_on(Engine::new(cfg, ctx).run(rx));
+                let run = std::panic::AssertUnwindSafe(|| rt.block_on(engine.run(rx)));
+                if let Err(p) = std::panic::catch_unwind(run) {
+                    let why = p
+                        .downcast_ref::<String>()
+                        .map(String::as_str)
+                        .or_else(|| p.downcast_ref::<&str>().copied())
+                        .unwrap_or("unknown");
+                    tracing::error!("the sink's writer thread panicked: {why}");
+                }
             })
             .map_err(|e| ConnectError::fatal(format!("cannot start the writer thread: {e}")))?;
         Ok(Self {
             jobs: Some(tx),
             thread: Some(thread),
+            cancel,
         })
     }
 
     /// Hands a batch to the thread; the receiver gets its outcome.
-    pub async fn submit(&self, rows: Vec<Row>) -> ConnectResult<oneshot::Receiver<Outcome>> {
+    pub async fn submit(
+        &self,
+        rows: Vec<Row>,
+        keep: bool,
+    ) -> ConnectResult<oneshot::Receiver<Outcome>> {
         let (done, outcome) = oneshot::channel();
         let gone = || ConnectError::fatal("the sink's writer thread has ended");
         let jobs = self.jobs.as_ref().ok_or_else(gone)?;
-        jobs.send(Job { rows, done }).await.map_err(|_| gone())?;
+        jobs.send(Job { rows, keep, done })
+            .await
+            .map_err(|_| gone())?;
         Ok(outcome)
     }
 
-    /// Ends the thread once it has finished what it was given; it closes
-    /// its connections.
+    /// Ends the thread once it has finished what it was given (giving up
+    /// any retry); it closes its connections.
     pub async fn shut(&mut self) {
+        self.cancel.store(true, Ordering::Relaxed);
         self.jobs = None;
         if let Some(t) = self.thread.take() {
             let joined = tokio::task::spawn_blocking(move || t.join()).await;
@@ -97,15 +127,34 @@ struct Engine {
     pool: Option<Pool>,
     /// Columns of the tables written so far (name, database type).
     tables: HashMap<String, Arc<Table>>,
+    /// Set when the task lets go of the writer.
+    cancel: Arc<AtomicBool>,
 }
 
 impl Engine {
-    fn new(cfg: SinkConfig, ctx: Arc<dyn SinkTaskContext>) -> Self {
+    fn new(cfg: SinkConfig, ctx: Arc<dyn SinkTaskContext>, cancel: Arc<AtomicBool>) -> Self {
         Self {
             cfg,
             ctx,
             pool: None,
             tables: HashMap::new(),
+            cancel,
+        }
+    }
+
+    /// Whether retrying should stop: the task is stopping or gone.
+    fn giving_up(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed) || self.ctx.stopping()
+    }
+
+    /// Waits `ms`, or less when the task stops meanwhile.
+    async fn back_off(&self, ms: u64) {
+        let until = tokio::time::Instant::now() + Duration::from_millis(ms);
+        while !self.giving_up() && tokio::time::Instant::now() < until {
+            tokio::time::sleep_until(
+                until.min(tokio::time::Instant::now() + Duration::from_millis(100)),
+            )
+            .await;
         }
     }
 
@@ -114,7 +163,7 @@ impl Engine {
             tracing::warn!("{e}");
         }
         while let Some(job) = jobs.recv().await {
-            let outcome = self.write_retrying(&job.rows).await;
+            let outcome = self.write_retrying(&job.rows, job.keep).await;
             // A task that stopped waiting does not need the answer.
             let _ = job.done.send(outcome);
         }
@@ -135,13 +184,34 @@ impl Engine {
 
     /// Writes a batch, trying again after retriable failures (a lost
     /// connection is opened again) up to `max.retries` times.
-    async fn write_retrying(&mut self, rows: &[Row]) -> Outcome {
+    async fn write_retrying(&mut self, rows: &[Row], keep: bool) -> Outcome {
         let mut failures = 0u32;
+        let stopped = |why: &str| {
+            Err(ConnectError::fatal(format!(
+                "the task is stopping: {} row(s) were not written (they will be read again): {why}",
+                rows.len()
+            )))
+        };
         loop {
-            match self.write(rows).await {
+            // A write that hangs (a connection being made, a server that
+            // does not answer) ends when the task stops.
+            let (cancel, ctx) = (self.cancel.clone(), self.ctx.clone());
+            let stop = async move {
+                while !cancel.load(Ordering::Relaxed) && !ctx.stopping() {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            };
+            let attempt = tokio::select! {
+                r = self.write(rows, keep) => r,
+                () = stop => return stopped("the write was abandoned"),
+            };
+            match attempt {
                 Err(e) if e.is_retriable() => {
                     failures += 1;
                     self.pool = None;
+                    if self.giving_up() {
+                        return stopped(e.message());
+                    }
                     if failures > self.cfg.max_retries {
                         return Err(ConnectError::fatal(format!(
                             "{} (failed {failures} times, more than max.retries={})",
@@ -158,7 +228,7 @@ impl Engine {
                     );
                     tracing::warn!("{why}");
                     self.ctx.trouble(Some(why));
-                    tokio::time::sleep(Duration::from_millis(self.cfg.retry_backoff_ms)).await;
+                    self.back_off(self.cfg.retry_backoff_ms).await;
                 }
                 other => {
                     if failures > 0 {
@@ -171,7 +241,7 @@ impl Engine {
         }
     }
 
-    async fn write(&mut self, rows: &[Row]) -> Outcome {
+    async fn write(&mut self, rows: &[Row], keep: bool) -> Outcome {
         let pool = self.pool().await?;
         let mut ready = Vec::with_capacity(rows.len());
         for (i, row) in rows.iter().enumerate() {
@@ -191,19 +261,25 @@ impl Engine {
             }
             return Err(e);
         }
-        // The database refused something: write row by row to find what,
-        // each in a transaction of its own.
-        let mut refused = Vec::new();
-        for one in &ready {
-            let stmts = plan(pool.dialect(), &self.cfg, std::slice::from_ref(one));
-            if let Err(e) = pool.run(&stmts).await {
-                match classify(e, "writing a record") {
-                    ConnectError::Data(m) => refused.push((one.0, m)),
-                    other => return Err(other),
-                }
-            }
-        }
-        Ok(refused)
+        // The database refused something: write row by row, each behind a
+        // savepoint of one transaction, to find what. That transaction
+        // commits only when the refused rows are taken (`keep`); otherwise
+        // nothing of the batch is written and the task fails.
+        let groups: Vec<_> = ready
+            .iter()
+            .map(|one| plan(pool.dialect(), &self.cfg, std::slice::from_ref(one)))
+            .collect();
+        let results = pool
+            .run_each(&groups, keep)
+            .await
+            .map_err(|e| classify(e, &doing))?;
+        Ok(ready
+            .iter()
+            .zip(results)
+            .filter_map(|(one, r)| {
+                r.map(|e| (one.0, classify(e, "writing a record").message().to_string()))
+            })
+            .collect())
     }
 
     /// Makes sure `row`'s table and columns exist (creating or evolving

@@ -231,6 +231,8 @@ pub fn sink_record(
 #[derive(Default)]
 pub struct Ctx {
     reporter: Mutex<Option<Arc<Reporter>>>,
+    stopping: std::sync::atomic::AtomicBool,
+    trouble: Mutex<Option<String>>,
 }
 
 #[derive(Default)]
@@ -245,6 +247,17 @@ impl ErrantRecordReporter for Reporter {
 impl Ctx {
     pub fn enable_reporter(&self) {
         *self.reporter.lock() = Some(Arc::new(Reporter::default()));
+    }
+
+    /// The worker stops the task.
+    pub fn stop(&self) {
+        self.stopping
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// What the task last said keeps it from progressing.
+    pub fn trouble_now(&self) -> Option<String> {
+        self.trouble.lock().clone()
     }
 
     /// Offsets of the records reported as errant.
@@ -266,6 +279,12 @@ impl SinkTaskContext for Ctx {
     fn pause(&self, _partitions: &[TopicPartition]) {}
     fn resume(&self, _partitions: &[TopicPartition]) {}
     fn request_commit(&self) {}
+    fn trouble(&self, why: Option<String>) {
+        *self.trouble.lock() = why;
+    }
+    fn stopping(&self) -> bool {
+        self.stopping.load(std::sync::atomic::Ordering::Relaxed)
+    }
     fn errant_record_reporter(&self) -> Option<Arc<dyn ErrantRecordReporter>> {
         self.reporter
             .lock()
