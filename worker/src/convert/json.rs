@@ -197,6 +197,138 @@ impl JsonConverter {
         })
     }
 
+    /// `value_to_json` and `write_compact` in one pass, without building
+    /// the JSON tree: the same text, for every record a task writes.
+    fn write_value(
+        &self,
+        schema: Option<&Schema>,
+        value: &Value,
+        out: &mut Vec<u8>,
+    ) -> ConnectResult<()> {
+        use std::io::Write as _;
+        let value = match (value, schema) {
+            (Value::Null, Some(s)) if self.replace_null_with_default && s.default.is_some() => {
+                s.default.as_ref().unwrap_or(&Value::Null)
+            }
+            _ => value,
+        };
+        let b64 = |out: &mut Vec<u8>, bytes: &[u8]| {
+            out.push(b'"');
+            out.extend_from_slice(
+                base64::engine::general_purpose::STANDARD
+                    .encode(bytes)
+                    .as_bytes(),
+            );
+            out.push(b'"');
+        };
+        let text = |out: &mut Vec<u8>, s: &str| {
+            // serde_json's escaping, as `Json::String(..).to_string()` writes it.
+            let _ = serde_json::to_writer(&mut *out, s);
+        };
+        let _ = match value {
+            Value::Null => {
+                if let Some(s) = schema {
+                    if !s.optional && s.default.is_none() {
+                        return Err(ConnectError::data(
+                            "Conversion error: null value for field that is required and has no default value",
+                        ));
+                    }
+                }
+                out.write_all(b"null")
+            }
+            Value::Boolean(b) => out.write_all(if *b { b"true" } else { b"false" }),
+            Value::Int8(n) => write!(out, "{n}"),
+            Value::Int16(n) => write!(out, "{n}"),
+            Value::Int32(n) | Value::Date(n) | Value::Time(n) => write!(out, "{n}"),
+            Value::Int64(n) | Value::Timestamp(n) => write!(out, "{n}"),
+            Value::Float32(f) if f.is_finite() => out.write_all(java_float_text(*f).as_bytes()),
+            Value::Float64(f) if f.is_finite() => out.write_all(java_double_text(*f).as_bytes()),
+            Value::Float32(f) => {
+                text(out, &java_float_text(*f));
+                Ok(())
+            }
+            Value::Float64(f) => {
+                text(out, &java_double_text(*f));
+                Ok(())
+            }
+            Value::String(s) => {
+                text(out, s);
+                Ok(())
+            }
+            Value::Bytes(b) => {
+                b64(out, b);
+                Ok(())
+            }
+            Value::Decimal(d) => match self.decimal_format {
+                DecimalFormat::Base64 => {
+                    b64(out, &d.unscaled_bytes());
+                    Ok(())
+                }
+                DecimalFormat::Numeric => out.write_all(d.to_plain_string().as_bytes()),
+            },
+            Value::Array(items) => {
+                out.push(b'[');
+                for (i, v) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    self.write_value(schema.and_then(|s| s.value.as_deref()), v, out)?;
+                }
+                out.write_all(b"]")
+            }
+            Value::Map(entries) => {
+                let key_schema = schema.and_then(|s| s.key.as_deref());
+                let string_keys = match key_schema {
+                    Some(k) => k.kind == Type::String,
+                    None => entries.iter().all(|(k, _)| matches!(k, Value::String(_))),
+                };
+                let distinct = || {
+                    let mut seen = std::collections::HashSet::with_capacity(entries.len());
+                    entries.iter().all(|(k, _)| match k {
+                        Value::String(k) => seen.insert(k.as_str()),
+                        _ => false,
+                    })
+                };
+                if !string_keys || !distinct() {
+                    // Pairs, or an object whose repeated keys keep their
+                    // first place and last value: the tree does that.
+                    let j = self.value_to_json(schema, value)?;
+                    let mut t = String::new();
+                    write_compact(&j, &mut t);
+                    return out
+                        .write_all(t.as_bytes())
+                        .map_err(|e| ConnectError::data(e.to_string()));
+                }
+                let value_schema = schema.and_then(|s| s.value.as_deref());
+                out.push(b'{');
+                for (i, (k, v)) in entries.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    if let Value::String(k) = k {
+                        text(out, k);
+                    }
+                    out.push(b':');
+                    self.write_value(value_schema, v, out)?;
+                }
+                out.write_all(b"}")
+            }
+            Value::Struct(s) => {
+                out.push(b'{');
+                for (i, (f, v)) in s.schema.fields.iter().zip(s.values()).enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    text(out, &f.name);
+                    out.push(b':');
+                    self.write_value(Some(&f.schema), v, out)?;
+                }
+                out.write_all(b"}")
+            }
+        };
+        Ok(())
+    }
+
     /// Kafka's `asConnectSchema`.
     pub fn schema_from_json(&self, j: &Json) -> ConnectResult<Schema> {
         let o = j
@@ -474,33 +606,32 @@ impl Converter for JsonConverter {
         if data.schema.is_none() && data.value.is_null() {
             return Ok(None);
         }
-        let payload = self.value_to_json(data.schema.as_deref(), &data.value)?;
-        let mut text = String::new();
+        let mut out = Vec::with_capacity(256);
         if self.schemas_enable {
             // {"schema":...,"payload":...}, Kafka's envelope and key order.
-            text.push_str("{\"schema\":");
+            out.extend_from_slice(b"{\"schema\":");
             match &data.schema {
-                None => text.push_str("null"),
+                None => out.extend_from_slice(b"null"),
                 Some(s) => {
                     let mut cached = self.schema_text.lock();
                     match cached.as_ref() {
-                        Some((c, t)) if Arc::ptr_eq(c, s) => text.push_str(t),
+                        Some((c, t)) if Arc::ptr_eq(c, s) => out.extend_from_slice(t.as_bytes()),
                         _ => {
                             let mut t = String::new();
                             write_compact(&self.schema_to_json(s), &mut t);
-                            text.push_str(&t);
+                            out.extend_from_slice(t.as_bytes());
                             *cached = Some((s.clone(), t));
                         }
                     }
                 }
             }
-            text.push_str(",\"payload\":");
-            write_compact(&payload, &mut text);
-            text.push('}');
+            out.extend_from_slice(b",\"payload\":");
+            self.write_value(data.schema.as_deref(), &data.value, &mut out)?;
+            out.push(b'}');
         } else {
-            write_compact(&payload, &mut text);
+            self.write_value(data.schema.as_deref(), &data.value, &mut out)?;
         }
-        Ok(Some(Cow::Owned(text.into_bytes())))
+        Ok(Some(Cow::Owned(out)))
     }
 
     fn decode(&self, _topic: &str, bytes: Option<&[u8]>) -> ConnectResult<SchemaAndValue> {

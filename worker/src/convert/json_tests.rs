@@ -159,3 +159,76 @@ fn cached_schema_text_follows_the_schema_given() {
     );
     assert_eq!(enc(&text, Value::String("a".into())), a);
 }
+
+/// The one-pass writer writes what the JSON tree would, value by value.
+#[test]
+fn one_pass_writing_matches_the_tree() {
+    let row = Arc::new(
+        Schema::structure()
+            .named("row")
+            .field("id", Schema::int64())
+            .field("f", Schema::float32())
+            .field("d", Schema::float64().optional())
+            .field("name", Schema::string().optional())
+            .field("raw", Schema::bytes())
+            .field("amount", Schema::decimal(2))
+            .field("day", Schema::date())
+            .field("tags", Schema::array(Schema::string()))
+            .field("counts", Schema::map(Schema::string(), Schema::int32()))
+            .field("pairs", Schema::map(Schema::int32(), Schema::boolean())),
+    );
+    let st = Struct::new(row.clone())
+        .with("id", Value::Int64(-7))
+        .and_then(|s| s.with("f", Value::Float32(1.0e10)))
+        .and_then(|s| s.with("d", Value::Float64(f64::NAN)))
+        .and_then(|s| s.with("name", Value::String("tab\t \"quote\" ☃ \u{1}".into())))
+        .and_then(|s| s.with("raw", Value::Bytes(vec![0, 255, 16])))
+        .and_then(|s| s.with("amount", Value::Decimal(Decimal::new(-1234, 2))))
+        .and_then(|s| s.with("day", Value::Date(19_737)))
+        .and_then(|s| s.with("tags", Value::Array(vec![Value::String("a".into())])))
+        .and_then(|s| {
+            s.with(
+                "counts",
+                Value::Map(vec![(Value::String("k".into()), Value::Int32(1))]),
+            )
+        })
+        .and_then(|s| {
+            s.with(
+                "pairs",
+                Value::Map(vec![(Value::Int32(1), Value::Boolean(true))]),
+            )
+        })
+        .expect("valid struct");
+    let schemaless_dup = Value::Map(vec![
+        (Value::String("a".into()), Value::Int64(1)),
+        (Value::String("b".into()), Value::Float64(0.1)),
+        (Value::String("a".into()), Value::Int64(3)),
+    ]);
+    for props in [
+        &[][..],
+        &[("schemas.enable", "false")][..],
+        &[("decimal.format", "NUMERIC")][..],
+    ] {
+        let c = conv(props);
+        for (schema, value) in [
+            (Some(row.clone()), Value::Struct(st.clone())),
+            (None, schemaless_dup.clone()),
+            (
+                None,
+                Value::Array(vec![Value::Null, Value::Float64(-1.5e-7)]),
+            ),
+            (Some(Arc::new(Schema::string().optional())), Value::Null),
+        ] {
+            let data = SchemaAndValue::new(schema.clone(), value.clone());
+            let fast = c.encode("t", &data).expect("encodes").expect("bytes");
+            let tree = c.value_to_json(schema.as_deref(), &value).expect("tree");
+            let mut payload = String::new();
+            write_compact(&tree, &mut payload);
+            let text = String::from_utf8(fast.into_owned()).expect("utf8");
+            assert!(
+                text.ends_with(&format!("{payload}}}")) || text == payload,
+                "{props:?}: {text} vs {payload}"
+            );
+        }
+    }
+}
