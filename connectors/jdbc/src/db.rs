@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use connect_api::ConnectError;
-use sqlx::mysql::{MySqlPool, MySqlPoolOptions};
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 use sqlx::{Executor, Row};
 
@@ -122,61 +122,73 @@ impl Pool {
 
     /// One attempt: a single connection made and closed (so a refused
     /// connection fails at once, as a JDBC driver's would), then the pool.
+    /// A long statement (a bulk read of a big table) is normal here: sqlx's
+    /// slow-statement warnings go to the debug level.
     async fn open(target: &Target) -> Result<Pool, sqlx::Error> {
-        use sqlx::Connection;
+        use sqlx::{ConnectOptions, Connection};
         let wait = Duration::from_secs(10);
-        match target.dialect {
+        let (level, at) = (log::LevelFilter::Debug, Duration::from_secs(1));
+        Ok(match target.dialect {
             Dialect::Postgres => {
-                sqlx::PgConnection::connect(&target.url)
+                let opts = target
+                    .url
+                    .parse::<PgConnectOptions>()?
+                    .log_slow_statements(level, at);
+                sqlx::PgConnection::connect_with(&opts)
                     .await?
                     .close()
-                    .await?
+                    .await?;
+                Pool::Pg(
+                    PgPoolOptions::new()
+                        .max_connections(2)
+                        .acquire_timeout(wait)
+                        .after_connect(|c, _| {
+                            Box::pin(async move {
+                                // UTC, and no NOTICE lines (such as CREATE ... IF NOT
+                                // EXISTS skipping a staging table) in the worker's log.
+                                c.execute("SET TIME ZONE 'UTC'; SET client_min_messages = warning")
+                                    .await?;
+                                Ok(())
+                            })
+                        })
+                        .connect_with(opts)
+                        .await?,
+                )
             }
             Dialect::MySql => {
-                sqlx::MySqlConnection::connect(&target.url)
+                let opts = target
+                    .url
+                    .parse::<MySqlConnectOptions>()?
+                    .log_slow_statements(level, at);
+                sqlx::MySqlConnection::connect_with(&opts)
                     .await?
                     .close()
-                    .await?
+                    .await?;
+                Pool::My(
+                    MySqlPoolOptions::new()
+                        .max_connections(2)
+                        .acquire_timeout(wait)
+                        .after_connect(|c, _| {
+                            Box::pin(async move {
+                                c.execute("SET time_zone = '+00:00'").await?;
+                                Ok(())
+                            })
+                        })
+                        .connect_with(opts)
+                        .await?,
+                )
             }
-            Dialect::Sqlite => {}
-        }
-        Ok(match target.dialect {
-            Dialect::Postgres => Pool::Pg(
-                PgPoolOptions::new()
-                    .max_connections(2)
-                    .acquire_timeout(wait)
-                    .after_connect(|c, _| {
-                        Box::pin(async move {
-                            // UTC, and no NOTICE lines (such as CREATE ... IF NOT EXISTS
-                            // skipping an existing staging table) in the worker's log.
-                            c.execute("SET TIME ZONE 'UTC'; SET client_min_messages = warning")
-                                .await?;
-                            Ok(())
-                        })
-                    })
-                    .connect(&target.url)
-                    .await?,
-            ),
-            Dialect::MySql => Pool::My(
-                MySqlPoolOptions::new()
-                    .max_connections(2)
-                    .acquire_timeout(wait)
-                    .after_connect(|c, _| {
-                        Box::pin(async move {
-                            c.execute("SET time_zone = '+00:00'").await?;
-                            Ok(())
-                        })
-                    })
-                    .connect(&target.url)
-                    .await?,
-            ),
             Dialect::Sqlite => {
-                let opts: SqliteConnectOptions = target.url.parse()?;
+                let opts = target
+                    .url
+                    .parse::<SqliteConnectOptions>()?
+                    .busy_timeout(Duration::from_secs(10))
+                    .log_slow_statements(level, at);
                 Pool::Lite(
                     SqlitePoolOptions::new()
                         .max_connections(1)
                         .acquire_timeout(wait)
-                        .connect_with(opts.busy_timeout(Duration::from_secs(10)))
+                        .connect_with(opts)
                         .await?,
                 )
             }
