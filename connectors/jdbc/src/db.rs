@@ -144,10 +144,7 @@ impl Pool {
                         .acquire_timeout(wait)
                         .after_connect(|c, _| {
                             Box::pin(async move {
-                                // UTC, and no NOTICE lines (such as CREATE ... IF NOT
-                                // EXISTS skipping a staging table) in the worker's log.
-                                c.execute("SET TIME ZONE 'UTC'; SET client_min_messages = warning")
-                                    .await?;
+                                c.execute(Dialect::Postgres.session_sql()).await?;
                                 Ok(())
                             })
                         })
@@ -170,7 +167,7 @@ impl Pool {
                         .acquire_timeout(wait)
                         .after_connect(|c, _| {
                             Box::pin(async move {
-                                c.execute("SET time_zone = '+00:00'").await?;
+                                c.execute(Dialect::MySql.session_sql()).await?;
                                 Ok(())
                             })
                         })

@@ -70,6 +70,17 @@ impl Dialect {
 
     /// A table name, `schema.table` when it has a dot (Confluent reads a
     /// dotted topic as schema and table).
+    /// What every session runs first: UTC (the connectors hold instants),
+    /// and for PostgreSQL no NOTICE lines (such as `CREATE ... IF NOT
+    /// EXISTS` skipping a staging table) in the worker's log.
+    pub fn session_sql(self) -> &'static str {
+        match self {
+            Dialect::Postgres => "SET TIME ZONE 'UTC'; SET client_min_messages = warning",
+            Dialect::MySql => "SET time_zone = '+00:00'",
+            Dialect::Sqlite => "",
+        }
+    }
+
     pub fn table(self, name: &str, quote: bool) -> String {
         name.split('.')
             .map(|p| self.ident(p, quote))

@@ -101,6 +101,8 @@ pub struct Querier {
     /// `db.timezone`, and which columns keep wall-clock times in it.
     zone: Zone,
     local: Vec<bool>,
+    /// Incrementing mode after a full batch: the next batches, read ahead.
+    ahead: Option<tokio::sync::mpsc::Receiver<Result<Vec<Vec<Raw>>, sqlx::Error>>>,
 }
 
 impl Querier {
@@ -146,12 +148,69 @@ impl Querier {
             bulk: None,
             zone,
             local,
+            ahead: None,
         }
     }
 
     /// True while a bulk pass has rows left to read.
     pub fn pass_under_way(&self) -> bool {
         self.bulk.is_some()
+    }
+
+    /// The next rows above the incrementing position. After a full batch
+    /// the following ones are read ahead, on a connection of their own,
+    /// while these become records; a short batch ends the reading ahead.
+    async fn incrementing_rows(
+        &mut self,
+        pool: &Pool,
+        inc: &str,
+        quote: bool,
+        batch: usize,
+        suffix: &str,
+    ) -> ConnectResult<Vec<Vec<Raw>>> {
+        let d = pool.dialect();
+        let (from, c, suffix) = (self.from.clone(), d.ident(inc, quote), suffix.to_string());
+        let query = move |after: i64| {
+            format!("{from} WHERE {c} > {after} ORDER BY {c} ASC LIMIT {batch}{suffix}")
+        };
+        let doing = format!("reading {}", self.topic);
+        let rows = match self.ahead.as_mut() {
+            Some(rx) => match rx.recv().await {
+                Some(r) => r.map_err(|e| {
+                    self.ahead = None;
+                    classify(e, &doing)
+                })?,
+                None => {
+                    self.ahead = None;
+                    Vec::new()
+                }
+            },
+            None => pool
+                .text_rows(&query(self.position.incrementing.unwrap_or(-1)))
+                .await
+                .map_err(|e| classify(e, &doing))?,
+        };
+        if rows.len() < batch {
+            self.ahead = None;
+        } else if self.ahead.is_none() {
+            let i = self.col_index(inc)?;
+            let last = move |rows: &[Vec<Raw>]| match rows.last().and_then(|r| r.get(i)) {
+                Some(Raw::Int(n)) => Some(*n),
+                Some(Raw::Text(t)) => t.trim().parse::<i64>().ok(),
+                _ => None,
+            };
+            if let Some(after) = last(&rows) {
+                let first = query(after);
+                let next = move |rows: &[Vec<Raw>]| {
+                    if rows.len() < batch {
+                        return None;
+                    }
+                    last(rows).map(&query)
+                };
+                self.ahead = Some(pool.batches_ahead(first, Box::new(next)));
+            }
+        }
+        Ok(rows)
     }
 
     /// The next rows of the bulk pass (starting one when none is under way).
@@ -253,6 +312,13 @@ impl Querier {
         if self.mode == Mode::Bulk {
             let rows = self
                 .bulk_rows(pool, format!("{}{suffix}", self.from), batch)
+                .await?;
+            return self.records(rows);
+        }
+        if let Mode::Incrementing(inc) = &self.mode {
+            let inc = inc.clone();
+            let rows = self
+                .incrementing_rows(pool, &inc, quote, batch, &suffix)
                 .await?;
             return self.records(rows);
         }

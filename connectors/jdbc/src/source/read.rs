@@ -299,34 +299,146 @@ impl Pool {
         }
     }
 
-    /// The same rows streamed: a spawned reader sends them through a
-    /// bounded channel, so a whole table is never held at once.
+    /// Streams the rows of `sql` (at most `bound` waiting) from a thread
+    /// of its own with its own connection, in the pool's session settings:
+    /// rows are read and split into values while the task turns earlier
+    /// ones into records.
     pub fn text_stream(
         &self,
         sql: String,
         bound: usize,
     ) -> tokio::sync::mpsc::Receiver<Result<Vec<Raw>, sqlx::Error>> {
-        use futures_util::StreamExt;
         let (tx, rx) = tokio::sync::mpsc::channel(bound.max(1));
         let pool = self.clone();
-        tokio::spawn(async move {
-            macro_rules! pump {
-                ($p:expr, $conv:expr) => {{
-                    let mut rows = sqlx::raw_sql(&sql).fetch($p);
-                    while let Some(r) = rows.next().await {
-                        if tx.send(r.and_then(|r| $conv(&r))).await.is_err() {
-                            return;
-                        }
-                    }
-                }};
-            }
-            match &pool {
-                Pool::Pg(p) => pump!(p, pg_row),
-                Pool::My(p) => pump!(p, my_row),
-                Pool::Lite(p) => pump!(p, lite_row),
-            }
-        });
+        let failed = tx.clone();
+        if let Err(e) = reader_thread(move |rt| rt.block_on(pump(pool, sql, tx))) {
+            let _ = failed.try_send(Err(e));
+        }
         rx
+    }
+}
+
+/// The query after a batch of rows, or `None` to stop reading ahead.
+pub type NextQuery = Box<dyn FnMut(&[Vec<Raw>]) -> Option<String> + Send>;
+
+impl Pool {
+    /// Reads ahead: runs `first` and then each query `next` makes of the
+    /// rows before (until it makes none), on a thread and connection of
+    /// its own, one batch waiting at most.
+    pub fn batches_ahead(
+        &self,
+        first: String,
+        next: NextQuery,
+    ) -> tokio::sync::mpsc::Receiver<Result<Vec<Vec<Raw>>, sqlx::Error>> {
+        let (tx, rx) = tokio::sync::mpsc::channel(1);
+        let pool = self.clone();
+        let failed = tx.clone();
+        let spawned = reader_thread(move |rt| rt.block_on(ahead(pool, first, next, tx)));
+        if let Err(e) = spawned {
+            let _ = failed.try_send(Err(e));
+        }
+        rx
+    }
+}
+
+/// A thread named after the task's with a runtime of its own.
+fn reader_thread(
+    f: impl FnOnce(tokio::runtime::Runtime) + Send + 'static,
+) -> Result<(), sqlx::Error> {
+    let name = match std::thread::current().name() {
+        Some(n) => format!("{n}-read"),
+        None => "jdbc-source-read".to_string(),
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(sqlx::Error::Io)?;
+    std::thread::Builder::new()
+        .name(name)
+        .spawn(move || f(rt))
+        .map(|_| ())
+        .map_err(sqlx::Error::Io)
+}
+
+/// A connection of the pool's database in its session settings.
+macro_rules! own_connection {
+    ($pool:expr, $p:expr) => {{
+        use sqlx::{ConnectOptions, Executor};
+        let mut c = $p.connect_options().connect().await?;
+        let session = $pool.dialect().session_sql();
+        if !session.is_empty() {
+            c.execute(session).await?;
+        }
+        Ok::<_, sqlx::Error>(c)
+    }};
+}
+
+async fn ahead(
+    pool: Pool,
+    first: String,
+    mut next: NextQuery,
+    tx: tokio::sync::mpsc::Sender<Result<Vec<Vec<Raw>>, sqlx::Error>>,
+) {
+    macro_rules! run {
+        ($p:expr, $conv:expr) => {{
+            let mut c = match async { own_connection!(pool, $p) }.await {
+                Ok(c) => c,
+                Err(e) => {
+                    let _ = tx.send(Err(e)).await;
+                    return;
+                }
+            };
+            let mut sql = Some(first);
+            while let Some(q) = sql.take() {
+                let rows = sqlx::raw_sql(&q)
+                    .fetch_all(&mut c)
+                    .await
+                    .and_then(|rows| rows.iter().map($conv).collect::<Result<Vec<_>, _>>());
+                sql = match &rows {
+                    Ok(rows) => next(rows),
+                    Err(_) => None,
+                };
+                if tx.send(rows).await.is_err() {
+                    return;
+                }
+            }
+        }};
+    }
+    match &pool {
+        Pool::Pg(p) => run!(p, pg_row),
+        Pool::My(p) => run!(p, my_row),
+        Pool::Lite(p) => run!(p, lite_row),
+    }
+}
+
+/// Sends the rows of `sql`, read on a connection of this thread's own.
+async fn pump(
+    pool: Pool,
+    sql: String,
+    tx: tokio::sync::mpsc::Sender<Result<Vec<Raw>, sqlx::Error>>,
+) {
+    use futures_util::StreamExt;
+    macro_rules! pump {
+        ($p:expr, $conv:expr) => {{
+            let mut c = match async { own_connection!(pool, $p) }.await {
+                Ok(c) => c,
+                Err(e) => {
+                    let _ = tx.send(Err(e)).await;
+                    return;
+                }
+            };
+            let mut rows = sqlx::raw_sql(&sql).fetch(&mut c);
+            while let Some(r) = rows.next().await {
+                if tx.send(r.and_then(|r| $conv(&r))).await.is_err() {
+                    return;
+                }
+            }
+        }};
+    }
+    match &pool {
+        Pool::Pg(p) => pump!(p, pg_row),
+        Pool::My(p) => pump!(p, my_row),
+        Pool::Lite(p) => pump!(p, lite_row),
     }
 }
 
