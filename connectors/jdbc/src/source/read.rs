@@ -360,16 +360,26 @@ fn reader_thread(
         .map_err(sqlx::Error::Io)
 }
 
-/// A connection of the pool's database in its session settings.
+/// A connection of the pool's database in its session settings; a
+/// failure goes to the reader (`$tx`) and ends the calling function.
 macro_rules! own_connection {
-    ($pool:expr, $p:expr) => {{
+    ($pool:expr, $p:expr, $tx:expr) => {{
         use sqlx::{ConnectOptions, Executor};
-        let mut c = $p.connect_options().connect().await?;
-        let session = $pool.dialect().session_sql();
-        if !session.is_empty() {
-            c.execute(session).await?;
+        let opened = async {
+            let mut c = $p.connect_options().connect().await?;
+            let session = $pool.dialect().session_sql();
+            if !session.is_empty() {
+                c.execute(session).await?;
+            }
+            Ok::<_, sqlx::Error>(c)
+        };
+        match opened.await {
+            Ok(c) => c,
+            Err(e) => {
+                let _ = $tx.send(Err(e)).await;
+                return;
+            }
         }
-        Ok::<_, sqlx::Error>(c)
     }};
 }
 
@@ -381,13 +391,7 @@ async fn ahead(
 ) {
     macro_rules! run {
         ($p:expr, $conv:expr) => {{
-            let mut c = match async { own_connection!(pool, $p) }.await {
-                Ok(c) => c,
-                Err(e) => {
-                    let _ = tx.send(Err(e)).await;
-                    return;
-                }
-            };
+            let mut c = own_connection!(pool, $p, tx);
             let mut sql = Some(first);
             while let Some(q) = sql.take() {
                 let rows = sqlx::raw_sql(&q)
@@ -420,13 +424,7 @@ async fn pump(
     use futures_util::StreamExt;
     macro_rules! pump {
         ($p:expr, $conv:expr) => {{
-            let mut c = match async { own_connection!(pool, $p) }.await {
-                Ok(c) => c,
-                Err(e) => {
-                    let _ = tx.send(Err(e)).await;
-                    return;
-                }
-            };
+            let mut c = own_connection!(pool, $p, tx);
             let mut rows = sqlx::raw_sql(&sql).fetch(&mut c);
             while let Some(r) = rows.next().await {
                 if tx.send(r.and_then(|r| $conv(&r))).await.is_err() {
