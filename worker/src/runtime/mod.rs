@@ -4,6 +4,7 @@
 //! STOPPED).
 
 pub mod config;
+mod errant;
 pub mod errors;
 mod herder;
 pub mod metrics;

@@ -19,6 +19,7 @@ use rdkafka::message::{BorrowedMessage, Headers, Message, Timestamp};
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 
 use super::config::Converters;
+use super::errant::{report_errant, settle, Errant, Originals, OwnedRaw};
 use super::errors::{DeadLetterQueue, Failure, Origin, RawRecord, Stage, Tolerance};
 use super::{retry_backoff, State, Target, TaskEnv};
 use connect_transforms::Chain;
@@ -43,16 +44,6 @@ struct TaskContext {
     errant: Option<Arc<Errant>>,
     status: Arc<Mutex<super::Status>>,
     control: tokio::sync::watch::Receiver<Target>,
-}
-
-/// Records the task reported as errant, handled by the loop after `put`.
-#[derive(Default)]
-struct Errant(Mutex<Vec<(SinkRecord, ConnectError)>>);
-
-impl connect_api::ErrantRecordReporter for Errant {
-    fn report(&self, record: &SinkRecord, error: ConnectError) {
-        self.0.lock().push((record.clone(), error));
-    }
 }
 
 impl SinkTaskContext for TaskContext {
@@ -156,153 +147,6 @@ fn to_record(
         original_partition: m.partition(),
         original_offset: m.offset(),
     })
-}
-
-/// Handles the records the task reported during `put`: each is logged
-/// and sent to the dead letter queue (its value converted back with the
-/// task's converters), then skipped or, under `errors.tolerance=none`,
-/// the task fails.
-fn report_errant(
-    errant: &Errant,
-    originals: &Originals,
-    conv: &Converters,
-    tolerance: &Tolerance,
-    dlq: Option<&DeadLetterQueue>,
-) -> anyhow::Result<()> {
-    let reported = std::mem::take(&mut *errant.0.lock());
-    let result = report_each(reported, originals, conv, tolerance, dlq);
-    if result.is_err() {
-        if let Some(d) = dlq {
-            // The record is in the dead letter queue before the task fails.
-            let _ = d.flush(Duration::from_secs(10));
-        }
-    }
-    result
-}
-
-/// The bytes of the records of the batch being put, by original
-/// coordinates, kept while the task has an errant record reporter and a
-/// dead letter queue: reported records go there as they were consumed.
-type Originals = std::collections::HashMap<(String, i32, i64), OwnedRaw>;
-
-struct OwnedRaw {
-    key: Option<Vec<u8>>,
-    value: Option<Vec<u8>>,
-    headers: Vec<(String, Option<Vec<u8>>)>,
-    timestamp: Option<i64>,
-}
-
-impl OwnedRaw {
-    fn of(m: &BorrowedMessage<'_>) -> Self {
-        Self {
-            key: m.key().map(<[u8]>::to_vec),
-            value: m.payload().map(<[u8]>::to_vec),
-            headers: m
-                .headers()
-                .map(|h| {
-                    h.iter()
-                        .map(|x| (x.key.to_string(), x.value.map(<[u8]>::to_vec)))
-                        .collect()
-                })
-                .unwrap_or_default(),
-            timestamp: m.timestamp().to_millis(),
-        }
-    }
-
-    fn raw(&self) -> RawRecord<'_> {
-        RawRecord {
-            key: self.key.as_deref(),
-            value: self.value.as_deref(),
-            headers: self
-                .headers
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.as_deref()))
-                .collect(),
-            timestamp: self.timestamp,
-        }
-    }
-}
-
-/// A record the task built itself, encoded with the task's converters.
-fn encoded(r: &SinkRecord, conv: &Converters) -> Result<OwnedRaw, ConnectError> {
-    let own = |c: Option<std::borrow::Cow<'_, [u8]>>| c.map(|c| c.into_owned());
-    let mut headers = Vec::with_capacity(r.headers.len());
-    for h in &r.headers {
-        headers.push((h.key.clone(), own(conv.header.encode(&r.topic, &h.value)?)));
-    }
-    Ok(OwnedRaw {
-        key: own(conv.key.encode(&r.topic, &r.key)?),
-        value: own(conv.value.encode(&r.topic, &r.value)?),
-        headers,
-        timestamp: r.timestamp,
-    })
-}
-
-fn report_each(
-    reported: Vec<(SinkRecord, ConnectError)>,
-    originals: &Originals,
-    conv: &Converters,
-    tolerance: &Tolerance,
-    dlq: Option<&DeadLetterQueue>,
-) -> anyhow::Result<()> {
-    for (r, error) in reported {
-        let failure = Failure {
-            stage: Stage::TaskPut,
-            class: "org.apache.kafka.connect.sink.SinkTask".to_string(),
-            error,
-        };
-        let origin = Origin::Consumed {
-            topic: &r.original_topic,
-            partition: r.original_partition,
-            offset: r.original_offset,
-        };
-        if let Some(d) = dlq {
-            let coords = (
-                r.original_topic.clone(),
-                r.original_partition,
-                r.original_offset,
-            );
-            match originals.get(&coords) {
-                Some(o) => d.send(&o.raw(), &origin, &failure),
-                None => match encoded(&r, conv) {
-                    Ok(o) => d.send(&o.raw(), &origin, &failure),
-                    Err(e) => anyhow::bail!(
-                        "a record reported as errant ({}) could not be encoded for the dead letter queue: {e}",
-                        origin_text(&r)
-                    ),
-                },
-            }
-        }
-        let describe = || format!("key={:?}, value={:?}", r.key.value, r.value.value);
-        tolerance.failed(&failure, &origin, describe)?;
-    }
-    Ok(())
-}
-
-/// Handles what the task reported and waits for the dead letter queue:
-/// after this, offsets past every failed record may be committed.
-fn settle(
-    errant: &Option<Arc<Errant>>,
-    originals: &Originals,
-    conv: &Converters,
-    tolerance: &Tolerance,
-    dlq: Option<&DeadLetterQueue>,
-    env: &TaskEnv,
-) -> anyhow::Result<()> {
-    if let Some(e) = errant {
-        report_errant(e, originals, conv, tolerance, dlq)?;
-    }
-    if let Some(d) = dlq {
-        d.flush(env.worker.shutdown_timeout.max(Duration::from_secs(30)))?;
-    }
-    Ok(())
-}
-
-fn origin_text(r: &SinkRecord) -> String {
-    format!(
-        "topic {} partition {} offset {}",
-        r.original_topic, r.original_partition, r.original_offset
-    )
 }
 
 /// Converts and transforms one consumed record. `Ok(None)`: a transform
@@ -504,72 +348,82 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
         if target == Target::Stop {
             break Ok(());
         }
-        // Pausing pauses every assigned partition; polling goes on so the
-        // group membership stays alive.
-        let want_pause = target == Target::Pause;
-        if want_pause != paused || (paused && rebalanced.load(Ordering::SeqCst)) {
-            let all = consumer.assignment()?;
-            if want_pause {
-                consumer.pause(&all)?;
-            } else {
-                consumer.resume(&all)?;
+        // Pausing, rebalances, seeks and the task's pause and resume
+        // requests; a failure ends the loop, so the task is still closed
+        // and stopped.
+        let housekeeping: anyhow::Result<()> = async {
+            // Pausing pauses every assigned partition; polling goes on so the
+            // group membership stays alive.
+            let want_pause = target == Target::Pause;
+            if want_pause != paused || (paused && rebalanced.load(Ordering::SeqCst)) {
+                let all = consumer.assignment()?;
+                if want_pause {
+                    consumer.pause(&all)?;
+                } else {
+                    consumer.resume(&all)?;
+                }
+                paused = want_pause;
+                env.set_state(if paused {
+                    State::Paused
+                } else {
+                    State::Running
+                });
             }
-            paused = want_pause;
-            env.set_state(if paused {
-                State::Paused
-            } else {
-                State::Running
-            });
-        }
-        if rebalanced.swap(false, Ordering::SeqCst) {
-            let now: Vec<TopicPartition> = consumer
-                .assignment()?
-                .elements()
-                .iter()
-                .map(|e| TopicPartition {
-                    topic: e.topic().to_string(),
-                    partition: e.partition(),
-                })
-                .collect();
-            let gone: Vec<TopicPartition> = assigned
-                .iter()
-                .filter(|p| !now.contains(p))
-                .cloned()
-                .collect();
-            let new: Vec<TopicPartition> = now
-                .iter()
-                .filter(|p| !assigned.contains(p))
-                .cloned()
-                .collect();
-            if !gone.is_empty() {
-                task.close(&gone).await.map_err(|e| anyhow::anyhow!(e))?;
-                current.retain(|tp, _| !gone.contains(tp));
+            if rebalanced.swap(false, Ordering::SeqCst) {
+                let now: Vec<TopicPartition> = consumer
+                    .assignment()?
+                    .elements()
+                    .iter()
+                    .map(|e| TopicPartition {
+                        topic: e.topic().to_string(),
+                        partition: e.partition(),
+                    })
+                    .collect();
+                let gone: Vec<TopicPartition> = assigned
+                    .iter()
+                    .filter(|p| !now.contains(p))
+                    .cloned()
+                    .collect();
+                let new: Vec<TopicPartition> = now
+                    .iter()
+                    .filter(|p| !assigned.contains(p))
+                    .cloned()
+                    .collect();
+                if !gone.is_empty() {
+                    task.close(&gone).await.map_err(|e| anyhow::anyhow!(e))?;
+                    current.retain(|tp, _| !gone.contains(tp));
+                }
+                if !new.is_empty() {
+                    task.open(&new).await.map_err(|e| anyhow::anyhow!(e))?;
+                }
+                env.metrics
+                    .partition_count
+                    .store(now.len() as u64, Ordering::Relaxed);
+                assigned = now.clone();
+                *requests.assignment.lock() = now;
             }
-            if !new.is_empty() {
-                task.open(&new).await.map_err(|e| anyhow::anyhow!(e))?;
+            for (tp, o) in std::mem::take(&mut *requests.seeks.lock()) {
+                consumer.seek(
+                    &tp.topic,
+                    tp.partition,
+                    Offset::Offset(o),
+                    Duration::from_secs(10),
+                )?;
+                current.insert(tp, o);
             }
-            env.metrics
-                .partition_count
-                .store(now.len() as u64, Ordering::Relaxed);
-            assigned = now.clone();
-            *requests.assignment.lock() = now;
+            let p = std::mem::take(&mut *requests.pause.lock());
+            if !p.is_empty() {
+                consumer.pause(&tpl(&p))?;
+            }
+            let r = std::mem::take(&mut *requests.resume.lock());
+            if !r.is_empty() {
+                consumer.resume(&tpl(&r))?;
+            }
+            Ok(())
         }
-        for (tp, o) in std::mem::take(&mut *requests.seeks.lock()) {
-            consumer.seek(
-                &tp.topic,
-                tp.partition,
-                Offset::Offset(o),
-                Duration::from_secs(10),
-            )?;
-            current.insert(tp, o);
-        }
-        let p = std::mem::take(&mut *requests.pause.lock());
-        if !p.is_empty() {
-            consumer.pause(&tpl(&p))?;
-        }
-        let r = std::mem::take(&mut *requests.resume.lock());
-        if !r.is_empty() {
-            consumer.resume(&tpl(&r))?;
+        .await;
+        if let Err(e) = housekeeping {
+            break Err(e);
         }
         if Instant::now() >= next_commit || requests.commit.swap(false, Ordering::Relaxed) {
             let safe = match task.pre_commit(&current).await {
