@@ -300,6 +300,39 @@ grep -q '^Struct{l=line-1,via=distributed}$' "$WORK/shaped.txt" || fail "shaped 
 [ "$(grep -c ',via=distributed}$' "$WORK/shaped.txt")" = "$(wc -l <"$WORK/shaped.txt")" ] || fail "a record was not shaped"
 log "transforms in distributed mode: a sink with HoistField + InsertField shaped every record; a bad transform refused by key"
 
+# The JDBC connectors across the cluster: a source of three PostgreSQL
+# tables with tasks.max=3 (a table per task, spread over the workers) and a
+# sink copying each table's topic back into PostgreSQL by upsert.
+[ -n "${WEIR_TEST_POSTGRES_URL:-}" ] || fail "WEIR_TEST_POSTGRES_URL is not set: scripts/test.sh starts PostgreSQL"
+pg() { PGOPTIONS='-c client_min_messages=warning' psql "$WEIR_TEST_POSTGRES_URL" -qAtc "$1"; }
+PG_JDBC="jdbc:postgresql://${WEIR_TEST_POSTGRES_URL#*@}"
+for t in dist_a dist_b dist_c; do
+    pg "DROP TABLE IF EXISTS $t, \"copy_dj-$t\"; CREATE TABLE $t (id BIGINT PRIMARY KEY, v TEXT NOT NULL);
+        INSERT INTO $t SELECT g, '$t ' || g FROM generate_series(1, 100) g"
+done
+api "$FOLLOWER" /connectors -X POST -H 'Content-Type: application/json' --data "{\"name\":\"jsrc\",\"config\":{
+    \"connector.class\":\"io.confluent.connect.jdbc.JdbcSourceConnector\",\"connection.url\":\"$PG_JDBC\",
+    \"connection.user\":\"postgres\",\"mode\":\"incrementing\",\"incrementing.column.name\":\"id\",
+    \"table.whitelist\":\"dist_a,dist_b,dist_c\",\"topic.prefix\":\"dj-\",\"poll.interval.ms\":\"200\",\"tasks.max\":\"3\"}}" >/dev/null
+api "$FOLLOWER" /connectors -X POST -H 'Content-Type: application/json' --data "{\"name\":\"jsnk\",\"config\":{
+    \"connector.class\":\"JdbcSinkConnector\",\"connection.url\":\"$PG_JDBC\",\"connection.user\":\"postgres\",
+    \"topics.regex\":\"dj-.*\",\"table.name.format\":\"copy_\${topic}\",\"auto.create\":\"true\",
+    \"insert.mode\":\"upsert\",\"pk.mode\":\"record_value\",\"pk.fields\":\"id\",\"tasks.max\":\"3\"}}" >/dev/null
+for _ in $(seq 1 150); do all_running jsrc 3 && all_running jsnk 3 && break; sleep 0.1; done
+all_running jsrc 3 && all_running jsnk 3 || fail "the JDBC connectors do not run: $(api 1 '/connectors?expand=status')"
+jowners=$(api 1 /connectors/jsrc/status | grep -o '"worker_id":"[^"]*"' | sort -u | wc -l)
+[ "$jowners" -ge 2 ] || fail "jsrc's connector and tasks on $jowners worker(s) only: $(api 1 /connectors/jsrc/status)"
+copied() { for t in dist_a dist_b dist_c; do pg "SELECT count(*) FROM \"copy_dj-$t\"" 2>/dev/null || echo 0; done | paste -sd' '; }
+for _ in $(seq 1 300); do [ "$(copied)" = "100 100 100" ] && break; sleep 0.1; done
+[ "$(copied)" = "100 100 100" ] || fail "the JDBC sink copied $(copied) rows of 100 per table"
+pg "INSERT INTO dist_c VALUES (101, 'new')"
+for _ in $(seq 1 300); do
+    [ "$(pg "SELECT count(*) FROM \"copy_dj-dist_c\"")" = 101 ] && break
+    sleep 0.1
+done
+[ "$(pg "SELECT count(*) FROM \"copy_dj-dist_c\"")" = 101 ] || fail "a new row did not reach the copy"
+log "JDBC in distributed mode: a source of 3 tables on $jowners workers and a sink copied 300 rows back into PostgreSQL, then a new one"
+
 # Offsets as any worker reads them: the source's from the offsets topic,
 # the sink's from its consumer group.
 for _ in $(seq 1 50); do

@@ -8,6 +8,7 @@ mod errant;
 pub mod errors;
 mod herder;
 pub mod metrics;
+mod pattern;
 mod sink;
 mod source;
 mod sticky;

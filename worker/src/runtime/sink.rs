@@ -21,6 +21,7 @@ use rdkafka::{ClientContext, Offset, TopicPartitionList};
 use super::config::Converters;
 use super::errant::{report_errant, settle, Errant, Originals, OwnedRaw};
 use super::errors::{DeadLetterQueue, Failure, Origin, RawRecord, Stage, Tolerance};
+use super::pattern::TopicPattern;
 use super::{retry_backoff, State, Target, TaskEnv};
 use connect_transforms::Chain;
 
@@ -298,14 +299,16 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
     let consumer: BaseConsumer<RebalanceFlag> = cfg
         .create_with_context(RebalanceFlag(rebalanced.clone()))
         .context("creating the task's consumer")?;
-    match env
+    let mut pattern = match env
         .props
         .get("topics.regex")
         .filter(|r| !r.trim().is_empty())
     {
-        // The whole topic name must match, as in Kafka (librdkafka's `^`
-        // patterns would also take any longer name that starts alike).
-        Some(re) => consumer.subscribe(&[&format!("^(?:{})$", re.trim())])?,
+        Some(re) => {
+            let mut p = TopicPattern::new(re)?;
+            p.refresh(&consumer)?;
+            Some(p)
+        }
         None => {
             let topics: Vec<&str> = env
                 .props
@@ -318,8 +321,9 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
                 })
                 .unwrap_or_default();
             consumer.subscribe(&topics)?;
+            None
         }
-    }
+    };
     let (mut chain, tolerance, dlq) = super::errors::task_handling(&env).await?;
     let errant = (dlq.is_some() || tolerance.settings.log).then(|| Arc::new(Errant::default()));
     let mut originals = Originals::new();
@@ -352,6 +356,9 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
         // requests; a failure ends the loop, so the task is still closed
         // and stopped.
         let housekeeping: anyhow::Result<()> = async {
+            if let Some(p) = pattern.as_mut() {
+                p.refresh(&consumer)?;
+            }
             // Pausing pauses every assigned partition; polling goes on so the
             // group membership stays alive.
             let want_pause = target == Target::Pause;
