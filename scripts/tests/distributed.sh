@@ -47,14 +47,16 @@ BROKER_PORT="$(free_port)"
 B="127.0.0.1:$BROKER_PORT"
 for i in 1 2 3; do PORT[$i]="$(free_port)"; done
 WORKER_PORTS="${PORT[1]} ${PORT[2]} ${PORT[3]}"
-"$CLUSTER" start >/dev/null
-"$WEIR" topics --bootstrap-server "$B" --create --topic lines --partitions 6 >/dev/null
+"$CLUSTER" start >cluster-start.txt 2>&1 || fail "the cluster did not start: $(tail -n 5 cluster-start.txt)"
+"$WEIR" topics --bootstrap-server "$B" --create --topic lines --partitions 6 >/dev/null ||
+    fail "creating the topic lines failed"
 "$CLUSTER" status | grep -q "worker 3 pid" || fail "the cluster did not start: $("$CLUSTER" status)"
 api() { curl -s "http://127.0.0.1:${PORT[$1]}$2" "${@:3}"; }
 
 # Everyone in one generation; a follower is a worker whose last line says so.
 for _ in $(seq 1 100); do
-    n=$(grep -h " INFO generation" worker-1.log worker-2.log worker-3.log | awk '{print $4}' | sort -u | tail -n 1)
+    # Nothing logged yet is not a failure (grep finds nothing at first).
+    n=$(grep -h " INFO generation" worker-1.log worker-2.log worker-3.log | awk '{print $4}' | sort -u | tail -n 1 || true)
     c=$(for i in 1 2 3; do grep " INFO generation" "worker-$i.log" | tail -n 1 | awk '{print $4}'; done | grep -cx "$n" || true)
     [ "$c" = 3 ] && break
     sleep 0.2
@@ -188,7 +190,7 @@ log "per-worker /metrics: snk's connector on one worker, its 3 tasks on theirs, 
 wait_lines() {
     local i n=0
     for i in $(seq 1 $(($3 * 10))); do
-        n=$( (sort -u "$1" | wc -l) 2>/dev/null || echo 0)
+        n=$(sort -u "$1" 2>/dev/null | wc -l || true)
         [ "$n" -ge "$2" ] && return 0
         sleep 0.1
     done
@@ -320,7 +322,7 @@ api "$FOLLOWER" /connectors -X POST -H 'Content-Type: application/json' --data "
     \"insert.mode\":\"upsert\",\"pk.mode\":\"record_value\",\"pk.fields\":\"id\",\"tasks.max\":\"3\"}}" >/dev/null
 for _ in $(seq 1 150); do all_running jsrc 3 && all_running jsnk 3 && break; sleep 0.1; done
 all_running jsrc 3 && all_running jsnk 3 || fail "the JDBC connectors do not run: $(api 1 '/connectors?expand=status')"
-jowners=$(api 1 /connectors/jsrc/status | grep -o '"worker_id":"[^"]*"' | sort -u | wc -l)
+jowners=$(api 1 /connectors/jsrc/status | grep -o '"worker_id":"[^"]*"' | sort -u | wc -l || true)
 [ "$jowners" -ge 2 ] || fail "jsrc's connector and tasks on $jowners worker(s) only: $(api 1 /connectors/jsrc/status)"
 copied() { for t in dist_a dist_b dist_c; do pg "SELECT count(*) FROM \"copy_dj-$t\"" 2>/dev/null || echo 0; done | paste -sd' '; }
 for _ in $(seq 1 300); do [ "$(copied)" = "100 100 100" ] && break; sleep 0.1; done
