@@ -331,11 +331,22 @@ impl ConfigDef {
 
     /// Parses `props`; the error lists every problem, each naming its key.
     pub fn parse(&self, props: &BTreeMap<String, String>) -> Result<Config, Vec<String>> {
+        self.parse_keyed(props)
+            .map_err(|errors| errors.into_iter().map(|(_, e)| e).collect())
+    }
+
+    /// As `parse`, each problem paired with the key it concerns.
+    pub fn parse_keyed(
+        &self,
+        props: &BTreeMap<String, String>,
+    ) -> Result<Config, Vec<(&'static str, String)>> {
         let mut errors = Vec::new();
         let mut values = BTreeMap::new();
         for v in self.validate(props) {
             if !v.errors.is_empty() {
-                errors.extend(v.errors);
+                if let Some(k) = self.keys.iter().find(|k| k.name == v.name) {
+                    errors.extend(v.errors.into_iter().map(|e| (k.name, e)));
+                }
                 continue;
             }
             let Some(key) = self.keys.iter().find(|k| k.name == v.name) else {

@@ -83,20 +83,10 @@ pub fn sink_def() -> ConfigDef {
 
 /// Parses `props` against `def`; each problem comes with the key it names.
 pub fn parse_keyed(def: &ConfigDef, props: &Props) -> Result<Config, Vec<(String, String)>> {
-    def.parse(props).map_err(|errors| {
+    def.parse_keyed(props).map_err(|errors| {
         errors
             .into_iter()
-            .map(|e| {
-                let k = def
-                    .keys()
-                    .iter()
-                    .find(|k| {
-                        e.contains(&format!("configuration {}:", k.name))
-                            || e.contains(&format!("\"{}\"", k.name))
-                    })
-                    .map_or(CONNECTION_URL, |k| k.name);
-                (k.to_string(), e)
-            })
+            .map(|(k, e)| (k.to_string(), e))
             .collect()
     })
 }

@@ -89,19 +89,10 @@ fn parse_own(
     prefix: &str,
 ) -> Result<Config, Vec<(String, String)>> {
     let own = under(props, prefix);
-    def.parse(&own).map_err(|errors| {
+    def.parse_keyed(&own).map_err(|errors| {
         errors
             .into_iter()
-            .map(|e| {
-                let k = def
-                    .keys()
-                    .iter()
-                    .find(|k| {
-                        e.contains(&format!("configuration {}:", k.name))
-                            || e.contains(&format!("\"{}\"", k.name))
-                    })
-                    .map(|k| k.name)
-                    .unwrap_or("type");
+            .map(|(k, e)| {
                 let full = format!("{prefix}{k}");
                 // A missing key is named in full; a bad value by the
                 // plugin's own name, as Kafka's embedded validators do.
