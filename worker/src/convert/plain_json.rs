@@ -17,7 +17,8 @@ use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 /// number's text to a visitor, as a one-entry map.
 const NUMBER_TOKEN: &str = "$serde_json::private::Number";
 
-/// Objects up to this many keys find repeats by scanning.
+/// Objects up to this many keys find repeats by scanning; bigger ones
+/// through an index of their keys.
 const SCAN_KEYS: usize = 32;
 
 /// Decodes one JSON document, failing on anything after it.
@@ -103,58 +104,42 @@ impl<'de> Visitor<'de> for Plain {
                 .ok_or_else(|| serde::de::Error::custom(format!("invalid number {text}")));
         }
         let mut entries: Vec<(Value, Value)> = Vec::with_capacity(8);
+        // Where each key stands, once the object is too big to scan.
+        let mut index: Option<std::collections::HashMap<String, usize>> = None;
         let mut key = Some(first);
         while let Some(k) = key {
             let v = map.next_value_seed(Plain)?;
-            let seen = if entries.len() < SCAN_KEYS {
-                entries
+            if index.is_none() && entries.len() >= SCAN_KEYS {
+                index = Some(
+                    entries
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(i, (e, _))| match e {
+                            Value::String(s) => Some((s.clone(), i)),
+                            _ => None,
+                        })
+                        .collect(),
+                );
+            }
+            let seen = match &index {
+                Some(at) => at.get(&k).copied(),
+                None => entries
                     .iter()
-                    .position(|(e, _)| matches!(e, Value::String(s) if *s == k))
-            } else {
-                None
+                    .position(|(e, _)| matches!(e, Value::String(s) if *s == k)),
             };
             match seen {
                 Some(i) => entries[i].1 = v,
-                None => entries.push((Value::String(k), v)),
+                None => {
+                    if let Some(at) = index.as_mut() {
+                        at.insert(k.clone(), entries.len());
+                    }
+                    entries.push((Value::String(k), v));
+                }
             }
             key = map.next_key::<String>()?;
         }
-        if entries.len() > SCAN_KEYS {
-            dedup_large(&mut entries);
-        }
         Ok(Value::Map(entries))
     }
-}
-
-/// Repeated keys of a large object: the first place, the last value.
-fn dedup_large(entries: &mut Vec<(Value, Value)>) {
-    let mut first: std::collections::HashMap<String, usize> =
-        std::collections::HashMap::with_capacity(entries.len());
-    let mut moves: Vec<(usize, usize)> = Vec::new();
-    for (i, (k, _)) in entries.iter().enumerate() {
-        if let Value::String(s) = k {
-            match first.get(s) {
-                Some(&at) => moves.push((i, at)),
-                None => {
-                    first.insert(s.clone(), i);
-                }
-            }
-        }
-    }
-    if moves.is_empty() {
-        return;
-    }
-    for &(from, to) in &moves {
-        let v = std::mem::replace(&mut entries[from].1, Value::Null);
-        entries[to].1 = v;
-    }
-    let gone: std::collections::HashSet<usize> = moves.iter().map(|&(from, _)| from).collect();
-    let mut i = 0;
-    entries.retain(|_| {
-        let keep = !gone.contains(&i);
-        i += 1;
-        keep
-    });
 }
 
 #[cfg(test)]

@@ -205,6 +205,12 @@ fn dedup_keys(run: Vec<&Row>, upsert: bool) -> Vec<&Row> {
     out
 }
 
+/// The quoted key and value column names of a row.
+fn idents(d: Dialect, quote: bool, row: &Row) -> (Vec<String>, Vec<String>) {
+    let q = |cols: &[Column]| cols.iter().map(|c| d.ident(&c.name, quote)).collect();
+    (q(&row.key), q(&row.values))
+}
+
 fn insert(
     d: Dialect,
     quote: bool,
@@ -214,12 +220,7 @@ fn insert(
     upsert: bool,
 ) -> Stmt {
     let first = rows[0];
-    let keys: Vec<String> = first.key.iter().map(|c| d.ident(&c.name, quote)).collect();
-    let others: Vec<String> = first
-        .values
-        .iter()
-        .map(|c| d.ident(&c.name, quote))
-        .collect();
+    let (keys, others) = idents(d, quote, first);
     let mut p = Params {
         d,
         table,
@@ -298,12 +299,7 @@ fn staged_upsert(
 ) -> Vec<Stmt> {
     use std::hash::{Hash, Hasher};
     let first = rows[0];
-    let keys: Vec<String> = first.key.iter().map(|c| d.ident(&c.name, quote)).collect();
-    let others: Vec<String> = first
-        .values
-        .iter()
-        .map(|c| d.ident(&c.name, quote))
-        .collect();
+    let (keys, others) = idents(d, quote, first);
     let names = keys
         .iter()
         .chain(&others)
@@ -345,12 +341,8 @@ fn staged_upsert(
 /// `COPY ... FROM STDIN` of a run of rows, in CSV.
 fn copy(d: Dialect, quote: bool, zone: &Zone, table: &Table, rows: &[&Row]) -> Stmt {
     let first = rows[0];
-    let names: Vec<String> = first
-        .key
-        .iter()
-        .chain(&first.values)
-        .map(|c| d.ident(&c.name, quote))
-        .collect();
+    let (mut names, others) = idents(d, quote, first);
+    names.extend(others);
     let mut data = Vec::with_capacity(rows.len() * 64);
     for r in rows {
         for (i, c) in r.key.iter().chain(&r.values).enumerate() {

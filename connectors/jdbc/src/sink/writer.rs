@@ -120,41 +120,43 @@ pub async fn outcome(rx: oneshot::Receiver<Outcome>) -> Outcome {
         .unwrap_or_else(|_| Err(ConnectError::fatal("the sink's writer thread has ended")))
 }
 
+/// When the writer gives up: the task let go of it (`cancel`) or the
+/// worker is stopping the task.
+#[derive(Clone)]
+struct Stop {
+    cancel: Arc<AtomicBool>,
+    ctx: Arc<dyn SinkTaskContext>,
+}
+
+impl Stop {
+    fn now(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed) || self.ctx.stopping()
+    }
+
+    /// Returns once it is time to give up (looked at every 100 ms).
+    async fn wait(self) {
+        while !self.now() {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
 struct Engine {
     cfg: SinkConfig,
-    /// Where the status shows why writes are being retried.
-    ctx: Arc<dyn SinkTaskContext>,
+    /// Also where the status shows why writes are being retried.
+    stop: Stop,
     pool: Option<Pool>,
     /// Columns of the tables written so far (name, database type).
     tables: HashMap<String, Arc<Table>>,
-    /// Set when the task lets go of the writer.
-    cancel: Arc<AtomicBool>,
 }
 
 impl Engine {
     fn new(cfg: SinkConfig, ctx: Arc<dyn SinkTaskContext>, cancel: Arc<AtomicBool>) -> Self {
         Self {
             cfg,
-            ctx,
+            stop: Stop { cancel, ctx },
             pool: None,
             tables: HashMap::new(),
-            cancel,
-        }
-    }
-
-    /// Whether retrying should stop: the task is stopping or gone.
-    fn giving_up(&self) -> bool {
-        self.cancel.load(Ordering::Relaxed) || self.ctx.stopping()
-    }
-
-    /// Waits `ms`, or less when the task stops meanwhile.
-    async fn back_off(&self, ms: u64) {
-        let until = tokio::time::Instant::now() + Duration::from_millis(ms);
-        while !self.giving_up() && tokio::time::Instant::now() < until {
-            tokio::time::sleep_until(
-                until.min(tokio::time::Instant::now() + Duration::from_millis(100)),
-            )
-            .await;
         }
     }
 
@@ -195,12 +197,7 @@ impl Engine {
         loop {
             // A write that hangs (a connection being made, a server that
             // does not answer) ends when the task stops.
-            let (cancel, ctx) = (self.cancel.clone(), self.ctx.clone());
-            let stop = async move {
-                while !cancel.load(Ordering::Relaxed) && !ctx.stopping() {
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-            };
+            let stop = self.stop.clone().wait();
             let attempt = tokio::select! {
                 r = self.write(rows, keep) => r,
                 () = stop => return stopped("the write was abandoned"),
@@ -209,7 +206,7 @@ impl Engine {
                 Err(e) if e.is_retriable() => {
                     failures += 1;
                     self.pool = None;
-                    if self.giving_up() {
+                    if self.stop.now() {
                         return stopped(e.message());
                     }
                     if failures > self.cfg.max_retries {
@@ -227,13 +224,17 @@ impl Engine {
                         e.message()
                     );
                     tracing::warn!("{why}");
-                    self.ctx.trouble(Some(why));
-                    self.back_off(self.cfg.retry_backoff_ms).await;
+                    self.stop.ctx.trouble(Some(why));
+                    // The back-off ends early when the task stops.
+                    tokio::select! {
+                        () = tokio::time::sleep(Duration::from_millis(self.cfg.retry_backoff_ms)) => {}
+                        () = self.stop.clone().wait() => {}
+                    }
                 }
                 other => {
                     if failures > 0 {
                         tracing::info!("writing again after {failures} failed attempt(s)");
-                        self.ctx.trouble(None);
+                        self.stop.ctx.trouble(None);
                     }
                     return other;
                 }

@@ -46,6 +46,18 @@ pub enum Raw {
     Float(f64),
 }
 
+/// Every row of `$sql` on `$exec`, each split into values by `$conv`.
+macro_rules! all_rows {
+    ($sql:expr, $exec:expr, $conv:expr) => {
+        sqlx::raw_sql($sql)
+            .fetch_all($exec)
+            .await?
+            .iter()
+            .map($conv)
+            .collect::<Result<Vec<_>, sqlx::Error>>()
+    };
+}
+
 impl Pool {
     /// The tables (and views when `types` says so) the source may read.
     pub async fn tables(
@@ -278,24 +290,9 @@ impl Pool {
     /// value as text (bytes as bytes); SQLite gives its own storage classes.
     pub async fn text_rows(&self, sql: &str) -> Result<Vec<Vec<Raw>>, sqlx::Error> {
         match self {
-            Pool::Pg(p) => sqlx::raw_sql(sql)
-                .fetch_all(p)
-                .await?
-                .iter()
-                .map(pg_row)
-                .collect(),
-            Pool::My(p) => sqlx::raw_sql(sql)
-                .fetch_all(p)
-                .await?
-                .iter()
-                .map(my_row)
-                .collect(),
-            Pool::Lite(p) => sqlx::raw_sql(sql)
-                .fetch_all(p)
-                .await?
-                .iter()
-                .map(lite_row)
-                .collect(),
+            Pool::Pg(p) => all_rows!(sql, p, pg_row),
+            Pool::My(p) => all_rows!(sql, p, my_row),
+            Pool::Lite(p) => all_rows!(sql, p, lite_row),
         }
     }
 
@@ -394,10 +391,7 @@ async fn ahead(
             let mut c = own_connection!(pool, $p, tx);
             let mut sql = Some(first);
             while let Some(q) = sql.take() {
-                let rows = sqlx::raw_sql(&q)
-                    .fetch_all(&mut c)
-                    .await
-                    .and_then(|rows| rows.iter().map($conv).collect::<Result<Vec<_>, _>>());
+                let rows = async { all_rows!(&q, &mut c, $conv) }.await;
                 sql = match &rows {
                     Ok(rows) => next(rows),
                     Err(_) => None,
