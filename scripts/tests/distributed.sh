@@ -269,7 +269,8 @@ append 500
 wait_lines out.txt "$(sort -u in.txt | wc -l)" 90
 [ "$(sort -u out.txt)" = "$(sort -u in.txt)" ] || fail "lines are missing after the broker restart"
 for _ in $(seq 1 100); do all_running snk 3 && all_running src 1 && break; sleep 0.2; done
-all_running snk 3 && all_running src 1 || fail "not everything runs after the broker restart: $(api 1 '/connectors?expand=status')"
+all_running snk 3 && all_running src 1 ||
+    fail "not everything runs after the broker restart: $(for i in 1 2 3; do echo "worker $i: $(api "$i" '/connectors?expand=status')"; done)"
 log "broker restart survived without operator action: all $((next - 1)) lines arrived"
 
 # A task that fails (its output directory is missing) is restarted
