@@ -115,8 +115,18 @@ impl JdbcSinkTask {
         let mut index = Vec::with_capacity(records.len());
         let mut origins = Vec::with_capacity(records.len());
         let mut topic: Option<Arc<str>> = None;
+        // Records come in runs of one topic: its table is named once a run.
+        let mut table: Option<(&str, Arc<str>)> = None;
         for (i, r) in records.iter().enumerate() {
-            let row = match rows::row(r, cfg) {
+            let t = match &table {
+                Some((topic, t)) if *topic == r.topic => t.clone(),
+                _ => {
+                    let t = rows::table_of(&r.topic, cfg);
+                    table = Some((&r.topic, t.clone()));
+                    t
+                }
+            };
+            let row = match rows::row(r, cfg, t) {
                 Ok(Some(row)) => row,
                 Ok(None) => continue,
                 Err(e) if !e.is_retriable() && matches!(e, ConnectError::Data(_)) => {

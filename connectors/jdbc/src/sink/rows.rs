@@ -3,6 +3,8 @@
 //! schemaless map (the values give them), per `pk.mode`, `pk.fields` and
 //! `fields.whitelist`.
 
+use std::sync::Arc;
+
 use connect_api::{ConnectError, ConnectResult, SchemaAndValue, SinkRecord, Value};
 
 use crate::cell::Cell;
@@ -22,7 +24,7 @@ pub struct Column {
 /// What one record asks of a table.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
-    pub table: String,
+    pub table: Arc<str>,
     pub key: Vec<Column>,
     pub values: Vec<Column>,
     /// A tombstone with `delete.enabled`: delete the row with this key.
@@ -125,10 +127,14 @@ fn pick(
         .collect()
 }
 
-/// The row a record asks for, or `None` for a tombstone without
+/// The table of a topic, per `table.name.format`.
+pub fn table_of(topic: &str, cfg: &SinkConfig) -> Arc<str> {
+    Arc::from(cfg.table_format.replace("${topic}", topic))
+}
+
+/// The row a record asks for in `table`, or `None` for a tombstone without
 /// `delete.enabled` (skipped, as Confluent's sink does).
-pub fn row(r: &SinkRecord, cfg: &SinkConfig) -> ConnectResult<Option<Row>> {
-    let table = cfg.table_format.replace("${topic}", &r.topic);
+pub fn row(r: &SinkRecord, cfg: &SinkConfig, table: Arc<str>) -> ConnectResult<Option<Row>> {
     let tombstone = r.value.value.is_null();
     if tombstone && !cfg.delete_enabled {
         return Ok(None);

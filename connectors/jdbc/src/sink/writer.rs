@@ -294,7 +294,7 @@ impl Engine {
                 .cloned()
                 .collect()
         };
-        if let Some(t) = self.tables.get(&row.table) {
+        if let Some(t) = self.tables.get(&*row.table) {
             // The usual case: a known table with every column.
             if row.key.iter().chain(&row.values).all(|c| t.has(&c.name)) {
                 return Ok(t.clone());
@@ -358,7 +358,7 @@ impl Engine {
             )));
         };
         let table = Arc::new(table);
-        self.tables.insert(row.table.clone(), table.clone());
+        self.tables.insert(row.table.to_string(), table.clone());
         Ok(table)
     }
 }
