@@ -2,7 +2,7 @@
 //! Connect runtime's building blocks (converters, ...).
 
 pub mod cli;
-pub mod convert;
+pub use connect_api::convert;
 pub mod distributed;
 pub mod kafka;
 pub mod logging;

@@ -1,9 +1,12 @@
 //! The Connect API of Weir: the data model (schemas, values, structs,
 //! logical types), source and sink records, the connector and task traits
-//! with their contexts, typed config definitions, and `ConnectError`.
+//! with their contexts, typed config definitions, `ConnectError`, and the
+//! converters between Connect data and record bytes (Kafka's JsonConverter,
+//! StringConverter, ...), which storage connectors also use for their files.
 
 pub mod config;
 pub mod connector;
+pub mod convert;
 pub mod error;
 pub mod record;
 pub mod schema;

@@ -6,12 +6,10 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
+use crate::schema::logical;
+use crate::text::{java_double_text, java_float_text};
+use crate::{ConnectError, ConnectResult, Decimal, Schema, SchemaAndValue, Struct, Type, Value};
 use base64::Engine;
-use connect_api::schema::logical;
-use connect_api::text::{java_double_text, java_float_text};
-use connect_api::{
-    ConnectError, ConnectResult, Decimal, Schema, SchemaAndValue, Struct, Type, Value,
-};
 use parking_lot::Mutex;
 use serde_json::{Map, Number, Value as Json};
 

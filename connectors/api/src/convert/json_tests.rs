@@ -3,11 +3,11 @@
 
 use std::sync::Arc;
 
-use connect_api::{Decimal, Schema, SchemaAndValue, Struct, Value};
+use crate::{Decimal, Schema, SchemaAndValue, Struct, Value};
 
 use super::*;
 use crate::convert::ConverterConfig;
-use connect_api::text::{java_double_text, java_float_text};
+use crate::text::{java_double_text, java_float_text};
 
 fn conv(props: &[(&str, &str)]) -> JsonConverter {
     let cfg = ConverterConfig::from_pairs(props);

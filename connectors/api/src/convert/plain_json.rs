@@ -10,7 +10,7 @@
 
 use std::fmt;
 
-use connect_api::Value;
+use crate::Value;
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 /// The key under which serde_json (with `arbitrary_precision`) hands a

@@ -4,10 +4,10 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use connect_api::{ConnectError, ConnectResult, Schema, SchemaAndValue, Type, Value};
+use crate::{ConnectError, ConnectResult, Schema, SchemaAndValue, Type, Value};
 
 use super::{Converter, ConverterConfig, Encoded};
-use connect_api::text::value_text;
+use crate::text::value_text;
 
 /// Kafka's `StringConverter` (UTF-8).
 pub struct StringConverter;
@@ -173,7 +173,7 @@ impl Converter for SimpleHeaderConverter {
         let Some(b) = bytes else {
             return Ok(SchemaAndValue::NULL);
         };
-        Ok(connect_api::text::parse_string(&String::from_utf8_lossy(b)))
+        Ok(crate::text::parse_string(&String::from_utf8_lossy(b)))
     }
 }
 

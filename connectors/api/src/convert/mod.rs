@@ -10,7 +10,7 @@ mod simple;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use connect_api::{ConnectResult, SchemaAndValue};
+use crate::{ConnectResult, SchemaAndValue};
 
 pub use json::JsonConverter;
 pub use simple::{ByteArrayConverter, NumberConverter, SimpleHeaderConverter, StringConverter};

@@ -1,0 +1,85 @@
+//! HDFS connectors, drop-in for Confluent's HDFS 3 (and HDFS 2) sink: files
+//! of records in Avro, JSON, String or ByteArray format, laid out by
+//! Confluent's partitioners and named by their offset ranges, committed
+//! exactly once through temporary files, a commit log and renames, on a
+//! `file://` store.
+
+pub mod config;
+pub mod format;
+pub mod naming;
+pub mod partitioner;
+pub mod schema;
+pub mod sink;
+pub mod store;
+pub mod wal;
+pub mod zone;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use connect_api::{
+    ConfigDef, ConfigValue, ConnectResult, Connector, ConnectorContext, Plugin, Props, TaskFactory,
+};
+
+pub use sink::HdfsSinkTask;
+
+/// The sink connector: every task gets the connector's config; Kafka's
+/// group assignment spreads the partitions.
+#[derive(Default)]
+struct HdfsSinkConnector {
+    props: Props,
+}
+
+#[async_trait]
+impl Connector for HdfsSinkConnector {
+    async fn start(&mut self, props: &Props, _ctx: Arc<dyn ConnectorContext>) -> ConnectResult<()> {
+        self.props = props.clone();
+        Ok(())
+    }
+
+    fn task_configs(&self, max_tasks: usize) -> ConnectResult<Vec<Props>> {
+        Ok(vec![self.props.clone(); max_tasks.max(1)])
+    }
+
+    async fn stop(&mut self) -> ConnectResult<()> {
+        Ok(())
+    }
+
+    /// The definition's checks, then the rules between keys and the store
+    /// URL.
+    fn validate(&self, props: &Props, def: &ConfigDef) -> Vec<ConfigValue> {
+        let mut values = def.validate(props);
+        if values.iter().all(|v| v.errors.is_empty()) {
+            let mut problems = match config::SinkConfig::parse(props) {
+                Ok(cfg) => store::open(&cfg.store_url)
+                    .err()
+                    .map(|e| vec![(config::STORE_URL.to_string(), e)])
+                    .unwrap_or_default(),
+                Err(errors) => errors,
+            };
+            for (k, e) in problems.drain(..) {
+                if let Some(v) = values.iter_mut().find(|v| v.name == k) {
+                    v.errors.push(e);
+                }
+            }
+        }
+        values
+    }
+}
+
+/// The sink plugin, by the class names of Confluent's HDFS 3 and HDFS 2
+/// sinks.
+pub const SINK: Plugin = Plugin {
+    class: "io.confluent.connect.hdfs3.Hdfs3SinkConnector",
+    aliases: &[
+        "io.confluent.connect.hdfs.HdfsSinkConnector",
+        "Hdfs3SinkConnector",
+        "HdfsSinkConnector",
+        "Hdfs3Sink",
+        "HdfsSink",
+    ],
+    version: env!("CARGO_PKG_VERSION"),
+    config_def: config::sink_def,
+    new_connector: || Box::new(HdfsSinkConnector::default()),
+    tasks: TaskFactory::Sink(|| Box::new(HdfsSinkTask::default())),
+};
