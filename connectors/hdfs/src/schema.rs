@@ -127,10 +127,12 @@ pub fn project(source: &Schema, value: &Value, target: &Arc<Schema>) -> Result<V
                         f.schema.default.clone().unwrap_or(Value::Null)
                     }
                     None if f.schema.optional => Value::Null,
-                    None => return Err(format!(
+                    None => {
+                        return Err(format!(
                         "field {} is required by the file's schema and missing from the record's",
                         f.name
-                    )),
+                    ))
+                    }
                 };
                 out.put(&f.name, v).map_err(|e| e.message().to_string())?;
             }

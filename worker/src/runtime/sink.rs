@@ -29,6 +29,9 @@ use connect_transforms::Chain;
 /// default), unless `consumer.max.poll.records` says otherwise.
 const MAX_BATCH: usize = 500;
 
+/// How long a seek the task asked for is tried before the task fails.
+const SEEK_PATIENCE: Duration = Duration::from_secs(60);
+
 /// What the task asked of the runtime through its context.
 #[derive(Default)]
 struct Requests {
@@ -346,6 +349,9 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
     let mut next_commit = Instant::now() + env.worker.offset_flush_interval;
     let mut attempt = 0u32;
     let mut paused = false;
+    // Seeks not made yet, and the partitions paused until they are.
+    let mut pending: BTreeMap<TopicPartition, (i64, Instant)> = BTreeMap::new();
+    let mut held: std::collections::BTreeSet<TopicPartition> = Default::default();
     let mut committed: Offsets = BTreeMap::new();
     let result: anyhow::Result<()> = loop {
         let target = *env.control.borrow();
@@ -409,14 +415,45 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
                 assigned = now.clone();
                 *requests.assignment.lock() = now;
             }
+            // A seek right after an assignment can fail until the partition
+            // is fetching ("Erroneous state"): it is tried again each round,
+            // with the partition paused and its records held back meanwhile.
+            pending.retain(|tp, _| assigned.contains(tp));
+            held.retain(|tp| assigned.contains(tp));
             for (tp, o) in std::mem::take(&mut *requests.seeks.lock()) {
-                consumer.seek(
+                pending.insert(tp, (o, Instant::now()));
+            }
+            let mut done = Vec::new();
+            for (tp, (o, since)) in &pending {
+                match consumer.seek(
                     &tp.topic,
                     tp.partition,
-                    Offset::Offset(o),
+                    Offset::Offset(*o),
                     Duration::from_secs(10),
-                )?;
-                current.insert(tp, o);
+                ) {
+                    Ok(()) => done.push(tp.clone()),
+                    Err(e) if since.elapsed() < SEEK_PATIENCE => {
+                        tracing::debug!(
+                            "seeking {}-{} to {o}: {e}; trying again",
+                            tp.topic,
+                            tp.partition
+                        );
+                        if held.insert(tp.clone()) {
+                            consumer.pause(&tpl(std::slice::from_ref(tp)))?;
+                        }
+                    }
+                    Err(e) => {
+                        anyhow::bail!("seeking {}-{} to offset {o}: {e}", tp.topic, tp.partition)
+                    }
+                }
+            }
+            for tp in done {
+                if let Some((o, _)) = pending.remove(&tp) {
+                    current.insert(tp.clone(), o);
+                }
+                if held.remove(&tp) && !paused {
+                    consumer.resume(&tpl(std::slice::from_ref(&tp)))?;
+                }
             }
             let p = std::mem::take(&mut *requests.pause.lock());
             if !p.is_empty() {
@@ -464,6 +501,14 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
         while read < max_batch {
             match consumer.poll(wait) {
                 None => break,
+                Some(Ok(m))
+                    if !pending.is_empty()
+                        && pending
+                            .keys()
+                            .any(|tp| tp.partition == m.partition() && tp.topic == m.topic()) =>
+                {
+                    // From before a seek the task asked for: read again after it.
+                }
                 Some(Ok(m)) => {
                     // Records come in runs of one partition: the topic set
                     // and the offsets are looked up when the run changes.
@@ -511,11 +556,23 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
                 Some(Err(e)) => tracing::warn!("consumer: {e}"),
             }
             wait = Duration::ZERO;
+            // The task hears of a new assignment (and seeks in it) before
+            // it is given records of it.
+            if rebalanced.load(Ordering::SeqCst) {
+                break;
+            }
         }
         if let Some(e) = fatal {
             break Err(e);
         }
         if read == 0 {
+            // As Kafka Connect does, a poll without records still calls put,
+            // so tasks can act on time (a sink rotating files by the clock).
+            if let Err(e) = task.put(&[]).await {
+                if !e.is_retriable() {
+                    break Err(anyhow::anyhow!(e));
+                }
+            }
             continue;
         }
         let m = &env.metrics;
