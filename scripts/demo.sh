@@ -3,7 +3,8 @@
 # Apache access log flowing FileStreamSource -> topic log-test ->
 # FileStreamSink -> logout.txt, with Kafka Connect's own three properties
 # files and no broker to install (weir standalone starts the bundled one);
-# then JSON records into a SQLite table through the JDBC sink.
+# then JSON records into a SQLite table through the JDBC sink, and the log's
+# topic into hourly-partitioned JSON files through the HDFS sink (file://).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 trap cleanup_started EXIT
@@ -93,6 +94,33 @@ done
 log "sqlite3 $DIR/demo.db 'select number from numtest'"
 sqlite3 "$DIR/demo.db" 'select number from numtest' | paste -sd' '
 [ "$(sqlite3 "$DIR/demo.db" 'select sum(number) from numtest')" = 55 ] || { echo "numtest does not hold 1..10" >&2; exit 1; }
+
+log "the HDFS leg: the access log's topic into hourly-partitioned JSON files on a file:// store"
+curl -s -X POST -H 'Content-Type: application/json' "http://127.0.0.1:$REST/connectors" --data "{
+  \"name\": \"log-files\",
+  \"config\": {
+    \"connector.class\": \"io.confluent.connect.hdfs3.Hdfs3SinkConnector\",
+    \"topics\": \"log-test\",
+    \"store.url\": \"file://$DIR/hdfs\",
+    \"format.class\": \"io.confluent.connect.hdfs3.json.JsonFormat\",
+    \"flush.size\": \"250\",
+    \"partitioner.class\": \"io.confluent.connect.storage.partitioner.HourlyPartitioner\",
+    \"timestamp.extractor\": \"Record\",
+    \"locale\": \"en-US\",
+    \"timezone\": \"UTC\"
+  }
+}"
+echo
+committed_lines() { find "$DIR/hdfs/topics/log-test" -type f -name 'log-test+*' -exec cat {} + 2>/dev/null | wc -l; }
+for i in $(seq 1 150); do
+    [ "$(committed_lines)" -ge 750 ] && break
+    sleep 0.2
+done
+log "find $DIR/hdfs -type f"
+(cd "$DIR/hdfs" && find . -type f | sort)
+[ "$(committed_lines)" = 750 ] || { echo "the HDFS sink did not commit the 750 lines" >&2; exit 1; }
+log "the first committed file begins:"
+head -n 2 "$(find "$DIR/hdfs/topics/log-test" -type f -name 'log-test+0+0000000000+*')"
 
 log "stopping the worker (and its bundled broker)"
 stop_pid "$WORKER"

@@ -1,8 +1,8 @@
 //! HDFS connectors, drop-in for Confluent's HDFS 3 (and HDFS 2) sink: files
 //! of records in Avro, JSON, String or ByteArray format, laid out by
 //! Confluent's partitioners and named by their offset ranges, committed
-//! exactly once through temporary files, a commit log and renames, on a
-//! `file://` store.
+//! exactly once through temporary files, a commit log and renames, on
+//! `file://` and `webhdfs://` stores; and the source that reads them back.
 
 pub mod config;
 pub mod format;
@@ -10,6 +10,7 @@ pub mod naming;
 pub mod partitioner;
 pub mod schema;
 pub mod sink;
+pub mod source;
 pub mod store;
 pub mod wal;
 pub mod zone;
@@ -22,6 +23,7 @@ use connect_api::{
 };
 
 pub use sink::HdfsSinkTask;
+pub use source::HdfsSourceTask;
 
 /// The sink connector: every task gets the connector's config; Kafka's
 /// group assignment spreads the partitions.
@@ -82,4 +84,70 @@ pub const SINK: Plugin = Plugin {
     config_def: config::sink_def,
     new_connector: || Box::new(HdfsSinkConnector::default()),
     tasks: TaskFactory::Sink(|| Box::new(HdfsSinkTask::default())),
+};
+
+/// The source connector: every task reads the topic partitions that hash
+/// to it, so new files and partitions need no reconfiguration.
+#[derive(Default)]
+struct HdfsSourceConnector {
+    props: Props,
+}
+
+#[async_trait]
+impl Connector for HdfsSourceConnector {
+    async fn start(&mut self, props: &Props, _ctx: Arc<dyn ConnectorContext>) -> ConnectResult<()> {
+        self.props = props.clone();
+        Ok(())
+    }
+
+    fn task_configs(&self, max_tasks: usize) -> ConnectResult<Vec<Props>> {
+        let n = max_tasks.max(1);
+        Ok((0..n)
+            .map(|i| {
+                let mut p = self.props.clone();
+                p.insert(source::TASK_INDEX.into(), i.to_string());
+                p.insert(source::TASK_COUNT.into(), n.to_string());
+                p
+            })
+            .collect())
+    }
+
+    async fn stop(&mut self) -> ConnectResult<()> {
+        Ok(())
+    }
+
+    fn validate(&self, props: &Props, def: &ConfigDef) -> Vec<ConfigValue> {
+        let mut values = def.validate(props);
+        if values.iter().all(|v| v.errors.is_empty()) {
+            let problems = match source::SourceConfig::parse(props) {
+                Ok(cfg) => store::open(&cfg.store_url)
+                    .err()
+                    .map(|e| vec![(config::STORE_URL.to_string(), e)])
+                    .unwrap_or_default(),
+                Err(errors) => errors,
+            };
+            for (k, e) in problems {
+                if let Some(v) = values.iter_mut().find(|v| v.name == k) {
+                    v.errors.push(e);
+                }
+            }
+        }
+        values
+    }
+}
+
+/// The source plugin, by the class names of Confluent's HDFS 3 and HDFS 2
+/// sources.
+pub const SOURCE: Plugin = Plugin {
+    class: "io.confluent.connect.hdfs3.Hdfs3SourceConnector",
+    aliases: &[
+        "io.confluent.connect.hdfs2.Hdfs2SourceConnector",
+        "Hdfs3SourceConnector",
+        "Hdfs3Source",
+        "HdfsSource",
+    ],
+    version: env!("CARGO_PKG_VERSION"),
+    config_def: source::source_def,
+    new_connector: || Box::new(HdfsSourceConnector::default()),
+    tasks: TaskFactory::Source(|| Box::new(HdfsSourceTask::default())),
 };

@@ -3,120 +3,12 @@
 //! that fails and comes back.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::sync::Arc;
 
-use connect_api::{
-    ErrantRecordReporter, SchemaAndValue, SinkRecord, SinkTask, SinkTaskContext, TimestampType,
-    TopicPartition, Value,
-};
-use connector_hdfs::HdfsSinkTask;
-use parking_lot::Mutex;
+use connect_api::{SchemaAndValue, SinkRecord, SinkTask, Value};
 
-#[derive(Default)]
-struct Ctx {
-    seeks: Mutex<Vec<(TopicPartition, i64)>>,
-    trouble: Mutex<Option<String>>,
-}
-
-impl SinkTaskContext for Ctx {
-    fn assignment(&self) -> Vec<TopicPartition> {
-        Vec::new()
-    }
-    fn offset(&self, tp: &TopicPartition, offset: i64) {
-        self.seeks.lock().push((tp.clone(), offset));
-    }
-    fn timeout(&self, _ms: u64) {}
-    fn pause(&self, _partitions: &[TopicPartition]) {}
-    fn resume(&self, _partitions: &[TopicPartition]) {}
-    fn request_commit(&self) {}
-    fn trouble(&self, why: Option<String>) {
-        *self.trouble.lock() = why;
-    }
-    fn errant_record_reporter(&self) -> Option<Arc<dyn ErrantRecordReporter>> {
-        None
-    }
-}
-
-fn map(pairs: &[(&str, Value)]) -> Value {
-    Value::Map(
-        pairs
-            .iter()
-            .map(|(k, v)| (Value::String(k.to_string()), v.clone()))
-            .collect(),
-    )
-}
-
-fn rec(partition: i32, offset: i64, ts: i64, value: Value) -> SinkRecord {
-    SinkRecord {
-        topic: "t".into(),
-        partition,
-        offset,
-        key: SchemaAndValue::NULL,
-        value: SchemaAndValue::new(None, value),
-        timestamp: Some(ts),
-        timestamp_type: TimestampType::CreateTime,
-        headers: Vec::new(),
-        original_topic: "t".into(),
-        original_partition: partition,
-        original_offset: offset,
-    }
-}
-
-fn tp(partition: i32) -> TopicPartition {
-    TopicPartition {
-        topic: "t".into(),
-        partition,
-    }
-}
-
-async fn task(root: &Path, extra: &[(&str, &str)]) -> (HdfsSinkTask, Arc<Ctx>) {
-    let mut props: BTreeMap<String, String> = [
-        (
-            "store.url".to_string(),
-            format!("file://{}", root.display()),
-        ),
-        (
-            "format.class".into(),
-            "io.confluent.connect.hdfs3.json.JsonFormat".into(),
-        ),
-        ("flush.size".into(), "3".into()),
-        ("retry.backoff.ms".into(), "0".into()),
-    ]
-    .into_iter()
-    .collect();
-    for (k, v) in extra {
-        props.insert(k.to_string(), v.to_string());
-    }
-    let ctx = Arc::new(Ctx::default());
-    let mut t = HdfsSinkTask::default();
-    t.start(&props, ctx.clone()).await.expect("starts");
-    (t, ctx)
-}
-
-/// Every file under `dir`, relative, sorted.
-fn files(dir: &Path) -> Vec<String> {
-    fn walk(root: &Path, d: &Path, out: &mut Vec<String>) {
-        for e in std::fs::read_dir(d).into_iter().flatten().flatten() {
-            if e.path().is_dir() {
-                walk(root, &e.path(), out);
-            } else if let Ok(p) = e.path().strip_prefix(root) {
-                out.push(p.display().to_string());
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(dir, dir, &mut out);
-    out.sort();
-    out
-}
-
-fn committed(dir: &Path) -> Vec<String> {
-    files(dir)
-        .into_iter()
-        .filter(|f| f.starts_with("topics/t/"))
-        .collect()
-}
+mod common;
+use common::*;
 
 #[tokio::test]
 async fn json_files_by_flush_size_and_recovery_from_the_store() {

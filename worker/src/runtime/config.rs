@@ -149,6 +149,7 @@ pub fn plugins() -> &'static [Plugin] {
         connector_file::SINK,
         connector_jdbc::SOURCE,
         connector_jdbc::SINK,
+        connector_hdfs::SOURCE,
         connector_hdfs::SINK,
     ]
 }

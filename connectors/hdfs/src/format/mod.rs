@@ -2,6 +2,8 @@
 //! into the bytes of one file (a header, the records, a trailer).
 
 mod avro;
+mod avro_read;
+pub mod read;
 mod text;
 
 use std::sync::Arc;

@@ -1,13 +1,15 @@
 //! The one small interface the sink and source use to reach files: create
 //! (and write), rename, list, read, delete. Paths are relative to the
 //! store's root and use `/`. Implementations: `file://` (the local
-//! filesystem).
+//! filesystem) and `webhdfs://` (Hadoop's REST API).
 
 mod local;
+mod webhdfs;
 
 use std::fmt;
 
 pub use local::LocalStore;
+pub use webhdfs::WebHdfsStore;
 
 /// A store failure, with the operation and path it concerns.
 #[derive(Debug, Clone, PartialEq)]
@@ -75,10 +77,12 @@ pub fn open(url: &str) -> Result<Box<dyn Store>, String> {
         }
         return Ok(Box::new(LocalStore::new(path)));
     }
-    if url.starts_with("webhdfs://") || url.starts_with("swebhdfs://") || url.starts_with("hdfs://")
-    {
+    if url.starts_with("webhdfs://") {
+        return Ok(Box::new(WebHdfsStore::new(url)?));
+    }
+    if url.starts_with("swebhdfs://") || url.starts_with("hdfs://") {
         return Err(format!(
-            "store.url {url}: this build of Weir writes to file:// stores only; webhdfs:// and hdfs:// are not available yet"
+            "store.url {url}: swebhdfs:// and hdfs:// stores are not available yet; use webhdfs://namenode:9870 or file:///path"
         ));
     }
     Err(format!(
