@@ -6,7 +6,10 @@
   of a partition cover its offsets without gaps or overlaps, and no
   temporary file is left;
 - Avro: records with a schema (JsonConverter envelopes) and schemaless
-  ones, hourly-partitioned by record time, read back with fastavro.
+  ones, hourly-partitioned by record time, read back with fastavro;
+- restore: a topic through the sink (JSON and Avro files) and back through
+  the HDFS source into a new topic (RegexRouter), which then holds the same
+  values in the same order per partition.
 
 usage: hdfs.py WEIR BOOTSTRAP"""
 
@@ -20,7 +23,7 @@ import tempfile
 import time
 
 import fastavro
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from standalone_worker import Worker, wait_for
@@ -180,9 +183,59 @@ def avro(work):
     w.stop()
 
 
+def consume_all(topic, partitions, n):
+    """The values of `topic` per partition, in order (waits for `n`)."""
+    c = Consumer({"bootstrap.servers": BOOT, "group.id": f"check-{topic}-{time.time()}",
+                  "auto.offset.reset": "earliest", "enable.auto.commit": False})
+    c.assign([TopicPartition(topic, p, 0) for p in range(partitions)])
+    out = {p: [] for p in range(partitions)}
+    deadline = time.time() + 60
+    while sum(len(v) for v in out.values()) < n and time.time() < deadline:
+        m = c.poll(0.5)
+        if m is None:
+            continue
+        if m.error():
+            if m.error().code() == KafkaError._PARTITION_EOF:
+                continue
+            raise SystemExit(f"consuming {topic}: {m.error()}")
+        out[m.partition()].append(m.value())
+    c.close()
+    return out
+
+
+def restore(work):
+    w = Worker(WEIR, BOOT, work, "hdfs-restore")
+    with open(f"{work}/hdfs-restore.properties", "a") as f:
+        f.write("value.converter.schemas.enable=false\n")
+    w.start()
+    n, parts = 3000, 3
+    create_topic("orders", parts)
+    produce("orders", n, lambda i: json.dumps({"id": i, "item": f"sku-{i % 97}", "qty": i % 5}), key=lambda i: f"c{i % 31}")
+    original = consume_all("orders", parts, n)
+    for fmt, ext in (("io.confluent.connect.hdfs3.json.JsonFormat", "json"), ("io.confluent.connect.hdfs3.avro.AvroFormat", "avro")):
+        store = f"{work}/store-restore-{ext}"
+        w.create(f"backup-{ext}", {"connector.class": "Hdfs3SinkConnector", "topics": "orders", "store.url": f"file://{store}",
+                                  "format.class": fmt, "flush.size": "400", "rotate.interval.ms": "1000"})
+        wait_for(f"orders backed up as {ext}", lambda: sum(e - s + 1 for _, s, e, _ in committed(store, "orders")) >= n, 60, 0.5)
+        target = f"restored-{ext}-orders"
+        create_topic(target, parts)
+        w.create(f"restore-{ext}", {"connector.class": "io.confluent.connect.hdfs3.Hdfs3SourceConnector", "store.url": f"file://{store}",
+                                   "format.class": fmt, "tasks.max": "2", "hdfs.poll.interval.ms": "1000",
+                                   "transforms": "rename", "transforms.rename.type": "org.apache.kafka.connect.transforms.RegexRouter",
+                                   "transforms.rename.regex": "(.*)", "transforms.rename.replacement": f"restored-{ext}-$1"})
+        restored = consume_all(target, parts, n)
+        for p in range(parts):
+            want = [json.loads(v) for v in original[p]]
+            got = [json.loads(v) for v in restored[p]]
+            assert got == want, f"{ext}: partition {p} holds {len(got)} records, {sum(a != b for a, b in zip(got, want))} different, of {len(want)}"
+        print(f"  {n} records backed up as {ext} files and restored into {target}, the same values in the same order per partition")
+    w.stop()
+
+
 def main():
     work = tempfile.mkdtemp(prefix="weir-hdfs-")
     avro(work)
+    restore(work)
     exactly_once(work)
     print("hdfs: all checks passed")
 
