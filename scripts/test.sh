@@ -21,6 +21,11 @@ start_mariadb
 export PG_BIN PG_DIR
 log "cargo test (the JDBC tests use the PostgreSQL and MariaDB just started)"
 cargo test --workspace
+if [ -z "${WEIR_TEST_HDFS_URL:-}" ]; then
+    log "NOT RUN: hdfs:// against an HDFS cluster (WEIR_TEST_HDFS_URL is not set, and no HDFS can be installed here); hdfs:// was tested up to the wire, webhdfs:// against the WebHDFS protocol fake"
+else
+    log "hdfs:// ran against the cluster at $WEIR_TEST_HDFS_URL"
+fi
 
 build_weir
 WORK="$(mktemp -d)"

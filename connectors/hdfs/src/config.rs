@@ -144,6 +144,15 @@ fn partitioner_name(class: &str) -> &str {
     class.rsplit('.').next().unwrap_or(class)
 }
 
+/// `hadoop.conf.dir`, or `<hadoop.home>/etc/hadoop` when only that is set.
+pub fn conf_dir(conf: &str, home: &str) -> String {
+    match (conf.trim(), home.trim()) {
+        ("", "") => String::new(),
+        ("", home) => format!("{}/etc/hadoop", home.trim_end_matches('/')),
+        (conf, _) => conf.to_string(),
+    }
+}
+
 /// Undoes `\n`, `\t`, `\r`, `\\` and `\0` escapes.
 pub fn unescape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -316,7 +325,7 @@ impl SinkConfig {
         }
         Ok(Self {
             store_url,
-            hadoop_conf_dir: str_of(&c, HADOOP_CONF_DIR).to_string(),
+            hadoop_conf_dir: conf_dir(str_of(&c, HADOOP_CONF_DIR), str_of(&c, HADOOP_HOME)),
             topics_dir: str_of(&c, TOPICS_DIR).to_string(),
             logs_dir: str_of(&c, LOGS_DIR).to_string(),
             capture,

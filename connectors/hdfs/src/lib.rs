@@ -53,7 +53,7 @@ impl Connector for HdfsSinkConnector {
         let mut values = def.validate(props);
         if values.iter().all(|v| v.errors.is_empty()) {
             let mut problems = match config::SinkConfig::parse(props) {
-                Ok(cfg) => store::open(&cfg.store_url)
+                Ok(cfg) => store::open(&cfg.store_url, &cfg.hadoop_conf_dir)
                     .err()
                     .map(|e| vec![(config::STORE_URL.to_string(), e)])
                     .unwrap_or_default(),
@@ -120,7 +120,7 @@ impl Connector for HdfsSourceConnector {
         let mut values = def.validate(props);
         if values.iter().all(|v| v.errors.is_empty()) {
             let problems = match source::SourceConfig::parse(props) {
-                Ok(cfg) => store::open(&cfg.store_url)
+                Ok(cfg) => store::open(&cfg.store_url, &cfg.hadoop_conf_dir)
                     .err()
                     .map(|e| vec![(config::STORE_URL.to_string(), e)])
                     .unwrap_or_default(),

@@ -77,6 +77,7 @@ pub fn source_def() -> ConfigDef {
 /// The source's settings.
 pub struct SourceConfig {
     pub store_url: String,
+    pub hadoop_conf_dir: String,
     pub topics_dir: String,
     pub format: Format,
     pub poll_interval: Duration,
@@ -121,6 +122,7 @@ impl SourceConfig {
         }
         Ok(Self {
             store_url: store_url.trim().to_string(),
+            hadoop_conf_dir: config::conf_dir(&s(config::HADOOP_CONF_DIR), &s(config::HADOOP_HOME)),
             topics_dir: s(config::TOPICS_DIR).trim_matches('/').to_string(),
             format,
             poll_interval: Duration::from_millis(
@@ -253,7 +255,8 @@ impl SourceTask for HdfsSourceTask {
                 .collect();
             ConnectError::fatal(text.join("; "))
         })?;
-        self.store = Some(store::open(&cfg.store_url).map_err(ConnectError::fatal)?);
+        self.store =
+            Some(store::open(&cfg.store_url, &cfg.hadoop_conf_dir).map_err(ConnectError::fatal)?);
         self.index = props
             .get(TASK_INDEX)
             .and_then(|v| v.parse().ok())

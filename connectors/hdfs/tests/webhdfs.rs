@@ -13,57 +13,6 @@ mod common;
 use common::webhdfs::Fake;
 use common::*;
 
-/// What every store does the same way.
-fn conformance(s: &dyn Store) {
-    let mut out = s.create("a/b/one.txt").expect("create");
-    out.write(b"hello ").expect("write");
-    // More than one WebHDFS chunk: CREATE, then APPEND.
-    let big = vec![b'x'; 9 << 20];
-    out.write(&big).expect("write");
-    out.close().expect("close");
-    let back = s.read("a/b/one.txt").expect("read");
-    assert_eq!(back.len(), 6 + big.len());
-    assert!(back.starts_with(b"hello x"));
-    assert!(s.exists("a/b/one.txt").expect("exists"));
-    assert!(s.exists("a/b").expect("exists"));
-    assert!(!s.exists("a/none").expect("exists"));
-    let empty = s.create("a/empty.txt").expect("create");
-    empty.close().expect("close");
-    assert_eq!(s.read("a/empty.txt").expect("read"), b"");
-    // Rename: parents made; false when the source is missing or the target exists.
-    assert!(s.rename("a/b/one.txt", "c/d/two.txt").expect("rename"));
-    assert!(!s.exists("a/b/one.txt").expect("exists"));
-    assert!(!s.rename("a/b/one.txt", "c/d/three.txt").expect("rename"));
-    assert!(!s.rename("a/empty.txt", "c/d/two.txt").expect("rename"));
-    // Replace: over an existing file.
-    s.replace("a/empty.txt", "c/d/two.txt").expect("replace");
-    assert_eq!(s.read("c/d/two.txt").expect("read"), b"");
-    let mut out = s.create("c/e.txt").expect("create");
-    out.write(b"e").expect("write");
-    out.close().expect("close");
-    let all: Vec<String> = s
-        .list("c", true)
-        .expect("list")
-        .into_iter()
-        .map(|e| e.path)
-        .collect();
-    assert_eq!(all, ["c/d/two.txt", "c/e.txt"]);
-    let top: Vec<(String, bool)> = s
-        .list("c", false)
-        .expect("list")
-        .into_iter()
-        .map(|e| (e.path, e.is_dir))
-        .collect();
-    assert_eq!(
-        top,
-        [("c/d".to_string(), true), ("c/e.txt".to_string(), false)]
-    );
-    assert!(s.list("nowhere", true).expect("list").is_empty());
-    assert!(s.delete("c").expect("delete"));
-    assert!(!s.delete("c").expect("delete"));
-    assert!(s.read("c/e.txt").is_err());
-}
-
 #[test]
 fn file_and_webhdfs_stores_behave_alike() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -108,8 +57,10 @@ fn hadoop_errors_are_named() {
         e.contains("127.0.0.1:1") && e.contains("cannot reach"),
         "{e}"
     );
-    let e = store::open("hdfs://namenode:8020").err().expect("not yet");
-    assert!(e.contains("hdfs://"), "{e}");
+    let e = store::open("swebhdfs://namenode:9871", "")
+        .err()
+        .expect("not yet");
+    assert!(e.contains("swebhdfs://"), "{e}");
 }
 
 #[tokio::test]

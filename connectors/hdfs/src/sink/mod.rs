@@ -192,7 +192,7 @@ impl SinkTask for HdfsSinkTask {
             ConnectError::fatal(text.join("; "))
         })?;
         self.store = Some(Arc::from(
-            store::open(&cfg.store_url).map_err(ConnectError::fatal)?,
+            store::open(&cfg.store_url, &cfg.hadoop_conf_dir).map_err(ConnectError::fatal)?,
         ));
         self.cfg = Some(Arc::new(cfg));
         self.ctx = Some(ctx);

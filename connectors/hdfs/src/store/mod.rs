@@ -1,13 +1,16 @@
 //! The one small interface the sink and source use to reach files: create
 //! (and write), rename, list, read, delete. Paths are relative to the
 //! store's root and use `/`. Implementations: `file://` (the local
-//! filesystem) and `webhdfs://` (Hadoop's REST API).
+//! filesystem), `webhdfs://` (Hadoop's REST API) and `hdfs://` (HDFS's RPC
+//! protocol).
 
+mod hdfs;
 mod local;
 mod webhdfs;
 
 use std::fmt;
 
+pub use hdfs::HdfsStore;
 pub use local::LocalStore;
 pub use webhdfs::WebHdfsStore;
 
@@ -67,8 +70,9 @@ pub trait Store: Send + Sync {
     fn delete(&self, path: &str) -> StoreResult<bool>;
 }
 
-/// The store a `store.url` names.
-pub fn open(url: &str) -> Result<Box<dyn Store>, String> {
+/// The store a `store.url` names; `conf_dir` holds core-site.xml and
+/// hdfs-site.xml for `hdfs://` (empty: `HADOOP_CONF_DIR`'s).
+pub fn open(url: &str, conf_dir: &str) -> Result<Box<dyn Store>, String> {
     if let Some(path) = url.strip_prefix("file://") {
         if !path.starts_with('/') {
             return Err(format!(
@@ -80,9 +84,12 @@ pub fn open(url: &str) -> Result<Box<dyn Store>, String> {
     if url.starts_with("webhdfs://") {
         return Ok(Box::new(WebHdfsStore::new(url)?));
     }
-    if url.starts_with("swebhdfs://") || url.starts_with("hdfs://") {
+    if url.starts_with("hdfs://") {
+        return Ok(Box::new(HdfsStore::new(url, conf_dir)?));
+    }
+    if url.starts_with("swebhdfs://") {
         return Err(format!(
-            "store.url {url}: swebhdfs:// and hdfs:// stores are not available yet; use webhdfs://namenode:9870 or file:///path"
+            "store.url {url}: swebhdfs:// (WebHDFS over TLS) is not available yet; use webhdfs://, hdfs:// or file://"
         ));
     }
     Err(format!(
