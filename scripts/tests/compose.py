@@ -45,7 +45,7 @@ def check_files():
     with open(os.path.join(ROOT, "docker-compose.yml")) as f:
         compose = yaml.safe_load(f)
     services = compose["services"]
-    want = {"broker", "worker-1", "worker-2", "worker-3", "postgres", "connectors"}
+    want = {"broker", "worker-1", "worker-2", "worker-3", "postgres", "namenode", "datanode", "connectors"}
     if set(services) != want:
         fail(f"services {sorted(services)}, expected {sorted(want)}")
     for name in ["worker-1", "worker-2", "worker-3"]:
@@ -64,9 +64,23 @@ def check_files():
             setup["depends_on"]["postgres"]["condition"] != "service_healthy":
         fail("the connectors service does not wait for worker-1 and PostgreSQL")
     script = " ".join(setup["command"])
-    for c in ["pg-source", "pg-sink"]:
+    for c in ["pg-source", "pg-sink", "hdfs-sink"]:
         if not os.path.exists(os.path.join(ROOT, "examples", "compose", f"{c}.json")):
             fail(f"examples/compose/{c}.json is missing")
+        if c not in script:
+            fail(f"the connectors service does not create {c}")
+    for name, cmd in (("namenode", ["hdfs", "namenode"]), ("datanode", ["hdfs", "datanode"])):
+        if services[name]["command"] != cmd or not services[name]["image"].startswith("apache/hadoop:"):
+            fail(f"{name} is not Apache Hadoop's {' '.join(cmd)}")
+    env = services["namenode"]["environment"]
+    if env.get("CORE-SITE.XML_fs.defaultFS") != "hdfs://namenode:8020" or services["datanode"]["environment"] != env:
+        fail("the namenode and datanode do not share fs.defaultFS=hdfs://namenode:8020")
+    with open(os.path.join(ROOT, "examples", "compose", "hdfs-sink.json")) as f:
+        hdfs = json.load(f)
+    if hdfs["store.url"] != "hdfs://namenode:8020" or "Hdfs3SinkConnector" not in hdfs["connector.class"]:
+        fail(f"hdfs-sink.json does not write to the compose namenode: {hdfs}")
+    if setup["depends_on"].get("datanode", {}).get("condition") != "service_started":
+        fail("the connectors service does not wait for the datanode")
     if "PUT" not in script or "/connectors/$$c/config" not in script:
         fail(f"the connectors service does not PUT the configs: {script}")
     if not any("init.sql" in v for v in services["postgres"].get("volumes", [])):
@@ -190,6 +204,16 @@ def walk_through(rport):
     psql("INSERT INTO customers (name, email) VALUES ('Edsger Dijkstra', 'ewd@example.com')")
     wait_rows(["1:Ada Lovelace:150.00", "2:Grace Hopper:99.99", "3:Edsger Dijkstra:0.00"])
     psql("DROP TABLE IF EXISTS customers, customers_copy")
+    # The HDFS sink needs the compose namenode: its config is validated.
+    with open(os.path.join(ROOT, "examples", "compose", "hdfs-sink.json")) as f:
+        hdfs = json.load(f)
+    req = urllib.request.Request(f"http://127.0.0.1:{rport}/connector-plugins/Hdfs3SinkConnector/config/validate",
+                                 data=json.dumps({**hdfs, "name": "hdfs-sink"}).encode(), method="PUT",
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        answer = json.loads(r.read())
+    if answer["error_count"] != 0:
+        fail(f"hdfs-sink.json does not validate: {[c['value'] for c in answer['configs'] if c['value']['errors']]}")
 
 
 def main():
@@ -197,7 +221,8 @@ def main():
     services = check_files()
     run_worker(weir, services["worker-2"]["environment"])
     print("compose: topology, healthchecks, multi-stage build, a worker started from its CONNECT_* environment, "
-          "and the walk-through's JDBC source and sink copying customers (an update and a new row followed)")
+          "the walk-through's JDBC source and sink copying customers (an update and a new row followed), "
+          "and the HDFS sink's config validated")
 
 
 if __name__ == "__main__":
