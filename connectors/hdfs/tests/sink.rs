@@ -280,3 +280,91 @@ async fn a_failing_store_is_retried_and_named() {
         ["topics/t/partition=0/t+0+0000000000+0000000002.json"]
     );
 }
+
+#[tokio::test]
+async fn rotation_on_a_wall_clock_schedule_and_daily_and_custom_time_buckets() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (mut t, _) = task(
+        dir.path(),
+        &[
+            ("rotate.schedule.interval.ms", "500"),
+            ("timezone", "UTC"),
+            ("flush.size", "1000"),
+        ],
+    )
+    .await;
+    t.open(&[tp(0)]).await.expect("open");
+    t.put(&[rec(0, 0, 0, map(&[("id", Value::Int64(0))]))])
+        .await
+        .expect("put");
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    // The runtime calls put without records when there are none.
+    t.put(&[]).await.expect("put");
+    assert_eq!(
+        committed(dir.path()),
+        ["topics/t/partition=0/t+0+0000000000+0000000000.json"]
+    );
+
+    let at = |i: i64, ms: i64| rec(0, i, ms, map(&[("id", Value::Int64(i))]));
+    // 2026-03-05T23:30Z and 2026-03-06T00:30Z.
+    let (a, b) = (1_772_753_400_000, 1_772_757_000_000);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let daily = [
+        (
+            "partitioner.class",
+            "io.confluent.connect.storage.partitioner.DailyPartitioner",
+        ),
+        ("timestamp.extractor", "Record"),
+        ("locale", "en"),
+        ("timezone", "UTC"),
+        ("flush.size", "2"),
+    ];
+    let (mut t, _) = task(dir.path(), &daily).await;
+    t.open(&[tp(0)]).await.expect("open");
+    t.put(&[at(0, a), at(1, b)]).await.expect("put");
+    assert_eq!(
+        committed(dir.path()),
+        [
+            "topics/t/year=2026/month=03/day=05/t+0+0000000000+0000000000.json",
+            "topics/t/year=2026/month=03/day=06/t+0+0000000001+0000000001.json"
+        ]
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let custom = [
+        (
+            "partitioner.class",
+            "io.confluent.connect.storage.partitioner.TimeBasedPartitioner",
+        ),
+        ("partition.duration.ms", "7200000"),
+        ("path.format", "'dt'=YYYY-MM-dd/'h'=HH/"),
+        ("timestamp.extractor", "RecordField"),
+        ("timestamp.field", "meta.at"),
+        ("locale", "en"),
+        ("timezone", "UTC"),
+        ("flush.size", "2"),
+    ];
+    let (mut t, _) = task(dir.path(), &custom).await;
+    t.open(&[tp(0)]).await.expect("open");
+    let nested = |i: i64, iso: &str| {
+        rec(
+            0,
+            i,
+            0,
+            map(&[("meta", map(&[("at", Value::String(iso.into()))]))]),
+        )
+    };
+    t.put(&[
+        nested(0, "2026-03-05T23:30:00Z"),
+        nested(1, "2026-03-05T21:10:00Z"),
+    ])
+    .await
+    .expect("put");
+    assert_eq!(
+        committed(dir.path()),
+        [
+            "topics/t/dt=2026-03-05/h=20/t+0+0000000001+0000000001.json",
+            "topics/t/dt=2026-03-05/h=22/t+0+0000000000+0000000000.json"
+        ],
+        "two-hour buckets from a nested field, the trailing / of path.format dropped"
+    );
+}
