@@ -5,9 +5,10 @@
   restarted; then every record is in exactly one committed file, the files
   of a partition cover its offsets without gaps or overlaps, and no
   temporary file is left;
-- Avro: records with a schema (JsonConverter envelopes) and schemaless
-  ones, hourly-partitioned by record time, read back with fastavro;
-- restore: a topic through the sink (JSON and Avro files) and back through
+- Avro and Parquet: records with a schema (JsonConverter envelopes) and
+  schemaless ones, hourly-partitioned by record time, read back with
+  fastavro and pyarrow;
+- restore: a topic through the sink (JSON, Avro and Parquet files) and back through
   the HDFS source into a new topic (RegexRouter), which then holds the same
   values in the same order per partition.
 
@@ -23,6 +24,7 @@ import tempfile
 import time
 
 import fastavro
+import pyarrow.parquet as pq
 from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
@@ -161,6 +163,13 @@ def avro(work):
     w.create("visits", {**common, "topics": "visits"})
     w.create("plain", {**common, "topics": "plain", "value.converter": "org.apache.kafka.connect.json.JsonConverter",
                        "value.converter.schemas.enable": "false"})
+    pstore = f"{work}/store-parquet"
+    w.create("visits-pq", {**common, "topics": "visits", "store.url": f"file://{pstore}",
+                           "format.class": "io.confluent.connect.hdfs3.parquet.ParquetFormat", "parquet.codec": "zstd"})
+    w.create("plain-pq", {**common, "topics": "plain", "store.url": f"file://{pstore}",
+                          "format.class": "io.confluent.connect.hdfs3.parquet.ParquetFormat",
+                          "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+                          "value.converter.schemas.enable": "false"})
     for topic, fields in (("visits", ["id", "page"]), ("plain", ["id", "ok"])):
         wait_for(f"{topic}: committed Avro files", lambda: sum(e - s + 1 for _, s, e, _ in committed(store, topic)) >= n, 60, 0.5)
         ids = []
@@ -180,6 +189,16 @@ def avro(work):
         assert sorted(ids) == list(range(n)), f"{topic}: {len(ids)} records read back"
         print(f"  {topic}: {n} records read back by fastavro from hourly directories")
     assert committed(store, "visits")[0][3].endswith(".avro")
+    for topic, fields in (("visits", ["id", "page"]), ("plain", ["id", "ok"])):
+        wait_for(f"{topic}: committed Parquet files", lambda: sum(e - s + 1 for _, s, e, _ in committed(pstore, topic)) >= n, 60, 0.5)
+        ids = []
+        for _, start, end, path in committed(pstore, topic):
+            table = pq.read_table(path)
+            assert table.column_names == fields, (path, table.column_names)
+            assert table.num_rows == end - start + 1
+            ids.extend(table.column("id").to_pylist())
+        assert sorted(ids) == list(range(n)), f"{topic}: {len(ids)} records read back by pyarrow"
+        print(f"  {topic}: {n} records read back by pyarrow from Parquet files")
     w.stop()
 
 
@@ -212,7 +231,8 @@ def restore(work):
     create_topic("orders", parts)
     produce("orders", n, lambda i: json.dumps({"id": i, "item": f"sku-{i % 97}", "qty": i % 5}), key=lambda i: f"c{i % 31}")
     original = consume_all("orders", parts, n)
-    for fmt, ext in (("io.confluent.connect.hdfs3.json.JsonFormat", "json"), ("io.confluent.connect.hdfs3.avro.AvroFormat", "avro")):
+    for fmt, ext in (("io.confluent.connect.hdfs3.json.JsonFormat", "json"), ("io.confluent.connect.hdfs3.avro.AvroFormat", "avro"),
+                     ("io.confluent.connect.hdfs3.parquet.ParquetFormat", "parquet")):
         store = f"{work}/store-restore-{ext}"
         w.create(f"backup-{ext}", {"connector.class": "Hdfs3SinkConnector", "topics": "orders", "store.url": f"file://{store}",
                                   "format.class": fmt, "flush.size": "400", "rotate.interval.ms": "1000"})

@@ -88,7 +88,7 @@ pub fn sink_def() -> ConfigDef {
         .define(s(str_key("connect.hdfs.keytab", "", "Kerberos keytab of the connector."), 9))
         .define(s(str_key("hdfs.namenode.principal", "", "Kerberos principal of the namenode."), 10))
         .define(s(key("kerberos.ticket.renew.period.ms", ConfigType::Long, DefaultValue::Value("3600000"), Importance::Low, "Kerberos ticket renewal period, in ms."), 11))
-        .define(c(key(FORMAT_CLASS, ConfigType::Class, DefaultValue::Value("io.confluent.connect.hdfs.avro.AvroFormat"), Importance::High, "File format: AvroFormat, JsonFormat, StringFormat or ByteArrayFormat (Confluent's class names under io.confluent.connect.hdfs., hdfs3. or storage.)."), 1))
+        .define(c(key(FORMAT_CLASS, ConfigType::Class, DefaultValue::Value("io.confluent.connect.hdfs.avro.AvroFormat"), Importance::High, "File format: AvroFormat, ParquetFormat, JsonFormat, StringFormat or ByteArrayFormat (Confluent's class names under io.confluent.connect.hdfs., hdfs3. or storage.)."), 1))
         .define(c(ConfigKey { validator: Some(Validator::AtLeast(1)), ..key(FLUSH_SIZE, ConfigType::Int, DefaultValue::Required, Importance::High, "Records of a topic partition written before its files are committed.") }, 2))
         .define(c(key(ROTATE_INTERVAL, ConfigType::Long, DefaultValue::Value("-1"), Importance::High, "Commit when a record's time (by timestamp.extractor) is this many ms past the first record of the file; -1 never."), 3))
         .define(c(key(ROTATE_SCHEDULE, ConfigType::Long, DefaultValue::Value("-1"), Importance::Medium, "Commit on a wall-clock schedule of this many ms from midnight in timezone; -1 never."), 4))
@@ -96,7 +96,7 @@ pub fn sink_def() -> ConfigDef {
         .define(c(key(SHUTDOWN_TIMEOUT, ConfigType::Long, DefaultValue::Value("3000"), Importance::Medium, "Accepted for compatibility (Hive's executor)."), 6))
         .define(c(ConfigKey { validator: Some(Validator::AtLeast(0)), ..key(ZERO_PAD, ConfigType::Int, DefaultValue::Value("10"), Importance::Low, "Digits the offsets in committed file names are zero-padded to.") }, 7))
         .define(c(ConfigKey { validator: Some(Validator::OneOf(&["null", "deflate", "snappy", "bzip2"])), ..key(AVRO_CODEC, ConfigType::String, DefaultValue::Value("null"), Importance::Low, "Avro block compression: null, deflate or snappy (bzip2 is refused).") }, 8))
-        .define(c(str_key(PARQUET_CODEC, "snappy", "Parquet compression."), 9))
+        .define(c(str_key(PARQUET_CODEC, "snappy", "Parquet compression: none, snappy, gzip or zstd."), 9))
         .define(c(ConfigKey { validator: Some(Validator::OneOf(&["NONE", "BACKWARD", "FORWARD", "FULL"])), ..key(COMPATIBILITY, ConfigType::String, DefaultValue::Value("NONE"), Importance::High, "What a schema change does: NONE commits the file and starts one with the new schema; BACKWARD, FULL and FORWARD keep the newer (FORWARD: older) schema and project the other records to it.") }, 10))
         .define(c(str_key(BYTEARRAY_EXTENSION, ".bin", "File extension of ByteArrayFormat."), 11))
         .define(c(str_key(BYTEARRAY_SEPARATOR, "\\n", "Written after each value by ByteArrayFormat; escapes such as \\n are understood."), 12))
@@ -202,6 +202,7 @@ impl SinkConfig {
         let format = Format::parse(
             str_of(&c, FORMAT_CLASS),
             str_of(&c, AVRO_CODEC),
+            str_of(&c, PARQUET_CODEC),
             str_of(&c, BYTEARRAY_EXTENSION),
             &unescape(str_of(&c, BYTEARRAY_SEPARATOR)),
         )

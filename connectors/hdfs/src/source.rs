@@ -110,6 +110,7 @@ impl SourceConfig {
         let format = Format::parse(
             &s(config::FORMAT_CLASS),
             "null",
+            "snappy",
             &s(config::BYTEARRAY_EXTENSION),
             &unescape(&s(config::BYTEARRAY_SEPARATOR)),
         )

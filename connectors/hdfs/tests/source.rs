@@ -94,6 +94,20 @@ fn row_schema() -> Arc<Schema> {
     Arc::new(s)
 }
 
+/// A row of `row_schema`, its note null for every third.
+fn row(schema: &Arc<Schema>, i: i64) -> SchemaAndValue {
+    let note = if i % 3 == 0 {
+        Value::Null
+    } else {
+        Value::String(format!("n{i}"))
+    };
+    let s = Struct::new(schema.clone())
+        .with("id", Value::Int64(i))
+        .and_then(|s| s.with("note", note))
+        .expect("struct");
+    SchemaAndValue::new(Some(schema.clone()), Value::Struct(s))
+}
+
 /// The value of the record at an index.
 type ValueOf = Box<dyn Fn(i64) -> SchemaAndValue>;
 
@@ -121,20 +135,13 @@ async fn every_format_reads_back_in_offset_order() {
             "io.confluent.connect.s3.format.bytearray.ByteArrayFormat",
             Box::new(|i| SchemaAndValue::new(None, Value::Bytes(vec![b'b', b'A' + i as u8]))),
         ),
+        ("io.confluent.connect.hdfs3.avro.AvroFormat", {
+            let schema = schema.clone();
+            Box::new(move |i| row(&schema, i))
+        }),
         (
-            "io.confluent.connect.hdfs3.avro.AvroFormat",
-            Box::new(move |i| {
-                let note = if i % 3 == 0 {
-                    Value::Null
-                } else {
-                    Value::String(format!("n{i}"))
-                };
-                let s = Struct::new(schema.clone())
-                    .with("id", Value::Int64(i))
-                    .and_then(|s| s.with("note", note))
-                    .expect("struct");
-                SchemaAndValue::new(Some(schema.clone()), Value::Struct(s))
-            }),
+            "io.confluent.connect.hdfs3.parquet.ParquetFormat",
+            Box::new(move |i| row(&schema, i)),
         ),
     ];
     for (format, value) in cases {
@@ -165,7 +172,7 @@ async fn every_format_reads_back_in_offset_order() {
                 .map(|r| r.value.value.clone())
                 .collect();
             let want_ref: Vec<&Value> = want.iter().collect();
-            if format.contains("Avro") {
+            if format.contains("Avro") || format.contains("Parquet") {
                 // Structs come back with the schema AvroData reads.
                 let ids: Vec<Value> = vals
                     .iter()

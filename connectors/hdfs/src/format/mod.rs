@@ -3,6 +3,7 @@
 
 mod avro;
 mod avro_read;
+mod parquet;
 pub mod read;
 mod text;
 
@@ -11,11 +12,13 @@ use std::sync::Arc;
 use connect_api::{Schema, SinkRecord};
 
 pub use avro::{AvroCodec, AvroWriter};
+pub use parquet::{ParquetCodec, ParquetWriter};
 pub use text::{ByteArrayWriter, JsonWriter, StringWriter};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Format {
     Avro(AvroCodec),
+    Parquet(ParquetCodec),
     Json,
     String,
     ByteArray {
@@ -45,6 +48,7 @@ impl Format {
     pub fn parse(
         class: &str,
         avro_codec: &str,
+        parquet_codec: &str,
         bytearray_extension: &str,
         bytearray_separator: &str,
     ) -> Result<Format, (&'static str, String)> {
@@ -66,13 +70,16 @@ impl Format {
                 extension: bytearray_extension.to_string(),
                 separator: bytearray_separator.as_bytes().to_vec(),
             }),
-            "ParquetFormat" | "OrcFormat" if known => Err((
+            "ParquetFormat" if known => Ok(Format::Parquet(
+                ParquetCodec::parse(parquet_codec).map_err(|e| (crate::config::PARQUET_CODEC, e))?,
+            )),
+            "OrcFormat" if known => Err((
                 crate::config::FORMAT_CLASS,
-                format!("{class} is not supported yet: use AvroFormat, JsonFormat, StringFormat or ByteArrayFormat"),
+                format!("{class} is not supported yet: use AvroFormat, ParquetFormat, JsonFormat, StringFormat or ByteArrayFormat"),
             )),
             _ => Err((
                 crate::config::FORMAT_CLASS,
-                format!("Unknown format class {class}: use io.confluent.connect.hdfs.avro.AvroFormat, io.confluent.connect.hdfs.json.JsonFormat, io.confluent.connect.hdfs.string.StringFormat or io.confluent.connect.s3.format.bytearray.ByteArrayFormat (or their hdfs3 names)"),
+                format!("Unknown format class {class}: use io.confluent.connect.hdfs.avro.AvroFormat, io.confluent.connect.hdfs.parquet.ParquetFormat, io.confluent.connect.hdfs.json.JsonFormat, io.confluent.connect.hdfs.string.StringFormat or io.confluent.connect.s3.format.bytearray.ByteArrayFormat (or their hdfs3 names)"),
             )),
         }
     }
@@ -81,6 +88,7 @@ impl Format {
     pub fn extension(&self) -> &str {
         match self {
             Format::Avro(_) => ".avro",
+            Format::Parquet(_) => ".parquet",
             Format::Json => ".json",
             Format::String => ".txt",
             Format::ByteArray { extension, .. } => extension,
@@ -90,13 +98,14 @@ impl Format {
     /// Whether files of this format hold the schema, so a schema change
     /// matters to them.
     pub fn needs_schema(&self) -> bool {
-        matches!(self, Format::Avro(_))
+        matches!(self, Format::Avro(_) | Format::Parquet(_))
     }
 
     /// A writer for a file whose records have `schema` (`None`: schemaless).
     pub fn writer(&self, schema: Option<&Arc<Schema>>) -> Result<Box<dyn RecordWriter>, String> {
         Ok(match self {
             Format::Avro(codec) => Box::new(AvroWriter::new(schema, *codec)?),
+            Format::Parquet(codec) => Box::new(ParquetWriter::new(schema, *codec)?),
             Format::Json => Box::new(JsonWriter::new()?),
             Format::String => Box::new(StringWriter),
             Format::ByteArray { separator, .. } => Box::new(ByteArrayWriter(separator.clone())),
@@ -110,7 +119,7 @@ mod tests {
 
     #[test]
     fn format_classes_by_confluent_names() {
-        let p = |c: &str| Format::parse(c, "null", ".bin", "\n");
+        let p = |c: &str| Format::parse(c, "null", "snappy", ".bin", "\n");
         assert_eq!(
             p("io.confluent.connect.hdfs.json.JsonFormat"),
             Ok(Format::Json)
@@ -132,5 +141,9 @@ mod tests {
         assert_eq!(key, "format.class");
         assert!(e.contains("JsonFormatt"), "{e}");
         assert!(p("io.confluent.connect.hdfs.orc.OrcFormat").is_err());
+        assert_eq!(
+            p("io.confluent.connect.hdfs3.parquet.ParquetFormat"),
+            Ok(Format::Parquet(ParquetCodec::Snappy))
+        );
     }
 }

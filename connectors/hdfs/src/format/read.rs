@@ -5,7 +5,7 @@ use std::sync::Arc;
 use connect_api::convert::{Converter, ConverterConfig, JsonConverter};
 use connect_api::{Schema, SchemaAndValue, Type, Value};
 
-use super::{avro_read, Format};
+use super::{avro_read, parquet, Format};
 
 fn optional(t: Type) -> Option<Arc<Schema>> {
     let mut s = Schema::new(t);
@@ -63,8 +63,11 @@ pub fn values(format: &Format, topic: &str, bytes: &[u8]) -> Result<Vec<SchemaAn
             }
             Ok(out)
         }
-        Format::Avro(_) => {
-            let (schema, values) = avro_read::read(bytes)?;
+        Format::Avro(_) | Format::Parquet(_) => {
+            let (schema, values) = match format {
+                Format::Parquet(_) => parquet::read(bytes)?,
+                _ => avro_read::read(bytes)?,
+            };
             Ok(values
                 .into_iter()
                 .map(|v| SchemaAndValue::new(Some(schema.clone()), v))

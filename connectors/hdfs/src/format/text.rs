@@ -94,3 +94,18 @@ impl RecordWriter for ByteArrayWriter {
         Ok(())
     }
 }
+
+/// A value as JSON text, as JsonConverter writes it without schemas.
+pub fn json_text(v: &Value) -> String {
+    let cfg = ConverterConfig::from_pairs(&[("schemas.enable", "false")]);
+    let data = connect_api::SchemaAndValue::new(None, v.clone());
+    JsonConverter::new(&cfg)
+        .ok()
+        .and_then(|c| {
+            c.encode("", &data)
+                .ok()
+                .flatten()
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+        })
+        .unwrap_or_else(|| "null".to_string())
+}
