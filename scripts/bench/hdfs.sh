@@ -3,8 +3,8 @@
 # file:// store:
 #   sink   - N records of 100 bytes (JSON) from a topic into JSON-lines
 #            files, against `kcat -C -e > file` of the same topic (MB/s);
-#            the same records as Avro files reported beside it (rows/s and
-#            file size against the JSON);
+#            the same records as Parquet and as Avro files reported beside
+#            it (rows/s and file size against the JSON);
 #   source - the JSON files back into a topic, against `kcat -P -l` of the
 #            same records (the files joined: kcat takes one in line mode);
 #   the worker's peak RSS over the runs.
@@ -93,6 +93,7 @@ run() {
 committed_files() { find "$1/topics/records" -type f -name "records+*$2" 2>/dev/null | wc -l; }
 json_done() { [ "$(committed_files "$WORK/json" .json)" -ge "$FILES" ]; }
 avro_done() { [ "$(committed_files "$WORK/avro" .avro)" -ge "$FILES" ]; }
+parquet_done() { [ "$(committed_files "$WORK/parquet" .parquet)" -ge "$FILES" ]; }
 SINK=(connector.class=Hdfs3SinkConnector topics=records "flush.size=$((N / FILES))")
 
 log "sink: JSON lines"
@@ -101,6 +102,11 @@ SINK_JSON=$(mb_s "$BYTES" "$t0" "$t1")
 SINK_JSON_ROWS=$(per_s "$N" "$t0" "$t1")
 JSON_SIZE=$(du -sb "$WORK/json/topics" | awk '{print $1}')
 [ "$(find "$WORK/json/topics/records" -type f -exec cat {} + | wc -l)" = "$N" ] || { echo "the JSON files do not hold $N records" >&2; exit 1; }
+
+log "sink: Parquet"
+read -r t0 t1 < <(run parquet parquet_done "${SINK[@]}" "store.url=file://$WORK/parquet" format.class=io.confluent.connect.hdfs3.parquet.ParquetFormat)
+SINK_PARQUET_ROWS=$(per_s "$N" "$t0" "$t1")
+PARQUET_SIZE=$(du -sb "$WORK/parquet/topics" | awk '{print $1}')
 
 log "sink: Avro"
 read -r t0 t1 < <(run avro avro_done "${SINK[@]}" "store.url=file://$WORK/avro" format.class=io.confluent.connect.hdfs3.avro.AvroFormat avro.codec=snappy)
@@ -129,6 +135,7 @@ echo
 echo "| $N records of 100 bytes, file:// store | result | reference | ratio |"
 echo "|---|---|---|---|"
 echo "| sink, JSON lines | $SINK_JSON MB/s ($SINK_JSON_ROWS rows/s) | $KCAT_C MB/s (kcat -C -e > file) | $(ratio "$SINK_JSON" "$KCAT_C")x |"
+echo "| sink, Parquet (snappy) | $SINK_PARQUET_ROWS rows/s; files $((PARQUET_SIZE / 1000)) kB | JSON files $((JSON_SIZE / 1000)) kB | $(ratio "$PARQUET_SIZE" "$JSON_SIZE")x the size |"
 echo "| sink, Avro (snappy) | $SINK_AVRO_ROWS rows/s; files $((AVRO_SIZE / 1000)) kB | JSON files $((JSON_SIZE / 1000)) kB | $(ratio "$AVRO_SIZE" "$JSON_SIZE")x the size |"
 echo "| source, JSON files to a topic | $SOURCE rows/s | $KCAT_P rows/s (kcat -P -l) | $(ratio "$SOURCE" "$KCAT_P")x |"
 echo "| worker peak RSS (MB) | $((RSS / 1024)) | | |"

@@ -315,29 +315,31 @@ impl SourceTask for HdfsSourceTask {
                             .map_err(|e| ConnectError::fatal(format!("{path}: {e}")))?;
                         p.loaded = Some(values);
                     }
-                    let values = p.loaded.as_ref().map_or(&[][..], |v| v.as_slice());
+                    let values = p.loaded.as_mut().map_or(&mut [][..], |v| v.as_mut_slice());
                     let total = values.len();
-                    for (i, value) in values
-                        .iter()
-                        .enumerate()
-                        .skip(p.sent)
-                        .take(cfg.batch_max - out.len())
-                    {
-                        let mut offset = SourceOffset::new();
-                        offset.insert("lastFileRead".into(), Json::String(path.clone()));
-                        offset.insert("fileOffset".into(), Json::from(i + 1));
-                        offset.insert("eof".into(), Json::Bool(i + 1 == total));
+                    let first = out.len();
+                    for value in values.iter_mut().skip(p.sent).take(cfg.batch_max - first) {
+                        // Each value is sent once: it is moved out, not copied.
                         out.push(SourceRecord {
                             source_partition: sp.clone(),
-                            source_offset: Some(offset),
+                            source_offset: None,
                             topic: topic_name.clone(),
                             partition: Some(partition),
                             key: SchemaAndValue::NULL,
-                            value: value.clone(),
+                            value: std::mem::replace(value, SchemaAndValue::NULL),
                             timestamp: None,
                             headers: Vec::new(),
                         });
-                        p.sent = i + 1;
+                        p.sent += 1;
+                    }
+                    // The last record of the run carries the offset that
+                    // covers the run (Connect commits acknowledged prefixes).
+                    if let Some(last) = out.get_mut(first..).and_then(|r| r.last_mut()) {
+                        let mut offset = SourceOffset::new();
+                        offset.insert("lastFileRead".into(), Json::String(path.clone()));
+                        offset.insert("fileOffset".into(), Json::from(p.sent));
+                        offset.insert("eof".into(), Json::Bool(p.sent == total));
+                        last.source_offset = Some(offset);
                     }
                     if p.sent >= total {
                         p.at = Some(start + 1);
