@@ -211,8 +211,7 @@ async fn every_format_reads_back_in_offset_order() {
             .iter()
             .take(7)
             .enumerate()
-            .filter(|(_, r)| r.source_offset.is_some())
-            .last()
+            .rfind(|(_, r)| r.source_offset.is_some())
             .expect("a record with an offset");
         offsets.0.lock().push((
             (*last.source_partition).clone(),
