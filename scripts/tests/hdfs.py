@@ -10,7 +10,7 @@
   fastavro and pyarrow;
 - restore: a topic through the sink (JSON, Avro and Parquet files) and back through
   the HDFS source into a new topic (RegexRouter), which then holds the same
-  values in the same order per partition.
+  keys, values, headers and timestamps in the same order per partition.
 
 usage: hdfs.py WEIR BOOTSTRAP"""
 
@@ -41,12 +41,12 @@ def create_topic(name, partitions):
         f.result(30)
 
 
-def produce(topic, n, value, key=lambda i: str(i % 1000)):
+def produce(topic, n, value, key=lambda i: str(i % 1000), headers=lambda i: None):
     p = Producer({"bootstrap.servers": BOOT, "linger.ms": 20, "batch.num.messages": 10000})
     for i in range(n):
         while True:
             try:
-                p.produce(topic, key=key(i).encode(), value=value(i).encode(), timestamp=ts_of(i))
+                p.produce(topic, key=key(i).encode(), value=value(i).encode(), timestamp=ts_of(i), headers=headers(i))
                 break
             except BufferError:
                 p.poll(0.1)
@@ -203,7 +203,8 @@ def avro(work):
 
 
 def consume_all(topic, partitions, n):
-    """The values of `topic` per partition, in order (waits for `n`)."""
+    """(key, value, headers, timestamp) of `topic`'s records per partition,
+    in order (waits for `n`)."""
     c = Consumer({"bootstrap.servers": BOOT, "group.id": f"check-{topic}-{time.time()}",
                   "auto.offset.reset": "earliest", "enable.auto.commit": False})
     c.assign([TopicPartition(topic, p, 0) for p in range(partitions)])
@@ -217,7 +218,7 @@ def consume_all(topic, partitions, n):
             if m.error().code() == KafkaError._PARTITION_EOF:
                 continue
             raise SystemExit(f"consuming {topic}: {m.error()}")
-        out[m.partition()].append(m.value())
+        out[m.partition()].append((m.key(), m.value(), m.headers(), m.timestamp()[1]))
     c.close()
     return out
 
@@ -229,13 +230,15 @@ def restore(work):
     w.start()
     n, parts = 3000, 3
     create_topic("orders", parts)
-    produce("orders", n, lambda i: json.dumps({"id": i, "item": f"sku-{i % 97}", "qty": i % 5}), key=lambda i: f"c{i % 31}")
+    produce("orders", n, lambda i: json.dumps({"id": i, "item": f"sku-{i % 97}", "qty": i % 5}), key=lambda i: f"c{i % 31}",
+            headers=lambda i: [("source", b"shop"), ("trace", f"t-{i}".encode())])
     original = consume_all("orders", parts, n)
     for fmt, ext in (("io.confluent.connect.hdfs3.json.JsonFormat", "json"), ("io.confluent.connect.hdfs3.avro.AvroFormat", "avro"),
                      ("io.confluent.connect.hdfs3.parquet.ParquetFormat", "parquet")):
         store = f"{work}/store-restore-{ext}"
         w.create(f"backup-{ext}", {"connector.class": "Hdfs3SinkConnector", "topics": "orders", "store.url": f"file://{store}",
-                                  "format.class": fmt, "flush.size": "400", "rotate.interval.ms": "1000"})
+                                  "format.class": fmt, "flush.size": "400", "rotate.interval.ms": "1000",
+                                  "store.kafka.keys": "true", "store.kafka.headers": "true"})
         wait_for(f"orders backed up as {ext}", lambda: sum(e - s + 1 for _, s, e, _ in committed(store, "orders")) >= n, 60, 0.5)
         target = f"restored-{ext}-orders"
         create_topic(target, parts)
@@ -245,10 +248,12 @@ def restore(work):
                                    "transforms.rename.regex": "(.*)", "transforms.rename.replacement": f"restored-{ext}-$1"})
         restored = consume_all(target, parts, n)
         for p in range(parts):
-            want = [json.loads(v) for v in original[p]]
-            got = [json.loads(v) for v in restored[p]]
-            assert got == want, f"{ext}: partition {p} holds {len(got)} records, {sum(a != b for a, b in zip(got, want))} different, of {len(want)}"
-        print(f"  {n} records backed up as {ext} files and restored into {target}, the same values in the same order per partition")
+            want = [(k, json.loads(v), h, t) for k, v, h, t in original[p]]
+            got = [(k, json.loads(v), h, t) for k, v, h, t in restored[p]]
+            assert got == want, (f"{ext}: partition {p} holds {len(got)} records, {sum(a != b for a, b in zip(got, want))} "
+                                 f"different, of {len(want)}; first: {next(((a, b) for a, b in zip(got, want) if a != b), None)}")
+        print(f"  {n} records backed up as {ext} files and restored into {target}: the same keys, values, headers and "
+              "timestamps in the same order per partition")
     w.stop()
 
 

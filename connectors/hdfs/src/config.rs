@@ -45,6 +45,8 @@ pub const KERBEROS: &str = "hdfs.authentication.kerberos";
 pub const HIVE: &str = "hive.integration";
 pub const BYTEARRAY_EXTENSION: &str = "format.bytearray.extension";
 pub const BYTEARRAY_SEPARATOR: &str = "format.bytearray.separator";
+pub const STORE_KEYS: &str = "store.kafka.keys";
+pub const STORE_HEADERS: &str = "store.kafka.headers";
 
 fn grouped(k: ConfigKey, group: &'static str, order: i32) -> ConfigKey {
     ConfigKey {
@@ -101,6 +103,8 @@ pub fn sink_def() -> ConfigDef {
         .define(c(str_key(BYTEARRAY_EXTENSION, ".bin", "File extension of ByteArrayFormat."), 11))
         .define(c(str_key(BYTEARRAY_SEPARATOR, "\\n", "Written after each value by ByteArrayFormat; escapes such as \\n are understood."), 12))
         .define(c(str_key(FILE_DELIM, "+", "Accepted for compatibility: committed names use +."), 13))
+        .define(c(key(STORE_KEYS, ConfigType::Boolean, DefaultValue::Value("false"), Importance::Medium, "Also keep each record's key (and timestamp) in a .meta.json file beside each data file, so the source restores them."), 16))
+        .define(c(key(STORE_HEADERS, ConfigType::Boolean, DefaultValue::Value("false"), Importance::Medium, "Also keep each record's headers (and timestamp) in the .meta.json file beside each data file."), 17))
         .define(c(key(HIVE, ConfigType::Boolean, DefaultValue::Value("false"), Importance::Low, "Hive integration (not supported: true is refused)."), 14))
         .define(c(key(CAPTURE_REGEX, ConfigType::String, DefaultValue::Null, Importance::Low, "A regex the whole topic name matches; its groups are ${1}... in topics.dir and logs.dir."), 15))
         .define(p(str_key(PARTITIONER, "io.confluent.connect.storage.partitioner.DefaultPartitioner", "DefaultPartitioner, FieldPartitioner, TimeBasedPartitioner, HourlyPartitioner or DailyPartitioner."), 1))
@@ -133,6 +137,8 @@ pub struct SinkConfig {
     pub partitioner: Partitioner,
     pub extractor: Extractor,
     pub directory_delim: String,
+    pub store_keys: bool,
+    pub store_headers: bool,
 }
 
 fn str_of<'a>(c: &'a Config, k: &str) -> &'a str {
@@ -341,6 +347,8 @@ impl SinkConfig {
             partitioner,
             extractor,
             directory_delim: delim,
+            store_keys: c.boolean(STORE_KEYS) == Some(true),
+            store_headers: c.boolean(STORE_HEADERS) == Some(true),
         })
     }
 

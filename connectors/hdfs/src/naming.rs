@@ -8,6 +8,8 @@ pub struct Committed {
     pub partition: i32,
     pub start: i64,
     pub end: i64,
+    /// The extension, with its dot (empty when there is none).
+    pub ext: String,
 }
 
 /// `<topic>+<partition>+<start>+<end><ext>`, offsets zero-padded to `pad`.
@@ -21,6 +23,10 @@ pub fn committed_name(
 ) -> String {
     format!("{topic}+{partition}+{start:0pad$}+{end:0pad$}{ext}")
 }
+
+/// What a sidecar of record metadata (keys, headers, timestamps) adds to
+/// its data file's name.
+pub const META_SUFFIX: &str = ".meta.json";
 
 /// The parts of a committed file's name (Confluent's
 /// `<topic>+<partition>+<start>+<end>[.ext]`); `None` for other files.
@@ -45,6 +51,7 @@ pub fn parse_committed(name: &str) -> Option<Committed> {
         partition: partition.parse().ok()?,
         start: start.parse().ok()?,
         end: end.parse().ok()?,
+        ext: ext.to_string(),
     })
 }
 

@@ -13,16 +13,17 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use connect_api::config::{key, ConfigKey, ConfigType, DefaultValue, Importance, Validator};
+use connect_api::convert::{Converter, ConverterConfig, JsonConverter};
 use connect_api::record::{SourceOffset, SourcePartition};
 use connect_api::{
-    ConfigDef, ConnectError, ConnectResult, Props, SchemaAndValue, SourceRecord, SourceTask,
-    SourceTaskContext,
+    ConfigDef, ConnectError, ConnectResult, Header, Props, SchemaAndValue, SourceRecord,
+    SourceTask, SourceTaskContext,
 };
 use serde_json::Value as Json;
 
 use crate::config::{self, unescape};
 use crate::format::{read, Format};
-use crate::naming::parse_committed;
+use crate::naming::{parse_committed, META_SUFFIX};
 use crate::store::{self, Store};
 
 pub const POLL_INTERVAL: &str = "hdfs.poll.interval.ms";
@@ -155,7 +156,66 @@ struct Partition {
     sent: usize,
     /// The file being read, parsed.
     loaded: Option<Vec<SchemaAndValue>>,
+    /// Its records' keys, headers and timestamps, when the sink kept them.
+    meta: Option<Vec<Kept>>,
     resumed: bool,
+}
+
+/// What a sidecar kept of one record.
+#[derive(Default)]
+struct Kept {
+    key: Option<SchemaAndValue>,
+    headers: Vec<Header>,
+    timestamp: Option<i64>,
+}
+
+/// The lines of a `.meta.json` sidecar.
+fn kept(topic: &str, bytes: &[u8]) -> Result<Vec<Kept>, String> {
+    let cfg = ConverterConfig::from_pairs(&[("schemas.enable", "false")]);
+    let conv = JsonConverter::new(&cfg)?;
+    let decode = |v: &Json| {
+        conv.decode(topic, Some(v.to_string().as_bytes()))
+            .map_err(|e| e.message().to_string())
+    };
+    let mut out = Vec::new();
+    for (i, line) in bytes
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .enumerate()
+    {
+        let m: Json = serde_json::from_slice(line).map_err(|e| format!("line {}: {e}", i + 1))?;
+        let mut k = Kept {
+            timestamp: m.get("timestamp").and_then(Json::as_i64),
+            ..Kept::default()
+        };
+        if let Some(key) = m.get("key") {
+            k.key = Some(if key.is_null() {
+                SchemaAndValue::NULL
+            } else {
+                decode(key)?
+            });
+        }
+        for h in m
+            .get("headers")
+            .and_then(Json::as_array)
+            .into_iter()
+            .flatten()
+        {
+            k.headers.push(Header {
+                key: h
+                    .get("key")
+                    .and_then(Json::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
+                value: match h.get("value") {
+                    Some(v) if !v.is_null() => decode(v)?,
+                    _ => SchemaAndValue::NULL,
+                },
+            });
+        }
+        out.push(k);
+    }
+    Ok(out)
 }
 
 #[derive(Default)]
@@ -187,10 +247,10 @@ impl HdfsSourceTask {
             .map_err(|e| ConnectError::retriable(e.0))?;
         for e in entries {
             // `<topics.dir>/+tmp/...` holds files being written.
-            if e.path.split('/').any(|p| p == "+tmp") || !e.name().ends_with(ext) {
+            if e.path.split('/').any(|p| p == "+tmp") {
                 continue;
             }
-            let Some(c) = parse_committed(e.name()) else {
+            let Some(c) = parse_committed(e.name()).filter(|c| c.ext == ext) else {
                 continue;
             };
             if owner(&c.topic, c.partition, self.count) != self.index {
@@ -313,22 +373,54 @@ impl SourceTask for HdfsSourceTask {
                             .map_err(|e| ConnectError::retriable(e.0))?;
                         let values = read::values(&cfg.format, &topic, &bytes)
                             .map_err(|e| ConnectError::fatal(format!("{path}: {e}")))?;
+                        let sidecar = format!("{path}{META_SUFFIX}");
+                        p.meta = if store
+                            .exists(&sidecar)
+                            .map_err(|e| ConnectError::retriable(e.0))?
+                        {
+                            let bytes = store
+                                .read(&sidecar)
+                                .map_err(|e| ConnectError::retriable(e.0))?;
+                            let meta = kept(&topic, &bytes)
+                                .map_err(|e| ConnectError::fatal(format!("{sidecar}: {e}")))?;
+                            if meta.len() != values.len() {
+                                return Err(ConnectError::fatal(format!(
+                                    "{sidecar} holds {} records where {path} holds {}",
+                                    meta.len(),
+                                    values.len()
+                                )));
+                            }
+                            Some(meta)
+                        } else {
+                            None
+                        };
                         p.loaded = Some(values);
                     }
                     let values = p.loaded.as_mut().map_or(&mut [][..], |v| v.as_mut_slice());
                     let total = values.len();
                     let first = out.len();
-                    for value in values.iter_mut().skip(p.sent).take(cfg.batch_max - first) {
+                    for (i, value) in values
+                        .iter_mut()
+                        .enumerate()
+                        .skip(p.sent)
+                        .take(cfg.batch_max - first)
+                    {
+                        let kept = p
+                            .meta
+                            .as_mut()
+                            .and_then(|m| m.get_mut(i))
+                            .map(std::mem::take)
+                            .unwrap_or_default();
                         // Each value is sent once: it is moved out, not copied.
                         out.push(SourceRecord {
                             source_partition: sp.clone(),
                             source_offset: None,
                             topic: topic_name.clone(),
                             partition: Some(partition),
-                            key: SchemaAndValue::NULL,
+                            key: kept.key.unwrap_or(SchemaAndValue::NULL),
                             value: std::mem::replace(value, SchemaAndValue::NULL),
-                            timestamp: None,
-                            headers: Vec::new(),
+                            timestamp: kept.timestamp,
+                            headers: kept.headers,
                         });
                         p.sent += 1;
                     }
@@ -345,6 +437,7 @@ impl SourceTask for HdfsSourceTask {
                         p.at = Some(start + 1);
                         p.sent = 0;
                         p.loaded = None;
+                        p.meta = None;
                     }
                 }
                 Ok(())

@@ -13,7 +13,7 @@ use connect_api::{Schema, SinkRecord};
 
 pub use avro::{AvroCodec, AvroWriter};
 pub use parquet::{ParquetCodec, ParquetWriter};
-pub use text::{ByteArrayWriter, JsonWriter, StringWriter};
+pub use text::{json_text, ByteArrayWriter, JsonWriter, StringWriter};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Format {

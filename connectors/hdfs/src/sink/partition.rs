@@ -13,7 +13,7 @@ use connect_api::{Schema, SinkRecord};
 
 use crate::config::SinkConfig;
 use crate::format::RecordWriter;
-use crate::naming::{committed_name, parse_committed, temp_name, temp_partition};
+use crate::naming::{committed_name, parse_committed, temp_name, temp_partition, META_SUFFIX};
 use crate::partitioner::{now_ms, Extractor};
 use crate::schema::{self, Decision};
 use crate::store::{join, Output, Store, StoreError};
@@ -30,6 +30,45 @@ struct OpenFile {
     buf: Vec<u8>,
     start: i64,
     end: i64,
+    /// The sidecar of keys, headers and timestamps, when they are kept.
+    meta: Option<Meta>,
+}
+
+struct Meta {
+    temp: String,
+    out: Box<dyn Output>,
+    buf: Vec<u8>,
+}
+
+/// One line of a sidecar: what `store.kafka.keys` and `store.kafka.headers`
+/// keep of a record, and its timestamp.
+fn meta_line(r: &SinkRecord, keys: bool, headers: bool, out: &mut Vec<u8>) {
+    use crate::format::json_text;
+    let mut m = serde_json::Map::new();
+    if keys {
+        let key: serde_json::Value =
+            serde_json::from_str(&json_text(&r.key.value)).unwrap_or(serde_json::Value::Null);
+        m.insert("key".into(), key);
+    }
+    if headers {
+        let hs: Vec<serde_json::Value> = r
+            .headers
+            .iter()
+            .map(|h| {
+                let v: serde_json::Value = serde_json::from_str(&json_text(&h.value.value))
+                    .unwrap_or(serde_json::Value::Null);
+                serde_json::json!({"key": h.key, "value": v})
+            })
+            .collect();
+        m.insert("headers".into(), serde_json::Value::Array(hs));
+    }
+    m.insert(
+        "timestamp".into(),
+        r.timestamp
+            .map_or(serde_json::Value::Null, serde_json::Value::from),
+    );
+    out.extend_from_slice(serde_json::Value::Object(m).to_string().as_bytes());
+    out.push(b'\n');
 }
 
 /// Why a record was not written.
@@ -125,8 +164,11 @@ impl PartitionWriter {
     pub fn discard(&mut self, store: &dyn Store) {
         for (_, f) in std::mem::take(&mut self.files) {
             drop(f.out);
-            if let Err(e) = store.delete(&f.temp) {
-                tracing::debug!("{e}");
+            let meta = f.meta.map(|m| m.temp);
+            for temp in std::iter::once(f.temp).chain(meta) {
+                if let Err(e) = store.delete(&temp) {
+                    tracing::debug!("{e}");
+                }
             }
         }
         self.reset_counters();
@@ -231,6 +273,17 @@ impl PartitionWriter {
                     .writer(self.schema.as_ref())
                     .map_err(WriteError::Record)?;
                 let out = store.create(&temp)?;
+                let meta = if cfg.store_keys || cfg.store_headers {
+                    let temp = format!("{temp}{META_SUFFIX}");
+                    let out = store.create(&temp)?;
+                    Some(Meta {
+                        temp,
+                        out,
+                        buf: Vec::new(),
+                    })
+                } else {
+                    None
+                };
                 self.files.entry(encoded).or_insert(OpenFile {
                     temp,
                     out,
@@ -238,6 +291,7 @@ impl PartitionWriter {
                     buf: Vec::new(),
                     start: offset,
                     end: offset,
+                    meta,
                 })
             }
         };
@@ -248,6 +302,13 @@ impl PartitionWriter {
         if file.buf.len() >= WRITE_CHUNK {
             file.out.write(&file.buf)?;
             file.buf.clear();
+        }
+        if let Some(m) = &mut file.meta {
+            meta_line(r, cfg.store_keys, cfg.store_headers, &mut m.buf);
+            if m.buf.len() >= WRITE_CHUNK {
+                m.out.write(&m.buf)?;
+                m.buf.clear();
+            }
         }
         self.count += 1;
         self.next = Some(offset + 1);
@@ -294,7 +355,14 @@ impl PartitionWriter {
                 cfg.zero_pad,
                 cfg.format.extension(),
             );
-            renames.push((f.temp, join(&[&self.topic_dir, &encoded, &name])));
+            let done = join(&[&self.topic_dir, &encoded, &name]);
+            // The sidecar is in place before its data file appears.
+            if let Some(mut m) = f.meta {
+                m.out.write(&m.buf)?;
+                m.out.close()?;
+                renames.push((m.temp, format!("{done}{META_SUFFIX}")));
+            }
+            renames.push((f.temp, done));
             end = end.max(f.end);
         }
         self.wal.record(
