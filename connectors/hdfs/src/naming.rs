@@ -82,9 +82,12 @@ mod tests {
                 topic: "page-views".into(),
                 partition: 3,
                 start: 0,
-                end: 2
+                end: 2,
+                ext: ".avro".into()
             })
         );
+        let meta = parse_committed(&format!("{n}{META_SUFFIX}")).expect("a sidecar");
+        assert_eq!((meta.end, meta.ext.as_str()), (2, ".avro.meta.json"));
         assert_eq!(parse_committed("t+0+5+9").map(|c| c.end), Some(9));
         assert_eq!(parse_committed("3_0a1b_tmp.avro"), None);
         assert_eq!(parse_committed("t+x+1+2.json"), None);
