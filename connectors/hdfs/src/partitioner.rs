@@ -208,10 +208,19 @@ impl PathFormat {
                 Piece::Field(c, n) => {
                     let num = |v: i64, out: &mut String| out.push_str(&format!("{v:0w$}", w = *n));
                     match c {
-                        'y' | 'Y' | 'x' if *n == 2 => {
+                        'x' => {
+                            // Joda's week-year: the ISO 8601 week-numbering year.
+                            let y = i64::from(t.date().iso_week_date().year());
+                            if *n == 2 {
+                                out.push_str(&format!("{:02}", y.rem_euclid(100)));
+                            } else {
+                                num(y, &mut out);
+                            }
+                        }
+                        'y' | 'Y' if *n == 2 => {
                             out.push_str(&format!("{:02}", i64::from(t.year()).rem_euclid(100)));
                         }
-                        'y' | 'Y' | 'x' => num(i64::from(t.year()), &mut out),
+                        'y' | 'Y' => num(i64::from(t.year()), &mut out),
                         'M' if *n >= 4 => out.push_str(MONTHS[(t.month() - 1) as usize]),
                         'M' if *n == 3 => out.push_str(&MONTHS[(t.month() - 1) as usize][..3]),
                         'M' => num(i64::from(t.month()), &mut out),
@@ -313,7 +322,7 @@ impl Partitioner {
                 format,
             } => {
                 let ts = ts.unwrap_or_else(now_ms);
-                let local = ts + zone::offset_ms(zone, ts);
+                let local = ts.saturating_add(zone::offset_ms(zone, ts));
                 let bucket = local.div_euclid(*duration_ms) * duration_ms;
                 Ok(format.format(bucket))
             }

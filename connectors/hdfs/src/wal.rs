@@ -41,15 +41,22 @@ impl Wal {
         Ok(serde_json::from_slice(&store.read(path)?).ok())
     }
 
-    /// The newest commit recorded, if any.
+    /// The newest commit recorded, if any. A complete `log.tmp` newer than
+    /// `log` is first put in its place, so the next commit's `log.tmp`
+    /// cannot overwrite the only record of it.
     pub fn last(&self, store: &dyn Store) -> StoreResult<Option<Commit>> {
         let log = Self::load(store, &self.path)?;
         let tmp = Self::load(store, &self.tmp)?;
-        Ok(match (log, tmp) {
-            (Some(l), Some(t)) if t.end_offset > l.end_offset => Some(t),
-            (Some(l), _) => Some(l),
-            (None, t) => t,
-        })
+        let tmp_newer = match (&log, &tmp) {
+            (Some(l), Some(t)) => t.end_offset > l.end_offset,
+            (None, Some(_)) => true,
+            _ => false,
+        };
+        if tmp_newer {
+            store.replace(&self.tmp, &self.path)?;
+            return Ok(tmp);
+        }
+        Ok(log)
     }
 
     /// Records `commit` durably before its renames happen.

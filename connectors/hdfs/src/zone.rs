@@ -22,7 +22,7 @@ pub fn offset_ms(zone: &TimeZone, ms: i64) -> i64 {
 /// The instant, in ms, of the local midnight that starts the day of `ms`
 /// in `zone`.
 pub fn start_of_day(zone: &TimeZone, ms: i64) -> i64 {
-    let local = ms + offset_ms(zone, ms);
+    let local = ms.saturating_add(offset_ms(zone, ms));
     let midnight_local = local.div_euclid(86_400_000) * 86_400_000;
     midnight_local - offset_ms(zone, midnight_local)
 }

@@ -113,3 +113,30 @@ async fn the_sink_writes_and_recovers_through_webhdfs() {
         "renamed away"
     );
 }
+
+#[tokio::test]
+async fn a_store_failure_before_any_commit_reads_the_partition_again() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fake = Fake::start(dir.path());
+    let (mut t, ctx) = task_on(&fake.url(), &[]).await;
+    t.open(&[tp(0)]).await.expect("open");
+    let records: Vec<SinkRecord> = (0..4)
+        .map(|i| rec(0, i, 0, map(&[("id", Value::Int64(i))])))
+        .collect();
+    // Records 0 and 1 wait in memory; the commit after record 2 fails.
+    fake.fail_next(1);
+    t.put(&records[..3]).await.expect("put goes on");
+    assert!(ctx.trouble.lock().is_some());
+    t.put(&records[3..]).await.expect("put");
+    assert_eq!(
+        *ctx.seeks.lock(),
+        [(tp(0), 0)],
+        "nothing is committed, so the partition is read again from its first record"
+    );
+    assert_eq!(*ctx.trouble.lock(), None);
+    t.put(&records).await.expect("put");
+    assert_eq!(
+        committed(dir.path()),
+        ["topics/t/partition=0/t+0+0000000000+0000000002.json"]
+    );
+}

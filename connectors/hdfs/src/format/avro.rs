@@ -116,8 +116,12 @@ impl RecordWriter for AvroWriter {
         if let Some(h) = self.header.take() {
             out.extend_from_slice(&h);
         }
-        encode(&self.schema, &r.value.value, &mut self.block)
-            .map_err(|e| format!("{e} ({})", coordinates(r)))?;
+        let before = self.block.len();
+        if let Err(e) = encode(&self.schema, &r.value.value, &mut self.block) {
+            // Nothing of a record that cannot be written stays in the block.
+            self.block.truncate(before);
+            return Err(format!("{e} ({})", coordinates(r)));
+        }
         self.count += 1;
         if self.block.len() >= BLOCK_BYTES {
             self.flush_block(out)?;
@@ -280,11 +284,21 @@ fn string_keys(map: &Schema) -> bool {
 
 /// The Avro schema of a Connect schema, as Confluent's AvroData writes it.
 pub fn to_avro_schema(schema: &Schema) -> Json {
-    let mut unnamed = 0;
-    avro_of(schema, &mut unnamed)
+    let mut names = Names::default();
+    avro_of(schema, &mut names)
 }
 
-fn avro_of(s: &Schema, unnamed: &mut u32) -> Json {
+/// What the schema being written has defined: Avro defines a named type
+/// once and refers to it by name after that.
+#[derive(Default)]
+struct Names {
+    unnamed: u32,
+    defined: std::collections::HashSet<String>,
+    /// MapEntry records by full name, with their fields.
+    entries: std::collections::HashMap<String, Json>,
+}
+
+fn avro_of(s: &Schema, unnamed: &mut Names) -> Json {
     let base = avro_base(s, unnamed);
     if !s.optional {
         return base;
@@ -329,7 +343,7 @@ fn with_props(kind: &str, s: &Schema, extra: &[(&str, Json)], connect_type: Opti
     Json::Object(m)
 }
 
-fn avro_base(s: &Schema, unnamed: &mut u32) -> Json {
+fn avro_base(s: &Schema, unnamed: &mut Names) -> Json {
     match s.kind {
         Type::Int8 => with_props("int", s, &[], Some("int8")),
         Type::Int16 => with_props("int", s, &[], Some("int16")),
@@ -399,10 +413,28 @@ fn avro_base(s: &Schema, unnamed: &mut u32) -> Json {
                 .value
                 .as_deref()
                 .map_or(json!("string"), |v| avro_of(v, unnamed));
-            json!({"type": "array", "items": {
-                "type": "record", "name": "MapEntry", "namespace": "io.confluent.connect.avro",
-                "fields": [{"name": "key", "type": key}, {"name": "value", "type": value}]
-            }})
+            // One MapEntry record per distinct key and value types: the
+            // same types refer to it by name, others get MapEntry2, ...
+            let fields = json!([{"name": "key", "type": key}, {"name": "value", "type": value}]);
+            let mut n = 1;
+            loop {
+                let name = if n == 1 {
+                    "MapEntry".to_string()
+                } else {
+                    format!("MapEntry{n}")
+                };
+                let full = format!("io.confluent.connect.avro.{name}");
+                match unnamed.entries.get(&full) {
+                    Some(f) if *f == fields => return json!({"type": "array", "items": full}),
+                    Some(_) => n += 1,
+                    None => {
+                        unnamed.entries.insert(full, fields.clone());
+                        return json!({"type": "array", "items": {
+                            "type": "record", "name": name, "namespace": "io.confluent.connect.avro", "fields": fields
+                        }});
+                    }
+                }
+            }
         }
         Type::Struct => {
             let mut m = Map::new();
@@ -410,13 +442,16 @@ fn avro_base(s: &Schema, unnamed: &mut u32) -> Json {
             let full = match &s.name {
                 Some(n) => n.clone(),
                 None => {
-                    *unnamed += 1;
-                    match *unnamed {
+                    unnamed.unnamed += 1;
+                    match unnamed.unnamed {
                         1 => "io.confluent.connect.avro.ConnectDefault".to_string(),
                         n => format!("io.confluent.connect.avro.ConnectDefault{n}"),
                     }
                 }
             };
+            if !unnamed.defined.insert(full.clone()) {
+                return json!(full);
+            }
             match full.rsplit_once('.') {
                 Some((ns, name)) => {
                     m.insert("name".into(), json!(name));
@@ -474,6 +509,62 @@ fn default_json(v: &Value) -> Option<Json> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_named_type_is_defined_once_and_a_failed_record_leaves_nothing() {
+        let mut addr = Schema::new(Type::Struct);
+        addr.name = Some("com.example.Address".into());
+        addr.fields = vec![connect_api::Field {
+            name: "city".into(),
+            index: 0,
+            schema: Arc::new(Schema::new(Type::String)),
+        }];
+        let addr = Arc::new(addr);
+        let mut s = Schema::new(Type::Struct);
+        s.name = Some("com.example.Order".into());
+        s.fields = vec![
+            connect_api::Field {
+                name: "from".into(),
+                index: 0,
+                schema: addr.clone(),
+            },
+            connect_api::Field {
+                name: "to".into(),
+                index: 1,
+                schema: addr.clone(),
+            },
+        ];
+        let text = to_avro_schema(&s).to_string();
+        assert_eq!(text.matches(r#""name":"Address""#).count(), 1, "{text}");
+        assert!(
+            text.contains(r#"{"name":"to","type":"com.example.Address"}"#),
+            "{text}"
+        );
+        let s = Arc::new(s);
+        let mut w = AvroWriter::new(Some(&s), AvroCodec::Null).expect("writer");
+        let mut out = Vec::new();
+        let mut bad = connect_api::Struct::new(s.clone());
+        let from = connect_api::Struct::new(addr.clone())
+            .with("city", Value::String("Seoul".into()))
+            .expect("struct");
+        bad.put("from", Value::Struct(from)).expect("put");
+        let r = |v: Value| SinkRecord {
+            topic: "t".into(),
+            partition: 0,
+            offset: 0,
+            key: connect_api::SchemaAndValue::NULL,
+            value: connect_api::SchemaAndValue::new(Some(s.clone()), v),
+            timestamp: None,
+            timestamp_type: connect_api::TimestampType::NoTimestamp,
+            headers: Vec::new(),
+            original_topic: "t".into(),
+            original_partition: 0,
+            original_offset: 0,
+        };
+        // `to` is required and missing: refused after `from` was encoded.
+        assert!(w.write(&r(Value::Struct(bad)), &mut out).is_err());
+        assert!(w.block.is_empty() && w.count == 0);
+    }
 
     #[test]
     fn zigzag_longs() {

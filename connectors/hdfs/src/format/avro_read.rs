@@ -158,7 +158,15 @@ impl Parser {
                                 && fields.len() == 2
                                 && fields[0].0 == "key"
                                 && fields[1].0 == "value"
-                                && o["items"].get("name").and_then(Json::as_str) == Some("MapEntry")
+                                && o["items"]
+                                    .get("name")
+                                    .or(Some(&o["items"]))
+                                    .and_then(Json::as_str)
+                                    .is_some_and(|n| {
+                                        n.rsplit('.')
+                                            .next()
+                                            .is_some_and(|n| n.starts_with("MapEntry"))
+                                    })
                             {
                                 let (k, v) = (fields[0].1.clone(), fields[1].1.clone());
                                 let mut s = Schema::new(Type::Map);
@@ -257,7 +265,7 @@ impl Parser {
         let mut s = Schema::new(Type::Struct);
         s.doc = j.get("doc").and_then(Json::as_str).map(String::from);
         if !full.starts_with("io.confluent.connect.avro.ConnectDefault")
-            && full != "io.confluent.connect.avro.MapEntry"
+            && !full.starts_with("io.confluent.connect.avro.MapEntry")
         {
             s.name = Some(full.clone());
         }
@@ -346,8 +354,20 @@ impl Cursor<'_> {
                 return Ok(());
             }
             if n < 0 {
-                n = -n;
+                n = n.checked_neg().ok_or_else(|| {
+                    err(format!("a block count out of range at byte {}", self.at))
+                })?;
                 self.long()?;
+            }
+            // Every item takes a byte or more except nulls and empty
+            // records: more items than bytes left (and a margin) is a
+            // corrupt count, not a reason to fill memory.
+            let left = (self.b.len() - self.at) as i64;
+            if n > left.saturating_add(1 << 16) {
+                return Err(err(format!(
+                    "a block of {n} items with {left} bytes left at byte {}",
+                    self.at
+                )));
             }
             for _ in 0..n {
                 each(self)?;
@@ -496,6 +516,12 @@ pub fn read(bytes: &[u8]) -> Result<(Arc<Schema>, Vec<Value>), String> {
             return Err(err(format!(
                 "a block that does not end with the file's sync marker before byte {}",
                 c.at
+            )));
+        }
+        if count > data.len().saturating_add(1 << 16) {
+            return Err(err(format!(
+                "a block of {count} records in {} bytes",
+                data.len()
             )));
         }
         let mut d = Cursor { b: &data, at: 0 };

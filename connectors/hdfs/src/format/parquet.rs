@@ -78,6 +78,28 @@ fn scale_of(s: &Schema) -> i8 {
         .unwrap_or(0)
 }
 
+/// Whether a column of schema `s` can hold `v`.
+fn fits(v: &Value, s: &Schema) -> bool {
+    match (arrow_type(s), v) {
+        (_, Value::Null) => s.optional,
+        (DataType::Int8, Value::Int8(_))
+        | (DataType::Int16, Value::Int16(_))
+        | (DataType::Int32, Value::Int32(_))
+        | (DataType::Int64, Value::Int64(_))
+        | (DataType::Float32, Value::Float32(_))
+        | (DataType::Float64, Value::Float64(_))
+        | (DataType::Boolean, Value::Boolean(_))
+        | (DataType::Binary, Value::Bytes(_))
+        | (DataType::Date32, Value::Date(_))
+        | (DataType::Time32(_), Value::Time(_))
+        | (DataType::Timestamp(..), Value::Timestamp(_))
+        | (DataType::Decimal128(..), Value::Decimal(_)) => true,
+        (DataType::Utf8, Value::String(_)) => true,
+        (DataType::Utf8, _) => s.kind != Type::String,
+        _ => false,
+    }
+}
+
 fn arrow_type(s: &Schema) -> DataType {
     match (s.kind, s.name.as_deref()) {
         (Type::Int32, Some(logical::DATE)) => DataType::Date32,
@@ -194,6 +216,27 @@ impl RecordWriter for ParquetWriter {
                 "ParquetFormat cannot write a null value ({})",
                 coordinates(r)
             ));
+        }
+        // A value the columns cannot take is refused here, where the
+        // record can be reported, not when the file is committed.
+        for (name, s) in columns(&self.schema) {
+            let v = self.cell(&r.value.value, &name);
+            if !fits(v, &s) {
+                return Err(format!(
+                    "ParquetFormat: column {name} ({:?}{}) cannot take {} ({})",
+                    s.kind,
+                    if s.optional || self.schema.optional {
+                        ", optional"
+                    } else {
+                        ""
+                    },
+                    match v.inferred_type() {
+                        Some(t) => format!("a {t:?} value"),
+                        None => "null".to_string(),
+                    },
+                    coordinates(r)
+                ));
+            }
         }
         self.rows.push(r.value.value.clone());
         Ok(())

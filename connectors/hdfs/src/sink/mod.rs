@@ -48,6 +48,9 @@ pub struct HdfsSinkTask {
     store: Option<Arc<dyn Store>>,
     ctx: Option<Arc<dyn SinkTaskContext>>,
     slots: BTreeMap<TopicPartition, Slot>,
+    /// The lowest offset delivered of each partition since it was opened:
+    /// where to read again when the store failed before any commit.
+    seen: BTreeMap<TopicPartition, i64>,
 }
 
 impl HdfsSinkTask {
@@ -69,14 +72,24 @@ impl HdfsSinkTask {
         });
         match slot.writer.recover(store.as_ref()) {
             Ok(next) => {
-                let seek = next.is_some_and(|n| at != Some(n));
-                if let Some(n) = next.filter(|_| seek) {
-                    tracing::info!(
-                        "{}-{}: the store holds records up to offset {}; reading from there",
-                        tp.topic,
-                        tp.partition,
-                        n - 1
-                    );
+                // Nothing committed: the records delivered since the
+                // partition was opened are read again from the first.
+                let from = next.or_else(|| self.seen.get(tp).copied());
+                let seek = from.is_some_and(|n| at != Some(n));
+                if let Some(n) = from.filter(|_| seek) {
+                    match next {
+                        Some(_) => tracing::info!(
+                            "{}-{}: the store holds records up to offset {}; reading from there",
+                            tp.topic,
+                            tp.partition,
+                            n - 1
+                        ),
+                        None => tracing::info!(
+                            "{}-{}: nothing committed yet; reading again from offset {n}",
+                            tp.topic,
+                            tp.partition
+                        ),
+                    }
                     ctx.offset(tp, n);
                 }
                 let failed_before = matches!(slot.state, Some(State::Failed(..)));
@@ -138,6 +151,8 @@ impl HdfsSinkTask {
             topic: r.original_topic.clone(),
             partition: r.original_partition,
         };
+        let seen = self.seen.entry(tp.clone()).or_insert(r.original_offset);
+        *seen = (*seen).min(r.original_offset);
         if !self.ready(&tp, Some(r.original_offset))? {
             return Ok(());
         }
@@ -202,6 +217,7 @@ impl SinkTask for HdfsSinkTask {
     async fn open(&mut self, partitions: &[TopicPartition]) -> ConnectResult<()> {
         for tp in partitions {
             self.slots.remove(tp);
+            self.seen.remove(tp);
             self.recover(tp, None)?;
             // The seek is made before records are read again.
             if let Some(slot) = self.slots.get_mut(tp) {
@@ -238,6 +254,7 @@ impl SinkTask for HdfsSinkTask {
     async fn close(&mut self, partitions: &[TopicPartition]) -> ConnectResult<()> {
         let store = self.store.clone();
         for tp in partitions {
+            self.seen.remove(tp);
             if let (Some(mut slot), Some(store)) = (self.slots.remove(tp), &store) {
                 slot.writer.discard(store.as_ref());
             }

@@ -244,7 +244,7 @@ impl PartitionWriter {
             if let (Some(interval), Some(first), Some(ts)) =
                 (cfg.rotate_interval_ms, self.first_ts, ts)
             {
-                if ts - first >= interval {
+                if ts.saturating_sub(first) >= interval {
                     self.commit(store, cfg)?;
                 }
             }
@@ -343,7 +343,12 @@ impl PartitionWriter {
         }
         let mut renames = Vec::with_capacity(self.files.len());
         let mut end = i64::MIN;
-        for (encoded, mut f) in std::mem::take(&mut self.files) {
+        // Files are committed in the order of their first offsets, so a
+        // reader listing between two renames never sees a later file first.
+        let mut files: Vec<(String, OpenFile)> =
+            std::mem::take(&mut self.files).into_iter().collect();
+        files.sort_by_key(|(_, f)| f.start);
+        for (encoded, mut f) in files {
             f.writer.finish(&mut f.buf).map_err(StoreError)?;
             f.out.write(&f.buf)?;
             f.out.close()?;
@@ -373,10 +378,18 @@ impl PartitionWriter {
             },
         )?;
         for (tmp, done) in &renames {
-            if !store.rename(tmp, done)? {
-                tracing::warn!("{done} exists already: the records of {tmp} were committed before; deleting it");
-                store.delete(tmp)?;
+            if store.rename(tmp, done)? {
+                continue;
             }
+            if !store.exists(done)? {
+                return Err(StoreError(format!(
+                    "the temporary file {tmp} is gone before its commit to {done} (did another task take the partition?)"
+                )));
+            }
+            tracing::warn!(
+                "{done} exists already: the records of {tmp} were committed before; deleting it"
+            );
+            store.delete(tmp)?;
         }
         self.committed = Some(end + 1);
         self.next = self.committed;
