@@ -286,6 +286,25 @@ impl ConfigDef {
         &self.keys
     }
 
+    /// Validates `props` key by key, then, when every key is valid on its
+    /// own, with `rules` (the checks between keys, each problem paired
+    /// with the key it is reported on).
+    pub fn validate_with(
+        &self,
+        props: &BTreeMap<String, String>,
+        rules: impl FnOnce(&BTreeMap<String, String>) -> Vec<(String, String)>,
+    ) -> Vec<ConfigValue> {
+        let mut values = self.validate(props);
+        if values.iter().all(|v| v.errors.is_empty()) {
+            for (k, e) in rules(props) {
+                if let Some(v) = values.iter_mut().find(|v| v.name == k) {
+                    v.errors.push(e);
+                }
+            }
+        }
+        values
+    }
+
     /// Validates `props` key by key, collecting every problem.
     pub fn validate(&self, props: &BTreeMap<String, String>) -> Vec<ConfigValue> {
         self.keys

@@ -106,6 +106,37 @@ pub struct SinkRecord {
     pub original_offset: i64,
 }
 
+impl SinkRecord {
+    /// A record as consumed (its original coordinates are its own), with a
+    /// CreateTime timestamp when it has one.
+    pub fn new(
+        topic: &str,
+        partition: i32,
+        offset: i64,
+        key: SchemaAndValue,
+        value: SchemaAndValue,
+        timestamp: Option<i64>,
+    ) -> Self {
+        Self {
+            topic: topic.to_string(),
+            partition,
+            offset,
+            key,
+            value,
+            timestamp,
+            timestamp_type: if timestamp.is_some() {
+                TimestampType::CreateTime
+            } else {
+                TimestampType::NoTimestamp
+            },
+            headers: Vec::new(),
+            original_topic: topic.to_string(),
+            original_partition: partition,
+            original_offset: offset,
+        }
+    }
+}
+
 /// What transformations and predicates see of a record, source or sink
 /// (Kafka's `ConnectRecord`): they change it in place.
 pub trait ConnectRecord {

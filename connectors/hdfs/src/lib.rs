@@ -25,6 +25,14 @@ use connect_api::{
 pub use sink::HdfsSinkTask;
 pub use source::HdfsSourceTask;
 
+/// Why the store a config names cannot be used, on `store.url`.
+fn store_problems(url: &str, conf_dir: &str) -> Vec<(String, String)> {
+    store::open(url, conf_dir)
+        .err()
+        .map(|e| vec![(config::STORE_URL.to_string(), e)])
+        .unwrap_or_default()
+}
+
 /// The sink connector: every task gets the connector's config; Kafka's
 /// group assignment spreads the partitions.
 #[derive(Default)]
@@ -50,22 +58,10 @@ impl Connector for HdfsSinkConnector {
     /// The definition's checks, then the rules between keys and the store
     /// URL.
     fn validate(&self, props: &Props, def: &ConfigDef) -> Vec<ConfigValue> {
-        let mut values = def.validate(props);
-        if values.iter().all(|v| v.errors.is_empty()) {
-            let mut problems = match config::SinkConfig::parse(props) {
-                Ok(cfg) => store::open(&cfg.store_url, &cfg.hadoop_conf_dir)
-                    .err()
-                    .map(|e| vec![(config::STORE_URL.to_string(), e)])
-                    .unwrap_or_default(),
-                Err(errors) => errors,
-            };
-            for (k, e) in problems.drain(..) {
-                if let Some(v) = values.iter_mut().find(|v| v.name == k) {
-                    v.errors.push(e);
-                }
-            }
-        }
-        values
+        def.validate_with(props, |p| match config::SinkConfig::parse(p) {
+            Ok(cfg) => store_problems(&cfg.store_url, &cfg.hadoop_conf_dir),
+            Err(errors) => errors,
+        })
     }
 }
 
@@ -117,22 +113,10 @@ impl Connector for HdfsSourceConnector {
     }
 
     fn validate(&self, props: &Props, def: &ConfigDef) -> Vec<ConfigValue> {
-        let mut values = def.validate(props);
-        if values.iter().all(|v| v.errors.is_empty()) {
-            let problems = match source::SourceConfig::parse(props) {
-                Ok(cfg) => store::open(&cfg.store_url, &cfg.hadoop_conf_dir)
-                    .err()
-                    .map(|e| vec![(config::STORE_URL.to_string(), e)])
-                    .unwrap_or_default(),
-                Err(errors) => errors,
-            };
-            for (k, e) in problems {
-                if let Some(v) = values.iter_mut().find(|v| v.name == k) {
-                    v.errors.push(e);
-                }
-            }
-        }
-        values
+        def.validate_with(props, |p| match source::SourceConfig::parse(p) {
+            Ok(cfg) => store_problems(&cfg.store_url, &cfg.hadoop_conf_dir),
+            Err(errors) => errors,
+        })
     }
 }
 

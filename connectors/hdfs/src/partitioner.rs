@@ -352,19 +352,14 @@ mod tests {
             duration_ms: 3_600_000,
             format: PathFormat::parse("YYYY-MM-dd/HH").expect("pattern"),
         };
-        let r = SinkRecord {
-            topic: "t".into(),
-            partition: 0,
-            offset: 0,
-            key: connect_api::SchemaAndValue::NULL,
-            value: connect_api::SchemaAndValue::NULL,
-            timestamp: None,
-            timestamp_type: connect_api::TimestampType::NoTimestamp,
-            headers: Vec::new(),
-            original_topic: "t".into(),
-            original_partition: 0,
-            original_offset: 0,
-        };
+        let r = SinkRecord::new(
+            "t",
+            0,
+            0,
+            connect_api::SchemaAndValue::NULL,
+            connect_api::SchemaAndValue::NULL,
+            None,
+        );
         let seoul = zone::parse("Asia/Seoul").expect("zone");
         // 2026-03-05T23:30:00Z is 08:30 the next day in Seoul.
         let ts = 1_772_753_400_000;

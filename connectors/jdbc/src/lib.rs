@@ -50,17 +50,9 @@ impl Connector for JdbcSinkConnector {
     /// The definition's checks, then the rules between keys (upserts need
     /// a key, deletes need `record_key`, a URL Weir can connect to).
     fn validate(&self, props: &Props, def: &ConfigDef) -> Vec<ConfigValue> {
-        let mut values = def.validate(props);
-        if values.iter().all(|v| v.errors.is_empty()) {
-            if let Err(errors) = config::SinkConfig::parse(props) {
-                for (k, e) in errors {
-                    if let Some(v) = values.iter_mut().find(|v| v.name == k) {
-                        v.errors.push(e);
-                    }
-                }
-            }
-        }
-        values
+        def.validate_with(props, |p| {
+            config::SinkConfig::parse(p).err().unwrap_or_default()
+        })
     }
 }
 
@@ -132,17 +124,9 @@ impl Connector for JdbcSourceConnector {
     }
 
     fn validate(&self, props: &Props, def: &ConfigDef) -> Vec<ConfigValue> {
-        let mut values = def.validate(props);
-        if values.iter().all(|v| v.errors.is_empty()) {
-            if let Err(errors) = source::SourceConfig::parse(props) {
-                for (k, e) in errors {
-                    if let Some(v) = values.iter_mut().find(|v| v.name == k) {
-                        v.errors.push(e);
-                    }
-                }
-            }
-        }
-        values
+        def.validate_with(props, |p| {
+            source::SourceConfig::parse(p).err().unwrap_or_default()
+        })
     }
 }
 

@@ -548,18 +548,9 @@ mod tests {
             .with("city", Value::String("Seoul".into()))
             .expect("struct");
         bad.put("from", Value::Struct(from)).expect("put");
-        let r = |v: Value| SinkRecord {
-            topic: "t".into(),
-            partition: 0,
-            offset: 0,
-            key: connect_api::SchemaAndValue::NULL,
-            value: connect_api::SchemaAndValue::new(Some(s.clone()), v),
-            timestamp: None,
-            timestamp_type: connect_api::TimestampType::NoTimestamp,
-            headers: Vec::new(),
-            original_topic: "t".into(),
-            original_partition: 0,
-            original_offset: 0,
+        let r = |v: Value| {
+            let value = connect_api::SchemaAndValue::new(Some(s.clone()), v);
+            SinkRecord::new("t", 0, 0, connect_api::SchemaAndValue::NULL, value, None)
         };
         // `to` is required and missing: refused after `from` was encoded.
         assert!(w.write(&r(Value::Struct(bad)), &mut out).is_err());

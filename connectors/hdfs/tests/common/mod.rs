@@ -10,8 +10,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use connect_api::{
-    ErrantRecordReporter, SchemaAndValue, SinkRecord, SinkTask, SinkTaskContext, TimestampType,
-    TopicPartition, Value,
+    ErrantRecordReporter, SchemaAndValue, SinkRecord, SinkTask, SinkTaskContext, TopicPartition,
+    Value,
 };
 use connector_hdfs::store::Store;
 use connector_hdfs::HdfsSinkTask;
@@ -52,19 +52,15 @@ pub fn map(pairs: &[(&str, Value)]) -> Value {
 }
 
 pub fn rec(partition: i32, offset: i64, ts: i64, value: Value) -> SinkRecord {
-    SinkRecord {
-        topic: "t".into(),
+    let value = SchemaAndValue::new(None, value);
+    SinkRecord::new(
+        "t",
         partition,
         offset,
-        key: SchemaAndValue::NULL,
-        value: SchemaAndValue::new(None, value),
-        timestamp: Some(ts),
-        timestamp_type: TimestampType::CreateTime,
-        headers: Vec::new(),
-        original_topic: "t".into(),
-        original_partition: partition,
-        original_offset: offset,
-    }
+        SchemaAndValue::NULL,
+        value,
+        Some(ts),
+    )
 }
 
 pub fn tp(partition: i32) -> TopicPartition {
