@@ -10,6 +10,7 @@
 # Prints one table with ratios measured in this run. Not part of test.sh.
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/common.sh"
 SHM_DIR=""
 trap 'cleanup_started; [ -z "$SHM_DIR" ] || rm -rf "$SHM_DIR"' EXIT
 
@@ -38,7 +39,6 @@ import sys
 line = b'x' * 100 + b'\n'
 sys.stdout.buffer.write(line * $N)" >"$MSGS"
 
-now() { date +%s.%N; }
 rate() { python3 -c "print(f'{$1 / ($3 - $2):.0f}')"; }
 
 # produce BOOT TOPIC [kcat args] -> msgs/s
@@ -178,7 +178,6 @@ measure tansu "127.0.0.1:$TPORT" "$TANSU_PID"
 log "librdkafka mock cluster"
 mock_produce=$(produce3 "127.0.0.1:1" -X test.mock.num.brokers=1) || exit 1
 
-ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
 
 cat <<TABLE
 

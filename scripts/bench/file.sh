@@ -8,6 +8,7 @@
 # default 2). Not part of test.sh.
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/common.sh"
 trap cleanup_started EXIT
 
 BYTES="${BENCH_FILE_BYTES:-1000000000}"
@@ -26,7 +27,6 @@ with open(path, "wb", buffering=1 << 22) as f:
         f.write(b"".join(b"%099d\n" % i for i in range(start, min(n, start + 100000))))
 PY
 
-now() { date +%s.%N; }
 # Every timed run starts with no dirty pages left by the one before, so
 # neither side pays for the other's writeback.
 settle() { sync; sleep 1; }
@@ -47,16 +47,6 @@ wait_written() {
         n=$(curl -s "http://127.0.0.1:$REST/metrics" 2>/dev/null | awk -v m="$m" '$1 ~ "^"m"[{]" {print $2}')
         [ -n "$n" ] && [ "${n%.*}" -ge "$N" ] && return 0
         sleep 0.1
-    done
-}
-# watch_rss PID FILE: writes the peak RSS (kB) of PID to FILE until PID ends.
-watch_rss() {
-    local peak=0 r
-    while kill -0 "$1" 2>/dev/null; do
-        r=$(awk '/VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0)
-        [ "${r:-0}" -gt "$peak" ] && peak=$r
-        echo "$peak" >"$2"
-        sleep 0.2
     done
 }
 
@@ -149,7 +139,6 @@ t1=$(now)
 HEALTH=$(secs "$t0" "$t1")
 stop_pid "$W"
 
-ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
 echo
 echo "| measure | Weir | kcat (reference) | ratio |"
 echo "|---|---|---|---|"

@@ -11,6 +11,7 @@
 # Prints one table. BENCH_ROWS (default 1000000). Not part of test.sh.
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/common.sh"
 trap cleanup_started EXIT
 
 N="${BENCH_ROWS:-1000000}"
@@ -22,8 +23,6 @@ PORT="$(free_port)"
 B="127.0.0.1:$PORT"
 start_broker "$WORK/broker" "$PORT" "$WORK/broker.log"
 
-now() { date +%s.%N; }
-ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
 per_s() { python3 -c "print(f'{$1 / ($3 - $2):.0f}')"; }
 mb_s() { python3 -c "print(f'{$1 / ($3 - $2) / 1e6:.1f}')"; }
 
@@ -59,18 +58,6 @@ listeners=http://127.0.0.1:$REST
 consumer.max.poll.records=5000
 PROPS
 
-watch_rss() {
-    local peak=0 r
-    while kill -0 "$1" 2>/dev/null; do
-        r=$(awk '/VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0)
-        [ "${r:-0}" -gt "$peak" ] && peak=$r
-        echo "$peak" >"$2"
-        sleep 0.2
-    done
-}
-metric() {
-    curl -s "http://127.0.0.1:$REST/metrics" 2>/dev/null | awk -v m="$1" -v c="connector=\"$2\"" '$1 ~ "^"m"[{]" && index($1, c) {print $2}'
-}
 # run NAME CHECK PROPS...: a worker with one connector, timed from its
 # start until CHECK succeeds; prints the start and end times.
 run() {

@@ -12,6 +12,7 @@
 # Not part of test.sh.
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/common.sh"
 trap cleanup_started EXIT
 
 N="${BENCH_ROWS:-1000000}"
@@ -24,9 +25,7 @@ PORT="$(free_port)"
 B="127.0.0.1:$PORT"
 start_broker "$WORK/broker" "$PORT" "$WORK/broker.log"
 
-now() { date +%s.%N; }
 rate() { python3 -c "print(f'{$N / ($2 - $1):.0f}')"; }
-ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
 PSQL=(psql "$WEIR_TEST_POSTGRES_URL" -qAt)
 MY_PORT=$(echo "$WEIR_TEST_MYSQL_URL" | sed -E 's#.*:([0-9]+)/.*#\1#')
 MY=(mariadb --local-infile=1 -h 127.0.0.1 -P "$MY_PORT" -utest -ptest)
@@ -65,19 +64,6 @@ listeners=http://127.0.0.1:$REST
 consumer.max.poll.records=5000
 PROPS
 
-# watch_rss PID FILE: the peak RSS (kB) of PID, written to FILE until it ends.
-watch_rss() {
-    local peak=0 r
-    while kill -0 "$1" 2>/dev/null; do
-        r=$(awk '/VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0)
-        [ "${r:-0}" -gt "$peak" ] && peak=$r
-        echo "$peak" >"$2"
-        sleep 0.2
-    done
-}
-metric() {
-    curl -s "http://127.0.0.1:$REST/metrics" 2>/dev/null | awk -v m="$1" -v c="connector=\"$2\"" '$1 ~ "^"m"[{]" && index($1, c) {print $2}'
-}
 # run NAME METRIC PROPS...: starts a worker with one connector, returns
 # the rows/s until METRIC reaches N.
 run() {

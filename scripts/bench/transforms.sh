@@ -12,6 +12,7 @@
 # Prints records/s and the ratio to `plain`. Not part of test.sh.
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/common.sh"
 trap cleanup_started EXIT
 
 N="${BENCH_RECORDS:-2000000}"
@@ -34,7 +35,6 @@ with open(path, "w", buffering=1 << 22) as f:
 PY
 kcat -b "$B" -P -t bench-in -p 0 -l "$WORK/in.json"
 
-now() { date +%s.%N; }
 REST="$(free_port)"
 cat >"$WORK/worker.properties" <<PROPS
 bootstrap.servers=$B
@@ -105,7 +105,6 @@ for round in $(seq 1 "$ROUNDS"); do
     done
 done
 
-ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
 echo
 echo "| sink of $N JSON records (best of $ROUNDS) | records/s | ratio to plain |"
 echo "|---|---|---|"
