@@ -26,6 +26,10 @@ use parquet::file::properties::WriterProperties;
 use super::text::coordinates;
 use super::RecordWriter;
 
+/// The key-value metadata of a file whose one column is a value that is not
+/// a struct.
+const VALUE_MARK: &str = "weir.value";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ParquetCodec {
     None,
@@ -255,6 +259,10 @@ impl RecordWriter for ParquetWriter {
         if let Some(v) = self.schema.version {
             meta.push(KeyValue::new("connect.version".to_string(), v.to_string()));
         }
+        if self.schema.kind != Type::Struct {
+            // Not a struct: the file's one column is the value itself.
+            meta.push(KeyValue::new(VALUE_MARK.to_string(), "true".to_string()));
+        }
         let arrow = Arc::new(ArrowSchema::new(fields));
         let arrays = cols
             .iter()
@@ -355,9 +363,7 @@ pub fn read(bytes: &[u8]) -> Result<(Arc<Schema>, Vec<Value>), String> {
         .collect();
     let reader = builder.build().map_err(|e| fail(&e))?;
     let arrow = reader.schema();
-    let single = arrow.fields().len() == 1
-        && arrow.field(0).name() == "value"
-        && !meta.contains_key("connect.name");
+    let single = meta.get(VALUE_MARK).is_some_and(|v| v == "true") && arrow.fields().len() == 1;
     let mut schema = Schema::new(Type::Struct);
     schema.name = meta.get("connect.name").cloned();
     schema.version = meta.get("connect.version").and_then(|v| v.parse().ok());
@@ -399,4 +405,55 @@ pub fn read(bytes: &[u8]) -> Result<(Arc<Schema>, Vec<Value>), String> {
         }
     }
     Ok((schema, values))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file_of(schema: &Arc<Schema>, values: &[Value]) -> Vec<u8> {
+        let mut w = ParquetWriter::new(Some(schema), ParquetCodec::Snappy).expect("writer");
+        let mut out = Vec::new();
+        for v in values {
+            let data = connect_api::SchemaAndValue::new(Some(schema.clone()), v.clone());
+            let r = SinkRecord::new("t", 0, 0, connect_api::SchemaAndValue::NULL, data, None);
+            w.write(&r, &mut out).expect("write");
+        }
+        w.finish(&mut out).expect("finish");
+        out
+    }
+
+    #[test]
+    fn values_and_structs_of_one_field_named_value_read_back_as_written() {
+        let text = Arc::new(Schema::new(Type::String));
+        let values = [Value::String("a".into()), Value::String("b".into())];
+        let (schema, back) = read(&file_of(&text, &values)).expect("read");
+        assert_eq!((schema.kind, back.as_slice()), (Type::String, &values[..]));
+
+        let mut s = Schema::new(Type::Struct);
+        s.fields = vec![Field {
+            name: "value".into(),
+            index: 0,
+            schema: Arc::new(Schema::new(Type::Int64)),
+        }];
+        let s = Arc::new(s);
+        let row = Value::Struct(
+            Struct::new(s.clone())
+                .with("value", Value::Int64(7))
+                .expect("struct"),
+        );
+        let (schema, back) = read(&file_of(&s, &[row])).expect("read");
+        assert_eq!(schema.kind, Type::Struct);
+        let Value::Struct(got) = &back[0] else {
+            panic!("a struct")
+        };
+        assert_eq!(got.get("value"), Some(&Value::Int64(7)));
+
+        // A value its column cannot take is refused when written.
+        let mut w = ParquetWriter::new(Some(&s), ParquetCodec::None).expect("writer");
+        let bad = connect_api::SchemaAndValue::new(Some(s.clone()), Value::String("x".into()));
+        let r = SinkRecord::new("t", 0, 9, connect_api::SchemaAndValue::NULL, bad, None);
+        let e = w.write(&r, &mut Vec::new()).expect_err("refused");
+        assert!(e.contains("column value") && e.contains("offset 9"), "{e}");
+    }
 }

@@ -166,6 +166,7 @@ impl HdfsSinkTask {
                 self.failed(&tp, e);
                 Ok(())
             }
+            Err(WriteError::File(m)) => Err(ConnectError::fatal(m)),
             Err(WriteError::Record(m)) => match ctx.errant_record_reporter() {
                 Some(reporter) => {
                     reporter.report(r, ConnectError::data(m));
@@ -184,8 +185,12 @@ impl HdfsSinkTask {
         let mut failures = Vec::new();
         for (tp, slot) in &mut self.slots {
             if matches!(slot.state, Some(State::Ready)) {
-                if let Err(e) = slot.writer.tick(store.as_ref(), &cfg) {
-                    failures.push((tp.clone(), e));
+                match slot.writer.tick(store.as_ref(), &cfg) {
+                    Ok(()) => {}
+                    Err(WriteError::Store(e)) => failures.push((tp.clone(), e)),
+                    Err(WriteError::File(m) | WriteError::Record(m)) => {
+                        return Err(ConnectError::fatal(m))
+                    }
                 }
             }
         }

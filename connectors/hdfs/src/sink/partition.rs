@@ -77,6 +77,9 @@ pub enum WriteError {
     Store(StoreError),
     /// The record cannot be written (its fields, its type, its time).
     Record(String),
+    /// The open files cannot be finished (a format's last step): retrying
+    /// would fail the same way.
+    File(String),
 }
 
 impl From<StoreError> for WriteError {
@@ -319,7 +322,7 @@ impl PartitionWriter {
     }
 
     /// Commits when a wall-clock rotation is due.
-    pub fn tick(&mut self, store: &dyn Store, cfg: &SinkConfig) -> Result<(), StoreError> {
+    pub fn tick(&mut self, store: &dyn Store, cfg: &SinkConfig) -> Result<(), WriteError> {
         if self.count == 0 {
             return Ok(());
         }
@@ -336,7 +339,7 @@ impl PartitionWriter {
     }
 
     /// Closes the open files and moves them to their committed names.
-    pub fn commit(&mut self, store: &dyn Store, cfg: &SinkConfig) -> Result<(), StoreError> {
+    pub fn commit(&mut self, store: &dyn Store, cfg: &SinkConfig) -> Result<(), WriteError> {
         if self.files.is_empty() {
             self.reset_counters();
             return Ok(());
@@ -349,7 +352,9 @@ impl PartitionWriter {
             std::mem::take(&mut self.files).into_iter().collect();
         files.sort_by_key(|(_, f)| f.start);
         for (encoded, mut f) in files {
-            f.writer.finish(&mut f.buf).map_err(StoreError)?;
+            f.writer
+                .finish(&mut f.buf)
+                .map_err(|e| WriteError::File(format!("finishing {}: {e}", f.temp)))?;
             f.out.write(&f.buf)?;
             f.out.close()?;
             let name = committed_name(
@@ -382,9 +387,9 @@ impl PartitionWriter {
                 continue;
             }
             if !store.exists(done)? {
-                return Err(StoreError(format!(
+                return Err(WriteError::Store(StoreError(format!(
                     "the temporary file {tmp} is gone before its commit to {done} (did another task take the partition?)"
-                )));
+                ))));
             }
             tracing::warn!(
                 "{done} exists already: the records of {tmp} were committed before; deleting it"
