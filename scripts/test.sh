@@ -62,7 +62,7 @@ log "transforms, error tolerance with a dead letter queue (1,000,000 records, a 
 log "JDBC sink: the tutorial's JSON into SQLite, PostgreSQL and MariaDB; a database restart; 1,000,000 upserts with a SIGKILL"
 "$VENV/bin/python" scripts/tests/jdbc.py "$WEIR" "$BOOT"
 
-log "HDFS sink on file://: 1,000,000 records exactly once through six SIGKILLs; Avro read back by fastavro"
+log "HDFS on file://: 1,000,000 records exactly once through six SIGKILLs; Avro and Parquet read by fastavro and pyarrow; a backup restored through the HDFS source"
 "$VENV/bin/python" scripts/tests/hdfs.py "$WEIR" "$BOOT"
 
 log "weir distributed: three workers, failover, rejoin, internal topics"

@@ -349,9 +349,8 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
     let mut next_commit = Instant::now() + env.worker.offset_flush_interval;
     let mut attempt = 0u32;
     let mut paused = false;
-    // Seeks not made yet, and the partitions paused until they are.
+    // Seeks not made yet, with when they were asked for.
     let mut pending: BTreeMap<TopicPartition, (i64, Instant)> = BTreeMap::new();
-    let mut held: std::collections::BTreeSet<TopicPartition> = Default::default();
     let mut committed: Offsets = BTreeMap::new();
     let result: anyhow::Result<()> = loop {
         let target = *env.control.borrow();
@@ -417,9 +416,9 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
             }
             // A seek right after an assignment can fail until the partition
             // is fetching ("Erroneous state"): it is tried again each round,
-            // with the partition paused and its records held back meanwhile.
+            // and the partition's records are held back meanwhile (not
+            // paused: a pause outliving a revocation would never be undone).
             pending.retain(|tp, _| assigned.contains(tp));
-            held.retain(|tp| assigned.contains(tp));
             for (tp, o) in std::mem::take(&mut *requests.seeks.lock()) {
                 pending.insert(tp, (o, Instant::now()));
             }
@@ -438,9 +437,6 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
                             tp.topic,
                             tp.partition
                         );
-                        if held.insert(tp.clone()) {
-                            consumer.pause(&tpl(std::slice::from_ref(tp)))?;
-                        }
                     }
                     Err(e) => {
                         anyhow::bail!("seeking {}-{} to offset {o}: {e}", tp.topic, tp.partition)
@@ -449,10 +445,7 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
             }
             for tp in done {
                 if let Some((o, _)) = pending.remove(&tp) {
-                    current.insert(tp.clone(), o);
-                }
-                if held.remove(&tp) && !paused {
-                    consumer.resume(&tpl(std::slice::from_ref(&tp)))?;
+                    current.insert(tp, o);
                 }
             }
             let p = std::mem::take(&mut *requests.pause.lock());

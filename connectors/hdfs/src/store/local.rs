@@ -1,6 +1,6 @@
 //! `file://`: a directory of the local filesystem. Closed files are synced
-//! to disk, and `replace` syncs the directory, so a commit survives a crash
-//! of the machine, not only of the worker.
+//! to disk, and a rename or replace syncs the directory it names, so a
+//! commit survives a crash of the machine, not only of the worker.
 
 use std::fs;
 use std::io::{self, BufWriter, Write};
@@ -128,7 +128,15 @@ impl Store for LocalStore {
         }
         self.parent_dirs(&t, to)?;
         match fs::rename(&f, &t) {
-            Ok(()) => Ok(true),
+            Ok(()) => {
+                // The new name is on disk before the commit goes on.
+                if let Some(dir) = t.parent() {
+                    fs::File::open(dir)
+                        .and_then(|d| d.sync_all())
+                        .map_err(|e| self.fail("syncing the directory of", to, e))?;
+                }
+                Ok(true)
+            }
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
             Err(e) => Err(self.fail(&format!("renaming {from} to"), to, e)),
         }
