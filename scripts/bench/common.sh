@@ -20,3 +20,53 @@ watch_rss() {
 metric() {
     curl -s "http://127.0.0.1:$REST/metrics" 2>/dev/null | awk -v m="$1" -v c="connector=\"$2\"" '$1 ~ "^"m"[{]" && index($1, c) {print $2}'
 }
+
+# worker_properties FILE BOOT [LINE...]: a standalone worker's file (string
+# keys, JSON values without schemas, offsets under $WORK) with its REST port
+# in $REST; further lines are added as they are.
+worker_properties() {
+    local file=$1 boot=$2
+    shift 2
+    REST="$(free_port)"
+    printf '%s\n' "bootstrap.servers=$boot" \
+        key.converter=org.apache.kafka.connect.storage.StringConverter \
+        value.converter=org.apache.kafka.connect.json.JsonConverter \
+        value.converter.schemas.enable=false \
+        "offset.storage.file.filename=$WORK/connect.offsets" \
+        offset.flush.interval.ms=10000 \
+        "listeners=http://127.0.0.1:$REST" "$@" >"$file"
+}
+
+# metric_reached METRIC CONNECTOR: whether METRIC of CONNECTOR reached $N.
+metric_reached() {
+    local n
+    n=$(metric "$1" "$2")
+    [ -n "$n" ] && [ "${n%.*}" -ge "$N" ]
+}
+
+# run_connector NAME CHECK PROPS...: a worker ($WORK/worker.properties)
+# with one connector, from its start until `CHECK NAME` succeeds; prints
+# the start and end times, or nothing (and fails) when the connector fails
+# or the worker exits.
+run_connector() {
+    local name=$1 check=$2 t0 w
+    shift 2
+    printf '%s\n' "name=$name" "$@" >"$WORK/$name.properties"
+    sync
+    t0=$(now)
+    "$WEIR" standalone "$WORK/worker.properties" "$WORK/$name.properties" >"$WORK/$name.log" 2>&1 &
+    w=$!
+    STARTED_PIDS+=("$w")
+    watch_rss "$w" "$WORK/rss-$name" &
+    until $check "$name"; do
+        if curl -s "http://127.0.0.1:$REST/connectors/$name/status" 2>/dev/null | grep -q '"FAILED"'; then
+            echo "$name failed: $(curl -s "http://127.0.0.1:$REST/connectors/$name/status")" >&2
+            stop_pid "$w"
+            return 1
+        fi
+        kill -0 "$w" 2>/dev/null || { echo "$name: the worker exited; $(tail -n 5 "$WORK/$name.log")" >&2; return 1; }
+        sleep 0.05
+    done
+    echo "$t0 $(now)"
+    stop_pid "$w"
+}

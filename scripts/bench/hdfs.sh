@@ -46,37 +46,8 @@ t1=$(now)
 [ "$(wc -l <"$WORK/ref.out")" = "$N" ] || { echo "kcat read $(wc -l <"$WORK/ref.out") records" >&2; exit 1; }
 KCAT_C=$(mb_s "$BYTES" "$t0" "$t1")
 
-REST="$(free_port)"
-cat >"$WORK/worker.properties" <<PROPS
-bootstrap.servers=$B
-key.converter=org.apache.kafka.connect.storage.StringConverter
-value.converter=org.apache.kafka.connect.json.JsonConverter
-value.converter.schemas.enable=false
-offset.storage.file.filename=$WORK/connect.offsets
-offset.flush.interval.ms=10000
-listeners=http://127.0.0.1:$REST
-consumer.max.poll.records=5000
-PROPS
+worker_properties "$WORK/worker.properties" "$B" consumer.max.poll.records=5000
 
-# run NAME CHECK PROPS...: a worker with one connector, timed from its
-# start until CHECK succeeds; prints the start and end times.
-run() {
-    local name=$1 check=$2 t0 w
-    shift 2
-    printf '%s\n' "name=$name" "$@" >"$WORK/$name.properties"
-    sync
-    t0=$(now)
-    "$WEIR" standalone "$WORK/worker.properties" "$WORK/$name.properties" >"$WORK/$name.log" 2>&1 &
-    w=$!
-    STARTED_PIDS+=("$w")
-    watch_rss "$w" "$WORK/rss-$name" &
-    until $check; do
-        kill -0 "$w" 2>/dev/null || { echo "$name: the worker exited; $(tail -n 5 "$WORK/$name.log")" >&2; exit 1; }
-        sleep 0.05
-    done
-    echo "$t0 $(now)"
-    stop_pid "$w"
-}
 committed_files() { find "$1/topics/records" -type f -name "records+*$2" 2>/dev/null | wc -l; }
 json_done() { [ "$(committed_files "$WORK/json" .json)" -ge "$FILES" ]; }
 avro_done() { [ "$(committed_files "$WORK/avro" .avro)" -ge "$FILES" ]; }
@@ -84,19 +55,19 @@ parquet_done() { [ "$(committed_files "$WORK/parquet" .parquet)" -ge "$FILES" ];
 SINK=(connector.class=Hdfs3SinkConnector topics=records "flush.size=$((N / FILES))")
 
 log "sink: JSON lines"
-read -r t0 t1 < <(run json json_done "${SINK[@]}" "store.url=file://$WORK/json" format.class=io.confluent.connect.hdfs3.json.JsonFormat)
+read -r t0 t1 < <(run_connector json json_done "${SINK[@]}" "store.url=file://$WORK/json" format.class=io.confluent.connect.hdfs3.json.JsonFormat)
 SINK_JSON=$(mb_s "$BYTES" "$t0" "$t1")
 SINK_JSON_ROWS=$(per_s "$N" "$t0" "$t1")
 JSON_SIZE=$(du -sb "$WORK/json/topics" | awk '{print $1}')
 [ "$(find "$WORK/json/topics/records" -type f -exec cat {} + | wc -l)" = "$N" ] || { echo "the JSON files do not hold $N records" >&2; exit 1; }
 
 log "sink: Parquet"
-read -r t0 t1 < <(run parquet parquet_done "${SINK[@]}" "store.url=file://$WORK/parquet" format.class=io.confluent.connect.hdfs3.parquet.ParquetFormat)
+read -r t0 t1 < <(run_connector parquet parquet_done "${SINK[@]}" "store.url=file://$WORK/parquet" format.class=io.confluent.connect.hdfs3.parquet.ParquetFormat)
 SINK_PARQUET_ROWS=$(per_s "$N" "$t0" "$t1")
 PARQUET_SIZE=$(du -sb "$WORK/parquet/topics" | awk '{print $1}')
 
 log "sink: Avro"
-read -r t0 t1 < <(run avro avro_done "${SINK[@]}" "store.url=file://$WORK/avro" format.class=io.confluent.connect.hdfs3.avro.AvroFormat avro.codec=snappy)
+read -r t0 t1 < <(run_connector avro avro_done "${SINK[@]}" "store.url=file://$WORK/avro" format.class=io.confluent.connect.hdfs3.avro.AvroFormat avro.codec=snappy)
 SINK_AVRO_ROWS=$(per_s "$N" "$t0" "$t1")
 AVRO_SIZE=$(du -sb "$WORK/avro/topics" | awk '{print $1}')
 
@@ -111,8 +82,8 @@ KCAT_P=$(per_s "$N" "$t0" "$t1")
 
 log "source: the JSON files back into a topic"
 "$WEIR" topics --bootstrap-server "$B" --create --topic restored --partitions 1 >/dev/null
-source_done() { n=$(metric kafka_connect_source_task_metrics_source_record_write_total restore); [ -n "$n" ] && [ "${n%.*}" -ge "$N" ]; }
-read -r t0 t1 < <(run restore source_done connector.class=Hdfs3SourceConnector "store.url=file://$WORK/json" \
+source_done() { metric_reached kafka_connect_source_task_metrics_source_record_write_total "$1"; }
+read -r t0 t1 < <(run_connector restore source_done connector.class=Hdfs3SourceConnector "store.url=file://$WORK/json" \
     format.class=io.confluent.connect.hdfs3.json.JsonFormat record.batch.max.size=10000 \
     transforms=r transforms.r.type=org.apache.kafka.connect.transforms.RegexRouter transforms.r.regex=records transforms.r.replacement=restored)
 SOURCE=$(per_s "$N" "$t0" "$t1")

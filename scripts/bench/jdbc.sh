@@ -52,43 +52,15 @@ t0=$(now)
 t1=$(now)
 PSQL_COPY=$(rate "$t0" "$t1")
 
-REST="$(free_port)"
-cat >"$WORK/worker.properties" <<PROPS
-bootstrap.servers=$B
-key.converter=org.apache.kafka.connect.storage.StringConverter
-value.converter=org.apache.kafka.connect.json.JsonConverter
-value.converter.schemas.enable=false
-offset.storage.file.filename=$WORK/connect.offsets
-offset.flush.interval.ms=10000
-listeners=http://127.0.0.1:$REST
-consumer.max.poll.records=5000
-PROPS
+worker_properties "$WORK/worker.properties" "$B" consumer.max.poll.records=5000
 
-# run NAME METRIC PROPS...: starts a worker with one connector, returns
-# the rows/s until METRIC reaches N.
+# run NAME METRIC PROPS...: a worker with one connector; the rows/s until
+# METRIC reaches N.
 run() {
-    local name=$1 m=$2 t0 t1 w n
-    shift 2
-    printf '%s\n' "name=$name" "$@" >"$WORK/$name.properties"
-    sync
-    t0=$(now)
-    "$WEIR" standalone "$WORK/worker.properties" "$WORK/$name.properties" >"$WORK/$name.log" 2>&1 &
-    w=$!
-    STARTED_PIDS+=("$w")
-    watch_rss "$w" "$WORK/rss-$name" &
-    while :; do
-        if curl -s "http://127.0.0.1:$REST/connectors/$name/status" 2>/dev/null | grep -q '"FAILED"'; then
-            echo "$name failed: $(curl -s "http://127.0.0.1:$REST/connectors/$name/status")" >&2
-            exit 1
-        fi
-        n=$(metric "$m" "$name")
-        [ -n "$n" ] && [ "${n%.*}" -ge "$N" ] && break
-        kill -0 "$w" 2>/dev/null || { echo "$name: the worker exited; $(tail -n 5 "$WORK/$name.log")" >&2; exit 1; }
-        sleep 0.05
-    done
-    t1=$(now)
-    stop_pid "$w"
-    rate "$t0" "$t1"
+    local name=$1 times
+    shift
+    times=$(run_connector "$name" "metric_reached $1" "${@:2}") || return 1
+    rate $times
 }
 SINK=(connector.class=JdbcSinkConnector topics=rows "connection.url=jdbc:${WEIR_TEST_POSTGRES_URL/postgres:/postgresql:}")
 PUT=kafka_connect_sink_task_metrics_sink_record_send_total

@@ -35,16 +35,7 @@ with open(path, "w", buffering=1 << 22) as f:
 PY
 kcat -b "$B" -P -t bench-in -p 0 -l "$WORK/in.json"
 
-REST="$(free_port)"
-cat >"$WORK/worker.properties" <<PROPS
-bootstrap.servers=$B
-key.converter=org.apache.kafka.connect.storage.StringConverter
-value.converter=org.apache.kafka.connect.json.JsonConverter
-value.converter.schemas.enable=false
-offset.storage.file.filename=$WORK/connect.offsets
-offset.flush.interval.ms=10000
-listeners=http://127.0.0.1:$REST
-PROPS
+worker_properties "$WORK/worker.properties" "$B"
 
 # connector NAME ROUND: the sink's properties for one configuration.
 connector() {

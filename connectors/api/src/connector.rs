@@ -54,6 +54,47 @@ pub trait Connector: Send {
     }
 }
 
+/// The checks between a connector's keys: each problem with the key it is
+/// reported on.
+pub type Rules = fn(&Props) -> Vec<(String, String)>;
+
+/// A sink connector that gives every task its own config, `tasks.max`
+/// times (Kafka's group assignment spreads the partitions), and validates
+/// with `rules` once every key is valid on its own.
+pub struct SharedConfigSink {
+    props: Props,
+    rules: Rules,
+}
+
+impl SharedConfigSink {
+    pub fn boxed(rules: Rules) -> Box<dyn Connector> {
+        Box::new(Self {
+            props: Props::new(),
+            rules,
+        })
+    }
+}
+
+#[async_trait]
+impl Connector for SharedConfigSink {
+    async fn start(&mut self, props: &Props, _ctx: Arc<dyn ConnectorContext>) -> ConnectResult<()> {
+        self.props = props.clone();
+        Ok(())
+    }
+
+    fn task_configs(&self, max_tasks: usize) -> ConnectResult<Vec<Props>> {
+        Ok(vec![self.props.clone(); max_tasks.max(1)])
+    }
+
+    async fn stop(&mut self) -> ConnectResult<()> {
+        Ok(())
+    }
+
+    fn validate(&self, props: &Props, def: &ConfigDef) -> Vec<ConfigValue> {
+        def.validate_with(props, self.rules)
+    }
+}
+
 /// Committed source offsets, read by a source task when it starts.
 pub trait OffsetReader: Send + Sync {
     fn offset(&self, partition: &SourcePartition) -> Option<SourceOffset>;

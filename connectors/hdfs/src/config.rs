@@ -150,6 +150,50 @@ fn partitioner_name(class: &str) -> &str {
     class.rsplit('.').next().unwrap_or(class)
 }
 
+/// Parses `props` against `def`; each problem comes with its key.
+pub fn parse_def(def: &ConfigDef, props: &Props) -> Result<Config, Vec<(String, String)>> {
+    def.parse_keyed(props).map_err(|errors| {
+        errors
+            .into_iter()
+            .map(|(k, e)| (k.to_string(), e))
+            .collect()
+    })
+}
+
+/// A task's config refused: every problem, with its key.
+pub fn refused(errors: Vec<(String, String)>) -> connect_api::ConnectError {
+    let text: Vec<String> = errors
+        .into_iter()
+        .map(|(k, e)| format!("{k}: {e}"))
+        .collect();
+    connect_api::ConnectError::fatal(text.join("; "))
+}
+
+/// The store both connectors name (`store.url`, else `hdfs.url`) and its
+/// Hadoop configuration directory; problems go to `errors`.
+pub fn store_of(c: &Config, errors: &mut Vec<(String, String)>) -> (String, String) {
+    let url = [STORE_URL, HDFS_URL]
+        .iter()
+        .filter_map(|k| c.string(k))
+        .map(str::trim)
+        .find(|u| !u.is_empty())
+        .unwrap_or_default()
+        .to_string();
+    if url.is_empty() {
+        errors.push((
+            STORE_URL.into(),
+            "Configuration store.url cannot be empty.".into(),
+        ));
+    }
+    if c.boolean(KERBEROS) == Some(true) {
+        errors.push((KERBEROS.into(), "Kerberos authentication to HDFS is not supported yet; set hdfs.authentication.kerberos=false and reach the cluster without it (or through a gateway that authenticates)".into()));
+    }
+    (
+        url,
+        conf_dir(str_of(c, HADOOP_CONF_DIR), str_of(c, HADOOP_HOME)),
+    )
+}
+
 /// `hadoop.conf.dir`, or `<hadoop.home>/etc/hadoop` when only that is set.
 pub fn conf_dir(conf: &str, home: &str) -> String {
     match (conf.trim(), home.trim()) {
@@ -183,25 +227,10 @@ pub fn unescape(s: &str) -> String {
 impl SinkConfig {
     /// Parses `props`; every problem comes with the key it names.
     pub fn parse(props: &Props) -> Result<Self, Vec<(String, String)>> {
-        let c = sink_def().parse_keyed(props).map_err(|errors| {
-            errors
-                .into_iter()
-                .map(|(k, e)| (k.to_string(), e))
-                .collect::<Vec<_>>()
-        })?;
+        let c = parse_def(&sink_def(), props)?;
         let mut errors: Vec<(String, String)> = Vec::new();
+        let (store_url, hadoop_conf_dir) = store_of(&c, &mut errors);
         let mut err = |k: &str, e: String| errors.push((k.to_string(), e));
-        let store_url = match (c.string(STORE_URL), c.string(HDFS_URL)) {
-            (Some(u), _) if !u.trim().is_empty() => u.trim().to_string(),
-            (_, Some(u)) if !u.trim().is_empty() => u.trim().to_string(),
-            _ => {
-                err(STORE_URL, "Configuration store.url cannot be empty.".into());
-                String::new()
-            }
-        };
-        if c.boolean(KERBEROS) == Some(true) {
-            err(KERBEROS, "Kerberos authentication to HDFS is not supported yet; set hdfs.authentication.kerberos=false and reach the cluster without it (or through a gateway that authenticates)".into());
-        }
         if c.boolean(HIVE) == Some(true) {
             err(HIVE, "Hive integration is not supported; set hive.integration=false and create the Hive table over topics.dir yourself".into());
         }
@@ -332,7 +361,7 @@ impl SinkConfig {
         }
         Ok(Self {
             store_url,
-            hadoop_conf_dir: conf_dir(str_of(&c, HADOOP_CONF_DIR), str_of(&c, HADOOP_HOME)),
+            hadoop_conf_dir,
             topics_dir: str_of(&c, TOPICS_DIR).to_string(),
             logs_dir: str_of(&c, LOGS_DIR).to_string(),
             capture,

@@ -18,6 +18,7 @@ pub mod zone;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use connect_api::connector::SharedConfigSink;
 use connect_api::{
     ConfigDef, ConfigValue, ConnectResult, Connector, ConnectorContext, Plugin, Props, TaskFactory,
 };
@@ -33,35 +34,11 @@ fn store_problems(url: &str, conf_dir: &str) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
-/// The sink connector: every task gets the connector's config; Kafka's
-/// group assignment spreads the partitions.
-#[derive(Default)]
-struct HdfsSinkConnector {
-    props: Props,
-}
-
-#[async_trait]
-impl Connector for HdfsSinkConnector {
-    async fn start(&mut self, props: &Props, _ctx: Arc<dyn ConnectorContext>) -> ConnectResult<()> {
-        self.props = props.clone();
-        Ok(())
-    }
-
-    fn task_configs(&self, max_tasks: usize) -> ConnectResult<Vec<Props>> {
-        Ok(vec![self.props.clone(); max_tasks.max(1)])
-    }
-
-    async fn stop(&mut self) -> ConnectResult<()> {
-        Ok(())
-    }
-
-    /// The definition's checks, then the rules between keys and the store
-    /// URL.
-    fn validate(&self, props: &Props, def: &ConfigDef) -> Vec<ConfigValue> {
-        def.validate_with(props, |p| match config::SinkConfig::parse(p) {
-            Ok(cfg) => store_problems(&cfg.store_url, &cfg.hadoop_conf_dir),
-            Err(errors) => errors,
-        })
+/// The rules between the sink's keys, and the store it names.
+fn sink_rules(props: &Props) -> Vec<(String, String)> {
+    match config::SinkConfig::parse(props) {
+        Ok(cfg) => store_problems(&cfg.store_url, &cfg.hadoop_conf_dir),
+        Err(errors) => errors,
     }
 }
 
@@ -78,7 +55,7 @@ pub const SINK: Plugin = Plugin {
     ],
     version: env!("CARGO_PKG_VERSION"),
     config_def: config::sink_def,
-    new_connector: || Box::new(HdfsSinkConnector::default()),
+    new_connector: || SharedConfigSink::boxed(sink_rules),
     tasks: TaskFactory::Sink(|| Box::new(HdfsSinkTask::default())),
 };
 

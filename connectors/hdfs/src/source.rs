@@ -87,27 +87,10 @@ pub struct SourceConfig {
 
 impl SourceConfig {
     pub fn parse(props: &Props) -> Result<Self, Vec<(String, String)>> {
-        let c = source_def().parse_keyed(props).map_err(|errors| {
-            errors
-                .into_iter()
-                .map(|(k, e)| (k.to_string(), e))
-                .collect::<Vec<_>>()
-        })?;
+        let c = config::parse_def(&source_def(), props)?;
         let s = |k: &str| c.string(k).unwrap_or("").to_string();
         let mut errors = Vec::new();
-        let store_url = [s(config::STORE_URL), s(config::HDFS_URL)]
-            .into_iter()
-            .find(|u| !u.trim().is_empty())
-            .unwrap_or_default();
-        if store_url.is_empty() {
-            errors.push((
-                config::STORE_URL.to_string(),
-                "Configuration store.url cannot be empty.".to_string(),
-            ));
-        }
-        if c.boolean(config::KERBEROS) == Some(true) {
-            errors.push((config::KERBEROS.to_string(), "Kerberos authentication to HDFS is not supported yet; set hdfs.authentication.kerberos=false".to_string()));
-        }
+        let (store_url, hadoop_conf_dir) = config::store_of(&c, &mut errors);
         let format = Format::parse(
             &s(config::FORMAT_CLASS),
             "null",
@@ -123,8 +106,8 @@ impl SourceConfig {
             return Err(errors);
         }
         Ok(Self {
-            store_url: store_url.trim().to_string(),
-            hadoop_conf_dir: config::conf_dir(&s(config::HADOOP_CONF_DIR), &s(config::HADOOP_HOME)),
+            store_url,
+            hadoop_conf_dir,
             topics_dir: s(config::TOPICS_DIR).trim_matches('/').to_string(),
             format,
             poll_interval: Duration::from_millis(
@@ -309,13 +292,7 @@ impl HdfsSourceTask {
 #[async_trait]
 impl SourceTask for HdfsSourceTask {
     async fn start(&mut self, props: &Props, ctx: SourceTaskContext) -> ConnectResult<()> {
-        let cfg = SourceConfig::parse(props).map_err(|errors| {
-            let text: Vec<String> = errors
-                .into_iter()
-                .map(|(k, e)| format!("{k}: {e}"))
-                .collect();
-            ConnectError::fatal(text.join("; "))
-        })?;
+        let cfg = SourceConfig::parse(props).map_err(config::refused)?;
         self.store =
             Some(store::open(&cfg.store_url, &cfg.hadoop_conf_dir).map_err(ConnectError::fatal)?);
         self.index = props

@@ -14,6 +14,7 @@ pub mod zone;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use connect_api::connector::SharedConfigSink;
 use connect_api::{
     ConfigDef, ConfigValue, ConnectResult, Connector, ConnectorContext, Plugin, Props, TaskFactory,
 };
@@ -26,34 +27,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use connect_api::ConnectError;
 use parking_lot::Mutex;
 
-/// Confluent's `JdbcSinkConnector`: every task gets the connector's config.
-#[derive(Default)]
-struct JdbcSinkConnector {
-    props: Props,
-}
-
-#[async_trait]
-impl Connector for JdbcSinkConnector {
-    async fn start(&mut self, props: &Props, _ctx: Arc<dyn ConnectorContext>) -> ConnectResult<()> {
-        self.props = props.clone();
-        Ok(())
-    }
-
-    fn task_configs(&self, max_tasks: usize) -> ConnectResult<Vec<Props>> {
-        Ok(vec![self.props.clone(); max_tasks.max(1)])
-    }
-
-    async fn stop(&mut self) -> ConnectResult<()> {
-        Ok(())
-    }
-
-    /// The definition's checks, then the rules between keys (upserts need
-    /// a key, deletes need `record_key`, a URL Weir can connect to).
-    fn validate(&self, props: &Props, def: &ConfigDef) -> Vec<ConfigValue> {
-        def.validate_with(props, |p| {
-            config::SinkConfig::parse(p).err().unwrap_or_default()
-        })
-    }
+/// The rules between the sink's keys (upserts need a key, deletes need
+/// `record_key`, a URL Weir can connect to).
+fn sink_rules(props: &Props) -> Vec<(String, String)> {
+    config::SinkConfig::parse(props).err().unwrap_or_default()
 }
 
 /// The sink plugin.
@@ -62,7 +39,7 @@ pub const SINK: Plugin = Plugin {
     aliases: &["JdbcSink", "JdbcSinkConnector"],
     version: env!("CARGO_PKG_VERSION"),
     config_def: config::sink_def,
-    new_connector: || Box::new(JdbcSinkConnector::default()),
+    new_connector: || SharedConfigSink::boxed(sink_rules),
     tasks: TaskFactory::Sink(|| Box::new(JdbcSinkTask::default())),
 };
 

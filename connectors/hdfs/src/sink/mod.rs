@@ -204,13 +204,7 @@ impl HdfsSinkTask {
 #[async_trait]
 impl SinkTask for HdfsSinkTask {
     async fn start(&mut self, props: &Props, ctx: Arc<dyn SinkTaskContext>) -> ConnectResult<()> {
-        let cfg = SinkConfig::parse(props).map_err(|errors| {
-            let text: Vec<String> = errors
-                .into_iter()
-                .map(|(k, e)| format!("{k}: {e}"))
-                .collect();
-            ConnectError::fatal(text.join("; "))
-        })?;
+        let cfg = SinkConfig::parse(props).map_err(crate::config::refused)?;
         self.store = Some(Arc::from(
             store::open(&cfg.store_url, &cfg.hadoop_conf_dir).map_err(ConnectError::fatal)?,
         ));
