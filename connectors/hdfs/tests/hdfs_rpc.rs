@@ -20,7 +20,14 @@ fn a_namenode_that_cannot_be_reached_is_named() {
     let port = closed_port();
     let url = format!("hdfs://127.0.0.1:{port}");
     let s = HdfsStore::new(&url, "").expect("configured");
+    let started = std::time::Instant::now();
     let e = s.exists("topics").expect_err("nothing listens").0;
+    // Hadoop's own failover settings would retry for about 3 minutes.
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(15),
+        "gave up after {:?}",
+        started.elapsed()
+    );
     assert!(e.contains(&url) && e.contains("/topics"), "{e}");
     assert!(e.to_lowercase().contains("refused"), "{e}");
     println!("{e}");

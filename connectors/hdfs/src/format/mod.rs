@@ -146,4 +146,136 @@ mod tests {
             Ok(Format::Parquet(ParquetCodec::Snappy))
         );
     }
+
+    /// Every logical type, optional fields, arrays and maps through the
+    /// Avro writer and reader, and the Parquet writer and reader.
+    #[test]
+    fn logical_types_and_containers_round_trip() {
+        use connect_api::schema::logical;
+        use connect_api::{Decimal, Field, SchemaAndValue, Struct, Type, Value};
+        let named = |kind, name: &str, params: Vec<(String, String)>| {
+            let mut s = Schema::new(kind);
+            s.name = Some(name.into());
+            s.version = Some(1);
+            s.parameters = params;
+            Arc::new(s)
+        };
+        let mut opt = Schema::new(Type::String);
+        opt.optional = true;
+        let mut list = Schema::new(Type::Array);
+        list.value = Some(Arc::new(Schema::new(Type::Int32)));
+        let mut tags = Schema::new(Type::Map);
+        tags.key = Some(Arc::new(Schema::new(Type::String)));
+        tags.value = Some(Arc::new(Schema::new(Type::Int64)));
+        let fields: Vec<(&str, Arc<Schema>)> = vec![
+            (
+                "amount",
+                named(
+                    Type::Bytes,
+                    logical::DECIMAL,
+                    vec![(logical::SCALE.into(), "2".into())],
+                ),
+            ),
+            ("day", named(Type::Int32, logical::DATE, vec![])),
+            ("at", named(Type::Int32, logical::TIME, vec![])),
+            ("ts", named(Type::Int64, logical::TIMESTAMP, vec![])),
+            ("raw", Arc::new(Schema::new(Type::Bytes))),
+            ("small", Arc::new(Schema::new(Type::Int8))),
+            ("ratio", Arc::new(Schema::new(Type::Float32))),
+            ("note", Arc::new(opt)),
+        ];
+        let mut s = Schema::new(Type::Struct);
+        s.name = Some("com.example.Row".into());
+        s.fields = fields
+            .iter()
+            .enumerate()
+            .map(|(i, (n, fs))| Field {
+                name: n.to_string(),
+                index: i,
+                schema: fs.clone(),
+            })
+            .collect();
+        let values = |i: i64| {
+            vec![
+                Value::Decimal(Decimal::new(12345 + i128::from(i), 2)),
+                Value::Date(20_000),
+                Value::Time(3_600_000),
+                Value::Timestamp(1_772_722_200_000 + i),
+                Value::Bytes(vec![0, 255, i as u8]),
+                Value::Int8(-3),
+                Value::Float32(1.5),
+                if i == 0 {
+                    Value::Null
+                } else {
+                    Value::String("n".into())
+                },
+            ]
+        };
+        // Avro also takes arrays and maps (Parquet writes those as JSON text).
+        let mut with_containers = s.clone();
+        with_containers.fields.push(Field {
+            name: "list".into(),
+            index: 8,
+            schema: Arc::new(list),
+        });
+        with_containers.fields.push(Field {
+            name: "tags".into(),
+            index: 9,
+            schema: Arc::new(tags),
+        });
+        for (format, schema, containers) in [
+            (
+                Format::Avro(AvroCodec::Deflate),
+                Arc::new(with_containers),
+                true,
+            ),
+            (Format::Parquet(ParquetCodec::Zstd), Arc::new(s), false),
+        ] {
+            let rows: Vec<Value> = (0..2)
+                .map(|i| {
+                    let mut v = values(i);
+                    if containers {
+                        v.push(Value::Array(vec![Value::Int32(1), Value::Int32(2)]));
+                        v.push(Value::Map(vec![(
+                            Value::String("k".into()),
+                            Value::Int64(i),
+                        )]));
+                    }
+                    Value::Struct(Struct::from_values(schema.clone(), v).expect("struct"))
+                })
+                .collect();
+            let mut w = format.writer(Some(&schema)).expect("writer");
+            let mut bytes = Vec::new();
+            for (i, row) in rows.iter().enumerate() {
+                let data = SchemaAndValue::new(Some(schema.clone()), row.clone());
+                let r = SinkRecord::new("t", 0, i as i64, SchemaAndValue::NULL, data, None);
+                w.write(&r, &mut bytes).expect("write");
+            }
+            w.finish(&mut bytes).expect("finish");
+            let back = read::values(&format, "t", &bytes).expect("read");
+            let got: Vec<Vec<Value>> = back
+                .iter()
+                .map(|sv| match &sv.value {
+                    Value::Struct(st) => st.values().to_vec(),
+                    other => panic!("{format:?}: a struct, not {other:?}"),
+                })
+                .collect();
+            let want: Vec<Vec<Value>> = rows
+                .iter()
+                .map(|r| match r {
+                    Value::Struct(st) => st.values().to_vec(),
+                    _ => Vec::new(),
+                })
+                .collect();
+            assert_eq!(got, want, "{format:?}");
+            assert_eq!(
+                back[0]
+                    .schema
+                    .as_ref()
+                    .and_then(|s| s.name.clone())
+                    .as_deref(),
+                Some("com.example.Row")
+            );
+        }
+    }
 }
