@@ -246,7 +246,6 @@ impl Store for HdfsStore {
                     .unwrap_or(&s.path)
                     .trim_start_matches('/')
                     .to_string(),
-                len: s.length as u64,
                 is_dir: s.isdir,
             })
             .collect();

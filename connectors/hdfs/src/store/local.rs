@@ -91,14 +91,12 @@ fn walk(root: &Path, dir: &Path, recursive: bool, out: &mut Vec<Entry>) -> io::R
             } else {
                 out.push(Entry {
                     path: rel,
-                    len: 0,
                     is_dir: true,
                 });
             }
         } else {
             out.push(Entry {
                 path: rel,
-                len: meta.len(),
                 is_dir: false,
             });
         }

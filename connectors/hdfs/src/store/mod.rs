@@ -31,7 +31,6 @@ pub type StoreResult<T> = Result<T, StoreError>;
 pub struct Entry {
     /// The path from the store's root.
     pub path: String,
-    pub len: u64,
     pub is_dir: bool,
 }
 

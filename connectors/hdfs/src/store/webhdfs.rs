@@ -61,8 +61,6 @@ struct Status {
     suffix: String,
     #[serde(rename = "type")]
     kind: String,
-    #[serde(default)]
-    length: u64,
 }
 
 /// `s` with everything but unreserved characters and `/` percent-encoded
@@ -283,11 +281,7 @@ impl WebHdfsStore {
             if is_dir && recursive {
                 self.list_into(&path, true, out)?;
             } else if !is_dir || !recursive {
-                out.push(Entry {
-                    path,
-                    len: s.length,
-                    is_dir,
-                });
+                out.push(Entry { path, is_dir });
             }
         }
         Ok(())
