@@ -8,7 +8,7 @@ source "$(dirname "$0")/lib.sh"
 trap cleanup_started EXIT
 cd "$ROOT"
 
-ensure_packages kcat python3-venv build-essential pkg-config curl postgresql postgresql-client mariadb-server mariadb-client
+ensure_packages kcat netcat-openbsd python3-venv build-essential pkg-config curl postgresql postgresql-client mariadb-server mariadb-client
 ensure_venv
 
 log "cargo fmt --check"
@@ -64,6 +64,9 @@ log "JDBC sink: the tutorial's JSON into SQLite, PostgreSQL and MariaDB; a datab
 
 log "HDFS on file://: 1,000,000 records exactly once through six SIGKILLs; Avro and Parquet read by fastavro and pyarrow; a backup restored through the HDFS source"
 "$VENV/bin/python" scripts/tests/hdfs.py "$WEIR" "$BOOT"
+
+log "Flume: the user guide's and the tutorial's agents through flume-ng, spooldir with 200 files and two SIGKILLs, fan-out to HDFS and SQLite, chained agents"
+"$VENV/bin/python" scripts/tests/flume.py "$WEIR" "$BOOT"
 
 log "weir distributed: three workers, failover, rejoin, internal topics"
 scripts/tests/distributed.sh "$WEIR"

@@ -4,6 +4,7 @@
 pub mod cli;
 pub use connect_api::convert;
 pub mod distributed;
+pub mod flume;
 pub mod kafka;
 pub mod logging;
 pub mod providers;

@@ -194,9 +194,22 @@ pub struct ConfigDef {
 #[derive(Debug, Clone, Default)]
 pub struct Config {
     values: BTreeMap<String, Parsed>,
+    /// Every setting as given, the undefined ones too (a plugin whose
+    /// keys are named by other keys reads them here).
+    originals: BTreeMap<String, String>,
 }
 
 impl Config {
+    /// Every setting as given.
+    pub fn originals(&self) -> &BTreeMap<String, String> {
+        &self.originals
+    }
+
+    /// A setting as given, whether or not the definition has it.
+    pub fn original(&self, key: &str) -> Option<&str> {
+        self.originals.get(key).map(String::as_str)
+    }
+
     pub fn get(&self, key: &str) -> Option<&Parsed> {
         self.values.get(key)
     }
@@ -385,7 +398,10 @@ impl ConfigDef {
             }
         }
         if errors.is_empty() {
-            Ok(Config { values })
+            Ok(Config {
+                values,
+                originals: props.clone(),
+            })
         } else {
             Err(errors)
         }

@@ -64,6 +64,7 @@ pub type Rules = fn(&Props) -> Vec<(String, String)>;
 pub struct SharedConfigSink {
     props: Props,
     rules: Rules,
+    single: bool,
 }
 
 impl SharedConfigSink {
@@ -71,6 +72,16 @@ impl SharedConfigSink {
         Box::new(Self {
             props: Props::new(),
             rules,
+            single: false,
+        })
+    }
+
+    /// A sink whose one task writes everything, whatever `tasks.max` says.
+    pub fn boxed_single(rules: Rules) -> Box<dyn Connector> {
+        Box::new(Self {
+            props: Props::new(),
+            rules,
+            single: true,
         })
     }
 }
@@ -83,7 +94,8 @@ impl Connector for SharedConfigSink {
     }
 
     fn task_configs(&self, max_tasks: usize) -> ConnectResult<Vec<Props>> {
-        Ok(vec![self.props.clone(); max_tasks.max(1)])
+        let n = if self.single { 1 } else { max_tasks.max(1) };
+        Ok(vec![self.props.clone(); n])
     }
 
     async fn stop(&mut self) -> ConnectResult<()> {

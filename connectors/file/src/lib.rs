@@ -1,10 +1,17 @@
-//! FileStreamSource and FileStreamSink, with Kafka's config keys, offsets
-//! (`{"filename": f}` -> `{"position": bytes}`) and behaviour: the source
-//! follows a growing file and emits only complete lines; the sink writes one
-//! line per record value.
+//! The file and log sources and sinks. FileStreamSource and FileStreamSink,
+//! with Kafka's config keys, offsets (`{"filename": f}` ->
+//! `{"position": bytes}`) and behaviour: the source follows a growing file
+//! and emits only complete lines; the sink writes one line per record
+//! value. The spooling-directory sources (spooldir/). Flume's netcat and
+//! exec sources and its logger and file_roll sinks, with Flume's keys.
 
+pub mod common;
+mod exec;
+mod flume_sinks;
+mod netcat;
 mod sink;
 mod source;
+pub mod spooldir;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -164,3 +171,41 @@ fn file_of(props: &Props) -> Option<String> {
         .map(|f| f.trim().to_string())
         .filter(|f| !f.is_empty())
 }
+
+pub const NETCAT: Plugin = Plugin {
+    class: "org.apache.flume.source.NetcatSource",
+    aliases: &["netcat", "NetcatSource"],
+    version: VERSION,
+    config_def: netcat::def,
+    new_connector: new_source_connector,
+    tasks: TaskFactory::Source(|| Box::new(netcat::NetcatSourceTask::default())),
+};
+
+pub const EXEC: Plugin = Plugin {
+    class: "org.apache.flume.source.ExecSource",
+    aliases: &["exec", "ExecSource"],
+    version: VERSION,
+    config_def: exec::def,
+    new_connector: new_source_connector,
+    tasks: TaskFactory::Source(|| Box::new(exec::ExecSourceTask::default())),
+};
+
+pub const LOGGER: Plugin = Plugin {
+    class: "org.apache.flume.sink.LoggerSink",
+    aliases: &["logger", "LoggerSink"],
+    version: VERSION,
+    config_def: flume_sinks::logger_def,
+    new_connector: new_sink_connector,
+    tasks: TaskFactory::Sink(|| Box::new(flume_sinks::LoggerSinkTask::default())),
+};
+
+pub const FILE_ROLL: Plugin = Plugin {
+    class: "org.apache.flume.sink.RollingFileSink",
+    aliases: &["file_roll", "RollingFileSink"],
+    version: VERSION,
+    config_def: flume_sinks::roll_def,
+    new_connector: new_sink_connector,
+    tasks: TaskFactory::Sink(|| Box::new(flume_sinks::FileRollSinkTask::default())),
+};
+
+pub use flume_sinks::dump_event;

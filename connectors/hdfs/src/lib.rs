@@ -5,6 +5,7 @@
 //! `file://` and `webhdfs://` stores; and the source that reads them back.
 
 pub mod config;
+pub mod flume;
 pub mod format;
 pub mod naming;
 pub mod partitioner;
@@ -111,4 +112,14 @@ pub const SOURCE: Plugin = Plugin {
     config_def: source::source_def,
     new_connector: || Box::new(HdfsSourceConnector::default()),
     tasks: TaskFactory::Source(|| Box::new(HdfsSourceTask::default())),
+};
+
+/// Flume's HDFS sink (`type = hdfs` in an agent file).
+pub const FLUME_SINK: Plugin = Plugin {
+    class: "org.apache.flume.sink.hdfs.HDFSEventSink",
+    aliases: &["HDFSEventSink"],
+    version: env!("CARGO_PKG_VERSION"),
+    config_def: flume::def,
+    new_connector: || SharedConfigSink::boxed_single(flume::rules),
+    tasks: TaskFactory::Sink(|| Box::new(flume::FlumeHdfsSinkTask::default())),
 };

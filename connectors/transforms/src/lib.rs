@@ -41,6 +41,7 @@ mod chain;
 pub mod datetime;
 mod extract_field;
 mod flatten;
+pub mod flume;
 mod header_from;
 mod headers;
 mod hoist_field;

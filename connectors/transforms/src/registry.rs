@@ -6,9 +6,9 @@ use connect_api::ConfigDef;
 
 use crate::util::Side;
 use crate::{
-    cast, extract_field, flatten, header_from, headers, hoist_field, insert_field, mask_field,
-    predicates as preds, replace_field, routers, set_schema_metadata, timestamp_converter,
-    value_to_key, Predicate, Transformation,
+    cast, extract_field, flatten, flume, header_from, headers, hoist_field, insert_field,
+    mask_field, predicates as preds, replace_field, routers, set_schema_metadata,
+    timestamp_converter, value_to_key, Predicate, Transformation,
 };
 
 /// A transform as `/connector-plugins` and the chain see it.
@@ -34,9 +34,54 @@ macro_rules! boxed {
     };
 }
 
-/// Every transform, in Kafka's class-name order.
+/// Every transform, in class-name order (Flume's interceptors first).
 pub fn transforms() -> &'static [TransformPlugin] {
     const T: &[TransformPlugin] = &[
+        TransformPlugin {
+            class: flume::SELECTOR,
+            config_def: flume::selector_def,
+            build: |c| boxed!(flume::ChannelSelector::new(c)),
+        },
+        TransformPlugin {
+            class: "org.apache.flume.interceptor.HostInterceptor$Builder",
+            config_def: flume::host_def,
+            build: |c| boxed!(flume::SetHeader::host(c)),
+        },
+        TransformPlugin {
+            class: "org.apache.flume.interceptor.RegexExtractorInterceptor$Builder",
+            config_def: flume::regex_extractor_def,
+            build: |c| boxed!(flume::RegexExtractor::new(c)),
+        },
+        TransformPlugin {
+            class: "org.apache.flume.interceptor.RegexFilteringInterceptor$Builder",
+            config_def: flume::regex_filter_def,
+            build: |c| boxed!(flume::RegexFilter::new(c)),
+        },
+        TransformPlugin {
+            class: "org.apache.flume.interceptor.RemoveHeaderInterceptor$Builder",
+            config_def: flume::remove_def,
+            build: |c| boxed!(flume::RemoveHeader::new(c)),
+        },
+        TransformPlugin {
+            class: "org.apache.flume.interceptor.SearchAndReplaceInterceptor$Builder",
+            config_def: flume::search_replace_def,
+            build: |c| boxed!(flume::SearchReplace::new(c)),
+        },
+        TransformPlugin {
+            class: "org.apache.flume.interceptor.StaticInterceptor$Builder",
+            config_def: flume::static_def,
+            build: |c| boxed!(flume::SetHeader::fixed(c)),
+        },
+        TransformPlugin {
+            class: "org.apache.flume.interceptor.TimestampInterceptor$Builder",
+            config_def: flume::timestamp_def,
+            build: |c| boxed!(flume::SetHeader::timestamp(c)),
+        },
+        TransformPlugin {
+            class: "org.apache.flume.sink.solr.morphline.UUIDInterceptor$Builder",
+            config_def: flume::uuid_def,
+            build: |c| boxed!(flume::SetHeader::uuid(c)),
+        },
         TransformPlugin {
             class: "org.apache.kafka.connect.transforms.Cast$Key",
             config_def: cast::def,
@@ -239,6 +284,6 @@ mod tests {
             find_predicate("org.apache.kafka.connect.transforms.predicates.RecordIsTombstone")
                 .is_some()
         );
-        assert_eq!(transforms().len(), 26);
+        assert_eq!(transforms().len(), 35);
     }
 }

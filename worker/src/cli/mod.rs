@@ -9,6 +9,7 @@ mod consume;
 mod consumer_perf;
 mod delete_records;
 mod distributed;
+mod flume;
 mod group_reset;
 mod groups;
 mod perf;
@@ -43,6 +44,9 @@ pub enum Command {
     Standalone(standalone::StandaloneArgs),
     /// Run a worker of a Connect cluster (like connect-distributed.sh).
     Distributed(distributed::DistributedArgs),
+    /// Run a Flume agent file's sources, channels and sinks as connectors
+    /// (like flume-ng agent).
+    Flume(flume::FlumeArgs),
     /// Create, list, describe, alter and delete topics (like kafka-topics.sh).
     #[command(infer_long_args = true)]
     Topics(topics::TopicsArgs),
@@ -111,16 +115,26 @@ impl Command {
     pub fn writes_to_pipes(&self) -> bool {
         !matches!(
             self,
-            Command::Broker(_) | Command::Standalone(_) | Command::Distributed(_)
+            Command::Broker(_)
+                | Command::Standalone(_)
+                | Command::Distributed(_)
+                | Command::Flume(_)
         )
     }
 }
 
 pub fn init_logging(cli: &Cli) {
+    let flume_level = match &cli.command {
+        Command::Flume(flume::FlumeArgs {
+            command: flume::FlumeCommand::Agent(a),
+        }) => flume::root_logger_level(&a.defines),
+        _ => None,
+    };
     let filter = cli
         .log
         .clone()
         .or_else(|| std::env::var("RUST_LOG").ok())
+        .or(flume_level)
         .unwrap_or_else(|| "info".to_string());
     crate::logging::init(&filter, std::io::stderr().is_terminal());
 }
@@ -130,6 +144,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Broker(args) => broker::run(args),
         Command::Standalone(args) => standalone::run(args),
         Command::Distributed(args) => distributed::run(args),
+        Command::Flume(args) => flume::run(args),
         Command::Connect(args) => connect::run(args),
         Command::Topics(args) => topics::run(args),
         Command::Configs(args) => configs::run(args),

@@ -99,6 +99,16 @@ pub fn run(args: StandaloneArgs) -> anyhow::Result<()> {
         .iter()
         .map(|p| load_connector(p))
         .collect::<anyhow::Result<Vec<_>>>()?;
+    serve(worker_props, connectors, Vec::new())
+}
+
+/// Runs a standalone worker with `connectors` until a signal stops it,
+/// first creating `topics` (one partition each) where they are missing.
+pub fn serve(
+    worker_props: BTreeMap<String, String>,
+    connectors: Vec<(String, BTreeMap<String, String>)>,
+    topics: Vec<String>,
+) -> anyhow::Result<()> {
     let offsets_file = PathBuf::from(worker_props.get("offset.storage.file.filename").ok_or_else(|| {
         anyhow::anyhow!("Missing required configuration \"offset.storage.file.filename\" which has no default value.")
     })?);
@@ -137,14 +147,25 @@ pub fn run(args: StandaloneArgs) -> anyhow::Result<()> {
             .unwrap_or_else(|| "http://127.0.0.1:8083".into());
         let mut settings = WorkerSettings::from_props(
             worker_props.clone(),
-            bootstrap,
+            bootstrap.clone(),
             crate::rest::bind_addr(&listener),
         )?;
         settings.standalone = true;
         let worker = Arc::new(Worker::new(settings, offsets));
         let rest = crate::rest::serve(&listener, worker.clone() as Arc<dyn crate::runtime::Herder>)
             .await?;
-        for (name, props) in connectors {
+        for t in &topics {
+            crate::kafka::admin::create_topic(&bootstrap, t, 1, -1, &[])
+                .await
+                .with_context(|| format!("creating topic {t}"))?;
+        }
+        for (name, mut props) in connectors {
+            // A Kafka sink with no cluster of its own writes to the worker's.
+            if props.get("connector.class").map(String::as_str) == Some(crate::flume::copy::CLASS) {
+                props
+                    .entry(crate::flume::copy::SERVERS.into())
+                    .or_insert_with(|| bootstrap.clone());
+            }
             if let Err(e) = worker
                 .put_connector(&name, props, TargetState::Started, false)
                 .await

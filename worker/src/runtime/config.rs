@@ -147,10 +147,19 @@ pub fn plugins() -> &'static [Plugin] {
     &[
         connector_file::SOURCE,
         connector_file::SINK,
+        connector_file::spooldir::LINES,
+        connector_file::spooldir::CSV,
+        connector_file::spooldir::JSON,
+        connector_file::NETCAT,
+        connector_file::EXEC,
+        connector_file::LOGGER,
+        connector_file::FILE_ROLL,
         connector_jdbc::SOURCE,
         connector_jdbc::SINK,
         connector_hdfs::SOURCE,
         connector_hdfs::SINK,
+        connector_hdfs::FLUME_SINK,
+        crate::flume::copy::PLUGIN,
     ]
 }
 

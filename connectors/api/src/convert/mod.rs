@@ -4,7 +4,7 @@
 //! SimpleHeaderConverter for headers.
 
 mod json;
-mod plain_json;
+pub mod plain_json;
 mod simple;
 
 use std::borrow::Cow;

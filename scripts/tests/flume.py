@@ -1,0 +1,346 @@
+"""Flume's flows on Weir, end to end:
+
+- Flume's user guide example agent, verbatim, through the `flume-ng` shim:
+  `nc` sends "Hello world!", gets OK, and the logger prints Flume's line;
+- the tutorial's spooling-directory agent (timestamp interceptor, HDFS sink
+  with escapes and rounding, default SequenceFiles) on a schemeless path:
+  the file ends `.COMPLETED` and every line is in a SequenceFile read here;
+- spooling directory into a topic through `weir standalone`: 200 files of
+  10,000 lines dropped in while it runs, the worker SIGKILLed twice; every
+  line arrives, every file ends in the finished path, and a file written to
+  while it is read lands in the error path;
+- a fan-out agent: one source, an interceptor, one channel and two sinks
+  (HDFS on file:// and a SQLite table): both hold every event;
+- two agents chained through an avro sink and an avro source (exec source,
+  file_roll sink).
+
+usage: flume.py WEIR BOOTSTRAP"""
+
+import glob
+import os
+import re
+import signal
+import socket
+import sqlite3
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+from confluent_kafka import Consumer, TopicPartition
+
+from standalone_worker import Worker, free_port, wait_for
+
+WEIR, BOOT = sys.argv[1], sys.argv[2]
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+FLUME_NG = os.path.join(ROOT, "scripts", "bin", "flume-ng")
+WORK = tempfile.mkdtemp(prefix="weir-flume-")
+STARTED = []
+
+
+def ok(msg):
+    print(f"PASS {msg}", flush=True)
+
+
+class Agent:
+    """A `flume-ng agent` process with its own data directory and log."""
+
+    def __init__(self, name, conf_text, agent="a1", extra=()):
+        self.dir = f"{WORK}/{name}"
+        os.makedirs(self.dir, exist_ok=True)
+        self.conf = f"{self.dir}/agent.conf"
+        with open(self.conf, "w") as f:
+            f.write(conf_text)
+        self.log = f"{self.dir}/agent.log"
+        self.rest = free_port()
+        self.args = [FLUME_NG, "agent", "--conf", "conf", "--conf-file", self.conf, "--name", agent,
+                     "-Dflume.root.logger=INFO,console", "--data-dir", f"{self.dir}/data",
+                     "--rest-listener", f"http://127.0.0.1:{self.rest}", *extra]
+        self.proc = None
+
+    def start(self):
+        env = dict(os.environ, WEIR_BIN=WEIR)
+        self.proc = subprocess.Popen(self.args, stdout=open(self.log, "a"), stderr=subprocess.STDOUT, env=env)
+        STARTED.append(self)
+        wait_for(f"agent {self.dir} REST API", self.up, 60)
+
+    def up(self):
+        if self.proc.poll() is not None:
+            raise SystemExit(f"agent exited; see {self.log}:\n{open(self.log).read()[-3000:]}")
+        try:
+            with socket.create_connection(("127.0.0.1", self.rest), timeout=1):
+                return True
+        except OSError:
+            return False
+
+    def text(self):
+        return open(self.log, errors="replace").read()
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+def read_topic(topic, timeout=30):
+    c = Consumer({"bootstrap.servers": BOOT, "group.id": f"check-{time.time()}", "auto.offset.reset": "earliest",
+                  "enable.auto.commit": False})
+    parts = c.list_topics(topic, timeout=10).topics[topic].partitions
+    ends = {p: c.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in parts}
+    c.assign([TopicPartition(topic, p, 0) for p in parts])
+    out, done, deadline = [], {p for p, e in ends.items() if e == 0}, time.time() + timeout
+    while len(done) < len(ends) and time.time() < deadline:
+        for m in c.consume(10000, 1.0):
+            if m.error():
+                continue
+            out.append(m.value().decode())
+            if m.offset() + 1 >= ends[m.partition()]:
+                done.add(m.partition())
+    c.close()
+    return out
+
+
+def seq_records(path):
+    """Keys and values of an uncompressed SequenceFile (LongWritable keys,
+    BytesWritable values), read as Hadoop's reader walks it."""
+    b = open(path, "rb").read()
+    assert b[:4] == b"SEQ\x06", path
+    at = 4
+    for _ in range(2):
+        n = b[at]
+        at += 1 + n
+    assert b[at:at + 2] == b"\x00\x00", "not compressed"
+    at += 2
+    (meta,) = struct.unpack(">i", b[at:at + 4])
+    assert meta == 0
+    at += 4
+    sync = b[at:at + 16]
+    at += 16
+    out = []
+    while at < len(b):
+        (length,) = struct.unpack(">i", b[at:at + 4])
+        if length == -1:
+            assert b[at + 4:at + 20] == sync, f"{path}: a bad sync marker at byte {at}"
+            at += 20
+            continue
+        (klen,) = struct.unpack(">i", b[at + 4:at + 8])
+        assert klen == 8
+        (key,) = struct.unpack(">q", b[at + 8:at + 16])
+        (vlen,) = struct.unpack(">i", b[at + 16:at + 20])
+        out.append((key, b[at + 20:at + 20 + vlen].decode()))
+        at += 8 + length
+    return out
+
+
+def user_guide_example():
+    conf = open(os.path.join(ROOT, "examples", "flume", "example.conf")).read()
+    port = free_port()
+    a = Agent("example", conf.replace("44444", str(port)))
+    a.start()
+    wait_for("netcat source listening", lambda: f"listening on localhost:{port}" in a.text(), 30)
+    reply = subprocess.run(["nc", "-q", "2", "localhost", str(port)], input=b"Hello world!\r\n",
+                           capture_output=True, timeout=20).stdout
+    assert reply == b"OK\n", reply
+    line = "Event: { headers:{} body: 48 65 6C 6C 6F 20 77 6F 72 6C 64 21 0D          Hello world!. }"
+    wait_for("the logger line", lambda: line in a.text(), 30)
+    a.stop()
+    ok("user guide example: nc got OK and the logger printed Flume's line")
+
+
+def tutorial_spool_to_hdfs():
+    spool, out = f"{WORK}/spool", f"{WORK}/hdfsroot/user/maria_dev/flume"
+    os.makedirs(spool)
+    conf = open(os.path.join(ROOT, "examples", "flume", "flumelogs.conf")).read()
+    conf = conf.replace("/home/maria_dev/spool", spool).replace("/user/maria_dev/flume", out)
+    a = Agent("flumelogs", conf)
+    a.start()
+    lines = [f'66.249.75.159 - - [29/Nov/2015:03:50:05 +0000] "GET /robots.txt HTTP/1.1" 200 {i}' for i in range(5000)]
+    with open(f"{WORK}/fred.txt", "w") as f:
+        f.write("\n".join(lines) + "\n")
+    os.rename(f"{WORK}/fred.txt", f"{spool}/fred.txt")
+    wait_for("fred.txt.COMPLETED", lambda: os.path.exists(f"{spool}/fred.txt.COMPLETED"), 60)
+    wait_for("every line in closed SequenceFiles",
+             lambda: sum(len(seq_records(p)) for p in glob.glob(f"{out}/**/events-.*", recursive=True)
+                         if not p.endswith(".tmp")) >= len(lines), 90, step=1)
+    a.stop()
+    got, stamps = [], set()
+    for p in glob.glob(f"{out}/**/events-.*", recursive=True):
+        assert not p.endswith(".tmp"), p
+        rel = os.path.relpath(p, out)
+        m = re.match(r"^\d\d-\d\d-\d\d/(\d\d)(\d\d)/(\d\d)/events-\.\d+$", rel)
+        assert m, rel
+        assert int(m.group(2)) % 10 == 0 and m.group(3) == "00", f"{rel}: not rounded down to 10 minutes"
+        for key, value in seq_records(p):
+            got.append(value)
+            stamps.add(key)
+    assert sorted(got) == sorted(lines), f"{len(got)} lines in the SequenceFiles, {len(lines)} sent"
+    assert all(s > 1_600_000_000_000 for s in stamps), "keys are the timestamp interceptor's times"
+    ok(f"tutorial spooldir -> HDFS agent: fred.txt.COMPLETED, {len(got)} lines in {len(glob.glob(out + '/**/events-.*', recursive=True))} SequenceFiles under %y-%m-%d/%H%M/%S rounded to 10 minutes")
+
+
+def spool_stress():
+    d = {k: f"{WORK}/stress/{k}" for k in ("in", "done", "err", "stage")}
+    for p in d.values():
+        os.makedirs(p)
+    w = Worker(WEIR, BOOT, f"{WORK}/stress", "spool")
+    config = {"connector.class": "SpoolDirLineDelimitedSourceConnector", "topic": "spooled", "tasks.max": "2",
+              "input.path": d["in"], "finished.path": d["done"], "error.path": d["err"],
+              "input.file.pattern": r".*\.log", "halt.on.error": "false", "batch.size": "2000",
+              "value.converter": "org.apache.kafka.connect.storage.StringConverter"}
+    files, per = 200, 10_000
+    expected = set()
+
+    def drop(i):
+        name = f"part-{i:03d}.log"
+        body = [f"file {i:03d} line {j:05d} " + "x" * 60 for j in range(per)]
+        expected.update(body)
+        with open(f"{d['stage']}/{name}", "w") as f:
+            f.write("\n".join(body) + "\n")
+        os.rename(f"{d['stage']}/{name}", f"{d['in']}/{name}")
+
+    w.start()
+    w.create("spool", config)
+    for i in range(files):
+        drop(i)
+        if i in (60, 140):
+            time.sleep(1.5)
+            w.kill()
+            w.start()
+            w.create("spool", config)
+    # A big file appended to once the source has started reading it.
+    big = [f"big line {j:07d} " + "y" * 80 for j in range(400_000)]
+    with open(f"{d['stage']}/big.log", "w") as f:
+        f.write("\n".join(big) + "\n")
+    os.rename(f"{d['stage']}/big.log", f"{d['in']}/big.log")
+    wait_for("the big file being read", lambda: "big.log from record" in open(w.work + "/spool.log").read(), 120, step=0.05)
+    with open(f"{d['in']}/big.log", "a") as f:
+        f.write("appended while read\n")
+    wait_for("every file finished or failed",
+             lambda: len(os.listdir(d["done"])) == files and os.listdir(d["err"]) == ["big.log"], 300, step=1)
+    w.stop()
+    got = read_topic("spooled", timeout=120)
+    small = [g for g in got if not g.startswith("big line") and g != "appended while read"]
+    missing = expected - set(small)
+    assert not missing, f"{len(missing)} lines never arrived, e.g. {sorted(missing)[:3]}"
+    dups = len(small) - len(set(small))
+    assert not os.listdir(d["in"]), os.listdir(d["in"])
+    errors = open(w.work + "/spool.log").read()
+    assert "changed while it was read" in errors, "the error names why the file was set aside"
+    ok(f"spooldir: {files} files x {per} lines with 2 SIGKILLs: all {len(expected)} lines arrived "
+       f"({dups} again after a kill), {files} files in finished.path, the file written while read in error.path")
+
+
+def fan_out():
+    spool, store, db = f"{WORK}/fan/spool", f"{WORK}/fan/store", f"{WORK}/fan/events.db"
+    os.makedirs(spool)
+    conf = f"""
+agent.sources = logs
+agent.channels = ch
+agent.sinks = toHdfs toDb
+agent.sources.logs.type = spooldir
+agent.sources.logs.spoolDir = {spool}
+agent.sources.logs.channels = ch
+agent.sources.logs.interceptors = dc
+agent.sources.logs.interceptors.dc.type = static
+agent.sources.logs.interceptors.dc.key = datacenter
+agent.sources.logs.interceptors.dc.value = seoul
+agent.channels.ch.type = file
+agent.sinks.toHdfs.type = hdfs
+agent.sinks.toHdfs.channel = ch
+agent.sinks.toHdfs.hdfs.path = file://{store}/%{{datacenter}}
+agent.sinks.toHdfs.hdfs.fileType = DataStream
+agent.sinks.toHdfs.hdfs.rollCount = 500
+agent.sinks.toHdfs.hdfs.rollSize = 0
+agent.sinks.toDb.type = jdbc
+agent.sinks.toDb.channel = ch
+agent.sinks.toDb.connection.url = jdbc:sqlite:{db}
+agent.sinks.toDb.table.name.format = events
+agent.sinks.toDb.auto.create = true
+"""
+    a = Agent("fan", conf, agent="agent")
+    a.start()
+    lines = [f"event {i}" for i in range(3000)]
+    with open(f"{WORK}/fan/x", "w") as f:
+        f.write("\n".join(lines) + "\n")
+    os.rename(f"{WORK}/fan/x", f"{spool}/events.txt")
+
+    def files():
+        out = []
+        for p in glob.glob(f"{store}/seoul/FlumeData.*"):
+            if not p.endswith(".tmp"):
+                out.extend(open(p).read().splitlines())
+        return out
+
+    def rows():
+        try:
+            with sqlite3.connect(db) as c:
+                return [r[0] for r in c.execute("SELECT body FROM events")]
+        except sqlite3.Error:
+            return []
+
+    wait_for("both sinks hold every event", lambda: len(files()) >= 3000 and len(rows()) >= 3000, 120, step=1)
+    a.stop()
+    assert sorted(files()) == sorted(lines), "HDFS files"
+    assert sorted(rows()) == sorted(lines), "SQLite table"
+    ok("fan-out agent: one spooldir source with a static interceptor, one channel, HDFS (file://, %{datacenter}) and SQLite sinks each hold all 3000 events")
+
+
+def chained():
+    out = f"{WORK}/chain/out"
+    port = free_port()
+    first = f"""
+a.sources = cmd
+a.channels = c
+a.sinks = hop
+a.sources.cmd.type = exec
+a.sources.cmd.command = seq 1 2000
+a.sources.cmd.channels = c
+a.channels.c.type = memory
+a.sinks.hop.type = avro
+a.sinks.hop.hostname = 127.0.0.1
+a.sinks.hop.port = {port}
+a.sinks.hop.channel = c
+"""
+    second = f"""
+b.sources = in
+b.channels = c
+b.sinks = roll
+b.sources.in.type = avro
+b.sources.in.bind = 0.0.0.0
+b.sources.in.port = {port}
+b.sources.in.channels = c
+b.channels.c.type = memory
+b.sinks.roll.type = file_roll
+b.sinks.roll.sink.directory = {out}
+b.sinks.roll.sink.rollInterval = 0
+b.sinks.roll.channel = c
+"""
+    b = Agent("chain-b", second, agent="b", extra=("--bootstrap-servers", BOOT))
+    b.start()
+    a = Agent("chain-a", first, agent="a", extra=("--bootstrap-servers", BOOT))
+    a.start()
+
+    def lines():
+        return [l for p in glob.glob(f"{out}/*") for l in open(p).read().splitlines()]
+
+    wait_for("2000 lines through both agents", lambda: len(lines()) >= 2000, 120, step=1)
+    a.stop()
+    b.stop()
+    assert sorted(lines(), key=int) == [str(i) for i in range(1, 2001)]
+    ok("two agents chained through avro sink -> avro source: exec's 2000 lines in the file_roll sink's file")
+
+
+try:
+    user_guide_example()
+    tutorial_spool_to_hdfs()
+    fan_out()
+    chained()
+    spool_stress()
+    print("flume: all checks passed")
+finally:
+    for s in STARTED:
+        s.stop()
