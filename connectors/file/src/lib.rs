@@ -12,6 +12,7 @@ mod netcat;
 mod sink;
 mod source;
 pub mod spooldir;
+mod taildir;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -179,6 +180,15 @@ pub const NETCAT: Plugin = Plugin {
     config_def: netcat::def,
     new_connector: new_source_connector,
     tasks: TaskFactory::Source(|| Box::new(netcat::NetcatSourceTask::default())),
+};
+
+pub const TAILDIR: Plugin = Plugin {
+    class: "org.apache.flume.source.taildir.TaildirSource",
+    aliases: &["TAILDIR", "taildir", "TaildirSource"],
+    version: VERSION,
+    config_def: taildir::def,
+    new_connector: new_source_connector,
+    tasks: TaskFactory::Source(|| Box::new(taildir::TaildirSourceTask::default())),
 };
 
 pub const EXEC: Plugin = Plugin {

@@ -74,6 +74,9 @@ fn source_class(kind: &str) -> Option<&'static str> {
     Some(match kind {
         "netcat" | "org.apache.flume.source.NetcatSource" => "org.apache.flume.source.NetcatSource",
         "exec" | "org.apache.flume.source.ExecSource" => "org.apache.flume.source.ExecSource",
+        "TAILDIR" | "taildir" | "org.apache.flume.source.taildir.TaildirSource" => {
+            "org.apache.flume.source.taildir.TaildirSource"
+        }
         "spooldir" | "org.apache.flume.source.SpoolDirectorySource" => {
             "com.github.jcustenborder.kafka.connect.spooldir.SpoolDirLineDelimitedSourceConnector"
         }
@@ -221,7 +224,7 @@ pub fn plan(all: &BTreeMap<String, String>, agent: &str) -> Result<Plan, Refused
                 refuse(
                     format!("{key}type"),
                     format!(
-                        "source type {} is not supported: netcat, exec, spooldir or avro",
+                        "source type {} is not supported: netcat, exec, spooldir, TAILDIR or avro",
                         if kind.is_empty() { "(none)" } else { &kind }
                     ),
                 )

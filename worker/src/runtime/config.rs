@@ -152,6 +152,7 @@ pub fn plugins() -> &'static [Plugin] {
         connector_file::spooldir::JSON,
         connector_file::NETCAT,
         connector_file::EXEC,
+        connector_file::TAILDIR,
         connector_file::LOGGER,
         connector_file::FILE_ROLL,
         connector_jdbc::SOURCE,

@@ -23,7 +23,7 @@ use connect_api::{
     ConfigDef, ConfigValue, ConnectResult, Connector, ConnectorContext, Plugin, Props, TaskFactory,
 };
 
-pub use settings::Settings;
+pub use settings::{fnv, Settings};
 pub use task::SpoolDirSourceTask;
 
 /// Which records a connector class reads.
