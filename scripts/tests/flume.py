@@ -152,8 +152,18 @@ def user_guide_example():
     assert reply == b"OK\n", reply
     line = "Event: { headers:{} body: 48 65 6C 6C 6F 20 77 6F 72 6C 64 21 0D          Hello world!. }"
     wait_for("the logger line", lambda: line in a.text(), 30)
+
+    def counters():
+        import urllib.request
+        text = urllib.request.urlopen(f"http://127.0.0.1:{a.rest}/metrics", timeout=10).read().decode()
+        return {l.split("{")[0]: float(l.split()[-1]) for l in text.splitlines()
+                if l.startswith("flume_") and 'agent="a1"' in l}
+
+    wait_for("Flume's counters in /metrics", lambda: counters().get("flume_sink_EventDrainSuccessCount") == 1, 30)
+    c = counters()
+    assert c["flume_source_EventReceivedCount"] == 1 and c["flume_source_EventAcceptedCount"] == 1, c
     a.stop()
-    ok("user guide example: nc got OK and the logger printed Flume's line")
+    ok("user guide example: nc got OK, the logger printed Flume's line, /metrics counts the event at the source and the sink")
 
 
 def tutorial_spool_to_hdfs():
@@ -421,7 +431,48 @@ def taildir(kills, per):
        f"all arrived whole ({dups} again after a kill); the position file has {len(positions)} entries")
 
 
+def syslog():
+    tcp, udp = free_port(), free_port()
+    conf = f"""
+s.sources = tcp udp
+s.channels = k
+s.sinks = log
+s.sources.tcp.type = syslogtcp
+s.sources.tcp.host = 127.0.0.1
+s.sources.tcp.port = {tcp}
+s.sources.tcp.channels = k
+s.sources.udp.type = syslogudp
+s.sources.udp.host = 127.0.0.1
+s.sources.udp.port = {udp}
+s.sources.udp.channels = k
+s.channels.k.type = org.apache.flume.channel.kafka.KafkaChannel
+s.channels.k.kafka.topic = syslog-events
+s.sinks.log.type = logger
+s.sinks.log.channel = k
+"""
+    a = Agent("syslog", conf, agent="s", extra=("--bootstrap-servers", BOOT))
+    a.start()
+    wait_for("both syslog listeners", lambda: a.text().count("Syslog") >= 2, 30)
+    subprocess.run(["logger", "-n", "127.0.0.1", "-P", str(tcp), "-T", "--rfc5424", "-p", "local3.warning", "-t", "app", "over tcp"], check=True)
+    subprocess.run(["logger", "-n", "127.0.0.1", "-P", str(udp), "-d", "--rfc3164", "-p", "user.err", "-t", "app", "over udp"], check=True)
+    c = Consumer({"bootstrap.servers": BOOT, "group.id": "syslog-check", "auto.offset.reset": "earliest"})
+    c.subscribe(["syslog-events"])
+    got, deadline = {}, time.time() + 30
+    while len(got) < 2 and time.time() < deadline:
+        m = c.poll(1.0)
+        if m and not m.error():
+            got[m.value().decode()] = {k: v.decode() for k, v in (m.headers() or [])}
+    c.close()
+    a.stop()
+    assert got.get("over tcp", {}).get("Facility") == "19" and got["over tcp"]["Severity"] == "4", got
+    # RFC 3164 has no app-name field: the tag stays in the body, as in Flume.
+    assert got.get("app: over udp", {}).get("Facility") == "1" and got["app: over udp"]["Severity"] == "3", got
+    assert all("timestamp" in h and "host" in h for h in got.values()), got
+    ok("syslog: logger over TCP (RFC 5424) and UDP (RFC 3164) into a Kafka channel's own topic, Facility/Severity/host/timestamp headers")
+
+
 try:
+    syslog()
     taildir(kills=0, per=6000)
     taildir(kills=2, per=20_000)
     user_guide_example()

@@ -12,6 +12,7 @@ mod netcat;
 mod sink;
 mod source;
 pub mod spooldir;
+mod syslog;
 mod taildir;
 
 use std::collections::BTreeMap;
@@ -189,6 +190,24 @@ pub const TAILDIR: Plugin = Plugin {
     config_def: taildir::def,
     new_connector: new_source_connector,
     tasks: TaskFactory::Source(|| Box::new(taildir::TaildirSourceTask::default())),
+};
+
+pub const SYSLOG_TCP: Plugin = Plugin {
+    class: "org.apache.flume.source.SyslogTcpSource",
+    aliases: &["syslogtcp", "SyslogTcpSource"],
+    version: VERSION,
+    config_def: syslog::def,
+    new_connector: new_source_connector,
+    tasks: TaskFactory::Source(|| Box::new(syslog::SyslogSourceTask::default())),
+};
+
+pub const SYSLOG_UDP: Plugin = Plugin {
+    class: "org.apache.flume.source.SyslogUDPSource",
+    aliases: &["syslogudp", "SyslogUDPSource"],
+    version: VERSION,
+    config_def: syslog::def,
+    new_connector: new_source_connector,
+    tasks: TaskFactory::Source(|| Box::new(syslog::SyslogSourceTask::udp())),
 };
 
 pub const EXEC: Plugin = Plugin {

@@ -74,6 +74,12 @@ fn source_class(kind: &str) -> Option<&'static str> {
     Some(match kind {
         "netcat" | "org.apache.flume.source.NetcatSource" => "org.apache.flume.source.NetcatSource",
         "exec" | "org.apache.flume.source.ExecSource" => "org.apache.flume.source.ExecSource",
+        "syslogtcp" | "org.apache.flume.source.SyslogTcpSource" => {
+            "org.apache.flume.source.SyslogTcpSource"
+        }
+        "syslogudp" | "org.apache.flume.source.SyslogUDPSource" => {
+            "org.apache.flume.source.SyslogUDPSource"
+        }
         "TAILDIR" | "taildir" | "org.apache.flume.source.taildir.TaildirSource" => {
             "org.apache.flume.source.taildir.TaildirSource"
         }
@@ -224,7 +230,7 @@ pub fn plan(all: &BTreeMap<String, String>, agent: &str) -> Result<Plan, Refused
                 refuse(
                     format!("{key}type"),
                     format!(
-                        "source type {} is not supported: netcat, exec, spooldir, TAILDIR or avro",
+                        "source type {} is not supported: netcat, exec, spooldir, TAILDIR, syslogtcp, syslogudp or avro",
                         if kind.is_empty() { "(none)" } else { &kind }
                     ),
                 )

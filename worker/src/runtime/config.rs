@@ -153,6 +153,8 @@ pub fn plugins() -> &'static [Plugin] {
         connector_file::NETCAT,
         connector_file::EXEC,
         connector_file::TAILDIR,
+        connector_file::SYSLOG_TCP,
+        connector_file::SYSLOG_UDP,
         connector_file::LOGGER,
         connector_file::FILE_ROLL,
         connector_jdbc::SOURCE,

@@ -265,6 +265,18 @@ impl Exposition {
         } else {
             "gauge"
         };
+        self.add_named(name, kind, help, labels, value);
+    }
+
+    /// Adds a sample under a name of its own.
+    pub fn add_named(
+        &mut self,
+        name: String,
+        kind: &'static str,
+        help: &'static str,
+        labels: &[(&str, &str)],
+        value: f64,
+    ) {
         let labels = labels
             .iter()
             .map(|(k, v)| format!("{k}=\"{}\"", escape(v)))
@@ -432,6 +444,53 @@ impl WorkerMetrics {
 }
 
 impl TaskMetrics {
+    /// Flume's component counters for the connectors `weir flume` names
+    /// `<agent>.sources.<source>` and `<agent>.sinks.<sink>`: a source's
+    /// events received (polled) and accepted (acknowledged by Kafka), a
+    /// sink's events taken from its channel and handed to it.
+    fn export_flume(&self, e: &mut Exposition, connector: &str, source: bool) {
+        let parts: Vec<&str> = connector.splitn(3, '.').collect();
+        let [agent, kind, name] = parts[..] else {
+            return;
+        };
+        let l = [("agent", agent), ("component", name)];
+        match (kind, source) {
+            ("sources", true) => {
+                e.add_named(
+                    "flume_source_EventReceivedCount".into(),
+                    "counter",
+                    "Events the source received",
+                    &l,
+                    self.poll.total() as f64,
+                );
+                e.add_named(
+                    "flume_source_EventAcceptedCount".into(),
+                    "counter",
+                    "Events of the source the channel (topic) accepted",
+                    &l,
+                    self.write.total() as f64,
+                );
+            }
+            ("sinks", false) => {
+                e.add_named(
+                    "flume_sink_EventDrainAttemptCount".into(),
+                    "counter",
+                    "Events the sink took from its channel (topic)",
+                    &l,
+                    self.read.total() as f64,
+                );
+                e.add_named(
+                    "flume_sink_EventDrainSuccessCount".into(),
+                    "counter",
+                    "Events handed to the sink",
+                    &l,
+                    self.send.total() as f64,
+                );
+            }
+            _ => {}
+        }
+    }
+
     /// Adds this task's connector-task, source- or sink-task and error metrics.
     #[rustfmt::skip]
     pub fn export(&self, e: &mut Exposition, connector: &str, task: &str, status: &str, source: bool) {
@@ -477,6 +536,7 @@ impl TaskMetrics {
             e.add(K, "sink-record-active-count-max", "Most records read but not committed", &l, self.sink_active.max());
             e.add(K, "sink-record-active-count-avg", "Average records read but not committed", &l, self.sink_active.avg());
         }
+        self.export_flume(e, connector, source);
         const E: &str = "task-error-metrics";
         let n = |a: &AtomicU64| a.load(Relaxed) as f64;
         e.add(E, "total-record-failures", "Record operations that failed (each failed attempt)", &l, n(&self.record_failures));

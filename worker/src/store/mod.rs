@@ -40,6 +40,10 @@ pub trait OffsetLog: Send + Sync {
 pub struct OffsetStore {
     backing: Backing,
     data: Mutex<BTreeMap<Vec<u8>, Vec<u8>>>,
+    /// Held from a snapshot of `data` until the file holds it, so that
+    /// tasks committing at once neither share the temporary file nor put
+    /// an older snapshot in place of a newer one.
+    file_writes: Mutex<()>,
 }
 
 /// The offsets key of a source partition: `["<connector>",{partition}]`.
@@ -57,6 +61,7 @@ impl OffsetStore {
         Self {
             backing: Backing::Memory,
             data: Mutex::new(BTreeMap::new()),
+            file_writes: Mutex::new(()),
         }
     }
 
@@ -69,6 +74,7 @@ impl OffsetStore {
         let store = Self {
             backing: Backing::Log(log),
             data: Mutex::new(BTreeMap::new()),
+            file_writes: Mutex::new(()),
         };
         for (k, v) in records {
             store.apply(k, v);
@@ -105,6 +111,7 @@ impl OffsetStore {
         Ok(Self {
             backing: Backing::File(path.to_path_buf()),
             data: Mutex::new(entries.into_iter().collect()),
+            file_writes: Mutex::new(()),
         })
     }
 
@@ -166,6 +173,7 @@ impl OffsetStore {
             }
             return Ok(());
         }
+        let _writing = self.file_writes.lock();
         let snapshot = {
             let mut data = self.data.lock();
             for (p, o) in offsets {
@@ -263,6 +271,39 @@ mod tests {
         assert_eq!(replayed.get("c", &partition("/a")), Some(offset));
         assert_eq!(replayed.get("c", &partition("/b")), None);
         assert_eq!(replayed.all_for("c").len(), 1);
+    }
+
+    /// Tasks of a connector commit from threads of their own at once:
+    /// every commit succeeds and the file ends with every offset.
+    #[test]
+    fn concurrent_commits_to_one_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("connect.offsets");
+        let store = std::sync::Arc::new(OffsetStore::open(&path).expect("empty"));
+        let threads: Vec<_> = (0..8)
+            .map(|t| {
+                let store = store.clone();
+                std::thread::spawn(move || {
+                    for i in 0..40 {
+                        let mut o = SourceOffset::new();
+                        o.insert("position".into(), Json::from(i));
+                        store
+                            .commit("c", &[(partition(&format!("/f{t}")), Some(o))])
+                            .expect("every commit succeeds");
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().expect("thread");
+        }
+        let again = OffsetStore::open(&path).expect("reopen");
+        for t in 0..8 {
+            let o = again
+                .get("c", &partition(&format!("/f{t}")))
+                .expect("offset");
+            assert_eq!(o.get("position"), Some(&Json::from(39)));
+        }
     }
 
     #[test]

@@ -24,7 +24,7 @@ use connect_api::{
 };
 
 pub use settings::{fnv, Settings};
-pub use task::SpoolDirSourceTask;
+pub use task::{today, SpoolDirSourceTask};
 
 /// Which records a connector class reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -445,7 +445,7 @@ fn finish(cleanup: &Cleanup, name: &str, path: &Path) -> std::io::Result<Option<
 }
 
 /// Today's date in UTC as `yyyy-MM-dd`.
-fn today() -> String {
+pub fn today() -> String {
     let days = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() / 86_400) as i64;
