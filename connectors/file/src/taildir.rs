@@ -408,9 +408,9 @@ impl TaildirSourceTask {
         s: &Settings,
         t: &Tail,
         line: Vec<u8>,
-        start: u64,
-        end: u64,
+        (start, end): (u64, u64),
         last: bool,
+        now: i64,
     ) -> SourceRecord {
         let offset = last.then(|| {
             let mut o = SourceOffset::new();
@@ -428,7 +428,7 @@ impl TaildirSourceTask {
             self.topic.clone(),
             SchemaAndValue::new(self.schema.clone(), Value::String(text(line))),
         );
-        r.timestamp = Some(now_ms());
+        r.timestamp = Some(now);
         r.headers = s.groups[t.group].headers.clone();
         if s.offset_header {
             r.headers
@@ -532,7 +532,8 @@ impl SourceTask for TaildirSourceTask {
             .settings
             .take()
             .ok_or_else(|| ConnectError::fatal("not started"))?;
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(s.batch.min(1 << 16));
+        let now = now_ms();
         let ids: Vec<String> = self.tails.keys().cloned().collect();
         for id in ids {
             if out.len() >= s.batch {
@@ -545,7 +546,7 @@ impl SourceTask for TaildirSourceTask {
             Self::read_lines(&mut t, s.per_file.min(s.batch - out.len()), &mut lines);
             let n = lines.len();
             for (i, (line, start, end)) in lines.into_iter().enumerate() {
-                out.push(self.record(&s, &t, line, start, end, i + 1 == n));
+                out.push(self.record(&s, &t, line, (start, end), i + 1 == n, now));
             }
             let idle = t.last_growth.elapsed();
             if !t.matched && idle >= ROTATE_WAIT && t.partial.is_empty() {

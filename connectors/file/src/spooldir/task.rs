@@ -96,6 +96,9 @@ pub struct SpoolDirSourceTask {
     tracks: HashMap<String, Track>,
     /// Files finished in this run under cleanup.policy=NONE.
     kept: HashSet<String>,
+    /// The partition of the last acknowledged record, its file, and the
+    /// acknowledgements not yet added to the file's track.
+    last_acked: Option<(Arc<SourcePartition>, String, u64)>,
     topic: Arc<str>,
 }
 
@@ -108,6 +111,7 @@ impl SpoolDirSourceTask {
             current: None,
             tracks: HashMap::new(),
             kept: HashSet::new(),
+            last_acked: None,
             topic: Arc::from(""),
         }
     }
@@ -258,8 +262,9 @@ impl SpoolDirSourceTask {
         let Some(cur) = self.current.as_mut() else {
             return Ok(Vec::new());
         };
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(batch.min(1 << 16));
         let mut ended = None;
+        let now = now_ms();
         while out.len() < batch {
             match cur.reader.next_record() {
                 Ok(Some((value, _line))) => {
@@ -269,7 +274,7 @@ impl SpoolDirSourceTask {
                     }
                     let mut r =
                         SourceRecord::new(cur.partition.clone(), None, self.topic.clone(), value);
-                    r.timestamp = Some(cur.timestamp.unwrap_or_else(now_ms));
+                    r.timestamp = Some(cur.timestamp.unwrap_or(now));
                     r.headers = cur.headers.clone();
                     out.push(r);
                 }
@@ -327,9 +332,20 @@ impl SpoolDirSourceTask {
         Ok(out)
     }
 
+    /// Adds the acknowledgements counted for the last file to its track.
+    fn settle_acks(&mut self) {
+        if let Some((_, name, n)) = &mut self.last_acked {
+            if let Some(t) = self.tracks.get_mut(name.as_str()) {
+                t.acked += *n;
+            }
+            *n = 0;
+        }
+    }
+
     /// Cleans up every file whose records are all acknowledged. A failed
     /// file under halt.on.error fails the task once it is moved aside.
     fn finish_acknowledged(&mut self) -> ConnectResult<()> {
+        self.settle_acks();
         let ready: Vec<String> = self
             .tracks
             .iter()
@@ -493,10 +509,18 @@ impl SourceTask for SpoolDirSourceTask {
         record: &SourceRecord,
         _metadata: Option<RecordMetadata>,
     ) -> ConnectResult<()> {
-        if let Some(Json::String(name)) = record.source_partition.get(FILE_NAME) {
-            if let Some(t) = self.tracks.get_mut(name) {
-                t.acked += 1;
+        // Records of a file share its partition: most acknowledgements
+        // are counted for the file of the one before, found by pointer, and
+        // added to its track when another file's come or before a cleanup.
+        if let Some((p, _, n)) = &mut self.last_acked {
+            if Arc::ptr_eq(p, &record.source_partition) {
+                *n += 1;
+                return Ok(());
             }
+        }
+        self.settle_acks();
+        if let Some(Json::String(name)) = record.source_partition.get(FILE_NAME) {
+            self.last_acked = Some((record.source_partition.clone(), name.clone(), 1));
         }
         Ok(())
     }
