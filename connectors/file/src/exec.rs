@@ -240,10 +240,18 @@ fn run(spec: Spec, running: Arc<Running>, tx: mpsc::Sender<Vec<u8>>) {
             return;
         }
         match spec.spawn() {
-            Ok(child) => {
-                if let Ok(mut c) = running.child.lock() {
-                    *c = Some(child);
+            Ok(mut child) => {
+                let Ok(mut c) = running.child.lock() else {
+                    return;
+                };
+                // A stop between the check above and here found no child
+                // to kill: this one is killed instead of left running.
+                if running.stopping.load(Ordering::SeqCst) {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return;
                 }
+                *c = Some(child);
             }
             Err(e) => {
                 tracing::error!("exec source cannot run {} again: {e}", spec.program);

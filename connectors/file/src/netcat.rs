@@ -83,11 +83,15 @@ impl SourceTask for NetcatSourceTask {
         let (tx, rx) = mpsc::channel(QUEUE);
         self.lines = Some(rx);
         self.accept = Some(tokio::spawn(async move {
+            // Dropped with this task when the source stops: its
+            // connections end with it.
+            let mut clients = tokio::task::JoinSet::new();
             loop {
                 match listener.accept().await {
                     Ok((conn, peer)) => {
                         tracing::debug!("netcat source: connection from {peer}");
-                        tokio::spawn(serve(conn, tx.clone(), max, ack));
+                        clients.spawn(serve(conn, tx.clone(), max, ack));
+                        while clients.try_join_next().is_some() {}
                     }
                     Err(e) => {
                         tracing::warn!("netcat source: accept failed: {e}");
@@ -147,8 +151,16 @@ async fn serve(conn: TcpStream, tx: mpsc::Sender<Line>, max: usize, ack: bool) {
             buf.pop();
         } else if n >= max {
             // Too long: the rest of the line is skipped.
+            // Skipped in bounded pieces: a client cannot make this grow.
             let mut rest = Vec::new();
-            let _ = read.read_until(b'\n', &mut rest).await;
+            loop {
+                rest.clear();
+                match (&mut read).take(65_536).read_until(b'\n', &mut rest).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(_) if rest.last() == Some(&b'\n') => break,
+                    Ok(_) => {}
+                }
+            }
             tracing::warn!("netcat source: a line longer than {max} bytes ({MAX_LINE}) was cut");
             if ack {
                 let msg = format!(

@@ -97,7 +97,7 @@ fn rfc3339(s: &str) -> Option<i64> {
     let ms = if frac.is_empty() {
         0
     } else {
-        num(&format!("{:0<3}", &frac[..frac.len().min(3)]))?
+        num(&format!("{:0<3}", frac.get(..frac.len().min(3))?))?
     };
     let secs = days_from_civil(y, mo, da) * 86_400 + h * 3600 + mi * 60 + se - offset_min * 60;
     Some(secs * 1000 + ms)
@@ -190,10 +190,10 @@ pub fn parse(msg: &str, keep: bool) -> Parsed {
         };
     }
     // RFC 3164: Mmm dd hh:mm:ss HOSTNAME MSG
-    if rest.len() >= 16 {
-        if let Some(ts) = rfc3164_time(&rest[..15]) {
+    if let (Some(stamp), Some(after)) = (rest.get(..15), rest.get(16..)) {
+        if let Some(ts) = rfc3164_time(stamp) {
             headers.push(("timestamp".into(), ts.to_string()));
-            let after = rest[16..].trim_start();
+            let after = after.trim_start();
             let (host, m) = after.split_once(' ').unwrap_or((after, ""));
             headers.push(("host".into(), host.to_string()));
             return Parsed {
@@ -238,24 +238,52 @@ async fn serve_tcp(conn: tokio::net::TcpStream, tx: mpsc::Sender<Vec<u8>>, max: 
         };
         let mut msg = Vec::new();
         if first.is_ascii_digit() {
+            // RFC 6587 octet counting: a length of at most 10 digits.
             let mut len = Vec::new();
-            if r.read_until(b' ', &mut len).await.is_err() {
+            if (&mut r).take(11).read_until(b' ', &mut len).await.is_err() {
                 return;
             }
             let Some(n) = std::str::from_utf8(&len)
                 .ok()
-                .and_then(|s| s.trim().parse::<usize>().ok())
+                .and_then(|s| s.trim().parse::<u64>().ok())
             else {
+                tracing::warn!("syslog source: a bad frame length; closing the connection");
                 return;
             };
-            msg.resize(n, 0);
-            if r.read_exact(&mut msg).await.is_err() {
+            // The message up to eventSize; the rest of the frame is skipped.
+            let cap = n.min(max as u64);
+            if (&mut r).take(cap).read_to_end(&mut msg).await.is_err() {
+                return;
+            }
+            let rest = n - msg.len() as u64;
+            let mut skip = (&mut r).take(rest);
+            if rest > 0
+                && tokio::io::copy(&mut skip, &mut tokio::io::sink())
+                    .await
+                    .is_err()
+            {
                 return;
             }
         } else {
-            match r.read_until(b'\n', &mut msg).await {
+            // A line up to eventSize; the rest of a longer line is skipped.
+            match (&mut r)
+                .take(max as u64 + 1)
+                .read_until(b'\n', &mut msg)
+                .await
+            {
                 Ok(0) | Err(_) => return,
                 Ok(_) => {}
+            }
+            if msg.last() != Some(&b'\n') && msg.len() > max {
+                let mut skipped = Vec::new();
+                loop {
+                    skipped.clear();
+                    match (&mut r).take(65_536).read_until(b'\n', &mut skipped).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(_) if skipped.last() == Some(&b'\n') => break,
+                        Ok(_) => {}
+                    }
+                }
             }
             while matches!(msg.last(), Some(b'\n' | b'\r')) {
                 msg.pop();
@@ -308,8 +336,11 @@ impl SourceTask for SyslogSourceTask {
                 .await
                 .map_err(listen)?;
             tokio::spawn(async move {
+                // Dropped with the listener's task: its connections end too.
+                let mut clients = tokio::task::JoinSet::new();
                 while let Ok((conn, _)) = l.accept().await {
-                    tokio::spawn(serve_tcp(conn, tx.clone(), max));
+                    clients.spawn(serve_tcp(conn, tx.clone(), max));
+                    while clients.try_join_next().is_some() {}
                 }
             })
         });
@@ -403,5 +434,17 @@ mod tests {
         assert_eq!(h(&p, "flume.syslog.status").as_deref(), Some("Invalid"));
         assert_eq!(p.body, "no priority here");
         assert_eq!(rfc3339("1970-01-01T00:00:01+01:00"), Some(-3_599_000));
+        // Outside input never panics: multi-byte text where fields are cut.
+        for m in [
+            "<13>ééééééééé",
+            "<13>Feb  5 17:32:18é host",
+            "<34>1 2003-10-11T22:14:15.aaéZ h a - - - m",
+            "<>",
+            "<999>x",
+            "<1",
+            "",
+        ] {
+            let _ = parse(m, false);
+        }
     }
 }

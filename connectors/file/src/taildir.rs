@@ -40,8 +40,9 @@ use crate::common::{bool_setting, int_setting, now_ms, str_setting, string_heade
 use crate::spooldir::fnv;
 
 const RESCAN: Duration = Duration::from_millis(500);
-/// A file renamed or deleted away is let go after this long at its end.
-const ROTATE_WAIT: Duration = Duration::from_secs(2);
+/// A file renamed or deleted away is let go after this long at its end
+/// (a writer may still append to it for a moment after the rename).
+const ROTATE_WAIT: Duration = Duration::from_secs(5);
 const CHUNK: usize = 1 << 16;
 
 pub fn def() -> ConfigDef {
@@ -174,6 +175,23 @@ struct Tail {
     matched: bool,
     last_growth: Instant,
     partition: Arc<SourcePartition>,
+}
+
+/// The file with inode `ino`: at `path`, or elsewhere in its directory.
+fn open_inode(path: &Path, ino: u64) -> Option<(PathBuf, File)> {
+    let at = |p: &Path| {
+        File::open(p)
+            .ok()
+            .filter(|f| f.metadata().is_ok_and(|m| m.ino() == ino))
+    };
+    if let Some(f) = at(path) {
+        return Some((path.to_path_buf(), f));
+    }
+    let entries = std::fs::read_dir(path.parent()?).ok()?;
+    entries
+        .flatten()
+        .filter(|e| e.metadata().is_ok_and(|m| m.ino() == ino))
+        .find_map(|e| at(&e.path()).map(|f| (e.path(), f)))
 }
 
 /// The checksum of a file's first line, once it has one.
@@ -328,12 +346,12 @@ impl TaildirSourceTask {
     /// Reads up to `max` lines from one file.
     fn read_lines(t: &mut Tail, max: usize, out: &mut Vec<(Vec<u8>, u64, u64)>) {
         if t.file.is_none() {
-            let Ok(f) = File::open(&t.path) else {
+            // Closed while idle: opened again by inode, wherever in its
+            // directory it was renamed to since.
+            let Some((path, f)) = open_inode(&t.path, t.ino) else {
                 return;
             };
-            if f.metadata().map(|m| m.ino()).ok() != Some(t.ino) {
-                return;
-            }
+            t.path = path;
             t.file = Some(f);
             t.partial.clear();
         }

@@ -117,6 +117,11 @@ pub fn run(args: FlumeArgs) -> anyhow::Result<()> {
         "value.converter".to_string(),
         "org.apache.kafka.connect.storage.StringConverter".to_string(),
     );
+    // Flume's headers are strings: `01` stays `01` for escapes and selectors.
+    worker.insert(
+        "header.converter".to_string(),
+        "org.apache.kafka.connect.storage.StringConverter".to_string(),
+    );
     // Events are committed (and spooled files finished) within seconds.
     worker.insert("offset.flush.interval.ms".to_string(), "5000".to_string());
     if let Some(b) = a.bootstrap_servers.or(plan.bootstrap) {

@@ -49,6 +49,20 @@ pub struct Reader<R> {
     string: Arc<Schema>,
 }
 
+/// Where to cut `buf` (longer than `max`) so that a UTF-8 character is not
+/// split: at `max`, or before the character that `max` falls in.
+fn char_cut(buf: &[u8], max: usize) -> usize {
+    let mut at = max;
+    while at > 0 && buf.get(at).is_some_and(|b| b & 0xC0 == 0x80) {
+        at -= 1;
+    }
+    if at == 0 {
+        max
+    } else {
+        at
+    }
+}
+
 /// What went wrong at a line of the file.
 #[derive(Debug)]
 pub struct ParseError {
@@ -82,7 +96,7 @@ impl<R: BufRead> Reader<R> {
         let mut buf = std::mem::take(&mut self.pending);
         if !buf.is_empty() {
             if buf.len() > max {
-                self.pending = buf.split_off(max);
+                self.pending = buf.split_off(char_cut(&buf, max));
             }
             return Ok(Some(buf));
         }
@@ -101,7 +115,7 @@ impl<R: BufRead> Reader<R> {
         }
         if buf.len() > max {
             // Flume's LINE deserializer: the rest of the line is the next record.
-            self.pending = buf.split_off(max);
+            self.pending = buf.split_off(char_cut(&buf, max));
             self.pending_line = this;
         }
         Ok(Some(buf))
@@ -374,6 +388,16 @@ mod tests {
         assert_eq!(e.line, 2, "{}", e.message);
         let e = all("{\"a\":\n", Format::Json).expect_err("cut");
         assert!(e.message.contains("ends inside"), "{}", e.message);
+    }
+
+    #[test]
+    fn long_lines_are_not_cut_inside_a_character() {
+        let got = all("abcé\n", Format::Lines { max: 4 }).expect("lines");
+        let texts: Vec<_> = got.into_iter().map(|(v, _)| v).collect();
+        assert_eq!(
+            texts,
+            vec![Value::String("abc".into()), Value::String("é".into())]
+        );
     }
 
     #[test]

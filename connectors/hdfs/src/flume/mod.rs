@@ -304,10 +304,25 @@ pub struct FlumeHdfsSinkTask {
     /// Directories whose leftover in-use files were removed in this run.
     swept: HashSet<String>,
     counter: std::cell::Cell<i64>,
+    /// In this connector's in-use names, so that a sweep leaves other
+    /// writers' files alone.
+    token: String,
+    /// The first offsets of files that failed to roll: nothing past them is
+    /// committed.
+    floor: BTreeMap<TopicPartition, i64>,
+}
+
+/// Store and file errors stop the task: its offsets stay before every
+/// event not in a rolled file, so a restart writes them again (a retry in
+/// place could write a batch twice into an open file).
+fn fatal(e: impl std::fmt::Display) -> ConnectError {
+    ConnectError::fatal(format!(
+        "{e} (the task stops; its events not yet in a rolled file are written again when it restarts)"
+    ))
 }
 
 fn io(e: std::io::Error) -> ConnectError {
-    ConnectError::retriable(e.to_string())
+    fatal(e)
 }
 
 fn header_of(r: &SinkRecord, name: &str) -> Option<String> {
@@ -345,23 +360,16 @@ impl FlumeHdfsSinkTask {
             return Ok(());
         }
         let start = format!("{}{prefix}.", s.in_use_prefix);
-        let entries = s
-            .store
-            .list(dir, false)
-            .map_err(|e| ConnectError::retriable(e.0))?;
+        let end = format!(".{}{}", self.token, s.in_use_suffix);
+        let entries = s.store.list(dir, false).map_err(|e| fatal(e.0))?;
         for e in entries.iter().filter(|e| !e.is_dir) {
             let n = e.name();
-            if n.starts_with(&start)
-                && n.ends_with(&s.in_use_suffix)
-                && n.len() > start.len() + s.in_use_suffix.len()
-            {
+            if n.starts_with(&start) && n.ends_with(&end) && n.len() > start.len() + end.len() {
                 tracing::info!(
                     "Removing {} left in use by an earlier run: its events are delivered again",
                     e.path
                 );
-                s.store
-                    .delete(&e.path)
-                    .map_err(|e| ConnectError::retriable(e.0))?;
+                s.store.delete(&e.path).map_err(|e| fatal(e.0))?;
             }
         }
         Ok(())
@@ -383,18 +391,15 @@ impl FlumeHdfsSinkTask {
             let target = store::join(&[dir, &name]);
             let in_use = store::join(&[
                 dir,
-                &format!("{}{name}{}", s.in_use_prefix, s.in_use_suffix),
+                &format!(
+                    "{}{name}.{}{}",
+                    s.in_use_prefix, self.token, s.in_use_suffix
+                ),
             ]);
-            if s.store
-                .exists(&target)
-                .map_err(|e| ConnectError::retriable(e.0))?
-            {
+            if s.store.exists(&target).map_err(|e| fatal(e.0))? {
                 continue;
             }
-            let out = Out(s
-                .store
-                .create(&in_use)
-                .map_err(|e| ConnectError::retriable(e.0))?);
+            let out = Out(s.store.create(&in_use).map_err(|e| fatal(e.0))?);
             let writer = match s.file_type {
                 FileType::Data => Writer::Plain(out),
                 FileType::Gzip => Writer::Gzip(GzEncoder::new(out, flate2::Compression::default())),
@@ -414,22 +419,35 @@ impl FlumeHdfsSinkTask {
         }
     }
 
-    /// Closes a file and gives it its final name.
-    fn roll(&self, b: Bucket) -> ConnectResult<()> {
+    /// Closes a file and gives it its final name; when that fails, nothing
+    /// past its first events is committed.
+    fn roll(&mut self, b: Bucket) -> ConnectResult<()> {
+        let first = b.first.clone();
+        let rolled = self.close_and_rename(b);
+        if rolled.is_err() {
+            for (tp, o) in first {
+                let f = self.floor.entry(tp).or_insert(o);
+                *f = (*f).min(o);
+            }
+        }
+        rolled
+    }
+
+    fn close_and_rename(&self, b: Bucket) -> ConnectResult<()> {
         let s = self.settings()?;
         let out = match b.writer {
             Writer::Plain(o) => o,
             Writer::Gzip(g) => g.finish().map_err(io)?,
             Writer::Seq(w) => w.into_inner(),
         };
-        out.0.close().map_err(|e| ConnectError::retriable(e.0))?;
+        out.0.close().map_err(|e| fatal(e.0))?;
         if b.in_use != b.target
             && !s
                 .store
                 .rename(&b.in_use, &b.target)
-                .map_err(|e| ConnectError::retriable(e.0))?
+                .map_err(|e| fatal(e.0))?
         {
-            return Err(ConnectError::retriable(format!(
+            return Err(fatal(format!(
                 "could not rename {} to {}",
                 b.in_use, b.target
             )));
@@ -542,6 +560,11 @@ impl SinkTask for FlumeHdfsSinkTask {
         self.settings = Some(s);
         self.ctx = Some(ctx);
         self.host = Some(Host::local());
+        let name = props.get("name").map_or("", String::as_str);
+        let hash = name.bytes().fold(0x811c_9dc5u32, |h, b| {
+            (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+        });
+        self.token = format!("{hash:08x}");
         Ok(())
     }
 
@@ -559,8 +582,8 @@ impl SinkTask for FlumeHdfsSinkTask {
             self.roll_due(true)?;
         }
         let mut out = offsets.clone();
-        for b in self.buckets.values() {
-            for (tp, first) in &b.first {
+        for b in self.buckets.values().map(|b| &b.first).chain([&self.floor]) {
+            for (tp, first) in b {
                 if let Some(o) = out.get_mut(tp) {
                     *o = (*o).min(*first);
                 }
