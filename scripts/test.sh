@@ -53,6 +53,9 @@ grep -Eq '^5000 records sent, [0-9.]+ records/sec \([0-9.]+ MB/sec\), [0-9.]+ ms
 log "the tutorials' Kafka commands through the Kafka-named shims"
 scripts/tests/seeds.sh "$WEIR"
 
+log "Kafka 4's quickstart through the shims: kafka-storage.sh format, the broker, console clients, Connect's FileStream quickstart, kafka-server-stop.sh"
+WEIR_BIN="$WEIR" scripts/tests/quickstart.sh "$VENV/bin/python"
+
 log "weir standalone: the tutorial's connector files, 1,000,000 lines with a SIGKILL, REST"
 scripts/tests/standalone.sh "$WEIR"
 

@@ -16,6 +16,7 @@ case "$name" in
     kafka-producer-perf-test) sub=producer-perf-test ;;
     kafka-consumer-perf-test) sub=consumer-perf-test ;;
     kafka-broker-api-versions) sub=broker-api-versions ;;
+    kafka-storage) sub=storage ;;
     *)
         echo "$name: not a Kafka tool that Weir provides" >&2
         exit 1

@@ -14,3 +14,14 @@ else
     echo "weir is not built: run 'cargo build --release -p worker' in $_shim_root" >&2
     exit 1
 fi
+
+# weir_daemon OUT PID ARGS...: runs `weir ARGS` in the background, as the
+# Kafka scripts' -daemon does: output appended to $LOG_DIR/OUT (default
+# ./logs), the process id written to $LOG_DIR/PID.
+weir_daemon() {
+    local out=$1 pid=$2 log_dir="${LOG_DIR:-$PWD/logs}"
+    shift 2
+    mkdir -p "$log_dir"
+    nohup "$WEIR" "$@" >>"$log_dir/$out" 2>&1 &
+    echo $! >"$log_dir/$pid"
+}

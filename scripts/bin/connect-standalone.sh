@@ -6,10 +6,7 @@ set -euo pipefail
 source "$(dirname "$0")/_weir.sh"
 if [ "${1:-}" = "-daemon" ]; then
     shift
-    log_dir="${LOG_DIR:-$PWD/logs}"
-    mkdir -p "$log_dir"
-    nohup "$WEIR" standalone "$@" >>"$log_dir/connect.log" 2>&1 &
-    echo $! >"$log_dir/connect.pid"
+    weir_daemon connect.log connect.pid standalone "$@"
     exit 0
 fi
 exec "$WEIR" standalone "$@"

@@ -15,6 +15,7 @@ mod groups;
 mod perf;
 mod produce;
 mod standalone;
+mod storage;
 mod topics;
 mod verifiable;
 
@@ -37,6 +38,8 @@ pub struct Cli {
 pub enum Command {
     /// Run the bundled Kafka-protocol broker (like kafka-server-start.sh).
     Broker(broker::BrokerArgs),
+    /// Format log directories with a cluster id (like kafka-storage.sh).
+    Storage(storage::StorageArgs),
     /// A client of the Connect REST API (like kcctl).
     #[command(infer_long_args = true)]
     Connect(connect::ConnectArgs),
@@ -142,6 +145,7 @@ pub fn init_logging(cli: &Cli) {
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Broker(args) => broker::run(args),
+        Command::Storage(args) => storage::run(args),
         Command::Standalone(args) => standalone::run(args),
         Command::Distributed(args) => distributed::run(args),
         Command::Flume(args) => flume::run(args),
