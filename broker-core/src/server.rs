@@ -87,6 +87,18 @@ fn base64url(bytes: &[u8]) -> String {
 fn cluster_id(log_dir: &Path, node_id: i32) -> std::io::Result<String> {
     let path = log_dir.join("meta.properties");
     if let Ok(p) = crate::properties::Properties::load(&path) {
+        // A directory of another node is refused, as Kafka refuses it.
+        if let Some(stored) = p.get("node.id").and_then(|n| n.trim().parse::<i32>().ok()) {
+            if stored != node_id {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!(
+                        "Stored node id {stored} doesn't match previous node id {node_id} in {}. If you moved your data, make sure your configured node id matches. If you intend to create a new node, you should remove all data in your data directories.",
+                        log_dir.display()
+                    ),
+                ));
+            }
+        }
         if let Some(id) = p.get("cluster.id") {
             return Ok(id.to_string());
         }
@@ -483,5 +495,32 @@ pub(crate) fn maintain_once(st: &BrokerState) {
                 st.flusher.flush_later(p.clone());
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cluster_id;
+
+    #[test]
+    fn meta_properties_keep_the_cluster_id_and_refuse_another_node() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let first = cluster_id(dir.path(), 1).expect("created");
+        assert_eq!(cluster_id(dir.path(), 1).expect("read again"), first);
+        std::fs::write(
+            dir.path().join("meta.properties"),
+            "cluster.id=AAAAAAAAAAAAAAAAAAAAAA\nnode.id=1\nversion=1\n",
+        )
+        .expect("write");
+        assert_eq!(
+            cluster_id(dir.path(), 1).expect("formatted"),
+            "AAAAAAAAAAAAAAAAAAAAAA"
+        );
+        let e = cluster_id(dir.path(), 2).expect_err("another node");
+        assert!(
+            e.to_string()
+                .starts_with("Stored node id 1 doesn't match previous node id 2 in "),
+            "{e}"
+        );
     }
 }

@@ -121,4 +121,8 @@ out=$(bin/kafka-server-stop.sh || true)
 [ "$out" = "No kafka server to stop" ] || fail "a second stop printed '$out'"
 grep -q "broker stopped cleanly" logs/server.log || fail "the broker did not stop cleanly"
 bin/zookeeper-server-stop.sh >/dev/null
+
+echo "a directory formatted for node 1 is refused to node 2"
+if out=$(timeout 30 bin/kafka-server-start.sh config/server.properties --override node.id=2 2>&1); then fail "the broker started as node 2"; fi
+[[ "$out" == *"Stored node id 1 doesn't match previous node id 2 in $KAFKA/kraft-combined-logs."* ]] || fail "node 2 was refused with '$out'"
 echo "Kafka 4 quickstart passed"
