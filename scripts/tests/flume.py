@@ -24,7 +24,6 @@ import glob
 import json
 import os
 import re
-import signal
 import socket
 import sqlite3
 import struct
@@ -35,7 +34,7 @@ import time
 
 from confluent_kafka import Consumer, TopicPartition
 
-from standalone_worker import Worker, free_port, wait_for
+from standalone_worker import Worker, free_port, stop_process, wait_for
 
 WEIR, BOOT = sys.argv[1], sys.argv[2]
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -83,12 +82,7 @@ class Agent:
         return open(self.log, errors="replace").read()
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+        stop_process(self.proc)
 
 
 def read_topic(topic, timeout=30):

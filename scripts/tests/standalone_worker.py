@@ -16,6 +16,16 @@ def free_port():
         return s.getsockname()[1]
 
 
+def stop_process(proc):
+    """SIGTERM, then SIGKILL after 30 s, for a process that is still running."""
+    if proc and proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
 def wait_for(what, check, seconds, step=0.2):
     """Until check() is true; a SystemExit naming `what` after `seconds`."""
     deadline = time.time() + seconds
@@ -91,9 +101,4 @@ class Worker:
         self.proc.wait()
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+        stop_process(self.proc)

@@ -8,6 +8,7 @@ pub mod config;
 pub mod connector;
 pub mod convert;
 pub mod error;
+pub mod event;
 pub mod record;
 pub mod schema;
 pub mod text;

@@ -1,15 +1,14 @@
 //! What the file and Flume-style sources share: the topic key, settings
 //! read with errors that name their key, record headers and the clock.
 
-use std::sync::{Arc, OnceLock};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
 
 use connect_api::config::{key, ConfigType, DefaultValue, Importance};
-use connect_api::{
-    ConfigDef, ConnectError, ConnectResult, Header, Props, Schema, SchemaAndValue, Value,
-};
+use connect_api::{ConfigDef, ConnectError, ConnectResult, Props, Schema, SchemaAndValue, Value};
 
 use crate::TOPIC;
+
+pub use connect_api::event::{body_bytes, header_text, now_ms, string_header};
 
 /// `def` with the `topic` key every source has.
 pub fn with_topic(def: ConfigDef) -> ConfigDef {
@@ -71,44 +70,9 @@ pub fn str_setting<'a>(props: &'a Props, name: &str) -> Option<&'a str> {
     props.get(name).map(|v| v.trim()).filter(|v| !v.is_empty())
 }
 
-/// A header with a string value (Flume's headers are all strings).
-pub fn string_header(key: &str, value: impl Into<String>) -> Header {
-    static SCHEMA: OnceLock<Arc<Schema>> = OnceLock::new();
-    let schema = SCHEMA.get_or_init(|| Arc::new(Schema::string())).clone();
-    Header {
-        key: key.to_string(),
-        value: SchemaAndValue::new(Some(schema), Value::String(value.into())),
-    }
-}
-
-pub fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
-
 /// Bytes as text; invalid UTF-8 becomes U+FFFD, as Java's decoder does.
 pub fn text(bytes: Vec<u8>) -> String {
     String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
-}
-
-/// A record value as a Flume event body: text and bytes as they are,
-/// anything else in Connect's text form.
-pub fn body_bytes(v: &Value) -> std::borrow::Cow<'_, [u8]> {
-    match v {
-        Value::String(s) => s.as_bytes().into(),
-        Value::Bytes(b) => b.as_slice().into(),
-        Value::Null => (&[][..]).into(),
-        other => connect_api::text::value_text(other).into_bytes().into(),
-    }
-}
-
-/// A header value as Flume's string headers hold it.
-pub fn header_text(h: &Header) -> String {
-    match &h.value.value {
-        Value::String(s) => s.clone(),
-        other => connect_api::text::value_text(other),
-    }
 }
 
 /// Waits up to a second for the first item of `rx`, then takes what else

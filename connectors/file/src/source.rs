@@ -2,7 +2,7 @@
 //! the committed byte position on, following the file as it grows.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use connect_api::record::{SourceOffset, SourcePartition};
@@ -15,6 +15,7 @@ use std::io::{Read, Seek};
 
 use tokio::io::AsyncReadExt;
 
+use crate::common::now_ms;
 use crate::{file_of, source_topic, BATCH_SIZE, FILENAME_FIELD, POSITION_FIELD};
 
 /// How much is read from the file at a time.
@@ -127,12 +128,6 @@ fn line_text(bytes: &[u8]) -> String {
         Ok(s) => s.to_owned(),
         Err(_) => String::from_utf8_lossy(bytes).into_owned(),
     }
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }
 
 #[async_trait]

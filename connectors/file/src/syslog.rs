@@ -62,17 +62,6 @@ const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
 
-/// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 fn num(s: &str) -> Option<i64> {
     s.parse().ok()
 }
@@ -99,7 +88,8 @@ fn rfc3339(s: &str) -> Option<i64> {
     } else {
         num(&format!("{:0<3}", frac.get(..frac.len().min(3))?))?
     };
-    let secs = days_from_civil(y, mo, da) * 86_400 + h * 3600 + mi * 60 + se - offset_min * 60;
+    let secs = connect_api::text::days_from_civil(y, mo, da) * 86_400 + h * 3600 + mi * 60 + se
+        - offset_min * 60;
     Some(secs * 1000 + ms)
 }
 
@@ -112,7 +102,10 @@ fn rfc3164_time(s: &str) -> Option<i64> {
     let mut t = parts.next()?.split(':');
     let (h, mi, se) = (num(t.next()?)?, num(t.next()?)?, num(t.next()?)?);
     let year = num(crate::spooldir::today().get(..4)?)?;
-    Some((days_from_civil(year, month, day) * 86_400 + h * 3600 + mi * 60 + se) * 1000)
+    Some(
+        (connect_api::text::days_from_civil(year, month, day) * 86_400 + h * 3600 + mi * 60 + se)
+            * 1000,
+    )
 }
 
 /// Parses one syslog message as Flume's SyslogUtils does.

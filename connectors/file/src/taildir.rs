@@ -610,3 +610,101 @@ impl SourceTask for TaildirSourceTask {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct NoOffsets;
+
+    impl OffsetReader for NoOffsets {
+        fn offset(&self, _partition: &SourcePartition) -> Option<SourceOffset> {
+            None
+        }
+    }
+
+    async fn lines(task: &mut TaildirSourceTask, n: usize) -> Vec<SourceRecord> {
+        let mut out = Vec::new();
+        for _ in 0..40 {
+            out.extend(task.poll().await.expect("poll"));
+            if out.len() >= n {
+                break;
+            }
+        }
+        out
+    }
+
+    fn header<'a>(r: &'a SourceRecord, key: &str) -> Option<&'a Value> {
+        r.headers
+            .iter()
+            .find(|h| h.key == key)
+            .map(|h| &h.value.value)
+    }
+
+    /// skipToEnd, group headers, byteOffsetHeader, fileHeader, and a partial
+    /// last line held back until its newline.
+    #[tokio::test]
+    async fn keys_of_a_group_and_partial_lines() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let log = dir.path().join("app.log");
+        std::fs::write(&log, "old\n").expect("write");
+        let props: Props = [
+            ("topic", "t"),
+            ("filegroups", "g"),
+            ("headers.g.kind", "web"),
+            ("skipToEnd", "true"),
+            ("byteOffsetHeader", "true"),
+            ("fileHeader", "true"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .chain([
+            (
+                "filegroups.g".to_string(),
+                format!("{}/app\\.log", dir.path().display()),
+            ),
+            (
+                "positionFile".to_string(),
+                dir.path().join("pos.json").display().to_string(),
+            ),
+        ])
+        .collect();
+        let mut task = TaildirSourceTask::default();
+        let ctx = SourceTaskContext {
+            configs: props.clone(),
+            offsets: Arc::new(NoOffsets),
+        };
+        task.start(&props, ctx).await.expect("start");
+        use std::io::Write as _;
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&log)
+            .expect("open");
+        f.write_all(b"one\ntwo\npar").expect("append");
+        let got = lines(&mut task, 2).await;
+        let texts: Vec<&Value> = got.iter().map(|r| &r.value.value).collect();
+        assert_eq!(
+            texts,
+            [&Value::String("one".into()), &Value::String("two".into())],
+            "skipToEnd skipped `old`; `par` waits"
+        );
+        assert_eq!(header(&got[0], "kind"), Some(&Value::String("web".into())));
+        assert_eq!(
+            header(&got[0], "byteoffset"),
+            Some(&Value::String("4".into()))
+        );
+        assert_eq!(
+            header(&got[1], "byteoffset"),
+            Some(&Value::String("8".into()))
+        );
+        assert_eq!(
+            header(&got[0], "file"),
+            Some(&Value::String(log.display().to_string()))
+        );
+        f.write_all(b"tial\n").expect("append");
+        let got = lines(&mut task, 1).await;
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].value.value, Value::String("partial".into()));
+        task.stop().await.expect("stop");
+    }
+}

@@ -3,12 +3,9 @@
 //! keys. An event is a record: its body is the value (text or bytes), its
 //! headers are the record's headers as strings.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use connect_api::config::{key, Config, ConfigType, DefaultValue, Importance};
-use connect_api::{
-    ConfigDef, ConnectError, ConnectRecord, ConnectResult, Header, Schema, SchemaAndValue, Value,
-};
+use connect_api::event::{header_text, now_ms, string_header, Host};
+use connect_api::{ConfigDef, ConnectError, ConnectRecord, ConnectResult, Value};
 
 use crate::util::{self, java_regex};
 use crate::Transformation;
@@ -223,12 +220,6 @@ pub fn regex_extractor_def() -> ConfigDef {
         .define(opt("serializers", ConfigType::String, DefaultValue::Required, "Space-separated serializer names, one per group; serializers.<name>.name is the header."))
 }
 
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
-
 fn has(record: &dyn ConnectRecord, name: &str) -> bool {
     record.headers().iter().any(|h| h.key == name)
 }
@@ -237,13 +228,7 @@ fn has(record: &dyn ConnectRecord, name: &str) -> bool {
 fn set(record: &mut dyn ConnectRecord, name: &str, value: String) {
     let headers = record.headers_mut();
     headers.retain(|h| h.key != name);
-    headers.push(Header {
-        key: name.to_string(),
-        value: SchemaAndValue::new(
-            Some(std::sync::Arc::new(Schema::string())),
-            Value::String(value),
-        ),
-    });
+    headers.push(string_header(name, value));
 }
 
 fn string(c: &Config, name: &str) -> String {
@@ -273,7 +258,14 @@ impl SetHeader {
             header: string(c, "hostHeader"),
             preserve: util::boolean(c, PRESERVE, false),
             value: |s| s.fixed.clone(),
-            fixed: local_host(util::boolean(c, "useIP", true)),
+            fixed: {
+                let host = Host::local();
+                if util::boolean(c, "useIP", true) {
+                    host.ip
+                } else {
+                    host.name
+                }
+            },
         })
     }
 
@@ -304,25 +296,6 @@ impl Transformation for SetHeader {
         }
         Ok(true)
     }
-}
-
-/// This machine's name or address, as Java's `InetAddress.getLocalHost()`.
-fn local_host(ip: bool) -> String {
-    let name = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|s| s.trim().to_string())
-        .ok()
-        .filter(|s| !s.is_empty())
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .unwrap_or_else(|| "localhost".into());
-    if !ip {
-        return name;
-    }
-    use std::net::ToSocketAddrs;
-    (name.as_str(), 0)
-        .to_socket_addrs()
-        .ok()
-        .and_then(|mut a| a.find(|a| a.is_ipv4()))
-        .map_or_else(|| "127.0.0.1".into(), |a| a.ip().to_string())
 }
 
 pub struct RemoveHeader {
@@ -573,10 +546,7 @@ impl Transformation for ChannelSelector {
             .iter()
             .rev()
             .find(|h| h.key == self.header)
-            .map(|h| match &h.value.value {
-                Value::String(s) => s.clone(),
-                other => connect_api::text::value_text(other),
-            });
+            .map(header_text);
         Ok(match value {
             // A required mapping replaces the default.
             Some(v) if self.all_mapped.contains(&v) => self.values.contains(&v),
@@ -588,7 +558,7 @@ impl Transformation for ChannelSelector {
 
 #[cfg(test)]
 mod tests {
-    use connect_api::{Props, SourceRecord};
+    use connect_api::{Props, SchemaAndValue, SourceRecord};
 
     use crate::Chain;
 

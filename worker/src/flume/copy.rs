@@ -94,13 +94,9 @@ pub struct CopySinkTask {
     topic: String,
 }
 
+/// A key, value or header as bytes; null stays null.
 fn bytes(v: &Value) -> Option<Vec<u8>> {
-    match v {
-        Value::Null => None,
-        Value::String(s) => Some(s.as_bytes().to_vec()),
-        Value::Bytes(b) => Some(b.clone()),
-        other => Some(connect_api::text::value_text(other).into_bytes()),
-    }
+    (!matches!(v, Value::Null)).then(|| connect_api::event::body_bytes(v).into_owned())
 }
 
 impl CopySinkTask {

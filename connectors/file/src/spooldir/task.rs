@@ -8,7 +8,7 @@ use std::io::{BufReader, Read};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use connect_api::record::{SourceOffset, SourcePartition};
@@ -462,19 +462,7 @@ fn finish(cleanup: &Cleanup, name: &str, path: &Path) -> std::io::Result<Option<
 
 /// Today's date in UTC as `yyyy-MM-dd`.
 pub fn today() -> String {
-    let days = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() / 86_400) as i64;
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
+    let (y, m, d) = connect_api::text::civil_from_days(now_ms().div_euclid(86_400_000));
     format!("{y:04}-{m:02}-{d:02}")
 }
 
@@ -533,6 +521,45 @@ impl SourceTask for SpoolDirSourceTask {
 
 #[cfg(test)]
 mod tests {
+    use super::{finish, Cleanup};
+
+    /// Each cleanup policy leaves a finished file where it says.
+    #[test]
+    fn cleanup_policies() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let (input, done) = (tmp.path().join("in"), tmp.path().join("done"));
+        std::fs::create_dir_all(&input).expect("in");
+        std::fs::create_dir_all(&done).expect("done");
+        let file = |name: &str| {
+            let p = input.join(name);
+            std::fs::write(&p, "x\n").expect("write");
+            p
+        };
+        let p = file("a.log");
+        assert_eq!(
+            finish(&Cleanup::Move(done.clone()), "a.log", &p).expect("move"),
+            Some(done.join("a.log"))
+        );
+        assert!(!p.exists() && done.join("a.log").exists());
+        let p = file("b.log");
+        let to = finish(&Cleanup::MoveByDate(done.clone()), "b.log", &p)
+            .expect("by date")
+            .expect("moved");
+        assert_eq!(to, done.join(super::today()).join("b.log"));
+        let p = file("c.log");
+        assert_eq!(finish(&Cleanup::Delete, "c.log", &p).expect("delete"), None);
+        assert!(!p.exists());
+        let p = file("d.log");
+        assert_eq!(finish(&Cleanup::None, "d.log", &p).expect("none"), None);
+        assert!(p.exists());
+        let suffix = Cleanup::Suffix(".COMPLETED".into());
+        assert!(finish(&suffix, "d.log", &p).expect("rename").is_some());
+        assert!(input.join("d.log.COMPLETED").exists());
+        let p = file("d.log");
+        let e = finish(&suffix, "d.log", &p).expect_err("the name was used before");
+        assert!(e.to_string().contains("used again"), "{e}");
+    }
+
     #[test]
     fn dates() {
         let d = super::today();

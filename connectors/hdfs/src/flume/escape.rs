@@ -5,6 +5,8 @@
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 
+pub use connect_api::event::Host;
+
 /// Checks the escapes of `s`; the message names the first unknown one.
 pub fn check(s: &str) -> Result<(), String> {
     let mut chars = s.chars();
@@ -39,28 +41,6 @@ pub fn check(s: &str) -> Result<(), String> {
 pub struct Round {
     pub unit_ms: i64,
     pub value: i64,
-}
-
-pub struct Host {
-    pub name: String,
-    pub ip: String,
-}
-
-impl Host {
-    pub fn local() -> Self {
-        let name = std::fs::read_to_string("/proc/sys/kernel/hostname")
-            .map(|s| s.trim().to_string())
-            .ok()
-            .filter(|s| !s.is_empty())
-            .unwrap_or_else(|| "localhost".into());
-        use std::net::ToSocketAddrs;
-        let ip = (name.as_str(), 0)
-            .to_socket_addrs()
-            .ok()
-            .and_then(|mut a| a.find(|a| a.is_ipv4()))
-            .map_or_else(|| "127.0.0.1".into(), |a| a.ip().to_string());
-        Self { name, ip }
-    }
 }
 
 /// Rounds `ms` down to a multiple of the round unit, in local time.

@@ -26,10 +26,12 @@ use async_trait::async_trait;
 use connect_api::config::{key, ConfigType, DefaultValue, Importance};
 use connect_api::{
     ConfigDef, ConnectError, ConnectResult, Offsets, Props, SinkRecord, SinkTask, SinkTaskContext,
-    TopicPartition, Value,
+    TopicPartition,
 };
 use flate2::write::GzEncoder;
 use jiff::tz::TimeZone;
+
+use connect_api::event::{body_bytes, header_text, now_ms};
 
 use crate::store::{self, Output, Store};
 use escape::{Host, Round};
@@ -330,19 +332,7 @@ fn header_of(r: &SinkRecord, name: &str) -> Option<String> {
         .iter()
         .rev()
         .find(|h| h.key == name)
-        .map(|h| match &h.value.value {
-            Value::String(s) => s.clone(),
-            other => connect_api::text::value_text(other),
-        })
-}
-
-fn body(v: &Value) -> std::borrow::Cow<'_, [u8]> {
-    match v {
-        Value::String(s) => s.as_bytes().into(),
-        Value::Bytes(b) => b.as_slice().into(),
-        Value::Null => (&[][..]).into(),
-        other => connect_api::text::value_text(other).into_bytes().into(),
-    }
+        .map(header_text)
 }
 
 impl FlumeHdfsSinkTask {
@@ -385,7 +375,7 @@ impl FlumeHdfsSinkTask {
             _ => s.suffix.as_str(),
         };
         loop {
-            let n = self.counter.get().max(connect_api_now()) + 1;
+            let n = self.counter.get().max(now_ms()) + 1;
             self.counter.set(n);
             let name = format!("{prefix}.{n}{ext}");
             let target = store::join(&[dir, &name]);
@@ -483,7 +473,7 @@ impl FlumeHdfsSinkTask {
     fn write(&mut self, r: &SinkRecord) -> ConnectResult<()> {
         let s = self.settings()?;
         let ts = if s.local_time {
-            Some(connect_api_now())
+            Some(now_ms())
         } else {
             header_of(r, "timestamp").and_then(|t| t.trim().parse::<i64>().ok())
         };
@@ -504,7 +494,7 @@ impl FlumeHdfsSinkTask {
         let key = (place(&s.path)?, place(&s.prefix)?);
         let newline = s.newline;
         let (count, size) = (s.count, s.size);
-        let seq_key = ts.unwrap_or_else(connect_api_now);
+        let seq_key = ts.unwrap_or_else(now_ms);
         if !self.buckets.contains_key(&key) {
             let b = self.open(&key.0, &key.1)?;
             self.buckets.insert(key.clone(), b);
@@ -513,7 +503,7 @@ impl FlumeHdfsSinkTask {
             .buckets
             .get_mut(&key)
             .ok_or_else(|| ConnectError::fatal("no bucket"))?;
-        let data = body(&r.value.value);
+        let data = body_bytes(&r.value.value);
         match &mut b.writer {
             Writer::Plain(w) => write_line(w, &data, newline),
             Writer::Gzip(w) => write_line(w, &data, newline),
@@ -544,12 +534,6 @@ fn write_line(w: &mut impl Write, data: &[u8], newline: bool) -> std::io::Result
         w.write_all(b"\n")?;
     }
     Ok(())
-}
-
-fn connect_api_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }
 
 #[async_trait]
