@@ -375,14 +375,13 @@ impl TaildirSourceTask {
             return;
         }
         let mut taken = 0;
-        let mut buf = vec![0u8; CHUNK];
         while taken < max {
-            let n = match f.read(&mut buf) {
+            // Read straight onto the held-back bytes: no copy through a buffer.
+            match f.by_ref().take(CHUNK as u64).read_to_end(&mut t.partial) {
                 Ok(0) | Err(_) => break,
-                Ok(n) => n,
-            };
+                Ok(_) => {}
+            }
             t.last_growth = Instant::now();
-            t.partial.extend_from_slice(&buf[..n]);
             let mut start = 0;
             while taken < max {
                 let Some(nl) = memchr::memchr(b'\n', &t.partial[start..]) else {
@@ -592,12 +591,15 @@ impl SourceTask for TaildirSourceTask {
         record: &SourceRecord,
         _metadata: Option<RecordMetadata>,
     ) -> ConnectResult<()> {
-        if let (Some(Json::String(id)), Some(o)) =
-            (record.source_partition.get("file"), &record.source_offset)
-        {
-            if let Some(pos) = o.get("pos").and_then(Json::as_u64) {
-                self.acked.insert(id.clone(), pos);
-            }
+        // Only a batch's last line of each file carries an offset.
+        let Some(o) = &record.source_offset else {
+            return Ok(());
+        };
+        if let (Some(Json::String(id)), Some(pos)) = (
+            record.source_partition.get("file"),
+            o.get("pos").and_then(Json::as_u64),
+        ) {
+            self.acked.insert(id.clone(), pos);
         }
         Ok(())
     }

@@ -13,6 +13,7 @@ mod sink;
 mod source;
 mod sticky;
 pub mod topic_creation;
+mod topic_handles;
 mod worker;
 
 use std::collections::BTreeSet;

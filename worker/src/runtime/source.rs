@@ -22,6 +22,7 @@ use super::errors::{DeadLetterQueue, Failure, Origin, RawRecord, Stage, Toleranc
 use super::metrics::TaskMetrics;
 use super::sticky::Sticky;
 use super::topic_creation::TopicCreation;
+use super::topic_handles::{Payload, TopicHandles};
 use super::{retry_backoff, State, Target, TaskEnv};
 use crate::store::ConnectorOffsets;
 use connect_transforms::Chain;
@@ -340,6 +341,7 @@ impl Sender {
                 warm_up(&producer);
                 let mut seq = 0usize;
                 let mut sticky = Sticky::default();
+                let mut handles = TopicHandles::new(producer.clone());
                 while let Some(batch) = rx.blocking_recv() {
                     sticky.next_batch();
                     for record in batch.iter() {
@@ -384,7 +386,14 @@ impl Sender {
                             converters: &converters,
                             tolerance: &tolerance,
                         };
-                        match send_one(&sending, &mut sticky, creator.as_mut(), out, seq) {
+                        match send_one(
+                            &sending,
+                            &mut handles,
+                            &mut sticky,
+                            creator.as_mut(),
+                            out,
+                            seq,
+                        ) {
                             Ok(()) => {}
                             Err(SendError::Conversion(f)) => {
                                 if let Err(msg) =
@@ -443,6 +452,8 @@ struct Creator {
     creation: TopicCreation,
     bootstrap: String,
     known: std::collections::HashSet<String>,
+    /// The topic of the record before: most records go where the one before went.
+    last: Option<Arc<str>>,
     runtime: tokio::runtime::Runtime,
 }
 
@@ -452,6 +463,7 @@ impl Creator {
             creation,
             bootstrap,
             known: Default::default(),
+            last: None,
             runtime: tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
@@ -459,8 +471,12 @@ impl Creator {
         })
     }
 
-    fn ensure(&mut self, topic: &str) -> anyhow::Result<()> {
-        if self.known.contains(topic) {
+    fn ensure(&mut self, topic: &Arc<str>) -> anyhow::Result<()> {
+        if self.last.as_ref().is_some_and(|t| Arc::ptr_eq(t, topic)) {
+            return Ok(());
+        }
+        if self.known.contains(&**topic) {
+            self.last = Some(topic.clone());
             return Ok(());
         }
         let Some(t) = self.creation.for_topic(topic) else {
@@ -488,6 +504,7 @@ impl Creator {
             tracing::info!("Found existing topic '{topic}'");
         }
         self.known.insert(topic.to_string());
+        self.last = Some(topic.clone());
         Ok(())
     }
 }
@@ -601,6 +618,7 @@ struct Sending<'a> {
 /// conversion, so a skipped record creates nothing) and sends it.
 fn send_one(
     s: &Sending<'_>,
+    handles: &mut TopicHandles<AckContext>,
     sticky: &mut Sticky,
     creator: Option<&mut Creator>,
     record: &SourceRecord,
@@ -627,6 +645,37 @@ fn send_one(
         c.ensure(&record.topic)
             .map_err(|e| SendError::Send(format!("{e:#}")))?;
     }
+    let partition = match (record.partition, &key) {
+        (Some(p), _) => Some(p),
+        (None, None) => {
+            let size = value.as_ref().map_or(0, |v| v.len());
+            sticky.partition(&record.topic, size, |t| available_partitions(producer, t))
+        }
+        (None, Some(_)) => None,
+    };
+    if record.headers.is_empty() {
+        let payload = Payload {
+            partition,
+            key: key.as_deref(),
+            value: value.as_deref(),
+            timestamp: record.timestamp.unwrap_or(0),
+            opaque: seq,
+        };
+        loop {
+            match handles.send(&record.topic, &payload) {
+                Ok(true) => return Ok(()),
+                Ok(false) => break,
+                Err(RDKafkaErrorCode::QueueFull) => std::thread::sleep(Duration::from_millis(1)),
+                Err(e) => {
+                    return Err(SendError::Send(format!(
+                        "sending a record to topic {}: {}",
+                        record.topic,
+                        KafkaError::MessageProduction(e)
+                    )))
+                }
+            }
+        }
+    }
     let mut br = BaseRecord::with_opaque_to(&record.topic, seq);
     // Headers only when there are some: an empty set still costs an allocation in librdkafka.
     if !record.headers.is_empty() {
@@ -648,14 +697,6 @@ fn send_one(
     if let Some(v) = &value {
         br = br.payload(v.as_ref());
     }
-    let partition = match (record.partition, &key) {
-        (Some(p), _) => Some(p),
-        (None, None) => {
-            let size = value.as_ref().map_or(0, |v| v.len());
-            sticky.partition(&record.topic, size, |t| available_partitions(producer, t))
-        }
-        (None, Some(_)) => None,
-    };
     if let Some(p) = partition {
         br = br.partition(p);
     }
