@@ -30,10 +30,11 @@ ensure_venv() {
         log "creating Python virtualenv in $VENV"
         python3 -m venv "$VENV"
     fi
-    if ! "$VENV/bin/python" -c 'import kafka, confluent_kafka, aiokafka, prometheus_client, yaml, fastavro, cramjam, pyarrow' 2>/dev/null; then
-        log "installing Python Kafka clients, the Prometheus text parser, fastavro and pyarrow"
+    if ! "$VENV/bin/python" -c 'import kafka, confluent_kafka, aiokafka, prometheus_client, yaml, fastavro, cramjam, pyarrow, schemathesis, openapi_spec_validator, openapi_python_client' 2>/dev/null; then
+        log "installing Python Kafka clients, the Prometheus text parser, fastavro, pyarrow and the OpenAPI tools"
         "$VENV/bin/pip" install -q --disable-pip-version-check \
-            'kafka-python>=3,<4' 'confluent-kafka>=2.10' 'aiokafka>=0.12' 'prometheus-client>=0.20' 'pyyaml>=6' 'fastavro>=1.9' 'cramjam>=2.8' 'pyarrow>=14'
+            'kafka-python>=3,<4' 'confluent-kafka>=2.10' 'aiokafka>=0.12' 'prometheus-client>=0.20' 'pyyaml>=6' 'fastavro>=1.9' 'cramjam>=2.8' 'pyarrow>=14' \
+            'schemathesis>=4.3,<5' 'openapi-spec-validator>=0.7' 'openapi-python-client>=0.25'
     fi
 }
 

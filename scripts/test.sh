@@ -80,6 +80,9 @@ log "docker-compose.yml and Dockerfile (structure; a worker started from its CON
 log "REST: every endpoint against its golden file, /metrics parsed, /openapi.json as committed"
 "$VENV/bin/python" scripts/tests/rest_golden.py "$WEIR"
 
+log "The REST contract: openapi-spec-validator, schemathesis against standalone and distributed workers, a generated client"
+"$VENV/bin/python" scripts/tests/openapi.py "$WEIR" "$BOOT"
+
 log "Python clients"
 "$VENV/bin/python" scripts/tests/clients.py "$BOOT"
 

@@ -83,6 +83,10 @@ class Worker:
         except urllib.error.HTTPError as e:
             return e.code, json.loads(e.read().decode() or "null")
 
+    def get_text(self, path):
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.rest}{path}", timeout=30) as r:
+            return r.read().decode()
+
     def create(self, name, config):
         status, body = self.call("POST", "/connectors", {"name": name, "config": config})
         if status != 201:

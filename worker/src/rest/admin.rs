@@ -12,7 +12,8 @@ use super::model::{ErrorMessage, LevelRequest, LoggerLevel, ServerInfo, WorkerSt
 use super::{error, parse_body, ApiResult, Shared, CONNECT_VERSION};
 
 /// The Kafka Connect version this worker is compatible with.
-#[utoipa::path(get, path = "/", tag = "server", responses((status = 200, body = ServerInfo)))]
+#[utoipa::path(get, path = "/", tag = "server",
+    responses((status = 200, description = "Version, commit and Kafka cluster id", body = ServerInfo)))]
 pub async fn root() -> Json<ServerInfo> {
     Json(ServerInfo {
         version: CONNECT_VERSION,
@@ -22,7 +23,8 @@ pub async fn root() -> Json<ServerInfo> {
 }
 
 /// Answers once the worker has started.
-#[utoipa::path(get, path = "/health", tag = "server", responses((status = 200, body = WorkerStatus)))]
+#[utoipa::path(get, path = "/health", tag = "server",
+    responses((status = 200, description = "The worker has started", body = WorkerStatus)))]
 pub async fn health() -> Json<WorkerStatus> {
     Json(WorkerStatus {
         status: "healthy",
@@ -50,7 +52,7 @@ pub async fn metrics(State(w): State<Shared>) -> impl IntoResponse {
 
 /// Every logger with a level (`root` is the default).
 #[utoipa::path(get, path = "/admin/loggers", tag = "admin",
-    responses((status = 200, body = BTreeMap<String, LoggerLevel>)))]
+    responses((status = 200, description = "Each logger's level", body = BTreeMap<String, LoggerLevel>)))]
 pub async fn loggers() -> Json<BTreeMap<String, LoggerLevel>> {
     Json(
         crate::logging::levels()
@@ -62,9 +64,9 @@ pub async fn loggers() -> Json<BTreeMap<String, LoggerLevel>> {
 
 /// One logger's level.
 #[utoipa::path(get, path = "/admin/loggers/{name}", tag = "admin",
-    params(("name" = String, Path, description = "`root` or a module path such as `connector_file`")),
+    params(("name" = String, Path, description = "`root` or a module path such as `connector_file`", example = "root")),
     responses(
-        (status = 200, body = LoggerLevel),
+        (status = 200, description = "Its level", body = LoggerLevel),
         (status = 404, description = "No level set for this logger", body = ErrorMessage),
     ))]
 pub async fn logger(Path(name): Path<String>) -> ApiResult<Json<LoggerLevel>> {
@@ -79,10 +81,10 @@ pub async fn logger(Path(name): Path<String>) -> ApiResult<Json<LoggerLevel>> {
 
 /// Sets a logger's level; answers the loggers affected.
 #[utoipa::path(put, path = "/admin/loggers/{name}", tag = "admin",
-    params(("name" = String, Path, description = "`root` or a module path")),
+    params(("name" = String, Path, description = "`root` or a module path", example = "root")),
     request_body = LevelRequest,
     responses(
-        (status = 200, body = Vec<String>),
+        (status = 200, description = "The loggers whose level changed", body = Vec<String>),
         (status = 400, description = "No `level` in the body", body = ErrorMessage),
         (status = 404, description = "Unknown level (Kafka Connect's status for it)", body = ErrorMessage),
     ))]

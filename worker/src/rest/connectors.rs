@@ -10,9 +10,9 @@ use connect_api::Props;
 use serde_json::Value;
 
 use super::model::{
-    ActiveTopics, ConnectorExpansion, ConnectorInfo, ConnectorList, ConnectorOffsets,
-    ConnectorStateInfo, ConnectorTaskId, CreateConnectorRequest, ErrorMessage, Message, TaskInfo,
-    TaskState,
+    ActiveTopics, AlterOffsetsRequest, ConnectorExpansion, ConnectorInfo, ConnectorList,
+    ConnectorOffsets, ConnectorStateInfo, ConnectorTaskId, CreateConnectorRequest, ErrorMessage,
+    Message, TaskInfo, TaskState,
 };
 use super::{error, failure, flat, not_found, parse_body, ApiResult, Shared};
 use crate::runtime::{RestartRequest, TargetState};
@@ -135,7 +135,7 @@ pub async fn create(State(w): State<Shared>, body: axum::body::Bytes) -> ApiResu
 #[utoipa::path(get, path = "/connectors/{name}", tag = "connectors",
     params(("name" = String, Path, description = "Connector name")),
     responses(
-        (status = 200, body = ConnectorInfo),
+        (status = 200, description = "Its name, config, tasks and type", body = ConnectorInfo),
         (status = 404, description = "No such connector", body = ErrorMessage),
     ))]
 pub async fn get_info(
@@ -149,7 +149,7 @@ pub async fn get_info(
 #[utoipa::path(get, path = "/connectors/{name}/config", tag = "connectors",
     params(("name" = String, Path, description = "Connector name")),
     responses(
-        (status = 200, body = HashMap<String, String>),
+        (status = 200, description = "Its flat config", body = HashMap<String, String>),
         (status = 404, description = "No such connector", body = ErrorMessage),
     ))]
 pub async fn get_config(
@@ -192,7 +192,7 @@ pub async fn put_config(
     params(("name" = String, Path, description = "Connector name")),
     request_body(content = Object, description = "Keys to set; null removes a key"),
     responses(
-        (status = 200, body = ConnectorInfo),
+        (status = 200, description = "Updated: the connector with its new config", body = ConnectorInfo),
         (status = 400, description = "Malformed body or invalid config", body = ErrorMessage),
         (status = 404, description = "No such connector", body = ErrorMessage),
     ))]
@@ -209,17 +209,10 @@ pub async fn patch_config(
     };
     let mut props = info_of(&w, &name).await?.config;
     for (k, v) in patch {
-        match v {
-            Value::Null => {
-                props.remove(&k);
-            }
-            Value::String(s) => {
-                props.insert(k, s);
-            }
-            other => {
-                props.insert(k, other.to_string());
-            }
-        }
+        match super::config_value(&k, &v)? {
+            None => props.remove(&k),
+            Some(text) => props.insert(k, text),
+        };
     }
     check_name(&props, &name)?;
     w.put_connector(&name, props, TargetState::Started, true)
@@ -232,7 +225,7 @@ pub async fn patch_config(
 #[utoipa::path(get, path = "/connectors/{name}/status", tag = "connectors",
     params(("name" = String, Path, description = "Connector name")),
     responses(
-        (status = 200, body = ConnectorStateInfo),
+        (status = 200, description = "The connector's and its tasks' states", body = ConnectorStateInfo),
         (status = 404, description = "No such connector", body = ErrorMessage),
     ))]
 pub async fn get_status(
@@ -249,7 +242,7 @@ pub async fn get_status(
 #[utoipa::path(get, path = "/connectors/{name}/tasks", tag = "tasks",
     params(("name" = String, Path, description = "Connector name")),
     responses(
-        (status = 200, body = Vec<TaskInfo>),
+        (status = 200, description = "Each task's id and config", body = Vec<TaskInfo>),
         (status = 404, description = "No such connector", body = ErrorMessage),
     ))]
 pub async fn get_tasks(
@@ -271,9 +264,19 @@ pub async fn get_tasks(
     ))
 }
 
-/// Internal, not in the OpenAPI document (as in Kafka Connect): the
-/// owner of a connector hands the leader the task configs it generated,
-/// signed with the session key.
+/// Internal, between the workers of a distributed cluster: the owner of a
+/// connector hands the leader the task configs it generated, signed with
+/// the session key.
+#[utoipa::path(post, path = "/connectors/{name}/tasks", tag = "internal",
+    params(("name" = String, Path, description = "Connector name", min_length = 1)),
+    request_body(content = Vec<HashMap<String, String>>, description = "Each task's flat config"),
+    responses(
+        (status = 204, description = "Written to the config topic"),
+        (status = 400, description = "Malformed body, or a standalone worker", body = ErrorMessage),
+        (status = 403, description = "Missing or wrong request signature", body = ErrorMessage),
+        (status = 404, description = "No such connector", body = ErrorMessage),
+        (status = 503, description = "No session key yet", body = ErrorMessage),
+    ))]
 pub async fn put_task_configs(
     State(w): State<Shared>,
     Path(name): Path<String>,
@@ -312,16 +315,17 @@ pub async fn put_task_configs(
 /// One task's state.
 #[utoipa::path(get, path = "/connectors/{name}/tasks/{task}/status", tag = "tasks",
     params(("name" = String, Path, description = "Connector name"),
-           ("task" = usize, Path, description = "Task number")),
+           ("task" = u32, Path, description = "Task number")),
     responses(
-        (status = 200, body = TaskState),
+        (status = 200, description = "The task's state", body = TaskState),
         (status = 404, description = "No such connector or task", body = ErrorMessage),
     ))]
 pub async fn get_task_status(
     State(w): State<Shared>,
-    Path((name, task)): Path<(String, usize)>,
+    Path((name, task)): Path<(String, String)>,
 ) -> ApiResult<Json<TaskState>> {
     let v = w.view(&name).await.ok_or_else(|| not_found(&name))?;
+    let task = task_number(&name, &task)?;
     match v.tasks.iter().find(|(i, ..)| *i == task) {
         Some((i, s, _)) => Ok(Json(TaskState::new(*i, s))),
         None => Err(error(
@@ -334,21 +338,43 @@ pub async fn get_task_status(
 /// Restarts one task.
 #[utoipa::path(post, path = "/connectors/{name}/tasks/{task}/restart", tag = "tasks",
     params(("name" = String, Path, description = "Connector name"),
-           ("task" = usize, Path, description = "Task number")),
+           ("task" = u32, Path, description = "Task number")),
     responses(
         (status = 204, description = "Restarted"),
         (status = 404, description = "No such connector or task", body = ErrorMessage),
     ))]
 pub async fn restart_task(
     State(w): State<Shared>,
-    Path((name, task)): Path<(String, usize)>,
+    Path((name, task)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
+    let task = task_number(&name, &task)?;
     w.restart_task(&name, task).await.map_err(failure)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-fn flag(q: &BTreeMap<String, String>, k: &str) -> bool {
-    q.get(k).is_some_and(|v| v.eq_ignore_ascii_case("true"))
+/// A task number from the URL; anything else names no task (Kafka
+/// Connect's 404).
+fn task_number(name: &str, task: &str) -> ApiResult<usize> {
+    task.parse().map_err(|_| {
+        error(
+            StatusCode::NOT_FOUND,
+            format!("Task {name}-{task} not found"),
+        )
+    })
+}
+
+/// A boolean query parameter: absent is false; anything but `true` or
+/// `false` (in any case) is a 400 naming it.
+pub(super) fn flag(q: &BTreeMap<String, String>, k: &str, default: bool) -> ApiResult<bool> {
+    match q.get(k) {
+        None => Ok(default),
+        Some(v) if v.eq_ignore_ascii_case("true") => Ok(true),
+        Some(v) if v.eq_ignore_ascii_case("false") => Ok(false),
+        Some(v) => Err(error(
+            StatusCode::BAD_REQUEST,
+            format!("Invalid value {v} for query parameter {k}: it must be true or false"),
+        )),
+    }
 }
 
 /// Restarts the connector, and with `includeTasks` its (or with `onlyFailed` its failed) tasks.
@@ -359,6 +385,7 @@ fn flag(q: &BTreeMap<String, String>, k: &str) -> bool {
     responses(
         (status = 202, description = "With either flag: the states, RESTARTING where restarted", body = ConnectorStateInfo),
         (status = 204, description = "Without flags: the connector alone was restarted"),
+        (status = 400, description = "A flag that is neither true nor false", body = ErrorMessage),
         (status = 404, description = "No such connector", body = ErrorMessage),
     ))]
 pub async fn restart(
@@ -367,8 +394,8 @@ pub async fn restart(
     Query(q): Query<BTreeMap<String, String>>,
 ) -> ApiResult<Response> {
     let req = RestartRequest {
-        include_tasks: flag(&q, "includeTasks"),
-        only_failed: flag(&q, "onlyFailed"),
+        include_tasks: flag(&q, "includeTasks", false)?,
+        only_failed: flag(&q, "onlyFailed", false)?,
     };
     let legacy = !req.include_tasks && !req.only_failed;
     w.restart(&name, req).await.map_err(failure)?;
@@ -439,7 +466,7 @@ pub async fn topics(
 #[utoipa::path(get, path = "/connectors/{name}/offsets", tag = "offsets",
     params(("name" = String, Path, description = "Connector name")),
     responses(
-        (status = 200, body = ConnectorOffsets),
+        (status = 200, description = "Its committed offsets", body = ConnectorOffsets),
         (status = 404, description = "No such connector", body = ErrorMessage),
     ))]
 pub async fn get_offsets(
@@ -457,9 +484,9 @@ fn bad(message: &str) -> super::ApiError {
 /// Alters offsets of a STOPPED connector; a `null` offset removes a partition's.
 #[utoipa::path(patch, path = "/connectors/{name}/offsets", tag = "offsets",
     params(("name" = String, Path, description = "Connector name")),
-    request_body = ConnectorOffsets,
+    request_body = AlterOffsetsRequest,
     responses(
-        (status = 200, body = Message),
+        (status = 200, description = "Altered", body = Message),
         (status = 400, description = "Malformed body, or the connector is not STOPPED", body = ErrorMessage),
         (status = 404, description = "No such connector", body = ErrorMessage),
     ))]
@@ -500,7 +527,7 @@ pub async fn patch_offsets(
 #[utoipa::path(delete, path = "/connectors/{name}/offsets", tag = "offsets",
     params(("name" = String, Path, description = "Connector name")),
     responses(
-        (status = 200, body = Message),
+        (status = 200, description = "Reset", body = Message),
         (status = 400, description = "The connector is not STOPPED", body = ErrorMessage),
         (status = 404, description = "No such connector", body = ErrorMessage),
     ))]

@@ -6,6 +6,7 @@
 mod admin;
 pub mod client;
 mod connectors;
+mod contract;
 mod forward;
 pub mod model;
 mod plugins;
@@ -98,7 +99,21 @@ fn parse_body(body: &[u8]) -> ApiResult<Value> {
     })
 }
 
-/// A flat `{"k": "v"}` config; non-string values are written as JSON text.
+/// A config value as text: numbers and booleans as their text, `None` for
+/// null; an object or array is a 400 naming the key.
+fn config_value(k: &str, v: &Value) -> ApiResult<Option<String>> {
+    match v {
+        Value::Null => Ok(None),
+        Value::String(s) => Ok(Some(s.clone())),
+        Value::Number(_) | Value::Bool(_) => Ok(Some(v.to_string())),
+        Value::Array(_) | Value::Object(_) => Err(error(
+            StatusCode::BAD_REQUEST,
+            format!("Invalid value {v} for configuration {k}: a config value must be a string, a number or a boolean"),
+        )),
+    }
+}
+
+/// A flat `{"k": "v"}` config (see `config_value`); nulls are left out.
 fn flat(v: &Value) -> ApiResult<Props> {
     let o = v.as_object().ok_or_else(|| {
         error(
@@ -106,15 +121,13 @@ fn flat(v: &Value) -> ApiResult<Props> {
             "The connector config must be a JSON object",
         )
     })?;
-    Ok(o.iter()
-        .filter(|(_, v)| !v.is_null())
-        .map(|(k, v)| {
-            (
-                k.clone(),
-                v.as_str().map_or_else(|| v.to_string(), str::to_string),
-            )
-        })
-        .collect())
+    let mut props = Props::new();
+    for (k, v) in o {
+        if let Some(text) = config_value(k, v)? {
+            props.insert(k.clone(), text);
+        }
+    }
+    Ok(props)
 }
 
 /// The OpenAPI document of this API.
@@ -133,6 +146,7 @@ fn flat(v: &Value) -> ApiResult<Props> {
         connectors::restart_task, connectors::restart, connectors::pause, connectors::resume,
         connectors::stop, connectors::topics, connectors::reset_topics,
         connectors::get_offsets, connectors::patch_offsets, connectors::delete_offsets,
+        connectors::put_task_configs,
         plugins::list_plugins, plugins::plugin_config, plugins::validate,
         admin::loggers, admin::logger, admin::set_logger,
     ),
@@ -143,6 +157,7 @@ fn flat(v: &Value) -> ApiResult<Props> {
         (name = "offsets", description = "Committed offsets (KIP-875)"),
         (name = "plugins", description = "Installed plugins and config validation"),
         (name = "admin", description = "Log levels"),
+        (name = "internal", description = "Between the workers of a distributed cluster"),
     )
 )]
 pub struct ApiDoc;
@@ -151,8 +166,11 @@ pub struct ApiDoc;
 pub fn openapi_json() -> String {
     let mut doc = ApiDoc::openapi();
     doc.info.version = env!("CARGO_PKG_VERSION").to_string();
-    let mut text = doc
-        .to_pretty_json()
+    let mut text = serde_json::to_value(&doc)
+        .and_then(|mut v| {
+            contract::refine(&mut v);
+            serde_json::to_string_pretty(&v)
+        })
         .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     text.push('\n');
     text
@@ -293,6 +311,54 @@ mod tests {
     }
 
     #[test]
+    fn every_response_is_described_and_names_are_linked() {
+        let doc: Value = serde_json::from_str(&openapi_json()).expect("json");
+        for (path, item) in doc["paths"].as_object().expect("paths") {
+            for (method, op) in item.as_object().expect("operations") {
+                for (code, r) in op["responses"].as_object().expect("responses") {
+                    let d = r["description"].as_str().unwrap_or("");
+                    assert!(!d.is_empty(), "{method} {path} {code} has no description");
+                }
+            }
+        }
+        let links = doc
+            .pointer("/paths/~1connectors/post/responses/201/links")
+            .and_then(Value::as_object)
+            .expect("links from POST /connectors");
+        for target in ["get_info", "get_status", "pause", "delete", "get_offsets"] {
+            assert_eq!(
+                links[target]["parameters"]["name"], "$response.body#/name",
+                "{target}"
+            );
+        }
+        assert!(!links.contains_key("put_task_configs"));
+        let config = &doc["components"]["schemas"]["ConnectorConfig"];
+        assert_eq!(config["required"], serde_json::json!(["connector.class"]));
+    }
+
+    #[test]
+    fn config_values_are_scalars() {
+        let v = serde_json::json!({"a": "x", "b": 2, "c": true, "d": null});
+        let props = flat(&v).expect("scalars");
+        assert_eq!(props.get("b").map(String::as_str), Some("2"));
+        assert_eq!(props.get("c").map(String::as_str), Some("true"));
+        assert!(!props.contains_key("d"));
+        let e = flat(&serde_json::json!({"file": {"path": "x"}})).expect_err("object");
+        assert_eq!(e.status, StatusCode::BAD_REQUEST);
+        assert!(e.message.contains("configuration file"), "{}", e.message);
+    }
+
+    #[test]
+    fn flags_are_true_or_false() {
+        let q = |v: &str| std::collections::BTreeMap::from([("f".to_string(), v.to_string())]);
+        assert!(connectors::flag(&q("TRUE"), "f", false).expect("true"));
+        assert!(!connectors::flag(&q("false"), "f", true).expect("false"));
+        assert!(connectors::flag(&Default::default(), "f", true).expect("default"));
+        let e = connectors::flag(&q("null"), "f", true).expect_err("null");
+        assert!(e.message.contains("query parameter f"), "{}", e.message);
+    }
+
+    #[test]
     fn every_route_is_documented() {
         let doc: Value = serde_json::from_str(&openapi_json()).expect("json");
         let paths = doc["paths"].as_object().expect("paths");
@@ -325,6 +391,6 @@ mod tests {
             .values()
             .map(|m| m.as_object().map_or(0, |m| m.len()))
             .sum();
-        assert_eq!(methods, 29, "one operation per route and method");
+        assert_eq!(methods, 30, "one operation per route and method");
     }
 }

@@ -172,7 +172,17 @@ pub enum InitialState {
 
 /// `POST /connectors`.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "name": "local-file-sink",
+    "config": {
+        "connector.class": "FileStreamSink",
+        "tasks.max": "1",
+        "file": "test.sink.txt",
+        "topics": "connect-test"
+    }
+}))]
 pub struct CreateConnectorRequest {
+    #[schema(min_length = 1)]
     pub name: String,
     /// Flat string-to-string config; other JSON values are taken as their JSON text.
     #[schema(value_type = HashMap<String, String>)]
@@ -194,6 +204,13 @@ pub struct ConnectorOffset {
 /// `GET /connectors/{name}/offsets` and the body of PATCH.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ConnectorOffsets {
+    pub offsets: Vec<ConnectorOffset>,
+}
+
+/// The body of `PATCH /connectors/{name}/offsets`: at least one partition.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AlterOffsetsRequest {
+    #[schema(min_items = 1)]
     pub offsets: Vec<ConnectorOffset>,
 }
 

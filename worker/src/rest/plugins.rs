@@ -18,8 +18,14 @@ use crate::runtime::config::{check_connector, common_def, find_plugin, plugins};
 /// The connector plugins; with `connectorsOnly=false` the converters too.
 #[utoipa::path(get, path = "/connector-plugins", tag = "plugins",
     params(("connectorsOnly" = Option<bool>, Query, description = "Default true")),
-    responses((status = 200, body = Vec<PluginInfo>)))]
-pub async fn list_plugins(Query(q): Query<BTreeMap<String, String>>) -> Json<Vec<PluginInfo>> {
+    responses(
+        (status = 200, description = "Each plugin's class, type and version", body = Vec<PluginInfo>),
+        (status = 400, description = "`connectorsOnly` is neither true nor false", body = ErrorMessage),
+    ))]
+pub async fn list_plugins(
+    Query(q): Query<BTreeMap<String, String>>,
+) -> ApiResult<Json<Vec<PluginInfo>>> {
+    let connectors_only = super::connectors::flag(&q, "connectorsOnly", true)?;
     let mut out: Vec<PluginInfo> = plugins()
         .iter()
         .map(|p| PluginInfo {
@@ -28,9 +34,7 @@ pub async fn list_plugins(Query(q): Query<BTreeMap<String, String>>) -> Json<Vec
             version: Some(p.version),
         })
         .collect();
-    if q.get("connectorsOnly")
-        .is_some_and(|v| v.eq_ignore_ascii_case("false"))
-    {
+    if !connectors_only {
         for t in connect_transforms::transforms() {
             out.push(PluginInfo {
                 class: t.class,
@@ -58,7 +62,7 @@ pub async fn list_plugins(Query(q): Query<BTreeMap<String, String>>) -> Json<Vec
             });
         }
     }
-    Json(out)
+    Ok(Json(out))
 }
 
 fn plugin_or_404(name: &str) -> ApiResult<Plugin> {
@@ -69,7 +73,7 @@ fn plugin_or_404(name: &str) -> ApiResult<Plugin> {
 #[utoipa::path(get, path = "/connector-plugins/{plugin}/config", tag = "plugins",
     params(("plugin" = String, Path, description = "Class name or alias")),
     responses(
-        (status = 200, body = Vec<ConfigKeyInfo>),
+        (status = 200, description = "Each config key's definition", body = Vec<ConfigKeyInfo>),
         (status = 404, description = "Unknown plugin", body = ErrorMessage),
     ))]
 pub async fn plugin_config(Path(plugin): Path<String>) -> ApiResult<Json<Vec<ConfigKeyInfo>>> {

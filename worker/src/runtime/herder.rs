@@ -61,7 +61,7 @@ pub trait Herder: Send + Sync {
         _body: &[u8],
         _signature: Signature,
     ) -> Result<(), WorkerError> {
-        Err(WorkerError::Internal(
+        Err(WorkerError::BadRequest(
             "Kafka Connect in standalone mode does not support externally setting task configurations."
                 .into(),
         ))
