@@ -231,9 +231,10 @@ impl BrokerConfig {
                     cfg.topic_defaults.insert(k.to_string(), v.trim().to_string());
                 }
                 k if ACCEPTED_NOOP_KEYS.contains(&k) => {}
-                k => notes
-                    .warnings
-                    .push(format!("unknown broker config {k:?} is ignored")),
+                k => notes.warnings.push(format!(
+                    "unknown broker config {k:?} is ignored{}",
+                    crate::properties::did_you_mean(k, known_keys())
+                )),
             }
         }
         if let Some((_, ms)) = retention {
@@ -275,6 +276,77 @@ impl BrokerConfig {
     }
 }
 
+/// Keys `from_properties` reads itself (besides topic defaults and the
+/// accepted no-op keys).
+const HANDLED_KEYS: &[&str] = &[
+    "broker.id",
+    "node.id",
+    "zookeeper.connect",
+    "listeners",
+    "advertised.listeners",
+    "log.dirs",
+    "num.partitions",
+    "auto.create.topics.enable",
+    "default.replication.factor",
+    "socket.request.max.bytes",
+    "log.retention.check.interval.ms",
+    "log.cleaner.backoff.ms",
+    "group.initial.rebalance.delay.ms",
+    "offsets.retention.check.interval.ms",
+    "group.min.session.timeout.ms",
+    "group.max.session.timeout.ms",
+    "offsets.topic.num.partitions",
+    "transaction.max.timeout.ms",
+    "log.retention.ms",
+    "log.retention.minutes",
+    "log.retention.hours",
+    "log.roll.hours",
+];
+
+/// Every broker config key Weir knows.
+pub fn known_keys() -> impl Iterator<Item = &'static str> {
+    HANDLED_KEYS
+        .iter()
+        .chain(ACCEPTED_NOOP_KEYS)
+        .copied()
+        .chain(TOPIC_CONFIGS.iter().filter_map(|d| d.broker_key))
+}
+
+/// One problem of a server.properties file: its line (0 for an
+/// `--override`), and whether it stops the broker from starting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub line: usize,
+    pub error: bool,
+    pub message: String,
+}
+
+impl BrokerConfig {
+    /// Every problem of `props`, each entry checked on its own so that one
+    /// bad value hides no other: errors (bad values) and warnings (unknown
+    /// keys, with the likely key when there is one).
+    pub fn problems(props: &Properties) -> Vec<Problem> {
+        let mut out = Vec::new();
+        for e in props.entries() {
+            let mut one = Properties::default();
+            one.set(e.key.clone(), e.value.clone());
+            match Self::from_properties(&one) {
+                Err(err) => out.push(Problem {
+                    line: e.line,
+                    error: true,
+                    message: err.to_string(),
+                }),
+                Ok((_, notes)) => out.extend(notes.warnings.into_iter().map(|w| Problem {
+                    line: e.line,
+                    error: false,
+                    message: w,
+                })),
+            }
+        }
+        out
+    }
+}
+
 fn is_topic_default_key(k: &str) -> bool {
     TOPIC_CONFIGS.iter().any(|d| d.broker_key == Some(k))
 }
@@ -297,6 +369,33 @@ fn parse_bool(v: &str) -> Option<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn known_keys_are_not_unknown_and_misspellings_get_the_key() {
+        for k in known_keys() {
+            let mut p = Properties::default();
+            p.set(k, "1");
+            for problem in BrokerConfig::problems(&p) {
+                assert!(
+                    !problem.message.contains("unknown"),
+                    "{k}: {}",
+                    problem.message
+                );
+            }
+        }
+        let p = Properties::parse("num.partitions=x\nlog.retention.hourz=1\nlisteners=nope://\n")
+            .expect("parse");
+        let problems = BrokerConfig::problems(&p);
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert!(problems[0].error && problems[0].line == 1);
+        assert!(
+            !problems[1].error
+                && problems[1]
+                    .message
+                    .contains("did you mean log.retention.hours?")
+        );
+        assert!(problems[2].error && problems[2].line == 3);
+    }
 
     fn load(text: &str) -> (BrokerConfig, ConfigNotes) {
         let props = Properties::parse(text).expect("parses");

@@ -109,6 +109,41 @@ impl Properties {
     }
 }
 
+/// The candidate most like `word` when it is close enough to be what was
+/// meant (case ignored; at most two edits, or one in five characters for
+/// long names): the "did you mean" of every config check.
+pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let w = word.to_ascii_lowercase();
+    let limit = 2.max(w.chars().count() / 5);
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(&w, &c.to_ascii_lowercase()), c))
+        .filter(|(d, c)| *d <= limit && *c != word)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// Levenshtein distance over characters.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = Vec::with_capacity(b.len() + 1);
+        cur.push(i + 1);
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// ` (did you mean x?)` when there is a likely `x`, else nothing.
+pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
+    closest(word, candidates).map_or(String::new(), |c| format!(" (did you mean {c}?)"))
+}
+
 fn ends_with_odd_backslashes(s: &str) -> bool {
     s.bytes().rev().take_while(|&b| b == b'\\').count() % 2 == 1
 }
@@ -205,6 +240,27 @@ mod tests {
         assert_eq!(p.get("a"), Some("2"));
         let err = Properties::parse("ok=1\nbad=\\u12").expect_err("bad escape");
         assert!(err.to_string().contains("line 2"), "{err}");
+    }
+
+    #[test]
+    fn closest_finds_likely_misspellings_only() {
+        let keys = ["log.retention.hours", "log.retention.ms", "num.partitions"];
+        assert_eq!(
+            closest("log.retention.hourz", keys),
+            Some("log.retention.hours")
+        );
+        assert_eq!(closest("NUM.PARTITION", keys), Some("num.partitions"));
+        assert_eq!(closest("compression.type", keys), None);
+        assert_eq!(
+            closest("num.partitions", keys),
+            None,
+            "an exact key is no suggestion"
+        );
+        assert_eq!(did_you_mean("segment.bytes", keys), "");
+        assert_eq!(
+            did_you_mean("log.retention.mss", keys),
+            " (did you mean log.retention.ms?)"
+        );
     }
 
     #[test]

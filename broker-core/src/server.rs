@@ -34,16 +34,25 @@ pub enum StartError {
     },
     #[error("log directory {0} is in use by another broker process")]
     Locked(String),
-    #[error("cannot listen on {addr}: {source}")]
+    /// The cause is part of the message (with what to change when the
+    /// port is taken), not a separate source, so it is printed once.
+    #[error("cannot listen on {addr} (listeners): {}", bind_hint(source))]
     Bind {
         addr: String,
-        #[source]
         source: std::io::Error,
     },
     #[error("loading topics: {0}")]
     Topics(#[from] crate::topics::TopicError),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+}
+
+fn bind_hint(e: &std::io::Error) -> String {
+    if e.kind() == std::io::ErrorKind::AddrInUse {
+        format!("{e}: another process (another broker?) holds this port; stop it or set listeners=PLAINTEXT://host:port with a free port")
+    } else {
+        e.to_string()
+    }
 }
 
 /// A running broker; drop or [`RunningBroker::shutdown`] to stop it.

@@ -7,6 +7,7 @@ pub mod distributed;
 pub mod flume;
 pub mod kafka;
 pub mod logging;
+pub mod preflight;
 pub mod providers;
 pub mod rest;
 pub mod runtime;

@@ -33,12 +33,41 @@ pub fn run(args: BrokerArgs) -> anyhow::Result<()> {
         .iter()
         .map(|s| parse_override(s))
         .collect::<anyhow::Result<Vec<_>>>()?;
+    let file = args
+        .config
+        .as_ref()
+        .map_or("--override".to_string(), |p| p.display().to_string());
+    let mut all = props.clone();
+    for (k, v) in &overrides {
+        all.set(k.clone(), v.clone());
+    }
+    // Every problem at once, before anything starts.
+    let problems = BrokerConfig::problems(&all);
+    let at = |line: usize| {
+        if line == 0 {
+            "--override".to_string()
+        } else {
+            format!("{file}:{line}")
+        }
+    };
+    let errors: Vec<String> = problems
+        .iter()
+        .filter(|p| p.error)
+        .map(|p| format!("{}: {}", at(p.line), p.message))
+        .collect();
+    if !errors.is_empty() {
+        anyhow::bail!(
+            "{} problem(s) in the broker config; nothing was started:\n  {}",
+            errors.len(),
+            errors.join("\n  ")
+        );
+    }
+    for p in &problems {
+        tracing::warn!("{}: {}", at(p.line), p.message);
+    }
     let (config, notes) = BrokerConfig::with_overrides(props, &overrides)?;
     for n in &notes.infos {
         tracing::info!("{n}");
-    }
-    for w in &notes.warnings {
-        tracing::warn!("{w}");
     }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

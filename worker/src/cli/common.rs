@@ -187,27 +187,13 @@ pub fn warn_unknown(kind: &str, given: &[(String, String)], known: &[&str]) {
         if known.contains(&k.as_str()) {
             continue;
         }
-        match known.iter().find(|c| edit_distance(c, k) <= 2) {
+        match broker_core::properties::closest(k, known.iter().copied()) {
             Some(c) => {
                 eprintln!("Warning: unknown {kind} property '{k}' is ignored (did you mean '{c}'?)")
             }
             None => eprintln!("Warning: unknown {kind} property '{k}' is ignored"),
         }
     }
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != *cb);
-            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 /// The last value given for `key` among `--property` pairs.
@@ -299,8 +285,10 @@ mod tests {
 
     #[test]
     fn misspelt_property_finds_its_neighbour() {
-        assert_eq!(edit_distance("key.seperator", "key.separator"), 1);
-        assert!(edit_distance("print.key", "key.separator") > 2);
+        use broker_core::properties::closest;
+        let known = ["key.separator", "print.key"];
+        assert_eq!(closest("key.seperator", known), Some("key.separator"));
+        assert_eq!(closest("print.value", known), None);
     }
 
     #[test]

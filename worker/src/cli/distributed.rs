@@ -7,13 +7,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use broker_core::properties::Properties;
 use clap::Args;
 
 use crate::distributed::config::{from_env, DistributedSettings};
 use crate::distributed::herder::{DistributedHerder, Logs};
 use crate::distributed::topics::{ensure, OffsetTopic, TopicLog};
 use crate::kafka::admin::Cluster;
+use crate::preflight::{self, Mode};
 use crate::runtime::config::WorkerSettings;
 use crate::runtime::metrics::WorkerMetrics;
 use crate::runtime::{Herder, TaskSpawner};
@@ -27,11 +27,28 @@ pub struct DistributedArgs {
 }
 
 pub fn run(args: DistributedArgs) -> anyhow::Result<()> {
-    let mut props: BTreeMap<String, String> = match &args.worker {
-        Some(path) => Properties::load(path)?.to_map().into_iter().collect(),
-        None => BTreeMap::new(),
+    let (mut settings, mut problems) = match &args.worker {
+        Some(path) => preflight::check_worker_file(path, Mode::Distributed),
+        None => Default::default(),
     };
-    props.extend(from_env(std::env::vars()));
+    let file = args
+        .worker
+        .as_ref()
+        .map_or("the environment".to_string(), |p| p.display().to_string());
+    // CONNECT_* variables win over the file; their keys have no line.
+    let env = from_env(std::env::vars());
+    if !env.is_empty() {
+        for k in env.keys() {
+            settings.lines.remove(k);
+        }
+        settings.props.extend(env);
+        // File-level problems (unreadable, unparsable) stay; the rest are
+        // found again on the merged settings.
+        problems.retain(|p| p.key.is_none());
+        preflight::check_worker(&file, &settings, Mode::Distributed, &mut problems);
+    }
+    preflight::report(&problems)?;
+    let props: BTreeMap<String, String> = settings.props;
     let listener = props
         .get("listeners")
         .cloned()
@@ -46,6 +63,7 @@ pub fn run(args: DistributedArgs) -> anyhow::Result<()> {
     rt.block_on(async move {
         let boot = settings.bootstrap_servers.clone();
         let servers = crate::kafka::split_servers(&boot);
+        preflight::reach_brokers(&boot, Mode::Distributed).await?;
         let mut cluster =
             Cluster::connect(&servers, "weir-worker-admin", Duration::from_secs(10)).await?;
         for t in [
@@ -109,7 +127,9 @@ pub fn run(args: DistributedArgs) -> anyhow::Result<()> {
             settings.status_topic.name
         );
         let herder = DistributedHerder::new(settings, spawner, logs);
-        let rest = crate::rest::serve(&listener, herder.clone() as Arc<dyn Herder>).await?;
+        let watch = crate::runtime::health::BrokerWatch::spawn(boot.clone());
+        let rest =
+            crate::rest::serve(&listener, herder.clone() as Arc<dyn Herder>, Some(watch)).await?;
         let running = tokio::spawn(herder.clone().run());
         super::broker::wait_for_signal().await?;
         tracing::info!("stopping connectors and leaving the group");

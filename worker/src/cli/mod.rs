@@ -14,9 +14,10 @@ mod group_reset;
 mod groups;
 mod perf;
 mod produce;
-mod standalone;
+pub(crate) mod standalone;
 mod storage;
 mod topics;
+mod validate;
 mod verifiable;
 
 use std::io::IsTerminal;
@@ -47,6 +48,9 @@ pub enum Command {
     Standalone(standalone::StandaloneArgs),
     /// Run a worker of a Connect cluster (like connect-distributed.sh).
     Distributed(distributed::DistributedArgs),
+    /// Check a worker file and connector files without starting anything;
+    /// every problem is printed, exit 1 when there is one.
+    Validate(validate::ValidateArgs),
     /// Run a Flume agent file's sources, channels and sinks as connectors
     /// (like flume-ng agent).
     Flume(flume::FlumeArgs),
@@ -149,6 +153,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Standalone(args) => standalone::run(args),
         Command::Distributed(args) => distributed::run(args),
         Command::Flume(args) => flume::run(args),
+        Command::Validate(args) => validate::run(args),
         Command::Connect(args) => connect::run(args),
         Command::Topics(args) => topics::run(args),
         Command::Configs(args) => configs::run(args),

@@ -12,6 +12,7 @@ use broker_core::properties::Properties;
 use broker_core::{BrokerConfig, RunningBroker};
 use clap::Args;
 
+use crate::preflight::{self, Mode};
 use crate::runtime::config::WorkerSettings;
 use crate::runtime::{TargetState, Worker};
 use crate::store::OffsetStore;
@@ -90,16 +91,16 @@ fn port_is_free(port: u16) -> bool {
 }
 
 pub fn run(args: StandaloneArgs) -> anyhow::Result<()> {
-    let worker_props: BTreeMap<String, String> = Properties::load(&args.worker)?
-        .to_map()
+    // Every file checked, every problem reported, before anything starts.
+    let (worker, mut problems) = preflight::check_worker_file(&args.worker, Mode::Standalone);
+    let (files, connector_problems) = preflight::check_connector_files(&args.connectors, true);
+    problems.extend(connector_problems);
+    preflight::report(&problems)?;
+    let connectors = files
         .into_iter()
+        .map(|f| (f.name, f.settings.props))
         .collect();
-    let connectors = args
-        .connectors
-        .iter()
-        .map(|p| load_connector(p))
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    serve(worker_props, connectors, Vec::new())
+    serve(worker.props, connectors, Vec::new())
 }
 
 /// Runs a standalone worker with `connectors` until a signal stops it,
@@ -123,7 +124,10 @@ pub fn serve(
     rt.block_on(async move {
         let mut embedded = None;
         let bootstrap = match worker_props.get("bootstrap.servers") {
-            Some(b) => b.clone(),
+            Some(b) => {
+                preflight::reach_brokers(b, Mode::Standalone).await?;
+                b.clone()
+            }
             None => {
                 let data = broker_dir(&offsets_file);
                 let port = if port_is_free(9092) { 9092 } else { 0 };
@@ -152,8 +156,16 @@ pub fn serve(
         )?;
         settings.standalone = true;
         let worker = Arc::new(Worker::new(settings, offsets));
-        let rest = crate::rest::serve(&listener, worker.clone() as Arc<dyn crate::runtime::Herder>)
-            .await?;
+        // The bundled broker lives in this process: nothing to watch.
+        let watch = embedded
+            .is_none()
+            .then(|| crate::runtime::health::BrokerWatch::spawn(bootstrap.clone()));
+        let rest = crate::rest::serve(
+            &listener,
+            worker.clone() as Arc<dyn crate::runtime::Herder>,
+            watch,
+        )
+        .await?;
         for t in &topics {
             crate::kafka::admin::create_topic(&bootstrap, t, 1, -1, &[])
                 .await

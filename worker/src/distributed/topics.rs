@@ -41,6 +41,7 @@ pub struct InternalTopic {
 }
 
 const TOPIC_ALREADY_EXISTS: i16 = 36;
+const INVALID_REPLICATION_FACTOR: i16 = 38;
 
 /// Creates the topic compacted when missing; checks an existing one as
 /// Kafka Connect does (one partition for configs, `cleanup.policy=compact`).
@@ -76,6 +77,18 @@ pub async fn ensure(cluster: &mut Cluster, t: &InternalTopic) -> anyhow::Result<
                 return Ok(());
             }
             TOPIC_ALREADY_EXISTS => {}
+            INVALID_REPLICATION_FACTOR => {
+                let key = t.property.replace(".topic", ".replication.factor");
+                anyhow::bail!(
+                    "creating topic {} ({}) with {key}={}: {}. Set {key} to at most the number of brokers (1 for a single broker), or to -1 for the broker's default.replication.factor; config.storage.replication.factor, offset.storage.replication.factor and status.storage.replication.factor all default to 3",
+                    t.name,
+                    t.property,
+                    t.replication,
+                    r.error_message
+                        .as_ref()
+                        .map_or("the broker refused the replication factor", |m| m.as_str())
+                );
+            }
             code => check(code, r.error_message.as_ref())
                 .with_context(|| format!("creating topic {} ({})", t.name, t.property))?,
         }

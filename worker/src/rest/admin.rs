@@ -1,6 +1,7 @@
 //! `/`, `/health` and `/admin/loggers`.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
@@ -10,6 +11,7 @@ use serde_json::Value;
 
 use super::model::{ErrorMessage, LevelRequest, LoggerLevel, ServerInfo, WorkerStatus};
 use super::{error, parse_body, ApiResult, Shared, CONNECT_VERSION};
+use crate::runtime::health::BrokerWatch;
 
 /// The Kafka Connect version this worker is compatible with.
 #[utoipa::path(get, path = "/", tag = "server",
@@ -22,14 +24,32 @@ pub async fn root() -> Json<ServerInfo> {
     })
 }
 
-/// Answers once the worker has started.
+/// Answers once the worker has started; 503 while it cannot reach its
+/// Kafka cluster.
 #[utoipa::path(get, path = "/health", tag = "server",
-    responses((status = 200, description = "The worker has started", body = WorkerStatus)))]
-pub async fn health() -> Json<WorkerStatus> {
-    Json(WorkerStatus {
-        status: "healthy",
-        message: "Worker has completed startup and is ready to handle requests.",
-    })
+    responses(
+        (status = 200, description = "The worker has started and reaches its Kafka cluster", body = WorkerStatus),
+        (status = 503, description = "The worker cannot reach its Kafka cluster: `status` is `unhealthy`, `message` says why", body = WorkerStatus),
+    ))]
+pub async fn health(
+    axum::Extension(watch): axum::Extension<Option<Arc<BrokerWatch>>>,
+) -> (StatusCode, Json<WorkerStatus>) {
+    match watch.and_then(|w| w.problem()) {
+        Some(reason) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(WorkerStatus {
+                status: "unhealthy",
+                message: reason,
+            }),
+        ),
+        None => (
+            StatusCode::OK,
+            Json(WorkerStatus {
+                status: "healthy",
+                message: "Worker has completed startup and is ready to handle requests.".into(),
+            }),
+        ),
+    }
 }
 
 fn level_of(level: String, at: Option<u128>) -> LoggerLevel {

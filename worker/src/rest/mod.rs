@@ -22,6 +22,7 @@ use serde_json::Value;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::runtime::health::BrokerWatch;
 use crate::runtime::{Herder, WorkerError};
 use model::ErrorMessage;
 pub use plugins::config_infos;
@@ -176,8 +177,9 @@ pub fn openapi_json() -> String {
     text
 }
 
-/// The API's routes.
-pub fn router(worker: Shared) -> Router {
+/// The API's routes; `watch` (when the worker has one) tells `/health`
+/// whether the Kafka cluster answers.
+pub fn router(worker: Shared, watch: Option<Arc<BrokerWatch>>) -> Router {
     use connectors as c;
     Router::new()
         .route("/", get(admin::root))
@@ -243,6 +245,7 @@ pub fn router(worker: Shared) -> Router {
             forward::layer,
         ))
         .with_state(worker)
+        .layer(axum::Extension(watch))
         .merge(
             SwaggerUi::new("/swagger-ui").config(utoipa_swagger_ui::Config::from("/openapi.json")),
         )
@@ -265,13 +268,17 @@ pub fn bind_addr(listeners: &str) -> String {
 }
 
 /// Serves the API on `listeners` in the background.
-pub async fn serve(listeners: &str, worker: Shared) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+pub async fn serve(
+    listeners: &str,
+    worker: Shared,
+    watch: Option<Arc<BrokerWatch>>,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
     let addr = bind_addr(listeners);
     let listener = tokio::net::TcpListener::bind(&addr).await.map_err(|e| {
         anyhow::anyhow!("cannot listen for the REST API on {addr} (listeners={listeners}): {e}")
     })?;
     tracing::info!("REST API on http://{}", listener.local_addr()?);
-    let app = router(worker);
+    let app = router(worker, watch);
     Ok(tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app).await {
             tracing::error!("REST server stopped: {e}");

@@ -32,7 +32,7 @@ pub struct ServerInfo {
 pub struct WorkerStatus {
     /// `healthy`, `starting` or `unhealthy`.
     pub status: &'static str,
-    pub message: &'static str,
+    pub message: String,
 }
 
 /// `source` or `sink`.

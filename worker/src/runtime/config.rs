@@ -17,6 +17,10 @@ pub struct WorkerSettings {
     /// The whole worker config, for converter and client prefixes.
     pub props: BTreeMap<String, String>,
     pub offset_flush_interval: Duration,
+    /// How long a source's records may wait for the broker before its
+    /// status says so (`weir.delivery.warning.ms`, Kafka's default
+    /// `delivery.timeout.ms`); they go on waiting.
+    pub delivery_warning: Duration,
     pub shutdown_timeout: Duration,
     /// `host:port` of this worker's REST listener, shown in statuses.
     pub worker_id: String,
@@ -64,6 +68,7 @@ impl WorkerSettings {
         }
         Ok(Self {
             offset_flush_interval: millis(&props, "offset.flush.interval.ms", 60_000)?,
+            delivery_warning: millis(&props, "weir.delivery.warning.ms", 120_000)?,
             shutdown_timeout: millis(&props, "task.shutdown.graceful.timeout.ms", 5_000)?,
             bootstrap_servers,
             props,

@@ -6,6 +6,7 @@
 pub mod config;
 mod errant;
 pub mod errors;
+pub mod health;
 mod herder;
 pub mod metrics;
 mod pattern;

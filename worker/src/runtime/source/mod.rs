@@ -8,7 +8,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use connect_api::record::{SourceOffset, SourcePartition};
 use connect_api::{ConnectError, RecordMetadata, SourceRecord, SourceTask, SourceTaskContext};
 use parking_lot::Mutex;
 use rdkafka::config::ClientConfig;
@@ -17,67 +16,18 @@ use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
 use rdkafka::{ClientContext, Message};
 
-use super::config::Converters;
-use super::errors::{DeadLetterQueue, Failure, Origin, RawRecord, Stage, Tolerance};
-use super::metrics::TaskMetrics;
-use super::sticky::Sticky;
-use super::topic_creation::TopicCreation;
-use super::topic_handles::{Payload, TopicHandles};
-use super::{retry_backoff, State, Target, TaskEnv};
+use crate::runtime::config::Converters;
+use crate::runtime::errors::{DeadLetterQueue, Failure, Origin, RawRecord, Stage, Tolerance};
+use crate::runtime::metrics::TaskMetrics;
+use crate::runtime::sticky::Sticky;
+use crate::runtime::topic_creation::TopicCreation;
+use crate::runtime::topic_handles::{Payload, TopicHandles};
+use crate::runtime::{retry_backoff, State, Target, TaskEnv};
+
+mod outstanding;
 use crate::store::ConnectorOffsets;
 use connect_transforms::Chain;
-
-/// What became of a record handed to the sender.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Slot {
-    Pending,
-    /// The broker has it.
-    Acked(RecordMetadata),
-    /// Dropped by a transform, or skipped as an error: done all the same.
-    Dropped,
-}
-
-/// Acknowledgements from the producer's delivery callback: slot `i` holds
-/// the fate of record `base + i` once it is known.
-struct Acks {
-    base: u64,
-    slots: VecDeque<Slot>,
-    failure: Option<String>,
-}
-
-impl Default for Acks {
-    fn default() -> Self {
-        // Sequence numbers start at 1.
-        Self {
-            base: 1,
-            slots: VecDeque::new(),
-            failure: None,
-        }
-    }
-}
-
-impl Acks {
-    fn ack(&mut self, seq: u64, slot: Slot) {
-        let Some(i) = seq.checked_sub(self.base).map(|i| i as usize) else {
-            return;
-        };
-        if self.slots.len() <= i {
-            self.slots.resize(i + 1, Slot::Pending);
-        }
-        self.slots[i] = slot;
-    }
-
-    /// The fate of record `base` once it is known, moving on.
-    fn pop(&mut self) -> Option<Slot> {
-        match self.slots.front() {
-            Some(Slot::Pending) | None => None,
-            Some(_) => {
-                self.base += 1;
-                self.slots.pop_front()
-            }
-        }
-    }
-}
+use outstanding::{Acks, Latest, Outstanding, Slot, Submitted};
 
 struct AckContext {
     acks: Arc<Mutex<Acks>>,
@@ -114,14 +64,6 @@ impl ProducerContext for AckContext {
             }
         }
     }
-}
-
-/// A polled batch whose records were sent; those before `acked` are
-/// acknowledged. Records stay in the batch they were polled in: moving
-/// each one into a queue and out again would copy it twice.
-struct Submitted {
-    records: Arc<Vec<SourceRecord>>,
-    acked: usize,
 }
 
 /// Runs one source task until it is told to stop or it fails.
@@ -182,6 +124,8 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SourceTask>) -> anyhow::Result<
         latest: Latest::new(),
         scratch: Vec::new(),
         dlq,
+        progress: Instant::now(),
+        stalled: false,
     };
     let mut next_commit = Instant::now() + env.worker.offset_flush_interval;
     let mut control = env.control.clone();
@@ -263,10 +207,15 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SourceTask>) -> anyhow::Result<
                     .get_or_insert_with(|| "the task's sender thread stopped".into());
                 continue;
             }
+            if out.unacked == 0 {
+                // Nothing was waiting: the wait for acknowledgements starts now.
+                out.progress = Instant::now();
+            }
             out.unacked += records.len();
             out.pending.push_back(Submitted { records, acked: 0 });
         }
         out.drain(&mut task)?;
+        out.watch_delivery(&env);
         env.metrics.set_source_active(out.unacked);
     };
     // Graceful stop: send what was polled, deliver it, commit, then stop the task.
@@ -280,10 +229,6 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SourceTask>) -> anyhow::Result<
     task.stop().await.map_err(failed)?;
     result
 }
-
-/// Offsets of acknowledged records not yet written, one per source
-/// partition (few, so a list compared by value beats hashing JSON).
-type Latest = Vec<(Arc<SourcePartition>, SourceOffset)>;
 
 /// Encodes and sends polled batches on a thread of its own, so that polling
 /// the next batch overlaps with handing this one to the producer. Batches
@@ -717,108 +662,6 @@ fn send_one(
                 )))
             }
         }
-    }
-}
-
-/// Records sent and not yet committed: those waiting for the broker's
-/// acknowledgement (in sequence order), then the offsets of acknowledged ones.
-struct Outstanding {
-    acks: Arc<Mutex<Acks>>,
-    pending: VecDeque<Submitted>,
-    /// Records in `pending` not yet acknowledged.
-    unacked: usize,
-    latest: Latest,
-    /// Reused between drains: the acknowledgements taken under the lock.
-    scratch: Vec<Slot>,
-    /// Records skipped into the dead letter queue must be there before
-    /// the offsets past them are written.
-    dlq: Option<Arc<DeadLetterQueue>>,
-}
-
-impl Outstanding {
-    /// Moves the acknowledged prefix of `pending` into `latest`, telling the
-    /// task about each record.
-    fn drain(&mut self, task: &mut Box<dyn SourceTask>) -> anyhow::Result<()> {
-        // Take the acknowledgements under the lock; handle the records after it.
-        let mut metas = std::mem::take(&mut self.scratch);
-        {
-            let mut a = self.acks.lock();
-            while metas.len() < self.unacked {
-                let Some(meta) = a.pop() else { break };
-                metas.push(meta);
-            }
-        }
-        self.unacked -= metas.len();
-        for meta in metas.drain(..) {
-            let Some(batch) = self.pending.front_mut() else {
-                break;
-            };
-            let record = &batch.records[batch.acked];
-            batch.acked += 1;
-            let meta = match meta {
-                Slot::Acked(m) => Some(m),
-                _ => None,
-            };
-            task.commit_record(record, meta).map_err(failed)?;
-            if let Some(offset) = record.source_offset.clone() {
-                let partition = &record.source_partition;
-                match self
-                    .latest
-                    .iter_mut()
-                    .find(|(p, _)| Arc::ptr_eq(p, partition) || p == partition)
-                {
-                    Some(slot) => slot.1 = offset,
-                    None => self.latest.push((partition.clone(), offset)),
-                }
-            }
-            if batch.acked == batch.records.len() {
-                self.pending.pop_front();
-            }
-        }
-        self.scratch = metas;
-        Ok(())
-    }
-
-    /// Writes the offsets of everything acknowledged so far.
-    async fn commit(
-        &mut self,
-        env: &TaskEnv,
-        task: &mut Box<dyn SourceTask>,
-    ) -> anyhow::Result<()> {
-        self.drain(task)?;
-        if self.latest.is_empty() {
-            return Ok(());
-        }
-        if let Some(d) = self.dlq.clone() {
-            let wait = env.worker.shutdown_timeout.max(Duration::from_secs(30));
-            tokio::task::spawn_blocking(move || d.flush(wait))
-                .await
-                .context("dead letter queue flush thread")??;
-        }
-        let started = Instant::now();
-        let entries: Vec<(SourcePartition, Option<SourceOffset>)> =
-            std::mem::take(&mut self.latest)
-                .into_iter()
-                .map(|(p, o)| (Arc::unwrap_or_clone(p), Some(o)))
-                .collect();
-        let n = entries.len();
-        let store = env.offsets.clone();
-        let connector = env.id.connector.clone();
-        let written = tokio::task::spawn_blocking(move || store.commit(&connector, &entries))
-            .await
-            .context("offset commit thread")
-            .and_then(|r| r);
-        let m = &env.metrics;
-        m.offset_commit_time.record_time(started);
-        if let Err(e) = written {
-            m.offset_commit_failure.fetch_add(1, Ordering::Relaxed);
-            m.error();
-            return Err(e);
-        }
-        m.offset_commit_success.fetch_add(1, Ordering::Relaxed);
-        task.commit().await.map_err(failed)?;
-        tracing::debug!("committed offsets of {n} source partition(s)");
-        Ok(())
     }
 }
 
