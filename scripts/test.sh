@@ -80,6 +80,9 @@ log "docker-compose.yml and Dockerfile (structure; a worker started from its CON
 log "REST: every endpoint against its golden file, /metrics parsed, /openapi.json as committed"
 "$VENV/bin/python" scripts/tests/rest_golden.py "$WEIR"
 
+log "First contact: a newcomer's mistakes named before anything starts, weir validate, a broker lost and regained"
+"$VENV/bin/python" scripts/tests/first_contact.py "$WEIR"
+
 log "The REST contract: openapi-spec-validator, schemathesis against standalone and distributed workers, a generated client"
 "$VENV/bin/python" scripts/tests/openapi.py "$WEIR" "$BOOT"
 

@@ -36,11 +36,8 @@ pub enum StartError {
     Locked(String),
     /// The cause is part of the message (with what to change when the
     /// port is taken), not a separate source, so it is printed once.
-    #[error("cannot listen on {addr} (listeners): {}", bind_hint(source))]
-    Bind {
-        addr: String,
-        source: std::io::Error,
-    },
+    #[error("cannot listen on {addr} (listeners): {}", bind_hint(cause))]
+    Bind { addr: String, cause: std::io::Error },
     #[error("loading topics: {0}")]
     Topics(#[from] crate::topics::TopicError),
     #[error("{0}")]
@@ -144,7 +141,7 @@ async fn bind(listeners: &[Endpoint]) -> Result<Vec<TcpListener>, StartError> {
                 }
                 // The IPv6 half of `localhost` is optional (hosts without IPv6).
                 Err(e) if i > 0 => tracing::warn!("not listening on {addr}: {e}"),
-                Err(source) => return Err(StartError::Bind { addr, source }),
+                Err(cause) => return Err(StartError::Bind { addr, cause }),
             }
         }
     }

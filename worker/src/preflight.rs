@@ -31,6 +31,19 @@ pub struct Problem {
     pub warning: bool,
 }
 
+impl Problem {
+    /// A problem of a whole file (it cannot be read or parsed).
+    fn of_file(file: String, message: String) -> Self {
+        Self {
+            file,
+            line: None,
+            key: None,
+            message,
+            warning: false,
+        }
+    }
+}
+
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.file)?;
@@ -241,13 +254,7 @@ pub fn check_worker_file(path: &Path, mode: Mode) -> (Settings, Vec<Problem>) {
     let props = match Properties::load(path) {
         Ok(p) => p,
         Err(e) => {
-            out.push(Problem {
-                file,
-                line: None,
-                key: None,
-                message: e.to_string(),
-                warning: false,
-            });
+            out.push(Problem::of_file(file, e.to_string()));
             return (Settings::default(), out);
         }
     };
@@ -472,26 +479,14 @@ pub fn check_connector_files(paths: &[PathBuf], each: bool) -> (Vec<ConnectorFil
         let text = match std::fs::read_to_string(path) {
             Ok(t) => t,
             Err(e) => {
-                out.push(Problem {
-                    file,
-                    line: None,
-                    key: None,
-                    message: format!("cannot read it: {e}"),
-                    warning: false,
-                });
+                out.push(Problem::of_file(file, format!("cannot read it: {e}")));
                 continue;
             }
         };
         let (name, props) = match crate::cli::standalone::parse_connector(&text) {
             Ok(v) => v,
             Err(e) => {
-                out.push(Problem {
-                    file,
-                    line: None,
-                    key: None,
-                    message: e,
-                    warning: false,
-                });
+                out.push(Problem::of_file(file, e));
                 continue;
             }
         };
