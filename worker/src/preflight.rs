@@ -535,10 +535,56 @@ pub fn check_connector(file: &str, s: &Settings, out: &mut Vec<Problem>) {
         return;
     }
     if let Err(rejected) = crate::runtime::validate(&s.props) {
-        for (key, message) in rejected.0 {
-            r.error(&key, message);
+        let misspelt = misspelt_connector_keys(&s.props);
+        for (key, mut message) in rejected.0 {
+            // A required key that is missing, and a key given that is
+            // probably it: said on the line of the one given.
+            let given = (!s.props.contains_key(&key))
+                .then(|| misspelt.iter().find(|(_, meant)| *meant == key))
+                .flatten();
+            match given {
+                Some((typo, _)) => {
+                    message.push_str(&format!(" ({typo} is set: did you mean {key}?)"));
+                    r.error(typo, message);
+                }
+                None => r.error(&key, message),
+            }
         }
     }
+}
+
+/// Prefixes of connector keys that belong to the worker's machinery, not
+/// to the plugin's own definition.
+const CONNECTOR_PREFIXES: &[&str] = &[
+    "transforms.",
+    "predicates.",
+    "producer.override.",
+    "consumer.override.",
+    "admin.override.",
+    "key.converter.",
+    "value.converter.",
+    "header.converter.",
+    "topic.creation.",
+];
+
+/// Keys the plugin does not define, each with the unset defined key it is
+/// most probably a misspelling of.
+fn misspelt_connector_keys(props: &BTreeMap<String, String>) -> Vec<(String, String)> {
+    let Some(plugin) = crate::runtime::config::plugin_of(props) else {
+        return Vec::new();
+    };
+    let def = crate::runtime::config::common_def(plugin.kind()).merge(&(plugin.config_def)());
+    let known: Vec<&str> = def.keys().iter().map(|k| k.name).collect();
+    props
+        .keys()
+        .filter(|k| {
+            !known.contains(&k.as_str()) && !CONNECTOR_PREFIXES.iter().any(|p| k.starts_with(p))
+        })
+        .filter_map(|k| {
+            let unset = known.iter().copied().filter(|c| !props.contains_key(*c));
+            closest(k, unset).map(|c| (k.clone(), c.to_string()))
+        })
+        .collect()
 }
 
 /// Problems only a set of connectors has.

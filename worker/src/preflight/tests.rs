@@ -112,6 +112,25 @@ fn a_misspelt_connector_class_gets_the_likely_one() {
 }
 
 #[test]
+fn a_misspelt_connector_key_gets_the_likely_one() {
+    let p = connector(
+        "name=c\nconnector.class=FileStreamSink\nfile=/tmp/x\ntopicz=t\nextra.setting=1\n",
+    );
+    let named: Vec<String> = p.iter().map(ToString::to_string).collect();
+    assert!(named.iter().any(|t| t.starts_with("c.properties:4: topicz:")
+        && t.contains("did you mean topics?")), "{named:#?}");
+    assert!(
+        !named.iter().any(|t| t.contains("extra.setting")),
+        "{named:#?}"
+    );
+    // Accepted in place of `topic`, as tutorials write it: no problem.
+    assert_eq!(
+        connector("name=c\nconnector.class=FileStreamSource\nfile=/tmp/x\ntopics=t\n"),
+        vec![]
+    );
+}
+
+#[test]
 fn names_used_twice_and_loops_are_found_together() {
     let dir = tempfile::tempdir().expect("tempdir");
     let write = |name: &str, text: &str| {
