@@ -170,6 +170,11 @@ const DISTRIBUTED_KEYS: &[&str] = &[
     "reconnect.backoff.ms",
     "reconnect.backoff.max.ms",
     "retry.backoff.ms",
+    "retry.backoff.max.ms",
+    "socket.connection.setup.timeout.ms",
+    "socket.connection.setup.timeout.max.ms",
+    "auto.include.jmx.reporter",
+    "enable.metrics.push",
     "metadata.recovery.strategy",
 ];
 
@@ -205,6 +210,8 @@ const MILLIS_KEYS: &[&str] = &[
     "rebalance.timeout.ms",
     "scheduled.rebalance.max.delay.ms",
     "inter.worker.key.ttl.ms",
+    "weir.delivery.warning.ms",
+    "weir.task.auto.restart.max.backoff.ms",
 ];
 
 fn known_keys(mode: Mode) -> Vec<String> {
@@ -295,7 +302,15 @@ pub fn check_worker(file: &str, s: &Settings, mode: Mode, out: &mut Vec<Problem>
             continue;
         }
         match closest(key, known.iter().map(String::as_str)) {
-            Some(c) => r.error(key, format!("not a worker config; did you mean {c}?")),
+            // Probably meant for a key that is not set: the setting would be lost.
+            Some(c) if !s.props.contains_key(c) => {
+                r.error(key, format!("not a worker config; did you mean {c}?"))
+            }
+            Some(c) => r.push(
+                key,
+                format!("not a known worker config; ignored ({c} is set too)"),
+                true,
+            ),
             None => r.push(key, "not a known worker config; ignored".to_string(), true),
         }
     }
@@ -319,7 +334,7 @@ pub fn check_worker(file: &str, s: &Settings, mode: Mode, out: &mut Vec<Problem>
         }
     }
     for key in MILLIS_KEYS {
-        if let Some(v) = s.props.get(*key) {
+        if let Some(v) = s.props.get(*key).filter(|v| !v.contains("${")) {
             if v.trim().parse::<u64>().is_err() {
                 r.error(
                     key,
@@ -328,8 +343,24 @@ pub fn check_worker(file: &str, s: &Settings, mode: Mode, out: &mut Vec<Problem>
             }
         }
     }
-    if let Some(b) = s.props.get("bootstrap.servers") {
+    if let Some(b) = s
+        .props
+        .get("bootstrap.servers")
+        .filter(|v| !v.contains("${"))
+    {
         check_servers(&mut r, b);
+    }
+    if let Some(v) = s
+        .props
+        .get("rest.advertised.port")
+        .filter(|v| !v.contains("${"))
+    {
+        if !v.trim().parse::<u16>().is_ok_and(|p| p > 0) {
+            r.error(
+                "rest.advertised.port",
+                format!("Invalid value {v} for configuration rest.advertised.port: a port number is expected"),
+            );
+        }
     }
     match mode {
         Mode::Standalone => check_offsets_file(&mut r, s),
@@ -367,6 +398,9 @@ fn check_offsets_file(r: &mut Report<'_>, s: &Settings) {
         );
         return;
     };
+    if f.contains("${") {
+        return;
+    }
     let path = PathBuf::from(f.trim());
     if path.is_dir() {
         r.error(
@@ -378,7 +412,21 @@ fn check_offsets_file(r: &mut Report<'_>, s: &Settings) {
         );
         return;
     }
-    // The nearest existing directory must take a new file.
+    if path.exists() {
+        if std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .is_err()
+        {
+            r.error(
+                key,
+                format!("{f} cannot be written by this user; choose another file (such as /tmp/connect.offsets) or change its permissions"),
+            );
+        }
+        return;
+    }
+    // The nearest existing directory must take the new file (and the
+    // directories the worker creates on the way to it).
     let mut dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     if dir.as_os_str().is_empty() {
         dir = PathBuf::from(".");
@@ -400,10 +448,25 @@ fn check_offsets_file(r: &mut Report<'_>, s: &Settings) {
     }
 }
 
-/// Whether a file can be created in `dir` (tried, then removed).
+/// Whether this user may create files in `dir`: asked of the kernel first
+/// (permissions, read-only mounts), then tried with an empty file removed
+/// at once, for filesystems that refuse new files all the same (/proc).
+#[allow(unsafe_code)]
 fn writable(dir: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(c) = std::ffi::CString::new(dir.as_os_str().as_bytes()) else {
+        return false;
+    };
+    // SAFETY: `c` is a valid NUL-terminated path that outlives the call.
+    if unsafe { libc::access(c.as_ptr(), libc::W_OK | libc::X_OK) } != 0 {
+        return false;
+    }
     let probe = dir.join(format!(".weir-write-check-{}", std::process::id()));
-    match std::fs::File::create(&probe) {
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+    {
         Ok(_) => {
             let _ = std::fs::remove_file(&probe);
             true
@@ -439,7 +502,7 @@ fn check_distributed(r: &mut Report<'_>, s: &Settings) {
     }
     for prefix in STORAGE_PREFIXES {
         let key = format!("{prefix}replication.factor");
-        if let Some(v) = s.props.get(&key) {
+        if let Some(v) = s.props.get(&key).filter(|v| !v.contains("${")) {
             match v.trim().parse::<i32>() {
                 Ok(n) if n >= 1 || n == -1 => {}
                 _ => r.error(
@@ -449,7 +512,7 @@ fn check_distributed(r: &mut Report<'_>, s: &Settings) {
             }
         }
         let key = format!("{prefix}partitions");
-        if let Some(v) = s.props.get(&key) {
+        if let Some(v) = s.props.get(&key).filter(|v| !v.contains("${")) {
             if !v.trim().parse::<i32>().is_ok_and(|n| n >= 1 || n == -1) {
                 r.error(
                     &key,
@@ -676,13 +739,24 @@ pub fn broker_wait() -> std::time::Duration {
 pub async fn reach_brokers(servers: &str, mode: Mode) -> anyhow::Result<()> {
     use std::time::Duration;
     let list = crate::kafka::split_servers(servers);
-    let first = crate::kafka::connect_any(&list, "weir-worker-check", Duration::from_secs(1)).await;
-    if first.is_ok() {
+    let first = tokio::time::timeout(
+        Duration::from_secs(5),
+        crate::kafka::connect_any(&list, "weir-worker-check", Duration::from_secs(1)),
+    )
+    .await;
+    if matches!(first, Ok(Ok(_))) {
         return Ok(());
     }
     let wait = broker_wait();
     tracing::warn!("no broker answers at bootstrap.servers={servers}; waiting up to {wait:?}");
-    match crate::kafka::connect_any(&list, "weir-worker-check", wait).await {
+    let result = tokio::time::timeout(
+        wait + Duration::from_secs(5),
+        crate::kafka::connect_any(&list, "weir-worker-check", wait),
+    )
+    .await
+    .map_err(|_| format!("no answer within {wait:?}"))
+    .and_then(|r| r.map_err(|e| e.to_string()));
+    match result {
         Ok(_) => {
             tracing::info!("a broker answers at bootstrap.servers={servers}");
             Ok(())
@@ -699,6 +773,21 @@ pub async fn reach_brokers(servers: &str, mode: Mode) -> anyhow::Result<()> {
             )
         }
     }
+}
+
+/// Whether the worker reaches its cluster over plain TCP: the probe and
+/// the health watch speak plaintext Kafka only, so a TLS or SASL cluster
+/// is left to librdkafka.
+pub fn plaintext(props: &BTreeMap<String, String>) -> bool {
+    [
+        "security.protocol",
+        "producer.security.protocol",
+        "consumer.security.protocol",
+        "admin.security.protocol",
+    ]
+    .iter()
+    .filter_map(|k| props.get(*k))
+    .all(|v| v.trim().eq_ignore_ascii_case("PLAINTEXT"))
 }
 
 /// Prints problems; an error listing the ones that stop the worker when

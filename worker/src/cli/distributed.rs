@@ -63,7 +63,10 @@ pub fn run(args: DistributedArgs) -> anyhow::Result<()> {
     rt.block_on(async move {
         let boot = settings.bootstrap_servers.clone();
         let servers = crate::kafka::split_servers(&boot);
-        preflight::reach_brokers(&boot, Mode::Distributed).await?;
+        let plaintext = preflight::plaintext(&props);
+        if plaintext {
+            preflight::reach_brokers(&boot, Mode::Distributed).await?;
+        }
         let mut cluster =
             Cluster::connect(&servers, "weir-worker-admin", Duration::from_secs(10)).await?;
         for t in [
@@ -127,9 +130,8 @@ pub fn run(args: DistributedArgs) -> anyhow::Result<()> {
             settings.status_topic.name
         );
         let herder = DistributedHerder::new(settings, spawner, logs);
-        let watch = crate::runtime::health::BrokerWatch::spawn(boot.clone());
-        let rest =
-            crate::rest::serve(&listener, herder.clone() as Arc<dyn Herder>, Some(watch)).await?;
+        let watch = plaintext.then(|| crate::runtime::health::BrokerWatch::spawn(boot.clone()));
+        let rest = crate::rest::serve(&listener, herder.clone() as Arc<dyn Herder>, watch).await?;
         let running = tokio::spawn(herder.clone().run());
         super::broker::wait_for_signal().await?;
         tracing::info!("stopping connectors and leaving the group");

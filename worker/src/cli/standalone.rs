@@ -125,7 +125,9 @@ pub fn serve(
         let mut embedded = None;
         let bootstrap = match worker_props.get("bootstrap.servers") {
             Some(b) => {
-                preflight::reach_brokers(b, Mode::Standalone).await?;
+                if preflight::plaintext(&worker_props) {
+                    preflight::reach_brokers(b, Mode::Standalone).await?;
+                }
                 b.clone()
             }
             None => {
@@ -157,8 +159,7 @@ pub fn serve(
         settings.standalone = true;
         let worker = Arc::new(Worker::new(settings, offsets));
         // The bundled broker lives in this process: nothing to watch.
-        let watch = embedded
-            .is_none()
+        let watch = (embedded.is_none() && preflight::plaintext(&worker_props))
             .then(|| crate::runtime::health::BrokerWatch::spawn(bootstrap.clone()));
         let rest = crate::rest::serve(
             &listener,

@@ -36,7 +36,19 @@ pub fn run(args: ValidateArgs) -> anyhow::Result<()> {
     } else {
         Mode::Standalone
     };
-    let (_, mut problems) = preflight::check_worker_file(&args.worker, mode);
+    let (mut settings, mut problems) = preflight::check_worker_file(&args.worker, mode);
+    // A distributed worker takes CONNECT_* variables over its file, as
+    // `weir distributed` does.
+    let env = crate::distributed::config::from_env(std::env::vars());
+    if mode == Mode::Distributed && !env.is_empty() {
+        for k in env.keys() {
+            settings.lines.remove(k);
+        }
+        settings.props.extend(env);
+        problems.retain(|p| p.key.is_none());
+        let file = args.worker.display().to_string();
+        preflight::check_worker(&file, &settings, mode, &mut problems);
+    }
     let (files, more) = preflight::check_connector_files(&args.connectors, args.url.is_none());
     problems.extend(more);
     if let Some(url) = &args.url {
@@ -44,7 +56,16 @@ pub fn run(args: ValidateArgs) -> anyhow::Result<()> {
             .enable_all()
             .build()?;
         for f in &files {
-            problems.extend(rt.block_on(ask_worker(url, f))?);
+            match rt.block_on(ask_worker(url, f)) {
+                Ok(more) => problems.extend(more),
+                Err(e) => problems.push(Problem {
+                    file: f.file.clone(),
+                    line: None,
+                    key: None,
+                    message: format!("{e:#}"),
+                    warning: false,
+                }),
+            }
         }
     }
     let errors = problems.iter().filter(|p| !p.warning).count();

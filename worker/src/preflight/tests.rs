@@ -100,6 +100,40 @@ fn connector(text: &str) -> Vec<Problem> {
 }
 
 #[test]
+fn placeholders_and_set_neighbours_are_not_mistakes() {
+    let text = format!(
+        "{VALID}offset.flush.timeout.ms=${{env:T}}\nbootstrap.servers=${{file:/s:b}}\nretry.backoff.max.ms=1\n"
+    );
+    let p = worker_problems(&text, Mode::Distributed);
+    assert!(
+        !p.iter().any(|p| !p.warning
+            && p.key.as_deref() != Some("group.id")
+            && !p.message.contains("Missing required")),
+        "{p:#?}"
+    );
+    // A near-miss of a key that is set too is a warning: nothing is lost.
+    let p = worker_problems(
+        &format!("{VALID}offset.flush.interval.mss=5\n"),
+        Mode::Standalone,
+    );
+    assert_eq!(p.len(), 1, "{p:#?}");
+    assert!(p[0].warning && p[0].message.contains("offset.flush.interval.ms is set too"));
+}
+
+#[test]
+fn an_offsets_file_in_new_directories_is_fine() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let f = dir.path().join("a/b/connect.offsets");
+    let text = VALID.replace("/tmp/connect.offsets", &f.display().to_string());
+    assert_eq!(worker_problems(&text, Mode::Standalone), vec![]);
+    assert_eq!(
+        std::fs::read_dir(dir.path()).expect("dir").count(),
+        0,
+        "nothing left behind"
+    );
+}
+
+#[test]
 fn a_misspelt_connector_class_gets_the_likely_one() {
     let p = connector("name=c\nconnector.class=FileStreamSorce\nfile=/tmp/x\ntopic=t\n");
     assert_eq!(p.len(), 1, "{p:?}");

@@ -198,9 +198,9 @@ pub fn find_plugin(class: &str) -> Result<Plugin, String> {
 pub fn check_connector(props: &Props, kind: Option<ConnectorKind>) -> Vec<(String, String)> {
     let mut errors = Vec::new();
     let mut err = |k: &str, m: String| errors.push((k.to_string(), m));
-    match props.get("name").map(|n| n.trim()) {
-        None | Some("") => err("name", "Missing required configuration \"name\" which has no default value.".into()),
-        Some(n) if n.chars().any(char::is_control) => err(
+    match props.get("name").map(|n| (n.trim(), n)) {
+        None | Some(("", _)) => err("name", "Missing required configuration \"name\" which has no default value.".into()),
+        Some((n, raw)) if raw.chars().any(char::is_control) => err(
             "name",
             format!("Invalid value {n} for configuration name: Connector name contains ISO control characters"),
         ),

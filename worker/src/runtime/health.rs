@@ -29,7 +29,15 @@ impl BrokerWatch {
             loop {
                 tokio::time::sleep(EVERY).await;
                 let Some(w) = weak.upgrade() else { return };
-                let result = crate::kafka::connect_any(&list, "weir-worker-health", WAIT).await;
+                // Bounded as a whole: a broker that takes the connection
+                // but never answers counts as lost.
+                let result = tokio::time::timeout(
+                    WAIT * 2,
+                    crate::kafka::connect_any(&list, "weir-worker-health", WAIT),
+                )
+                .await
+                .map_err(|_| format!("no answer within {:?}", WAIT * 2))
+                .and_then(|r| r.map_err(|e| e.to_string()));
                 let mut p = w.problem.lock();
                 match (result, p.is_some()) {
                     (Ok(_), true) => {

@@ -151,6 +151,7 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SourceTask>) -> anyhow::Result<
             // Paused: no polling, offsets still committed on schedule.
             let _ = tokio::time::timeout(Duration::from_millis(500), control.changed()).await;
             out.drain(&mut task)?;
+            out.watch_delivery(&env);
             continue;
         }
         let polled_at = Instant::now();
@@ -200,7 +201,19 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SourceTask>) -> anyhow::Result<
         }
         if !records.is_empty() {
             let records = Arc::new(records);
-            if !sender.send(records.clone()).await {
+            // The sender blocks while librdkafka's queue is full (the broker
+            // does not answer): the wait is watched meanwhile.
+            let sent = loop {
+                let send = sender.send(records.clone());
+                match tokio::time::timeout(Duration::from_secs(1), send).await {
+                    Ok(sent) => break sent,
+                    Err(_) => {
+                        out.drain(&mut task)?;
+                        out.watch_delivery(&env);
+                    }
+                }
+            };
+            if !sent {
                 // The sender stopped; its error (if it had one) is in `acks`.
                 acks.lock()
                     .failure

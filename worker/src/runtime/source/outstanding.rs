@@ -151,16 +151,20 @@ impl Outstanding {
     pub(super) fn watch_delivery(&mut self, env: &TaskEnv) {
         let waited = self.progress.elapsed();
         let stalled = self.unacked > 0 && waited >= env.worker.delivery_warning;
-        if stalled && !self.stalled {
+        if stalled {
+            // Said again each time (the counts move on, and a pause or a
+            // poll retry may have replaced the trace meanwhile).
             let why = format!(
                 "{} record(s) not acknowledged by the Kafka cluster at bootstrap.servers={} for {} s; they are held and sent when it answers",
                 self.unacked,
                 env.worker.bootstrap_servers,
                 waited.as_secs()
             );
-            tracing::warn!("{why}");
+            if !self.stalled {
+                tracing::warn!("{why}");
+            }
             env.trouble(Some(why));
-        } else if !stalled && self.stalled {
+        } else if self.stalled {
             tracing::info!("the Kafka cluster acknowledges records again");
             env.trouble(None);
         }
