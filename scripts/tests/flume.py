@@ -407,10 +407,17 @@ def taildir(kills, per):
     assert not errors, errors
     want = set(expected)
 
-    def arrived():
-        return len(want - set(read_topic(topic, timeout=30))) == 0
+    missing = set(want)
 
-    wait_for("every tailed line on the topic", arrived, 120, step=2)
+    def arrived():
+        missing.intersection_update(want - set(read_topic(topic, timeout=30)))
+        return not missing
+
+    try:
+        wait_for("every tailed line on the topic", arrived, 120, step=2)
+    except SystemExit as e:
+        sample = sorted(missing)[:5]
+        raise SystemExit(f"{e}: {len(missing)} of {len(want)} missing, such as {sample}; worker log in {base}")
     time.sleep(4)
     w.stop()
     got = read_topic(topic, timeout=60)

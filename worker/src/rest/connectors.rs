@@ -69,15 +69,13 @@ pub async fn list(
         return Json(ConnectorList::Names(names));
     }
     let mut out = BTreeMap::new();
-    for n in names {
-        // Connectors deleted while listing are skipped.
-        if let Some(v) = w.view(&n).await {
-            let e = ConnectorExpansion {
-                status: status.then(|| ConnectorStateInfo::from(&v)),
-                info: info.then(|| ConnectorInfo::from(&v)),
-            };
-            out.insert(n, e);
-        }
+    // Connectors deleted while listing are left out.
+    for v in w.views(&names).await {
+        let e = ConnectorExpansion {
+            status: status.then(|| ConnectorStateInfo::from(&v)),
+            info: info.then(|| ConnectorInfo::from(&v)),
+        };
+        out.insert(v.name.clone(), e);
     }
     Json(ConnectorList::Expanded(out))
 }

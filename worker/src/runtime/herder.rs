@@ -70,6 +70,17 @@ pub trait Herder: Send + Sync {
     async fn delete(&self, name: &str) -> Result<Props, WorkerError>;
     async fn names(&self) -> Vec<String>;
     async fn view(&self, name: &str) -> Option<ConnectorView>;
+    /// The views of `names` (those that exist), for listings: a worker
+    /// that must catch up with shared state does so once, not per name.
+    async fn views(&self, names: &[String]) -> Vec<ConnectorView> {
+        let mut out = Vec::with_capacity(names.len());
+        for n in names {
+            if let Some(v) = self.view(n).await {
+                out.push(v);
+            }
+        }
+        out
+    }
     /// Prometheus text of the worker's metrics.
     async fn metrics(&self) -> String;
     async fn topics(&self, name: &str) -> Result<Vec<String>, WorkerError>;

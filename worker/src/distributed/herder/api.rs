@@ -265,6 +265,13 @@ impl Herder for DistributedHerder {
         self.view_of(name)
     }
 
+    async fn views(&self, names: &[String]) -> Vec<ConnectorView> {
+        if let Err(e) = self.read_statuses().await {
+            tracing::warn!("reading the status topic: {e:#}");
+        }
+        names.iter().filter_map(|n| self.view_of(n)).collect()
+    }
+
     async fn metrics(&self) -> String {
         let view = self.shared.lock().metrics.clone();
         view.render()
