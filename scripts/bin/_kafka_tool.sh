@@ -12,6 +12,7 @@ case "$name" in
     kafka-console-consumer) sub=consume ;;
     kafka-consumer-groups) sub=groups ;;
     kafka-delete-records) sub=delete-records ;;
+    kafka-get-offsets) sub=get-offsets ;;
     kafka-verifiable-producer) sub=verifiable-producer ;;
     kafka-producer-perf-test) sub=producer-perf-test ;;
     kafka-consumer-perf-test) sub=consumer-perf-test ;;

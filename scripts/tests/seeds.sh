@@ -175,6 +175,18 @@ expect d.out "$(printf 'Executing records delete operation\nRecords delete opera
 kafka-console-consumer --bootstrap-server "$B" --topic test --from-beginning --timeout-ms 3000 >c.out 2>/dev/null
 expect c.out "$(seq 51 60)"
 
+log "kafka-get-offsets: earliest after the delete, latest, a partition pattern, no match"
+kafka-get-offsets.sh --bootstrap-server "$B" --topic test --time earliest >o.out
+expect o.out "test:0:50"
+kafka-get-offsets --bootstrap-server "$B" --topic-partitions 'tes.:0' >o.out
+expect o.out "test:0:60"
+kafka-get-offsets --bootstrap-server "$B" --topic test --time 4102444800000 >o.out
+expect_empty o.out
+if kafka-get-offsets --bootstrap-server "$B" --topic 'no-such-topic' 2>o.err; then
+    fail "kafka-get-offsets matched a topic that does not exist"
+fi
+contains o.err "Could not match any topic-partitions with the specified filters"
+
 log "offset resets: --to-datetime, --shift-by, --to-offset --dry-run"
 kafka-consumer-groups --bootstrap-server "$B" --group dt-group --reset-offsets \
     --to-datetime 2000-01-01T00:00:00.000 --topic test --execute >g.out

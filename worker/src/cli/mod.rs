@@ -10,6 +10,7 @@ mod consumer_perf;
 mod delete_records;
 mod distributed;
 mod flume;
+mod get_offsets;
 mod group_reset;
 mod groups;
 mod perf;
@@ -69,6 +70,9 @@ pub enum Command {
     /// List, describe, reset and delete consumer groups (like kafka-consumer-groups.sh).
     #[command(infer_long_args = true, alias = "consumer-groups")]
     Groups(groups::GroupsArgs),
+    /// Print partitions' offsets for a time (like kafka-get-offsets.sh).
+    #[command(name = "get-offsets", infer_long_args = true)]
+    GetOffsets(get_offsets::GetOffsetsArgs),
     /// Delete records below given offsets (like kafka-delete-records.sh).
     #[command(name = "delete-records", infer_long_args = true)]
     DeleteRecords(delete_records::DeleteRecordsArgs),
@@ -161,6 +165,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Consume(args) => consume::run(args),
         Command::Groups(args) => groups::run(args),
         Command::DeleteRecords(args) => delete_records::run(args),
+        Command::GetOffsets(args) => get_offsets::run(args),
         Command::VerifiableProducer(args) => verifiable::run(args),
         Command::ProducerPerfTest(args) => perf::run(args),
         Command::ConsumerPerfTest(args) => consumer_perf::run(args),
