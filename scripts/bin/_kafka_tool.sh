@@ -13,6 +13,7 @@ case "$name" in
     kafka-consumer-groups) sub=groups ;;
     kafka-delete-records) sub=delete-records ;;
     kafka-get-offsets) sub=get-offsets ;;
+    kafka-log-dirs) sub=log-dirs ;;
     kafka-verifiable-producer) sub=verifiable-producer ;;
     kafka-producer-perf-test) sub=producer-perf-test ;;
     kafka-consumer-perf-test) sub=consumer-perf-test ;;

@@ -187,6 +187,19 @@ if kafka-get-offsets --bootstrap-server "$B" --topic 'no-such-topic' 2>o.err; th
 fi
 contains o.err "Could not match any topic-partitions with the specified filters"
 
+log "kafka-log-dirs --describe: Kafka's JSON with the topic's partitions and sizes"
+kafka-log-dirs.sh --bootstrap-server "$B" --describe --topic-list test >l.out
+contains l.out "Querying brokers for log directories information"
+tail -n 1 l.out | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert d["version"] == 1 and len(d["brokers"]) == 1, d
+dirs = d["brokers"][0]["logDirs"]
+parts = [p for x in dirs for p in x["partitions"]]
+assert [p["partition"] for p in parts] == ["test-0"] and parts[0]["size"] > 0, parts
+assert all(x["error"] is None for x in dirs) and all(p["isFuture"] is False for p in parts), dirs
+'
+
 log "offset resets: --to-datetime, --shift-by, --to-offset --dry-run"
 kafka-consumer-groups --bootstrap-server "$B" --group dt-group --reset-offsets \
     --to-datetime 2000-01-01T00:00:00.000 --topic test --execute >g.out

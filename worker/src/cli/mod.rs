@@ -13,6 +13,7 @@ mod flume;
 mod get_offsets;
 mod group_reset;
 mod groups;
+mod log_dirs;
 mod perf;
 mod produce;
 pub(crate) mod standalone;
@@ -73,6 +74,9 @@ pub enum Command {
     /// Print partitions' offsets for a time (like kafka-get-offsets.sh).
     #[command(name = "get-offsets", infer_long_args = true)]
     GetOffsets(get_offsets::GetOffsetsArgs),
+    /// Describe the brokers' log directories (like kafka-log-dirs.sh).
+    #[command(name = "log-dirs", infer_long_args = true)]
+    LogDirs(log_dirs::LogDirsArgs),
     /// Delete records below given offsets (like kafka-delete-records.sh).
     #[command(name = "delete-records", infer_long_args = true)]
     DeleteRecords(delete_records::DeleteRecordsArgs),
@@ -166,9 +170,21 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Groups(args) => groups::run(args),
         Command::DeleteRecords(args) => delete_records::run(args),
         Command::GetOffsets(args) => get_offsets::run(args),
+        Command::LogDirs(args) => log_dirs::run(args),
         Command::VerifiableProducer(args) => verifiable::run(args),
         Command::ProducerPerfTest(args) => perf::run(args),
         Command::ConsumerPerfTest(args) => consumer_perf::run(args),
         Command::BrokerApiVersions(args) => api_versions::run(args),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every subcommand's flags are well formed (clap checks them only
+    /// when that subcommand is run).
+    #[test]
+    fn every_subcommand_is_well_formed() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
     }
 }
