@@ -12,7 +12,8 @@ version=$(kcat -V 2>&1 | grep -o 'librdkafka [0-9][0-9.]*' | head -n 1 || true)
 [ -n "$version" ] || fail "kcat -V does not name its librdkafka"
 pass "using $version"
 
-kcat -b "$BOOT" -L | grep -q "broker 0 at $BOOT" || fail "-L does not list the broker"
+out=$(kcat -b "$BOOT" -L)
+grep -q "broker 0 at $BOOT" <<<"$out" || fail "-L does not list the broker"
 pass "-L lists broker 0 at $BOOT"
 port=${BOOT##*:}
 kcat -b "localhost:$port" -L >/dev/null || fail "bootstrap through localhost"
@@ -27,7 +28,8 @@ kcat -b "$BOOT" -C -t "$T" -o beginning -e -q | diff -q - <(seq 1 1000 | sed 's/
 pass "-P (snappy) then -C -e round-trips 1000 lines in order"
 
 kcat -b "$BOOT" -P -t "$T" -K: <<<"key1:value1"
-kcat -b "$BOOT" -C -t "$T" -o -1 -e -q -f '%k=%s\n' | grep -qx 'key1=value1' || fail "keyed message"
+out=$(kcat -b "$BOOT" -C -t "$T" -o -1 -e -q -f '%k=%s\n')
+grep -qx 'key1=value1' <<<"$out" || fail "keyed message"
 pass "-K: keyed message"
 
 got=$(timeout 60 kcat -b "$BOOT" -G "g-$T" -X auto.offset.reset=earliest -e -q "$T" | wc -l)

@@ -78,7 +78,10 @@ out=$(bin/kafka-storage.sh format --standalone -t $KAFKA_CLUSTER_ID -c config/se
 grep -qx "cluster.id=$KAFKA_CLUSTER_ID" kraft-combined-logs/meta.properties || fail "meta.properties lacks the cluster id"
 if again=$(bin/kafka-storage.sh format --standalone -t $KAFKA_CLUSTER_ID -c config/server.properties 2>&1); then fail "a second format succeeded"; fi
 [[ "$again" == *"Log directory $KAFKA/kraft-combined-logs is already formatted. Use --ignore-formatted to ignore this directory and format the others."* ]] || fail "second format said '$again'"
-bin/kafka-storage.sh info -c config/server.properties | grep -q "Found metadata: {cluster.id=$KAFKA_CLUSTER_ID, directory.id=" || fail "info"
+# Output captured first: under pipefail, `grep -q` leaving early would fail
+# the writer with SIGPIPE.
+out=$(bin/kafka-storage.sh info -c config/server.properties)
+grep -q "Found metadata: {cluster.id=$KAFKA_CLUSTER_ID, directory.id=" <<<"$out" || fail "info"
 
 echo "step 3: kafka-server-start.sh (-daemon, so that the test goes on)"
 bin/kafka-server-start.sh -daemon config/server.properties
@@ -89,8 +92,10 @@ print(a.describe_cluster().result(20).cluster_id)')
 [ "$served" = "$KAFKA_CLUSTER_ID" ] || fail "the broker serves cluster id '$served', not the formatted '$KAFKA_CLUSTER_ID'"
 
 echo "step 4: create and describe a topic"
-bin/kafka-topics.sh --create --topic quickstart-events --bootstrap-server localhost:9092 | grep -qx "Created topic quickstart-events." || fail "create"
-bin/kafka-topics.sh --describe --topic quickstart-events --bootstrap-server localhost:9092 | grep -q "Topic: quickstart-events" || fail "describe"
+out=$(bin/kafka-topics.sh --create --topic quickstart-events --bootstrap-server localhost:9092)
+grep -qx "Created topic quickstart-events." <<<"$out" || fail "create printed '$out'"
+out=$(bin/kafka-topics.sh --describe --topic quickstart-events --bootstrap-server localhost:9092)
+grep -q "Topic: quickstart-events" <<<"$out" || fail "describe printed '$out'"
 
 echo "step 5-6: console producer and consumer"
 printf 'This is my first event\nThis is my second event\n' | bin/kafka-console-producer.sh --topic quickstart-events --bootstrap-server localhost:9092
@@ -110,6 +115,8 @@ got=$(timeout 30 bin/kafka-console-consumer.sh --bootstrap-server localhost:9092
 echo "Another line" >> test.txt
 for _ in $(seq 1 300); do [ "$(tail -n 1 test.sink.txt)" = "Another line" ] && break; sleep 0.1; done
 [ "$(tail -n 1 test.sink.txt)" = "Another line" ] || fail "the appended line did not reach test.sink.txt"
+served=$(curl -s http://127.0.0.1:8083/ | python3 -c 'import json, sys; print(json.load(sys.stdin)["kafka_cluster_id"])')
+[ "$served" = "$KAFKA_CLUSTER_ID" ] || fail "GET / names cluster id '$served', not '$KAFKA_CLUSTER_ID'"
 stop logs/connect.pid
 rm -f logs/connect.pid
 

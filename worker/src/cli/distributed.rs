@@ -131,7 +131,12 @@ pub fn run(args: DistributedArgs) -> anyhow::Result<()> {
         );
         let herder = DistributedHerder::new(settings, spawner, logs);
         let watch = plaintext.then(|| crate::runtime::health::BrokerWatch::spawn(boot.clone()));
-        let rest = crate::rest::serve(&listener, herder.clone() as Arc<dyn Herder>, watch).await?;
+        let context = crate::rest::ServerContext {
+            watch,
+            cluster_id: crate::kafka::cluster_id(&boot, Duration::from_secs(10)).await,
+        };
+        let rest =
+            crate::rest::serve(&listener, herder.clone() as Arc<dyn Herder>, context).await?;
         let running = tokio::spawn(herder.clone().run());
         super::broker::wait_for_signal().await?;
         tracing::info!("stopping connectors and leaving the group");

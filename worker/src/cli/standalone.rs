@@ -161,10 +161,15 @@ pub fn serve(
         // The bundled broker lives in this process: nothing to watch.
         let watch = (embedded.is_none() && preflight::plaintext(&worker_props))
             .then(|| crate::runtime::health::BrokerWatch::spawn(bootstrap.clone()));
+        let context = crate::rest::ServerContext {
+            watch,
+            cluster_id: crate::kafka::cluster_id(&bootstrap, std::time::Duration::from_secs(10))
+                .await,
+        };
         let rest = crate::rest::serve(
             &listener,
             worker.clone() as Arc<dyn crate::runtime::Herder>,
-            watch,
+            context,
         )
         .await?;
         for t in &topics {

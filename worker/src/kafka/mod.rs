@@ -27,6 +27,24 @@ pub fn split_servers(s: &str) -> Vec<String> {
         .collect()
 }
 
+/// The Kafka cluster's id as its brokers report it (empty when they do
+/// not answer within `wait`).
+pub async fn cluster_id(servers: &str, wait: Duration) -> String {
+    let list = split_servers(servers);
+    let ask = async {
+        let mut cluster = admin::Cluster::connect(&list, "weir-worker-cluster-id", wait)
+            .await
+            .ok()?;
+        let md = cluster.metadata(Some(&[])).await.ok()?;
+        md.cluster_id.map(|c| c.to_string())
+    };
+    tokio::time::timeout(wait + Duration::from_secs(5), ask)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_default()
+}
+
 /// Connects to the first reachable server of `servers`, retrying all of them
 /// until `wait` has passed; the error names every address tried.
 pub async fn connect_any(

@@ -10,17 +10,19 @@ use axum::Json;
 use serde_json::Value;
 
 use super::model::{ErrorMessage, LevelRequest, LoggerLevel, ServerInfo, WorkerStatus};
+use super::ServerContext;
 use super::{error, parse_body, ApiResult, Shared, CONNECT_VERSION};
-use crate::runtime::health::BrokerWatch;
 
 /// The Kafka Connect version this worker is compatible with.
 #[utoipa::path(get, path = "/", tag = "server",
     responses((status = 200, description = "Version, commit and Kafka cluster id", body = ServerInfo)))]
-pub async fn root() -> Json<ServerInfo> {
+pub async fn root(
+    axum::Extension(context): axum::Extension<Arc<ServerContext>>,
+) -> Json<ServerInfo> {
     Json(ServerInfo {
         version: CONNECT_VERSION,
         commit: env!("CARGO_PKG_VERSION"),
-        kafka_cluster_id: "weir".into(),
+        kafka_cluster_id: context.cluster_id.clone(),
     })
 }
 
@@ -32,9 +34,9 @@ pub async fn root() -> Json<ServerInfo> {
         (status = 503, description = "The worker cannot reach its Kafka cluster: `status` is `unhealthy`, `message` says why", body = WorkerStatus),
     ))]
 pub async fn health(
-    axum::Extension(watch): axum::Extension<Option<Arc<BrokerWatch>>>,
+    axum::Extension(context): axum::Extension<Arc<ServerContext>>,
 ) -> (StatusCode, Json<WorkerStatus>) {
-    match watch.and_then(|w| w.problem()) {
+    match context.watch.as_ref().and_then(|w| w.problem()) {
         Some(reason) => (
             StatusCode::SERVICE_UNAVAILABLE,
             Json(WorkerStatus {

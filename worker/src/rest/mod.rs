@@ -177,9 +177,17 @@ pub fn openapi_json() -> String {
     text
 }
 
-/// The API's routes; `watch` (when the worker has one) tells `/health`
-/// whether the Kafka cluster answers.
-pub fn router(worker: Shared, watch: Option<Arc<BrokerWatch>>) -> Router {
+/// What the server endpoints tell besides the herder's state.
+#[derive(Debug, Clone, Default)]
+pub struct ServerContext {
+    /// Tells `/health` whether the Kafka cluster answers (when watched).
+    pub watch: Option<Arc<BrokerWatch>>,
+    /// The Kafka cluster's id for `GET /`.
+    pub cluster_id: String,
+}
+
+/// The API's routes.
+pub fn router(worker: Shared, context: ServerContext) -> Router {
     use connectors as c;
     Router::new()
         .route("/", get(admin::root))
@@ -245,7 +253,7 @@ pub fn router(worker: Shared, watch: Option<Arc<BrokerWatch>>) -> Router {
             forward::layer,
         ))
         .with_state(worker)
-        .layer(axum::Extension(watch))
+        .layer(axum::Extension(Arc::new(context)))
         .merge(
             SwaggerUi::new("/swagger-ui").config(utoipa_swagger_ui::Config::from("/openapi.json")),
         )
@@ -271,14 +279,14 @@ pub fn bind_addr(listeners: &str) -> String {
 pub async fn serve(
     listeners: &str,
     worker: Shared,
-    watch: Option<Arc<BrokerWatch>>,
+    context: ServerContext,
 ) -> anyhow::Result<tokio::task::JoinHandle<()>> {
     let addr = bind_addr(listeners);
     let listener = tokio::net::TcpListener::bind(&addr).await.map_err(|e| {
         anyhow::anyhow!("cannot listen for the REST API on {addr} (listeners={listeners}): {e}")
     })?;
     tracing::info!("REST API on http://{}", listener.local_addr()?);
-    let app = router(worker, watch);
+    let app = router(worker, context);
     Ok(tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app).await {
             tracing::error!("REST server stopped: {e}");
