@@ -7,8 +7,8 @@
 #   latency  - a line appended to a tailed file until a consumer has its
 #              record, at 10,000 lines/s for 20 s (p50, p99, max);
 #   the worker's peak RSS over the runs.
-# Two rounds, sides alternating, best of each. Prints one table. Not part
-# of test.sh.
+# Two rounds, sides alternating, best of each, each run on a fresh broker.
+# Prints one table. Not part of test.sh.
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/common.sh"
@@ -20,9 +20,21 @@ ensure_packages kcat curl
 ensure_venv
 WEIR_PROFILE=release build_weir
 WORK="$(mktemp -d)"
-PORT="$(free_port)"
-B="127.0.0.1:$PORT"
-start_broker "$WORK/broker" "$PORT" "$WORK/broker.log"
+# Each measured run gets a broker of its own on an empty directory: a
+# broker that has already taken gigabytes answers fsyncs more slowly, which
+# would favour whichever side runs first.
+RUN=0
+fresh_broker() {
+    [ -n "${BROKER_PID:-}" ] && stop_pid "$BROKER_PID"
+    rm -rf "$WORK/broker"
+    RUN=$((RUN + 1))
+    PORT="$(free_port)"
+    B="127.0.0.1:$PORT"
+    start_broker "$WORK/broker" "$PORT" "$WORK/broker-$RUN.log"
+    worker_properties "$WORK/worker.properties" "$B"
+    sync
+}
+fresh_broker
 
 mb_s() { python3 -c "print(f'{$1 / ($3 - $2) / 1e6:.1f}')"; }
 
@@ -41,7 +53,6 @@ PY
 N=$(( (N / FILES) * FILES ))
 BYTES=$(cat "$WORK"/lines/* | wc -c)
 
-worker_properties "$WORK/worker.properties" "$B"
 written() { metric_reached kafka_connect_source_task_metrics_source_record_write_total "$1"; }
 COMMON=(value.converter=org.apache.kafka.connect.storage.StringConverter topic.creation.default.partitions=1 topic.creation.default.replication.factor=1)
 best() { python3 -c "print(max($1, $2))"; }
@@ -50,6 +61,7 @@ KCAT=0 SPOOL=0 TAIL=0 RSS_SPOOL=0 RSS_TAIL=0
 # (this machine's speed drifts from run to run).
 for r in 1 2; do
     log "round $r: kcat -P -l, file by file"
+    fresh_broker
     "$WEIR" topics --bootstrap-server "$B" --create --topic "ref-$r" --partitions 1 >/dev/null
     sync
     t0=$(now)
@@ -58,6 +70,7 @@ for r in 1 2; do
     KCAT=$(best "$KCAT" "$(mb_s "$BYTES" "$t0" "$t1")")
 
     log "round $r: spooldir"
+    fresh_broker
     mkdir -p "$WORK/spool-$r/in" "$WORK/spool-$r/done" "$WORK/spool-$r/err"
     cp -l "$WORK"/lines/* "$WORK/spool-$r/in/"
     read -r t0 t1 < <(run_connector "spool-$r" written connector.class=SpoolDirLineDelimitedSourceConnector "topic=spooled-$r" \
@@ -67,6 +80,7 @@ for r in 1 2; do
     RSS_SPOOL=$(best "$RSS_SPOOL" "$(cat "$WORK/rss-spool-$r")")
 
     log "round $r: taildir"
+    fresh_broker
     mkdir -p "$WORK/tail-$r"
     cp -l "$WORK"/lines/* "$WORK/tail-$r/"
     read -r t0 t1 < <(run_connector "tail-$r" written connector.class=TAILDIR "topic=tailed-$r" filegroups=g \
@@ -76,6 +90,7 @@ for r in 1 2; do
 done
 
 log "tail latency at 10,000 lines/s"
+fresh_broker
 mkdir -p "$WORK/live"
 : >"$WORK/live/app.log"
 printf '%s\n' name=live connector.class=TAILDIR topic=live filegroups=g "filegroups.g=$WORK/live/app\.log" \
