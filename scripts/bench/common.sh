@@ -70,3 +70,19 @@ run_connector() {
     echo "$t0 $(now)"
     stop_pid "$w"
 }
+
+# fresh_broker [LINE...]: stops the broker this script runs (BROKER_PID),
+# starts another on an empty $WORK/broker and a new port ($B), and writes
+# $WORK/worker.properties for it (LINEs added). A broker that has already
+# taken gigabytes answers fsyncs more slowly, which would favour whichever
+# side of a comparison runs first; each measured run gets its own.
+fresh_broker() {
+    [ -n "${BROKER_PID:-}" ] && stop_pid "$BROKER_PID"
+    rm -rf "$WORK/broker"
+    BROKER_RUN=$((${BROKER_RUN:-0} + 1))
+    PORT="$(free_port)"
+    B="127.0.0.1:$PORT"
+    start_broker "$WORK/broker" "$PORT" "$WORK/broker-$BROKER_RUN.log"
+    worker_properties "$WORK/worker.properties" "$B" "$@"
+    sync
+}

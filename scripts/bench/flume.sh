@@ -20,20 +20,6 @@ ensure_packages kcat curl
 ensure_venv
 WEIR_PROFILE=release build_weir
 WORK="$(mktemp -d)"
-# Each measured run gets a broker of its own on an empty directory: a
-# broker that has already taken gigabytes answers fsyncs more slowly, which
-# would favour whichever side runs first.
-RUN=0
-fresh_broker() {
-    [ -n "${BROKER_PID:-}" ] && stop_pid "$BROKER_PID"
-    rm -rf "$WORK/broker"
-    RUN=$((RUN + 1))
-    PORT="$(free_port)"
-    B="127.0.0.1:$PORT"
-    start_broker "$WORK/broker" "$PORT" "$WORK/broker-$RUN.log"
-    worker_properties "$WORK/worker.properties" "$B"
-    sync
-}
 fresh_broker
 
 mb_s() { python3 -c "print(f'{$1 / ($3 - $2) / 1e6:.1f}')"; }

@@ -94,6 +94,8 @@ LITE_IMPORT=$(rate "$t0" "$t1")
 LITE_SINK=$(run lite-ins "$PUT" connector.class=JdbcSinkConnector topics=rows "connection.url=jdbc:sqlite:$WORK/sink.db" table.name.format=ins auto.create=true batch.size=3000) || exit 1
 
 log "reference: psql \\copy (select ...) to stdout | kcat -P -l"
+# The source runs and their reference each on a fresh broker (see common.sh).
+fresh_broker
 t0=$(now)
 "${PSQL[@]}" -c "\\copy (select * from ref) to stdout" | kcat -b "$B" -P -t copied -l
 t1=$(now)
@@ -101,10 +103,12 @@ COPY_KCAT=$(rate "$t0" "$t1")
 SRC=(connector.class=JdbcSourceConnector "connection.url=jdbc:${WEIR_TEST_POSTGRES_URL/postgres:/postgresql:}" table.whitelist=ref batch.max.rows=10000 poll.interval.ms=100)
 WRITE=kafka_connect_source_task_metrics_source_record_write_total
 log "source from PostgreSQL, bulk mode"
+fresh_broker
 SRC_BULK=$(run src-bulk "$WRITE" "${SRC[@]}" mode=bulk topic.prefix=bulk- poll.interval.ms=3600000) || exit 1
 # The incrementing column is indexed, as a table read this way would be.
 "${PSQL[@]}" -c "ALTER TABLE ref ADD PRIMARY KEY (id)"
 log "source from PostgreSQL, incrementing mode"
+fresh_broker
 SRC_INC=$(run src-inc "$WRITE" "${SRC[@]}" mode=incrementing incrementing.column.name=id topic.prefix=inc-) || exit 1
 RSS=$(cat "$WORK"/rss-* | sort -n | tail -n 1)
 
