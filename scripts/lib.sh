@@ -46,7 +46,8 @@ build_weir() {
     else
         (cd "$ROOT" && cargo build -p worker --bin weir)
     fi
-    WEIR="$ROOT/target/$profile/weir"
+    # CI may keep cargo's target directory outside the checkout.
+    WEIR="${CARGO_TARGET_DIR:-$ROOT/target}/$profile/weir"
 }
 
 free_port() {

@@ -6,10 +6,10 @@ if [ -n "${WEIR_BIN:-}" ]; then
     WEIR="$WEIR_BIN"
 elif command -v weir >/dev/null 2>&1; then
     WEIR="$(command -v weir)"
-elif [ -x "$_shim_root/target/release/weir" ]; then
-    WEIR="$_shim_root/target/release/weir"
-elif [ -x "$_shim_root/target/debug/weir" ]; then
-    WEIR="$_shim_root/target/debug/weir"
+elif [ -x "${CARGO_TARGET_DIR:-$_shim_root/target}/release/weir" ]; then
+    WEIR="${CARGO_TARGET_DIR:-$_shim_root/target}/release/weir"
+elif [ -x "${CARGO_TARGET_DIR:-$_shim_root/target}/debug/weir" ]; then
+    WEIR="${CARGO_TARGET_DIR:-$_shim_root/target}/debug/weir"
 else
     echo "weir is not built: run 'cargo build --release -p worker' in $_shim_root" >&2
     exit 1
