@@ -113,7 +113,7 @@ class Distributed(Worker):
     def start(self):
         log = open(f"{self.work}/{self.name}.log", "a")
         self.proc = subprocess.Popen([self.weir, "distributed", f"{self.work}/{self.name}.properties"],
-                                     stdout=log, stderr=subprocess.STDOUT)
+                                     stdout=log, stderr=subprocess.STDOUT, cwd=self.work)
 
         def ready():
             if self.proc.poll() is not None:

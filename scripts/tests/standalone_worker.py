@@ -58,7 +58,7 @@ class Worker:
     def start(self):
         log = open(f"{self.work}/{self.name}.log", "a")
         self.proc = subprocess.Popen([self.weir, "standalone", f"{self.work}/{self.name}.properties"],
-                                     stdout=log, stderr=subprocess.STDOUT)
+                                     stdout=log, stderr=subprocess.STDOUT, cwd=self.work)
         deadline = time.time() + 30
         while time.time() < deadline:
             if self.proc.poll() is not None:
