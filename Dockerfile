@@ -2,7 +2,7 @@
 # (`weir distributed`, configured by CONNECT_* variables) share this image.
 FROM rust:1-bookworm AS build
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends build-essential pkg-config \
+    && apt-get install -y --no-install-recommends build-essential pkg-config libssl-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -10,7 +10,7 @@ RUN cargo build --release -p worker --bin weir
 
 FROM debian:bookworm-slim
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends ca-certificates curl tzdata \
+    && apt-get install -y --no-install-recommends ca-certificates curl tzdata libssl3 \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=build /src/target/release/weir /usr/local/bin/weir
 COPY scripts/bin /opt/weir/bin

@@ -41,6 +41,8 @@ ensure_venv() {
 # Builds the weir binary (profile: debug unless WEIR_PROFILE=release).
 build_weir() {
     local profile="${WEIR_PROFILE:-debug}"
+    # librdkafka is built with OpenSSL (TLS and SCRAM to the brokers).
+    ensure_packages build-essential pkg-config libssl-dev
     if [ "$profile" = release ]; then
         (cd "$ROOT" && cargo build --release -p worker --bin weir)
     else

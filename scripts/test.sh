@@ -8,7 +8,7 @@ source "$(dirname "$0")/lib.sh"
 trap cleanup_started EXIT
 cd "$ROOT"
 
-ensure_packages kcat netcat-openbsd python3-venv build-essential pkg-config curl postgresql postgresql-client mariadb-server mariadb-client
+ensure_packages kcat openssl netcat-openbsd python3-venv build-essential pkg-config libssl-dev curl postgresql postgresql-client mariadb-server mariadb-client
 ensure_venv
 
 log "cargo fmt --check"
@@ -88,6 +88,9 @@ log "The REST contract: openapi-spec-validator, schemathesis against standalone 
 
 log "Python clients"
 "$VENV/bin/python" scripts/tests/clients.py "$BOOT"
+
+log "Security: TLS and SASL listeners with kcat, confluent-kafka, kafka-python and aiokafka"
+"$VENV/bin/python" scripts/tests/security.py "$WEIR"
 
 stop_pid "$BROKER_PID"
 grep -q "broker stopped cleanly" "$WORK/broker.log" || { echo "broker did not stop cleanly" >&2; exit 1; }

@@ -4,13 +4,29 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use crate::properties::Properties;
+use crate::security::SecurityProtocol;
 use crate::topic_config::{self, BrokerDefaults, TOPIC_CONFIGS};
 
-/// A `host:port` listener.
+/// A `NAME://host:port` listener and the security protocol it speaks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoint {
+    /// The listener name, upper case (`PLAINTEXT`, `SASL_SSL`, `CLIENT`...).
+    pub name: String,
     pub host: String,
     pub port: u16,
+    pub protocol: SecurityProtocol,
+}
+
+impl Endpoint {
+    /// A PLAINTEXT listener.
+    pub fn plaintext(host: &str, port: u16) -> Self {
+        Self {
+            name: "PLAINTEXT".into(),
+            host: host.into(),
+            port,
+            protocol: SecurityProtocol::Plaintext,
+        }
+    }
 }
 
 /// Everything the broker needs to run.
@@ -18,8 +34,10 @@ pub struct Endpoint {
 pub struct BrokerConfig {
     pub node_id: i32,
     pub listeners: Vec<Endpoint>,
-    /// `None` means "the first listener, with `localhost`/wildcards as 127.0.0.1".
-    pub advertised: Option<Endpoint>,
+    /// `advertised.listeners`, matched to `listeners` by name; a listener
+    /// without one advertises its own address (`localhost` and wildcards
+    /// as 127.0.0.1).
+    pub advertised: Vec<Endpoint>,
     pub log_dir: PathBuf,
     pub num_partitions: i32,
     pub auto_create_topics: bool,
@@ -60,9 +78,10 @@ pub struct ConfigError {
 /// Keys of Kafka's sample server.properties (ZooKeeper and KRaft) that are
 /// meaningless on a single node but must not produce warnings.
 const ACCEPTED_NOOP_KEYS: &[&str] = &[
-    "listener.security.protocol.map",
     "inter.broker.listener.name",
-    "controller.listener.names",
+    "security.inter.broker.protocol",
+    "sasl.mechanism.inter.broker.protocol",
+    "sasl.mechanism.controller.protocol",
     "controller.quorum.voters",
     "controller.quorum.bootstrap.servers",
     "process.roles",
@@ -90,11 +109,8 @@ impl Default for BrokerConfig {
     fn default() -> Self {
         Self {
             node_id: 0,
-            listeners: vec![Endpoint {
-                host: "localhost".into(),
-                port: 9092,
-            }],
-            advertised: None,
+            listeners: vec![Endpoint::plaintext("localhost", 9092)],
+            advertised: Vec::new(),
             log_dir: PathBuf::from("/tmp/weir-logs"),
             num_partitions: 1,
             auto_create_topics: true,
@@ -114,14 +130,19 @@ impl Default for BrokerConfig {
     }
 }
 
-/// Parses `PLAINTEXT://host:port[,NAME://host:port]`; the first entry wins.
+/// Parses `PLAINTEXT://host:port[,NAME://host:port]`; a name's protocol is
+/// its own (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL) until
+/// `listener.security.protocol.map` says otherwise.
 pub fn parse_listeners(value: &str) -> Result<Vec<Endpoint>, String> {
-    let mut out = Vec::new();
+    let mut out: Vec<Endpoint> = Vec::new();
     for item in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        let rest = item
+        let (name, rest) = item
             .split_once("://")
-            .map(|(_, r)| r)
             .ok_or_else(|| format!("{item:?} is not of the form PLAINTEXT://host:port"))?;
+        let name = name.trim().to_ascii_uppercase();
+        if out.iter().any(|e| e.name == name) {
+            return Err(format!("listener name {name} is given twice"));
+        }
         let (host, port) = rest
             .rsplit_once(':')
             .ok_or_else(|| format!("{item:?} has no port"))?;
@@ -130,6 +151,8 @@ pub fn parse_listeners(value: &str) -> Result<Vec<Endpoint>, String> {
             .map_err(|_| format!("{item:?} has an invalid port"))?;
         let host = host.trim_start_matches('[').trim_end_matches(']');
         out.push(Endpoint {
+            protocol: SecurityProtocol::parse(&name).unwrap_or(SecurityProtocol::Plaintext),
+            name,
             host: host.to_string(),
             port,
         });
@@ -159,6 +182,8 @@ impl BrokerConfig {
             })
         }
         let mut retention: Option<(u8, i64)> = None;
+        let mut protocol_map: Vec<(String, SecurityProtocol)> = Vec::new();
+        let mut controllers: Vec<String> = Vec::new();
         for (key, value) in &map {
             let v = value.as_str();
             match key.as_str() {
@@ -170,9 +195,26 @@ impl BrokerConfig {
                     cfg.listeners = parse_listeners(v).map_err(|r| err(key, v, &r))?;
                 }
                 "advertised.listeners" => {
-                    let l = parse_listeners(v).map_err(|r| err(key, v, &r))?;
-                    cfg.advertised = l.into_iter().next();
+                    cfg.advertised = parse_listeners(v).map_err(|r| err(key, v, &r))?;
                 }
+                "listener.security.protocol.map" => {
+                    protocol_map = parse_protocol_map(v).map_err(|r| err(key, v, &r))?;
+                }
+                "controller.listener.names" => {
+                    controllers = v
+                        .split(',')
+                        .map(|n| n.trim().to_ascii_uppercase())
+                        .filter(|n| !n.is_empty())
+                        .collect();
+                }
+                "authorizer.class.name" if !v.trim().is_empty() => {
+                    return Err(err(
+                        key,
+                        v,
+                        "ACLs are not enforced by Weir's broker yet; remove the key (and secure the broker with SASL listeners) rather than run without the authorization it asks for",
+                    ));
+                }
+                k if is_security_key(k) => {}
                 "log.dirs" | "log.dir" => {
                     let first = v.split(',').next().unwrap_or(v).trim();
                     if v.contains(',') {
@@ -237,6 +279,13 @@ impl BrokerConfig {
                 )),
             }
         }
+        resolve_protocols(&mut cfg.listeners, &protocol_map, &controllers).map_err(|r| {
+            err(
+                "listeners",
+                map.get("listeners").map(String::as_str).unwrap_or(""),
+                &r,
+            )
+        })?;
         if let Some((_, ms)) = retention {
             let ms = if ms < 0 { -1 } else { ms };
             cfg.topic_defaults
@@ -266,10 +315,7 @@ impl BrokerConfig {
     /// A config for tests and embedding: `log_dir`, listening on 127.0.0.1 port 0.
     pub fn ephemeral(log_dir: impl Into<PathBuf>) -> Self {
         Self {
-            listeners: vec![Endpoint {
-                host: "127.0.0.1".into(),
-                port: 0,
-            }],
+            listeners: vec![Endpoint::plaintext("127.0.0.1", 0)],
             log_dir: log_dir.into(),
             ..Self::default()
         }
@@ -284,6 +330,8 @@ const HANDLED_KEYS: &[&str] = &[
     "zookeeper.connect",
     "listeners",
     "advertised.listeners",
+    "listener.security.protocol.map",
+    "controller.listener.names",
     "log.dirs",
     "num.partitions",
     "auto.create.topics.enable",
@@ -308,6 +356,7 @@ pub fn known_keys() -> impl Iterator<Item = &'static str> {
     HANDLED_KEYS
         .iter()
         .chain(ACCEPTED_NOOP_KEYS)
+        .chain(SECURITY_KEYS)
         .copied()
         .chain(TOPIC_CONFIGS.iter().filter_map(|d| d.broker_key))
 }
@@ -327,8 +376,21 @@ impl BrokerConfig {
     /// keys, with the likely key when there is one).
     pub fn problems(props: &Properties) -> Vec<Problem> {
         let mut out = Vec::new();
+        // Listener names are resolved with the protocol map and the
+        // controller names, wherever those are in the file.
+        let context = [
+            "listener.security.protocol.map",
+            "controller.listener.names",
+        ];
         for e in props.entries() {
             let mut one = Properties::default();
+            if e.key == "listeners" {
+                for k in context {
+                    if let Some(v) = props.get(k) {
+                        one.set(k.to_string(), v.to_string());
+                    }
+                }
+            }
             one.set(e.key.clone(), e.value.clone());
             match Self::from_properties(&one) {
                 Err(err) => out.push(Problem {
@@ -345,6 +407,75 @@ impl BrokerConfig {
         }
         out
     }
+}
+
+/// Keys of the listeners' TLS and SASL settings (read when the broker
+/// starts, see [`crate::security`]).
+pub const SECURITY_KEYS: &[&str] = &[
+    "ssl.keystore.type",
+    "ssl.keystore.location",
+    "ssl.keystore.password",
+    "ssl.keystore.certificate.chain",
+    "ssl.keystore.key",
+    "ssl.key.password",
+    "ssl.truststore.type",
+    "ssl.truststore.location",
+    "ssl.truststore.password",
+    "ssl.truststore.certificates",
+    "ssl.client.auth",
+    "ssl.enabled.protocols",
+    "ssl.protocol",
+    "ssl.cipher.suites",
+    "ssl.endpoint.identification.algorithm",
+    "sasl.enabled.mechanisms",
+    "sasl.jaas.config",
+    "connections.max.reauth.ms",
+];
+
+fn is_security_key(k: &str) -> bool {
+    SECURITY_KEYS.contains(&k) || k.starts_with("listener.name.")
+}
+
+/// `NAME:PROTOCOL,...`.
+fn parse_protocol_map(v: &str) -> Result<Vec<(String, SecurityProtocol)>, String> {
+    v.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (name, proto) = pair
+                .split_once(':')
+                .ok_or_else(|| format!("{pair:?} is not of the form NAME:PROTOCOL"))?;
+            let proto = SecurityProtocol::parse(proto).ok_or_else(|| {
+                format!("{proto:?} is not a security protocol (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL)")
+            })?;
+            Ok((name.trim().to_ascii_uppercase(), proto))
+        })
+        .collect()
+}
+
+/// Gives every listener its protocol: the map's, else its own name's.
+/// A controller listener (KRaft's) that the map omits speaks PLAINTEXT.
+fn resolve_protocols(
+    listeners: &mut [Endpoint],
+    map: &[(String, SecurityProtocol)],
+    controllers: &[String],
+) -> Result<(), String> {
+    for l in listeners {
+        l.protocol = match map.iter().find(|(n, _)| *n == l.name) {
+            Some((_, p)) => *p,
+            None => match SecurityProtocol::parse(&l.name) {
+                Some(p) => p,
+                None if controllers.contains(&l.name) => SecurityProtocol::Plaintext,
+                None => {
+                    return Err(format!(
+                        "listener {} has no security protocol: add {}:PLAINTEXT (or SSL, SASL_PLAINTEXT, SASL_SSL) to listener.security.protocol.map",
+                        l.name, l.name
+                    ))
+                }
+            },
+        };
+    }
+    Ok(())
 }
 
 fn is_topic_default_key(k: &str) -> bool {

@@ -21,6 +21,7 @@ mod handler;
 pub mod log;
 pub mod properties;
 pub mod protocol;
+pub mod security;
 mod server;
 mod state;
 pub mod topic_config;

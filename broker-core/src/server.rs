@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader, BufWriter};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader, BufWriter};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
@@ -19,7 +19,10 @@ use crate::config::{BrokerConfig, Endpoint};
 use crate::flusher::Flusher;
 use crate::group::service::GroupService;
 use crate::group::GroupConfig;
-use crate::handler::{dispatch, peek_api, Reply};
+use crate::handler::{dispatch, peek_api, Conn, Reply, ANONYMOUS};
+use crate::security::{
+    self, sasl::Authenticator, sasl::Gate, scram::CredentialStore, ListenerSecurity,
+};
 use crate::state::{BrokerState, ProducerIds};
 use crate::topics::{TopicRegistry, OFFSETS_TOPIC};
 
@@ -38,6 +41,9 @@ pub enum StartError {
     /// port is taken), not a separate source, so it is printed once.
     #[error("cannot listen on {addr} (listeners): {}", bind_hint(cause))]
     Bind { addr: String, cause: std::io::Error },
+    /// A listener's TLS or SASL settings; the message names the key.
+    #[error("{0}")]
+    Security(String),
     #[error("loading topics: {0}")]
     Topics(#[from] crate::topics::TopicError),
     #[error("{0}")]
@@ -117,9 +123,10 @@ fn cluster_id(log_dir: &Path, node_id: i32) -> std::io::Result<String> {
     Ok(id)
 }
 
-async fn bind(listeners: &[Endpoint]) -> Result<Vec<TcpListener>, StartError> {
+/// Binds every listener; each socket with the index of its listener.
+async fn bind(listeners: &[Endpoint]) -> Result<Vec<(usize, TcpListener)>, StartError> {
     let mut out = Vec::new();
-    for l in listeners {
+    for (index, l) in listeners.iter().enumerate() {
         let hosts: Vec<&str> = match l.host.as_str() {
             "localhost" => vec!["127.0.0.1", "::1"],
             "" => vec!["0.0.0.0"],
@@ -137,7 +144,7 @@ async fn bind(listeners: &[Endpoint]) -> Result<Vec<TcpListener>, StartError> {
                     if port == 0 {
                         port = sock.local_addr()?.port();
                     }
-                    out.push(sock);
+                    out.push((index, sock));
                 }
                 // The IPv6 half of `localhost` is optional (hosts without IPv6).
                 Err(e) if i > 0 => tracing::warn!("not listening on {addr}: {e}"),
@@ -148,29 +155,40 @@ async fn bind(listeners: &[Endpoint]) -> Result<Vec<TcpListener>, StartError> {
     Ok(out)
 }
 
-fn advertised(config: &BrokerConfig, bound: &[SocketAddr]) -> Endpoint {
-    let bound_port = bound.first().map(|a| a.port()).unwrap_or(9092);
-    match &config.advertised {
-        Some(a) => Endpoint {
-            host: a.host.clone(),
-            port: if a.port == 0 { bound_port } else { a.port },
-        },
-        None => {
-            let host = config
-                .listeners
-                .first()
-                .map(|l| l.host.as_str())
-                .unwrap_or("");
-            let host = match host {
-                "" | "0.0.0.0" | "::" | "localhost" => "127.0.0.1",
-                h => h,
-            };
-            Endpoint {
-                host: host.to_string(),
-                port: bound_port,
+/// The address each listener advertises: its `advertised.listeners` entry
+/// (port 0 meaning the bound port), else where it listens, with
+/// `localhost` and wildcards as 127.0.0.1.
+fn advertised(config: &BrokerConfig, bound: &[(usize, SocketAddr)]) -> Vec<Endpoint> {
+    config
+        .listeners
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let bound_port = bound
+                .iter()
+                .find(|(j, _)| *j == i)
+                .map(|(_, a)| a.port())
+                .unwrap_or(l.port);
+            match config.advertised.iter().find(|a| a.name == l.name) {
+                Some(a) => Endpoint {
+                    port: if a.port == 0 { bound_port } else { a.port },
+                    protocol: l.protocol,
+                    ..a.clone()
+                },
+                None => {
+                    let host = match l.host.as_str() {
+                        "" | "0.0.0.0" | "::" | "localhost" => "127.0.0.1",
+                        h => h,
+                    };
+                    Endpoint {
+                        host: host.to_string(),
+                        port: bound_port,
+                        ..l.clone()
+                    }
+                }
             }
-        }
-    }
+        })
+        .collect()
 }
 
 impl RunningBroker {
@@ -192,31 +210,39 @@ impl RunningBroker {
             std::fs::remove_file(&marker)?;
             File::open(&meta)?.sync_all()?;
         }
+        let security = security::listeners(&config, std::env::var("KAFKA_OPTS").ok().as_deref())
+            .map_err(StartError::Security)?;
         let listeners = bind(&config.listeners).await?;
-        let local_addrs: Vec<SocketAddr> = listeners
+        let bound: Vec<(usize, SocketAddr)> = listeners
             .iter()
-            .filter_map(|l| l.local_addr().ok())
+            .filter_map(|(i, l)| Some((*i, l.local_addr().ok()?)))
             .collect();
-        let advertised = advertised(&config, &local_addrs);
+        let local_addrs: Vec<SocketAddr> = bound.iter().map(|(_, a)| *a).collect();
+        let advertised = advertised(&config, &bound);
         let state = open_state(config, advertised, clean)?;
         let groups = state.groups.clone();
         let (stop, stop_rx) = watch::channel(false);
         let mut tasks = JoinSet::new();
-        for l in listeners {
-            tasks.spawn(accept_loop(state.clone(), l, stop_rx.clone()));
+        for (index, l) in listeners {
+            let sec = Arc::new(security[index].clone());
+            tasks.spawn(accept_loop(state.clone(), l, index, sec, stop_rx.clone()));
         }
         tasks.spawn(groups.run_timers(stop_rx.clone()));
         tasks.spawn(maintenance(state.clone(), stop_rx.clone()));
         tracing::info!(
-            "broker {} listening on {} (advertised as {}:{}), cluster id {}",
+            "broker {} listening on {} (advertised as {}), cluster id {}",
             state.node_id(),
-            local_addrs
+            bound
                 .iter()
-                .map(|a| a.to_string())
+                .map(|(i, a)| format!("{}://{a}", security[*i].endpoint.name))
                 .collect::<Vec<_>>()
                 .join(", "),
-            state.advertised.host,
-            state.advertised.port,
+            state
+                .advertised
+                .iter()
+                .map(|e| format!("{}://{}:{} ({})", e.name, e.host, e.port, e.protocol.name()))
+                .collect::<Vec<_>>()
+                .join(", "),
             state.cluster_id
         );
         Ok(Self {
@@ -228,12 +254,10 @@ impl RunningBroker {
         })
     }
 
-    /// `host:port` clients should bootstrap from.
+    /// `host:port` clients should bootstrap from (the first listener).
     pub fn bootstrap(&self) -> String {
-        format!(
-            "{}:{}",
-            self.state.advertised.host, self.state.advertised.port
-        )
+        let e = self.state.endpoint(0);
+        format!("{}:{}", e.host, e.port)
     }
 
     pub fn local_addrs(&self) -> &[SocketAddr] {
@@ -269,7 +293,7 @@ impl RunningBroker {
 /// Recovers the log directory and builds the shared state (no sockets).
 pub(crate) fn open_state(
     config: BrokerConfig,
-    advertised: Endpoint,
+    advertised: Vec<Endpoint>,
     clean: bool,
 ) -> Result<Arc<BrokerState>, StartError> {
     let log_dir = config.log_dir.clone();
@@ -316,6 +340,7 @@ pub(crate) fn open_state(
         },
     )?);
     let producer_ids = ProducerIds::load(meta.join("producer-id-block"))?;
+    let scram = Arc::new(CredentialStore::load(meta.join("scram-credentials"))?);
     let (data_version, _) = watch::channel(0u64);
     let state = Arc::new(BrokerState {
         config,
@@ -326,17 +351,27 @@ pub(crate) fn open_state(
         groups,
         producer_ids,
         data_version,
+        scram,
     });
     Ok(state)
 }
 
-async fn accept_loop(st: Arc<BrokerState>, listener: TcpListener, mut stop: watch::Receiver<bool>) {
+/// How long a client may take over its TLS handshake.
+const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+async fn accept_loop(
+    st: Arc<BrokerState>,
+    listener: TcpListener,
+    index: usize,
+    sec: Arc<ListenerSecurity>,
+    mut stop: watch::Receiver<bool>,
+) {
     let mut conns = JoinSet::new();
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
-                    conns.spawn(serve(st.clone(), stream, peer));
+                    conns.spawn(open(st.clone(), stream, peer, index, sec.clone()));
                 }
                 Err(e) => {
                     tracing::warn!("accept failed: {e}");
@@ -350,6 +385,49 @@ async fn accept_loop(st: Arc<BrokerState>, listener: TcpListener, mut stop: watc
     conns.shutdown().await;
 }
 
+/// Completes a connection's TLS handshake when its listener asks for one,
+/// then serves it.
+async fn open(
+    st: Arc<BrokerState>,
+    stream: TcpStream,
+    peer: SocketAddr,
+    index: usize,
+    sec: Arc<ListenerSecurity>,
+) {
+    let _ = stream.set_nodelay(true);
+    let auth = sec
+        .sasl
+        .as_ref()
+        .map(|s| Authenticator::new(s.clone(), st.scram.clone()));
+    let conn = Conn {
+        host: format!("/{}", peer.ip()),
+        listener: index,
+        principal: ANONYMOUS.to_string(),
+    };
+    match &sec.tls {
+        None => {
+            let (rd, wr) = stream.into_split();
+            serve(st, rd, wr, peer, conn, auth).await
+        }
+        Some(acceptor) => {
+            match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                Ok(Ok(tls)) => {
+                    let (rd, wr) = tokio::io::split(tls);
+                    serve(st, rd, wr, peer, conn, auth).await
+                }
+                Ok(Err(e)) => tracing::info!(
+                    "TLS handshake with {peer} on listener {} failed: {e}",
+                    sec.endpoint.name
+                ),
+                Err(_) => tracing::info!(
+                    "TLS handshake with {peer} on listener {} did not complete within {TLS_HANDSHAKE_TIMEOUT:?}",
+                    sec.endpoint.name
+                ),
+            }
+        }
+    }
+}
+
 fn client_id_of(frame: &Bytes) -> String {
     let mut f = frame.clone();
     kafka_protocol::protocol::decode_request_header_from_buffer(&mut f)
@@ -358,11 +436,22 @@ fn client_id_of(frame: &Bytes) -> String {
         .unwrap_or_default()
 }
 
-async fn serve(st: Arc<BrokerState>, stream: TcpStream, peer: SocketAddr) {
-    let _ = stream.set_nodelay(true);
-    let host = format!("/{}", peer.ip());
+/// Kafka's `connection.failed.authentication.delay.ms` default: a client
+/// whose authentication failed waits this long before its connection closes.
+const FAILED_AUTHENTICATION_DELAY: Duration = Duration::from_millis(100);
+
+async fn serve<R, W>(
+    st: Arc<BrokerState>,
+    rd: R,
+    wr: W,
+    peer: SocketAddr,
+    mut conn: Conn,
+    mut auth: Option<Authenticator>,
+) where
+    R: AsyncRead + Unpin + Send,
+    W: AsyncWrite + Unpin + Send + 'static,
+{
     let max = st.config.socket_request_max_bytes;
-    let (rd, wr) = stream.into_split();
     let (tx, mut rx) = mpsc::channel::<Reply>(256);
     let writer = tokio::spawn(async move {
         let mut w = BufWriter::with_capacity(64 * 1024, wr);
@@ -411,12 +500,16 @@ async fn serve(st: Arc<BrokerState>, stream: TcpStream, peer: SocketAddr) {
             }
         }
         let _ = w.flush().await;
+        let _ = w.shutdown().await;
     });
     let mut rd = BufReader::with_capacity(64 * 1024, rd);
     while let Ok(size) = rd.read_i32().await {
-        if size < 8 || size as usize > max {
+        let limit = auth.as_ref().map_or(max, |a| a.max_frame(max));
+        let least = if auth.is_some() { 0 } else { 8 };
+        if size < least || size as usize > limit {
             tracing::warn!(
-                "closing connection from {peer}: request size {size} is outside 8..={max} (socket.request.max.bytes)"
+                "closing connection from {peer}: request size {size} is outside {least}..={limit} ({})",
+                if limit < max { "sasl.server.max.receive.size before authentication" } else { "socket.request.max.bytes" }
             );
             break;
         }
@@ -425,7 +518,31 @@ async fn serve(st: Arc<BrokerState>, stream: TcpStream, peer: SocketAddr) {
             break;
         }
         let frame = buf.freeze();
-        match dispatch(&st, &host, frame.clone()).await {
+        if let Some(a) = auth.as_mut() {
+            match a.on_frame(&frame) {
+                Gate::Dispatch => {}
+                Gate::Answer(b) => {
+                    if let Some(p) = a.principal() {
+                        conn.principal = p.to_string();
+                    }
+                    if tx.send(Reply::Now(b)).await.is_err() {
+                        break;
+                    }
+                    continue;
+                }
+                Gate::AnswerAndClose(b, reason) => {
+                    tracing::info!("authentication of {peer} failed: {reason}");
+                    tokio::time::sleep(FAILED_AUTHENTICATION_DELAY).await;
+                    let _ = tx.send(Reply::Now(b)).await;
+                    break;
+                }
+                Gate::Close(reason) => {
+                    tracing::info!("closing connection from {peer}: {reason}");
+                    break;
+                }
+            }
+        }
+        match dispatch(&st, &conn, frame.clone()).await {
             Ok(reply) => {
                 if tx.send(reply).await.is_err() {
                     break;

@@ -58,7 +58,10 @@ impl ProducerIds {
 pub struct BrokerState {
     pub config: BrokerConfig,
     pub cluster_id: String,
-    pub advertised: Endpoint,
+    /// The address each listener advertises (indexed like `config.listeners`).
+    pub advertised: Vec<Endpoint>,
+    /// SCRAM users (AlterUserScramCredentials), kept in the log directory.
+    pub scram: Arc<crate::security::scram::CredentialStore>,
     pub topics: Arc<TopicRegistry>,
     pub flusher: Flusher,
     pub groups: Arc<GroupService>,
@@ -70,6 +73,11 @@ pub struct BrokerState {
 impl BrokerState {
     pub fn node_id(&self) -> i32 {
         self.config.node_id
+    }
+
+    /// The address clients of listener `index` are told to use.
+    pub fn endpoint(&self, index: usize) -> &Endpoint {
+        &self.advertised[index.min(self.advertised.len().saturating_sub(1))]
     }
 
     /// Signals fetchers that new data may be there.

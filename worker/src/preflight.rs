@@ -775,21 +775,6 @@ pub async fn reach_brokers(servers: &str, mode: Mode) -> anyhow::Result<()> {
     }
 }
 
-/// Whether the worker reaches its cluster over plain TCP: the probe and
-/// the health watch speak plaintext Kafka only, so a TLS or SASL cluster
-/// is left to librdkafka.
-pub fn plaintext(props: &BTreeMap<String, String>) -> bool {
-    [
-        "security.protocol",
-        "producer.security.protocol",
-        "consumer.security.protocol",
-        "admin.security.protocol",
-    ]
-    .iter()
-    .filter_map(|k| props.get(*k))
-    .all(|v| v.trim().eq_ignore_ascii_case("PLAINTEXT"))
-}
-
 /// Prints problems; an error listing the ones that stop the worker when
 /// there are any.
 pub fn report(problems: &[Problem]) -> anyhow::Result<()> {

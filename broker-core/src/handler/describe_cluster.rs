@@ -10,9 +10,10 @@ use crate::state::BrokerState;
 
 pub(super) async fn handle(
     st: &Arc<BrokerState>,
-    _ctx: &RequestCtx,
+    ctx: &RequestCtx,
     req: DescribeClusterRequest,
 ) -> DescribeClusterResponse {
+    let endpoint = st.endpoint(ctx.listener);
     DescribeClusterResponse::default()
         .with_endpoint_type(req.endpoint_type)
         .with_cluster_id(s(&st.cluster_id))
@@ -20,6 +21,6 @@ pub(super) async fn handle(
         .with_cluster_authorized_operations(i32::MIN)
         .with_brokers(vec![DescribeClusterBroker::default()
             .with_broker_id(BrokerId(st.node_id()))
-            .with_host(s(&st.advertised.host))
-            .with_port(st.advertised.port as i32)])
+            .with_host(s(&endpoint.host))
+            .with_port(endpoint.port as i32)])
 }

@@ -29,14 +29,19 @@ fn broker_entries(st: &BrokerState) -> Vec<(String, String, ConfigSource, Config
     let listeners: Vec<String> = c
         .listeners
         .iter()
-        .map(|l| format!("PLAINTEXT://{}:{}", l.host, l.port))
+        .map(|l| format!("{}://{}:{}", l.name, l.host, l.port))
+        .collect();
+    let advertised: Vec<String> = st
+        .advertised
+        .iter()
+        .map(|l| format!("{}://{}:{}", l.name, l.host, l.port))
         .collect();
     let mut out = vec![
         ("broker.id", c.node_id.to_string(), ConfigType::Int),
         ("listeners", listeners.join(","), ConfigType::String),
         (
             "advertised.listeners",
-            format!("PLAINTEXT://{}:{}", st.advertised.host, st.advertised.port),
+            advertised.join(","),
             ConfigType::String,
         ),
         (

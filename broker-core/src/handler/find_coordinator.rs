@@ -27,12 +27,12 @@ pub(super) async fn handle(
     };
     let node = if code == ec::NONE { st.node_id() } else { -1 };
     let host = if code == ec::NONE {
-        st.advertised.host.as_str()
+        st.endpoint(ctx.listener).host.as_str()
     } else {
         ""
     };
     let port = if code == ec::NONE {
-        st.advertised.port as i32
+        st.endpoint(ctx.listener).port as i32
     } else {
         -1
     };

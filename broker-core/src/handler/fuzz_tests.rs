@@ -10,7 +10,7 @@ use kafka_protocol::messages::*;
 use kafka_protocol::protocol::{Encodable, StrBytes};
 use proptest::prelude::*;
 
-use super::{dispatch, Reply};
+use super::{dispatch, Conn, Reply};
 use crate::config::{BrokerConfig, Endpoint};
 use crate::protocol::SUPPORTED;
 use crate::server::open_state;
@@ -18,15 +18,7 @@ use crate::state::BrokerState;
 
 pub(super) fn state(dir: &std::path::Path) -> Arc<BrokerState> {
     let cfg = BrokerConfig::ephemeral(dir);
-    open_state(
-        cfg,
-        Endpoint {
-            host: "127.0.0.1".into(),
-            port: 9092,
-        },
-        false,
-    )
-    .expect("state")
+    open_state(cfg, vec![Endpoint::plaintext("127.0.0.1", 9092)], false).expect("state")
 }
 
 /// A frame with a valid header for (key, version) followed by `body`.
@@ -47,7 +39,7 @@ pub(super) fn frame(key: i16, version: i16, body: &[u8]) -> Bytes {
 
 async fn answer(st: &Arc<BrokerState>, f: Bytes) {
     let run = async {
-        if let Ok(Reply::Later(fut)) = dispatch(st, "/127.0.0.1", f).await {
+        if let Ok(Reply::Later(fut)) = dispatch(st, &Conn::anonymous("/127.0.0.1"), f).await {
             let _ = fut.await;
         }
     };
@@ -180,7 +172,7 @@ fn mutated_valid_requests_never_panic_and_the_broker_still_answers() {
         .expect("encode");
     let reply = rt.block_on(dispatch(
         &st,
-        "/127.0.0.1",
+        &Conn::anonymous("/127.0.0.1"),
         frame(ApiKey::ApiVersions as i16, 3, &b),
     ));
     assert!(matches!(reply, Ok(Reply::Now(_))));

@@ -26,6 +26,7 @@ mod offset_commit;
 mod offset_delete;
 mod offset_fetch;
 mod produce;
+mod scram_credentials;
 mod sync_group;
 
 use std::future::Future;
@@ -45,7 +46,35 @@ pub struct RequestCtx {
     pub version: i16,
     pub client_id: String,
     pub client_host: String,
+    /// Index of the listener the request came through (in `listeners`).
+    pub listener: usize,
+    /// `User:name` of an authenticated client, else `User:ANONYMOUS`.
+    pub principal: String,
 }
+
+/// What the connection knows of its client.
+#[derive(Debug, Clone)]
+pub struct Conn {
+    /// `/ip`, as Kafka writes client hosts.
+    pub host: String,
+    pub listener: usize,
+    pub principal: String,
+}
+
+impl Conn {
+    /// An unauthenticated client of the first listener.
+    #[cfg(test)]
+    pub fn anonymous(host: &str) -> Self {
+        Self {
+            host: host.to_string(),
+            listener: 0,
+            principal: ANONYMOUS.to_string(),
+        }
+    }
+}
+
+/// Kafka's principal of a client that did not authenticate.
+pub const ANONYMOUS: &str = "User:ANONYMOUS";
 
 /// A response to write now, one to write when a future resolves, or none (acks=0).
 pub enum Reply {
@@ -94,7 +123,7 @@ pub(crate) fn s(v: &str) -> StrBytes {
 /// Decodes and answers one request frame (without its size prefix).
 pub async fn dispatch(
     st: &Arc<BrokerState>,
-    client_host: &str,
+    conn: &Conn,
     mut frame: Bytes,
 ) -> Result<Reply, DispatchError> {
     let (key_raw, version) = peek_api(&frame)?;
@@ -125,7 +154,9 @@ pub async fn dispatch(
             .as_ref()
             .map(|c| c.to_string())
             .unwrap_or_default(),
-        client_host: client_host.to_string(),
+        client_host: conn.host.clone(),
+        listener: conn.listener,
+        principal: conn.principal.clone(),
     };
     let cid = header.correlation_id;
     let enc = |r: anyhow::Result<Bytes>| {
@@ -178,6 +209,26 @@ pub async fn dispatch(
         }
         ApiKey::OffsetDelete => call!(OffsetDeleteRequest, offset_delete::handle),
         ApiKey::DescribeCluster => call!(DescribeClusterRequest, describe_cluster::handle),
+        // A SASL listener answers these before dispatch; anywhere else they
+        // are out of place, as Kafka answers them.
+        ApiKey::SaslHandshake => {
+            call!(SaslHandshakeRequest, scram_credentials::handshake_elsewhere)
+        }
+        ApiKey::SaslAuthenticate => {
+            call!(
+                SaslAuthenticateRequest,
+                scram_credentials::authenticate_elsewhere
+            )
+        }
+        ApiKey::AlterUserScramCredentials => {
+            call!(AlterUserScramCredentialsRequest, scram_credentials::alter)
+        }
+        ApiKey::DescribeUserScramCredentials => {
+            call!(
+                DescribeUserScramCredentialsRequest,
+                scram_credentials::describe
+            )
+        }
         _ => Err(DispatchError::UnknownApi(key_raw)),
     }
 }

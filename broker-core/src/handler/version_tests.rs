@@ -9,7 +9,7 @@ use kafka_protocol::messages::*;
 use kafka_protocol::protocol::{Encodable, StrBytes};
 
 use super::fuzz_tests::{frame, state};
-use super::{dispatch, Reply};
+use super::{dispatch, Conn, Reply};
 use crate::protocol::SUPPORTED;
 
 fn st(v: &str) -> StrBytes {
@@ -224,6 +224,23 @@ fn sample(api: ApiKey, v: i16, id: uuid::Uuid) -> Option<BytesMut> {
             ])
             .encode(&mut b, v),
         ApiKey::DescribeCluster => DescribeClusterRequest::default().encode(&mut b, v),
+        ApiKey::SaslHandshake => SaslHandshakeRequest::default()
+            .with_mechanism(st("PLAIN"))
+            .encode(&mut b, v),
+        ApiKey::SaslAuthenticate => SaslAuthenticateRequest::default().encode(&mut b, v),
+        ApiKey::DescribeUserScramCredentials => DescribeUserScramCredentialsRequest::default()
+            .with_users(None)
+            .encode(&mut b, v),
+        ApiKey::AlterUserScramCredentials => AlterUserScramCredentialsRequest::default()
+            .with_upsertions(vec![
+                alter_user_scram_credentials_request::ScramCredentialUpsertion::default()
+                    .with_name(st("alice"))
+                    .with_mechanism(1)
+                    .with_iterations(4096)
+                    .with_salt(Bytes::from_static(b"salt"))
+                    .with_salted_password(Bytes::from_static(b"salted")),
+            ])
+            .encode(&mut b, v),
         _ => return None,
     };
     if let Err(e) = r {
@@ -259,7 +276,11 @@ fn every_advertised_version_answers() {
             let Some(body) = sample(*api, v, t.id) else {
                 continue;
             };
-            let reply = rt.block_on(dispatch(&state, "/127.0.0.1", frame(*api as i16, v, &body)));
+            let reply = rt.block_on(dispatch(
+                &state,
+                &Conn::anonymous("/127.0.0.1"),
+                frame(*api as i16, v, &body),
+            ));
             let bytes = match reply {
                 Ok(Reply::Now(b)) => b,
                 Ok(Reply::Later(f)) => rt

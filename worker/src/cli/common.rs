@@ -10,6 +10,7 @@ use broker_core::properties::Properties;
 use clap::Args;
 use rdkafka::config::ClientConfig;
 
+use crate::kafka::security::ClientSecurity;
 use crate::kafka::{self, split_servers, Connection};
 
 /// The broker port assumed when only `--zookeeper host:2181` is given:
@@ -79,37 +80,25 @@ impl Target {
         Ok(kafka::connect_any(&servers, client_id, connect_wait()).await?)
     }
 
-    /// Fails with a message naming the address when no server answers within
-    /// [`connect_wait`]; librdkafka itself would retry forever. Only for
-    /// plaintext listeners: TLS and SASL are left to librdkafka.
-    pub fn probe(&self, cfg: &ClientConfig) -> anyhow::Result<()> {
-        if !plaintext(cfg.get("security.protocol")) {
-            return Ok(());
-        }
+    /// Fails with a message naming the address (or the authentication
+    /// error) when no server answers within [`connect_wait`]; librdkafka
+    /// itself would retry forever.
+    pub fn probe(&self, _cfg: &ClientConfig) -> anyhow::Result<()> {
         block_on(async { self.connect("weir-probe").await.map(drop) })
     }
 
-    /// The admin tools' client speaks plaintext only: refuse a
-    /// `--command-config` that asks for TLS or SASL instead of failing obscurely.
+    /// Takes the security settings (`security.protocol`, `sasl.*`,
+    /// `ssl.*`) of a `--command-config` file for the tool's connections.
     pub fn check_admin_config(&self, command_config: Option<&Path>) -> anyhow::Result<()> {
         let Some(path) = command_config else {
             return Ok(());
         };
-        let props = Properties::load(path)?;
-        let protocol = props.get("security.protocol");
-        if !plaintext(protocol) {
-            anyhow::bail!(
-                "{}: security.protocol={} is not supported by this tool yet (only PLAINTEXT); the console producer and consumer support it through librdkafka",
-                path.display(),
-                protocol.unwrap_or_default()
-            );
-        }
+        let props = Properties::load(path)?.to_map();
+        let security = ClientSecurity::from_props(&props, "")
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        crate::kafka::security::set_default(security);
         Ok(())
     }
-}
-
-fn plaintext(protocol: Option<&str>) -> bool {
-    protocol.is_none_or(|p| p.trim().eq_ignore_ascii_case("plaintext"))
 }
 
 /// `zk1:2181,zk2:2181/chroot` -> `zk1:9092,zk2:9092`.
@@ -145,14 +134,25 @@ pub fn client_config(
     flag: &str,
     overrides: &[String],
 ) -> anyhow::Result<ClientConfig> {
-    let mut cfg = ClientConfig::new();
+    let mut props = std::collections::BTreeMap::new();
     if let Some(path) = file {
         for e in Properties::load(path)?.entries() {
-            cfg.set(&e.key, &e.value);
+            props.insert(e.key.clone(), e.value.clone());
         }
     }
     for kv in overrides {
         let (k, v) = key_value(flag, kv)?;
+        props.insert(k, v);
+    }
+    // Kafka's (Java) security keys work: the tool's own connections use
+    // them, and librdkafka gets them in its words.
+    let named = |e: String| match file {
+        Some(p) => anyhow::anyhow!("{}: {e}", p.display()),
+        None => anyhow::anyhow!("{flag}: {e}"),
+    };
+    crate::kafka::security::set_default(ClientSecurity::from_props(&props, "").map_err(named)?);
+    let mut cfg = ClientConfig::new();
+    for (k, v) in crate::kafka::security::to_librdkafka(props).map_err(named)? {
         cfg.set(k, v);
     }
     cfg.set("bootstrap.servers", target.servers()?);

@@ -47,7 +47,7 @@ pub struct ConfigsArgs {
     /// Client properties file (accepted; the admin connection is plaintext).
     #[arg(long = "command-config")]
     pub command_config: Option<std::path::PathBuf>,
-    /// `topics`, `brokers` or `groups`.
+    /// `topics`, `brokers`, `groups` or `users` (SCRAM credentials).
     #[arg(long = "entity-type")]
     pub entity_type: Option<String>,
     /// The topic, broker id or group.
@@ -65,6 +65,9 @@ pub struct ConfigsArgs {
     /// Shorthand for --entity-type groups --entity-name G.
     #[arg(long)]
     pub group: Option<String>,
+    /// Shorthand for --entity-type users --entity-name U.
+    #[arg(long)]
+    pub user: Option<String>,
     /// Show configs.
     #[arg(long)]
     pub describe: bool,
@@ -107,7 +110,7 @@ fn entity(args: &ConfigsArgs) -> anyhow::Result<Entity> {
             "brokers" | "broker" => (RESOURCE_BROKER, "broker", args.entity_name.clone()),
             "groups" | "group" => (RESOURCE_GROUP, "group", args.entity_name.clone()),
             other => anyhow::bail!(
-                "Invalid entity-type {other}, --entity-type must be one of topics, brokers, groups"
+                "Invalid entity-type {other}, --entity-type must be one of topics, brokers, groups, users"
             ),
         }
     };
@@ -130,25 +133,58 @@ pub fn run(args: ConfigsArgs) -> anyhow::Result<()> {
     if args.describe == args.alter {
         anyhow::bail!("Command must include exactly one action: --describe, --alter");
     }
+    let user = args.user.clone().or_else(|| {
+        matches!(args.entity_type.as_deref(), Some("users" | "user"))
+            .then(|| args.entity_name.clone().unwrap_or_default())
+    });
+    if let Some(user) = user {
+        return users(&args, &user);
+    }
     let e = entity(&args)?;
-    let result = block_on(async {
-        args.target
-            .check_admin_config(args.command_config.as_deref())?;
-        let servers = args.target.server_list()?;
-        let mut cluster = Cluster::connect(&servers, "weir-configs", connect_wait()).await?;
+    block_on(async {
+        let mut cluster = connect(&args).await?;
         if args.describe {
             describe(&mut cluster, &e, args.all).await
         } else {
             alter(&mut cluster, &e, &args).await
         }
-    });
-    result.map_err(|err| {
-        let argv: Vec<String> = std::env::args().skip(2).collect();
-        anyhow::anyhow!(
-            "Error while executing config command with args '{}'\n{err:#}",
-            argv.join(" ")
-        )
     })
+    .map_err(with_args)
+}
+
+/// The admin connection the command's flags describe.
+async fn connect(args: &ConfigsArgs) -> anyhow::Result<Cluster> {
+    args.target
+        .check_admin_config(args.command_config.as_deref())?;
+    let servers = args.target.server_list()?;
+    Ok(Cluster::connect(&servers, "weir-configs", connect_wait()).await?)
+}
+
+/// kafka-configs.sh's wording of a failed command.
+fn with_args(err: anyhow::Error) -> anyhow::Error {
+    let argv: Vec<String> = std::env::args().skip(2).collect();
+    anyhow::anyhow!(
+        "Error while executing config command with args '{}'\n{err:#}",
+        argv.join(" ")
+    )
+}
+
+/// `--entity-type users`: SCRAM credentials.
+fn users(args: &ConfigsArgs, user: &str) -> anyhow::Result<()> {
+    if args.alter && user.is_empty() {
+        anyhow::bail!("An entity name must be specified with --alter of users");
+    }
+    block_on(async {
+        let mut cluster = connect(args).await?;
+        if args.describe {
+            let who = (!user.is_empty()).then_some(user);
+            super::scram_users::describe(&mut cluster, who).await
+        } else {
+            super::scram_users::alter(&mut cluster, user, &args.add_config, &args.delete_config)
+                .await
+        }
+    })
+    .map_err(with_args)
 }
 
 async fn describe(cluster: &mut Cluster, e: &Entity, all: bool) -> anyhow::Result<()> {

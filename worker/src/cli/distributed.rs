@@ -63,10 +63,8 @@ pub fn run(args: DistributedArgs) -> anyhow::Result<()> {
     rt.block_on(async move {
         let boot = settings.bootstrap_servers.clone();
         let servers = crate::kafka::split_servers(&boot);
-        let plaintext = preflight::plaintext(&props);
-        if plaintext {
-            preflight::reach_brokers(&boot, Mode::Distributed).await?;
-        }
+        crate::kafka::security::init_worker(&props)?;
+        preflight::reach_brokers(&boot, Mode::Distributed).await?;
         let mut cluster =
             Cluster::connect(&servers, "weir-worker-admin", Duration::from_secs(10)).await?;
         for t in [
@@ -130,7 +128,7 @@ pub fn run(args: DistributedArgs) -> anyhow::Result<()> {
             settings.status_topic.name
         );
         let herder = DistributedHerder::new(settings, spawner, logs);
-        let watch = plaintext.then(|| crate::runtime::health::BrokerWatch::spawn(boot.clone()));
+        let watch = Some(crate::runtime::health::BrokerWatch::spawn(boot.clone()));
         let context = crate::rest::ServerContext {
             watch,
             cluster_id: crate::kafka::cluster_id(&boot, Duration::from_secs(10)).await,

@@ -16,6 +16,7 @@ mod groups;
 mod log_dirs;
 mod perf;
 mod produce;
+mod scram_users;
 pub(crate) mod standalone;
 mod storage;
 mod topics;

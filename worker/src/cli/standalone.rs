@@ -125,9 +125,8 @@ pub fn serve(
         let mut embedded = None;
         let bootstrap = match worker_props.get("bootstrap.servers") {
             Some(b) => {
-                if preflight::plaintext(&worker_props) {
-                    preflight::reach_brokers(b, Mode::Standalone).await?;
-                }
+                crate::kafka::security::init_worker(&worker_props)?;
+                preflight::reach_brokers(b, Mode::Standalone).await?;
                 b.clone()
             }
             None => {
@@ -159,7 +158,8 @@ pub fn serve(
         settings.standalone = true;
         let worker = Arc::new(Worker::new(settings, offsets));
         // The bundled broker lives in this process: nothing to watch.
-        let watch = (embedded.is_none() && preflight::plaintext(&worker_props))
+        let watch = embedded
+            .is_none()
             .then(|| crate::runtime::health::BrokerWatch::spawn(bootstrap.clone()));
         let context = crate::rest::ServerContext {
             watch,

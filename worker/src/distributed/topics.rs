@@ -152,6 +152,13 @@ pub struct LogRecord {
     pub value: Option<Vec<u8>>,
 }
 
+/// A librdkafka configuration with the worker's security settings.
+fn secured() -> ClientConfig {
+    let mut cfg = ClientConfig::new();
+    crate::kafka::security::default_security().apply(&mut cfg);
+    cfg
+}
+
 /// An internal topic read from its beginning and written with acks=all.
 pub struct TopicLog {
     topic: String,
@@ -162,7 +169,7 @@ pub struct TopicLog {
 impl TopicLog {
     /// Opens the topic: every partition is read from the start.
     pub fn open(bootstrap: &str, topic: &str, client_id: &str) -> anyhow::Result<Self> {
-        let consumer: BaseConsumer = ClientConfig::new()
+        let consumer: BaseConsumer = secured()
             .set("bootstrap.servers", bootstrap)
             .set("client.id", format!("{client_id}-reader"))
             .set("group.id", format!("{client_id}-unused"))
@@ -190,7 +197,7 @@ impl TopicLog {
             anyhow::bail!("topic {topic} has no partitions");
         }
         consumer.assign(&tpl)?;
-        let producer: FutureProducer = ClientConfig::new()
+        let producer: FutureProducer = secured()
             .set("bootstrap.servers", bootstrap)
             .set("client.id", format!("{client_id}-writer"))
             .set("acks", "all")
@@ -324,7 +331,7 @@ pub struct OffsetTopic {
 
 impl OffsetTopic {
     pub fn open(bootstrap: &str, topic: &str, client_id: &str) -> anyhow::Result<Self> {
-        let producer = ClientConfig::new()
+        let producer = secured()
             .set("bootstrap.servers", bootstrap)
             .set("client.id", format!("{client_id}-offsets"))
             .set("acks", "all")

@@ -8,9 +8,19 @@ use bytes::{Buf, BufMut, Bytes, BytesMut};
 use kafka_protocol::messages::api_versions_response::ApiVersion;
 use kafka_protocol::messages::ResponseHeader;
 use kafka_protocol::messages::{ApiKey, ApiVersionsRequest, ApiVersionsResponse, RequestHeader};
+use kafka_protocol::messages::{
+    SaslAuthenticateRequest, SaslAuthenticateResponse, SaslHandshakeRequest,
+};
 use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, Request, StrBytes};
-use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
+
+use super::security::{default_security, ClientSecurity, SaslLogin};
+use broker_core::security::scram::{Mechanism, ScramClient};
+
+/// A plaintext or TLS byte stream to a broker.
+trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
 /// Largest response frame accepted (Kafka's default `socket.request.max.bytes` is
 /// 100 MiB; a fetch answer can be as large as `fetch.max.bytes`).
@@ -36,6 +46,8 @@ pub enum ClientError {
         min: i16,
         max: i16,
     },
+    #[error("authentication with the broker at {addr} failed: {reason}")]
+    Auth { addr: String, reason: String },
     #[error("broker {addr} did not answer {api:?} within {timeout:?}")]
     Timeout {
         addr: String,
@@ -48,19 +60,32 @@ pub enum ClientError {
 pub struct Connection {
     addr: String,
     client_id: StrBytes,
-    stream: BufReader<TcpStream>,
+    stream: BufReader<Box<dyn Io>>,
     correlation: i32,
+    /// When the SASL session must be renewed (KIP-368), with the login.
+    reauth: Option<(std::time::Instant, SaslLogin)>,
     versions: HashMap<i16, (i16, i16)>,
     request_timeout: Duration,
 }
 
 impl Connection {
-    /// Connects to `addr` (`host:port`) within `timeout` and asks for the
-    /// broker's API versions.
+    /// Connects to `addr` (`host:port`) within `timeout`, with the
+    /// process's client security (TLS, SASL), and asks for the broker's
+    /// API versions.
     pub async fn connect(
         addr: &str,
         client_id: &str,
         timeout: Duration,
+    ) -> Result<Self, ClientError> {
+        Self::connect_with(addr, client_id, timeout, &default_security()).await
+    }
+
+    /// [`Connection::connect`] with explicit security settings.
+    pub async fn connect_with(
+        addr: &str,
+        client_id: &str,
+        timeout: Duration,
+        security: &ClientSecurity,
     ) -> Result<Self, ClientError> {
         let stream = tokio::time::timeout(timeout, TcpStream::connect(addr))
             .await
@@ -73,16 +98,111 @@ impl Connection {
                 reason: e.to_string(),
             })?;
         let _ = stream.set_nodelay(true);
+        let stream: Box<dyn Io> = match &security.tls {
+            None => Box::new(stream),
+            Some(cfg) => {
+                let host = addr.rsplit_once(':').map_or(addr, |(h, _)| h);
+                let host = host.trim_start_matches('[').trim_end_matches(']');
+                let name =
+                    rustls_pki_types::ServerName::try_from(host.to_string()).map_err(|e| {
+                        ClientError::Connect {
+                            addr: addr.to_string(),
+                            reason: format!("{host} is not a valid TLS server name: {e}"),
+                        }
+                    })?;
+                let connector = tokio_rustls::TlsConnector::from(cfg.clone());
+                let tls = tokio::time::timeout(timeout, connector.connect(name, stream))
+                    .await
+                    .map_err(|_| ClientError::Connect {
+                        addr: addr.to_string(),
+                        reason: format!("TLS handshake did not complete within {timeout:?}"),
+                    })?
+                    .map_err(|e| ClientError::Connect {
+                        addr: addr.to_string(),
+                        reason: format!("TLS handshake failed: {e}"),
+                    })?;
+                Box::new(tls)
+            }
+        };
         let mut conn = Self {
             addr: addr.to_string(),
             client_id: StrBytes::from_string(client_id.to_string()),
             stream: BufReader::new(stream),
             correlation: 0,
+            reauth: None,
             versions: HashMap::new(),
             request_timeout: timeout.max(Duration::from_secs(30)),
         };
         conn.negotiate().await?;
+        if let Some(login) = &security.sasl {
+            conn.authenticate(login).await?;
+        }
         Ok(conn)
+    }
+
+    /// SaslHandshake v1, then SaslAuthenticate rounds of PLAIN or SCRAM.
+    async fn authenticate(&mut self, login: &SaslLogin) -> Result<(), ClientError> {
+        let addr = self.addr.clone();
+        let fail = |reason: String| ClientError::Auth {
+            addr: addr.clone(),
+            reason,
+        };
+        let hs = SaslHandshakeRequest::default()
+            .with_mechanism(StrBytes::from_string(login.mechanism.clone()));
+        let resp = self.exchange(&hs, 1).await?;
+        if resp.error_code != 0 {
+            let offered: Vec<String> = resp.mechanisms.iter().map(|m| m.to_string()).collect();
+            return Err(fail(format!(
+                "the broker does not offer {} (it offers: {})",
+                login.mechanism,
+                offered.join(", ")
+            )));
+        }
+        let session_ms = match Mechanism::from_name(&login.mechanism) {
+            None => {
+                let token = format!("\0{}\0{}", login.username, login.password);
+                self.sasl_round(token.into_bytes())
+                    .await?
+                    .session_lifetime_ms
+            }
+            Some(m) => {
+                let mut scram = ScramClient::new(m, &login.username, &login.password);
+                let first = self.sasl_round(scram.first()).await?;
+                let last = scram.answer(&first.auth_bytes).map_err(fail)?;
+                let done = self.sasl_round(last).await?;
+                scram.verify(&done.auth_bytes).map_err(fail)?;
+                done.session_lifetime_ms
+            }
+        };
+        // Renew well before the broker's deadline (KIP-368).
+        self.reauth = (session_ms > 0).then(|| {
+            let ms = (session_ms as u64).saturating_mul(8) / 10;
+            (
+                std::time::Instant::now() + Duration::from_millis(ms),
+                login.clone(),
+            )
+        });
+        Ok(())
+    }
+
+    async fn sasl_round(
+        &mut self,
+        token: Vec<u8>,
+    ) -> Result<SaslAuthenticateResponse, ClientError> {
+        let req = SaslAuthenticateRequest::default().with_auth_bytes(Bytes::from(token));
+        let v = self.version_for::<SaslAuthenticateRequest>(2)?;
+        let resp = self.exchange(&req, v).await?;
+        if resp.error_code != 0 {
+            return Err(ClientError::Auth {
+                addr: self.addr.clone(),
+                reason: resp
+                    .error_message
+                    .as_deref()
+                    .unwrap_or("SASL authentication failed")
+                    .to_string(),
+            });
+        }
+        Ok(resp)
     }
 
     /// How long a request may take before it fails with `Timeout` (a
@@ -147,6 +267,11 @@ impl Connection {
         request: &R,
         cap: i16,
     ) -> Result<R::Response, ClientError> {
+        if let Some((at, login)) = self.reauth.clone() {
+            if std::time::Instant::now() >= at {
+                self.authenticate(&login).await?;
+            }
+        }
         let version = self.version_for::<R>(cap)?;
         self.exchange(request, version).await
     }

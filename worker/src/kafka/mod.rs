@@ -5,6 +5,7 @@
 pub mod admin;
 mod conn;
 pub mod offsets;
+pub mod security;
 
 use std::time::{Duration, Instant};
 

@@ -79,8 +79,19 @@ impl WorkerSettings {
     }
 
     /// Client properties under `prefix` (e.g. `producer.`), then the
-    /// connector's `<kind>.override.` properties on top.
-    pub fn client_props(&self, prefix: &str, connector: &Props) -> BTreeMap<String, String> {
+    /// connector's `<kind>.override.` properties on top, the worker's
+    /// security settings when they set none, all in librdkafka's words.
+    pub fn client_props(
+        &self,
+        prefix: &str,
+        connector: &Props,
+    ) -> anyhow::Result<BTreeMap<String, String>> {
+        let own = self.client_props_raw(prefix, connector);
+        let merged = crate::kafka::security::inherit(own, &self.props);
+        crate::kafka::security::to_librdkafka(merged).map_err(|e| anyhow::anyhow!("{prefix}{e}"))
+    }
+
+    fn client_props_raw(&self, prefix: &str, connector: &Props) -> BTreeMap<String, String> {
         let mut out: BTreeMap<String, String> = self
             .props
             .iter()

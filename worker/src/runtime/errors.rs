@@ -183,7 +183,7 @@ pub async fn task_handling(
     let connector = &env.id.connector;
     let dlq = DeadLetterQueue::open(
         &env.worker.bootstrap_servers,
-        &env.worker.client_props("producer.", &env.props),
+        &env.worker.client_props("producer.", &env.props)?,
         &settings,
         connector,
         env.id.task,

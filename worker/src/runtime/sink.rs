@@ -289,7 +289,7 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
     // `max.poll.records` is the Java consumer's: here it bounds the
     // records handed to one `put`, and librdkafka never sees it.
     let mut max_batch = MAX_BATCH;
-    for (k, v) in env.worker.client_props("consumer.", &env.props) {
+    for (k, v) in env.worker.client_props("consumer.", &env.props)? {
         if k == "max.poll.records" {
             max_batch = v.trim().parse().ok().filter(|n| *n > 0).ok_or_else(|| {
                 anyhow::anyhow!("Invalid value {v} for configuration consumer.max.poll.records: Value must be at least 1")

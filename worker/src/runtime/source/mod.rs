@@ -80,7 +80,7 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SourceTask>) -> anyhow::Result<
             "client.id",
             format!("connector-producer-{}-{}", connector, env.id.task),
         );
-    for (k, v) in env.worker.client_props("producer.", &env.props) {
+    for (k, v) in env.worker.client_props("producer.", &env.props)? {
         cfg.set(k, v);
     }
     let acks = Arc::new(Mutex::new(Acks::default()));

@@ -1,0 +1,246 @@
+//! Listener security as Kafka configures it: each listener speaks
+//! PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL; TLS comes from the
+//! listener's `ssl.*` keys and SASL (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512)
+//! from its `sasl.*` keys and JAAS configuration. A listener's key is read
+//! as `listener.name.<name>.<key>` first, then as `<key>`.
+
+pub mod jaas;
+pub mod sasl;
+pub mod scram;
+pub mod tls;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use tokio_rustls::TlsAcceptor;
+
+use crate::config::{BrokerConfig, Endpoint};
+use sasl::SaslSettings;
+
+/// Kafka's four security protocols.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecurityProtocol {
+    Plaintext,
+    Ssl,
+    SaslPlaintext,
+    SaslSsl,
+}
+
+impl SecurityProtocol {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_uppercase().as_str() {
+            "PLAINTEXT" => Some(Self::Plaintext),
+            "SSL" => Some(Self::Ssl),
+            "SASL_PLAINTEXT" => Some(Self::SaslPlaintext),
+            "SASL_SSL" => Some(Self::SaslSsl),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Plaintext => "PLAINTEXT",
+            Self::Ssl => "SSL",
+            Self::SaslPlaintext => "SASL_PLAINTEXT",
+            Self::SaslSsl => "SASL_SSL",
+        }
+    }
+
+    pub fn uses_tls(self) -> bool {
+        matches!(self, Self::Ssl | Self::SaslSsl)
+    }
+
+    pub fn uses_sasl(self) -> bool {
+        matches!(self, Self::SaslPlaintext | Self::SaslSsl)
+    }
+}
+
+/// The mechanisms Weir's broker speaks.
+pub const MECHANISMS: &[&str] = &["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"];
+
+/// One listener's keys: `listener.name.<name>.KEY`, then `KEY`.
+pub struct ListenerKeys<'a> {
+    raw: &'a BTreeMap<String, String>,
+    prefix: String,
+}
+
+impl<'a> ListenerKeys<'a> {
+    pub fn new(raw: &'a BTreeMap<String, String>, listener: &str) -> Self {
+        Self {
+            raw,
+            prefix: format!("listener.name.{}.", listener.to_ascii_lowercase()),
+        }
+    }
+}
+
+impl tls::Keys for ListenerKeys<'_> {
+    fn get(&self, key: &str) -> Option<(String, String)> {
+        let prefixed = format!("{}{key}", self.prefix);
+        [prefixed, key.to_string()].into_iter().find_map(|k| {
+            let v = self.raw.get(&k)?.trim().to_string();
+            (!v.is_empty()).then_some((k, v))
+        })
+    }
+}
+
+/// What one listener needs while it serves.
+#[derive(Clone)]
+pub struct ListenerSecurity {
+    pub endpoint: Endpoint,
+    pub tls: Option<TlsAcceptor>,
+    pub sasl: Option<Arc<SaslSettings>>,
+}
+
+impl std::fmt::Debug for ListenerSecurity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ListenerSecurity")
+            .field("endpoint", &self.endpoint)
+            .field("tls", &self.tls.is_some())
+            .field("sasl", &self.sasl)
+            .finish()
+    }
+}
+
+/// Builds every listener's security from the broker's keys; an error names
+/// the key to change. `kafka_opts` is `KAFKA_OPTS`, which may name a JAAS file.
+pub fn listeners(
+    config: &BrokerConfig,
+    kafka_opts: Option<&str>,
+) -> Result<Vec<ListenerSecurity>, String> {
+    config
+        .listeners
+        .iter()
+        .map(|l| listener(config, l, kafka_opts))
+        .collect()
+}
+
+fn listener(
+    config: &BrokerConfig,
+    l: &Endpoint,
+    kafka_opts: Option<&str>,
+) -> Result<ListenerSecurity, String> {
+    let keys = ListenerKeys::new(&config.raw, &l.name);
+    let tls = if l.protocol.uses_tls() {
+        Some(TlsAcceptor::from(tls::server_config(&keys, &l.name)?))
+    } else {
+        None
+    };
+    let sasl = if l.protocol.uses_sasl() {
+        Some(Arc::new(sasl_settings(config, l, &keys, kafka_opts)?))
+    } else {
+        None
+    };
+    Ok(ListenerSecurity {
+        endpoint: l.clone(),
+        tls,
+        sasl,
+    })
+}
+
+fn sasl_settings(
+    config: &BrokerConfig,
+    l: &Endpoint,
+    keys: &ListenerKeys<'_>,
+    kafka_opts: Option<&str>,
+) -> Result<SaslSettings, String> {
+    use tls::Keys;
+    let lower = l.name.to_ascii_lowercase();
+    let (explicit, mut mechanisms) = match keys.get("sasl.enabled.mechanisms") {
+        Some((k, v)) => {
+            let mut list = Vec::new();
+            for m in v
+                .split(',')
+                .map(|m| m.trim().to_ascii_uppercase())
+                .filter(|m| !m.is_empty())
+            {
+                if !MECHANISMS.contains(&m.as_str()) {
+                    return Err(format!(
+                        "{k}={v}: {m} is not supported; Weir's broker speaks {}",
+                        MECHANISMS.join(", ")
+                    ));
+                }
+                list.push(m);
+            }
+            if list.is_empty() {
+                return Err(format!("{k} is empty"));
+            }
+            (true, list)
+        }
+        None => (false, MECHANISMS.iter().map(|m| m.to_string()).collect()),
+    };
+    let mut plain_users = HashMap::new();
+    if mechanisms.iter().any(|m| m == "PLAIN") {
+        for module in jaas_modules(config, &lower, "plain", kafka_opts)? {
+            if module.1.class != jaas::PLAIN_MODULE {
+                continue;
+            }
+            for (u, p) in module.1.plain_users() {
+                plain_users.insert(u.to_string(), p.to_string());
+            }
+        }
+        if plain_users.is_empty() {
+            if explicit {
+                return Err(format!(
+                    "listener {} enables PLAIN but no PLAIN users are configured: set listener.name.{lower}.plain.sasl.jaas.config={} required user_alice=\"alice-secret\";",
+                    l.name,
+                    jaas::PLAIN_MODULE
+                ));
+            }
+            mechanisms.retain(|m| m != "PLAIN");
+        }
+    }
+    let reauth_ms = match keys.get("connections.max.reauth.ms") {
+        Some((k, v)) => v.parse::<i64>().ok().filter(|ms| *ms >= 0).ok_or_else(|| {
+            format!("{k}={v}: a number of milliseconds (0 for no limit) is expected")
+        })?,
+        None => 0,
+    };
+    Ok(SaslSettings {
+        mechanisms,
+        plain_users,
+        reauth_ms,
+    })
+}
+
+/// The JAAS login modules of a listener's mechanism, with the key or file
+/// they came from: `listener.name.<l>.<mech>.sasl.jaas.config`, else the
+/// `KafkaServer` section (or `<l>.KafkaServer`) of the JAAS file in
+/// `KAFKA_OPTS`. Only Kafka's PLAIN and SCRAM login modules are accepted.
+fn jaas_modules(
+    config: &BrokerConfig,
+    listener: &str,
+    mech: &str,
+    kafka_opts: Option<&str>,
+) -> Result<Vec<(String, jaas::LoginModule)>, String> {
+    let key = format!("listener.name.{listener}.{mech}.sasl.jaas.config");
+    let mut out = Vec::new();
+    if let Some(v) = config.raw.get(&key) {
+        for m in jaas::parse_config(v).map_err(|e| format!("{key}: {e}"))? {
+            out.push((key.clone(), m));
+        }
+    } else if let Some(path) = kafka_opts.and_then(jaas::file_from_kafka_opts) {
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| format!("JAAS file {path} (KAFKA_OPTS): {e}"))?;
+        let section = format!("{listener}.KafkaServer");
+        let found =
+            match jaas::parse_file_section(&text, &section).map_err(|e| format!("{path}: {e}"))? {
+                Some(s) => Some(s),
+                None => jaas::parse_file_section(&text, "KafkaServer")
+                    .map_err(|e| format!("{path}: {e}"))?,
+            };
+        for m in found.unwrap_or_default() {
+            out.push((path.clone(), m));
+        }
+    }
+    for (source, m) in &out {
+        if m.class != jaas::PLAIN_MODULE && m.class != jaas::SCRAM_MODULE {
+            return Err(format!(
+                "{source}: login module {} is not allowed; use {} or {}",
+                m.class,
+                jaas::PLAIN_MODULE,
+                jaas::SCRAM_MODULE
+            ));
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,516 @@
+#!/usr/bin/env python3
+"""The broker's TLS and SASL listeners with real clients.
+
+Certificates are made here with openssl (a CA, the broker's certificate for
+localhost and 127.0.0.1, a client certificate). One `weir broker` serves
+PLAINTEXT, SSL, SSL with required client certificates, SASL_PLAINTEXT and
+SASL_SSL (PLAIN users from the listener's JAAS config, SCRAM users created
+with `weir configs --alter --add-config 'SCRAM-SHA-256=[...]'`). Then kcat
+(on Debian's librdkafka and on the current one of the confluent-kafka wheel),
+confluent-kafka, kafka-python and aiokafka each produce and read back records
+over every secured listener and mechanism; a wrong password fails with
+Kafka's authentication error; plaintext and garbage on the secured ports
+are refused while the broker goes on serving; sessions are renewed under
+`connections.max.reauth.ms`; SCRAM users survive a restart; no password
+appears in the broker's log.
+
+Usage: security.py WEIR_BINARY
+"""
+
+import asyncio
+import glob
+import os
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+from standalone_worker import Worker, free_port, stop_process, wait_for
+
+WEIR = os.path.abspath(sys.argv[1])
+VENV = os.path.dirname(os.path.dirname(sys.executable))
+PLAIN_USERS = {"admin": "admin-secret", "alice": "alice-pw-7Q2"}
+SCRAM_USER, SCRAM_PASSWORD = "bob", "bob-pw-9Xk"
+SECRETS = ["admin-secret", "alice-pw-7Q2", SCRAM_PASSWORD, "wrong-pw-3Zt"]
+REAUTH_MS = 3000
+
+
+def check(what, ok, detail=""):
+    if not ok:
+        raise SystemExit(f"security: {what} FAILED {detail}")
+    print(f"security: {what}")
+
+
+def openssl(*args, cwd):
+    subprocess.run(["openssl", *args], cwd=cwd, check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+
+
+def make_certs(d):
+    """ca.pem, broker.pem (key and chain), client.pem and client-key.pem."""
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca-key.pem", "-out", "ca.pem",
+            "-days", "2", "-subj", "/CN=weir-test-ca", cwd=d)
+    with open(os.path.join(d, "san.cnf"), "w") as f:
+        f.write("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+    with open(os.path.join(d, "client.cnf"), "w") as f:
+        f.write("extendedKeyUsage=clientAuth\n")
+    for name, subj, ext in [("broker", "/CN=localhost", ["-extfile", "san.cnf"]),
+                            ("client", "/CN=client-app/OU=test", ["-extfile", "client.cnf"])]:
+        openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{name}-key.pem", "-out", f"{name}.csr",
+                "-subj", subj, cwd=d)
+        openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca-key.pem",
+                "-CAcreateserial", "-out", f"{name}.pem", "-days", "2", *ext, cwd=d)
+    with open(os.path.join(d, "broker-keystore.pem"), "w") as out:
+        for part in ("broker-key.pem", "broker.pem"):
+            with open(os.path.join(d, part)) as f:
+                out.write(f.read())
+
+
+class Broker:
+    def __init__(self, work):
+        self.work = work
+        self.ports = {n: free_port() for n in ("PLAINTEXT", "SSL", "MTLS", "SASL_PLAINTEXT", "SASL_SSL")}
+        jaas = ("org.apache.kafka.common.security.plain.PlainLoginModule required "
+                'username="admin" password="admin-secret" '
+                + " ".join(f'user_{u}="{p}"' for u, p in PLAIN_USERS.items()) + ";")
+        props = [
+            "node.id=1",
+            f"log.dirs={work}/data",
+            "listeners=" + ",".join(f"{n}://127.0.0.1:{p}" for n, p in self.ports.items()),
+            "advertised.listeners=" + ",".join(f"{n}://localhost:{p}" for n, p in self.ports.items()),
+            "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SSL:SSL,MTLS:SSL,"
+            "SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL",
+            "ssl.keystore.type=PEM",
+            f"ssl.keystore.location={work}/broker-keystore.pem",
+            "ssl.truststore.type=PEM",
+            f"ssl.truststore.location={work}/ca.pem",
+            "listener.name.mtls.ssl.client.auth=required",
+            "sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512",
+            f"listener.name.sasl_plaintext.plain.sasl.jaas.config={jaas}",
+            f"listener.name.sasl_ssl.plain.sasl.jaas.config={jaas}",
+            f"listener.name.sasl_ssl.connections.max.reauth.ms={REAUTH_MS}",
+            "num.partitions=1",
+        ]
+        self.props = os.path.join(work, "server.properties")
+        with open(self.props, "w") as f:
+            f.write("\n".join(props) + "\n")
+        self.log = os.path.join(work, "broker.log")
+        self.proc = None
+
+    def start(self):
+        log = open(self.log, "a")
+        env = {**os.environ, "RUST_LOG": "info,broker_core::security=debug"}
+        self.proc = subprocess.Popen([WEIR, "broker", self.props], stdout=log, stderr=subprocess.STDOUT,
+                                     cwd=self.work, env=env)
+
+        def up():
+            if self.proc.poll() is not None:
+                raise SystemExit(f"weir broker exited; see {self.log}")
+            try:
+                socket.create_connection(("127.0.0.1", self.ports["SASL_SSL"]), 1).close()
+                return True
+            except OSError:
+                return False
+        wait_for("broker listening", up, 60)
+
+    def stop(self):
+        stop_process(self.proc)
+
+    def addr(self, listener):
+        return f"localhost:{self.ports[listener]}"
+
+
+# (label, listener, mechanism, user, password, client certificate)
+CASES = [
+    ("SSL", "SSL", None, None, None, False),
+    ("SSL with a client certificate", "MTLS", None, None, None, True),
+    ("SASL_PLAINTEXT PLAIN", "SASL_PLAINTEXT", "PLAIN", "alice", PLAIN_USERS["alice"], False),
+    ("SASL_PLAINTEXT SCRAM-SHA-256", "SASL_PLAINTEXT", "SCRAM-SHA-256", SCRAM_USER, SCRAM_PASSWORD, False),
+    ("SASL_SSL PLAIN", "SASL_SSL", "PLAIN", "alice", PLAIN_USERS["alice"], False),
+    ("SASL_SSL SCRAM-SHA-256", "SASL_SSL", "SCRAM-SHA-256", SCRAM_USER, SCRAM_PASSWORD, False),
+    ("SASL_SSL SCRAM-SHA-512", "SASL_SSL", "SCRAM-SHA-512", SCRAM_USER, SCRAM_PASSWORD, False),
+]
+
+
+def protocol_of(listener):
+    return "SSL" if listener == "MTLS" else listener
+
+
+def rdkafka_conf(broker, work, case, password=None):
+    _, listener, mech, user, pw, cert = case
+    conf = {"bootstrap.servers": broker.addr(listener), "security.protocol": protocol_of(listener)}
+    if "SSL" in protocol_of(listener):
+        conf["ssl.ca.location"] = f"{work}/ca.pem"
+    if cert:
+        conf["ssl.certificate.location"] = f"{work}/client.pem"
+        conf["ssl.key.location"] = f"{work}/client-key.pem"
+    if mech:
+        conf.update({"sasl.mechanisms": mech, "sasl.username": user, "sasl.password": password or pw})
+    return conf
+
+
+def kcat_roundtrip(broker, work, case, topic, env, label):
+    conf = rdkafka_conf(broker, work, case)
+    x = [a for k, v in conf.items() if k != "bootstrap.servers" for a in ("-X", f"{k}={v}")]
+    lines = [f"{label}-{i}" for i in range(20)]
+    subprocess.run(["kcat", "-b", conf["bootstrap.servers"], *x, "-P", "-t", topic], input="\n".join(lines) + "\n",
+                   text=True, check=True, env=env, timeout=60)
+    out = subprocess.run(["kcat", "-b", conf["bootstrap.servers"], *x, "-C", "-t", topic, "-o", "beginning",
+                          "-e", "-q"], text=True, capture_output=True, env=env, timeout=60)
+    got = [line for line in out.stdout.splitlines() if line.startswith(label)]
+    check(f"kcat ({env.get('WEIR_RDKAFKA', 'debian')}) {case[0]}: 20 records produced and read back",
+          got == lines, out.stderr[-400:])
+
+
+def confluent_roundtrip(broker, work, case, topic):
+    from confluent_kafka import Consumer, Producer, TopicPartition
+    conf = rdkafka_conf(broker, work, case)
+    errors = []
+    p = Producer(conf)
+    for i in range(20):
+        p.produce(topic, f"ck-{i}".encode(), on_delivery=lambda e, m: e and errors.append(e))
+    left = p.flush(30)
+    check(f"confluent-kafka {case[0]}: 20 records acknowledged", left == 0 and not errors, str(errors))
+    c = Consumer({**conf, "group.id": "security-test", "enable.auto.commit": False})
+    c.assign([TopicPartition(topic, 0, 0)])
+    got, deadline = [], time.time() + 30
+    while len(got) < 20 and time.time() < deadline:
+        m = c.poll(1)
+        if m is not None and m.error() is None:
+            got.append(m.value().decode())
+    c.close()
+    check(f"confluent-kafka {case[0]}: 20 records read back", got == [f"ck-{i}" for i in range(20)], str(got))
+
+
+def kafka_python_args(broker, work, case, password=None):
+    _, listener, mech, user, pw, cert = case
+    args = {"bootstrap_servers": broker.addr(listener), "security_protocol": protocol_of(listener)}
+    if "SSL" in protocol_of(listener):
+        args["ssl_cafile"] = f"{work}/ca.pem"
+    if cert:
+        args.update(ssl_certfile=f"{work}/client.pem", ssl_keyfile=f"{work}/client-key.pem")
+    if mech:
+        args.update(sasl_mechanism=mech, sasl_plain_username=user, sasl_plain_password=password or pw)
+    return args
+
+
+def kafka_python_roundtrip(broker, work, case, topic):
+    from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+    args = kafka_python_args(broker, work, case)
+    p = KafkaProducer(**args, request_timeout_ms=30000)
+    futures = [p.send(topic, f"kp-{i}".encode()) for i in range(20)]
+    for f in futures:
+        f.get(timeout=30)
+    p.close()
+    c = KafkaConsumer(**args, enable_auto_commit=False, consumer_timeout_ms=10000)
+    c.assign([TopicPartition(topic, 0)])
+    c.seek_to_beginning()
+    got = [m.value.decode() for m in c if m.value.startswith(b"kp-")][:20]
+    c.close()
+    check(f"kafka-python {case[0]}: 20 records produced and read back", got == [f"kp-{i}" for i in range(20)],
+          str(got))
+
+
+async def aiokafka_roundtrip(broker, work, case, topic):
+    from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+    from aiokafka.helpers import create_ssl_context
+    _, listener, mech, user, pw, cert = case
+    args = {"bootstrap_servers": broker.addr(listener), "security_protocol": protocol_of(listener)}
+    if "SSL" in protocol_of(listener):
+        ctx = create_ssl_context(cafile=f"{work}/ca.pem",
+                                 certfile=f"{work}/client.pem" if cert else None,
+                                 keyfile=f"{work}/client-key.pem" if cert else None)
+        args["ssl_context"] = ctx
+    if mech:
+        args.update(sasl_mechanism=mech, sasl_plain_username=user, sasl_plain_password=pw)
+    p = AIOKafkaProducer(**args)
+    await p.start()
+    try:
+        for i in range(20):
+            await p.send_and_wait(topic, f"ak-{i}".encode())
+    finally:
+        await p.stop()
+    c = AIOKafkaConsumer(**args, enable_auto_commit=False)
+    await c.start()
+    got = []
+    try:
+        tp = TopicPartition(topic, 0)
+        c.assign([tp])
+        await c.seek_to_beginning(tp)
+        deadline = time.time() + 30
+        while len(got) < 20 and time.time() < deadline:
+            batch = await c.getmany(tp, timeout_ms=1000)
+            got += [m.value.decode() for m in batch.get(tp, []) if m.value.startswith(b"ak-")]
+    finally:
+        await c.stop()
+    check(f"aiokafka {case[0]}: 20 records produced and read back", got == [f"ak-{i}" for i in range(20)], str(got))
+
+
+def wrong_passwords(broker, work):
+    from confluent_kafka import Producer
+    for case in [CASES[2], CASES[5]]:
+        conf = rdkafka_conf(broker, work, case, password="wrong-pw-3Zt")
+        out = subprocess.run(["kcat", "-b", conf["bootstrap.servers"],
+                              *[a for k, v in conf.items() if k != "bootstrap.servers" for a in ("-X", f"{k}={v}")],
+                              "-L", "-m", "10"], text=True, capture_output=True, timeout=60)
+        check(f"kcat {case[0]} with a wrong password fails with the authentication error",
+              out.returncode != 0 and "Authentication failed" in out.stderr, out.stderr[-400:])
+        errors = []
+        p = Producer({**conf, "error_cb": errors.append, "log_level": 0})
+        p.produce("secured", b"must-not-arrive")
+        left = p.flush(3)
+        check(f"confluent-kafka {case[0]} with a wrong password: nothing delivered, SASL authentication failed",
+              left == 1 and any("Authentication failed" in e.str() for e in errors), str(errors[:2]))
+    import logging
+    from kafka import KafkaProducer
+    from kafka.errors import KafkaError
+    seen = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            seen.append(record.getMessage())
+    handler = Keep(logging.WARNING)
+    logging.getLogger("kafka").addHandler(handler)
+    try:
+        KafkaProducer(**kafka_python_args(broker, work, CASES[3], password="wrong-pw-3Zt"),
+                      request_timeout_ms=5000, max_block_ms=5000)
+        failed = ""
+    except KafkaError as e:
+        failed = f"{type(e).__name__}: {e}"
+    finally:
+        logging.getLogger("kafka").removeHandler(handler)
+    check("kafka-python SCRAM-SHA-256 with a wrong password cannot connect and logs the broker's reason",
+          failed and any("invalid credentials" in m for m in seen), f"{failed} {seen[:3]}")
+
+
+def raw(port, payload, read=True):
+    """Sends bytes to a port; what comes back before the broker closes (or b'' on timeout)."""
+    s = socket.create_connection(("127.0.0.1", port), 5)
+    s.settimeout(1)
+    try:
+        s.sendall(payload)
+        if not read:
+            return b""
+        data = b""
+        while True:
+            chunk = s.recv(4096)
+            if not chunk:
+                return data
+            data += chunk
+    except OSError:
+        return b""
+    finally:
+        s.close()
+
+
+def hostile_input(broker):
+    """Requests before authentication, garbage, truncated and oversized frames."""
+    metadata_v1 = struct.pack(">hhih", 3, 1, 7, 4) + b"test" + struct.pack(">i", -1)
+    frame = struct.pack(">i", len(metadata_v1)) + metadata_v1
+    out = raw(broker.ports["SASL_PLAINTEXT"], frame)
+    check("a Metadata request before SASL authentication closes the connection unanswered", out == b"", repr(out))
+    oversized = struct.pack(">i", 10_000_000) + b"x" * 1000
+    out = raw(broker.ports["SASL_PLAINTEXT"], oversized)
+    check("a 10 MB frame before authentication is refused", out == b"")
+    for name in ("SSL", "SASL_SSL", "MTLS"):
+        out = raw(broker.ports[name], frame)
+        check(f"plaintext Kafka on the {name} port gets no Kafka answer", b"test" not in out)
+    import random
+    rnd = random.Random(20261205)
+    for i in range(200):
+        port = broker.ports[rnd.choice(["SSL", "SASL_SSL", "SASL_PLAINTEXT", "MTLS"])]
+        n = rnd.choice([1, 3, 4, 5, 9, 64, 600])
+        payload = bytes(rnd.getrandbits(8) for _ in range(n))
+        if rnd.random() < 0.5:
+            # A SaslHandshake/TLS-like prefix followed by garbage.
+            payload = rnd.choice([b"\x16\x03\x01", struct.pack(">ihhi", 30, 17, 1, i)]) + payload
+        raw(port, payload, read=rnd.random() < 0.2)
+    flood = []
+    for _ in range(100):
+        try:
+            s = socket.create_connection(("127.0.0.1", broker.ports["SASL_SSL"]), 5)
+            flood.append(s)
+        except OSError:
+            break
+    for s in flood:
+        s.close()
+    check("after 200 garbage, truncated and oversized frames and 100 idle connections, the broker is up",
+          broker.proc.poll() is None)
+
+
+def security_lines(prefix, work):
+    jaas = ("org.apache.kafka.common.security.scram.ScramLoginModule required "
+            f'username="{SCRAM_USER}" password="{SCRAM_PASSWORD}";')
+    return "".join(f"{prefix}{k}={v}\n" for k, v in [
+        ("security.protocol", "SASL_SSL"), ("sasl.mechanism", "SCRAM-SHA-512"), ("sasl.jaas.config", jaas),
+        ("ssl.truststore.type", "PEM"), ("ssl.truststore.location", f"{work}/ca.pem")])
+
+
+def lines_in(path):
+    try:
+        with open(path) as f:
+            return f.read().splitlines()
+    except FileNotFoundError:
+        return []
+
+
+def workers(broker, work):
+    """A standalone worker (worker-level keys only, which its tasks inherit)
+    and a distributed worker (the keys set three times, as Kafka's docs
+    say) against the SASL_SSL listener only."""
+    sw = Worker(WEIR, broker.addr("SASL_SSL"), work, "standalone")
+    with open(f"{work}/standalone.properties", "a") as f:
+        f.write(security_lines("", work))
+    sw.start()
+    logs = [f"{work}/standalone.log"]
+    src = f"{work}/source.txt"
+    with open(src, "w") as f:
+        f.write("".join(f"line-{i}\n" for i in range(50)))
+    try:
+        sw.create("sec-source", {"connector.class": "FileStreamSource", "file": src, "topic": "sec-files",
+                                 "value.converter": "org.apache.kafka.connect.storage.StringConverter"})
+        sw.create("sec-sink", {"connector.class": "FileStreamSink", "file": f"{work}/sink.txt",
+                               "topics": "sec-files",
+                               "value.converter": "org.apache.kafka.connect.storage.StringConverter"})
+        wait_for("50 lines through a standalone worker on SASL_SSL",
+                 lambda: len(lines_in(f"{work}/sink.txt")) == 50, 60)
+        check("weir standalone on SASL_SSL/SCRAM-SHA-512: a FileStream source and sink moved 50 lines", True)
+        check("its /health is 200 (it reaches its broker)", sw.call("GET", "/health")[0] == 200)
+    finally:
+        sw.stop()
+    rest = free_port()
+    with open(f"{work}/distributed.properties", "w") as f:
+        f.write(f"bootstrap.servers={broker.addr('SASL_SSL')}\ngroup.id=secure-cluster\n"
+                f"listeners=http://127.0.0.1:{rest}\n"
+                "config.storage.topic=sec-configs\noffset.storage.topic=sec-offsets\n"
+                "status.storage.topic=sec-status\nconfig.storage.replication.factor=1\n"
+                "offset.storage.replication.factor=1\nstatus.storage.replication.factor=1\n"
+                "key.converter=org.apache.kafka.connect.storage.StringConverter\n"
+                "value.converter=org.apache.kafka.connect.storage.StringConverter\n"
+                "scheduled.rebalance.max.delay.ms=0\n"
+                + security_lines("", work) + security_lines("producer.", work) + security_lines("consumer.", work))
+    logs.append(f"{work}/distributed.log")
+    proc = subprocess.Popen([WEIR, "distributed", f"{work}/distributed.properties"], cwd=work,
+                            stdout=open(logs[-1], "w"), stderr=subprocess.STDOUT)
+    dw = Worker.__new__(Worker)
+    dw.rest, dw.name, dw.work, dw.proc = rest, "distributed", work, proc
+    try:
+        def answering():
+            if proc.poll() is not None:
+                raise SystemExit(f"weir distributed exited; see {logs[-1]}")
+            try:
+                return dw.call("GET", "/connectors")[0] == 200
+            except OSError:
+                return False
+        wait_for("weir distributed answering", answering, 60)
+        dw.create("dist-sink", {"connector.class": "FileStreamSink", "file": f"{work}/dsink.txt",
+                                "topics": "sec-files"})
+        wait_for("50 lines through a distributed worker on SASL_SSL",
+                 lambda: len(lines_in(f"{work}/dsink.txt")) == 50, 90)
+        status = dw.call("GET", "/connectors/dist-sink/status")[1]
+        check("weir distributed on SASL_SSL/SCRAM-SHA-512: internal topics, group membership and a sink work",
+              status["connector"]["state"] == "RUNNING" and status["tasks"][0]["state"] == "RUNNING", str(status))
+    finally:
+        stop_process(proc)
+    for path in logs:
+        with open(path) as f:
+            text = f.read()
+        leaked = [x for x in SECRETS if x in text]
+        check(f"no password in {os.path.basename(path)}", not leaked, str(leaked))
+
+
+def main():
+    work = tempfile.mkdtemp(prefix="weir-security-")
+    make_certs(work)
+    broker = Broker(work)
+    broker.start()
+    try:
+        out = subprocess.run([WEIR, "configs", "--bootstrap-server", broker.addr("PLAINTEXT"), "--alter",
+                              "--add-config",
+                              f"SCRAM-SHA-256=[iterations=8192,password={SCRAM_PASSWORD}],"
+                              f"SCRAM-SHA-512=[password={SCRAM_PASSWORD}]",
+                              "--entity-type", "users", "--entity-name", SCRAM_USER],
+                             text=True, capture_output=True, timeout=60)
+        check("weir configs --alter --add-config SCRAM-SHA-256=[...] answers as kafka-configs.sh",
+              out.stdout.strip() == f"Completed updating config for user {SCRAM_USER}.", out.stdout + out.stderr)
+        out = subprocess.run([WEIR, "configs", "--bootstrap-server", broker.addr("PLAINTEXT"), "--describe",
+                              "--entity-type", "users"], text=True, capture_output=True, timeout=60)
+        expect = (f"SCRAM credential configs for user-principal '{SCRAM_USER}' are "
+                  "SCRAM-SHA-256=iterations=8192, SCRAM-SHA-512=iterations=4096")
+        check("weir configs --describe --entity-type users lists mechanisms and iterations, no secret",
+              out.stdout.strip() == expect, out.stdout + out.stderr)
+
+        lib = glob.glob(os.path.join(VENV, "lib", "python*", "site-packages", "confluent_kafka.libs",
+                                     "librdkafka*.so*"))
+        envs = [dict(os.environ)]
+        if lib:
+            shim = os.path.join(work, "rdkafka")
+            os.makedirs(shim, exist_ok=True)
+            os.symlink(lib[0], os.path.join(shim, "librdkafka.so.1"))
+            envs.append({**os.environ, "LD_LIBRARY_PATH": f"{shim}:{os.path.dirname(lib[0])}",
+                         "WEIR_RDKAFKA": "current"})
+        check("the confluent-kafka wheel's librdkafka was found for kcat", bool(lib))
+        for n, case in enumerate(CASES):
+            for env in envs:
+                kcat_roundtrip(broker, work, case, f"kcat-{n}-{env.get('WEIR_RDKAFKA', 'debian')}", env,
+                               f"kc{n}")
+            confluent_roundtrip(broker, work, case, f"ck-{n}")
+            kafka_python_roundtrip(broker, work, case, f"kp-{n}")
+            asyncio.run(aiokafka_roundtrip(broker, work, case, f"ak-{n}"))
+
+        wrong_passwords(broker, work)
+        out = subprocess.run(["kcat", "-b", broker.addr("PLAINTEXT"), "-C", "-t", "secured", "-o", "beginning",
+                              "-e", "-q"], text=True, capture_output=True, timeout=60)
+        check("nothing a client with a wrong password sent arrived", "must-not-arrive" not in out.stdout)
+
+        # Sessions of SASL_SSL last REAUTH_MS: a consumer reading for longer
+        # re-authenticates on its connection (KIP-368) and goes on.
+        from confluent_kafka import Consumer, Producer, TopicPartition
+        conf = rdkafka_conf(broker, work, CASES[6])
+        p = Producer(conf)
+        c = Consumer({**conf, "group.id": "reauth", "enable.auto.commit": False})
+        c.assign([TopicPartition("reauth", 0, 0)])
+        got, start = 0, time.time()
+        i = 0
+        while time.time() - start < 3 * REAUTH_MS / 1000:
+            p.produce("reauth", f"r{i}".encode())
+            i += 1
+            p.poll(0)
+            m = c.poll(0.2)
+            if m is not None and m.error() is None:
+                got += 1
+        p.flush(10)
+        deadline = time.time() + 10
+        while got < i and time.time() < deadline:
+            m = c.poll(0.5)
+            if m is not None and m.error() is None:
+                got += 1
+        c.close()
+        check(f"records flow for {3 * REAUTH_MS} ms across 3 sessions of connections.max.reauth.ms",
+              got == i and i > 10, f"{got} of {i}")
+        with open(broker.log) as f:
+            text = f.read()
+        renewed = text.count("User:bob re-authenticated")
+        check(f"the clients re-authenticated on their connections ({renewed} renewals), none was cut",
+              renewed >= 2 and "session expired" not in text, f"{renewed}")
+
+        workers(broker, work)
+        hostile_input(broker)
+        broker.stop()
+        broker.start()
+        confluent_roundtrip(broker, work, CASES[5], "after-restart")
+        check("SCRAM users survive a broker restart", True)
+        with open(broker.log) as f:
+            text = f.read()
+        leaked = [s for s in SECRETS if s in text]
+        check("no password appears in the broker's log", not leaked, str(leaked))
+        check("the broker logged the failed authentications", "authentication of" in text and "failed" in text)
+    finally:
+        broker.stop()
+    print("security: all checks passed")
+
+
+if __name__ == "__main__":
+    main()
