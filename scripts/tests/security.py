@@ -421,6 +421,112 @@ def workers(broker, work):
         check(f"no password in {os.path.basename(path)}", not leaked, str(leaked))
 
 
+REST_USERS = {"admin": "rest-admin-pw-4Hs"}
+SECRETS.append(REST_USERS["admin"])
+
+
+def curl(work, url, *args):
+    out = subprocess.run(["curl", "-s", "--cacert", f"{work}/ca.pem", "-o", "-", "-w", "\n%{http_code}", *args, url],
+                         text=True, capture_output=True, timeout=60)
+    body, _, code = out.stdout.rpartition("\n")
+    return int(code or 0), body
+
+
+def rest_security(broker, work):
+    """The REST API over HTTPS behind Kafka Connect's basic authentication:
+    two distributed workers, a follower forwarding to the leader over TLS."""
+    with open(f"{work}/rest-users.properties", "w") as f:
+        f.write("".join(f"{u}: {p}\n" for u, p in REST_USERS.items()))
+    with open(f"{work}/connect-jaas.conf", "w") as f:
+        f.write("KafkaConnect {\n  org.apache.kafka.connect.rest.basic.auth.extension.PropertyFileLoginModule "
+                f'required file="{work}/rest-users.properties";\n}};\n')
+    env = {**os.environ, "KAFKA_OPTS": f"-Djava.security.auth.login.config={work}/connect-jaas.conf"}
+    ports = [free_port(), free_port()]
+    procs = []
+    for i, port in enumerate(ports):
+        props = f"{work}/rest-{i}.properties"
+        with open(props, "w") as f:
+            f.write(f"bootstrap.servers={broker.addr('SASL_SSL')}\ngroup.id=rest-cluster\n"
+                    f"listeners=https://localhost:{port}\n"
+                    "admin.listeners=\n"
+                    "listeners.https.ssl.keystore.type=PEM\n"
+                    f"listeners.https.ssl.keystore.location={work}/broker-keystore.pem\n"
+                    "listeners.https.ssl.truststore.type=PEM\n"
+                    f"listeners.https.ssl.truststore.location={work}/ca.pem\n"
+                    "rest.extension.classes=org.apache.kafka.connect.rest.basic.auth.extension."
+                    "BasicAuthSecurityRestExtension\n"
+                    "access.control.allow.origin=https://ui.example\n"
+                    "config.storage.topic=rest-configs\noffset.storage.topic=rest-offsets\n"
+                    "status.storage.topic=rest-status\nconfig.storage.replication.factor=1\n"
+                    "offset.storage.replication.factor=1\nstatus.storage.replication.factor=1\n"
+                    "key.converter=org.apache.kafka.connect.storage.StringConverter\n"
+                    "value.converter=org.apache.kafka.connect.storage.StringConverter\n"
+                    "scheduled.rebalance.max.delay.ms=0\n" + security_lines("", work))
+        log = open(f"{work}/rest-{i}.log", "w")
+        procs.append(subprocess.Popen([WEIR, "distributed", props], cwd=work, env=env, stdout=log,
+                                      stderr=subprocess.STDOUT))
+        if i == 0:
+            wait_for("the first HTTPS worker answering",
+                     lambda: curl(work, f"https://localhost:{ports[0]}/")[0] == 401, 60)
+    auth = ["-u", f"admin:{REST_USERS['admin']}"]
+    try:
+        wait_for("both HTTPS workers answering",
+                 lambda: all(curl(work, f"https://localhost:{p}/connectors", *auth)[0] == 200 for p in ports), 60)
+        code, body = curl(work, f"https://localhost:{ports[1]}/connectors")
+        check("curl without credentials gets 401 with Kafka Connect's body",
+              code == 401 and body == "User cannot access the resource.", f"{code} {body!r}")
+        code, _ = curl(work, f"https://localhost:{ports[1]}/connectors", "-u", "admin:wrong-pw-3Zt")
+        check("curl with a wrong password gets 401", code == 401, str(code))
+        code, body = curl(work, f"https://localhost:{ports[1]}/connectors", *auth)
+        check("curl with the credentials over HTTPS gets 200", code == 200 and body == "[]", f"{code} {body}")
+        code, _ = curl(work, f"http://localhost:{ports[1]}/connectors", *auth)
+        check("plain HTTP on the HTTPS port is refused", code != 200, str(code))
+        # Whichever worker follows forwards the creation to the leader over TLS.
+        for p in ports:
+            code, body = curl(work, f"https://localhost:{p}/connectors", *auth, "-X", "POST", "-H",
+                              "Content-Type: application/json", "-d",
+                              json_dumps({"name": f"rest-sink-{p}", "config": {
+                                  "connector.class": "FileStreamSink", "file": f"{work}/rest-sink-{p}.txt",
+                                  "topics": "sec-files"}}))
+            check(f"POST /connectors through the worker on {p} (leader or follower) creates it", code == 201,
+                  f"{code} {body}")
+        forwarded = any("forwarding POST /connectors" in open(f"{work}/rest-{i}.log").read() for i in range(2))
+        check("the follower forwarded its creation to the leader over HTTPS", forwarded)
+        out = subprocess.run([WEIR, "connect", "--url", f"https://localhost:{ports[0]}", "--cacert", f"{work}/ca.pem",
+                              "--user", f"admin:{REST_USERS['admin']}", "get", "connectors"],
+                             text=True, capture_output=True, timeout=60)
+        check("weir connect --user --cacert lists the connectors over HTTPS",
+              out.returncode == 0 and f"rest-sink-{ports[0]}" in out.stdout, out.stdout + out.stderr)
+        out = subprocess.run([WEIR, "connect", "--url", f"https://localhost:{ports[0]}", "--cacert", f"{work}/ca.pem",
+                              "get", "connectors"], text=True, capture_output=True, timeout=60)
+        check("weir connect without credentials reports the 401", out.returncode != 0 and "401" in out.stderr,
+              out.stderr)
+        code, _ = curl(work, f"https://localhost:{ports[0]}/admin/loggers", *auth)
+        check("admin.listeners= (empty) turns /admin off", code == 404, str(code))
+        out = subprocess.run(["curl", "-s", "-D", "-", "-o", "/dev/null", "--cacert", f"{work}/ca.pem", *auth, "-H",
+                              "Origin: https://ui.example", f"https://localhost:{ports[0]}/connectors"],
+                             text=True, capture_output=True, timeout=60)
+        check("an allowed origin gets Access-Control-Allow-Origin",
+              "access-control-allow-origin: https://ui.example" in out.stdout.lower(), out.stdout)
+        out = subprocess.run(["curl", "-s", "-D", "-", "-o", "/dev/null", "--cacert", f"{work}/ca.pem", *auth, "-H",
+                              "Origin: https://evil.example", f"https://localhost:{ports[0]}/connectors"],
+                             text=True, capture_output=True, timeout=60)
+        check("another origin does not", "access-control-allow-origin" not in out.stdout.lower(), out.stdout)
+    finally:
+        for p in procs:
+            stop_process(p)
+    for i in range(2):
+        with open(f"{work}/rest-{i}.log") as f:
+            text = f.read()
+        leaked = [x for x in SECRETS if x in text]
+        check(f"no password in rest-{i}.log", not leaked, str(leaked))
+
+
+def json_dumps(v):
+    import json
+    return json.dumps(v)
+
+
 def main():
     work = tempfile.mkdtemp(prefix="weir-security-")
     make_certs(work)
@@ -497,6 +603,7 @@ def main():
               renewed >= 2 and "session expired" not in text, f"{renewed}")
 
         workers(broker, work)
+        rest_security(broker, work)
         hostile_input(broker)
         broker.stop()
         broker.start()

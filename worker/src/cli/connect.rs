@@ -2,12 +2,11 @@
 //! or Kafka Connect's): get, describe, apply, patch, pause, resume, stop,
 //! restart, delete, offsets.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
+use base64::Engine;
 use clap::{Args, Subcommand};
 use serde_json::{json, Value};
 
@@ -20,6 +19,12 @@ pub struct ConnectArgs {
         default_value = "http://127.0.0.1:8083"
     )]
     pub url: String,
+    /// `USER:PASSWORD` for a REST API behind basic authentication.
+    #[arg(long, env = "WEIR_CONNECT_USER", global = true)]
+    pub user: Option<String>,
+    /// CA certificates (PEM) to check an https:// REST API against.
+    #[arg(long, env = "WEIR_CONNECT_CACERT", global = true)]
+    pub cacert: Option<PathBuf>,
     /// Output: `table` (default) or `json`.
     #[arg(short = 'o', long = "output", default_value = "table", global = true)]
     pub output: String,
@@ -94,51 +99,44 @@ struct Reply {
     body: Value,
 }
 
-/// One HTTP/1.1 request over a fresh connection.
+/// Credentials for the REST API (`--user`, or a URL's `user:password@`).
+static LOGIN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// One HTTP/1.1 request over a fresh connection (HTTPS checked against
+/// `--cacert`, else the public roots).
 fn request(base: &str, method: &str, path: &str, body: Option<&Value>) -> anyhow::Result<Reply> {
-    let hostport = base
-        .trim_end_matches('/')
-        .strip_prefix("http://")
-        .ok_or_else(|| anyhow::anyhow!("--url {base}: only http:// URLs are supported"))?;
-    let mut stream = TcpStream::connect(hostport)
-        .with_context(|| format!("could not connect to the Connect REST API at {base}"))?;
-    stream.set_read_timeout(Some(Duration::from_secs(120)))?;
-    let payload = body.map(Value::to_string).unwrap_or_default();
-    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {hostport}\r\nAccept: application/json\r\nConnection: close\r\n");
-    if body.is_some() {
-        req.push_str(&format!(
-            "Content-Type: application/json\r\nContent-Length: {}\r\n",
-            payload.len()
-        ));
-    }
-    req.push_str("\r\n");
-    req.push_str(&payload);
-    stream.write_all(req.as_bytes())?;
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw)?;
-    let text = String::from_utf8_lossy(&raw);
-    let (head, rest) = text
-        .split_once("\r\n\r\n")
-        .ok_or_else(|| anyhow::anyhow!("{base} sent an incomplete HTTP answer"))?;
-    let status: u16 = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| anyhow::anyhow!("{base} sent no HTTP status"))?;
-    let chunked = head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked");
-    let body_text = if chunked {
-        String::from_utf8_lossy(&super::dechunk(rest.as_bytes())).into_owned()
-    } else {
-        rest.to_string()
+    let (base, from_url) = match base.split_once("://") {
+        Some((scheme, rest)) => match rest.split_once('@') {
+            Some((login, hp)) => (format!("{scheme}://{hp}"), Some(login.to_string())),
+            None => (base.to_string(), None),
+        },
+        None => (base.to_string(), None),
     };
+    let mut headers = Vec::new();
+    if let Some(login) = from_url.as_ref().or(LOGIN.get()) {
+        let token = base64::engine::general_purpose::STANDARD.encode(login);
+        headers.push(("Authorization".to_string(), format!("Basic {token}")));
+    }
+    let payload = body.map(Value::to_string).unwrap_or_default();
+    let reply = super::common::block_on(crate::rest::client::exchange(
+        &base,
+        method,
+        path,
+        &headers,
+        payload.as_bytes(),
+        Duration::from_secs(120),
+    ))
+    .with_context(|| format!("could not reach the Connect REST API at {base}"))?;
+    let body_text = String::from_utf8_lossy(&reply.body);
     let body = if body_text.trim().is_empty() {
         Value::Null
     } else {
-        serde_json::from_str(&body_text).unwrap_or(Value::String(body_text))
+        serde_json::from_str(&body_text).unwrap_or(Value::String(body_text.into_owned()))
     };
-    Ok(Reply { status, body })
+    Ok(Reply {
+        status: reply.status,
+        body,
+    })
 }
 
 /// The body of a successful reply, or the API's error message.
@@ -184,6 +182,20 @@ fn print_json(v: &Value) -> anyhow::Result<()> {
 }
 
 pub fn run(args: ConnectArgs) -> anyhow::Result<()> {
+    if let Some(login) = &args.user {
+        let _ = LOGIN.set(login.clone());
+    }
+    if let Some(ca) = &args.cacert {
+        let props = [
+            ("ssl.truststore.type".to_string(), "PEM".to_string()),
+            (
+                "ssl.truststore.location".to_string(),
+                ca.display().to_string(),
+            ),
+        ]
+        .into();
+        crate::rest::security::set_client_tls(&props)?;
+    }
     let url = args.url.as_str();
     let json_out = args.output == "json";
     let enc = |s: &str| {

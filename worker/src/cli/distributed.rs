@@ -53,8 +53,24 @@ pub fn run(args: DistributedArgs) -> anyhow::Result<()> {
         .get("listeners")
         .cloned()
         .unwrap_or_else(|| "http://127.0.0.1:8083".into());
+    // Other workers reach this one on the listener of
+    // `rest.advertised.listener`'s protocol, else on the first.
+    let wanted = props
+        .get("rest.advertised.listener")
+        .map(|p| p.trim().to_ascii_lowercase());
+    let listener = listener
+        .split(',')
+        .map(str::trim)
+        .find(|l| {
+            wanted
+                .as_ref()
+                .is_none_or(|w| l.starts_with(&format!("{w}://")))
+        })
+        .unwrap_or(listener.as_str())
+        .to_string();
+    let scheme = listener.split_once("://").map_or("http", |(s, _)| s);
     let bind = crate::rest::bind_addr(&listener);
-    let settings = DistributedSettings::from_props(&props, &format!("http://{bind}/"))
+    let settings = DistributedSettings::from_props(&props, &format!("{scheme}://{bind}/"))
         .map_err(|e| anyhow::anyhow!(e))?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -133,8 +149,7 @@ pub fn run(args: DistributedArgs) -> anyhow::Result<()> {
             watch,
             cluster_id: crate::kafka::cluster_id(&boot, Duration::from_secs(10)).await,
         };
-        let rest =
-            crate::rest::serve(&listener, herder.clone() as Arc<dyn Herder>, context).await?;
+        let rest = crate::rest::serve(&props, herder.clone() as Arc<dyn Herder>, context).await?;
         let running = tokio::spawn(herder.clone().run());
         super::broker::wait_for_signal().await?;
         tracing::info!("stopping connectors and leaving the group");

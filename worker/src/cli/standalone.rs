@@ -167,7 +167,7 @@ pub fn serve(
                 .await,
         };
         let rest = crate::rest::serve(
-            &listener,
+            &worker_props,
             worker.clone() as Arc<dyn crate::runtime::Herder>,
             context,
         )

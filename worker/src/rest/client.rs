@@ -4,7 +4,10 @@
 
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
 
 /// `s` as one percent-encoded path segment.
 pub fn path_segment(s: &str) -> String {
@@ -29,7 +32,8 @@ pub struct Reply {
 }
 
 /// Sends `method path_and_query` with `headers` and `body` to the worker at
-/// `base` (`http://host:port/`) and reads its whole answer.
+/// `base` (`http://host:port/` or `https://...`, checked against the
+/// worker's truststore) and reads its whole answer.
 pub async fn exchange(
     base: &str,
     method: &str,
@@ -38,12 +42,26 @@ pub async fn exchange(
     body: &[u8],
     timeout: Duration,
 ) -> anyhow::Result<Reply> {
-    let hostport = base
-        .trim_end_matches('/')
-        .strip_prefix("http://")
-        .ok_or_else(|| anyhow::anyhow!("only http:// worker URLs can be reached, not {base}"))?;
+    let trimmed = base.trim_end_matches('/');
+    let (tls, hostport) = match trimmed.split_once("://") {
+        Some(("http", hp)) => (false, hp),
+        Some(("https", hp)) => (true, hp),
+        _ => anyhow::bail!("only http:// and https:// URLs can be reached, not {base}"),
+    };
     let io = async {
-        let mut stream = tokio::net::TcpStream::connect(hostport).await?;
+        let tcp = tokio::net::TcpStream::connect(hostport).await?;
+        let mut stream: Box<dyn Stream> = if tls {
+            let host = hostport.rsplit_once(':').map_or(hostport, |(h, _)| h);
+            let name = rustls_pki_types::ServerName::try_from(
+                host.trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .to_string(),
+            )?;
+            let connector = tokio_rustls::TlsConnector::from(super::security::client_tls()?);
+            Box::new(connector.connect(name, tcp).await?)
+        } else {
+            Box::new(tcp)
+        };
         let mut head = format!(
             "{method} {path_and_query} HTTP/1.1\r\nHost: {hostport}\r\nAccept: application/json\r\nConnection: close\r\nContent-Length: {}\r\n",
             body.len()

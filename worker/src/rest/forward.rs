@@ -77,11 +77,12 @@ pub(super) async fn layer(State(herder): State<Shared>, request: Request, next: 
             .into_response()
         }
     };
-    // Internal requests' signatures travel with them.
+    // Internal requests' signatures travel with them, and the user's
+    // credentials, as Kafka Connect forwards them.
     let passed: Vec<(String, String)> = parts
         .headers
         .iter()
-        .filter(|(k, _)| k.as_str().starts_with("x-connect-"))
+        .filter(|(k, _)| k.as_str().starts_with("x-connect-") || *k == header::AUTHORIZATION)
         .filter_map(|(k, v)| Some((k.to_string(), v.to_str().ok()?.to_string())))
         .collect();
     let url = match leader {

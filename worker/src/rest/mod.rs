@@ -10,6 +10,7 @@ mod contract;
 mod forward;
 pub mod model;
 mod plugins;
+pub mod security;
 
 use std::sync::Arc;
 
@@ -186,9 +187,45 @@ pub struct ServerContext {
     pub cluster_id: String,
 }
 
+/// The `/admin` routes (`admin.listeners` may serve them apart or not at all).
+fn admin_routes() -> Router<Shared> {
+    Router::new()
+        .route("/admin/loggers", get(admin::loggers))
+        .route(
+            "/admin/loggers/{name}",
+            get(admin::logger).put(admin::set_logger),
+        )
+}
+
+/// Which routes a listener serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Routes {
+    /// The whole API, `/admin` included.
+    All,
+    /// The API without `/admin` (served elsewhere or disabled).
+    Api,
+    /// Only `/admin` (an `admin.listeners` listener).
+    Admin,
+}
+
 /// The API's routes.
 pub fn router(worker: Shared, context: ServerContext) -> Router {
+    router_for(worker, context, Routes::All)
+}
+
+fn router_for(worker: Shared, context: ServerContext, routes: Routes) -> Router {
     use connectors as c;
+    if routes == Routes::Admin {
+        return admin_routes()
+            .fallback(|| async { error(StatusCode::NOT_FOUND, "HTTP 404 Not Found") })
+            .with_state(worker)
+            .layer(axum::Extension(Arc::new(context)));
+    }
+    let admin = if routes == Routes::All {
+        admin_routes()
+    } else {
+        Router::new()
+    };
     Router::new()
         .route("/", get(admin::root))
         .route("/health", get(admin::health))
@@ -233,11 +270,6 @@ pub fn router(worker: Shared, context: ServerContext) -> Router {
             "/connector-plugins/{plugin}/config/validate",
             put(plugins::validate),
         )
-        .route("/admin/loggers", get(admin::loggers))
-        .route(
-            "/admin/loggers/{name}",
-            get(admin::logger).put(admin::set_logger),
-        )
         .route(
             "/openapi.json",
             get(|| async {
@@ -247,6 +279,7 @@ pub fn router(worker: Shared, context: ServerContext) -> Router {
                 )
             }),
         )
+        .merge(admin)
         .fallback(|| async { error(StatusCode::NOT_FOUND, "HTTP 404 Not Found") })
         .layer(axum::middleware::from_fn_with_state(
             worker.clone(),
@@ -275,22 +308,119 @@ pub fn bind_addr(listeners: &str) -> String {
     }
 }
 
-/// Serves the API on `listeners` in the background.
+/// The worker's REST listeners (`listeners`, Kafka Connect's default
+/// `http://:8083` bound on 127.0.0.1) and `admin.listeners`.
+fn listener_urls(
+    props: &std::collections::BTreeMap<String, String>,
+) -> (Vec<String>, Option<Vec<String>>) {
+    let split = |v: &str| -> Vec<String> {
+        v.split(',')
+            .map(|l| l.trim().to_string())
+            .filter(|l| !l.is_empty())
+            .collect()
+    };
+    let main = props
+        .get("listeners")
+        .map(|v| split(v))
+        .filter(|l| !l.is_empty())
+        .unwrap_or_else(|| vec!["http://127.0.0.1:8083".into()]);
+    (main, props.get("admin.listeners").map(|v| split(v)))
+}
+
+/// Serves the API on every listener in the background: HTTP and HTTPS,
+/// behind basic authentication and CORS when the worker's keys ask for
+/// them, `/admin` where `admin.listeners` says.
 pub async fn serve(
-    listeners: &str,
+    props: &std::collections::BTreeMap<String, String>,
     worker: Shared,
     context: ServerContext,
 ) -> anyhow::Result<tokio::task::JoinHandle<()>> {
-    let addr = bind_addr(listeners);
-    let listener = tokio::net::TcpListener::bind(&addr).await.map_err(|e| {
-        anyhow::anyhow!("cannot listen for the REST API on {addr} (listeners={listeners}): {e}")
-    })?;
-    tracing::info!("REST API on http://{}", listener.local_addr()?);
-    let app = router(worker, context);
-    Ok(tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, app).await {
-            tracing::error!("REST server stopped: {e}");
+    let (main, admin) = listener_urls(props);
+    let auth =
+        security::BasicAuth::from_worker(props, std::env::var("KAFKA_OPTS").ok().as_deref())?
+            .map(Arc::new);
+    let cors = security::Cors::from_worker(props).map(Arc::new);
+    let tls = if main
+        .iter()
+        .chain(admin.iter().flatten())
+        .any(|l| l.starts_with("https://"))
+    {
+        // Forwarded requests go to the other workers' HTTPS listeners.
+        security::set_client_tls(props)?;
+        Some(security::server_tls(props)?)
+    } else {
+        None
+    };
+    let api_routes = if admin.is_some() {
+        Routes::Api
+    } else {
+        Routes::All
+    };
+    let mut servers = tokio::task::JoinSet::new();
+    let plan = main
+        .iter()
+        .map(|l| (l, api_routes))
+        .chain(admin.iter().flatten().map(|l| (l, Routes::Admin)));
+    for (url, routes) in plan {
+        let addr = bind_addr(url);
+        let listener = tokio::net::TcpListener::bind(&addr).await.map_err(|e| {
+            anyhow::anyhow!("cannot listen for the REST API on {addr} ({url}): {e}")
+        })?;
+        let mut app = router_for(worker.clone(), context.clone(), routes);
+        if let Some(a) = &auth {
+            app = app.layer(axum::middleware::from_fn_with_state(
+                a.clone(),
+                security::require_login,
+            ));
         }
+        if let Some(c) = &cors {
+            app = app.layer(axum::middleware::from_fn_with_state(
+                c.clone(),
+                security::cors,
+            ));
+        }
+        let local = listener.local_addr()?;
+        let what = if routes == Routes::Admin {
+            "REST admin endpoints"
+        } else {
+            "REST API"
+        };
+        if url.starts_with("https://") {
+            let acceptor = tls
+                .clone()
+                .ok_or_else(|| anyhow::anyhow!("{url}: no TLS settings"))?;
+            tracing::info!(
+                "{what} on https://{local}{}",
+                if auth.is_some() {
+                    " (basic authentication)"
+                } else {
+                    ""
+                }
+            );
+            let l = security::TlsListener::new(listener, acceptor)?;
+            servers.spawn(async move {
+                if let Err(e) = axum::serve(l, app).await {
+                    tracing::error!("REST server stopped: {e}");
+                }
+            });
+        } else {
+            tracing::info!(
+                "{what} on http://{local}{}",
+                if auth.is_some() {
+                    " (basic authentication)"
+                } else {
+                    ""
+                }
+            );
+            servers.spawn(async move {
+                if let Err(e) = axum::serve(listener, app).await {
+                    tracing::error!("REST server stopped: {e}");
+                }
+            });
+        }
+    }
+    Ok(tokio::spawn(async move {
+        while servers.join_next().await.is_some() {}
     }))
 }
 
