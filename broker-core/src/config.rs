@@ -57,6 +57,13 @@ pub struct BrokerConfig {
     pub topic_defaults: BrokerDefaults,
     /// Every key the user set, for DescribeConfigs on the broker resource.
     pub raw: BTreeMap<String, String>,
+    /// `controller.listener.names`: KRaft controller listeners, which a
+    /// single node without a controller quorum does not open.
+    pub controller_listeners: Vec<String>,
+    /// `connections.max.idle.ms`: a connection silent this long is closed
+    /// (when set; Weir's own clients keep connections that a default
+    /// would cut).
+    pub connections_max_idle_ms: Option<u64>,
 }
 
 /// Notes produced while reading a config; the caller logs them.
@@ -126,6 +133,8 @@ impl Default for BrokerConfig {
             transaction_max_timeout_ms: 900_000,
             topic_defaults: BrokerDefaults::new(),
             raw: BTreeMap::new(),
+            controller_listeners: Vec::new(),
+            connections_max_idle_ms: None,
         }
     }
 }
@@ -235,6 +244,7 @@ impl BrokerConfig {
                 }
                 "default.replication.factor" => cfg.default_replication_factor = num(key, v)?,
                 "socket.request.max.bytes" => cfg.socket_request_max_bytes = num(key, v)?,
+                "connections.max.idle.ms" => cfg.connections_max_idle_ms = Some(num(key, v)?),
                 "log.retention.check.interval.ms" => cfg.retention_check_interval_ms = num(key, v)?,
                 "log.cleaner.backoff.ms" => cfg.cleaner_backoff_ms = num(key, v)?,
                 "group.initial.rebalance.delay.ms" => {
@@ -279,6 +289,7 @@ impl BrokerConfig {
                 )),
             }
         }
+        cfg.controller_listeners = controllers.clone();
         resolve_protocols(&mut cfg.listeners, &protocol_map, &controllers).map_err(|r| {
             err(
                 "listeners",
@@ -337,6 +348,7 @@ const HANDLED_KEYS: &[&str] = &[
     "auto.create.topics.enable",
     "default.replication.factor",
     "socket.request.max.bytes",
+    "connections.max.idle.ms",
     "log.retention.check.interval.ms",
     "log.cleaner.backoff.ms",
     "group.initial.rebalance.delay.ms",

@@ -124,9 +124,16 @@ fn cluster_id(log_dir: &Path, node_id: i32) -> std::io::Result<String> {
 }
 
 /// Binds every listener; each socket with the index of its listener.
-async fn bind(listeners: &[Endpoint]) -> Result<Vec<(usize, TcpListener)>, StartError> {
+async fn bind(config: &BrokerConfig) -> Result<Vec<(usize, TcpListener)>, StartError> {
     let mut out = Vec::new();
-    for (index, l) in listeners.iter().enumerate() {
+    for (index, l) in config.listeners.iter().enumerate() {
+        if config.controller_listeners.contains(&l.name) {
+            tracing::info!(
+                "listener {} (controller.listener.names) is not opened: this single node has no KRaft controller quorum to serve",
+                l.name
+            );
+            continue;
+        }
         let hosts: Vec<&str> = match l.host.as_str() {
             "localhost" => vec!["127.0.0.1", "::1"],
             "" => vec!["0.0.0.0"],
@@ -212,7 +219,7 @@ impl RunningBroker {
         }
         let security = security::listeners(&config, std::env::var("KAFKA_OPTS").ok().as_deref())
             .map_err(StartError::Security)?;
-        let listeners = bind(&config.listeners).await?;
+        let listeners = bind(&config).await?;
         let bound: Vec<(usize, SocketAddr)> = listeners
             .iter()
             .filter_map(|(i, l)| Some((*i, l.local_addr().ok()?)))
@@ -436,6 +443,10 @@ fn client_id_of(frame: &Bytes) -> String {
         .unwrap_or_default()
 }
 
+/// How long a connection on a SASL listener may stay silent before it has
+/// authenticated.
+const UNAUTHENTICATED_IDLE: Duration = Duration::from_secs(30);
+
 /// Kafka's `connection.failed.authentication.delay.ms` default: a client
 /// whose authentication failed waits this long before its connection closes.
 const FAILED_AUTHENTICATION_DELAY: Duration = Duration::from_millis(100);
@@ -503,7 +514,39 @@ async fn serve<R, W>(
         let _ = w.shutdown().await;
     });
     let mut rd = BufReader::with_capacity(64 * 1024, rd);
-    while let Ok(size) = rd.read_i32().await {
+    let configured_idle = st
+        .config
+        .connections_max_idle_ms
+        .map(|ms| Duration::from_millis(ms.max(1)));
+    loop {
+        // A client that has not authenticated must keep at it.
+        let pending_auth = auth.as_ref().is_some_and(|a| a.principal().is_none());
+        let idle = match (configured_idle, pending_auth) {
+            (Some(d), true) => Some(d.min(UNAUTHENTICATED_IDLE)),
+            (None, true) => Some(UNAUTHENTICATED_IDLE),
+            (d, false) => d,
+        };
+        let read = rd.read_i32();
+        let size = match idle {
+            None => read.await.ok(),
+            Some(d) => match tokio::time::timeout(d, read).await {
+                Ok(r) => r.ok(),
+                Err(_) => {
+                    tracing::info!(
+                        "closing connection from {peer}: silent for {d:?}{}",
+                        if pending_auth {
+                            " before authenticating"
+                        } else {
+                            " (connections.max.idle.ms)"
+                        }
+                    );
+                    None
+                }
+            },
+        };
+        let Some(size) = size else {
+            break;
+        };
         let limit = auth.as_ref().map_or(max, |a| a.max_frame(max));
         let least = if auth.is_some() { 0 } else { 8 };
         if size < least || size as usize > limit {

@@ -90,7 +90,7 @@ class Broker:
             "sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512",
             f"listener.name.sasl_plaintext.plain.sasl.jaas.config={jaas}",
             f"listener.name.sasl_ssl.plain.sasl.jaas.config={jaas}",
-            f"listener.name.sasl_ssl.connections.max.reauth.ms={REAUTH_MS}",
+            f"listener.name.sasl_ssl.scram-sha-512.connections.max.reauth.ms={REAUTH_MS}",
             "num.partitions=1",
         ]
         self.props = os.path.join(work, "server.properties")
@@ -522,6 +522,44 @@ def rest_security(broker, work):
         check(f"no password in rest-{i}.log", not leaked, str(leaked))
 
 
+def local_paths(broker, work):
+    """A worker whose REST API is reachable from the network without
+    authentication refuses connectors on local files and commands, and
+    connector.allowed.paths bounds them."""
+    w = Worker(WEIR, broker.addr("PLAINTEXT"), work, "exposed")
+    with open(f"{work}/exposed.properties") as f:
+        text = f.read().replace("listeners=http://127.0.0.1:", "listeners=http://0.0.0.0:")
+    with open(f"{work}/exposed.properties", "w") as f:
+        f.write(text)
+    w.start()
+    try:
+        code, body = w.call("POST", "/connectors", {"name": "steal", "config": {
+            "connector.class": "FileStreamSource", "file": "/etc/passwd", "topic": "stolen"}})
+        check("an unauthenticated worker on 0.0.0.0 refuses FileStreamSource on /etc/passwd, naming key and path",
+              code == 400 and "Invalid value /etc/passwd for configuration file" in body["message"]
+              and "connector.allowed.paths" in body["message"], f"{code} {body}")
+        code, body = w.call("POST", "/connectors", {"name": "run", "config": {
+            "connector.class": "exec", "command": "cat /etc/passwd", "topic": "stolen"}})
+        check("and an exec source", code == 400 and "does not run commands" in body["message"], f"{code} {body}")
+    finally:
+        w.stop()
+    allowed = f"{work}/allowed"
+    os.makedirs(allowed, exist_ok=True)
+    with open(f"{work}/exposed.properties", "a") as f:
+        f.write(f"connector.allowed.paths={allowed}\n")
+    w.start()
+    try:
+        code, body = w.call("POST", "/connectors", {"name": "inside", "config": {
+            "connector.class": "FileStreamSink", "file": f"{allowed}/out.txt", "topics": "sec-files"}})
+        check("connector.allowed.paths lets a sink write inside it", code == 201, f"{code} {body}")
+        code, body = w.call("POST", "/connectors", {"name": "escape", "config": {
+            "connector.class": "FileStreamSink", "file": f"{allowed}/../escape.txt", "topics": "sec-files"}})
+        check("and refuses a path that leaves it through ..", code == 400 and "is not under" in body["message"],
+              f"{code} {body}")
+    finally:
+        w.stop()
+
+
 def json_dumps(v):
     import json
     return json.dumps(v)
@@ -604,6 +642,7 @@ def main():
 
         workers(broker, work)
         rest_security(broker, work)
+        local_paths(broker, work)
         hostile_input(broker)
         broker.stop()
         broker.start()

@@ -135,6 +135,9 @@ const COMMON_KEYS: &[&str] = &[
     "rest.port",
     "errors.retry.timeout",
     "errors.retry.delay.max.ms",
+    "ssl.client.authentication",
+    crate::runtime::local_access::ALLOWED_PATHS,
+    crate::runtime::local_access::EXEC_ALLOWED,
 ];
 
 const STANDALONE_KEYS: &[&str] = &["offset.storage.file.filename"];

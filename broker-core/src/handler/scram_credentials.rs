@@ -13,8 +13,8 @@ use kafka_protocol::messages::*;
 
 use super::{s, RequestCtx};
 use crate::error_code::{
-    DUPLICATE_RESOURCE, ILLEGAL_SASL_STATE, KAFKA_STORAGE_ERROR, NONE, RESOURCE_NOT_FOUND,
-    UNACCEPTABLE_CREDENTIAL, UNSUPPORTED_SASL_MECHANISM,
+    CLUSTER_AUTHORIZATION_FAILED, DUPLICATE_RESOURCE, ILLEGAL_SASL_STATE, KAFKA_STORAGE_ERROR,
+    NONE, RESOURCE_NOT_FOUND, UNACCEPTABLE_CREDENTIAL, UNSUPPORTED_SASL_MECHANISM,
 };
 use crate::security::scram::{Credential, Mechanism, MAX_ITERATIONS, MIN_ITERATIONS};
 use crate::state::BrokerState;
@@ -39,11 +39,45 @@ pub(super) async fn authenticate_elsewhere(
         )))
 }
 
+/// Without ACLs, SCRAM users are managed by an authenticated client or from
+/// this machine, never by an anonymous client from elsewhere (a plaintext
+/// listener must not hand out SASL identities to the network).
+fn may_manage(ctx: &RequestCtx) -> bool {
+    if ctx.principal != super::ANONYMOUS {
+        return true;
+    }
+    ctx.client_host
+        .trim_start_matches('/')
+        .parse::<std::net::IpAddr>()
+        .is_ok_and(|ip| ip.is_loopback())
+}
+
+const NOT_ALLOWED: &str =
+    "Managing SCRAM credentials needs an authenticated client, or a client on the broker's machine";
+
 pub(super) async fn alter(
     st: &Arc<BrokerState>,
     ctx: &RequestCtx,
     req: AlterUserScramCredentialsRequest,
 ) -> AlterUserScramCredentialsResponse {
+    if !may_manage(ctx) {
+        let users: BTreeSet<String> = req
+            .deletions
+            .iter()
+            .map(|d| d.name.to_string())
+            .chain(req.upsertions.iter().map(|u| u.name.to_string()))
+            .collect();
+        let results = users
+            .iter()
+            .map(|u| {
+                AlterUserScramCredentialsResult::default()
+                    .with_user(s(u))
+                    .with_error_code(CLUSTER_AUTHORIZATION_FAILED)
+                    .with_error_message(Some(s(NOT_ALLOWED)))
+            })
+            .collect();
+        return AlterUserScramCredentialsResponse::default().with_results(results);
+    }
     // One result per user: the first problem of any of its alterations.
     let mut errors: BTreeMap<String, (i16, String)> = BTreeMap::new();
     let mut users: BTreeSet<String> = BTreeSet::new();
@@ -157,9 +191,14 @@ pub(super) async fn alter(
 
 pub(super) async fn describe(
     st: &Arc<BrokerState>,
-    _ctx: &RequestCtx,
+    ctx: &RequestCtx,
     req: DescribeUserScramCredentialsRequest,
 ) -> DescribeUserScramCredentialsResponse {
+    if !may_manage(ctx) {
+        return DescribeUserScramCredentialsResponse::default()
+            .with_error_code(CLUSTER_AUTHORIZATION_FAILED)
+            .with_error_message(Some(s(NOT_ALLOWED)));
+    }
     let all = st.scram.describe();
     let info = |list: &[(Mechanism, i32)]| -> Vec<CredentialInfo> {
         list.iter()

@@ -8,11 +8,22 @@ pub const PLAIN_MODULE: &str = "org.apache.kafka.common.security.plain.PlainLogi
 pub const SCRAM_MODULE: &str = "org.apache.kafka.common.security.scram.ScramLoginModule";
 
 /// One `Module flag options;` entry.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct LoginModule {
     pub class: String,
     pub flag: String,
     pub options: Vec<(String, String)>,
+}
+
+impl std::fmt::Debug for LoginModule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let keys: Vec<&str> = self.options.iter().map(|(k, _)| k.as_str()).collect();
+        f.debug_struct("LoginModule")
+            .field("class", &self.class)
+            .field("flag", &self.flag)
+            .field("options", &keys)
+            .finish()
+    }
 }
 
 impl LoginModule {

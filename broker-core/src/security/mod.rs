@@ -74,12 +74,11 @@ impl<'a> ListenerKeys<'a> {
 }
 
 impl tls::Keys for ListenerKeys<'_> {
-    fn get(&self, key: &str) -> Option<(String, String)> {
+    fn get_raw(&self, key: &str) -> Option<(String, String)> {
         let prefixed = format!("{}{key}", self.prefix);
-        [prefixed, key.to_string()].into_iter().find_map(|k| {
-            let v = self.raw.get(&k)?.trim().to_string();
-            (!v.is_empty()).then_some((k, v))
-        })
+        [prefixed, key.to_string()]
+            .into_iter()
+            .find_map(|k| Some((k.clone(), self.raw.get(&k)?.clone())))
     }
 }
 
@@ -189,12 +188,35 @@ fn sasl_settings(
             mechanisms.retain(|m| m != "PLAIN");
         }
     }
-    let reauth_ms = match keys.get("connections.max.reauth.ms") {
-        Some((k, v)) => v.parse::<i64>().ok().filter(|ms| *ms >= 0).ok_or_else(|| {
-            format!("{k}={v}: a number of milliseconds (0 for no limit) is expected")
-        })?,
-        None => 0,
-    };
+    // Kafka's key is per listener and mechanism, else broker-wide.
+    let mut reauth_ms = HashMap::new();
+    for m in &mechanisms {
+        let own = format!(
+            "listener.name.{lower}.{}.connections.max.reauth.ms",
+            m.to_ascii_lowercase()
+        );
+        let found = config
+            .raw
+            .get(&own)
+            .map(|v| (own.clone(), v.clone()))
+            .or_else(|| {
+                config
+                    .raw
+                    .get("connections.max.reauth.ms")
+                    .map(|v| ("connections.max.reauth.ms".to_string(), v.clone()))
+            });
+        if let Some((k, v)) = found {
+            let ms = v
+                .trim()
+                .parse::<i64>()
+                .ok()
+                .filter(|ms| *ms >= 0)
+                .ok_or_else(|| {
+                    format!("{k}={v}: a number of milliseconds (0 for no limit) is expected")
+                })?;
+            reauth_ms.insert(m.clone(), ms);
+        }
+    }
     Ok(SaslSettings {
         mechanisms,
         plain_users,

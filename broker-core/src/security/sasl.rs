@@ -27,14 +27,31 @@ use crate::protocol::encode_response;
 pub const MAX_RECEIVE_BEFORE_AUTH: usize = 524_288;
 
 /// A listener's SASL settings.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SaslSettings {
     /// Enabled mechanisms (`sasl.enabled.mechanisms`), upper case.
     pub mechanisms: Vec<String>,
     /// PLAIN users from the listener's JAAS `user_NAME="password"` options.
     pub plain_users: HashMap<String, String>,
-    /// `connections.max.reauth.ms`; 0 means sessions do not expire.
-    pub reauth_ms: i64,
+    /// `connections.max.reauth.ms` by mechanism; 0 (or none) means
+    /// sessions do not expire.
+    pub reauth_ms: HashMap<String, i64>,
+}
+
+impl std::fmt::Debug for SaslSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SaslSettings")
+            .field("mechanisms", &self.mechanisms)
+            .field("plain_users", &self.plain_users.keys().collect::<Vec<_>>())
+            .field("reauth_ms", &self.reauth_ms)
+            .finish()
+    }
+}
+
+impl SaslSettings {
+    fn reauth(&self, mechanism: &str) -> i64 {
+        self.reauth_ms.get(mechanism).copied().unwrap_or(0)
+    }
 }
 
 /// What the connection does with a frame.
@@ -52,7 +69,7 @@ pub enum Gate {
 
 enum Exchange {
     Plain,
-    Scram(ScramServer),
+    Scram(Box<ScramServer>),
 }
 
 /// One connection's authentication state.
@@ -61,6 +78,7 @@ pub struct Authenticator {
     store: Arc<CredentialStore>,
     exchange: Option<Exchange>,
     raw_tokens: bool,
+    mechanism: Option<String>,
     principal: Option<String>,
     expires: Option<Instant>,
 }
@@ -72,6 +90,7 @@ impl Authenticator {
             store,
             exchange: None,
             raw_tokens: false,
+            mechanism: None,
             principal: None,
             expires: None,
         }
@@ -144,6 +163,25 @@ impl Authenticator {
             let resp = resp.with_error_code(ILLEGAL_SASL_STATE);
             return encode(cid, version, &resp, "unexpected SaslHandshake".into());
         }
+        if let (Some(_), Some(current)) = (&self.principal, &self.mechanism) {
+            // Re-authentication: only where sessions expire, with the same mechanism.
+            if self.settings.reauth(current) == 0 {
+                let resp = resp.with_error_code(ILLEGAL_SASL_STATE);
+                return match encode_response(cid, version, &resp) {
+                    Ok(b) => Gate::Answer(b),
+                    Err(e) => Gate::Close(e.to_string()),
+                };
+            }
+            if *current != asked {
+                let resp = resp.with_error_code(UNSUPPORTED_SASL_MECHANISM);
+                return encode(
+                    cid,
+                    version,
+                    &resp,
+                    format!("SASL mechanism '{asked}' requested by client is not supported for re-authentication of mechanism '{current}'"),
+                );
+            }
+        }
         if !enabled {
             let resp = resp.with_error_code(UNSUPPORTED_SASL_MECHANISM);
             return encode(
@@ -157,10 +195,11 @@ impl Authenticator {
             );
         }
         self.exchange = Some(match Mechanism::from_name(&asked) {
-            Some(m) => Exchange::Scram(ScramServer::new(m)),
+            Some(m) => Exchange::Scram(Box::new(ScramServer::new(m))),
             None => Exchange::Plain,
         });
         self.raw_tokens = version == 0;
+        self.mechanism = Some(asked);
         match encode_response(cid, version, &resp.with_error_code(NONE)) {
             Ok(b) => Gate::Answer(b),
             Err(e) => Gate::Close(e.to_string()),
@@ -190,8 +229,11 @@ impl Authenticator {
         match self.step(&req.auth_bytes) {
             Ok((reply, done)) => {
                 let mut resp = SaslAuthenticateResponse::default().with_auth_bytes(reply);
-                if done && self.settings.reauth_ms > 0 {
-                    resp = resp.with_session_lifetime_ms(self.settings.reauth_ms);
+                let lifetime = self
+                    .settings
+                    .reauth(self.mechanism.as_deref().unwrap_or(""));
+                if done && lifetime > 0 {
+                    resp = resp.with_session_lifetime_ms(lifetime);
                 }
                 match encode_response(cid, version, &resp) {
                     Ok(b) => Gate::Answer(b),
@@ -199,12 +241,32 @@ impl Authenticator {
                 }
             }
             Err(reason) => {
+                // The client learns only what Kafka tells it; the log has the detail.
+                let told = self.told(&reason);
                 let resp = SaslAuthenticateResponse::default()
                     .with_error_code(SASL_AUTHENTICATION_FAILED)
-                    .with_error_message(Some(StrBytes::from_string(reason.clone())));
+                    .with_error_message(Some(StrBytes::from_string(told)));
                 encode(cid, version, &resp, reason)
             }
         }
+    }
+
+    /// What a client is told of a failed authentication: PLAIN's messages
+    /// and the authorization-id one as they are, otherwise Kafka's generic one.
+    fn told(&self, reason: &str) -> String {
+        let mech = self.mechanism.as_deref().unwrap_or("");
+        if mech == "PLAIN"
+            || reason.contains("authorization id")
+            || reason.contains("re-authentication")
+        {
+            return reason.to_string();
+        }
+        let during = if self.principal.is_some() {
+            "re-authentication"
+        } else {
+            "authentication"
+        };
+        format!("Authentication failed during {during} due to invalid credentials with SASL mechanism {mech}")
     }
 
     /// Feeds one token to the exchange: the reply, and whether it completed.
@@ -240,8 +302,11 @@ impl Authenticator {
             tracing::debug!("{principal} re-authenticated: its session is renewed");
         }
         self.principal = Some(principal);
-        self.expires = (self.settings.reauth_ms > 0)
-            .then(|| Instant::now() + Duration::from_millis(self.settings.reauth_ms as u64));
+        let lifetime = self
+            .settings
+            .reauth(self.mechanism.as_deref().unwrap_or(""));
+        self.expires =
+            (lifetime > 0).then(|| Instant::now() + Duration::from_millis(lifetime as u64));
         Ok(())
     }
 }
@@ -279,7 +344,7 @@ fn plain(token: &[u8], users: &HashMap<String, String>) -> Result<String, String
     }
     let ok = users
         .get(&user)
-        .is_some_and(|expected| constant_time_eq(expected.as_bytes(), pass));
+        .is_some_and(|expected| super::scram::constant_time_eq(expected.as_bytes(), pass));
     if !ok {
         return Err("Authentication failed: Invalid username or password".into());
     }
@@ -290,14 +355,6 @@ fn plain(token: &[u8], users: &HashMap<String, String>) -> Result<String, String
         );
     }
     Ok(user)
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    let mut diff = a.len() ^ b.len();
-    for (i, x) in a.iter().enumerate() {
-        diff |= (*x ^ b.get(i).copied().unwrap_or(0)) as usize;
-    }
-    diff == 0
 }
 
 #[cfg(test)]

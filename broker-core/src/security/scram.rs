@@ -261,14 +261,34 @@ impl CredentialStore {
             }
         }
         let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, text)?;
-        std::fs::File::open(&tmp)?.sync_all()?;
+        {
+            use std::io::Write;
+            use std::os::unix::fs::OpenOptionsExt;
+            // Readable by the broker's user only: the keys let one pose as the broker.
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(&tmp)?;
+            f.write_all(text.as_bytes())?;
+            f.sync_all()?;
+        }
         std::fs::rename(&tmp, path)?;
         if let Some(dir) = path.parent() {
             std::fs::File::open(dir)?.sync_all()?;
         }
         Ok(())
     }
+}
+
+/// Compares every byte, so the time taken does not tell how much matched.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    let mut diff = a.len() ^ b.len();
+    for (i, x) in a.iter().enumerate() {
+        diff |= (*x ^ b.get(i).copied().unwrap_or(0)) as usize;
+    }
+    diff == 0
 }
 
 /// `=2C` and `=3D` in a SCRAM username (RFC 5802's saslname).
@@ -311,6 +331,7 @@ enum ServerState {
     Start,
     SentFirst {
         user: String,
+        gs2: String,
         nonce: String,
         client_first_bare: String,
         server_first: String,
@@ -353,7 +374,7 @@ impl ScramServer {
                 let cb = it.next().unwrap_or("");
                 let authzid = it.next().unwrap_or("");
                 let bare = it.next().ok_or("invalid SCRAM client-first message")?;
-                if cb != "n" && cb != "y" {
+                if cb != "n" {
                     return Err("SCRAM channel binding is not supported".into());
                 }
                 let parts: Vec<&str> = bare.split(',').collect();
@@ -382,6 +403,7 @@ impl ScramServer {
                 let out = server_first.clone().into_bytes();
                 self.state = ServerState::SentFirst {
                     user,
+                    gs2: format!("{cb},{authzid},"),
                     nonce,
                     client_first_bare: bare.to_string(),
                     server_first,
@@ -391,6 +413,7 @@ impl ScramServer {
             }
             ServerState::SentFirst {
                 user,
+                gs2,
                 nonce,
                 client_first_bare,
                 server_first,
@@ -405,6 +428,9 @@ impl ScramServer {
                 if !attr(&parts, 'r').is_some_and(|r| r.ends_with(nonce.as_str())) {
                     return Err("Invalid client nonce in the final client message.".into());
                 }
+                if attr(&parts, 'c') != Some(B64.encode(gs2.as_bytes()).as_str()) {
+                    return Err("Invalid channel binding in SCRAM client-final message".into());
+                }
                 let proof = B64.decode(proof).map_err(|_| invalid())?;
                 let auth = format!("{client_first_bare},{server_first},{without_proof}");
                 let sig = self.mech.hmac(&cred.stored_key, auth.as_bytes());
@@ -412,7 +438,7 @@ impl ScramServer {
                     return Err(invalid());
                 }
                 let client_key: Vec<u8> = proof.iter().zip(&sig).map(|(a, b)| a ^ b).collect();
-                if self.mech.hash(&client_key) != cred.stored_key {
+                if !constant_time_eq(&self.mech.hash(&client_key), &cred.stored_key) {
                     return Err(invalid());
                 }
                 let v = self.mech.hmac(&cred.server_key, auth.as_bytes());
@@ -427,7 +453,6 @@ impl ScramServer {
 }
 
 /// Client side of one SCRAM exchange.
-#[derive(Debug)]
 pub struct ScramClient {
     mech: Mechanism,
     user: String,
@@ -435,6 +460,15 @@ pub struct ScramClient {
     nonce: String,
     server_signature: Option<Vec<u8>>,
     auth: String,
+}
+
+impl std::fmt::Debug for ScramClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScramClient")
+            .field("mech", &self.mech)
+            .field("user", &self.user)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ScramClient {
@@ -468,6 +502,11 @@ impl ScramClient {
         let iterations: i32 = attr(&parts, 'i')
             .and_then(|i| i.parse().ok())
             .ok_or("server-first message has no iteration count")?;
+        if !(MIN_ITERATIONS..=MAX_ITERATIONS).contains(&iterations) {
+            return Err(format!(
+                "the server asks for {iterations} iterations, outside {MIN_ITERATIONS}..={MAX_ITERATIONS}"
+            ));
+        }
         let salted = self
             .mech
             .salted_password(self.password.as_bytes(), &salt, iterations);

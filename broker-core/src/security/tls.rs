@@ -20,7 +20,15 @@ use tokio_rustls::rustls::{
 /// A lookup of `ssl.*` keys; the answer carries the key as the user wrote
 /// it (with its listener or client prefix), for messages.
 pub trait Keys {
-    fn get(&self, key: &str) -> Option<(String, String)>;
+    /// The key and its value, even when empty.
+    fn get_raw(&self, key: &str) -> Option<(String, String)>;
+
+    /// The key and its trimmed value when not empty.
+    fn get(&self, key: &str) -> Option<(String, String)> {
+        self.get_raw(key)
+            .map(|(k, v)| (k, v.trim().to_string()))
+            .filter(|(_, v)| !v.is_empty())
+    }
 }
 
 /// ring's provider: small to build and enough for TLS 1.2 and 1.3 (its
@@ -186,8 +194,9 @@ pub fn client_config(keys: &dyn Keys) -> Result<Arc<rustls::ClientConfig>, Strin
             roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
         },
     };
+    // Kafka turns host-name checking off with an empty value.
     let check_names = keys
-        .get("ssl.endpoint.identification.algorithm")
+        .get_raw("ssl.endpoint.identification.algorithm")
         .is_none_or(|(_, v)| !v.trim().is_empty() && !v.trim().eq_ignore_ascii_case("none"));
     let verifier = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider())
         .build()

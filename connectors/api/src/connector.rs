@@ -52,6 +52,36 @@ pub trait Connector: Send {
     fn validate(&self, props: &Props, def: &ConfigDef) -> Vec<ConfigValue> {
         def.validate(props)
     }
+    /// The files, directories and commands of this machine that `props`
+    /// would have the worker use, for the worker's policy to allow or
+    /// refuse; the default is none.
+    fn local_access(&self, _props: &Props) -> Vec<LocalAccess> {
+        Vec::new()
+    }
+}
+
+/// A local resource a connector config would have the worker use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LocalAccess {
+    /// A file or directory, with the key that names it.
+    Path { key: String, path: String },
+    /// A command the worker would run, with the key that gives it.
+    Command { key: String },
+}
+
+impl LocalAccess {
+    /// The non-empty values of `keys` as paths.
+    pub fn paths(props: &Props, keys: &[&str]) -> Vec<LocalAccess> {
+        keys.iter()
+            .filter_map(|k| {
+                let v = props.get(*k)?.trim();
+                (!v.is_empty()).then(|| LocalAccess::Path {
+                    key: k.to_string(),
+                    path: v.to_string(),
+                })
+            })
+            .collect()
+    }
 }
 
 /// The checks between a connector's keys: each problem with the key it is
@@ -65,6 +95,7 @@ pub struct SharedConfigSink {
     props: Props,
     rules: Rules,
     single: bool,
+    access: Option<fn(&Props) -> Vec<LocalAccess>>,
 }
 
 impl SharedConfigSink {
@@ -73,6 +104,7 @@ impl SharedConfigSink {
             props: Props::new(),
             rules,
             single: false,
+            access: None,
         })
     }
 
@@ -82,6 +114,22 @@ impl SharedConfigSink {
             props: Props::new(),
             rules,
             single: true,
+            access: None,
+        })
+    }
+
+    /// Like [`SharedConfigSink::boxed`] (or `boxed_single` when `single`),
+    /// with the local resources its configs touch.
+    pub fn boxed_accessing(
+        rules: Rules,
+        single: bool,
+        access: fn(&Props) -> Vec<LocalAccess>,
+    ) -> Box<dyn Connector> {
+        Box::new(Self {
+            props: Props::new(),
+            rules,
+            single,
+            access: Some(access),
         })
     }
 }
@@ -104,6 +152,10 @@ impl Connector for SharedConfigSink {
 
     fn validate(&self, props: &Props, def: &ConfigDef) -> Vec<ConfigValue> {
         def.validate_with(props, self.rules)
+    }
+
+    fn local_access(&self, props: &Props) -> Vec<LocalAccess> {
+        self.access.map(|f| f(props)).unwrap_or_default()
     }
 }
 

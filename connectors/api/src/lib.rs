@@ -18,9 +18,9 @@ pub use config::{
     ConfigDef, ConfigKey, ConfigType, ConfigValue, DefaultValue, Importance, Validator,
 };
 pub use connector::{
-    Connector, ConnectorContext, ConnectorKind, ErrantRecordReporter, OffsetReader, Offsets,
-    Plugin, Props, RecordMetadata, SinkTask, SinkTaskContext, SourceTask, SourceTaskContext,
-    TaskFactory, TopicPartition,
+    Connector, ConnectorContext, ConnectorKind, ErrantRecordReporter, LocalAccess, OffsetReader,
+    Offsets, Plugin, Props, RecordMetadata, SinkTask, SinkTaskContext, SourceTask,
+    SourceTaskContext, TaskFactory, TopicPartition,
 };
 pub use error::{ConnectError, ConnectResult};
 pub use record::{

@@ -21,7 +21,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use connect_api::config::{key, ConfigKey, ConfigType, DefaultValue, Importance, Validator};
 use connect_api::{
-    ConfigDef, ConfigValue, ConnectResult, Connector, ConnectorContext, Plugin, Props, TaskFactory,
+    ConfigDef, ConfigValue, ConnectResult, Connector, ConnectorContext, LocalAccess, Plugin, Props,
+    TaskFactory,
 };
 
 pub use sink::FileStreamSinkTask;
@@ -100,6 +101,8 @@ pub fn source_topic(props: &Props) -> Result<String, String> {
 struct FileConnector {
     props: Props,
     source: bool,
+    /// The local files, directories or commands of a config.
+    access: Option<fn(&Props) -> Vec<LocalAccess>>,
 }
 
 #[async_trait]
@@ -132,17 +135,35 @@ impl Connector for FileConnector {
     async fn stop(&mut self) -> ConnectResult<()> {
         Ok(())
     }
+
+    fn local_access(&self, props: &Props) -> Vec<LocalAccess> {
+        self.access.map(|f| f(props)).unwrap_or_default()
+    }
 }
 
 fn new_source_connector() -> Box<dyn Connector> {
     Box::new(FileConnector {
         props: BTreeMap::new(),
         source: true,
+        access: None,
     })
 }
 
 fn new_sink_connector() -> Box<dyn Connector> {
     Box::new(FileConnector::default())
+}
+
+/// A connector whose configs touch local resources as `access` says.
+fn accessing(source: bool, access: fn(&Props) -> Vec<LocalAccess>) -> Box<dyn Connector> {
+    Box::new(FileConnector {
+        props: BTreeMap::new(),
+        source,
+        access: Some(access),
+    })
+}
+
+fn file_key(props: &Props) -> Vec<LocalAccess> {
+    LocalAccess::paths(props, &[FILE])
 }
 
 /// The version reported for both connectors (Weir's own).
@@ -153,7 +174,7 @@ pub const SOURCE: Plugin = Plugin {
     aliases: &["FileStreamSource", "FileStreamSourceConnector"],
     version: VERSION,
     config_def: source_def,
-    new_connector: new_source_connector,
+    new_connector: || accessing(true, file_key),
     tasks: TaskFactory::Source(|| Box::new(FileStreamSourceTask::default())),
 };
 
@@ -162,7 +183,7 @@ pub const SINK: Plugin = Plugin {
     aliases: &["FileStreamSink", "FileStreamSinkConnector"],
     version: VERSION,
     config_def: sink_def,
-    new_connector: new_sink_connector,
+    new_connector: || accessing(false, file_key),
     tasks: TaskFactory::Sink(|| Box::new(FileStreamSinkTask::default())),
 };
 
@@ -188,7 +209,7 @@ pub const TAILDIR: Plugin = Plugin {
     aliases: &["TAILDIR", "taildir", "TaildirSource"],
     version: VERSION,
     config_def: taildir::def,
-    new_connector: new_source_connector,
+    new_connector: || accessing(true, taildir::local_access),
     tasks: TaskFactory::Source(|| Box::new(taildir::TaildirSourceTask::default())),
 };
 
@@ -215,7 +236,13 @@ pub const EXEC: Plugin = Plugin {
     aliases: &["exec", "ExecSource"],
     version: VERSION,
     config_def: exec::def,
-    new_connector: new_source_connector,
+    new_connector: || {
+        accessing(true, |_| {
+            vec![LocalAccess::Command {
+                key: exec::COMMAND.into(),
+            }]
+        })
+    },
     tasks: TaskFactory::Source(|| Box::new(exec::ExecSourceTask::default())),
 };
 
@@ -233,7 +260,7 @@ pub const FILE_ROLL: Plugin = Plugin {
     aliases: &["file_roll", "RollingFileSink"],
     version: VERSION,
     config_def: flume_sinks::roll_def,
-    new_connector: new_sink_connector,
+    new_connector: || accessing(false, |p| LocalAccess::paths(p, &["sink.directory"])),
     tasks: TaskFactory::Sink(|| Box::new(flume_sinks::FileRollSinkTask::default())),
 };
 

@@ -92,6 +92,25 @@ fn refuse(key: &str, why: impl std::fmt::Display) -> ConnectError {
     ConnectError::fatal(format!("Invalid value for configuration {key}: {why}"))
 }
 
+/// The directories of the file groups and the position file a config names.
+pub fn local_access(p: &Props) -> Vec<connect_api::LocalAccess> {
+    let mut out = connect_api::LocalAccess::paths(p, &["positionFile"]);
+    for g in str_setting(p, "filegroups")
+        .unwrap_or("")
+        .split_whitespace()
+    {
+        let key = format!("filegroups.{g}");
+        if let Some(spec) = str_setting(p, &key) {
+            let dir = Path::new(spec).parent().unwrap_or(Path::new(spec));
+            out.push(connect_api::LocalAccess::Path {
+                key,
+                path: dir.display().to_string(),
+            });
+        }
+    }
+    out
+}
+
 impl Settings {
     fn parse(p: &Props) -> ConnectResult<Self> {
         let names = str_setting(p, "filegroups").ok_or_else(|| {

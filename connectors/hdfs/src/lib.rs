@@ -43,6 +43,26 @@ fn sink_rules(props: &Props) -> Vec<(String, String)> {
     }
 }
 
+/// A `file://` store (`store.url`, `hdfs.url`, Flume's `hdfs.path`) is a
+/// local directory.
+fn local_store(props: &Props) -> Vec<connect_api::LocalAccess> {
+    ["store.url", "hdfs.url", "hdfs.path"]
+        .iter()
+        .filter_map(|k| {
+            let v = props.get(*k)?.trim();
+            let path = v.strip_prefix("file://")?;
+            Some(connect_api::LocalAccess::Path {
+                key: k.to_string(),
+                path: if path.is_empty() {
+                    "/".into()
+                } else {
+                    path.to_string()
+                },
+            })
+        })
+        .collect()
+}
+
 /// The sink plugin, by the class names of Confluent's HDFS 3 and HDFS 2
 /// sinks.
 pub const SINK: Plugin = Plugin {
@@ -56,7 +76,7 @@ pub const SINK: Plugin = Plugin {
     ],
     version: env!("CARGO_PKG_VERSION"),
     config_def: config::sink_def,
-    new_connector: || SharedConfigSink::boxed(sink_rules),
+    new_connector: || SharedConfigSink::boxed_accessing(sink_rules, false, local_store),
     tasks: TaskFactory::Sink(|| Box::new(HdfsSinkTask::default())),
 };
 
@@ -90,6 +110,10 @@ impl Connector for HdfsSourceConnector {
         Ok(())
     }
 
+    fn local_access(&self, props: &Props) -> Vec<connect_api::LocalAccess> {
+        local_store(props)
+    }
+
     fn validate(&self, props: &Props, def: &ConfigDef) -> Vec<ConfigValue> {
         def.validate_with(props, |p| match source::SourceConfig::parse(p) {
             Ok(cfg) => store_problems(&cfg.store_url, &cfg.hadoop_conf_dir),
@@ -120,6 +144,6 @@ pub const FLUME_SINK: Plugin = Plugin {
     aliases: &["HDFSEventSink"],
     version: env!("CARGO_PKG_VERSION"),
     config_def: flume::def,
-    new_connector: || SharedConfigSink::boxed_single(flume::rules),
+    new_connector: || SharedConfigSink::boxed_accessing(flume::rules, true, local_store),
     tasks: TaskFactory::Sink(|| Box::new(flume::FlumeHdfsSinkTask::default())),
 };

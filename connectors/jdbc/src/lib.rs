@@ -33,13 +33,35 @@ fn sink_rules(props: &Props) -> Vec<(String, String)> {
     config::SinkConfig::parse(props).err().unwrap_or_default()
 }
 
+/// A SQLite database is a local file (`jdbc:sqlite:PATH`, `sqlite:PATH`).
+fn sqlite_file(props: &Props) -> Vec<connect_api::LocalAccess> {
+    let Some(url) = props.get("connection.url").map(|u| u.trim()) else {
+        return Vec::new();
+    };
+    let Some(rest) = url
+        .strip_prefix("jdbc:sqlite:")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    else {
+        return Vec::new();
+    };
+    let path = rest.trim_start_matches("//");
+    let path = path.split('?').next().unwrap_or(path);
+    if path.is_empty() || path == ":memory:" {
+        return Vec::new();
+    }
+    vec![connect_api::LocalAccess::Path {
+        key: "connection.url".into(),
+        path: path.to_string(),
+    }]
+}
+
 /// The sink plugin.
 pub const SINK: Plugin = Plugin {
     class: "io.confluent.connect.jdbc.JdbcSinkConnector",
     aliases: &["JdbcSink", "JdbcSinkConnector"],
     version: env!("CARGO_PKG_VERSION"),
     config_def: config::sink_def,
-    new_connector: || SharedConfigSink::boxed(sink_rules),
+    new_connector: || SharedConfigSink::boxed_accessing(sink_rules, false, sqlite_file),
     tasks: TaskFactory::Sink(|| Box::new(JdbcSinkTask::default())),
 };
 
@@ -98,6 +120,10 @@ impl Connector for JdbcSourceConnector {
     async fn stop(&mut self) -> ConnectResult<()> {
         self.stop.store(true, Ordering::Relaxed);
         Ok(())
+    }
+
+    fn local_access(&self, props: &Props) -> Vec<connect_api::LocalAccess> {
+        sqlite_file(props)
     }
 
     fn validate(&self, props: &Props, def: &ConfigDef) -> Vec<ConfigValue> {

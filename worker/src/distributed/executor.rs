@@ -147,6 +147,11 @@ impl Executor {
             Ok(p) => p,
             Err(e) => return fail(self, e.to_string()),
         };
+        // This worker's own policy, whoever accepted the config.
+        let refused = self.spawner.settings.local.check(&plugin, &resolved);
+        if !refused.is_empty() {
+            return fail(self, crate::runtime::Rejected(refused).to_string());
+        }
         let mut connector = (plugin.new_connector)();
         if let Err(e) = connector
             .start(&resolved, Arc::new(LogContext(name.clone())))

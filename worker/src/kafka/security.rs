@@ -69,10 +69,10 @@ struct Prefixed<'a> {
 }
 
 impl Keys for Prefixed<'_> {
-    fn get(&self, key: &str) -> Option<(String, String)> {
+    fn get_raw(&self, key: &str) -> Option<(String, String)> {
         let k = format!("{}{key}", self.prefix);
-        let v = self.props.get(&k)?.trim().to_string();
-        (!v.is_empty()).then_some((k, v))
+        let v = self.props.get(&k)?.clone();
+        Some((k, v))
     }
 }
 
@@ -194,8 +194,13 @@ pub fn inherit(
 /// equivalent for are dropped. Errors name the key.
 pub fn to_librdkafka(props: BTreeMap<String, String>) -> Result<BTreeMap<String, String>, String> {
     let mut out = BTreeMap::new();
-    let store_type =
-        |p: &BTreeMap<String, String>, k: &str| p.get(k).map(|t| t.trim().to_ascii_uppercase());
+    let store_type = |p: &BTreeMap<String, String>, k: &str, file: &str| {
+        // The declared type, else what the file holds (Java's default,
+        // JKS, is recognised by its magic number).
+        p.get(k)
+            .map(|t| t.trim().to_ascii_uppercase())
+            .or_else(|| sniff(file))
+    };
     for (k, v) in &props {
         match k.as_str() {
             "sasl.mechanism" => {
@@ -207,7 +212,7 @@ pub fn to_librdkafka(props: BTreeMap<String, String>) -> Result<BTreeMap<String,
                 out.insert("sasl.password".into(), p);
             }
             "ssl.truststore.location" => {
-                match store_type(&props, "ssl.truststore.type").as_deref() {
+                match store_type(&props, "ssl.truststore.type", v).as_deref() {
                     None | Some("PEM") => {
                         out.insert("ssl.ca.location".into(), v.clone());
                     }
@@ -221,7 +226,7 @@ pub fn to_librdkafka(props: BTreeMap<String, String>) -> Result<BTreeMap<String,
             "ssl.truststore.certificates" => {
                 out.insert("ssl.ca.pem".into(), v.clone());
             }
-            "ssl.keystore.location" => match store_type(&props, "ssl.keystore.type").as_deref() {
+            "ssl.keystore.location" => match store_type(&props, "ssl.keystore.type", v).as_deref() {
                 Some("PEM") => {
                     out.insert("ssl.certificate.location".into(), v.clone());
                     out.insert("ssl.key.location".into(), v.clone());
@@ -248,11 +253,16 @@ pub fn to_librdkafka(props: BTreeMap<String, String>) -> Result<BTreeMap<String,
                 let algo = if v.trim().is_empty() { "none" } else { v.trim() };
                 out.insert(k.clone(), algo.to_string());
             }
-            // Java-only settings with nothing to map to in librdkafka.
+            // Java-only settings with nothing to map to in librdkafka
+            // (cipher suites have Java's names, not OpenSSL's).
             "ssl.truststore.type" | "ssl.truststore.password" | "ssl.keystore.type"
             | "ssl.enabled.protocols" | "ssl.protocol" | "ssl.trustmanager.algorithm"
             | "ssl.keymanager.algorithm" | "ssl.secure.random.implementation"
-            | "sasl.login.class" | "sasl.client.callback.handler.class" => {}
+            | "ssl.cipher.suites" | "ssl.provider" | "sasl.client.callback.handler.class"
+            | "sasl.kerberos.service.name" => {}
+            k if k.starts_with("sasl.login.")
+                || k.starts_with("sasl.oauthbearer.")
+                || k.starts_with("ssl.engine.") => {}
             _ => {
                 out.insert(k.clone(), v.clone());
             }
@@ -268,6 +278,20 @@ pub fn init_worker(props: &BTreeMap<String, String>) -> anyhow::Result<()> {
     let resolved = providers.resolve(props).map_err(anyhow::Error::msg)?;
     set_default(ClientSecurity::from_props(&resolved, "").map_err(anyhow::Error::msg)?);
     Ok(())
+}
+
+/// The type of a store file without a declared type: JKS, PEM or PKCS12.
+fn sniff(path: &str) -> Option<String> {
+    let mut head = [0u8; 64];
+    let n = std::io::Read::read(&mut std::fs::File::open(path).ok()?, &mut head).ok()?;
+    let head = &head[..n];
+    Some(if head.starts_with(&[0xFE, 0xED, 0xFE, 0xED]) {
+        "JKS".into()
+    } else if String::from_utf8_lossy(head).contains("-----BEGIN") {
+        "PEM".into()
+    } else {
+        "PKCS12".into()
+    })
 }
 
 static DEFAULT: OnceLock<ClientSecurity> = OnceLock::new();

@@ -53,15 +53,15 @@ impl<'a> RestKeys<'a> {
 }
 
 impl Keys for RestKeys<'_> {
-    fn get(&self, key: &str) -> Option<(String, String)> {
+    fn get_raw(&self, key: &str) -> Option<(String, String)> {
         let key = if key == "ssl.client.auth" {
             "ssl.client.authentication"
         } else {
             key
         };
         let k = format!("{}{key}", self.prefix);
-        let v = self.props.get(&k)?.trim().to_string();
-        (!v.is_empty()).then_some((k, v))
+        let v = self.props.get(&k)?.clone();
+        Some((k, v))
     }
 }
 

@@ -30,6 +30,8 @@ pub struct WorkerSettings {
     pub standalone: bool,
     /// The worker's config providers, applied to connector configs.
     pub providers: Providers,
+    /// Which local paths and commands connectors may use.
+    pub local: super::local_access::LocalPolicy,
 }
 
 fn millis(props: &BTreeMap<String, String>, key: &str, default: u64) -> anyhow::Result<Duration> {
@@ -55,6 +57,8 @@ impl WorkerSettings {
     ) -> anyhow::Result<Self> {
         let providers = Providers::from_worker(&props).map_err(|e| anyhow::anyhow!(e))?;
         let props = providers.resolve(&props).map_err(|e| anyhow::anyhow!(e))?;
+        let local =
+            super::local_access::LocalPolicy::from_worker(&props).map_err(anyhow::Error::msg)?;
         // Converter classes are checked after placeholders are resolved.
         for key in ["key.converter", "value.converter"] {
             let class = props.get(key).ok_or_else(|| {
@@ -74,6 +78,7 @@ impl WorkerSettings {
             props,
             worker_id,
             standalone: false,
+            local,
             providers,
         })
     }

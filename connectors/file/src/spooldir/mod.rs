@@ -128,6 +128,13 @@ impl Connector for SpoolDirConnector {
             .collect())
     }
 
+    fn local_access(&self, props: &Props) -> Vec<connect_api::LocalAccess> {
+        connect_api::LocalAccess::paths(
+            props,
+            &["input.path", "spoolDir", "finished.path", "error.path"],
+        )
+    }
+
     fn validate(&self, props: &Props, def: &ConfigDef) -> Vec<ConfigValue> {
         let kind = self.kind.unwrap_or(Kind::Lines);
         def.validate_with(props, |p| match Settings::from_props(p, kind) {

@@ -102,7 +102,12 @@ pub(crate) fn accept(settings: &WorkerSettings, props: &Props) -> Result<Plugin,
         .providers
         .resolve(props)
         .map_err(WorkerError::BadRequest)?;
-    validate(&resolved).map_err(|r| WorkerError::BadRequest(r.to_string()))
+    let plugin = validate(&resolved).map_err(|r| WorkerError::BadRequest(r.to_string()))?;
+    let refused = settings.local.check(&plugin, &resolved);
+    if !refused.is_empty() {
+        return Err(WorkerError::BadRequest(Rejected(refused).to_string()));
+    }
+    Ok(plugin)
 }
 
 /// Validates a connector config: common keys, then the plugin's own.
