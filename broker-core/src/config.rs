@@ -60,6 +60,11 @@ pub struct BrokerConfig {
     /// `controller.listener.names`: KRaft controller listeners, which a
     /// single node without a controller quorum does not open.
     pub controller_listeners: Vec<String>,
+    /// `max.connections`: open connections over every listener.
+    pub max_connections: Option<usize>,
+    /// `max.connections.per.ip` and its `max.connections.per.ip.overrides`.
+    pub max_connections_per_ip: Option<usize>,
+    pub max_connections_per_ip_overrides: Vec<(String, usize)>,
     /// `connections.max.idle.ms`: a connection silent this long is closed
     /// (when set; Weir's own clients keep connections that a default
     /// would cut).
@@ -135,6 +140,9 @@ impl Default for BrokerConfig {
             raw: BTreeMap::new(),
             controller_listeners: Vec::new(),
             connections_max_idle_ms: None,
+            max_connections: None,
+            max_connections_per_ip: None,
+            max_connections_per_ip_overrides: Vec::new(),
         }
     }
 }
@@ -245,6 +253,21 @@ impl BrokerConfig {
                 "default.replication.factor" => cfg.default_replication_factor = num(key, v)?,
                 "socket.request.max.bytes" => cfg.socket_request_max_bytes = num(key, v)?,
                 "connections.max.idle.ms" => cfg.connections_max_idle_ms = Some(num(key, v)?),
+                "max.connections" => cfg.max_connections = Some(num(key, v)?),
+                "max.connections.per.ip" => cfg.max_connections_per_ip = Some(num(key, v)?),
+                "max.connections.per.ip.overrides" => {
+                    cfg.max_connections_per_ip_overrides = v
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|p| !p.is_empty())
+                        .map(|p| {
+                            let (host, n) = p.rsplit_once(':').ok_or_else(|| {
+                                err(key, v, &format!("{p:?} is not of the form host:count"))
+                            })?;
+                            Ok((host.trim().to_string(), num::<usize>(key, n)?))
+                        })
+                        .collect::<Result<_, ConfigError>>()?;
+                }
                 "log.retention.check.interval.ms" => cfg.retention_check_interval_ms = num(key, v)?,
                 "log.cleaner.backoff.ms" => cfg.cleaner_backoff_ms = num(key, v)?,
                 "group.initial.rebalance.delay.ms" => {
@@ -349,6 +372,9 @@ const HANDLED_KEYS: &[&str] = &[
     "default.replication.factor",
     "socket.request.max.bytes",
     "connections.max.idle.ms",
+    "max.connections",
+    "max.connections.per.ip",
+    "max.connections.per.ip.overrides",
     "log.retention.check.interval.ms",
     "log.cleaner.backoff.ms",
     "group.initial.rebalance.delay.ms",

@@ -230,9 +230,17 @@ impl RunningBroker {
         let groups = state.groups.clone();
         let (stop, stop_rx) = watch::channel(false);
         let mut tasks = JoinSet::new();
+        let limits = Arc::new(ConnLimits::default());
         for (index, l) in listeners {
             let sec = Arc::new(security[index].clone());
-            tasks.spawn(accept_loop(state.clone(), l, index, sec, stop_rx.clone()));
+            tasks.spawn(accept_loop(
+                state.clone(),
+                l,
+                index,
+                sec,
+                limits.clone(),
+                stop_rx.clone(),
+            ));
         }
         tasks.spawn(groups.run_timers(stop_rx.clone()));
         tasks.spawn(maintenance(state.clone(), stop_rx.clone()));
@@ -363,6 +371,68 @@ pub(crate) fn open_state(
     Ok(state)
 }
 
+/// `max.connections` and `max.connections.per.ip`: a connection over a
+/// limit is closed as soon as it is accepted.
+#[derive(Debug, Default)]
+struct ConnLimits {
+    open: parking_lot::Mutex<(usize, std::collections::HashMap<std::net::IpAddr, usize>)>,
+}
+
+/// One counted connection; uncounted when dropped.
+struct ConnSlot {
+    limits: Arc<ConnLimits>,
+    ip: std::net::IpAddr,
+}
+
+impl Drop for ConnSlot {
+    fn drop(&mut self) {
+        let mut open = self.limits.open.lock();
+        open.0 = open.0.saturating_sub(1);
+        if let Some(n) = open.1.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                open.1.remove(&self.ip);
+            }
+        }
+    }
+}
+
+impl ConnLimits {
+    /// A slot for a connection from `ip`, or why it is refused.
+    fn admit(
+        self: &Arc<Self>,
+        cfg: &BrokerConfig,
+        ip: std::net::IpAddr,
+    ) -> Result<ConnSlot, String> {
+        let mut open = self.open.lock();
+        if let Some(max) = cfg.max_connections {
+            if open.0 >= max {
+                return Err(format!("{max} connections are open (max.connections)"));
+            }
+        }
+        let per_ip = cfg
+            .max_connections_per_ip_overrides
+            .iter()
+            .find(|(h, _)| h.parse::<std::net::IpAddr>().is_ok_and(|a| a == ip))
+            .map(|(_, n)| *n)
+            .or(cfg.max_connections_per_ip);
+        let from_ip = open.1.get(&ip).copied().unwrap_or(0);
+        if let Some(max) = per_ip {
+            if from_ip >= max {
+                return Err(format!(
+                    "{max} connections from {ip} are open (max.connections.per.ip)"
+                ));
+            }
+        }
+        open.0 += 1;
+        open.1.insert(ip, from_ip + 1);
+        Ok(ConnSlot {
+            limits: self.clone(),
+            ip,
+        })
+    }
+}
+
 /// How long a client may take over its TLS handshake.
 const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -371,15 +441,26 @@ async fn accept_loop(
     listener: TcpListener,
     index: usize,
     sec: Arc<ListenerSecurity>,
+    limits: Arc<ConnLimits>,
     mut stop: watch::Receiver<bool>,
 ) {
     let mut conns = JoinSet::new();
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, peer)) => {
-                    conns.spawn(open(st.clone(), stream, peer, index, sec.clone()));
-                }
+                Ok((stream, peer)) => match limits.admit(&st.config, peer.ip()) {
+                    Ok(slot) => {
+                        let (st, sec) = (st.clone(), sec.clone());
+                        conns.spawn(async move {
+                            open(st, stream, peer, index, sec).await;
+                            drop(slot);
+                        });
+                    }
+                    Err(why) => {
+                        tracing::info!("refusing a connection from {peer}: {why}");
+                        drop(stream);
+                    }
+                },
                 Err(e) => {
                     tracing::warn!("accept failed: {e}");
                     tokio::time::sleep(Duration::from_millis(50)).await;
@@ -575,8 +656,9 @@ async fn serve<R, W>(
                 }
                 Gate::AnswerAndClose(b, reason) => {
                     tracing::info!("authentication of {peer} failed: {reason}");
-                    tokio::time::sleep(FAILED_AUTHENTICATION_DELAY).await;
+                    // The answer goes out now; the close waits, as Kafka's does.
                     let _ = tx.send(Reply::Now(b)).await;
+                    tokio::time::sleep(FAILED_AUTHENTICATION_DELAY).await;
                     break;
                 }
                 Gate::Close(reason) => {

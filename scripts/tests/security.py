@@ -92,6 +92,7 @@ class Broker:
             f"listener.name.sasl_ssl.plain.sasl.jaas.config={jaas}",
             f"listener.name.sasl_ssl.scram-sha-512.connections.max.reauth.ms={REAUTH_MS}",
             "num.partitions=1",
+            "max.connections.per.ip=120",
         ]
         self.props = os.path.join(work, "server.properties")
         with open(self.props, "w") as f:
@@ -328,15 +329,25 @@ def hostile_input(broker):
             payload = rnd.choice([b"\x16\x03\x01", struct.pack(">ihhi", 30, 17, 1, i)]) + payload
         raw(port, payload, read=rnd.random() < 0.2)
     flood = []
-    for _ in range(100):
+    for _ in range(150):
         try:
-            s = socket.create_connection(("127.0.0.1", broker.ports["SASL_SSL"]), 5)
-            flood.append(s)
+            flood.append(socket.create_connection(("127.0.0.1", broker.ports["SASL_SSL"]), 5))
         except OSError:
             break
+    refused = 0
+    for s in flood:
+        s.settimeout(0.5)
+        try:
+            if s.recv(1) == b"":
+                refused += 1
+        except (socket.timeout, OSError):
+            pass
     for s in flood:
         s.close()
-    check("after 200 garbage, truncated and oversized frames and 100 idle connections, the broker is up",
+    check(f"max.connections.per.ip=120: of 150 idle connections, {refused} were closed at once",
+          30 <= refused <= 150, str(refused))
+    time.sleep(0.5)
+    check("after 200 garbage, truncated and oversized frames and 150 idle connections, the broker is up",
           broker.proc.poll() is None)
 
 
@@ -371,12 +382,29 @@ def workers(broker, work):
     try:
         sw.create("sec-source", {"connector.class": "FileStreamSource", "file": src, "topic": "sec-files",
                                  "value.converter": "org.apache.kafka.connect.storage.StringConverter"})
-        sw.create("sec-sink", {"connector.class": "FileStreamSink", "file": f"{work}/sink.txt",
-                               "topics": "sec-files",
-                               "value.converter": "org.apache.kafka.connect.storage.StringConverter"})
+        # The sink's consumer logs in with its own override: a secret in a
+        # connector config, which REST answers must hide.
+        overrides = {k: v for k, v in (line.split("=", 1) for line in
+                                       security_lines("consumer.override.", work).splitlines())}
+        sink = {"connector.class": "FileStreamSink", "file": f"{work}/sink.txt", "topics": "sec-files",
+                "value.converter": "org.apache.kafka.connect.storage.StringConverter", **overrides}
+        sw.create("sec-sink", sink)
         wait_for("50 lines through a standalone worker on SASL_SSL",
                  lambda: len(lines_in(f"{work}/sink.txt")) == 50, 60)
         check("weir standalone on SASL_SSL/SCRAM-SHA-512: a FileStream source and sink moved 50 lines", True)
+        shown = [sw.call("GET", "/connectors/sec-sink/config")[1], sw.call("GET", "/connectors/sec-sink")[1],
+                 sw.call("GET", "/connectors/sec-sink/tasks")[1], sw.call("GET", "/connectors?expand=info")[1]]
+        check("the connector's sasl.jaas.config is [hidden] in every REST answer",
+              all(SCRAM_PASSWORD not in str(x) for x in shown)
+              and shown[0]["consumer.override.sasl.jaas.config"] == "[hidden]", str(shown[0]))
+        config = shown[0]
+        config["file"] = f"{work}/sink2.txt"
+        code, body = sw.call("PUT", "/connectors/sec-sink/config", config)
+        check("a config written back with [hidden] keeps the stored secret", code == 200, f"{code} {body}")
+        with open(src, "a") as f:
+            f.write("".join(f"line-{i}\n" for i in range(50, 60)))
+        wait_for("the reconfigured sink writing with the kept credentials",
+                 lambda: len(lines_in(f"{work}/sink2.txt")) == 10, 60)
         check("its /health is 200 (it reaches its broker)", sw.call("GET", "/health")[0] == 200)
     finally:
         sw.stop()
@@ -407,8 +435,8 @@ def workers(broker, work):
         wait_for("weir distributed answering", answering, 60)
         dw.create("dist-sink", {"connector.class": "FileStreamSink", "file": f"{work}/dsink.txt",
                                 "topics": "sec-files"})
-        wait_for("50 lines through a distributed worker on SASL_SSL",
-                 lambda: len(lines_in(f"{work}/dsink.txt")) == 50, 90)
+        wait_for("all 60 lines through a distributed worker on SASL_SSL",
+                 lambda: len(lines_in(f"{work}/dsink.txt")) == 60, 90)
         status = dw.call("GET", "/connectors/dist-sink/status")[1]
         check("weir distributed on SASL_SSL/SCRAM-SHA-512: internal topics, group membership and a sink work",
               status["connector"]["state"] == "RUNNING" and status["tasks"][0]["state"] == "RUNNING", str(status))
@@ -644,6 +672,7 @@ def main():
         rest_security(broker, work)
         local_paths(broker, work)
         hostile_input(broker)
+        confluent_roundtrip(broker, work, CASES[4], "after-hostile-input")
         broker.stop()
         broker.start()
         confluent_roundtrip(broker, work, CASES[5], "after-restart")

@@ -171,8 +171,11 @@ pub async fn put_config(
     Path(name): Path<String>,
     body: axum::body::Bytes,
 ) -> ApiResult<Response> {
-    let props = flat(&parse_body(&body)?)?;
+    let mut props = flat(&parse_body(&body)?)?;
     check_name(&props, &name)?;
+    if let Some(stored) = w.view(&name).await {
+        props = crate::runtime::secrets::restore(props, &stored.config);
+    }
     let c = w
         .put_connector(&name, props, TargetState::Started, true)
         .await
@@ -205,7 +208,8 @@ pub async fn patch_config(
             "The config patch must be a JSON object",
         ));
     };
-    let mut props = info_of(&w, &name).await?.config;
+    let stored = w.view(&name).await.ok_or_else(|| not_found(&name))?.config;
+    let mut props = stored.clone();
     for (k, v) in patch {
         match super::config_value(&k, &v)? {
             None => props.remove(&k),
@@ -213,6 +217,7 @@ pub async fn patch_config(
         };
     }
     check_name(&props, &name)?;
+    let props = crate::runtime::secrets::restore(props, &stored);
     w.put_connector(&name, props, TargetState::Started, true)
         .await
         .map_err(failure)?;
@@ -256,7 +261,7 @@ pub async fn get_tasks(
                     connector: v.name.clone(),
                     task: *i,
                 },
-                config: config.clone(),
+                config: crate::runtime::secrets::redact(config),
             })
             .collect(),
     ))

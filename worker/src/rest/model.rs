@@ -74,7 +74,7 @@ impl From<&ConnectorView> for ConnectorInfo {
     fn from(v: &ConnectorView) -> Self {
         ConnectorInfo {
             name: v.name.clone(),
-            config: v.config.clone(),
+            config: crate::runtime::secrets::redact(&v.config),
             tasks: v
                 .tasks
                 .iter()

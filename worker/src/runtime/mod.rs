@@ -11,6 +11,7 @@ mod herder;
 pub mod local_access;
 pub mod metrics;
 mod pattern;
+pub mod secrets;
 mod sink;
 mod source;
 mod sticky;
