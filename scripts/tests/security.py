@@ -66,12 +66,18 @@ def make_certs(d):
         for part in ("broker-key.pem", "broker.pem"):
             with open(os.path.join(d, part)) as f:
                 out.write(f.read())
+    # The same key and certificate as a PKCS12 keystore, and the CA as a
+    # PKCS12 truststore, as keytool and most tutorials make them.
+    openssl("pkcs12", "-export", "-in", "broker.pem", "-inkey", "broker-key.pem", "-out", "broker.p12",
+            "-passout", "pass:ks-pass-1", "-name", "broker", cwd=d)
+    openssl("pkcs12", "-export", "-nokeys", "-in", "ca.pem", "-out", "truststore.p12",
+            "-passout", "pass:ts-pass-1", "-name", "ca", cwd=d)
 
 
 class Broker:
     def __init__(self, work):
         self.work = work
-        self.ports = {n: free_port() for n in ("PLAINTEXT", "SSL", "MTLS", "SASL_PLAINTEXT", "SASL_SSL")}
+        self.ports = {n: free_port() for n in ("PLAINTEXT", "SSL", "MTLS", "SASL_PLAINTEXT", "SASL_SSL", "P12")}
         jaas = ("org.apache.kafka.common.security.plain.PlainLoginModule required "
                 'username="admin" password="admin-secret" '
                 + " ".join(f'user_{u}="{p}"' for u, p in PLAIN_USERS.items()) + ";")
@@ -81,7 +87,10 @@ class Broker:
             "listeners=" + ",".join(f"{n}://127.0.0.1:{p}" for n, p in self.ports.items()),
             "advertised.listeners=" + ",".join(f"{n}://localhost:{p}" for n, p in self.ports.items()),
             "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SSL:SSL,MTLS:SSL,"
-            "SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL",
+            "SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL,P12:SSL",
+            "listener.name.p12.ssl.keystore.type=PKCS12",
+            f"listener.name.p12.ssl.keystore.location={work}/broker.p12",
+            "listener.name.p12.ssl.keystore.password=ks-pass-1",
             "ssl.keystore.type=PEM",
             f"ssl.keystore.location={work}/broker-keystore.pem",
             "ssl.truststore.type=PEM",
@@ -136,7 +145,7 @@ CASES = [
 
 
 def protocol_of(listener):
-    return "SSL" if listener == "MTLS" else listener
+    return "SSL" if listener in ("MTLS", "P12") else listener
 
 
 def rdkafka_conf(broker, work, case, password=None):
@@ -247,6 +256,36 @@ async def aiokafka_roundtrip(broker, work, case, topic):
     finally:
         await c.stop()
     check(f"aiokafka {case[0]}: 20 records produced and read back", got == [f"ak-{i}" for i in range(20)], str(got))
+
+
+def pkcs12_stores(broker, work):
+    """A listener with a PKCS12 keystore; Weir's own client and the console
+    producer (librdkafka) trusting it through a PKCS12 truststore."""
+    kcat_roundtrip(broker, work, ("SSL with a PKCS12 keystore", "P12", None, None, None, False),
+                   "p12-kcat", dict(os.environ), "p12")
+    with open(f"{work}/p12-client.properties", "w") as f:
+        f.write(f"security.protocol=SSL\nssl.truststore.location={work}/ca.pem\n")
+    out = subprocess.run([WEIR, "topics", "--bootstrap-server", broker.addr("P12"), "--list", "--command-config",
+                          f"{work}/p12-client.properties"], text=True, capture_output=True, timeout=60)
+    check("weir topics over SSL to the PKCS12 listener (--command-config)",
+          out.returncode == 0 and "p12-kcat" in out.stdout, out.stdout + out.stderr)
+    out = subprocess.run([WEIR, "produce", "--bootstrap-server", broker.addr("P12"), "--topic", "p12-console",
+                          "--producer.config", f"{work}/p12-client.properties"], input="one\ntwo\n",
+                         text=True, capture_output=True, timeout=60)
+    got = subprocess.run(["kcat", "-b", broker.addr("PLAINTEXT"), "-C", "-t", "p12-console", "-o", "beginning",
+                          "-e", "-q"], text=True, capture_output=True, timeout=60).stdout.split()
+    check("the console producer (librdkafka) with Kafka's ssl.truststore.location",
+          out.returncode == 0 and got == ["one", "two"], out.stderr + str(got))
+    # OpenSSL 3.0 cannot mark certificates trusted as keytool does: such a
+    # store is refused with what to do instead.
+    with open(f"{work}/p12-ts.properties", "w") as f:
+        f.write("security.protocol=SSL\nssl.truststore.type=PKCS12\n"
+                f"ssl.truststore.location={work}/truststore.p12\nssl.truststore.password=ts-pass-1\n")
+    out = subprocess.run([WEIR, "topics", "--bootstrap-server", broker.addr("P12"), "--list", "--command-config",
+                          f"{work}/p12-ts.properties"], text=True, capture_output=True, timeout=60)
+    check("a PKCS12 truststore without trusted entries is refused, saying how to convert it",
+          out.returncode != 0 and "no trusted certificate found" in out.stdout + out.stderr
+          and "openssl pkcs12" in out.stdout + out.stderr, out.stdout + out.stderr)
 
 
 def wrong_passwords(broker, work):
@@ -632,6 +671,7 @@ def main():
             kafka_python_roundtrip(broker, work, case, f"kp-{n}")
             asyncio.run(aiokafka_roundtrip(broker, work, case, f"ak-{n}"))
 
+        pkcs12_stores(broker, work)
         wrong_passwords(broker, work)
         out = subprocess.run(["kcat", "-b", broker.addr("PLAINTEXT"), "-C", "-t", "secured", "-o", "beginning",
                               "-e", "-q"], text=True, capture_output=True, timeout=60)

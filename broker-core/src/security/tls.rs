@@ -1,8 +1,9 @@
 //! TLS from Kafka's `ssl.*` keys, for the broker's listeners and for the
 //! clients Weir runs: keystores and truststores in PEM (files or inline
 //! values), `ssl.client.auth`, `ssl.enabled.protocols` and
-//! `ssl.endpoint.identification.algorithm`. A JKS or PKCS12 store is refused
-//! with the command that converts it.
+//! `ssl.endpoint.identification.algorithm`. Stores are PEM or PKCS12 (opened
+//! with their password); a JKS store is refused with the command that
+//! converts it.
 
 use std::sync::Arc;
 
@@ -60,24 +61,43 @@ fn versions(keys: &dyn Keys) -> Result<Vec<&'static rustls::SupportedProtocolVer
     Ok(out)
 }
 
-/// Reads a store file, refusing the formats Weir does not read.
-fn read_store(key: &str, path: &str, kind: &str) -> Result<Vec<u8>, String> {
+/// A store file: PEM text or a PKCS12 keystore (opened with its password).
+enum Store {
+    Pem(Vec<u8>),
+    Pkcs12(p12_keystore::KeyStore),
+}
+
+/// Reads a store file, refusing JKS with the command that converts it.
+/// `password_key` names the store's password key (`ssl.keystore.password`).
+fn read_store(
+    keys: &dyn Keys,
+    key: &str,
+    path: &str,
+    kind: &str,
+    password_key: &str,
+) -> Result<Store, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("{key}={path}: {e}"))?;
     if bytes.starts_with(&[0xFE, 0xED, 0xFE, 0xED]) {
         return Err(format!(
-            "{key}={path} is a JKS {kind}, which Weir does not read; convert it to PEM: \
-             keytool -importkeystore -srckeystore {path} -destkeystore {path}.p12 -deststoretype PKCS12 \
-             && openssl pkcs12 -in {path}.p12 -nodes -out {path}.pem, then set {key}={path}.pem and the type key to PEM"
+            "{key}={path} is a JKS {kind}, which Weir does not read; convert it to PKCS12: \
+             keytool -importkeystore -srckeystore {path} -destkeystore {path}.p12 -deststoretype PKCS12, \
+             then set {key}={path}.p12 and the type key to PKCS12"
         ));
     }
-    let text = String::from_utf8_lossy(&bytes);
-    if !text.contains("-----BEGIN ") {
-        return Err(format!(
-            "{key}={path} is not PEM (a PKCS12 {kind}?); Weir reads PEM: \
-             openssl pkcs12 -in {path} -nodes -out {path}.pem, then set {key}={path}.pem and the type key to PEM"
-        ));
+    if String::from_utf8_lossy(&bytes).contains("-----BEGIN ") {
+        return Ok(Store::Pem(bytes));
     }
-    Ok(bytes)
+    let password = keys
+        .get_raw(password_key)
+        .map(|(_, v)| v)
+        .unwrap_or_default();
+    p12_keystore::KeyStore::from_pkcs12(&bytes, &password)
+        .map(Store::Pkcs12)
+        .map_err(|e| {
+            format!(
+                "{key}={path} is neither PEM nor a PKCS12 {kind} that {password_key} opens: {e}"
+            )
+        })
 }
 
 fn certs(key: &str, pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, String> {
@@ -118,22 +138,63 @@ fn keystore(
     let Some((name, path)) = keys.get("ssl.keystore.location") else {
         return Ok(None);
     };
-    let pem = read_store(&name, &path, "keystore")?;
-    Ok(Some((certs(&name, &pem)?, private_key(&name, &pem)?)))
+    match read_store(keys, &name, &path, "keystore", "ssl.keystore.password")? {
+        Store::Pem(pem) => Ok(Some((certs(&name, &pem)?, private_key(&name, &pem)?))),
+        Store::Pkcs12(ks) => {
+            let (_, chain) = ks
+                .private_key_chain()
+                .ok_or_else(|| format!("{name}={path} holds no private key"))?;
+            let certs = chain
+                .chain()
+                .iter()
+                .map(|c| CertificateDer::from(c.as_der().to_vec()))
+                .collect();
+            let key = PrivateKeyDer::Pkcs8(chain.key().to_vec().into());
+            Ok(Some((certs, key)))
+        }
+    }
+}
+
+/// The certificates of `ssl.truststore.*` (PEM, inline PEM or PKCS12).
+pub fn trusted_certificates(
+    keys: &dyn Keys,
+) -> Result<Option<(String, Vec<CertificateDer<'static>>)>, String> {
+    if let Some((name, inline)) = keys.get("ssl.truststore.certificates") {
+        let list = certs(&name, inline.as_bytes())?;
+        return Ok(Some((name, list)));
+    }
+    let Some((name, path)) = keys.get("ssl.truststore.location") else {
+        return Ok(None);
+    };
+    let list = match read_store(keys, &name, &path, "truststore", "ssl.truststore.password")? {
+        Store::Pem(pem) => certs(&name, &pem)?,
+        Store::Pkcs12(ks) => ks
+            .entries()
+            .flat_map(|(_, e)| match e {
+                p12_keystore::KeyStoreEntry::Certificate(c) => vec![c.as_der().to_vec()],
+                p12_keystore::KeyStoreEntry::PrivateKeyChain(k) => {
+                    k.chain().iter().map(|c| c.as_der().to_vec()).collect()
+                }
+                _ => Vec::new(),
+            })
+            .map(CertificateDer::from)
+            .collect(),
+    };
+    if list.is_empty() {
+        return Err(format!(
+            "{name}={path}: no trusted certificate found (a PKCS12 truststore holds certificates marked trusted, as keytool -importcert makes them; for other stores use PEM: openssl pkcs12 -in {path} -nokeys -out ca.pem, and ssl.truststore.type=PEM)"
+        ));
+    }
+    Ok(Some((name, list)))
 }
 
 /// The trusted certificates of `ssl.truststore.*`, if any are configured.
 fn truststore(keys: &dyn Keys) -> Result<Option<RootCertStore>, String> {
-    let (name, pem) = if let Some((name, inline)) = keys.get("ssl.truststore.certificates") {
-        (name, inline.into_bytes())
-    } else if let Some((name, path)) = keys.get("ssl.truststore.location") {
-        let pem = read_store(&name, &path, "truststore")?;
-        (name, pem)
-    } else {
+    let Some((name, list)) = trusted_certificates(keys)? else {
         return Ok(None);
     };
     let mut roots = RootCertStore::empty();
-    for c in certs(&name, &pem)? {
+    for c in list {
         roots
             .add(c)
             .map_err(|e| format!("{name}: a certificate cannot be trusted: {e}"))?;

@@ -216,6 +216,17 @@ pub fn to_librdkafka(props: BTreeMap<String, String>) -> Result<BTreeMap<String,
                     None | Some("PEM") => {
                         out.insert("ssl.ca.location".into(), v.clone());
                     }
+                    // librdkafka reads CA certificates as PEM: they are
+                    // taken out of the PKCS12 store here.
+                    Some("PKCS12") => {
+                        let keys = Prefixed {
+                            props: &props,
+                            prefix: "",
+                        };
+                        let (_, certs) = tls::trusted_certificates(&keys)?
+                            .ok_or_else(|| format!("{k}={v}: no certificate found"))?;
+                        out.insert("ssl.ca.pem".into(), pem_certificates(&certs));
+                    }
                     Some(other) => {
                         return Err(format!(
                             "{k}={v}: a {other} truststore cannot be read here; convert it to PEM (openssl pkcs12 -in {v} -nokeys -out ca.pem, or keytool -exportcert -rfc) and set ssl.truststore.type=PEM"
@@ -278,6 +289,22 @@ pub fn init_worker(props: &BTreeMap<String, String>) -> anyhow::Result<()> {
     let resolved = providers.resolve(props).map_err(anyhow::Error::msg)?;
     set_default(ClientSecurity::from_props(&resolved, "").map_err(anyhow::Error::msg)?);
     Ok(())
+}
+
+/// Certificates as PEM text.
+fn pem_certificates(certs: &[rustls_pki_types::CertificateDer<'_>]) -> String {
+    use base64::Engine;
+    let mut out = String::new();
+    for c in certs {
+        let b64 = base64::engine::general_purpose::STANDARD.encode(c.as_ref());
+        out.push_str("-----BEGIN CERTIFICATE-----\n");
+        for line in b64.as_bytes().chunks(64) {
+            out.push_str(&String::from_utf8_lossy(line));
+            out.push('\n');
+        }
+        out.push_str("-----END CERTIFICATE-----\n");
+    }
+    out
 }
 
 /// The type of a store file without a declared type: JKS, PEM or PKCS12.
