@@ -589,6 +589,34 @@ def rest_security(broker, work):
         check(f"no password in rest-{i}.log", not leaked, str(leaked))
 
 
+def rest_mutual_tls(broker, work):
+    """ssl.client.authentication=required: only clients with a certificate
+    signed by the worker's truststore reach the REST API."""
+    w = Worker(WEIR, broker.addr("PLAINTEXT"), work, "mtls-rest")
+    with open(f"{work}/mtls-rest.properties") as f:
+        text = f.read().replace(f"listeners=http://127.0.0.1:{w.rest}", f"listeners=https://localhost:{w.rest}")
+    with open(f"{work}/mtls-rest.properties", "w") as f:
+        f.write(text + "listeners.https.ssl.keystore.type=PEM\n"
+                f"listeners.https.ssl.keystore.location={work}/broker-keystore.pem\n"
+                f"listeners.https.ssl.truststore.location={work}/ca.pem\n"
+                "listeners.https.ssl.client.authentication=required\n")
+    log = open(f"{work}/mtls-rest.log", "w")
+    proc = subprocess.Popen([WEIR, "standalone", f"{work}/mtls-rest.properties"], cwd=work, stdout=log,
+                            stderr=subprocess.STDOUT)
+    cert = ["--cert", f"{work}/client.pem", "--key", f"{work}/client-key.pem"]
+    try:
+        wait_for("the mutual-TLS REST API answering",
+                 lambda: curl(work, f"https://localhost:{w.rest}/connectors", *cert)[0] == 200, 60)
+        code, _ = curl(work, f"https://localhost:{w.rest}/connectors")
+        check("REST with ssl.client.authentication=required refuses a client without a certificate", code == 0,
+              str(code))
+        code, body = curl(work, f"https://localhost:{w.rest}/connectors", *cert)
+        check("and answers one with a certificate the truststore signed", code == 200 and body == "[]",
+              f"{code} {body}")
+    finally:
+        stop_process(proc)
+
+
 def local_paths(broker, work):
     """A worker whose REST API is reachable from the network without
     authentication refuses connectors on local files and commands, and
@@ -710,6 +738,7 @@ def main():
 
         workers(broker, work)
         rest_security(broker, work)
+        rest_mutual_tls(broker, work)
         local_paths(broker, work)
         hostile_input(broker)
         confluent_roundtrip(broker, work, CASES[4], "after-hostile-input")
