@@ -430,7 +430,8 @@ def workers(broker, work):
         sw.create("sec-sink", sink)
         wait_for("50 lines through a standalone worker on SASL_SSL",
                  lambda: len(lines_in(f"{work}/sink.txt")) == 50, 60)
-        check("weir standalone on SASL_SSL/SCRAM-SHA-512: a FileStream source and sink moved 50 lines", True)
+        check("weir standalone on SASL_SSL/SCRAM-SHA-512: a FileStream source and sink moved 50 lines in order",
+              lines_in(f"{work}/sink.txt") == lines_in(src))
         shown = [sw.call("GET", "/connectors/sec-sink/config")[1], sw.call("GET", "/connectors/sec-sink")[1],
                  sw.call("GET", "/connectors/sec-sink/tasks")[1], sw.call("GET", "/connectors?expand=info")[1]]
         check("the connector's sasl.jaas.config is [hidden] in every REST answer",
@@ -476,6 +477,10 @@ def workers(broker, work):
                                 "topics": "sec-files"})
         wait_for("all 60 lines through a distributed worker on SASL_SSL",
                  lambda: len(lines_in(f"{work}/dsink.txt")) == 60, 90)
+        # Its status reaches the status topic and comes back a moment later.
+        wait_for("the distributed sink's task RUNNING in its status",
+                 lambda: [t["state"] for t in dw.call("GET", "/connectors/dist-sink/status")[1]["tasks"]]
+                 == ["RUNNING"], 30)
         status = dw.call("GET", "/connectors/dist-sink/status")[1]
         check("weir distributed on SASL_SSL/SCRAM-SHA-512: internal topics, group membership and a sink work",
               status["connector"]["state"] == "RUNNING" and status["tasks"][0]["state"] == "RUNNING", str(status))
@@ -745,7 +750,10 @@ def main():
         broker.stop()
         broker.start()
         confluent_roundtrip(broker, work, CASES[5], "after-restart")
-        check("SCRAM users survive a broker restart", True)
+        out = subprocess.run([WEIR, "configs", "--bootstrap-server", broker.addr("PLAINTEXT"), "--describe",
+                              "--entity-type", "users"], text=True, capture_output=True, timeout=60)
+        check("SCRAM users survive a broker restart (described, and one authenticated above)",
+              f"user-principal '{SCRAM_USER}' are SCRAM-SHA-256=iterations=8192" in out.stdout, out.stdout)
         with open(broker.log) as f:
             text = f.read()
         leaked = [s for s in SECRETS if s in text]

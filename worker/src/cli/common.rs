@@ -83,7 +83,7 @@ impl Target {
     /// Fails with a message naming the address (or the authentication
     /// error) when no server answers within [`connect_wait`]; librdkafka
     /// itself would retry forever.
-    pub fn probe(&self, _cfg: &ClientConfig) -> anyhow::Result<()> {
+    pub fn probe(&self) -> anyhow::Result<()> {
         block_on(async { self.connect("weir-probe").await.map(drop) })
     }
 

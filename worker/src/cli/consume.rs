@@ -246,7 +246,7 @@ pub fn run(args: ConsumeArgs) -> anyhow::Result<()> {
         "--consumer-property",
         &args.consumer_property,
     )?;
-    args.target.probe(&cfg)?;
+    args.target.probe()?;
     let generated_group = args.group.is_none() && cfg.get("group.id").is_none();
     if let Some(g) = &args.group {
         cfg.set("group.id", g);

@@ -98,7 +98,7 @@ const HEADER: &str = "start.time, end.time, data.consumed.in.MB, MB.sec, data.co
 
 pub fn run(args: ConsumerPerfArgs) -> anyhow::Result<()> {
     let mut cfg = client_config(&args.target, args.consumer_config.as_deref(), "", &[])?;
-    args.target.probe(&cfg)?;
+    args.target.probe()?;
     let group = args
         .group
         .clone()

@@ -230,7 +230,7 @@ pub fn run(args: ProduceArgs) -> anyhow::Result<()> {
         "--producer-property",
         &args.producer_property,
     )?;
-    args.target.probe(&cfg)?;
+    args.target.probe()?;
     set_default(&mut cfg, "partitioner", "murmur2_random");
     set_default(&mut cfg, "client.id", "console-producer");
     // Explicit flags win over properties files, as in Kafka's tool.

@@ -154,7 +154,7 @@ impl ProducerContext for Events {
 
 pub fn run(args: VerifiableArgs) -> anyhow::Result<()> {
     let mut cfg = client_config(&args.target, args.producer_config.as_deref(), "", &[])?;
-    args.target.probe(&cfg)?;
+    args.target.probe()?;
     set_default(&mut cfg, "acks", &args.acks);
     set_default(&mut cfg, "partitioner", "murmur2_random");
     set_default(&mut cfg, "linger.ms", "0");

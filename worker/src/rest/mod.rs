@@ -310,7 +310,7 @@ pub fn bind_addr(listeners: &str) -> String {
 
 /// The worker's REST listeners (`listeners`, Kafka Connect's default
 /// `http://:8083` bound on 127.0.0.1) and `admin.listeners`.
-fn listener_urls(
+pub(crate) fn listener_urls(
     props: &std::collections::BTreeMap<String, String>,
 ) -> (Vec<String>, Option<Vec<String>>) {
     let split = |v: &str| -> Vec<String> {

@@ -152,13 +152,7 @@ impl BasicAuth {
             return false;
         };
         self.users.get(user).is_some_and(|p| {
-            // Every byte is compared, so the time does not tell how much matched.
-            let (a, b) = (p.as_bytes(), password.as_bytes());
-            let mut diff = a.len() ^ b.len();
-            for (i, x) in a.iter().enumerate() {
-                diff |= (*x ^ b.get(i).copied().unwrap_or(0)) as usize;
-            }
-            diff == 0
+            broker_core::security::scram::constant_time_eq(p.as_bytes(), password.as_bytes())
         })
     }
 }

@@ -58,23 +58,14 @@ fn loopback(url: &str) -> bool {
 
 impl LocalPolicy {
     pub fn from_worker(props: &BTreeMap<String, String>) -> Result<Self, String> {
-        let listeners = props
-            .get("listeners")
-            .map(String::as_str)
-            .unwrap_or("http://127.0.0.1:8083");
-        let admin = props
-            .get("admin.listeners")
-            .map(String::as_str)
-            .unwrap_or("");
-        let all_loopback = listeners
-            .split(',')
-            .chain(admin.split(','))
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .all(loopback);
+        let (main, admin) = crate::rest::listener_urls(props);
+        let all_loopback = main
+            .iter()
+            .chain(admin.iter().flatten())
+            .all(|l| loopback(l));
         let authenticated = props
             .get("rest.extension.classes")
-            .is_some_and(|c| c.contains("BasicAuthSecurityRestExtension"));
+            .is_some_and(|c| c.contains(crate::rest::security::BASIC_AUTH_EXTENSION));
         let protected = all_loopback || authenticated;
         let allowed = match props.get(ALLOWED_PATHS).map(|v| v.trim()) {
             None | Some("") => None,
