@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use crate::properties::Properties;
+use crate::security::acl::{AuthorizerConfig, AUTHORIZER_CLASSES};
 use crate::security::SecurityProtocol;
 use crate::topic_config::{self, BrokerDefaults, TOPIC_CONFIGS};
 
@@ -69,6 +70,8 @@ pub struct BrokerConfig {
     /// (when set; Weir's own clients keep connections that a default
     /// would cut).
     pub connections_max_idle_ms: Option<u64>,
+    /// `authorizer.class.name`, `super.users`, `allow.everyone.if.no.acl.found`.
+    pub authorizer: AuthorizerConfig,
 }
 
 /// Notes produced while reading a config; the caller logs them.
@@ -140,6 +143,7 @@ impl Default for BrokerConfig {
             raw: BTreeMap::new(),
             controller_listeners: Vec::new(),
             connections_max_idle_ms: None,
+            authorizer: AuthorizerConfig::default(),
             max_connections: None,
             max_connections_per_ip: None,
             max_connections_per_ip_overrides: Vec::new(),
@@ -224,12 +228,38 @@ impl BrokerConfig {
                         .filter(|n| !n.is_empty())
                         .collect();
                 }
-                "authorizer.class.name" if !v.trim().is_empty() => {
-                    return Err(err(
-                        key,
-                        v,
-                        "ACLs are not enforced by Weir's broker yet; remove the key (and secure the broker with SASL listeners) rather than run without the authorization it asks for",
-                    ));
+                "authorizer.class.name" => {
+                    let class = v.trim();
+                    cfg.authorizer.enabled = !class.is_empty();
+                    if cfg.authorizer.enabled && !AUTHORIZER_CLASSES.contains(&class) {
+                        return Err(err(
+                            key,
+                            v,
+                            &format!(
+                                "Weir's broker applies Kafka's ACLs with {}; another authorizer cannot be loaded",
+                                AUTHORIZER_CLASSES.join(" or ")
+                            ),
+                        ));
+                    }
+                }
+                "super.users" => {
+                    cfg.authorizer.super_users = v
+                        .split(';')
+                        .map(str::trim)
+                        .filter(|u| !u.is_empty())
+                        .map(str::to_string)
+                        .collect();
+                    if let Some(u) = cfg.authorizer.super_users.iter().find(|u| !u.contains(':')) {
+                        return Err(err(
+                            key,
+                            v,
+                            &format!("{u:?} is not a principal: write User:name, separated by ';'"),
+                        ));
+                    }
+                }
+                "allow.everyone.if.no.acl.found" => {
+                    cfg.authorizer.allow_if_no_acl =
+                        parse_bool(v).ok_or_else(|| err(key, v, "not a boolean"))?
                 }
                 k if is_security_key(k) => {}
                 "log.dirs" | "log.dir" => {

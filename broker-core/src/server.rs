@@ -21,7 +21,8 @@ use crate::group::service::GroupService;
 use crate::group::GroupConfig;
 use crate::handler::{dispatch, peek_api, Conn, Reply, ANONYMOUS};
 use crate::security::{
-    self, sasl::Authenticator, sasl::Gate, scram::CredentialStore, ListenerSecurity,
+    self, acl::Authorizer, sasl::Authenticator, sasl::Gate, scram::CredentialStore,
+    ListenerSecurity,
 };
 use crate::state::{BrokerState, ProducerIds};
 use crate::topics::{TopicRegistry, OFFSETS_TOPIC};
@@ -356,6 +357,7 @@ pub(crate) fn open_state(
     )?);
     let producer_ids = ProducerIds::load(meta.join("producer-id-block"))?;
     let scram = Arc::new(CredentialStore::load(meta.join("scram-credentials"))?);
+    let acls = Authorizer::load(config.authorizer.clone(), meta.join("acls"))?;
     let (data_version, _) = watch::channel(0u64);
     let state = Arc::new(BrokerState {
         config,
@@ -367,6 +369,7 @@ pub(crate) fn open_state(
         producer_ids,
         data_version,
         scram,
+        acls,
     });
     Ok(state)
 }

@@ -62,6 +62,8 @@ pub struct BrokerState {
     pub advertised: Vec<Endpoint>,
     /// SCRAM users (AlterUserScramCredentials), kept in the log directory.
     pub scram: Arc<crate::security::scram::CredentialStore>,
+    /// ACLs (CreateAcls) and the rules of `authorizer.class.name`.
+    pub acls: crate::security::acl::Authorizer,
     pub topics: Arc<TopicRegistry>,
     pub flusher: Flusher,
     pub groups: Arc<GroupService>,

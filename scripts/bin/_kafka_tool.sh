@@ -8,6 +8,7 @@ name="${name%.sh}"
 case "$name" in
     kafka-topics | kafka-topic) sub=topics ;;
     kafka-configs) sub=configs ;;
+    kafka-acls) sub=acls ;;
     kafka-console-producer) sub=produce ;;
     kafka-console-consumer) sub=consume ;;
     kafka-consumer-groups) sub=groups ;;

@@ -9,17 +9,32 @@ use kafka_protocol::messages::{AlterConfigsRequest, AlterConfigsResponse};
 use super::describe_configs::RESOURCE_TOPIC;
 use super::{s, RequestCtx};
 use crate::error_code as ec;
+use crate::security::acl::{Operation, ResourceType};
 use crate::state::BrokerState;
 
 /// Validates and applies new overrides for a topic resource; shared with
 /// IncrementalAlterConfigs.
 pub(super) fn apply(
     st: &BrokerState,
+    ctx: &RequestCtx,
     resource_type: i8,
     name: &str,
     validate_only: bool,
     change: impl FnOnce(&mut BTreeMap<String, String>) -> Result<(), String>,
 ) -> Result<(), (i16, String)> {
+    let denied = if resource_type == RESOURCE_TOPIC {
+        !ctx.may(st, Operation::AlterConfigs, ResourceType::Topic, name)
+    } else {
+        !ctx.may_cluster(st, Operation::AlterConfigs)
+    };
+    if denied {
+        let code = if resource_type == RESOURCE_TOPIC {
+            ec::TOPIC_AUTHORIZATION_FAILED
+        } else {
+            ec::CLUSTER_AUTHORIZATION_FAILED
+        };
+        return Err((code, "Authorization failed.".into()));
+    }
     if resource_type != RESOURCE_TOPIC {
         return Err((
             ec::INVALID_REQUEST,
@@ -63,7 +78,7 @@ pub(super) use resource_response;
 
 pub(super) async fn handle(
     st: &Arc<BrokerState>,
-    _ctx: &RequestCtx,
+    ctx: &RequestCtx,
     req: AlterConfigsRequest,
 ) -> AlterConfigsResponse {
     let responses = req
@@ -72,6 +87,7 @@ pub(super) async fn handle(
         .map(|res| {
             let result = apply(
                 st,
+                ctx,
                 res.resource_type,
                 &res.resource_name,
                 req.validate_only,

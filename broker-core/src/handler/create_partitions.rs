@@ -7,12 +7,13 @@ use kafka_protocol::messages::{CreatePartitionsRequest, CreatePartitionsResponse
 
 use super::{s, RequestCtx};
 use crate::error_code as ec;
+use crate::security::acl::{Operation, ResourceType};
 use crate::state::BrokerState;
 use crate::topics::TopicError;
 
 pub(super) async fn handle(
     st: &Arc<BrokerState>,
-    _ctx: &RequestCtx,
+    ctx: &RequestCtx,
     req: CreatePartitionsRequest,
 ) -> CreatePartitionsResponse {
     let results = req
@@ -20,6 +21,11 @@ pub(super) async fn handle(
         .iter()
         .map(|t| {
             let r = CreatePartitionsTopicResult::default().with_name(t.name.clone());
+            if !ctx.may(st, Operation::Alter, ResourceType::Topic, &t.name) {
+                return r
+                    .with_error_code(ec::TOPIC_AUTHORIZATION_FAILED)
+                    .with_error_message(Some(s("Authorization failed.")));
+            }
             let Some(topic) = st.topics.get(&t.name) else {
                 return r.with_error_code(ec::UNKNOWN_TOPIC_OR_PARTITION).with_error_message(Some(
                     s(&format!("The topic '{}' does not exist.", t.name.as_str())),

@@ -12,6 +12,7 @@ use kafka_protocol::messages::{CreateTopicsRequest, CreateTopicsResponse};
 
 use super::{s, RequestCtx};
 use crate::error_code as ec;
+use crate::security::acl::{Operation, ResourceType, CLUSTER_NAME};
 use crate::state::BrokerState;
 use crate::topic_config::{describe, validate_overrides};
 use crate::topics::{validate_name, TopicError, MAX_PARTITIONS_PER_TOPIC};
@@ -107,15 +108,23 @@ pub(super) fn config_entries(
 
 pub(super) async fn handle(
     st: &Arc<BrokerState>,
-    _ctx: &RequestCtx,
+    ctx: &RequestCtx,
     req: CreateTopicsRequest,
 ) -> CreateTopicsResponse {
     let mut results = Vec::new();
+    let cluster_create = ctx.may_see(st, Operation::Create, ResourceType::Cluster, CLUSTER_NAME);
     for t in &req.topics {
         let mut r = CreatableTopicResult::default()
             .with_name(t.name.clone())
             .with_num_partitions(-1)
             .with_replication_factor(-1);
+        if !cluster_create && !ctx.may(st, Operation::Create, ResourceType::Topic, &t.name) {
+            results.push(
+                r.with_error_code(ec::TOPIC_AUTHORIZATION_FAILED)
+                    .with_error_message(Some(s("Authorization failed."))),
+            );
+            continue;
+        }
         match check(st, t) {
             Err((code, msg)) => {
                 r = r.with_error_code(code).with_error_message(Some(s(&msg)));
@@ -139,8 +148,14 @@ pub(super) async fn handle(
                         }
                         r = r
                             .with_num_partitions(partitions)
-                            .with_replication_factor(rf)
-                            .with_configs(Some(config_entries(st, &overrides)));
+                            .with_replication_factor(rf);
+                        // Configs are shown to a client that may describe them.
+                        if ctx.may_see(st, Operation::DescribeConfigs, ResourceType::Topic, &t.name)
+                        {
+                            r = r.with_configs(Some(config_entries(st, &overrides)));
+                        } else {
+                            r = r.with_topic_config_error_code(ec::TOPIC_AUTHORIZATION_FAILED);
+                        }
                     }
                     Err(TopicError::AlreadyExists(n)) => {
                         r = r

@@ -7,6 +7,7 @@ use kafka_protocol::messages::{DeleteTopicsRequest, DeleteTopicsResponse, TopicN
 
 use super::{s, RequestCtx};
 use crate::error_code as ec;
+use crate::security::acl::{Operation, ResourceType, CLUSTER_NAME};
 use crate::state::BrokerState;
 
 pub(super) async fn handle(
@@ -35,6 +36,15 @@ pub(super) async fn handle(
             let r = DeletableTopicResult::default()
                 .with_name(name.clone())
                 .with_topic_id(id);
+            let target = topic.as_ref().map(|t| t.name.clone());
+            let target = target.as_deref().or(name.as_deref().map(|n| n.as_str()));
+            let cluster_delete =
+                ctx.may_see(st, Operation::Delete, ResourceType::Cluster, CLUSTER_NAME);
+            if !cluster_delete
+                && target.is_some_and(|n| !ctx.may(st, Operation::Delete, ResourceType::Topic, n))
+            {
+                return r.with_error_code(ec::TOPIC_AUTHORIZATION_FAILED);
+            }
             let Some(topic) = topic else {
                 let code = if name.is_none() {
                     ec::UNKNOWN_TOPIC_ID

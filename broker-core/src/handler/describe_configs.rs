@@ -10,6 +10,7 @@ use kafka_protocol::messages::{DescribeConfigsRequest, DescribeConfigsResponse};
 
 use super::{s, RequestCtx};
 use crate::error_code as ec;
+use crate::security::acl::{Operation, ResourceType};
 use crate::state::BrokerState;
 use crate::topic_config::{describe, ConfigSource, ConfigType, TOPIC_CONFIGS};
 
@@ -148,6 +149,20 @@ pub(super) async fn handle(
                     e
                 };
             match res.resource_type {
+                RESOURCE_TOPIC
+                    if !ctx.may(
+                        st,
+                        Operation::DescribeConfigs,
+                        ResourceType::Topic,
+                        &res.resource_name,
+                    ) =>
+                {
+                    r.with_error_code(ec::TOPIC_AUTHORIZATION_FAILED)
+                        .with_error_message(Some(s("Topic authorization failed.")))
+                }
+                RESOURCE_BROKER if !ctx.may_cluster(st, Operation::DescribeConfigs) => r
+                    .with_error_code(ec::CLUSTER_AUTHORIZATION_FAILED)
+                    .with_error_message(Some(s("Cluster authorization failed."))),
                 RESOURCE_TOPIC => {
                     let Some(topic) = st.topics.get(&res.resource_name) else {
                         return r

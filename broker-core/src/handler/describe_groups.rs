@@ -6,24 +6,37 @@ use kafka_protocol::messages::describe_groups_response::{DescribedGroup, Describ
 use kafka_protocol::messages::{DescribeGroupsRequest, DescribeGroupsResponse};
 
 use super::{s, RequestCtx};
+use crate::error_code as ec;
+use crate::security::acl::{Operation, ResourceType};
 use crate::state::BrokerState;
 
 pub(super) async fn handle(
     st: &Arc<BrokerState>,
-    _ctx: &RequestCtx,
+    ctx: &RequestCtx,
     req: DescribeGroupsRequest,
 ) -> DescribeGroupsResponse {
     let groups = req
         .groups
         .iter()
         .map(|id| {
+            if !ctx.may(st, Operation::Describe, ResourceType::Group, id) {
+                return DescribedGroup::default()
+                    .with_group_id(id.clone())
+                    .with_error_code(ec::GROUP_AUTHORIZATION_FAILED)
+                    .with_authorized_operations(i32::MIN);
+            }
+            let ops = if req.include_authorized_operations {
+                ctx.authorized_operations(st, ResourceType::Group, id)
+            } else {
+                i32::MIN
+            };
             let g = st.groups.read(|c| c.describe(id));
             DescribedGroup::default()
                 .with_group_id(id.clone())
                 .with_group_state(s(g.state))
                 .with_protocol_type(s(&g.protocol_type))
                 .with_protocol_data(s(&g.protocol))
-                .with_authorized_operations(i32::MIN)
+                .with_authorized_operations(ops)
                 .with_members(
                     g.members
                         .into_iter()

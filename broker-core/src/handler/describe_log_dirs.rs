@@ -8,13 +8,19 @@ use kafka_protocol::messages::describe_log_dirs_response::{
 use kafka_protocol::messages::{DescribeLogDirsRequest, DescribeLogDirsResponse, TopicName};
 
 use super::{s, RequestCtx};
+use crate::error_code as ec;
+use crate::security::acl::Operation;
 use crate::state::BrokerState;
 
 pub(super) async fn handle(
     st: &Arc<BrokerState>,
-    _ctx: &RequestCtx,
+    ctx: &RequestCtx,
     req: DescribeLogDirsRequest,
 ) -> DescribeLogDirsResponse {
+    if !ctx.may_cluster(st, Operation::Describe) {
+        return DescribeLogDirsResponse::default()
+            .with_error_code(ec::CLUSTER_AUTHORIZATION_FAILED);
+    }
     let wanted = req.topics;
     let topics = st
         .topics

@@ -11,11 +11,17 @@ use kafka_protocol::messages::{FetchRequest, FetchResponse};
 
 use super::RequestCtx;
 use crate::error_code as ec;
+use crate::security::acl::{Operation, ResourceType};
 use crate::state::BrokerState;
 
 /// Builds one response from what is in the logs now; returns it with the
 /// number of record bytes and whether any partition had an error.
-fn build(st: &BrokerState, ctx: &RequestCtx, req: &FetchRequest) -> (FetchResponse, usize, bool) {
+fn build(
+    st: &BrokerState,
+    ctx: &RequestCtx,
+    req: &FetchRequest,
+    denied: &[bool],
+) -> (FetchResponse, usize, bool) {
     let by_id = ctx.version >= 13;
     let max_total = if req.max_bytes > 0 {
         req.max_bytes as usize
@@ -25,7 +31,7 @@ fn build(st: &BrokerState, ctx: &RequestCtx, req: &FetchRequest) -> (FetchRespon
     let mut used = 0usize;
     let mut any_error = false;
     let mut topics = Vec::with_capacity(req.topics.len());
-    for ft in &req.topics {
+    for (ft, denied) in req.topics.iter().zip(denied) {
         let topic = if by_id {
             st.topics.by_id(ft.topic_id)
         } else {
@@ -38,9 +44,12 @@ fn build(st: &BrokerState, ctx: &RequestCtx, req: &FetchRequest) -> (FetchRespon
                 .with_high_watermark(-1)
                 .with_last_stable_offset(-1)
                 .with_log_start_offset(-1);
-            let Some(p) = topic.as_ref().and_then(|t| t.partition(fp.partition)) else {
+            let found = topic.as_ref().and_then(|t| t.partition(fp.partition));
+            let Some(p) = found.filter(|_| !denied) else {
                 any_error = true;
-                let code = if by_id && topic.is_none() {
+                let code = if *denied {
+                    ec::TOPIC_AUTHORIZATION_FAILED
+                } else if by_id && topic.is_none() {
                     ec::UNKNOWN_TOPIC_ID
                 } else {
                     ec::UNKNOWN_TOPIC_OR_PARTITION
@@ -113,16 +122,33 @@ pub(super) async fn handle(
     let deadline = tokio::time::Instant::now() + wait;
     let min_bytes = req.min_bytes.max(1) as usize;
     let mut rx = st.data_version.subscribe();
+    // A follower's fetch (a replica id) is cluster business; a consumer
+    // reads topics.
+    let follower = req.replica_id.0 >= 0 || req.replica_state.replica_id.0 >= 0;
+    let cluster_ok = !follower || ctx.may_cluster(st, Operation::ClusterAction);
+    let denied: Vec<bool> = req
+        .topics
+        .iter()
+        .map(|ft| {
+            let name = if ctx.version >= 13 {
+                st.topics.by_id(ft.topic_id).map(|t| t.name.clone())
+            } else {
+                Some(ft.topic.to_string())
+            };
+            !cluster_ok
+                || name.is_some_and(|n| !ctx.may(st, Operation::Read, ResourceType::Topic, &n))
+        })
+        .collect();
     loop {
         rx.borrow_and_update();
-        let (resp, bytes, error) = build(st, ctx, &req);
+        let (resp, bytes, error) = build(st, ctx, &req, &denied);
         if bytes >= min_bytes || error || tokio::time::Instant::now() >= deadline {
             return resp;
         }
         match tokio::time::timeout_at(deadline, rx.changed()).await {
             Ok(Ok(())) => continue,
             Ok(Err(_)) => return resp,
-            Err(_) => return build(st, ctx, &req).0,
+            Err(_) => return build(st, ctx, &req, &denied).0,
         }
     }
 }

@@ -5,13 +5,18 @@ use std::sync::Arc;
 use kafka_protocol::messages::{HeartbeatRequest, HeartbeatResponse};
 
 use super::RequestCtx;
+use crate::error_code as ec;
+use crate::security::acl::{Operation, ResourceType};
 use crate::state::BrokerState;
 
 pub(super) async fn handle(
     st: &Arc<BrokerState>,
-    _ctx: &RequestCtx,
+    ctx: &RequestCtx,
     req: HeartbeatRequest,
 ) -> HeartbeatResponse {
+    if !ctx.may(st, Operation::Read, ResourceType::Group, &req.group_id) {
+        return HeartbeatResponse::default().with_error_code(ec::GROUP_AUTHORIZATION_FAILED);
+    }
     let code = st.groups.heartbeat(
         &req.group_id,
         req.generation_id,

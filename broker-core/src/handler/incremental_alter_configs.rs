@@ -17,14 +17,14 @@ const SUBTRACT: i8 = 3;
 
 pub(super) async fn handle(
     st: &Arc<BrokerState>,
-    _ctx: &RequestCtx,
+    ctx: &RequestCtx,
     req: IncrementalAlterConfigsRequest,
 ) -> IncrementalAlterConfigsResponse {
     let responses = req
         .resources
         .iter()
         .map(|res| {
-            let result = apply(st, res.resource_type, &res.resource_name, req.validate_only, |o| {
+            let result = apply(st, ctx, res.resource_type, &res.resource_name, req.validate_only, |o| {
                 for c in &res.configs {
                     let name = c.name.to_string();
                     let value = c.value.as_deref().unwrap_or("").to_string();

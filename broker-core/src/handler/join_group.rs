@@ -6,7 +6,9 @@ use kafka_protocol::messages::join_group_response::JoinGroupResponseMember;
 use kafka_protocol::messages::{JoinGroupRequest, JoinGroupResponse};
 
 use super::{s, RequestCtx};
+use crate::error_code as ec;
 use crate::group::JoinParams;
+use crate::security::acl::{Operation, ResourceType};
 use crate::state::BrokerState;
 
 pub(super) async fn handle(
@@ -14,6 +16,12 @@ pub(super) async fn handle(
     ctx: &RequestCtx,
     req: JoinGroupRequest,
 ) -> JoinGroupResponse {
+    if !ctx.may(st, Operation::Read, ResourceType::Group, &req.group_id) {
+        return JoinGroupResponse::default()
+            .with_error_code(ec::GROUP_AUTHORIZATION_FAILED)
+            .with_generation_id(-1)
+            .with_member_id(req.member_id);
+    }
     let params = JoinParams {
         group_id: req.group_id.to_string(),
         member_id: req.member_id.to_string(),

@@ -7,6 +7,7 @@ use kafka_protocol::messages::{LeaveGroupRequest, LeaveGroupResponse};
 
 use super::RequestCtx;
 use crate::error_code as ec;
+use crate::security::acl::{Operation, ResourceType};
 use crate::state::BrokerState;
 
 pub(super) async fn handle(
@@ -14,6 +15,9 @@ pub(super) async fn handle(
     ctx: &RequestCtx,
     req: LeaveGroupRequest,
 ) -> LeaveGroupResponse {
+    if !ctx.may(st, Operation::Read, ResourceType::Group, &req.group_id) {
+        return LeaveGroupResponse::default().with_error_code(ec::GROUP_AUTHORIZATION_FAILED);
+    }
     if ctx.version < 3 {
         let (_, errors) = st
             .groups

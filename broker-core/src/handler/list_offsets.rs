@@ -10,6 +10,7 @@ use kafka_protocol::messages::{ListOffsetsRequest, ListOffsetsResponse};
 
 use super::RequestCtx;
 use crate::error_code as ec;
+use crate::security::acl::{Operation, ResourceType};
 use crate::state::BrokerState;
 
 const LATEST: i64 = -1;
@@ -25,6 +26,7 @@ pub(super) async fn handle(
         .topics
         .iter()
         .map(|t| {
+            let allowed = ctx.may(st, Operation::Describe, ResourceType::Topic, &t.name);
             let topic = st.topics.get(&t.name);
             let partitions = t
                 .partitions
@@ -35,6 +37,9 @@ pub(super) async fn handle(
                         .with_timestamp(-1)
                         .with_offset(-1)
                         .with_leader_epoch(if ctx.version >= 4 { 0 } else { -1 });
+                    if !allowed {
+                        return r.with_error_code(ec::TOPIC_AUTHORIZATION_FAILED);
+                    }
                     let Some(part) = topic.as_ref().and_then(|t| t.partition(p.partition_index))
                     else {
                         return r.with_error_code(ec::UNKNOWN_TOPIC_OR_PARTITION);

@@ -1,6 +1,7 @@
 //! Request dispatch: decode the header, pick the handler, encode the answer.
 //! One file per API.
 
+mod acls;
 mod alter_configs;
 mod api_versions;
 mod create_partitions;
@@ -38,6 +39,7 @@ use kafka_protocol::messages::*;
 use kafka_protocol::protocol::{decode_request_header_from_buffer, Decodable, StrBytes};
 
 use crate::protocol::{encode_response, supported_range};
+use crate::security::acl::{Action, Operation, Requester, ResourceType, CLUSTER_NAME};
 use crate::state::BrokerState;
 
 /// Per-request facts handlers may need.
@@ -50,6 +52,48 @@ pub struct RequestCtx {
     pub listener: usize,
     /// `User:name` of an authenticated client, else `User:ANONYMOUS`.
     pub principal: String,
+    pub api: ApiKey,
+}
+
+impl RequestCtx {
+    fn requester(&self) -> Requester<'_> {
+        Requester {
+            principal: &self.principal,
+            host: self.client_host.trim_start_matches('/'),
+            api: self.api,
+        }
+    }
+
+    /// Whether the ACLs let this client do `op` to the resource; a refusal
+    /// is logged.
+    pub fn may(&self, st: &BrokerState, op: Operation, rt: ResourceType, name: &str) -> bool {
+        st.acls
+            .authorize(self.requester(), Action::new(op, rt, name))
+    }
+
+    /// The same, unlogged: for listings that leave out what may not be seen.
+    pub fn may_see(&self, st: &BrokerState, op: Operation, rt: ResourceType, name: &str) -> bool {
+        st.acls.permits(self.requester(), Action::new(op, rt, name))
+    }
+
+    /// Kafka's bit set of the operations this client may perform on a
+    /// resource (`authorized_operations` in Metadata and DescribeGroups).
+    pub fn authorized_operations(&self, st: &BrokerState, rt: ResourceType, name: &str) -> i32 {
+        rt.operations()
+            .iter()
+            .filter(|op| **op != Operation::All && self.may_see(st, **op, rt, name))
+            .fold(0, |bits, op| bits | (1 << op.wire()))
+    }
+
+    /// `op` on the cluster resource.
+    pub fn may_cluster(&self, st: &BrokerState, op: Operation) -> bool {
+        self.may(st, op, ResourceType::Cluster, CLUSTER_NAME)
+    }
+
+    /// `op` on some resource of the type (KIP-679's idempotent producer).
+    pub fn may_any(&self, st: &BrokerState, op: Operation, rt: ResourceType) -> bool {
+        st.acls.permits_any(self.requester(), op, rt)
+    }
 }
 
 /// What the connection knows of its client.
@@ -157,6 +201,7 @@ pub async fn dispatch(
         client_host: conn.host.clone(),
         listener: conn.listener,
         principal: conn.principal.clone(),
+        api,
     };
     let cid = header.correlation_id;
     let enc = |r: anyhow::Result<Bytes>| {
@@ -220,6 +265,9 @@ pub async fn dispatch(
                 scram_credentials::authenticate_elsewhere
             )
         }
+        ApiKey::CreateAcls => call!(CreateAclsRequest, acls::create),
+        ApiKey::DescribeAcls => call!(DescribeAclsRequest, acls::describe),
+        ApiKey::DeleteAcls => call!(DeleteAclsRequest, acls::delete),
         ApiKey::AlterUserScramCredentials => {
             call!(AlterUserScramCredentialsRequest, scram_credentials::alter)
         }

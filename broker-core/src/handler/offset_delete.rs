@@ -8,17 +8,29 @@ use kafka_protocol::messages::offset_delete_response::{
 use kafka_protocol::messages::{OffsetDeleteRequest, OffsetDeleteResponse};
 
 use super::RequestCtx;
+use crate::error_code as ec;
+use crate::security::acl::{Operation, ResourceType};
 use crate::state::BrokerState;
 
 pub(super) async fn handle(
     st: &Arc<BrokerState>,
-    _ctx: &RequestCtx,
+    ctx: &RequestCtx,
     req: OffsetDeleteRequest,
 ) -> OffsetDeleteResponse {
+    if !ctx.may(st, Operation::Delete, ResourceType::Group, &req.group_id) {
+        return OffsetDeleteResponse::default().with_error_code(ec::GROUP_AUTHORIZATION_FAILED);
+    }
+    let denied: Vec<bool> = req
+        .topics
+        .iter()
+        .map(|t| !ctx.may(st, Operation::Read, ResourceType::Topic, &t.name))
+        .collect();
     let wanted: Vec<(String, i32)> = req
         .topics
         .iter()
-        .flat_map(|t| {
+        .zip(&denied)
+        .filter(|(_, d)| !**d)
+        .flat_map(|(t, _)| {
             t.partitions
                 .iter()
                 .map(move |p| (t.name.to_string(), p.partition_index))
@@ -32,14 +44,20 @@ pub(super) async fn handle(
     let topics = req
         .topics
         .into_iter()
-        .map(|t| {
+        .zip(denied)
+        .map(|(t, denied)| {
             let parts = t
                 .partitions
                 .iter()
                 .map(|p| {
+                    let code = if denied {
+                        ec::TOPIC_AUTHORIZATION_FAILED
+                    } else {
+                        it.next().unwrap_or_default()
+                    };
                     OffsetDeleteResponsePartition::default()
                         .with_partition_index(p.partition_index)
-                        .with_error_code(it.next().unwrap_or_default())
+                        .with_error_code(code)
                 })
                 .collect();
             OffsetDeleteResponseTopic::default()

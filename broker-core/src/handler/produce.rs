@@ -12,6 +12,7 @@ use super::{s, Reply, RequestCtx};
 use crate::clock::now_ms;
 use crate::error_code as ec;
 use crate::protocol::encode_response;
+use crate::security::acl::{Operation, ResourceType};
 use crate::state::BrokerState;
 
 pub(super) fn handle(
@@ -25,7 +26,18 @@ pub(super) fn handle(
     let mut waits = Vec::new();
     let mut appended = false;
     let mut topics = Vec::with_capacity(req.topic_data.len());
+    let txn_denied = req
+        .transactional_id
+        .as_ref()
+        .is_some_and(|t| !ctx.may(st, Operation::Write, ResourceType::TransactionalId, t));
     for (ti, td) in req.topic_data.into_iter().enumerate() {
+        let denied = if txn_denied {
+            Some(ec::TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
+        } else if !ctx.may(st, Operation::Write, ResourceType::Topic, &td.name) {
+            Some(ec::TOPIC_AUTHORIZATION_FAILED)
+        } else {
+            None
+        };
         let topic = st.topics.get(&td.name).filter(|t| !t.internal);
         let mut parts = Vec::with_capacity(td.partition_data.len());
         for (pi, pd) in td.partition_data.into_iter().enumerate() {
@@ -36,6 +48,9 @@ pub(super) fn handle(
                 .with_log_start_offset(-1);
             let partition = topic.as_ref().and_then(|t| t.partition(pd.index));
             match (partition, pd.records) {
+                _ if denied.is_some() => {
+                    r = r.with_error_code(denied.unwrap_or_default());
+                }
                 (None, _) => {
                     let code = match &topic {
                         None if st.topics.get(&td.name).is_some() => ec::INVALID_TOPIC_EXCEPTION,

@@ -16,6 +16,7 @@ use crate::error_code::{
     CLUSTER_AUTHORIZATION_FAILED, DUPLICATE_RESOURCE, ILLEGAL_SASL_STATE, KAFKA_STORAGE_ERROR,
     NONE, RESOURCE_NOT_FOUND, UNACCEPTABLE_CREDENTIAL, UNSUPPORTED_SASL_MECHANISM,
 };
+use crate::security::acl::Operation;
 use crate::security::scram::{Credential, Mechanism, MAX_ITERATIONS, MIN_ITERATIONS};
 use crate::state::BrokerState;
 
@@ -42,7 +43,10 @@ pub(super) async fn authenticate_elsewhere(
 /// Without ACLs, SCRAM users are managed by an authenticated client or from
 /// this machine, never by an anonymous client from elsewhere (a plaintext
 /// listener must not hand out SASL identities to the network).
-fn may_manage(ctx: &RequestCtx) -> bool {
+fn may_manage(st: &BrokerState, ctx: &RequestCtx, op: Operation) -> bool {
+    if st.acls.enabled() {
+        return ctx.may_cluster(st, op);
+    }
     if ctx.principal != super::ANONYMOUS {
         return true;
     }
@@ -60,7 +64,7 @@ pub(super) async fn alter(
     ctx: &RequestCtx,
     req: AlterUserScramCredentialsRequest,
 ) -> AlterUserScramCredentialsResponse {
-    if !may_manage(ctx) {
+    if !may_manage(st, ctx, Operation::Alter) {
         let users: BTreeSet<String> = req
             .deletions
             .iter()
@@ -194,7 +198,7 @@ pub(super) async fn describe(
     ctx: &RequestCtx,
     req: DescribeUserScramCredentialsRequest,
 ) -> DescribeUserScramCredentialsResponse {
-    if !may_manage(ctx) {
+    if !may_manage(st, ctx, Operation::Describe) {
         return DescribeUserScramCredentialsResponse::default()
             .with_error_code(CLUSTER_AUTHORIZATION_FAILED)
             .with_error_message(Some(s(NOT_ALLOWED)));

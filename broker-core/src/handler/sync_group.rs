@@ -5,14 +5,19 @@ use std::sync::Arc;
 use kafka_protocol::messages::{SyncGroupRequest, SyncGroupResponse};
 
 use super::RequestCtx;
+use crate::error_code as ec;
 use crate::group::SyncParams;
+use crate::security::acl::{Operation, ResourceType};
 use crate::state::BrokerState;
 
 pub(super) async fn handle(
     st: &Arc<BrokerState>,
-    _ctx: &RequestCtx,
+    ctx: &RequestCtx,
     req: SyncGroupRequest,
 ) -> SyncGroupResponse {
+    if !ctx.may(st, Operation::Read, ResourceType::Group, &req.group_id) {
+        return SyncGroupResponse::default().with_error_code(ec::GROUP_AUTHORIZATION_FAILED);
+    }
     let params = SyncParams {
         group_id: req.group_id.to_string(),
         generation: req.generation_id,

@@ -241,6 +241,29 @@ fn sample(api: ApiKey, v: i16, id: uuid::Uuid) -> Option<BytesMut> {
                     .with_salted_password(Bytes::from_static(b"salted")),
             ])
             .encode(&mut b, v),
+        ApiKey::CreateAcls => CreateAclsRequest::default()
+            .with_creations(vec![create_acls_request::AclCreation::default()
+                .with_resource_type(2)
+                .with_resource_name(st("t"))
+                .with_resource_pattern_type(3)
+                .with_principal(st("User:alice"))
+                .with_host(st("*"))
+                .with_operation(3)
+                .with_permission_type(3)])
+            .encode(&mut b, v),
+        ApiKey::DescribeAcls => DescribeAclsRequest::default()
+            .with_resource_type_filter(1)
+            .with_pattern_type_filter(1)
+            .with_operation(1)
+            .with_permission_type(1)
+            .encode(&mut b, v),
+        ApiKey::DeleteAcls => DeleteAclsRequest::default()
+            .with_filters(vec![delete_acls_request::DeleteAclsFilter::default()
+                .with_resource_type_filter(1)
+                .with_pattern_type_filter(1)
+                .with_operation(1)
+                .with_permission_type(1)])
+            .encode(&mut b, v),
         _ => return None,
     };
     if let Err(e) = r {

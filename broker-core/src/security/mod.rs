@@ -4,6 +4,7 @@
 //! from its `sasl.*` keys and JAAS configuration. A listener's key is read
 //! as `listener.name.<name>.<key>` first, then as `<key>`.
 
+pub mod acl;
 pub mod jaas;
 pub mod sasl;
 pub mod scram;
@@ -265,4 +266,27 @@ fn jaas_modules(
         }
     }
     Ok(out)
+}
+
+/// Writes a file readable by the broker's user only, whole: to a temporary
+/// file that is synced, then renamed into place (credentials and ACLs).
+pub fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let tmp = path.with_extension("tmp");
+    {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, path)?;
+    if let Some(dir) = path.parent() {
+        std::fs::File::open(dir)?.sync_all()?;
+    }
+    Ok(())
 }

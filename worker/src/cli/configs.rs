@@ -44,7 +44,7 @@ const RESOURCE_GROUP: i8 = 32;
 pub struct ConfigsArgs {
     #[command(flatten)]
     pub target: Target,
-    /// Client properties file (accepted; the admin connection is plaintext).
+    /// Client properties file (security settings of the admin connection).
     #[arg(long = "command-config")]
     pub command_config: Option<std::path::PathBuf>,
     /// `topics`, `brokers`, `groups` or `users` (SCRAM credentials).

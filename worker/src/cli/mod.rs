@@ -1,5 +1,6 @@
 //! Subcommands of `weir`.
 
+mod acls;
 mod api_versions;
 mod broker;
 mod common;
@@ -63,6 +64,9 @@ pub enum Command {
     /// Describe and change topic and broker configs (like kafka-configs.sh).
     #[command(infer_long_args = true)]
     Configs(configs::ConfigsArgs),
+    /// Add, remove and list ACLs (like kafka-acls.sh).
+    #[command(infer_long_args = true)]
+    Acls(acls::AclsArgs),
     /// Write lines from stdin or a file to a topic (like kafka-console-producer.sh).
     #[command(infer_long_args = true, alias = "console-producer")]
     Produce(produce::ProduceArgs),
@@ -166,6 +170,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Connect(args) => connect::run(args),
         Command::Topics(args) => topics::run(args),
         Command::Configs(args) => configs::run(args),
+        Command::Acls(args) => acls::run(args),
         Command::Produce(args) => produce::run(args),
         Command::Consume(args) => consume::run(args),
         Command::Groups(args) => groups::run(args),
