@@ -92,6 +92,9 @@ log "Python clients"
 log "Security: TLS and SASL listeners with kcat, confluent-kafka, kafka-python and aiokafka"
 "$VENV/bin/python" scripts/tests/security.py "$WEIR"
 
+log "ACLs: weir acls, a principal's allowed and refused requests, standalone and three distributed workers on a SASL_SSL-only broker"
+"$VENV/bin/python" scripts/tests/acls.py "$WEIR"
+
 stop_pid "$BROKER_PID"
 grep -q "broker stopped cleanly" "$WORK/broker.log" || { echo "broker did not stop cleanly" >&2; exit 1; }
 rm -rf "$WORK"

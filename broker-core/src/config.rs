@@ -495,6 +495,7 @@ pub const SECURITY_KEYS: &[&str] = &[
     "ssl.protocol",
     "ssl.cipher.suites",
     "ssl.endpoint.identification.algorithm",
+    "ssl.principal.mapping.rules",
     "sasl.enabled.mechanisms",
     "sasl.jaas.config",
     "connections.max.reauth.ms",

@@ -503,6 +503,23 @@ async fn open(
         Some(acceptor) => {
             match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
                 Ok(Ok(tls)) => {
+                    let mut conn = conn;
+                    if let Some(mapper) = &sec.certificate_principal {
+                        let cert = tls.get_ref().1.peer_certificates().and_then(|c| c.first());
+                        if let Some(cert) = cert {
+                            match security::principal::subject_rfc2253(cert)
+                                .and_then(|dn| mapper.map(&dn))
+                            {
+                                Ok(name) => conn.principal = format!("User:{name}"),
+                                Err(e) => {
+                                    tracing::info!(
+                                        "closing connection from {peer}: its certificate names no principal: {e}"
+                                    );
+                                    return;
+                                }
+                            }
+                        }
+                    }
                     let (rd, wr) = tokio::io::split(tls);
                     serve(st, rd, wr, peer, conn, auth).await
                 }

@@ -6,6 +6,7 @@
 
 pub mod acl;
 pub mod jaas;
+pub mod principal;
 pub mod sasl;
 pub mod scram;
 pub mod tls;
@@ -89,6 +90,8 @@ pub struct ListenerSecurity {
     pub endpoint: Endpoint,
     pub tls: Option<TlsAcceptor>,
     pub sasl: Option<Arc<SaslSettings>>,
+    /// On an SSL listener: how a client certificate names its principal.
+    pub certificate_principal: Option<Arc<principal::PrincipalMapper>>,
 }
 
 impl std::fmt::Debug for ListenerSecurity {
@@ -97,6 +100,7 @@ impl std::fmt::Debug for ListenerSecurity {
             .field("endpoint", &self.endpoint)
             .field("tls", &self.tls.is_some())
             .field("sasl", &self.sasl)
+            .field("certificate_principal", &self.certificate_principal)
             .finish()
     }
 }
@@ -130,10 +134,24 @@ fn listener(
     } else {
         None
     };
+    // SASL names the principal of a SASL_SSL client; on SSL the certificate does.
+    let certificate_principal = if l.protocol == SecurityProtocol::Ssl {
+        use tls::Keys;
+        let mapper = match keys.get("ssl.principal.mapping.rules") {
+            Some((k, v)) => {
+                principal::PrincipalMapper::parse(&v).map_err(|e| format!("{k}: {e}"))?
+            }
+            None => principal::PrincipalMapper::default(),
+        };
+        Some(Arc::new(mapper))
+    } else {
+        None
+    };
     Ok(ListenerSecurity {
         endpoint: l.clone(),
         tls,
         sasl,
+        certificate_principal,
     })
 }
 
