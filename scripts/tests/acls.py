@@ -279,7 +279,8 @@ def alice(broker, work):
     check("the broker logs each refusal as Kafka's authorizer does",
           "Principal = User:alice is Denied operation = DESCRIBE from host = 127.0.0.1 on resource = "
           "Topic:LITERAL:secret for request = METADATA with resourceRefCount = 1 based on rule DefaultDeny"
-          in log and "operation = READ from host = 127.0.0.1 on resource = Group:LITERAL:someone-elses" in log)
+          in log and "operation = DESCRIBE from host = 127.0.0.1 on resource = Group:LITERAL:someone-elses "
+          "for request = FIND_COORDINATOR" in log)
     return listed
 
 

@@ -14,23 +14,31 @@ use crate::error_code as ec;
 use crate::group::offsets::OFFSET_METADATA_MAX_BYTES;
 use crate::group::records::OffsetValue;
 use crate::group::CommitEntry;
+use crate::security::acl::{Operation, ResourceType};
 use crate::state::BrokerState;
 
 pub(super) async fn handle(
     st: &Arc<BrokerState>,
-    _ctx: &RequestCtx,
+    ctx: &RequestCtx,
     req: OffsetCommitRequest,
 ) -> OffsetCommitResponse {
     let now = now_ms();
+    let group_denied = !ctx.may(st, Operation::Read, ResourceType::Group, &req.group_id);
     // Per-partition verdicts before the group check.
     let mut verdicts: Vec<Vec<i16>> = Vec::new();
     let mut entries = Vec::new();
     for t in &req.topics {
         let topic = st.topics.get(&t.name);
+        let topic_denied =
+            !group_denied && !ctx.may(st, Operation::Read, ResourceType::Topic, &t.name);
         let mut v = Vec::new();
         for p in &t.partitions {
             let meta = p.committed_metadata.as_deref().unwrap_or("");
-            let code = if topic
+            let code = if group_denied {
+                ec::GROUP_AUTHORIZATION_FAILED
+            } else if topic_denied {
+                ec::TOPIC_AUTHORIZATION_FAILED
+            } else if topic
                 .as_ref()
                 .and_then(|x| x.partition(p.partition_index))
                 .is_none()
@@ -55,16 +63,22 @@ pub(super) async fn handle(
         }
         verdicts.push(v);
     }
-    let group_result = st
-        .groups
-        .commit(
-            &req.group_id,
-            req.generation_id_or_member_epoch,
-            &req.member_id,
-            req.group_instance_id.as_deref(),
-            entries,
-        )
-        .await;
+    if group_denied {
+        entries.clear();
+    }
+    let group_result = if group_denied {
+        Ok(())
+    } else {
+        st.groups
+            .commit(
+                &req.group_id,
+                req.generation_id_or_member_epoch,
+                &req.member_id,
+                req.group_instance_id.as_deref(),
+                entries,
+            )
+            .await
+    };
     let topics = req
         .topics
         .iter()

@@ -10,7 +10,9 @@ use kafka_protocol::messages::offset_fetch_response::{
 use kafka_protocol::messages::{OffsetFetchRequest, OffsetFetchResponse, TopicName};
 
 use super::{s, RequestCtx};
+use crate::error_code as ec;
 use crate::group::Coordinator;
+use crate::security::acl::{Operation, ResourceType};
 use crate::state::BrokerState;
 
 /// (topic -> [(partition, offset, leader epoch, metadata)]) for a group.
@@ -67,6 +69,30 @@ macro_rules! topics_of {
     };
 }
 
+/// Leaves out (all partitions) or refuses (named ones) the topics the
+/// client may not describe; returns the refused ones' names.
+fn authorize(
+    st: &BrokerState,
+    ctx: &RequestCtx,
+    named: bool,
+    fetched: &mut Fetched,
+) -> Vec<String> {
+    if !named {
+        fetched.retain(|t, _| ctx.may_see(st, Operation::Describe, ResourceType::Topic, t));
+        return Vec::new();
+    }
+    let mut refused = Vec::new();
+    for (topic, parts) in fetched.iter_mut() {
+        if !ctx.may(st, Operation::Describe, ResourceType::Topic, topic) {
+            for p in parts.iter_mut() {
+                *p = (p.0, -1, -1, String::new());
+            }
+            refused.push(topic.clone());
+        }
+    }
+    refused
+}
+
 pub(super) async fn handle(
     st: &Arc<BrokerState>,
     ctx: &RequestCtx,
@@ -82,14 +108,30 @@ pub(super) async fn handle(
                         .map(|t| (t.name.to_string(), t.partition_indexes.clone()))
                         .collect()
                 });
-                let fetched = st.groups.read(|c| lookup(c, &g.group_id, topics));
+                if !ctx.may(st, Operation::Describe, ResourceType::Group, &g.group_id) {
+                    return OffsetFetchResponseGroup::default()
+                        .with_group_id(g.group_id.clone())
+                        .with_error_code(ec::GROUP_AUTHORIZATION_FAILED);
+                }
+                let named = topics.is_some();
+                let mut fetched = st.groups.read(|c| lookup(c, &g.group_id, topics));
+                let denied = authorize(st, ctx, named, &mut fetched);
+                let mut topics: Vec<OffsetFetchResponseTopics> = topics_of!(
+                    fetched,
+                    OffsetFetchResponseTopics,
+                    OffsetFetchResponsePartitions
+                );
+                for t in topics
+                    .iter_mut()
+                    .filter(|t| denied.contains(&t.name.to_string()))
+                {
+                    for p in t.partitions.iter_mut() {
+                        p.error_code = ec::TOPIC_AUTHORIZATION_FAILED;
+                    }
+                }
                 OffsetFetchResponseGroup::default()
                     .with_group_id(g.group_id.clone())
-                    .with_topics(topics_of!(
-                        fetched,
-                        OffsetFetchResponseTopics,
-                        OffsetFetchResponsePartitions
-                    ))
+                    .with_topics(topics)
             })
             .collect();
         return OffsetFetchResponse::default().with_groups(groups);
@@ -99,10 +141,24 @@ pub(super) async fn handle(
             .map(|t| (t.name.to_string(), t.partition_indexes.clone()))
             .collect()
     });
-    let fetched = st.groups.read(|c| lookup(c, &req.group_id, topics));
-    OffsetFetchResponse::default().with_topics(topics_of!(
+    if !ctx.may(st, Operation::Describe, ResourceType::Group, &req.group_id) {
+        return OffsetFetchResponse::default().with_error_code(ec::GROUP_AUTHORIZATION_FAILED);
+    }
+    let named = topics.is_some();
+    let mut fetched = st.groups.read(|c| lookup(c, &req.group_id, topics));
+    let denied = authorize(st, ctx, named, &mut fetched);
+    let mut topics: Vec<OffsetFetchResponseTopic> = topics_of!(
         fetched,
         OffsetFetchResponseTopic,
         OffsetFetchResponsePartition
-    ))
+    );
+    for t in topics
+        .iter_mut()
+        .filter(|t| denied.contains(&t.name.to_string()))
+    {
+        for p in t.partitions.iter_mut() {
+            p.error_code = ec::TOPIC_AUTHORIZATION_FAILED;
+        }
+    }
+    OffsetFetchResponse::default().with_topics(topics)
 }
