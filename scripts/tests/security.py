@@ -367,27 +367,118 @@ def hostile_input(broker):
             # A SaslHandshake/TLS-like prefix followed by garbage.
             payload = rnd.choice([b"\x16\x03\x01", struct.pack(">ihhi", 30, 17, 1, i)]) + payload
         raw(port, payload, read=rnd.random() < 0.2)
+    # From an address of its own, so that the count is this flood's alone.
     flood = []
     for _ in range(150):
         try:
-            flood.append(socket.create_connection(("127.0.0.1", broker.ports["SASL_SSL"]), 5))
+            flood.append(socket.create_connection(("127.0.0.1", broker.ports["SASL_SSL"]), 5,
+                                                  source_address=("127.0.0.3", 0)))
         except OSError:
             break
+    time.sleep(0.5)
     refused = 0
     for s in flood:
-        s.settimeout(0.5)
+        s.setblocking(False)
         try:
             if s.recv(1) == b"":
                 refused += 1
-        except (socket.timeout, OSError):
+        except BlockingIOError:
             pass
+        except OSError:
+            refused += 1
     for s in flood:
         s.close()
     check(f"max.connections.per.ip=120: of 150 idle connections, {refused} were closed at once",
-          30 <= refused <= 150, str(refused))
+          len(flood) == 150 and refused == 30, str(refused))
     time.sleep(0.5)
     check("after 200 garbage, truncated and oversized frames and 150 idle connections, the broker is up",
           broker.proc.poll() is None)
+    hello = client_hello()
+    for i in range(150):
+        port = broker.ports[rnd.choice(["SSL", "SASL_SSL", "MTLS"])]
+        cut = bytearray(hello)
+        how = rnd.choice(["truncate", "flip", "append", "length"])
+        if how == "truncate":
+            cut = cut[:rnd.randrange(1, len(cut))]
+        elif how == "flip":
+            for _ in range(rnd.randrange(1, 8)):
+                cut[rnd.randrange(len(cut))] = rnd.getrandbits(8)
+        elif how == "append":
+            cut += bytes(rnd.getrandbits(8) for _ in range(rnd.randrange(1, 2000)))
+        else:
+            cut[3:5] = struct.pack(">H", 0xFFFF)
+        raw(port, bytes(cut), read=rnd.random() < 0.2)
+    check(f"150 mutated TLS ClientHellos ({len(hello)} bytes, truncated, flipped, extended, "
+          "with an oversized record length) leave the broker up", broker.proc.poll() is None)
+
+
+def client_hello():
+    """The first bytes a real TLS client sends."""
+    import ssl
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    tls = ssl.create_default_context().wrap_bio(incoming, outgoing, server_hostname="localhost")
+    try:
+        tls.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    return outgoing.read()
+
+
+def kafka_request(key, version, cid, body):
+    header = struct.pack(">hhih", key, version, cid, 5) + b"flood"
+    return struct.pack(">i", len(header) + len(body)) + header + body
+
+
+def failed_login(port, n):
+    """SaslHandshake v1 for PLAIN, then SaslAuthenticate v1 with a wrong
+    password; the broker's answer (empty when it closed at once)."""
+    mech = b"PLAIN"
+    token = b"\0alice\0wrong-pw-3Zt-" + str(n).encode()
+    # From another loopback address: the clients of 127.0.0.1 keep their
+    # own max.connections.per.ip.
+    s = socket.create_connection(("127.0.0.1", port), 5, source_address=("127.0.0.2", 0))
+    s.settimeout(5)
+    try:
+        s.sendall(kafka_request(17, 1, 1, struct.pack(">h", len(mech)) + mech))
+        s.recv(4096)
+        s.sendall(kafka_request(36, 1, 2, struct.pack(">i", len(token)) + token))
+        return s.recv(4096)
+    except OSError:
+        return b""
+    finally:
+        s.close()
+
+
+def authentication_flood(broker, work):
+    """20 clients failing to log in, 10 times each, while a real client
+    produces and consumes over SASL_SSL."""
+    import threading
+    answers = []
+
+    def attacker(k):
+        for n in range(10):
+            answers.append(failed_login(broker.ports["SASL_PLAINTEXT"], k * 10 + n))
+    threads = [threading.Thread(target=attacker, args=(k,)) for k in range(20)]
+    start = time.time()
+    for t in threads:
+        t.start()
+    confluent_roundtrip(broker, work, CASES[5], "during-the-flood")
+    served = time.time() - start
+    for t in threads:
+        t.join(60)
+    # SASL_AUTHENTICATION_FAILED (58) in the SaslAuthenticate v1 answer, or
+    # closed at once: a failed login holds its connection for the failed-
+    # authentication delay, so a flooding address soon meets its own
+    # max.connections.per.ip while other clients go on.
+    failed = sum(1 for a in answers if len(a) >= 10 and struct.unpack(">h", a[8:10])[0] == 58)
+    closed = sum(1 for a in answers if a == b"")
+    with open(broker.log) as f:
+        limited = f.read().count("refusing a connection from 127.0.0.2:")
+    check(f"200 failed logins from 20 clients of one address: {failed} answered SASL_AUTHENTICATION_FAILED, "
+          f"{closed} refused by that address's max.connections.per.ip, none let in; meanwhile a SCRAM "
+          f"client of another address produced and read back 20 records ({served:.1f} s)",
+          failed >= 20 and failed + closed == 200 and limited == closed and broker.proc.poll() is None,
+          f"{len(answers)} answers, {limited} refusals logged")
 
 
 def security_lines(prefix, work):
@@ -746,6 +837,7 @@ def main():
         rest_mutual_tls(broker, work)
         local_paths(broker, work)
         hostile_input(broker)
+        authentication_flood(broker, work)
         confluent_roundtrip(broker, work, CASES[4], "after-hostile-input")
         broker.stop()
         broker.start()

@@ -11,6 +11,9 @@ pub mod sasl;
 pub mod scram;
 pub mod tls;
 
+#[cfg(test)]
+mod handshake_fuzz;
+
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 

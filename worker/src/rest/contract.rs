@@ -8,11 +8,36 @@ use serde_json::{json, Map, Value};
 /// Applies the refinements to the generated document.
 pub(super) fn refine(doc: &mut Value) {
     add_config_schema(doc);
+    add_basic_auth(doc);
     for (path, op) in operations(doc) {
         use_config_schema(&path, op);
         add_common_errors(&path, op);
     }
     add_links(doc);
+}
+
+/// Basic authentication, which a worker asks for only when
+/// `rest.extension.classes` names Kafka's BasicAuthSecurityRestExtension:
+/// the scheme, optional at the top level, and the 401 of every operation.
+fn add_basic_auth(doc: &mut Value) {
+    let Some(root) = doc.as_object_mut() else {
+        return;
+    };
+    let components = root
+        .entry("components")
+        .or_insert_with(|| json!({}))
+        .as_object_mut();
+    if let Some(components) = components {
+        components.insert(
+            "securitySchemes".into(),
+            json!({"basicAuth": {
+                "type": "http",
+                "scheme": "basic",
+                "description": "Required when rest.extension.classes names org.apache.kafka.connect.rest.basic.auth.extension.BasicAuthSecurityRestExtension; users come from the KafkaConnect section of the JAAS file (PropertyFileLoginModule). Requests between the workers of a cluster are signed instead."
+            }}),
+        );
+    }
+    root.insert("security".into(), json!([{}, {"basicAuth": []}]));
 }
 
 /// Every operation with its path.
@@ -130,6 +155,14 @@ fn add_common_errors(path: &str, op: &mut Map<String, Value>) {
             "409".into(),
             error_response(
                 "Distributed mode: a rebalance is in progress or the group has no leader yet; retry",
+            ),
+        );
+    }
+    if !responses.contains_key("401") {
+        responses.insert(
+            "401".into(),
+            error_response(
+                "Basic authentication is on and the request has no valid credentials (`User cannot access the resource.`)",
             ),
         );
     }
