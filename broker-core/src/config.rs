@@ -259,7 +259,12 @@ impl BrokerConfig {
                 }
                 "allow.everyone.if.no.acl.found" => {
                     cfg.authorizer.allow_if_no_acl =
-                        parse_bool(v).ok_or_else(|| err(key, v, "not a boolean"))?
+                        parse_bool(v).ok_or_else(|| err(key, v, "not a boolean"))?;
+                    if cfg.authorizer.allow_if_no_acl {
+                        notes.warnings.push(
+                            "allow.everyone.if.no.acl.found=true: whatever no ACL names is open to every principal, User:ANONYMOUS included; until an ACL names the cluster, that includes creating ACLs and SCRAM users".into(),
+                        );
+                    }
                 }
                 k if is_security_key(k) => {}
                 "log.dirs" | "log.dir" => {

@@ -357,7 +357,11 @@ pub(crate) fn open_state(
     )?);
     let producer_ids = ProducerIds::load(meta.join("producer-id-block"))?;
     let scram = Arc::new(CredentialStore::load(meta.join("scram-credentials"))?);
-    let acls = Authorizer::load(config.authorizer.clone(), meta.join("acls"))?;
+    let acls = if config.authorizer.enabled {
+        Authorizer::load(config.authorizer.clone(), meta.join("acls"))?
+    } else {
+        Authorizer::in_memory(config.authorizer.clone())
+    };
     let (data_version, _) = watch::channel(0u64);
     let state = Arc::new(BrokerState {
         config,
@@ -491,7 +495,7 @@ async fn open(
         .as_ref()
         .map(|s| Authenticator::new(s.clone(), st.scram.clone()));
     let conn = Conn {
-        host: format!("/{}", peer.ip()),
+        host: format!("/{}", security::java_host_address(peer.ip())),
         listener: index,
         principal: ANONYMOUS.to_string(),
     };

@@ -92,7 +92,13 @@ pub(super) async fn create(
         checked.push(binding);
     }
     let valid: Vec<AclBinding> = checked.iter().filter_map(|c| c.clone().ok()).collect();
-    let stored = st.acls.create(&valid);
+    // The file is synced off the request threads.
+    let stored = {
+        let (st, valid) = (st.clone(), valid.clone());
+        tokio::task::spawn_blocking(move || st.acls.create(&valid))
+            .await
+            .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())))
+    };
     if let Err(e) = &stored {
         tracing::error!("could not store ACLs: {e}");
     } else {
@@ -208,7 +214,13 @@ pub(super) async fn delete(
         })
         .collect();
     let valid: Vec<AclFilter> = parsed.iter().filter_map(|p| p.clone().ok()).collect();
-    let removed = match st.acls.delete(&valid) {
+    let deleted = {
+        let (st, valid) = (st.clone(), valid.clone());
+        tokio::task::spawn_blocking(move || st.acls.delete(&valid))
+            .await
+            .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())))
+    };
+    let removed = match deleted {
         Ok(r) => r,
         Err(e) => {
             tracing::error!("could not store ACLs: {e}");

@@ -6,7 +6,11 @@ use std::sync::Arc;
 use kafka_protocol::messages::alter_configs_response::AlterConfigsResourceResponse;
 use kafka_protocol::messages::{AlterConfigsRequest, AlterConfigsResponse};
 
-use super::describe_configs::RESOURCE_TOPIC;
+use super::describe_configs::{RESOURCE_BROKER, RESOURCE_TOPIC};
+
+/// Kafka's resource types of broker loggers and groups.
+const RESOURCE_BROKER_LOGGER: i8 = 8;
+const RESOURCE_GROUP: i8 = 32;
 use super::{s, RequestCtx};
 use crate::error_code as ec;
 use crate::security::acl::{Operation, ResourceType};
@@ -22,17 +26,28 @@ pub(super) fn apply(
     validate_only: bool,
     change: impl FnOnce(&mut BTreeMap<String, String>) -> Result<(), String>,
 ) -> Result<(), (i16, String)> {
-    let denied = if resource_type == RESOURCE_TOPIC {
-        !ctx.may(st, Operation::AlterConfigs, ResourceType::Topic, name)
-    } else {
-        !ctx.may_cluster(st, Operation::AlterConfigs)
+    // Kafka's order: an unknown resource type is refused before any check.
+    let (allowed, code) = match resource_type {
+        RESOURCE_TOPIC => (
+            ctx.may(st, Operation::AlterConfigs, ResourceType::Topic, name),
+            ec::TOPIC_AUTHORIZATION_FAILED,
+        ),
+        RESOURCE_BROKER | RESOURCE_BROKER_LOGGER => (
+            ctx.may_cluster(st, Operation::AlterConfigs),
+            ec::CLUSTER_AUTHORIZATION_FAILED,
+        ),
+        RESOURCE_GROUP => (
+            ctx.may(st, Operation::AlterConfigs, ResourceType::Group, name),
+            ec::GROUP_AUTHORIZATION_FAILED,
+        ),
+        other => {
+            return Err((
+                ec::INVALID_REQUEST,
+                format!("resource type {other} is not supported"),
+            ))
+        }
     };
-    if denied {
-        let code = if resource_type == RESOURCE_TOPIC {
-            ec::TOPIC_AUTHORIZATION_FAILED
-        } else {
-            ec::CLUSTER_AUTHORIZATION_FAILED
-        };
+    if !allowed {
         return Err((code, "Authorization failed.".into()));
     }
     if resource_type != RESOURCE_TOPIC {

@@ -26,6 +26,9 @@ pub(super) async fn handle(
             .map(|n| (Some(n.clone()), uuid::Uuid::nil()))
             .collect()
     };
+    // DELETE on the cluster covers every topic; otherwise a topic must be
+    // describable (else it is as good as unknown: refused) and deletable.
+    let cluster_delete = ctx.may_see(st, Operation::Delete, ResourceType::Cluster, CLUSTER_NAME);
     let responses = targets
         .into_iter()
         .map(|(name, id)| {
@@ -38,11 +41,8 @@ pub(super) async fn handle(
                 .with_topic_id(id);
             let target = topic.as_ref().map(|t| t.name.clone());
             let target = target.as_deref().or(name.as_deref().map(|n| n.as_str()));
-            let cluster_delete =
-                ctx.may_see(st, Operation::Delete, ResourceType::Cluster, CLUSTER_NAME);
-            if !cluster_delete
-                && target.is_some_and(|n| !ctx.may(st, Operation::Delete, ResourceType::Topic, n))
-            {
+            let describable = |n: &str| ctx.may(st, Operation::Describe, ResourceType::Topic, n);
+            if !cluster_delete && target.is_some_and(|n| !describable(n)) {
                 return r.with_error_code(ec::TOPIC_AUTHORIZATION_FAILED);
             }
             let Some(topic) = topic else {
@@ -53,6 +53,12 @@ pub(super) async fn handle(
                 };
                 return r.with_error_code(code);
             };
+            // Described by id: the client may learn its name.
+            let r = r.with_name(Some(TopicName(s(&topic.name))));
+            if !cluster_delete && !ctx.may(st, Operation::Delete, ResourceType::Topic, &topic.name)
+            {
+                return r.with_error_code(ec::TOPIC_AUTHORIZATION_FAILED);
+            }
             if topic.internal {
                 return r
                     .with_error_code(ec::INVALID_TOPIC_EXCEPTION)

@@ -282,6 +282,8 @@ pub async fn dispatch(
 }
 
 #[cfg(test)]
+mod acl_tests;
+#[cfg(test)]
 mod fuzz_tests;
 #[cfg(test)]
 mod version_tests;

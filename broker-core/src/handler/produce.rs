@@ -49,7 +49,7 @@ pub(super) fn handle(
             let partition = topic.as_ref().and_then(|t| t.partition(pd.index));
             match (partition, pd.records) {
                 _ if denied.is_some() => {
-                    r = r.with_error_code(denied.unwrap_or_default());
+                    r = r.with_error_code(denied.unwrap_or(ec::TOPIC_AUTHORIZATION_FAILED));
                 }
                 (None, _) => {
                     let code = match &topic {

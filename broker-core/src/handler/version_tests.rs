@@ -21,7 +21,7 @@ fn topic() -> TopicName {
 }
 
 /// A typical request for (api, version) naming topic `t` (id `id`) and group `g`.
-fn sample(api: ApiKey, v: i16, id: uuid::Uuid) -> Option<BytesMut> {
+pub(super) fn sample(api: ApiKey, v: i16, id: uuid::Uuid) -> Option<BytesMut> {
     let mut b = BytesMut::new();
     let r = match api {
         ApiKey::Produce => ProduceRequest::default()

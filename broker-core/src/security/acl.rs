@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use kafka_protocol::messages::ApiKey;
-use parking_lot::RwLock;
+use parking_lot::{Mutex, RwLock};
 
 /// Declares an enum of Kafka's with its wire code and its name.
 macro_rules! wire_enum {
@@ -408,6 +408,8 @@ pub struct Authorizer {
     config: AuthorizerConfig,
     path: Option<PathBuf>,
     acls: RwLock<BTreeSet<AclBinding>>,
+    /// One change at a time; checks go on while a change is written.
+    writer: Mutex<()>,
 }
 
 impl Authorizer {
@@ -427,6 +429,7 @@ impl Authorizer {
             config,
             path: Some(path),
             acls: RwLock::new(acls),
+            writer: Mutex::new(()),
         })
     }
 
@@ -436,6 +439,7 @@ impl Authorizer {
             config,
             path: None,
             acls: RwLock::new(BTreeSet::new()),
+            writer: Mutex::new(()),
         }
     }
 
@@ -506,58 +510,86 @@ impl Authorizer {
     }
 
     /// Whether `who` may do `operation` to some resource of the type (an
-    /// idempotent producer needs WRITE on any topic): an ALLOW binding for
-    /// it that no DENY binding takes away.
+    /// idempotent producer needs WRITE on any topic), as Kafka's
+    /// `authorizeByResourceType`: a made-up name first (super users, and
+    /// allow-everyone when no ACL covers it), then an ALLOW binding for the
+    /// operation itself that no DENY binding dominates (a wildcard DENY, a
+    /// DENY on the same literal name, a DENY prefix of its name).
     pub fn permits_any(&self, who: Requester<'_>, operation: Operation, rt: ResourceType) -> bool {
-        if !self.config.enabled || self.config.super_users.iter().any(|u| u == who.principal) {
+        if self.decide(who, Action::new(operation, rt, "hardcode")).0 {
             return true;
         }
         let acls = self.acls.read();
-        let mine: Vec<&AclBinding> = acls
-            .iter()
-            .filter(|b| b.resource_type == rt && b.applies_to(who.principal, who.host))
-            .collect();
-        let denies = |b: &AclBinding| {
-            mine.iter().any(|d| {
-                d.permission == Permission::Deny
-                    && (d.operation == Operation::All || d.operation == operation)
-                    && match d.pattern {
-                        PatternType::Literal => d.name == WILDCARD || d.name == b.name,
-                        PatternType::Prefixed => b.name.starts_with(&d.name),
-                        _ => false,
-                    }
-            })
+        let mut deny_literal = BTreeSet::new();
+        let mut deny_prefixed = BTreeSet::new();
+        let mut allow_literal = BTreeSet::new();
+        let mut allow_prefixed = BTreeSet::new();
+        let mut wildcard_allow = false;
+        for b in acls.iter().filter(|b| {
+            b.resource_type == rt
+                && b.applies_to(who.principal, who.host)
+                && (b.operation == operation || b.operation == Operation::All)
+        }) {
+            let name = b.name.as_str();
+            match (b.permission, b.pattern) {
+                (Permission::Deny, PatternType::Literal) if name == WILDCARD => return false,
+                (Permission::Deny, PatternType::Literal) => {
+                    deny_literal.insert(name);
+                }
+                (Permission::Deny, PatternType::Prefixed) => {
+                    deny_prefixed.insert(name);
+                }
+                (Permission::Allow, PatternType::Literal) if name == WILDCARD => {
+                    wildcard_allow = true
+                }
+                (Permission::Allow, PatternType::Literal) => {
+                    allow_literal.insert(name);
+                }
+                (Permission::Allow, PatternType::Prefixed) => {
+                    allow_prefixed.insert(name);
+                }
+                _ => {}
+            }
+        }
+        if wildcard_allow {
+            return true;
+        }
+        let dominated = |name: &str| {
+            name.char_indices()
+                .map(|(i, c)| &name[..i + c.len_utf8()])
+                .any(|prefix| deny_prefixed.contains(prefix))
         };
-        let granted = mine.iter().any(|b| {
-            b.permission == Permission::Allow && b.operation.implies(operation) && !denies(b)
-        });
-        granted || (self.config.allow_if_no_acl && !acls.iter().any(|b| b.resource_type == rt))
+        allow_literal
+            .iter()
+            .any(|n| !deny_literal.contains(n) && !dominated(n))
+            || allow_prefixed.iter().any(|n| !dominated(n))
     }
 
     /// Adds bindings (ones already there stay as they are) and makes them
-    /// durable; on failure nothing changes.
+    /// durable before they apply; on failure nothing changes.
     pub fn create(&self, bindings: &[AclBinding]) -> std::io::Result<()> {
-        let mut acls = self.acls.write();
-        let mut next = acls.clone();
+        let _one_at_a_time = self.writer.lock();
+        let mut next = self.acls.read().clone();
         next.extend(bindings.iter().cloned());
         self.persist(&next)?;
-        *acls = next;
+        *self.acls.write() = next;
         Ok(())
     }
 
     /// Removes what each filter matches, durably; returns the removed
     /// bindings per filter.
     pub fn delete(&self, filters: &[AclFilter]) -> std::io::Result<Vec<Vec<AclBinding>>> {
-        let mut acls = self.acls.write();
+        let _one_at_a_time = self.writer.lock();
+        let current = self.acls.read().clone();
         let removed: Vec<Vec<AclBinding>> = filters
             .iter()
-            .map(|f| acls.iter().filter(|b| f.matches(b)).cloned().collect())
+            .map(|f| current.iter().filter(|b| f.matches(b)).cloned().collect())
             .collect();
-        let mut next = acls.clone();
+        let mut next = current.clone();
         next.retain(|b| !filters.iter().any(|f| f.matches(b)));
-        if next.len() != acls.len() {
+        if next.len() != current.len() {
             self.persist(&next)?;
-            *acls = next;
+            *self.acls.write() = next;
         }
         Ok(removed)
     }

@@ -195,3 +195,40 @@ fn names_read_as_kafka_tools_write_them() {
     );
     assert_eq!(Operation::from_name("Fly"), None);
 }
+
+#[test]
+fn any_topic_write_as_kafka_decides_it() {
+    let who = Requester {
+        principal: "User:alice",
+        host: "10.0.0.1",
+        api: ApiKey::InitProducerId,
+    };
+    // Allow-everyone: ACLs on other topics do not take it away.
+    let open = on(true, true);
+    open.create(&[allow(Topic, "bobs", PatternType::Literal, "User:bob", Read)])
+        .expect("create");
+    assert!(open.permits_any(who, Write, Topic));
+    // A literal DENY does not cancel a prefixed ALLOW of the same name.
+    let a = on(true, false);
+    let mut deny = allow(Topic, "t-", PatternType::Literal, "User:alice", Write);
+    deny.permission = Permission::Deny;
+    a.create(&[
+        allow(Topic, "t-", PatternType::Prefixed, "User:alice", Write),
+        deny,
+    ])
+    .expect("create");
+    assert!(a.permits_any(who, Write, Topic));
+    // READ does not stand in for WRITE here; ALL does.
+    let b = on(true, false);
+    b.create(&[allow(Topic, "x", PatternType::Literal, "User:alice", Read)])
+        .expect("create");
+    assert!(!b.permits_any(who, Write, Topic));
+    b.create(&[allow(Topic, "y", PatternType::Literal, "User:alice", All)])
+        .expect("create");
+    assert!(b.permits_any(who, Write, Topic));
+    // A wildcard DENY ends it.
+    let mut star = allow(Topic, "*", PatternType::Literal, "User:*", Write);
+    star.permission = Permission::Deny;
+    b.create(&[star]).expect("create");
+    assert!(!b.permits_any(who, Write, Topic));
+}

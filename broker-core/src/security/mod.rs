@@ -295,11 +295,15 @@ pub fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let tmp = path.with_extension("tmp");
+    // A leftover temporary file would keep its own permissions.
+    match std::fs::remove_file(&tmp) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
     {
         let mut f = std::fs::OpenOptions::new()
             .write(true)
-            .create(true)
-            .truncate(true)
+            .create_new(true)
             .mode(0o600)
             .open(&tmp)?;
         f.write_all(bytes)?;
@@ -310,4 +314,31 @@ pub fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()
         std::fs::File::open(dir)?.sync_all()?;
     }
     Ok(())
+}
+
+/// A client's address as Java's `InetAddress.getHostAddress()` writes it,
+/// which is what ACL hosts are compared with: an IPv4 client of a
+/// dual-stack listener as IPv4, IPv6 uncompressed (`0:0:0:0:0:0:0:1`).
+pub fn java_host_address(ip: std::net::IpAddr) -> String {
+    match ip.to_canonical() {
+        std::net::IpAddr::V4(v4) => v4.to_string(),
+        std::net::IpAddr::V6(v6) => v6
+            .segments()
+            .iter()
+            .map(|s| format!("{s:x}"))
+            .collect::<Vec<_>>()
+            .join(":"),
+    }
+}
+
+#[cfg(test)]
+mod address_tests {
+    #[test]
+    fn addresses_as_java_writes_them() {
+        let f = |s: &str| super::java_host_address(s.parse().expect("address"));
+        assert_eq!(f("127.0.0.1"), "127.0.0.1");
+        assert_eq!(f("::ffff:10.0.0.5"), "10.0.0.5");
+        assert_eq!(f("::1"), "0:0:0:0:0:0:0:1");
+        assert_eq!(f("fe80::1:abcd"), "fe80:0:0:0:0:0:1:abcd");
+    }
 }

@@ -52,8 +52,10 @@ fn until_slash(s: &str) -> Option<(String, &str)> {
 impl PrincipalMapper {
     /// Parses the rules (comma-separated; a rule's pattern may hold commas).
     pub fn parse(text: &str) -> Result<Self, String> {
+        // Kafka's files also put one rule per line.
+        let text = text.replace(['\n', '\r'], ",");
         let mut rules = Vec::new();
-        let mut rest = text.trim();
+        let mut rest = text.trim().trim_matches(',').trim();
         while !rest.is_empty() {
             if let Some(after) = rest.strip_prefix("DEFAULT") {
                 rules.push(Rule::Default);

@@ -341,8 +341,17 @@ fn entries_by_resource(
                 })
                 .collect::<anyhow::Result<_>>()?
         };
-        let mut list = entries(&ops);
-        list.dedup();
+        // --producer and --consumer both grant DESCRIBE: once.
+        let mut seen = Vec::new();
+        let ops: Vec<Operation> = ops
+            .into_iter()
+            .filter(|o| {
+                let first = !seen.contains(o);
+                seen.push(*o);
+                first
+            })
+            .collect();
+        let list = entries(&ops);
         for e in &list {
             binding(&res, e)
                 .check_operation()
