@@ -7,7 +7,9 @@
 # (Kafka's ProducerPerformance output; acks=all, linger.ms=0) and peak RSS.
 # kcat runs on the current librdkafka from the confluent-kafka wheel for every
 # target: Debian's librdkafka 2.0.2 cannot read Tansu 0.6.0's ApiVersions reply.
-# Prints one table with ratios measured in this run. Not part of test.sh.
+# Prints one table with ratios measured in this run, then runs security.sh
+# (produce and consume over SASL_SSL beside plaintext; BENCH_SECURITY=0
+# skips it). Not part of test.sh.
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/common.sh"
@@ -203,3 +205,6 @@ Tansu latency run: $tansu_lat
 Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr), kcat $(kcat -V 2>&1 | grep -o 'librdkafka [0-9.]*' | head -n1)
 TABLE
 rm -rf "$WORK"
+if [ "${BENCH_SECURITY:-1}" != 0 ]; then
+    "$(dirname "$0")/security.sh"
+fi

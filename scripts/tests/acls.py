@@ -17,6 +17,7 @@ flowing. The ACLs survive a broker restart.
 Usage: acls.py WEIR_BINARY
 """
 
+import json
 import os
 import signal
 import subprocess
@@ -321,13 +322,25 @@ def standalone(broker, work):
                  lambda: len(lines_in(f"{work}/standalone-sink.txt")) == 30, 60)
         check("weir standalone as User:connect under ACLs: a FileStream source and sink moved 30 lines",
               lines_in(f"{work}/standalone-sink.txt") == lines_in(src))
+        # Its producer logs in with a planted secret of its own (the
+        # workers' password in an override), which no answer may show.
         w.create("acl-forbidden", {"connector.class": "FileStreamSource", "file": src,
-                                   "topic": "not-for-connect"})
+                                   "topic": "not-for-connect",
+                                   **{k: v for k, v in (line.split("=", 1) for line in client_props(
+                                       work, "SCRAM-SHA-512", WORKER_USER, WORKER_PASSWORD,
+                                       "producer.override.").splitlines())}})
         wait_for("the connector writing to a forbidden topic FAILED",
                  lambda: any(s[0] == "FAILED" for s in task_states(w, "acl-forbidden")), 60)
         trace = task_states(w, "acl-forbidden")[0][2]
         check("a connector writing to a topic the workers may not write fails, its trace naming the refusal",
               "authoriz" in trace.lower(), trace[:300])
+        answers = [w.call("GET", path)[1] for path in (
+            "/connectors/acl-forbidden", "/connectors/acl-forbidden/config", "/connectors/acl-forbidden/status",
+            "/connectors/acl-forbidden/tasks", "/connectors/acl-forbidden/tasks/0/status",
+            "/connectors?expand=status&expand=info")]
+        shown = json.dumps(answers)
+        check("the planted secret is in no REST answer (info, config, status with the failure's trace, tasks)",
+              WORKER_PASSWORD not in shown and "[hidden]" in shown, shown[:300])
     finally:
         w.stop()
 
