@@ -422,6 +422,71 @@ def distributed(broker, work):
             stop_process(w.proc)
 
 
+def flume(broker, work):
+    """A Flume agent file whose Kafka channel logs in with SASL_SSL, as
+    Flume's user guide writes it: spooldir -> Kafka channel -> a file_roll
+    sink and a Kafka sink, all as User:connect."""
+    spool, roll = f"{work}/flume-spool", f"{work}/flume-roll"
+    os.makedirs(spool)
+    os.makedirs(roll)
+    jaas = (f'org.apache.kafka.common.security.scram.ScramLoginModule required username="{WORKER_USER}" '
+            f'password="{WORKER_PASSWORD}";')
+    login = "".join(f"a1.channels.c1.kafka.{side}.{k} = {v}\n" for side in ("producer", "consumer")
+                    for k, v in [("security.protocol", "SASL_SSL"), ("sasl.mechanism", "SCRAM-SHA-512"),
+                                 ("sasl.jaas.config", jaas), ("ssl.truststore.type", "PEM"),
+                                 ("ssl.truststore.location", f"{work}/ca.pem")])
+    conf = f"""a1.sources = r1
+a1.channels = c1
+a1.sinks = k1 k2
+a1.sources.r1.type = spooldir
+a1.sources.r1.spoolDir = {spool}
+a1.sources.r1.channels = c1
+a1.channels.c1.type = org.apache.flume.channel.kafka.KafkaChannel
+a1.channels.c1.kafka.bootstrap.servers = {broker.addr()}
+a1.channels.c1.kafka.topic = acl-connect-flume
+a1.channels.c1.kafka.consumer.group.id = flume
+{login}a1.sinks.k1.type = file_roll
+a1.sinks.k1.sink.directory = {roll}
+a1.sinks.k1.sink.rollInterval = 0
+a1.sinks.k1.channel = c1
+a1.sinks.k2.type = org.apache.flume.sink.kafka.KafkaSink
+a1.sinks.k2.kafka.topic = acl-connect-flume-out
+a1.sinks.k2.channel = c1
+"""
+    with open(f"{work}/flume.conf", "w") as f:
+        f.write(conf)
+    log = f"{work}/flume.log"
+    proc = subprocess.Popen([WEIR, "flume", "agent", "-n", "a1", "-f", f"{work}/flume.conf", "--data-dir",
+                             f"{work}/flume-data", "--rest-listener", f"http://127.0.0.1:{free_port()}"],
+                            cwd=work, stdout=open(log, "w"), stderr=subprocess.STDOUT)
+    try:
+        lines = [f"flume-{i}" for i in range(100)]
+        with open(f"{work}/flume-x", "w") as f:
+            f.write("\n".join(lines) + "\n")
+        os.rename(f"{work}/flume-x", f"{spool}/events.txt")
+
+        def rolled():
+            if proc.poll() is not None:
+                raise SystemExit(f"weir flume exited; see {log}")
+            return [x for n in os.listdir(roll) for x in lines_in(os.path.join(roll, n))]
+        wait_for("100 events in the file_roll sink", lambda: len(rolled()) >= 100, 90)
+        from confluent_kafka import Consumer, TopicPartition
+        c = Consumer({**alice_conf(broker, work), "sasl.username": "admin", "sasl.password": PEOPLE["admin"],
+                      "group.id": "flume-check"})
+        c.assign([TopicPartition("acl-connect-flume-out", 0, 0)])
+        got, deadline = [], time.time() + 60
+        while len(got) < 100 and time.time() < deadline:
+            m = c.poll(0.5)
+            if m is not None and m.error() is None:
+                got.append(m.value().decode())
+        c.close()
+        check("weir flume with a Kafka channel on SASL_SSL (Flume's kafka.producer./kafka.consumer. keys): "
+              "spooldir's 100 events in the file_roll sink and, through the Kafka sink, in another topic",
+              sorted(rolled()) == sorted(lines) and sorted(got) == sorted(lines), f"{len(rolled())} {len(got)}")
+    finally:
+        stop_process(proc)
+
+
 def certificate_principal(broker, work):
     """A client certificate's subject (CN=client-app, OU=test) names the
     principal through the listener's mapping rule."""
@@ -464,6 +529,7 @@ def main():
         worker_acls(broker, work)
         standalone(broker, work)
         distributed(broker, work)
+        flume(broker, work)
         before = acls(broker, work, "--list", "--topic", "orders", "--group", "orders-readers")
         broker.stop()
         broker.start()

@@ -124,6 +124,8 @@ pub fn run(args: FlumeArgs) -> anyhow::Result<()> {
     );
     // Events are committed (and spooled files finished) within seconds.
     worker.insert("offset.flush.interval.ms".to_string(), "5000".to_string());
+    // A Kafka channel's client keys (security among them).
+    worker.extend(plan.worker.clone());
     if let Some(b) = a.bootstrap_servers.or(plan.bootstrap) {
         worker.insert("bootstrap.servers".to_string(), b);
     }

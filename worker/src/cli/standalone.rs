@@ -178,11 +178,22 @@ pub fn serve(
                 .with_context(|| format!("creating topic {t}"))?;
         }
         for (name, mut props) in connectors {
-            // A Kafka sink with no cluster of its own writes to the worker's.
-            if props.get("connector.class").map(String::as_str) == Some(crate::flume::copy::CLASS) {
-                props
-                    .entry(crate::flume::copy::SERVERS.into())
-                    .or_insert_with(|| bootstrap.clone());
+            // A Kafka sink with no cluster of its own writes to the
+            // worker's, logging in as the worker's sources do.
+            if props.get("connector.class").map(String::as_str) == Some(crate::flume::copy::CLASS)
+                && !props.contains_key(crate::flume::copy::SERVERS)
+            {
+                props.insert(crate::flume::copy::SERVERS.into(), bootstrap.clone());
+                let producer = worker_props
+                    .iter()
+                    .filter_map(|(k, v)| {
+                        Some((k.strip_prefix("producer.")?.to_string(), v.clone()))
+                    })
+                    .collect();
+                let login = crate::kafka::security::inherit(producer, &worker_props);
+                for (k, v) in login {
+                    props.entry(format!("kafka.producer.{k}")).or_insert(v);
+                }
             }
             if let Err(e) = worker
                 .put_connector(&name, props, TargetState::Started, false)

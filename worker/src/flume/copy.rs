@@ -149,10 +149,15 @@ impl SinkTask for CopySinkTask {
             .set("acks", "all")
             .set("enable.idempotence", "true")
             .set("linger.ms", "5");
-        for (k, v) in props {
-            if let Some(k) = k.strip_prefix(PRODUCER_PREFIX) {
-                cfg.set(k, v);
-            }
+        // Flume's `kafka.producer.*` keys are Kafka's (Java) names.
+        let own: std::collections::BTreeMap<String, String> = props
+            .iter()
+            .filter_map(|(k, v)| Some((k.strip_prefix(PRODUCER_PREFIX)?.to_string(), v.clone())))
+            .collect();
+        let own = crate::kafka::security::to_librdkafka(own)
+            .map_err(|e| ConnectError::fatal(format!("{PRODUCER_PREFIX}{e}")))?;
+        for (k, v) in own {
+            cfg.set(k, v);
         }
         self.delivery = Arc::new(Delivery::default());
         let producer = cfg

@@ -29,6 +29,15 @@ pub struct Plan {
     pub bootstrap: Option<String>,
     /// The channels' and sources' topics, created before the connectors.
     pub topics: Vec<String>,
+    /// Worker keys a Kafka channel asks for: its `kafka.producer.*` as
+    /// `producer.*` (the sources write the channel), `kafka.consumer.*` as
+    /// `consumer.*` (the sinks read it), and their security keys unprefixed
+    /// for the worker's own clients.
+    pub worker: BTreeMap<String, String>,
+}
+
+fn is_security_key(k: &str) -> bool {
+    k == "security.protocol" || k.starts_with("sasl.") || k.starts_with("ssl.")
 }
 
 /// A refusal: the key (`a1.sources.r1.type`) and why.
@@ -164,6 +173,16 @@ pub fn plan(all: &BTreeMap<String, String>, agent: &str) -> Result<Plan, Refused
                         _ => plan.bootstrap = Some(b.clone()),
                     }
                 }
+                for (k, v) in &p {
+                    if let Some(rest) = k.strip_prefix("kafka.producer.") {
+                        plan.worker.insert(format!("producer.{rest}"), v.clone());
+                    } else if let Some(rest) = k.strip_prefix("kafka.consumer.") {
+                        // Each sink reads with a group of its own.
+                        if rest != "group.id" {
+                            plan.worker.insert(format!("consumer.{rest}"), v.clone());
+                        }
+                    }
+                }
                 if p.get("parseAsFlumeEvent").is_none_or(|v| v != "false") {
                     tracing::info!("channel {c}: events are plain records with Kafka headers (as parseAsFlumeEvent = false)");
                 }
@@ -190,6 +209,22 @@ pub fn plan(all: &BTreeMap<String, String>, agent: &str) -> Result<Plan, Refused
         plan.topics.push(topic.clone());
         topics.insert(c.clone(), topic);
     }
+    // The worker's own clients (topics, offsets) log in as the sinks do,
+    // else as the sources do.
+    let own: Vec<(String, String)> = ["consumer.", "producer."]
+        .iter()
+        .map(|prefix| {
+            plan.worker
+                .iter()
+                .filter_map(|(k, v)| {
+                    let k = k.strip_prefix(prefix)?;
+                    is_security_key(k).then(|| (k.to_string(), v.clone()))
+                })
+                .collect::<Vec<_>>()
+        })
+        .find(|keys| !keys.is_empty())
+        .unwrap_or_default();
+    plan.worker.extend(own);
     let topic_of = |c: &str, key: &str| -> Result<String, Refused> {
         topics.get(c).cloned().ok_or_else(|| {
             refuse(

@@ -151,3 +151,42 @@ fn what_cannot_run_is_refused_by_key() {
         assert_eq!(e.key, key, "{e}");
     }
 }
+
+#[test]
+fn a_kafka_channel_brings_its_client_keys() {
+    let text = "
+a.sources = r
+a.channels = c
+a.sinks = k
+a.sources.r.type = netcat
+a.sources.r.bind = localhost
+a.sources.r.port = 44444
+a.sources.r.channels = c
+a.channels.c.type = org.apache.flume.channel.kafka.KafkaChannel
+a.channels.c.kafka.bootstrap.servers = kafka:9093
+a.channels.c.kafka.topic = logs
+a.channels.c.kafka.consumer.group.id = flume
+a.channels.c.kafka.producer.security.protocol = SASL_SSL
+a.channels.c.kafka.producer.sasl.mechanism = SCRAM-SHA-512
+a.channels.c.kafka.producer.acks = all
+a.channels.c.kafka.consumer.security.protocol = SASL_SSL
+a.channels.c.kafka.consumer.sasl.mechanism = PLAIN
+a.sinks.k.type = logger
+a.sinks.k.channel = c
+";
+    let plan = plan(&load(text), "a").expect("plan");
+    let get = |k: &str| plan.worker.get(k).map(String::as_str);
+    assert_eq!(get("producer.security.protocol"), Some("SASL_SSL"));
+    assert_eq!(get("producer.sasl.mechanism"), Some("SCRAM-SHA-512"));
+    assert_eq!(get("producer.acks"), Some("all"));
+    assert_eq!(get("consumer.sasl.mechanism"), Some("PLAIN"));
+    assert_eq!(
+        get("consumer.group.id"),
+        None,
+        "each sink has its own group"
+    );
+    // The worker's own clients log in as the sinks do.
+    assert_eq!(get("sasl.mechanism"), Some("PLAIN"));
+    assert_eq!(get("security.protocol"), Some("SASL_SSL"));
+    assert_eq!(get("acks"), None);
+}
