@@ -41,7 +41,7 @@ fn acl_state(dir: &std::path::Path) -> Arc<BrokerState> {
 }
 
 /// The answer's fields as text, decoded with the API's response type.
-fn answer_text(api: ApiKey, version: i16, reply: Bytes) -> String {
+pub(super) fn answer_text(api: ApiKey, version: i16, reply: Bytes) -> String {
     let mut b = reply.slice(4..);
     let _ = ResponseHeader::decode(&mut b, api.response_header_version(version));
     macro_rules! text {
@@ -78,6 +78,12 @@ fn answer_text(api: ApiKey, version: i16, reply: Bytes) -> String {
         OffsetDelete => OffsetDeleteResponse,
         DescribeAcls => DescribeAclsResponse,
         DescribeCluster => DescribeClusterResponse,
+        DescribeTopicPartitions => DescribeTopicPartitionsResponse,
+        DescribeQuorum => DescribeQuorumResponse,
+        ElectLeaders => ElectLeadersResponse,
+        AlterPartitionReassignments => AlterPartitionReassignmentsResponse,
+        ListPartitionReassignments => ListPartitionReassignmentsResponse,
+        AlterReplicaLogDirs => AlterReplicaLogDirsResponse,
         CreateAcls => CreateAclsResponse,
         DeleteAcls => DeleteAclsResponse,
         DescribeUserScramCredentials => DescribeUserScramCredentialsResponse,
@@ -110,7 +116,7 @@ fn ask(
     ask_with(st, rt, who, api, v, &body)
 }
 
-fn ask_with(
+pub(super) fn ask_with(
     st: &Arc<BrokerState>,
     rt: &tokio::runtime::Runtime,
     who: &str,
@@ -118,12 +124,24 @@ fn ask_with(
     v: i16,
     body: &[u8],
 ) -> String {
+    answer_text(api, v, reply(st, rt, who, api, v, body))
+}
+
+/// The encoded answer (size, header, body) to one request.
+pub(super) fn reply(
+    st: &Arc<BrokerState>,
+    rt: &tokio::runtime::Runtime,
+    who: &str,
+    api: ApiKey,
+    v: i16,
+    body: &[u8],
+) -> Bytes {
     let conn = Conn {
         host: "/10.0.0.9".into(),
         listener: 0,
         principal: who.into(),
     };
-    let reply = rt.block_on(async {
+    rt.block_on(async {
         match dispatch(st, &conn, frame(api as i16, v, body)).await {
             Ok(Reply::Now(b)) => b,
             Ok(Reply::Later(f)) => tokio::time::timeout(std::time::Duration::from_secs(5), f)
@@ -133,8 +151,7 @@ fn ask_with(
             Ok(Reply::Nothing) => panic!("{api:?} v{v}: no answer"),
             Err(e) => panic!("{api:?} v{v}: {e}"),
         }
-    });
-    answer_text(api, v, reply)
+    })
 }
 
 #[test]

@@ -13,6 +13,7 @@ use crate::security::acl::{Operation, ResourceType};
 use crate::state::BrokerState;
 
 const KEY_TYPE_GROUP: i8 = 0;
+const KEY_TYPE_TRANSACTION: i8 = 1;
 
 pub(super) async fn handle(
     st: &Arc<BrokerState>,
@@ -27,6 +28,14 @@ pub(super) async fn handle(
             } else {
                 (ec::GROUP_AUTHORIZATION_FAILED, None)
             }
+        } else if req.key_type != KEY_TYPE_TRANSACTION {
+            (
+                ec::INVALID_REQUEST,
+                Some(s(&format!(
+                    "coordinator key type {} is not supported (share groups are not)",
+                    req.key_type
+                ))),
+            )
         } else if !ctx.may(st, Operation::Describe, ResourceType::TransactionalId, key) {
             (ec::TRANSACTIONAL_ID_AUTHORIZATION_FAILED, None)
         } else {

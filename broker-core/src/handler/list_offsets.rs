@@ -16,6 +16,10 @@ use crate::state::BrokerState;
 const LATEST: i64 = -1;
 const EARLIEST: i64 = -2;
 const MAX_TIMESTAMP: i64 = -3;
+/// v8: the first offset on local storage, which is all storage here.
+const EARLIEST_LOCAL: i64 = -4;
+/// v9: the last offset on tiered storage, of which there is none.
+const LATEST_TIERED: i64 = -5;
 
 pub(super) async fn handle(
     st: &Arc<BrokerState>,
@@ -47,7 +51,8 @@ pub(super) async fn handle(
                     let log = part.log.lock();
                     let found = match p.timestamp {
                         LATEST => Ok(Some((log.high_watermark(), -1))),
-                        EARLIEST => Ok(Some((log.log_start_offset(), -1))),
+                        EARLIEST | EARLIEST_LOCAL => Ok(Some((log.log_start_offset(), -1))),
+                        LATEST_TIERED => Ok(Some((-1, -1))),
                         MAX_TIMESTAMP => log.max_timestamp_offset(),
                         ts if ts >= 0 => log.offset_for_timestamp(ts),
                         _ => return r.with_error_code(ec::INVALID_REQUEST),

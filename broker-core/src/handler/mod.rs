@@ -3,6 +3,7 @@
 
 mod acls;
 mod alter_configs;
+mod alter_replica_log_dirs;
 mod api_versions;
 mod create_partitions;
 mod create_topics;
@@ -13,6 +14,9 @@ mod describe_cluster;
 mod describe_configs;
 mod describe_groups;
 mod describe_log_dirs;
+mod describe_quorum;
+mod describe_topic_partitions;
+mod elect_leaders;
 mod fetch;
 mod find_coordinator;
 mod heartbeat;
@@ -26,6 +30,7 @@ mod metadata;
 mod offset_commit;
 mod offset_delete;
 mod offset_fetch;
+mod partition_reassignments;
 mod produce;
 mod scram_credentials;
 mod sync_group;
@@ -265,6 +270,29 @@ pub async fn dispatch(
                 scram_credentials::authenticate_elsewhere
             )
         }
+        ApiKey::DescribeTopicPartitions => {
+            call!(
+                DescribeTopicPartitionsRequest,
+                describe_topic_partitions::handle
+            )
+        }
+        ApiKey::DescribeQuorum => call!(DescribeQuorumRequest, describe_quorum::handle),
+        ApiKey::ElectLeaders => call!(ElectLeadersRequest, elect_leaders::handle),
+        ApiKey::AlterPartitionReassignments => {
+            call!(
+                AlterPartitionReassignmentsRequest,
+                partition_reassignments::alter
+            )
+        }
+        ApiKey::ListPartitionReassignments => {
+            call!(
+                ListPartitionReassignmentsRequest,
+                partition_reassignments::list
+            )
+        }
+        ApiKey::AlterReplicaLogDirs => {
+            call!(AlterReplicaLogDirsRequest, alter_replica_log_dirs::handle)
+        }
         ApiKey::CreateAcls => call!(CreateAclsRequest, acls::create),
         ApiKey::DescribeAcls => call!(DescribeAclsRequest, acls::describe),
         ApiKey::DeleteAcls => call!(DeleteAclsRequest, acls::delete),
@@ -285,5 +313,7 @@ pub async fn dispatch(
 mod acl_tests;
 #[cfg(test)]
 mod fuzz_tests;
+#[cfg(test)]
+mod single_node_admin_tests;
 #[cfg(test)]
 mod version_tests;

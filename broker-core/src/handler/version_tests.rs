@@ -264,6 +264,49 @@ pub(super) fn sample(api: ApiKey, v: i16, id: uuid::Uuid) -> Option<BytesMut> {
                 .with_operation(1)
                 .with_permission_type(1)])
             .encode(&mut b, v),
+        ApiKey::DescribeTopicPartitions => DescribeTopicPartitionsRequest::default()
+            .with_topics(vec![
+                describe_topic_partitions_request::TopicRequest::default().with_name(topic()),
+            ])
+            .with_response_partition_limit(1)
+            .encode(&mut b, v),
+        ApiKey::DescribeQuorum => DescribeQuorumRequest::default()
+            .with_topics(vec![describe_quorum_request::TopicData::default()
+                .with_topic_name(TopicName(st("__cluster_metadata")))
+                .with_partitions(vec![
+                    describe_quorum_request::PartitionData::default(),
+                ])])
+            .encode(&mut b, v),
+        ApiKey::ElectLeaders => ElectLeadersRequest::default()
+            .with_topic_partitions(Some(vec![elect_leaders_request::TopicPartitions::default(
+            )
+            .with_topic(topic())
+            .with_partitions(vec![0])]))
+            .encode(&mut b, v),
+        ApiKey::AlterPartitionReassignments => AlterPartitionReassignmentsRequest::default()
+            .with_topics(vec![
+                alter_partition_reassignments_request::ReassignableTopic::default()
+                    .with_name(topic())
+                    .with_partitions(vec![
+                        alter_partition_reassignments_request::ReassignablePartition::default()
+                            .with_replicas(Some(vec![BrokerId(1)])),
+                    ]),
+            ])
+            .encode(&mut b, v),
+        ApiKey::ListPartitionReassignments => ListPartitionReassignmentsRequest::default()
+            .with_topics(None)
+            .encode(&mut b, v),
+        ApiKey::AlterReplicaLogDirs => AlterReplicaLogDirsRequest::default()
+            .with_dirs(vec![
+                alter_replica_log_dirs_request::AlterReplicaLogDir::default()
+                    .with_path(st("/nowhere"))
+                    .with_topics(vec![
+                        alter_replica_log_dirs_request::AlterReplicaLogDirTopic::default()
+                            .with_name(topic())
+                            .with_partitions(vec![0]),
+                    ]),
+            ])
+            .encode(&mut b, v),
         _ => return None,
     };
     if let Err(e) = r {

@@ -11,7 +11,7 @@ use crate::kafka::admin::Cluster;
 pub struct ApiVersionsArgs {
     #[command(flatten)]
     pub target: Target,
-    /// Client properties file (accepted; the admin connection is plaintext).
+    /// Client properties file (security settings of the admin connection).
     #[arg(long = "command-config")]
     pub command_config: Option<std::path::PathBuf>,
 }
