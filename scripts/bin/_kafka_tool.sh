@@ -9,6 +9,9 @@ case "$name" in
     kafka-topics | kafka-topic) sub=topics ;;
     kafka-configs) sub=configs ;;
     kafka-acls) sub=acls ;;
+    kafka-metadata-quorum) sub=metadata-quorum ;;
+    kafka-leader-election) sub=leader-election ;;
+    kafka-reassign-partitions) sub=reassign-partitions ;;
     kafka-console-producer) sub=produce ;;
     kafka-console-consumer) sub=consume ;;
     kafka-consumer-groups) sub=groups ;;

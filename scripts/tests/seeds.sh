@@ -200,6 +200,36 @@ assert [p["partition"] for p in parts] == ["test-0"] and parts[0]["size"] > 0, p
 assert all(x["error"] is None for x in dirs) and all(p["isFuture"] is False for p in parts), dirs
 '
 
+log "kafka-metadata-quorum, kafka-leader-election, kafka-reassign-partitions: one node's answers in Kafka's words"
+kafka-metadata-quorum.sh --bootstrap-server "$B" describe --status >q.out
+contains q.out "LeaderId:               0"
+contains q.out "MaxFollowerLag:         0"
+grep -Eq '^CurrentVoters: +\[\{"id": 0, "directoryId": (null|"[A-Za-z0-9_-]{22}"), "endpoints": \["[A-Z_]+://[^"]+"\]\}\]$' q.out ||
+    fail "voters: $(cat q.out)"
+contains q.out "CurrentObservers:       []"
+kafka-metadata-quorum --bootstrap-controller "$B" describe --replication >q.out
+head -n 1 q.out | grep -Eq '^NodeId\s+DirectoryId\s+LogEndOffset\s+Lag\s+LastFetchTimestamp\s+LastCaughtUpTimestamp\s+Status\s*$' ||
+    fail "replication header: $(cat q.out)"
+tail -n 1 q.out | grep -Eq '^0\s.*\sLeader\s*$' || fail "replication row: $(cat q.out)"
+kafka-leader-election.sh --bootstrap-server "$B" --election-type PREFERRED --topic test --partition 0 >e.out
+expect e.out "Valid replica already elected for partitions test-0"
+if kafka-leader-election --bootstrap-server "$B" --election-type preferred --topic test --partition 9 >e.out 2>&1; then
+    fail "an election of a partition that does not exist succeeded"
+fi
+contains e.out "Error completing leader election (PREFERRED) for partition: test-9: No such partition as test-9"
+echo '{"version":1,"partitions":[{"topic":"test","partition":0,"replicas":[0]}]}' >move.json
+kafka-reassign-partitions.sh --bootstrap-server "$B" --reassignment-json-file move.json --execute >r.out
+contains r.out "Successfully started partition reassignment for test-0"
+kafka-reassign-partitions --bootstrap-server "$B" --reassignment-json-file move.json --verify >r.out
+contains r.out "Reassignment of partition test-0 is completed."
+kafka-reassign-partitions --bootstrap-server "$B" --list >r.out
+expect r.out "No partition reassignments found."
+echo '{"version":1,"partitions":[{"topic":"test","partition":0,"replicas":[2]}]}' >move.json
+if kafka-reassign-partitions --bootstrap-server "$B" --reassignment-json-file move.json --execute >r.out 2>&1; then
+    fail "a reassignment to a broker that does not exist succeeded"
+fi
+contains r.out "Unknown broker id 2"
+
 log "offset resets: --to-datetime, --shift-by, --to-offset --dry-run"
 kafka-consumer-groups --bootstrap-server "$B" --group dt-group --reset-offsets \
     --to-datetime 2000-01-01T00:00:00.000 --topic test --execute >g.out

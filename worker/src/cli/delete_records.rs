@@ -18,7 +18,7 @@ pub struct DeleteRecordsArgs {
     /// `{"partitions": [{"topic": "t", "partition": 0, "offset": 10}], "version": 1}`
     #[arg(long = "offset-json-file")]
     pub offset_json_file: PathBuf,
-    /// Client properties file (accepted; the admin connection is plaintext).
+    /// Client properties file (security settings of the admin connection).
     #[arg(long = "command-config")]
     pub command_config: Option<PathBuf>,
 }

@@ -37,7 +37,7 @@ pub struct GetOffsetsArgs {
     /// Leave out internal topics (__consumer_offsets ...).
     #[arg(long = "exclude-internal-topics")]
     pub exclude_internal_topics: bool,
-    /// Client properties file (accepted; the connection is plaintext).
+    /// Client properties file (security settings of the admin connection).
     #[arg(long = "command-config")]
     pub command_config: Option<PathBuf>,
 }

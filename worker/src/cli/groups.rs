@@ -19,7 +19,7 @@ use crate::kafka::offsets::{
 pub struct GroupsArgs {
     #[command(flatten)]
     pub target: Target,
-    /// Client properties file (accepted; the admin connection is plaintext).
+    /// Client properties file (security settings of the admin connection).
     #[arg(long = "command-config")]
     pub command_config: Option<std::path::PathBuf>,
     /// List all groups.

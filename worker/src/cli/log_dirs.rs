@@ -28,7 +28,7 @@ pub struct LogDirsArgs {
     /// Comma-separated broker ids (all when left out).
     #[arg(long = "broker-list")]
     pub broker_list: Option<String>,
-    /// Client properties file (accepted; the connection is plaintext).
+    /// Client properties file (security settings of the admin connection).
     #[arg(long = "command-config")]
     pub command_config: Option<PathBuf>,
 }

@@ -14,9 +14,12 @@ mod flume;
 mod get_offsets;
 mod group_reset;
 mod groups;
+mod leader_election;
 mod log_dirs;
+mod metadata_quorum;
 mod perf;
 mod produce;
+mod reassign;
 mod scram_users;
 pub(crate) mod standalone;
 mod storage;
@@ -64,6 +67,15 @@ pub enum Command {
     /// Describe and change topic and broker configs (like kafka-configs.sh).
     #[command(infer_long_args = true)]
     Configs(configs::ConfigsArgs),
+    /// Describe the metadata quorum (like kafka-metadata-quorum.sh).
+    MetadataQuorum(metadata_quorum::MetadataQuorumArgs),
+    /// Elect partition leaders (like kafka-leader-election.sh).
+    #[command(infer_long_args = true)]
+    LeaderElection(leader_election::LeaderElectionArgs),
+    /// Generate, execute, verify and list partition reassignments (like
+    /// kafka-reassign-partitions.sh).
+    #[command(infer_long_args = true)]
+    ReassignPartitions(reassign::ReassignArgs),
     /// Add, remove and list ACLs (like kafka-acls.sh).
     #[command(infer_long_args = true)]
     Acls(acls::AclsArgs),
@@ -171,6 +183,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Topics(args) => topics::run(args),
         Command::Configs(args) => configs::run(args),
         Command::Acls(args) => acls::run(args),
+        Command::MetadataQuorum(args) => metadata_quorum::run(args),
+        Command::LeaderElection(args) => leader_election::run(args),
+        Command::ReassignPartitions(args) => reassign::run(args),
         Command::Produce(args) => produce::run(args),
         Command::Consume(args) => consume::run(args),
         Command::Groups(args) => groups::run(args),

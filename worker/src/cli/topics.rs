@@ -19,7 +19,7 @@ use crate::kafka::admin::{check, topic_name, Cluster};
 pub struct TopicsArgs {
     #[command(flatten)]
     pub target: Target,
-    /// Client properties file (accepted; the admin connection is plaintext).
+    /// Client properties file (security settings of the admin connection).
     #[arg(long = "command-config")]
     pub command_config: Option<PathBuf>,
     /// Create a topic.
