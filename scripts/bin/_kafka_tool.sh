@@ -9,6 +9,7 @@ case "$name" in
     kafka-topics | kafka-topic) sub=topics ;;
     kafka-configs) sub=configs ;;
     kafka-acls) sub=acls ;;
+    kafka-dump-log) sub=dump-log ;;
     kafka-metadata-quorum) sub=metadata-quorum ;;
     kafka-leader-election) sub=leader-election ;;
     kafka-reassign-partitions) sub=reassign-partitions ;;

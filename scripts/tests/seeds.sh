@@ -230,6 +230,20 @@ if kafka-reassign-partitions --bootstrap-server "$B" --reassignment-json-file mo
 fi
 contains r.out "Unknown broker id 2"
 
+log "kafka-dump-log: fred's segment, its records and index, and a group's committed offsets"
+kafka-dump-log.sh --files "$WORK/kafka-logs/fred-0/00000000000000000000.log" --print-data-log >dl.out
+contains dl.out "Dumping $WORK/kafka-logs/fred-0/00000000000000000000.log"
+contains dl.out "Log starting offset: 0"
+grep -Eq '^baseOffset: 0 lastOffset: [0-9]+ count: [0-9]+ baseSequence: -?[0-9]+ lastSequence: -?[0-9]+ producerId: -?[0-9]+ producerEpoch: -?[0-9]+ partitionLeaderEpoch: [0-9]+ isTransactional: false isControl: false deleteHorizonMs: OptionalLong.empty position: 0 CreateTime: [0-9]+ size: [0-9]+ magic: 2 compresscodec: [a-z]+ crc: [0-9]+ isvalid: true$' dl.out ||
+    fail "batch line: $(cat dl.out)"
+grep -Eq '^\| offset: 0 CreateTime: [0-9]+ keySize: -1 valueSize: 22 sequence: -?[0-9]+ headerKeys: \[\] payload: This is a line of data$' dl.out ||
+    fail "record line: $(cat dl.out)"
+kafka-dump-log --files "$WORK/kafka-logs/fred-0/00000000000000000000.index" >dl.out
+expect dl.out "$(printf 'Dumping %s\noffset: 0 position: 0' "$WORK/kafka-logs/fred-0/00000000000000000000.index")"
+kafka-dump-log --offsets-decoder --files "$(ls -S "$WORK"/kafka-logs/__consumer_offsets-*/00000000000000000000.log | head -n 1)" >dl.out
+grep -Eq ' key: \{"type":"1","data":\{"group":"[^"]+","topic":"[^"]+","partition":[0-9]+\}\} payload: \{"version":"3","data":\{"offset":[0-9]+,' dl.out ||
+    fail "offsets decoder: $(cat dl.out)"
+
 log "offset resets: --to-datetime, --shift-by, --to-offset --dry-run"
 kafka-consumer-groups --bootstrap-server "$B" --group dt-group --reset-offsets \
     --to-datetime 2000-01-01T00:00:00.000 --topic test --execute >g.out

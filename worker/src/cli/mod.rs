@@ -10,6 +10,7 @@ mod consume;
 mod consumer_perf;
 mod delete_records;
 mod distributed;
+mod dump_log;
 mod flume;
 mod get_offsets;
 mod group_reset;
@@ -67,6 +68,9 @@ pub enum Command {
     /// Describe and change topic and broker configs (like kafka-configs.sh).
     #[command(infer_long_args = true)]
     Configs(configs::ConfigsArgs),
+    /// Print a partition's segment and index files (like kafka-dump-log.sh).
+    #[command(infer_long_args = true)]
+    DumpLog(dump_log::DumpLogArgs),
     /// Describe the metadata quorum (like kafka-metadata-quorum.sh).
     MetadataQuorum(metadata_quorum::MetadataQuorumArgs),
     /// Elect partition leaders (like kafka-leader-election.sh).
@@ -184,6 +188,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Configs(args) => configs::run(args),
         Command::Acls(args) => acls::run(args),
         Command::MetadataQuorum(args) => metadata_quorum::run(args),
+        Command::DumpLog(args) => dump_log::run(args),
         Command::LeaderElection(args) => leader_election::run(args),
         Command::ReassignPartitions(args) => reassign::run(args),
         Command::Produce(args) => produce::run(args),
