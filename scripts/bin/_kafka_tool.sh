@@ -20,6 +20,7 @@ case "$name" in
     kafka-get-offsets) sub=get-offsets ;;
     kafka-log-dirs) sub=log-dirs ;;
     kafka-verifiable-producer) sub=verifiable-producer ;;
+    kafka-verifiable-consumer) sub=verifiable-consumer ;;
     kafka-producer-perf-test) sub=producer-perf-test ;;
     kafka-consumer-perf-test) sub=consumer-perf-test ;;
     kafka-broker-api-versions) sub=broker-api-versions ;;

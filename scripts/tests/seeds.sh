@@ -200,6 +200,28 @@ assert [p["partition"] for p in parts] == ["test-0"] and parts[0]["size"] > 0, p
 assert all(x["error"] is None for x in dirs) and all(p["isFuture"] is False for p in parts), dirs
 '
 
+log "kafka-verifiable-consumer: verify-test's 10 records with a group, committed, then nothing left"
+kafka-verifiable-consumer.sh --bootstrap-server "$B" --topic verify-test --group-id verify-group --max-messages 10 --verbose >vc.out
+"$VENV/bin/python" - vc.out <<'PY'
+import json, sys
+events = [json.loads(l) for l in open(sys.argv[1])]
+names = [e["name"] for e in events]
+assert names[0] == "startup_complete" and names[-1] == "shutdown_complete", names
+assert names[1] == "partitions_assigned" and names[-2] == "partitions_revoked", names
+assert events[1]["partitions"] == [{"topic": "verify-test", "partition": 0}], events[1]
+data = [e for e in events if e["name"] == "record_data"]
+assert sorted(int(e["value"]) for e in data) == list(range(10)), data
+assert list(data[0]) == ["timestamp", "name", "key", "value", "topic", "partition", "offset"], list(data[0])
+consumed = [e for e in events if e["name"] == "records_consumed"]
+assert sum(e["count"] for e in consumed) == 10, consumed
+assert list(consumed[0]["partitions"][0]) == ["topic", "partition", "count", "minOffset", "maxOffset"], consumed
+commits = [e for e in events if e["name"] == "offsets_committed"]
+assert commits and all(c["success"] for c in commits), commits
+assert commits[-1]["offsets"] == [{"topic": "verify-test", "partition": 0, "offset": 10}], commits
+PY
+kafka-consumer-groups --bootstrap-server "$B" --group verify-group --describe >g.out 2>/dev/null
+grep -Eq '^verify-group +verify-test +0 +10 +10 +0 ' g.out || fail "verifiable consumer's commit: $(cat g.out)"
+
 log "kafka-metadata-quorum, kafka-leader-election, kafka-reassign-partitions: one node's answers in Kafka's words"
 kafka-metadata-quorum.sh --bootstrap-server "$B" describe --status >q.out
 contains q.out "LeaderId:               0"

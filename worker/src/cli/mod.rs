@@ -27,6 +27,7 @@ mod storage;
 mod topics;
 mod validate;
 mod verifiable;
+mod verifiable_consumer;
 
 use std::io::IsTerminal;
 
@@ -101,6 +102,10 @@ pub enum Command {
     /// Delete records below given offsets (like kafka-delete-records.sh).
     #[command(name = "delete-records", infer_long_args = true)]
     DeleteRecords(delete_records::DeleteRecordsArgs),
+    /// Consume with a group, printing one JSON event per line (like
+    /// kafka-verifiable-consumer.sh).
+    #[command(infer_long_args = true)]
+    VerifiableConsumer(verifiable_consumer::VerifiableConsumerArgs),
     /// Produce numbered messages and report each acknowledgement as JSON
     /// (like kafka-verifiable-producer.sh).
     #[command(name = "verifiable-producer", infer_long_args = true)]
@@ -198,6 +203,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::GetOffsets(args) => get_offsets::run(args),
         Command::LogDirs(args) => log_dirs::run(args),
         Command::VerifiableProducer(args) => verifiable::run(args),
+        Command::VerifiableConsumer(args) => verifiable_consumer::run(args),
         Command::ProducerPerfTest(args) => perf::run(args),
         Command::ConsumerPerfTest(args) => consumer_perf::run(args),
         Command::BrokerApiVersions(args) => api_versions::run(args),

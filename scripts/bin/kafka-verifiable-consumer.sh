@@ -1,0 +1,1 @@
+_kafka_tool.sh
