@@ -21,7 +21,8 @@ pub(crate) const RESOURCE_BROKER: i8 = 4;
 fn broker_entries(st: &BrokerState) -> Vec<(String, String, ConfigSource, ConfigType, String)> {
     let c = &st.config;
     let set = |k: &str| {
-        if c.raw.contains_key(k) {
+        // KRaft's node.id is broker.id's other name.
+        if c.raw.contains_key(k) || (k == "broker.id" && c.raw.contains_key("node.id")) {
             ConfigSource::StaticBroker
         } else {
             ConfigSource::Default
@@ -206,10 +207,21 @@ pub(super) async fn handle(
                                 st.node_id()
                             ))));
                     }
+                    // Broker configs come from server.properties and cannot be
+                    // changed while the broker runs: every one is read-only.
                     let configs = broker_entries(st)
                         .into_iter()
                         .filter(|(n, ..)| wanted(n))
-                        .map(|(n, v, src, kind, doc)| entry(&n, &v, src, kind, &doc))
+                        .map(|(n, v, src, kind, doc)| {
+                            let mut e = entry(&n, &v, src, kind, &doc).with_read_only(true);
+                            if req.include_synonyms {
+                                e = e.with_synonyms(vec![DescribeConfigsSynonym::default()
+                                    .with_name(s(&n))
+                                    .with_value(Some(s(&v)))
+                                    .with_source(src as i8)]);
+                            }
+                            e
+                        })
                         .collect();
                     r.with_configs(configs)
                 }
