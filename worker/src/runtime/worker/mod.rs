@@ -631,8 +631,11 @@ fn run_task(env: TaskEnv, factory: TaskFactory) {
     crate::logging::set_thread_context(format!("{} ", env.id));
     let status = env.status.clone();
     let (metrics, counts) = (env.metrics.clone(), env.counts.clone());
+    // File I/O runs on the runtime's blocking threads; an idle task keeps
+    // none of them for long.
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
+        .thread_keep_alive(std::time::Duration::from_secs(1))
         .build();
     let result = match rt {
         Ok(rt) => rt.block_on(async move {
