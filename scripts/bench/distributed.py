@@ -6,8 +6,12 @@ For each N, one row:
 
   creating all (connectors/s), all RUNNING in every worker's view after
   the last POST (s), GET /connectors?expand=status (slowest worker, ms),
-  one worker SIGKILLed: all RUNNING on the other two (s), and per worker
-  resident memory and threads at rest.
+  one worker SIGKILLed: all RUNNING on the other two (s), per worker
+  resident memory, threads and CPU at rest, peak resident memory while
+  every connector's topic receives records, a sample of 20 connectors'
+  records checked across the SIGKILL (none may be missing), and a rolling
+  restart of the three workers (SIGTERM, start, all RUNNING again) with the
+  tasks it left UNASSIGNED.
 
 Usage: distributed.py WEIR_BINARY N [N ...]. Not part of test.sh.
 """
@@ -40,6 +44,62 @@ def call(port, method, path, body=None, timeout=120):
             return r.status, json.loads(r.read() or b"null")
     except urllib.error.HTTPError as e:
         return e.code, e.read().decode()
+
+
+def cpu_seconds(pid):
+    """User and system CPU time of a process so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def peak_rss(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) // 1024
+    return 0
+
+
+def feed(port, topics, lines_for, seconds=None):
+    """Produces lines_for(topic, round) to each topic (once, or a round a
+    second for `seconds`); returns what each topic was sent."""
+    from confluent_kafka import Producer
+    p = Producer({"bootstrap.servers": f"127.0.0.1:{port}", "linger.ms": 20,
+                  "queue.buffering.max.messages": 1000000})
+    sent = {t: [] for t in topics}
+    start = time.time()
+    end = start + (seconds or 0)
+    rnd = 0
+    while True:
+        for t in topics:
+            for line in lines_for(t, rnd):
+                while True:
+                    try:
+                        p.produce(t, line.encode())
+                        break
+                    except BufferError:
+                        p.poll(0.05)
+                sent[t].append(line)
+            p.poll(0)
+        rnd += 1
+        if seconds is None or time.time() >= end:
+            break
+        # One round a second: every topic is fed, at a bounded rate.
+        next_round = start + rnd
+        while time.time() < min(next_round, end):
+            p.poll(0.1)
+    if p.flush(120) != 0:
+        raise SystemExit("the feeding producer could not deliver everything")
+    return sent
+
+
+def lines_of(path):
+    try:
+        with open(path) as f:
+            return f.read().splitlines()
+    except FileNotFoundError:
+        return []
 
 
 def proc_stats(pid):
@@ -138,14 +198,52 @@ def row(n):
             listing = max(listing, best)
         time.sleep(5)
         stats = [proc_stats(p.pid) for p in c.procs]
+        before = [cpu_seconds(p.pid) for p in c.procs]
+        time.sleep(10)
+        idle_cpu = max((cpu_seconds(p.pid) - b) / 10 * 100 for p, b in zip(c.procs, before))
+        # Every topic receives records for 20 s: the workers' peak memory.
+        topics = [f"topic-{k}" for k in range(n)]
+        sample = topics[:: max(1, n // 20)][:20]
+        sent = feed(c.broker_port, topics, lambda t, r: [f"{t}-load-{r}-{i}" for i in range(5)], seconds=20)
+        loaded_rss = max(peak_rss(p.pid) for p in c.procs)
+        extra = feed(c.broker_port, sample, lambda t, r: [f"{t}-before-{i}" for i in range(50)])
         alive = {f"127.0.0.1:{c.ports[i]}" for i in (0, 1)}
         c.procs[2].send_signal(signal.SIGKILL)
         c.procs[2].wait()
         t3 = time.time()
         wait_for("every task RUNNING on the two workers left", lambda: c.running(0, n, alive), 600, step=1)
         t4 = time.time()
+        after = feed(c.broker_port, sample, lambda t, r: [f"{t}-after-{i}" for i in range(50)])
+        def missing():
+            out = 0
+            for t in sample:
+                k = int(t.rsplit("-", 1)[1])
+                got = set(lines_of(f"{work}/out-{k}.txt"))
+                out += sum(1 for line in sent[t] + extra[t] + after[t] if line not in got)
+            return out
+        deadline = time.time() + 120
+        while missing() and time.time() < deadline:
+            time.sleep(2)
+        lost = missing()
+        checked = sum(len(sent[t]) + len(extra[t]) + len(after[t]) for t in sample)
+        # The killed worker comes back, then each worker in turn is stopped
+        # and started again.
+        t5 = time.time()
+        c.start(2)
+        wait_for("worker 2 back", lambda: c.answers(2), 60)
+        for i in range(3):
+            stop_process(c.procs[i])
+            c.start(i)
+            wait_for(f"worker {i} back", lambda i=i: c.answers(i), 60)
+            for j in range(3):
+                wait_for(f"all {n} RUNNING on worker {j} after restarting worker {i}",
+                         lambda j=j: c.running(j, n), 600, step=1)
+        t6 = time.time()
+        _, body = call(c.ports[0], "GET", "/connectors?expand=status")
+        unassigned = sum(1 for v in body.values() for t in v["status"]["tasks"] if t["state"] == "UNASSIGNED")
         return (f"| {n} | {n / (t1 - t0):.0f}/s ({t1 - t0:.1f} s) | {t2 - t1:.1f} s | {listing * 1000:.0f} ms | "
-                f"{t4 - t3:.1f} s | {max(s[0] for s in stats)} MB, {max(s[1] for s in stats)} threads |")
+                f"{t4 - t3:.1f} s | {max(s[0] for s in stats)} MB, {max(s[1] for s in stats)} threads, "
+                f"{idle_cpu:.1f}% CPU | {loaded_rss} MB | {lost} of {checked} | {t6 - t5:.1f} s, {unassigned} |")
     finally:
         c.stop()
 
@@ -156,8 +254,10 @@ def main():
     print()
     print(f"| N | creating all (8 in flight) | all RUNNING in every worker's view after the last POST "
           f"| GET /connectors?expand=status (slowest worker) | one worker SIGKILLed: all RUNNING elsewhere "
-          f"(session {SESSION_MS // 1000} s, delay {DELAY_MS // 1000} s) | per worker at rest (largest) |")
-    print("|---|---|---|---|---|---|")
+          f"(session {SESSION_MS // 1000} s, delay {DELAY_MS // 1000} s) | per worker at rest (largest) "
+          f"| peak per worker, every topic fed for 20 s | sample records missing after the SIGKILL "
+          f"| rolling restart of 3 workers, tasks left UNASSIGNED |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(r)
 
