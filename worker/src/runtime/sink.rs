@@ -25,6 +25,9 @@ use super::pattern::TopicPattern;
 use super::{retry_backoff, State, Target, TaskEnv};
 use connect_transforms::Chain;
 
+/// How long a task that read nothing last time waits for a record.
+const IDLE_POLL: Duration = Duration::from_millis(500);
+
 /// Records handed to `put` at most at once (Kafka's `max.poll.records`
 /// default), unless `consumer.max.poll.records` says otherwise.
 const MAX_BATCH: usize = 500;
@@ -347,6 +350,7 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
     let mut assigned: Vec<TopicPartition> = Vec::new();
     let mut current: Offsets = BTreeMap::new();
     let mut next_commit = Instant::now() + env.worker.offset_flush_interval;
+    let mut idle = false;
     let mut attempt = 0u32;
     let mut paused = false;
     // Seeks not made yet, with when they were asked for.
@@ -488,7 +492,14 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
         // by a transform or skipped as an error: all of them are done.
         let mut next: Vec<(TopicPartition, i64)> = Vec::new();
         let mut read = 0usize;
-        let mut wait = Duration::from_millis(100);
+        // An idle task waits longer for its first record (up to the next
+        // commit), so hundreds of idle tasks do not keep the worker busy;
+        // a record ends the wait as soon as it arrives.
+        let mut wait = if idle {
+            IDLE_POLL.min(next_commit.saturating_duration_since(Instant::now()))
+        } else {
+            Duration::from_millis(100)
+        };
         let mut fatal = None;
         originals.clear();
         while read < max_batch {
@@ -558,6 +569,7 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
         if let Some(e) = fatal {
             break Err(e);
         }
+        idle = read == 0;
         if read == 0 {
             // As Kafka Connect does, a poll without records still calls put,
             // so tasks can act on time (a sink rotating files by the clock).
