@@ -24,10 +24,11 @@ pub(super) async fn handle(
     let mut results = Vec::new();
     for dir in &req.dirs {
         let path = std::path::Path::new(dir.path.as_str());
-        let known = path == ours
-            || (path.is_absolute()
-                && ours_canonical.is_some()
-                && std::fs::canonicalize(path).ok() == ours_canonical);
+        let known = allowed
+            && (path == ours
+                || (path.is_absolute()
+                    && ours_canonical.is_some()
+                    && std::fs::canonicalize(path).ok() == ours_canonical));
         for t in &dir.topics {
             let topic = st.topics.get(&t.name);
             let partitions = t
@@ -38,6 +39,8 @@ pub(super) async fn handle(
                         ec::CLUSTER_AUTHORIZATION_FAILED
                     } else if !known {
                         ec::LOG_DIR_NOT_FOUND
+                    } else if topic.is_none() {
+                        ec::UNKNOWN_TOPIC_OR_PARTITION
                     } else if topic.as_ref().and_then(|x| x.partition(*p)).is_none() {
                         ec::REPLICA_NOT_AVAILABLE
                     } else {

@@ -31,6 +31,15 @@ pub(super) async fn handle(
                 i32::MIN
             };
             let g = st.groups.read(|c| c.describe(id));
+            // Kafka 4.0 (v6) says a group it does not know is not found.
+            if ctx.version >= 6 && g.state == "Dead" {
+                return DescribedGroup::default()
+                    .with_group_id(id.clone())
+                    .with_error_code(ec::GROUP_ID_NOT_FOUND)
+                    .with_error_message(Some(s(&format!("Group {} not found.", id.as_str()))))
+                    .with_group_state(s("Dead"))
+                    .with_authorized_operations(ops);
+            }
             DescribedGroup::default()
                 .with_group_id(id.clone())
                 .with_group_state(s(g.state))

@@ -57,11 +57,10 @@ pub(super) async fn handle(
                 .with_partition_result(partitions)
         })
         .collect();
-    ElectLeadersResponse::default()
-        .with_error_code(if allowed {
-            ec::NONE
-        } else {
-            ec::CLUSTER_AUTHORIZATION_FAILED
-        })
-        .with_replica_election_results(results)
+    let resp = ElectLeadersResponse::default().with_replica_election_results(results);
+    // v0 has no top-level error: the partitions carry it.
+    if allowed || ctx.version < 1 {
+        return resp;
+    }
+    resp.with_error_code(ec::CLUSTER_AUTHORIZATION_FAILED)
 }

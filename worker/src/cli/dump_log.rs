@@ -85,20 +85,27 @@ fn offsets_record(key: Option<&Bytes>, value: Option<&Bytes>) -> (String, String
             String::new(),
         );
     };
+    // The record's own key and value versions, as Kafka prints them.
+    let version = |b: &Bytes| {
+        b.get(..2)
+            .map_or(-1, |v| i16::from_be_bytes([v[0], v[1]]))
+            .to_string()
+    };
+    let key_type = version(key);
     let key_json = match &k {
         RecordKey::Offset {
             group,
             topic,
             partition,
         } => {
-            serde_json::json!({"type": "1", "data": {"group": group, "topic": topic, "partition": partition}})
+            serde_json::json!({"type": key_type, "data": {"group": group, "topic": topic, "partition": partition}})
         }
-        RecordKey::Group(g) => serde_json::json!({"type": "2", "data": {"group": g}}),
+        RecordKey::Group(g) => serde_json::json!({"type": key_type, "data": {"group": g}}),
     };
     let value_json = match (value, &k) {
         (None, _) => "<DELETE>".to_string(),
         (Some(v), RecordKey::Offset { .. }) => match OffsetValue::decode(v.clone()) {
-            Ok(o) => serde_json::json!({"version": "3", "data": {
+            Ok(o) => serde_json::json!({"version": version(v), "data": {
                 "offset": o.offset, "leaderEpoch": o.leader_epoch,
                 "metadata": o.metadata, "commitTimestamp": o.commit_timestamp}})
             .to_string(),
@@ -120,7 +127,7 @@ fn offsets_record(key: Option<&Bytes>, value: Option<&Bytes>) -> (String, String
                             "assignment": b64.encode(&m.assignment)})
                     })
                     .collect();
-                serde_json::json!({"version": "3", "data": {
+                serde_json::json!({"version": version(v), "data": {
                     "protocolType": g.protocol_type, "generation": g.generation,
                     "protocol": g.protocol, "leader": g.leader,
                     "currentStateTimestamp": g.state_timestamp, "members": members}})
@@ -245,7 +252,11 @@ fn dump_index(path: &Path, time: bool, args: &DumpLogArgs) -> anyhow::Result<()>
     }
     let mut last = i64::MIN;
     let mut sane = true;
-    for e in data.chunks_exact(width) {
+    for (n, e) in data.chunks_exact(width).enumerate() {
+        // A preallocated index ends at its first zero entry after the first.
+        if n > 0 && e.iter().all(|b| *b == 0) {
+            break;
+        }
         let (line, key) = if time {
             let ts = i64::from_be_bytes(e[..8].try_into().unwrap_or([0; 8]));
             let rel = u32::from_be_bytes(e[8..12].try_into().unwrap_or([0; 4]));
@@ -267,7 +278,7 @@ fn dump_index(path: &Path, time: bool, args: &DumpLogArgs) -> anyhow::Result<()>
     if data.len() % width != 0 {
         sane = false;
     }
-    if args.index_sanity_check {
+    if args.index_sanity_check || args.verify_index_only {
         if sane {
             println!("{name} passed sanity check.");
         } else {

@@ -73,9 +73,9 @@ fn partitions(args: &LeaderElectionArgs) -> anyhow::Result<Option<Vec<(String, i
     list.iter()
         .map(|p| {
             let t = p["topic"].as_str();
-            let n = p["partition"].as_i64();
+            let n = p["partition"].as_i64().and_then(|n| i32::try_from(n).ok());
             match (t, n) {
-                (Some(t), Some(n)) => Ok((t.to_string(), n as i32)),
+                (Some(t), Some(n)) => Ok((t.to_string(), n)),
                 _ => anyhow::bail!("{}: {p} needs a topic and a partition", path.display()),
             }
         })

@@ -90,7 +90,9 @@ pub fn run(args: MetadataQuorumArgs) -> anyhow::Result<()> {
         let req = DescribeQuorumRequest::default().with_topics(vec![TopicData::default()
             .with_topic_name(TopicName(StrBytes::from_static_str("__cluster_metadata")))
             .with_partitions(vec![PartitionData::default()])]);
-        let conn = cluster.controller_conn().await?;
+        // The server named on the command line answers (a KRaft controller
+        // serves no Metadata to find another).
+        let conn = cluster.any()?;
         let resp = conn.send(&req, 2).await?;
         check(resp.error_code, resp.error_message.as_ref())?;
         let p = resp
@@ -151,8 +153,25 @@ pub fn run(args: MetadataQuorumArgs) -> anyhow::Result<()> {
             println!("LeaderId:               {}", p.leader_id.0);
             println!("LeaderEpoch:            {}", p.leader_epoch);
             println!("HighWatermark:          {}", p.high_watermark);
-            println!("MaxFollowerLag:         {}", leader_leo - min_leo);
-            println!("MaxFollowerLagTimeMs:   0");
+            // The most lagging voter's catch-up time against the leader's.
+            let leader_caught_up = p
+                .current_voters
+                .iter()
+                .find(|v| v.replica_id == p.leader_id)
+                .map_or(-1, |v| v.last_caught_up_timestamp);
+            let laggard = p.current_voters.iter().min_by_key(|v| v.log_end_offset);
+            let lag_time = match laggard {
+                Some(v) if v.replica_id == p.leader_id => 0,
+                Some(v) if v.last_caught_up_timestamp >= 0 && leader_caught_up >= 0 => {
+                    leader_caught_up.saturating_sub(v.last_caught_up_timestamp)
+                }
+                _ => -1,
+            };
+            println!(
+                "MaxFollowerLag:         {}",
+                leader_leo.saturating_sub(min_leo)
+            );
+            println!("MaxFollowerLagTimeMs:   {lag_time}");
             println!("CurrentVoters:          [{}]", voters.join(", "));
             println!("CurrentObservers:       [{}]", observers.join(", "));
         } else {
@@ -161,7 +180,7 @@ pub fn run(args: MetadataQuorumArgs) -> anyhow::Result<()> {
                 if t < 0 {
                     "-1".to_string()
                 } else if human_readable {
-                    format!("{} ms ago", (now - t).max(0))
+                    format!("{} ms ago", now.saturating_sub(t).max(0))
                 } else {
                     t.to_string()
                 }
@@ -199,7 +218,7 @@ pub fn run(args: MetadataQuorumArgs) -> anyhow::Result<()> {
                     v.replica_id.0.to_string(),
                     directory_id(v.replica_directory_id),
                     v.log_end_offset.to_string(),
-                    (leader_leo - v.log_end_offset).to_string(),
+                    leader_leo.saturating_sub(v.log_end_offset).to_string(),
                     time(v.last_fetch_timestamp),
                     time(v.last_caught_up_timestamp),
                     role.to_string(),

@@ -113,7 +113,11 @@ fn parse_reassignment(path: &PathBuf) -> anyhow::Result<Vec<Target1>> {
             .as_array()
             .ok_or_else(bad)?
             .iter()
-            .map(|r| r.as_i64().map(|r| r as i32).ok_or_else(bad))
+            .map(|r| {
+                r.as_i64()
+                    .and_then(|r| i32::try_from(r).ok())
+                    .ok_or_else(bad)
+            })
             .collect::<anyhow::Result<Vec<_>>>()?;
         let log_dirs = p["log_dirs"].as_array().map(|d| {
             d.iter()
@@ -130,7 +134,10 @@ fn parse_reassignment(path: &PathBuf) -> anyhow::Result<Vec<Target1>> {
         }
         out.push(Target1 {
             topic: p["topic"].as_str().ok_or_else(bad)?.to_string(),
-            partition: p["partition"].as_i64().ok_or_else(bad)? as i32,
+            partition: p["partition"]
+                .as_i64()
+                .and_then(|n| i32::try_from(n).ok())
+                .ok_or_else(bad)?,
             replicas,
             log_dirs,
         });
@@ -309,6 +316,35 @@ pub fn run(args: ReassignArgs) -> anyhow::Result<()> {
                 anyhow::bail!("Unknown broker id {b}");
             }
             println!("Current partition replica assignment\n\n{now_json}\n\nSave this to use as the --reassignment-json-file option during rollback");
+        }
+        if args.cancel {
+            // Only reassignments in progress can be cancelled, as Kafka's
+            // tool lists them first.
+            let active = cluster
+                .controller_conn()
+                .await?
+                .send(
+                    &ListPartitionReassignmentsRequest::default().with_topics(None),
+                    0,
+                )
+                .await?;
+            check(active.error_code, active.error_message.as_ref())?;
+            let ongoing: BTreeSet<(String, i32)> = active
+                .topics
+                .iter()
+                .flat_map(|t| {
+                    t.partitions
+                        .iter()
+                        .map(move |p| (t.name.to_string(), p.partition_index))
+                })
+                .collect();
+            if !wanted
+                .iter()
+                .any(|w| ongoing.contains(&(w.topic.clone(), w.partition)))
+            {
+                println!("None of the specified partition reassignments are active.");
+                return Ok(());
+            }
         }
         let mut by_topic: BTreeMap<String, Vec<&Target1>> = BTreeMap::new();
         for w in &wanted {

@@ -164,7 +164,12 @@ pub fn run(args: VerifiableConsumerArgs) -> anyhow::Result<()> {
         "session.timeout.ms",
         &args.session_timeout.to_string(),
     );
-    set_default(&mut cfg, "auto.offset.reset", &args.reset_policy);
+    // Kafka's `none` is librdkafka's `error`.
+    let reset = match args.reset_policy.as_str() {
+        "none" => "error",
+        other => other,
+    };
+    set_default(&mut cfg, "auto.offset.reset", reset);
     if let Some(id) = &args.group_instance_id {
         cfg.set("group.instance.id", id);
     }

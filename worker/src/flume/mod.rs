@@ -29,10 +29,10 @@ pub struct Plan {
     pub bootstrap: Option<String>,
     /// The channels' and sources' topics, created before the connectors.
     pub topics: Vec<String>,
-    /// Worker keys a Kafka channel asks for: its `kafka.producer.*` as
-    /// `producer.*` (the sources write the channel), `kafka.consumer.*` as
-    /// `consumer.*` (the sinks read it), and their security keys unprefixed
-    /// for the worker's own clients.
+    /// Worker keys a Kafka channel asks for: the security keys of its
+    /// `kafka.producer.*` as `producer.*` (the sources write the channel),
+    /// of its `kafka.consumer.*` as `consumer.*` (the sinks read it), and
+    /// unprefixed for the worker's own clients.
     pub worker: BTreeMap<String, String>,
 }
 
@@ -173,13 +173,28 @@ pub fn plan(all: &BTreeMap<String, String>, agent: &str) -> Result<Plan, Refused
                         _ => plan.bootstrap = Some(b.clone()),
                     }
                 }
+                // The channel's login (security keys) reaches the clients;
+                // its Java clients' tuning keys have no librdkafka meaning.
                 for (k, v) in &p {
-                    if let Some(rest) = k.strip_prefix("kafka.producer.") {
-                        plan.worker.insert(format!("producer.{rest}"), v.clone());
-                    } else if let Some(rest) = k.strip_prefix("kafka.consumer.") {
-                        // Each sink reads with a group of its own.
-                        if rest != "group.id" {
-                            plan.worker.insert(format!("consumer.{rest}"), v.clone());
+                    let side = [
+                        ("kafka.producer.", "producer."),
+                        ("kafka.consumer.", "consumer."),
+                    ]
+                    .into_iter()
+                    .find_map(|(from, to)| Some((to, k.strip_prefix(from)?)));
+                    let Some((to, rest)) = side else { continue };
+                    if !is_security_key(rest) {
+                        tracing::info!("channel {c}: {k} is a Java client setting and is not used");
+                        continue;
+                    }
+                    let key = format!("{to}{rest}");
+                    match plan.worker.get(&key) {
+                        Some(other) if other != v => return Err(refuse(
+                            a(&format!("channels.{c}.{k}")),
+                            "Kafka channels log in differently; one agent's channels log in alike",
+                        )),
+                        _ => {
+                            plan.worker.insert(key, v.clone());
                         }
                     }
                 }

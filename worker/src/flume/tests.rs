@@ -178,7 +178,11 @@ a.sinks.k.channel = c
     let get = |k: &str| plan.worker.get(k).map(String::as_str);
     assert_eq!(get("producer.security.protocol"), Some("SASL_SSL"));
     assert_eq!(get("producer.sasl.mechanism"), Some("SCRAM-SHA-512"));
-    assert_eq!(get("producer.acks"), Some("all"));
+    assert_eq!(
+        get("producer.acks"),
+        None,
+        "Java client tuning is not passed on"
+    );
     assert_eq!(get("consumer.sasl.mechanism"), Some("PLAIN"));
     assert_eq!(
         get("consumer.group.id"),

@@ -496,7 +496,9 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
         // commit), so hundreds of idle tasks do not keep the worker busy;
         // a record ends the wait as soon as it arrives.
         let mut wait = if idle {
-            IDLE_POLL.min(next_commit.saturating_duration_since(Instant::now()))
+            IDLE_POLL
+                .min(next_commit.saturating_duration_since(Instant::now()))
+                .max(Duration::from_millis(100))
         } else {
             Duration::from_millis(100)
         };
