@@ -26,7 +26,7 @@ import tempfile
 import time
 
 from security import SECRETS, lines_in, make_certs
-from standalone_worker import Worker, free_port, stop_process, wait_for
+from standalone_worker import Worker, free_port, stop_process, wait_for, wait_listening
 
 WEIR = os.path.abspath(sys.argv[1])
 PEOPLE = {"admin": "acl-admin-pw-5Tq", "alice": "acl-alice-pw-8Rw"}
@@ -66,17 +66,7 @@ class AclBroker:
     def start(self):
         self.proc = subprocess.Popen([WEIR, "broker", self.props], stdout=open(self.log, "a"),
                                      stderr=subprocess.STDOUT, cwd=self.work)
-        import socket
-
-        def up():
-            if self.proc.poll() is not None:
-                raise SystemExit(f"weir broker exited; see {self.log}")
-            try:
-                socket.create_connection(("127.0.0.1", self.port), 1).close()
-                return True
-            except OSError:
-                return False
-        wait_for("broker listening", up, 60)
+        wait_listening(self.proc, self.port, self.log)
 
     def stop(self):
         stop_process(self.proc)
@@ -209,25 +199,23 @@ def alice(broker, work):
     check("alice reads the topic with her group and commits",
           got == [f"o-{i}" for i in range(10)] and committed and committed[0].error is None, str(got))
 
-    c = Consumer({**conf, "group.id": "someone-elses", "auto.offset.reset": "earliest"})
-    c.subscribe(["orders"])
-    code, deadline = None, time.time() + 30
-    while code is None and time.time() < deadline:
-        m = c.poll(0.5)
-        if m is not None and m.error() is not None:
-            code = m.error().code()
-    c.close()
+    def first_error(group, topic):
+        """The error code a consumer of `group` subscribed to `topic` meets."""
+        c = Consumer({**conf, "group.id": group, "auto.offset.reset": "earliest"})
+        c.subscribe([topic])
+        code, deadline = None, time.time() + 30
+        while code is None and time.time() < deadline:
+            m = c.poll(0.5)
+            if m is not None and m.error() is not None:
+                code = m.error().code()
+        c.close()
+        return code
+
+    code = first_error("someone-elses", "orders")
     check("another group is refused with GROUP_AUTHORIZATION_FAILED",
           code == KafkaError.GROUP_AUTHORIZATION_FAILED, str(code))
 
-    c = Consumer({**conf, "group.id": "orders-readers"})
-    c.subscribe(["secret"])
-    code, deadline = None, time.time() + 30
-    while code is None and time.time() < deadline:
-        m = c.poll(0.5)
-        if m is not None and m.error() is not None:
-            code = m.error().code()
-    c.close()
+    code = first_error("orders-readers", "secret")
     check("reading another topic is refused with TOPIC_AUTHORIZATION_FAILED",
           code == KafkaError.TOPIC_AUTHORIZATION_FAILED, str(code))
 

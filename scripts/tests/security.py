@@ -27,7 +27,7 @@ import sys
 import tempfile
 import time
 
-from standalone_worker import Worker, free_port, stop_process, wait_for
+from standalone_worker import Worker, free_port, stop_process, wait_for, wait_listening
 
 WEIR = os.path.abspath(sys.argv[1])
 VENV = os.path.dirname(os.path.dirname(sys.executable))
@@ -114,16 +114,7 @@ class Broker:
         env = {**os.environ, "RUST_LOG": "info,broker_core::security=debug"}
         self.proc = subprocess.Popen([WEIR, "broker", self.props], stdout=log, stderr=subprocess.STDOUT,
                                      cwd=self.work, env=env)
-
-        def up():
-            if self.proc.poll() is not None:
-                raise SystemExit(f"weir broker exited; see {self.log}")
-            try:
-                socket.create_connection(("127.0.0.1", self.ports["SASL_SSL"]), 1).close()
-                return True
-            except OSError:
-                return False
-        wait_for("broker listening", up, 60)
+        wait_listening(self.proc, self.ports["SASL_SSL"], self.log)
 
     def stop(self):
         stop_process(self.proc)

@@ -36,6 +36,20 @@ def wait_for(what, check, seconds, step=0.2):
     raise SystemExit(f"{what} did not happen within {seconds} s")
 
 
+def wait_listening(proc, port, log, seconds=60):
+    """Until `proc` accepts connections on `port`; a SystemExit naming its
+    log if it exits first."""
+    def up():
+        if proc.poll() is not None:
+            raise SystemExit(f"{' '.join(map(str, proc.args[:2]))} exited; see {log}")
+        try:
+            socket.create_connection(("127.0.0.1", port), 1).close()
+            return True
+        except OSError:
+            return False
+    wait_for(f"port {port} listening", up, seconds)
+
+
 class Worker:
     """A `weir standalone` process with its own properties file, offsets
     file, log and REST port, under `work`."""

@@ -10,7 +10,7 @@ use bytes::Bytes;
 use kafka_protocol::messages::*;
 use kafka_protocol::protocol::{Decodable, Encodable};
 
-use super::fuzz_tests::frame;
+use super::fuzz_tests::{frame, rt};
 use super::version_tests::sample;
 use super::{dispatch, Conn, Reply};
 use crate::config::{BrokerConfig, Endpoint};
@@ -161,10 +161,7 @@ fn every_guarded_api_refuses_a_principal_without_acls_and_serves_a_super_user() 
     st.topics
         .create("t", 2, BTreeMap::new(), false)
         .expect("topic");
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = rt();
     let mut checked = 0;
     for (api, _, hi) in SUPPORTED {
         if UNGUARDED.contains(api) {
@@ -203,10 +200,7 @@ fn listings_leave_out_what_may_not_be_seen() {
     st.topics
         .create("t", 1, BTreeMap::new(), false)
         .expect("topic");
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = rt();
     let encode = |req: &dyn Fn(&mut bytes::BytesMut)| {
         let mut b = bytes::BytesMut::new();
         req(&mut b);

@@ -163,7 +163,7 @@ pub(super) async fn handle(
                 }
                 RESOURCE_BROKER if !ctx.may_cluster(st, Operation::DescribeConfigs) => r
                     .with_error_code(ec::CLUSTER_AUTHORIZATION_FAILED)
-                    .with_error_message(Some(s("Cluster authorization failed."))),
+                    .with_error_message(Some(s(super::CLUSTER_REFUSED))),
                 RESOURCE_TOPIC => {
                     let Some(topic) = st.topics.get(&res.resource_name) else {
                         return r

@@ -26,7 +26,7 @@ pub(super) async fn handle(
     if !ctx.may_cluster(st, Operation::Describe) {
         return DescribeQuorumResponse::default()
             .with_error_code(ec::CLUSTER_AUTHORIZATION_FAILED)
-            .with_error_message(Some(s("Cluster authorization failed.")));
+            .with_error_message(Some(s(super::CLUSTER_REFUSED)));
     }
     let node = BrokerId(st.node_id());
     let now = now_ms();

@@ -47,7 +47,7 @@ async fn answer(st: &Arc<BrokerState>, f: Bytes) {
     let _ = tokio::time::timeout(Duration::from_millis(50), run).await;
 }
 
-fn rt() -> tokio::runtime::Runtime {
+pub(super) fn rt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -122,6 +122,9 @@ impl Conn {
     }
 }
 
+/// Kafka's message for a request the cluster's ACLs refuse.
+pub(crate) const CLUSTER_REFUSED: &str = "Cluster authorization failed.";
+
 /// Kafka's principal of a client that did not authenticate.
 pub const ANONYMOUS: &str = "User:ANONYMOUS";
 

@@ -80,7 +80,7 @@ pub(super) async fn alter(
     if !ctx.may_cluster(st, Operation::Alter) {
         return resp
             .with_error_code(ec::CLUSTER_AUTHORIZATION_FAILED)
-            .with_error_message(Some(s("Cluster authorization failed.")));
+            .with_error_message(Some(s(super::CLUSTER_REFUSED)));
     }
     let responses = req
         .topics
@@ -115,7 +115,7 @@ pub(super) async fn list(
     if !ctx.may_cluster(st, Operation::Describe) {
         return resp
             .with_error_code(ec::CLUSTER_AUTHORIZATION_FAILED)
-            .with_error_message(Some(s("Cluster authorization failed.")));
+            .with_error_message(Some(s(super::CLUSTER_REFUSED)));
     }
     resp
 }

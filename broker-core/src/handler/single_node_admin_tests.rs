@@ -10,7 +10,7 @@ use kafka_protocol::messages::*;
 use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
 
 use super::acl_tests::{ask_with, reply};
-use super::fuzz_tests::state;
+use super::fuzz_tests::{rt, state};
 use crate::state::BrokerState;
 
 fn name(v: &str) -> TopicName {
@@ -25,11 +25,7 @@ fn setup() -> (tempfile::TempDir, Arc<BrokerState>, tokio::runtime::Runtime) {
             .create(t, n, BTreeMap::new(), false)
             .expect("topic");
     }
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    (dir, st, rt)
+    (dir, st, rt())
 }
 
 fn body(r: &impl Encodable, v: i16) -> BytesMut {

@@ -8,7 +8,7 @@ use bytes::{Bytes, BytesMut};
 use kafka_protocol::messages::*;
 use kafka_protocol::protocol::{Encodable, StrBytes};
 
-use super::fuzz_tests::{frame, state};
+use super::fuzz_tests::{frame, rt, state};
 use super::{dispatch, Conn, Reply};
 use crate::protocol::SUPPORTED;
 
@@ -332,10 +332,7 @@ fn every_advertised_version_answers() {
             0,
         )
         .expect("append");
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = rt();
     let mut checked = 0;
     for (api, lo, hi) in SUPPORTED {
         for v in *lo..=*hi {

@@ -254,19 +254,24 @@ impl AclBinding {
     }
 }
 
+/// Kafka's `ResourcePattern.toString`.
+pub fn pattern_text(rt: ResourceType, name: &str, pattern: PatternType) -> String {
+    format!("ResourcePattern(resourceType={rt}, name={name}, patternType={pattern})")
+}
+
+/// Kafka's `AccessControlEntry.toString`.
+pub fn entry_text(principal: &str, host: &str, op: Operation, perm: Permission) -> String {
+    format!("(principal={principal}, host={host}, operation={op}, permissionType={perm})")
+}
+
 /// Kafka's `toString` of the entry and the pattern.
 impl std::fmt::Display for AclBinding {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "(principal={}, host={}, operation={}, permissionType={}) on ResourcePattern(resourceType={}, name={}, patternType={})",
-            self.principal,
-            self.host,
-            self.operation,
-            self.permission,
-            self.resource_type,
-            self.name,
-            self.pattern
+            "{} on {}",
+            entry_text(&self.principal, &self.host, self.operation, self.permission),
+            pattern_text(self.resource_type, &self.name, self.pattern)
         )
     }
 }

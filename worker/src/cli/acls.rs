@@ -11,10 +11,11 @@ use kafka_protocol::messages::{CreateAclsRequest, DeleteAclsRequest, DescribeAcl
 use kafka_protocol::protocol::StrBytes;
 
 use broker_core::security::acl::{
-    AclBinding, Operation, PatternType, Permission, ResourceType, CLUSTER_NAME, WILDCARD,
+    entry_text, pattern_text, AclBinding, Operation, PatternType, Permission, ResourceType,
+    CLUSTER_NAME, WILDCARD,
 };
 
-use super::common::{block_on, connect_wait, Target};
+use super::common::{block_on, Target};
 use crate::kafka::admin::{check, Cluster};
 
 #[derive(Debug, Args)]
@@ -100,11 +101,7 @@ struct Resource {
 
 impl std::fmt::Display for Resource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "ResourcePattern(resourceType={}, name={}, patternType={})",
-            self.kind, self.name, self.pattern
-        )
+        f.write_str(&pattern_text(self.kind, &self.name, self.pattern))
     }
 }
 
@@ -119,11 +116,12 @@ struct Entry {
 
 impl std::fmt::Display for Entry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "(principal={}, host={}, operation={}, permissionType={})",
-            self.principal, self.host, self.operation, self.permission
-        )
+        f.write_str(&entry_text(
+            &self.principal,
+            &self.host,
+            self.operation,
+            self.permission,
+        ))
     }
 }
 
@@ -151,18 +149,13 @@ pub fn run(args: AclsArgs) -> anyhow::Result<()> {
             "A '--resource-pattern-type' value of '{pattern}' is not valid when adding acls."
         );
     }
-    let mut target = args.target.clone();
-    match (&target.bootstrap_server, &args.bootstrap_controller) {
-        (Some(_), Some(_)) => anyhow::bail!(
-            "Only one of --bootstrap-server or --bootstrap-controller must be specified"
-        ),
-        (None, Some(c)) => target.bootstrap_server = Some(c.clone()),
-        _ => {}
-    }
+    let target = args
+        .target
+        .or_controller(args.bootstrap_controller.as_ref())?;
     block_on(async {
-        target.check_admin_config(args.command_config.as_deref())?;
-        let servers = target.server_list()?;
-        let mut cluster = Cluster::connect(&servers, "weir-acls", connect_wait()).await?;
+        let mut cluster = target
+            .admin(args.command_config.as_deref(), "weir-acls")
+            .await?;
         if args.list {
             list(&mut cluster, &args, pattern).await
         } else {

@@ -87,6 +87,33 @@ impl Target {
         block_on(async { self.connect("weir-probe").await.map(drop) })
     }
 
+    /// The target with `--bootstrap-controller` as its server when that
+    /// flag is given instead of `--bootstrap-server` (on one node the
+    /// broker is its own controller).
+    pub fn or_controller(&self, controller: Option<&String>) -> anyhow::Result<Target> {
+        let mut target = self.clone();
+        match (&target.bootstrap_server, controller) {
+            (Some(_), Some(_)) => anyhow::bail!(
+                "Only one of --bootstrap-server or --bootstrap-controller must be specified"
+            ),
+            (None, Some(c)) => target.bootstrap_server = Some(c.clone()),
+            _ => {}
+        }
+        Ok(target)
+    }
+
+    /// An admin connection to the cluster, logged in with the security
+    /// settings of `--command-config`.
+    pub async fn admin(
+        &self,
+        command_config: Option<&Path>,
+        client_id: &str,
+    ) -> anyhow::Result<crate::kafka::admin::Cluster> {
+        self.check_admin_config(command_config)?;
+        let servers = self.server_list()?;
+        Ok(crate::kafka::admin::Cluster::connect(&servers, client_id, connect_wait()).await?)
+    }
+
     /// Takes the security settings (`security.protocol`, `sasl.*`,
     /// `ssl.*`) of a `--command-config` file for the tool's connections.
     pub fn check_admin_config(&self, command_config: Option<&Path>) -> anyhow::Result<()> {

@@ -5,8 +5,8 @@ use clap::Args;
 use kafka_protocol::messages::elect_leaders_request::TopicPartitions;
 use kafka_protocol::messages::ElectLeadersRequest;
 
-use super::common::{block_on, connect_wait, Target};
-use crate::kafka::admin::{check, topic_name, Cluster};
+use super::common::{block_on, Target};
+use crate::kafka::admin::{check, topic_name};
 
 /// Kafka's ELECTION_NOT_NEEDED.
 const ELECTION_NOT_NEEDED: i16 = 84;
@@ -92,11 +92,10 @@ pub fn run(args: LeaderElectionArgs) -> anyhow::Result<()> {
     };
     let wanted = partitions(&args)?;
     block_on(async {
-        args.target
-            .check_admin_config(args.admin_config.as_deref())?;
-        let servers = args.target.server_list()?;
-        let mut cluster =
-            Cluster::connect(&servers, "weir-leader-election", connect_wait()).await?;
+        let mut cluster = args
+            .target
+            .admin(args.admin_config.as_deref(), "weir-leader-election")
+            .await?;
         let mut by_topic: std::collections::BTreeMap<String, Vec<i32>> = Default::default();
         for (t, p) in wanted.iter().flatten() {
             by_topic.entry(t.clone()).or_default().push(*p);

@@ -8,8 +8,8 @@ use kafka_protocol::messages::describe_quorum_request::{PartitionData, TopicData
 use kafka_protocol::messages::{DescribeClusterRequest, DescribeQuorumRequest, TopicName};
 use kafka_protocol::protocol::StrBytes;
 
-use super::common::{block_on, connect_wait, Target};
-use crate::kafka::admin::{check, Cluster};
+use super::common::{block_on, Target};
+use crate::kafka::admin::check;
 
 #[derive(Debug, Args)]
 pub struct MetadataQuorumArgs {
@@ -74,19 +74,13 @@ pub fn run(args: MetadataQuorumArgs) -> anyhow::Result<()> {
             "One of --status or --replication must be specified with describe sub-command"
         );
     }
-    let mut target = args.target.clone();
-    match (&target.bootstrap_server, &args.bootstrap_controller) {
-        (Some(_), Some(_)) => anyhow::bail!(
-            "Only one of --bootstrap-server or --bootstrap-controller must be specified"
-        ),
-        (None, Some(c)) => target.bootstrap_server = Some(c.clone()),
-        _ => {}
-    }
+    let target = args
+        .target
+        .or_controller(args.bootstrap_controller.as_ref())?;
     block_on(async {
-        target.check_admin_config(args.command_config.as_deref())?;
-        let servers = target.server_list()?;
-        let mut cluster =
-            Cluster::connect(&servers, "weir-metadata-quorum", connect_wait()).await?;
+        let mut cluster = target
+            .admin(args.command_config.as_deref(), "weir-metadata-quorum")
+            .await?;
         let req = DescribeQuorumRequest::default().with_topics(vec![TopicData::default()
             .with_topic_name(TopicName(StrBytes::from_static_str("__cluster_metadata")))
             .with_partitions(vec![PartitionData::default()])]);

@@ -22,7 +22,7 @@ use kafka_protocol::messages::{
 use kafka_protocol::protocol::StrBytes;
 use serde_json::{json, Value};
 
-use super::common::{block_on, connect_wait, Target};
+use super::common::{block_on, Target};
 use crate::kafka::admin::{check, describe, topic_name, Cluster};
 
 #[derive(Debug, Args)]
@@ -188,23 +188,16 @@ pub fn run(args: ReassignArgs) -> anyhow::Result<()> {
     if actions != 1 {
         anyhow::bail!("Command must include exactly one action: --generate, --execute, --verify, --list, --cancel");
     }
-    let mut target = Target {
+    let target = Target {
         bootstrap_server: args.bootstrap_server.clone(),
         broker_list: None,
         zookeeper: None,
-    };
-    match (&target.bootstrap_server, &args.bootstrap_controller) {
-        (Some(_), Some(_)) => anyhow::bail!(
-            "Only one of --bootstrap-server or --bootstrap-controller must be specified"
-        ),
-        (None, Some(c)) => target.bootstrap_server = Some(c.clone()),
-        _ => {}
     }
+    .or_controller(args.bootstrap_controller.as_ref())?;
     block_on(async {
-        target.check_admin_config(args.command_config.as_deref())?;
-        let servers = target.server_list()?;
-        let mut cluster =
-            Cluster::connect(&servers, "weir-reassign-partitions", connect_wait()).await?;
+        let mut cluster = target
+            .admin(args.command_config.as_deref(), "weir-reassign-partitions")
+            .await?;
         cluster.metadata(Some(&[])).await?;
         let brokers: BTreeSet<i32> = cluster.brokers().keys().copied().collect();
         if args.list {
