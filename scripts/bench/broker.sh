@@ -9,7 +9,9 @@
 # target: Debian's librdkafka 2.0.2 cannot read Tansu 0.6.0's ApiVersions reply.
 # Prints one table with ratios measured in this run, then runs security.sh
 # (produce and consume over SASL_SSL beside plaintext; BENCH_SECURITY=0
-# skips it). Not part of test.sh.
+# skips it). BENCH_ONLY=latency runs only Weir's latency rows (on disk with
+# and without log.preallocate, and on tmpfs), with no Tansu to install.
+# Not part of test.sh.
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/common.sh"
@@ -21,10 +23,11 @@ RATE="${BENCH_RATE:-20000}"
 LAT_SECONDS="${BENCH_LATENCY_SECONDS:-10}"
 TOOLS="$ROOT/target/bench-tools"
 
+ONLY="${BENCH_ONLY:-}"
 ensure_packages kcat python3-venv
 ensure_venv
 WEIR_PROFILE=release build_weir
-if [ ! -x "$TOOLS/bin/tansu" ]; then
+if [ "$ONLY" != latency ] && [ ! -x "$TOOLS/bin/tansu" ]; then
     log "installing the Tansu broker 0.6.0 from the crate registry (slow: about 25 minutes on 2 cores)"
     cargo install --locked tansu --version 0.6.0 --features dynostore,libsql --root "$TOOLS"
 fi
@@ -146,20 +149,59 @@ measure() {
     stop_pid "$pid"
 }
 
+# latency_on VAR DIR LOGFILE [broker args]: a fresh broker with its log in
+# DIR, three latency runs against it; the median run's summary line in VAR.
+latency_on() {
+    local port v
+    port=$(free_port)
+    start_broker "$2" "$port" "$3" "${@:4}"
+    v=$(latency3 "127.0.0.1:$port") || exit 1
+    stop_pid "$BROKER_PID"
+    printf -v "$1" '%s' "$v"
+}
+
 # --- Weir ---------------------------------------------------------------
-WPORT=$(free_port)
-log "Weir (release build, data in $WORK/weir)"
-start_broker "$WORK/weir" "$WPORT" "$WORK/weir.log"
-measure weir "127.0.0.1:$WPORT" "$BROKER_PID"
+if [ "$ONLY" != latency ]; then
+    WPORT=$(free_port)
+    log "Weir (release build, data in $WORK/weir)"
+    start_broker "$WORK/weir" "$WPORT" "$WORK/weir.log"
+    measure weir "127.0.0.1:$WPORT" "$BROKER_PID"
+else
+    sync
+    log "Weir latency, log on disk ($WORK/weir)"
+    latency_on weir_lat "$WORK/weir" "$WORK/weir.log"
+fi
+
+# The same latency run without the segment allocated ahead, so that every
+# fsync also commits the file's new length.
+sync
+log "Weir latency with log.preallocate=false"
+latency_on weir_nopre_lat "$WORK/weir-nopre" "$WORK/weir-nopre.log" --override log.preallocate=false
 
 # The same latency run with Weir's log on tmpfs, where fsync costs nothing:
 # what the broker adds, apart from the disk.
 SHM_DIR="$(mktemp -d -p /dev/shm weir-bench.XXXXXX)"
-WPORT=$(free_port)
 log "Weir with its log on tmpfs ($SHM_DIR)"
-start_broker "$SHM_DIR" "$WPORT" "$WORK/weir-tmpfs.log"
-weir_tmpfs_lat=$(latency3 "127.0.0.1:$WPORT") || exit 1
-stop_pid "$BROKER_PID"
+latency_on weir_tmpfs_lat "$SHM_DIR" "$WORK/weir-tmpfs.log"
+
+if [ "$ONLY" = latency ]; then
+    cat <<TABLE
+
+| produce p99 at $RATE msg/s, acks=all, linger.ms=0, median run of 3 (ms) | Weir |
+|---|---|
+| log on disk | $(p99 "$weir_lat") |
+| log on disk, log.preallocate=false | $(p99 "$weir_nopre_lat") |
+| log on tmpfs | $(p99 "$weir_tmpfs_lat") |
+
+Latency runs (disk; disk without preallocation; tmpfs):
+- $weir_lat
+- $weir_nopre_lat
+- $weir_tmpfs_lat
+Machine: $(nproc) cores, $(uname -sr), filesystem of the log: $(df -T "$WORK" | awk 'NR == 2 {print $2}')
+TABLE
+    rm -rf "$WORK"
+    exit 0
+fi
 
 # --- Tansu (memory engine) ----------------------------------------------
 TPORT=$(free_port)
@@ -192,6 +234,7 @@ cat <<TABLE
 | consume, fetch.wait.max.ms=10, queued.min.messages=10000000 (msg/s) | $weir_consume_nopause | $tansu_consume_nopause | - | $(ratio "$weir_consume_nopause" "$tansu_consume_nopause") | - |
 | consume, defaults, kcat on librdkafka 2.0.2 (msg/s) | $weir_consume_debian | cannot connect | - | - | - |
 | produce p99 at $RATE msg/s, acks=all, linger.ms=0 (ms; median run of 3) | $(p99 "$weir_lat") | $(p99 "$tansu_lat") | - | - | - |
+| the same with log.preallocate=false (ms) | $(p99 "$weir_nopre_lat") | - | - | - | - |
 | the same with Weir's log on tmpfs (ms) | $(p99 "$weir_tmpfs_lat") | - | - | - | - |
 | broker peak RSS (MB) | $weir_rss | $tansu_rss | - | - | - |
 
@@ -200,6 +243,7 @@ Fetch responses in one consume with -d fetch (responses, messages and kB per res
 - Tansu, defaults: $tansu_trace; fetch.wait.max.ms=10: $tansu_trace_10
 
 Weir latency run: $weir_lat
+Weir latency run, log.preallocate=false: $weir_nopre_lat
 Weir latency run, log on tmpfs: $weir_tmpfs_lat
 Tansu latency run: $tansu_lat
 Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr), kcat $(kcat -V 2>&1 | grep -o 'librdkafka [0-9.]*' | head -n1)

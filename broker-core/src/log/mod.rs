@@ -148,6 +148,7 @@ impl PartitionLog {
         let mut notes = OpenNotes::default();
         let mut segments = BTreeMap::new();
         let mut truncated = false;
+        let last_base = bases.last().copied();
         for base in bases {
             if truncated {
                 // Everything after a corrupt point is gone, as in Kafka.
@@ -163,8 +164,13 @@ impl PartitionLog {
                 config.index_interval_bytes,
                 now_ms,
             )?;
-            if rec.truncated_bytes > 0 {
-                notes.truncated.push((base, rec.truncated_bytes));
+            // Space allocated ahead and never written is expected after a
+            // crash at the end of the last segment only: an earlier segment
+            // was trimmed when it rolled, so there it means lost data.
+            let last = Some(&base) == last_base.as_ref();
+            let lost = rec.truncated_bytes + if last { 0 } else { rec.unwritten_bytes };
+            if lost > 0 {
+                notes.truncated.push((base, lost));
                 truncated = true;
             }
             segments.insert(base, seg);
@@ -317,6 +323,15 @@ impl PartitionLog {
                     || now_ms.saturating_sub(s.created_ms) > cfg.segment_ms)
         });
         if roll {
+            if let Some(old) = self.segments.values_mut().next_back() {
+                // The rolled segment ends at its data: its new length is
+                // made durable with the next flush, before anything
+                // written after it is acknowledged.
+                old.trim()?;
+                if !self.unflushed.iter().any(|f| Arc::ptr_eq(f, &old.file)) {
+                    self.unflushed.push(old.file.clone());
+                }
+            }
             let seg = Segment::create(&self.dir, self.next_offset, now_ms)?;
             self.segments.insert(self.next_offset, seg);
             self.dir_dirty = true;
@@ -324,7 +339,7 @@ impl PartitionLog {
         let Some(seg) = self.segments.values_mut().next_back() else {
             return Err(io::Error::other("log has no segment"));
         };
-        seg.append(data, h, cfg.index_interval_bytes)?;
+        seg.append(data, h, cfg.index_interval_bytes, cfg.preallocate)?;
         if !self
             .unflushed
             .last()
@@ -364,9 +379,10 @@ impl PartitionLog {
         self.flushed_offset
     }
 
-    /// Syncs every segment and index (clean shutdown).
+    /// Trims and syncs every segment and index (clean shutdown).
     pub fn sync_all(&mut self) -> io::Result<()> {
-        for seg in self.segments.values() {
+        for seg in self.segments.values_mut() {
+            seg.trim()?;
             seg.sync()?;
         }
         File::open(&self.dir)?.sync_all()?;

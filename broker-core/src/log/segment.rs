@@ -1,6 +1,13 @@
 //! One segment: `<base>.log` holding raw v2 batches as received, a sparse
 //! `<base>.index` (relative offset u32, file position u32) and a sparse
 //! `<base>.timeindex` (max timestamp so far i64, relative offset u32).
+//!
+//! The active segment's log file is allocated ahead of its data (in steps
+//! that grow with the segment, up to [`MAX_STEP`]), so that appending does
+//! not change the file's length and an `fdatasync` has no size to commit
+//! with the data. The allocated tail reads as zeros; it is cut off when the
+//! segment rolls or the broker shuts down, and recognised as unwritten
+//! space (not as a damaged batch) when a segment is opened after a crash.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufReader, Read};
@@ -26,6 +33,10 @@ pub struct Segment {
     pub file: Arc<File>,
     /// Bytes of complete batches in the file.
     pub size: u64,
+    /// The file's length: `size` plus the space allocated ahead of the data.
+    allocated: u64,
+    /// False once the filesystem refused to allocate ahead.
+    allocating: bool,
     /// The offset after the last batch (== base_offset when empty).
     pub next_offset: i64,
     index: Vec<(u32, u32)>,
@@ -42,7 +53,31 @@ pub struct Segment {
 /// What recovery did to a segment.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Recovery {
+    /// Bytes cut off from the first batch that did not validate.
     pub truncated_bytes: u64,
+    /// Zero bytes cut off after the last batch: space allocated ahead and
+    /// never written (a crash before the segment was trimmed).
+    pub unwritten_bytes: u64,
+}
+
+/// The smallest and largest step in which a log file is allocated ahead.
+const MIN_STEP: u64 = 64 << 10;
+const MAX_STEP: u64 = 4 << 20;
+
+/// Allocates `[from, to)` of `file` on disk and sets its length to `to`;
+/// false where the filesystem cannot (the file then grows as it is written).
+#[allow(unsafe_code)]
+fn allocate(file: &File, from: u64, to: u64) -> bool {
+    use std::os::fd::AsRawFd;
+    let (Ok(offset), Ok(len)) = (
+        libc::off_t::try_from(from),
+        libc::off_t::try_from(to - from),
+    ) else {
+        return false;
+    };
+    // SAFETY: the descriptor is open for writing for the life of `file`;
+    // fallocate reads no memory of ours.
+    unsafe { libc::fallocate(file.as_raw_fd(), 0, offset, len) == 0 }
 }
 
 fn open_rw(path: &Path, truncate: bool) -> io::Result<File> {
@@ -65,6 +100,8 @@ impl Segment {
             dir: dir.to_path_buf(),
             file: Arc::new(file),
             size: 0,
+            allocated: 0,
+            allocating: true,
             next_offset: base_offset,
             index: Vec::new(),
             time_index: Vec::new(),
@@ -118,6 +155,8 @@ impl Segment {
             dir: dir.to_path_buf(),
             file: Arc::new(file),
             size: start_pos,
+            allocated: file_len,
+            allocating: true,
             next_offset: base_offset + start_rel as i64,
             index_file: open_rw(&index_path, !trust_index)?,
             time_index_file: open_rw(&time_path, !trust_index)?,
@@ -171,15 +210,19 @@ impl Segment {
             self.note_appended(&h, pos, index_interval_bytes)?;
             pos += h.size as u64;
         }
-        let truncated = file_len - pos;
-        if truncated > 0 {
+        let mut recovery = Recovery::default();
+        if file_len > pos {
+            if zeros_from(&self.file, pos, file_len)? {
+                recovery.unwritten_bytes = file_len - pos;
+            } else {
+                recovery.truncated_bytes = file_len - pos;
+            }
             self.file.set_len(pos)?;
             self.file.sync_all()?;
         }
         self.size = pos;
-        Ok(Recovery {
-            truncated_bytes: truncated,
-        })
+        self.allocated = pos;
+        Ok(recovery)
     }
 
     fn rewrite_index_files(&mut self) -> io::Result<()> {
@@ -199,17 +242,38 @@ impl Segment {
         self.time_index_file.write_all_at(&tidx, 0)
     }
 
-    /// Appends one batch whose offsets are already assigned.
+    /// Appends one batch whose offsets are already assigned, allocating the
+    /// file ahead when `preallocate`.
     pub fn append(
         &mut self,
         data: &[u8],
         h: &BatchHeader,
         index_interval_bytes: u64,
+        preallocate: bool,
     ) -> io::Result<()> {
+        let end = self.size + data.len() as u64;
+        if end > self.allocated && preallocate && self.allocating {
+            let step = self.size.clamp(MIN_STEP, MAX_STEP);
+            self.allocating = allocate(&self.file, self.allocated, end + step);
+            if self.allocating {
+                self.allocated = end + step;
+            }
+        }
         self.file.write_all_at(data, self.size)?;
         let pos = self.size;
         self.note_appended(h, pos, index_interval_bytes)?;
-        self.size += data.len() as u64;
+        self.size = end;
+        self.allocated = self.allocated.max(end);
+        Ok(())
+    }
+
+    /// Cuts off the space allocated ahead of the data (the segment is rolled
+    /// or the broker stops); the next append allocates again.
+    pub fn trim(&mut self) -> io::Result<()> {
+        if self.allocated > self.size {
+            self.file.set_len(self.size)?;
+            self.allocated = self.size;
+        }
         Ok(())
     }
 
@@ -339,6 +403,24 @@ impl Read for SegmentReader {
         self.pos += n as u64;
         Ok(n)
     }
+}
+
+/// Whether `[from, to)` of `file` holds only zero bytes.
+fn zeros_from(file: &File, from: u64, to: u64) -> io::Result<bool> {
+    let mut buf = vec![0u8; 1 << 16];
+    let mut pos = from;
+    while pos < to {
+        let want = ((to - pos) as usize).min(buf.len());
+        let n = file.read_at(&mut buf[..want], pos)?;
+        if n == 0 {
+            break;
+        }
+        if buf[..n].iter().any(|&b| b != 0) {
+            return Ok(false);
+        }
+        pos += n as u64;
+    }
+    Ok(true)
 }
 
 /// Reads exactly `len` bytes at `pos` (fewer only at end of file).

@@ -163,3 +163,80 @@ fn oversized_and_corrupt_batches_are_rejected() {
     assert!(e.message.contains("CRC"), "{}", e.message);
     assert_eq!(log.high_watermark(), 0, "nothing was written");
 }
+
+fn log_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .expect("dir")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "log"))
+        .collect();
+    files.sort();
+    files
+}
+
+fn file_len(p: &std::path::Path) -> u64 {
+    std::fs::metadata(p).expect("metadata").len()
+}
+
+#[test]
+fn the_active_segment_is_allocated_ahead_and_trimmed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = cfg(&[("segment.bytes", "4000")]);
+    let (mut log, _) = PartitionLog::open(dir.path(), config.clone(), true, 0).expect("open");
+    append_n(&mut log, 40, 2);
+    let files = log_files(dir.path());
+    assert!(files.len() > 2, "segments roll");
+    let (active, rolled) = files.split_last().expect("segments");
+    // Rolled segments end at their data; the active one has space ahead.
+    let data: u64 = log.segments.values().map(|s| s.size).sum();
+    let rolled_data: u64 = log.segments.values().rev().skip(1).map(|s| s.size).sum();
+    assert_eq!(rolled.iter().map(|p| file_len(p)).sum::<u64>(), rolled_data);
+    let active_size = data - rolled_data;
+    assert!(
+        file_len(active) > active_size,
+        "allocated ahead: {} bytes on disk for {active_size} of data",
+        file_len(active)
+    );
+    // A crash (no trim): reopening finds every record, reports nothing lost,
+    // cuts off the unwritten space and appends after the last record.
+    drop(log);
+    let (mut log, notes) = PartitionLog::open(dir.path(), config, false, 0).expect("reopen");
+    assert!(notes.truncated.is_empty() && notes.dropped_segments.is_empty());
+    assert_eq!(file_len(active), active_size);
+    assert_eq!(log.high_watermark(), 80);
+    let a = log.append(&make_batch(&[Some("z")], 1), 0).expect("append");
+    assert_eq!(a.base_offset, 80);
+    assert!(file_len(active) > active_size + 1);
+    // A clean shutdown trims too.
+    log.sync_all().expect("sync");
+    let size = log.segments.values().next_back().map_or(0, |s| s.size);
+    assert!(size > active_size);
+    assert_eq!(file_len(active), size);
+}
+
+#[test]
+fn unwritten_space_in_a_rolled_segment_is_lost_data() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = cfg(&[("segment.bytes", "2000")]);
+    {
+        let (mut log, _) = PartitionLog::open(dir.path(), config.clone(), true, 0).expect("open");
+        append_n(&mut log, 30, 2);
+        log.sync_all().expect("sync");
+    }
+    let files = log_files(dir.path());
+    assert!(files.len() > 2);
+    // Zeros after the first segment's data: not the active segment's
+    // allocation, so the log ends there, as after any damaged batch.
+    let first = &files[0];
+    let len = file_len(first);
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(first)
+        .expect("open")
+        .set_len(len + 500)
+        .expect("extend");
+    let (log, notes) = PartitionLog::open(dir.path(), config, false, 0).expect("reopen");
+    assert_eq!(notes.truncated, vec![(0, 500)]);
+    assert_eq!(notes.dropped_segments.len(), files.len() - 1);
+    assert!(log.high_watermark() < 60);
+}
