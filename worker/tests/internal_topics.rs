@@ -14,7 +14,7 @@ use kafka_protocol::protocol::StrBytes;
 use serde_json::{Map, Value as Json};
 use worker::distributed::records::ConfigRecord;
 use worker::distributed::snapshot::ConfigSnapshot;
-use worker::distributed::topics::{ensure, InternalTopic, OffsetTopic, TopicLog};
+use worker::distributed::topics::{ensure, log_writer, InternalTopic, OffsetTopic, TopicLog};
 use worker::kafka::admin::{topic_name, Cluster};
 use worker::store::OffsetStore;
 
@@ -93,7 +93,13 @@ async fn internal_topics_are_created_checked_and_read_back() {
     assert!(err.to_string().contains("cleanup.policy=delete"), "{err}");
 
     // Write a connector, two task configs and their commit; read them back.
-    let log = TopicLog::open(&boot, "connect-configs", "test").expect("log");
+    let log = TopicLog::open(
+        &boot,
+        "connect-configs",
+        "test",
+        log_writer(&boot, "test").expect("writer"),
+    )
+    .expect("log");
     let records = [
         ConfigRecord::Connector {
             name: "my-conn".into(),
@@ -119,7 +125,13 @@ async fn internal_topics_are_created_checked_and_read_back() {
             .await
             .expect("written");
     }
-    let reader = TopicLog::open(&boot, "connect-configs", "test2").expect("log");
+    let reader = TopicLog::open(
+        &boot,
+        "connect-configs",
+        "test2",
+        log_writer(&boot, "test2").expect("writer"),
+    )
+    .expect("log");
     let mut snap = ConfigSnapshot::default();
     let mut keys = Vec::new();
     tokio::task::block_in_place(|| {
@@ -183,7 +195,13 @@ async fn internal_topics_are_created_checked_and_read_back() {
             .commit("src", &[(other.clone(), None)])
             .expect("reset");
     });
-    let reader = TopicLog::open(&boot, "connect-offsets", "w2").expect("reader");
+    let reader = TopicLog::open(
+        &boot,
+        "connect-offsets",
+        "w2",
+        log_writer(&boot, "w2").expect("writer"),
+    )
+    .expect("reader");
     let mut records = Vec::new();
     tokio::task::block_in_place(|| {
         reader.read_to_end(Duration::from_secs(10), |r| records.push(r))

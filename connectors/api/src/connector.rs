@@ -262,6 +262,13 @@ pub trait SinkTask: Send {
     }
     /// Writes or buffers `records`. A retriable error redelivers the same batch.
     async fn put(&mut self, records: &[SinkRecord]) -> ConnectResult<()>;
+    /// Whether the task acts on the clock (rotates files by time, retries
+    /// on its own), so that `put` is called with no records about twice a
+    /// second while none arrive. A task that answers false is woken only
+    /// by records, its commits and the worker, as Kafka Connect's are.
+    fn acts_on_time(&self) -> bool {
+        true
+    }
     /// Makes everything `put` so far durable.
     async fn flush(&mut self, _offsets: &Offsets) -> ConnectResult<()> {
         Ok(())

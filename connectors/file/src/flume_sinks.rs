@@ -75,6 +75,10 @@ pub struct LoggerSinkTask {
 
 #[async_trait]
 impl SinkTask for LoggerSinkTask {
+    fn acts_on_time(&self) -> bool {
+        false
+    }
+
     async fn start(&mut self, props: &Props, _ctx: Arc<dyn SinkTaskContext>) -> ConnectResult<()> {
         self.max = int_setting(props, "maxBytesToLog", Some(16), 0, i32::MAX as i64)? as usize;
         Ok(())

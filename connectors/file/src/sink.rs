@@ -22,6 +22,10 @@ pub struct FileStreamSinkTask {
 
 #[async_trait]
 impl SinkTask for FileStreamSinkTask {
+    fn acts_on_time(&self) -> bool {
+        false
+    }
+
     async fn start(&mut self, props: &Props, _ctx: Arc<dyn SinkTaskContext>) -> ConnectResult<()> {
         self.path = file_of(props);
         let writer: Box<dyn AsyncWrite + Send + Unpin> = match &self.path {

@@ -11,7 +11,7 @@ use clap::Args;
 
 use crate::distributed::config::{from_env, DistributedSettings};
 use crate::distributed::herder::{DistributedHerder, Logs};
-use crate::distributed::topics::{ensure, OffsetTopic, TopicLog};
+use crate::distributed::topics::{ensure, log_writer, OffsetTopic, TopicLog};
 use crate::kafka::admin::Cluster;
 use crate::preflight::{self, Mode};
 use crate::runtime::config::WorkerSettings;
@@ -91,10 +91,12 @@ pub fn run(args: DistributedArgs) -> anyhow::Result<()> {
             ensure(&mut cluster, t).await?;
         }
         let group = settings.member.group.clone();
+        let log_producer = log_writer(&boot, &group)?;
         let offsets_reader = TopicLog::open(
             &boot,
             &settings.offset_topic.name,
             &format!("{group}-offsets"),
+            log_producer.clone(),
         )?;
         let mut records = Vec::new();
         let reader = Arc::new(offsets_reader);
@@ -126,11 +128,13 @@ pub fn run(args: DistributedArgs) -> anyhow::Result<()> {
                 &boot,
                 &settings.config_topic.name,
                 &format!("{group}-configs"),
+                log_producer.clone(),
             )?,
             status: TopicLog::open(
                 &boot,
                 &settings.status_topic.name,
                 &format!("{group}-statuses"),
+                log_producer,
             )?,
             offsets: Arc::try_unwrap(reader)
                 .map_err(|_| anyhow::anyhow!("offsets reader still shared"))?,

@@ -166,9 +166,30 @@ pub struct TopicLog {
     producer: FutureProducer,
 }
 
+/// The producer the internal topics are written with: one per worker, so
+/// that its polling thread is not paid three times.
+pub fn log_writer(bootstrap: &str, client_id: &str) -> anyhow::Result<FutureProducer> {
+    secured()
+        .set("bootstrap.servers", bootstrap)
+        .set("client.id", format!("{client_id}-writer"))
+        .set("acks", "all")
+        // Kafka's default partitioner: one key, one partition, so
+        // compaction keeps only its latest value.
+        .set("partitioner", "murmur2_random")
+        .set("message.timeout.ms", "30000")
+        .create()
+        .context("creating the internal topic writer")
+}
+
 impl TopicLog {
-    /// Opens the topic: every partition is read from the start.
-    pub fn open(bootstrap: &str, topic: &str, client_id: &str) -> anyhow::Result<Self> {
+    /// Opens the topic: every partition is read from the start, and
+    /// written through `producer`.
+    pub fn open(
+        bootstrap: &str,
+        topic: &str,
+        client_id: &str,
+        producer: FutureProducer,
+    ) -> anyhow::Result<Self> {
         let consumer: BaseConsumer = secured()
             .set("bootstrap.servers", bootstrap)
             .set("client.id", format!("{client_id}-reader"))
@@ -197,16 +218,6 @@ impl TopicLog {
             anyhow::bail!("topic {topic} has no partitions");
         }
         consumer.assign(&tpl)?;
-        let producer: FutureProducer = secured()
-            .set("bootstrap.servers", bootstrap)
-            .set("client.id", format!("{client_id}-writer"))
-            .set("acks", "all")
-            // Kafka's default partitioner: one key, one partition, so
-            // compaction keeps only its latest value.
-            .set("partitioner", "murmur2_random")
-            .set("message.timeout.ms", "30000")
-            .create()
-            .context("creating the internal topic writer")?;
         Ok(TopicLog {
             topic: topic.to_string(),
             consumer,

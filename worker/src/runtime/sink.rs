@@ -28,6 +28,10 @@ use connect_transforms::Chain;
 /// How long a task that read nothing last time waits for a record.
 const IDLE_POLL: Duration = Duration::from_millis(500);
 
+/// The longest a task that does not act on the clock sleeps with nothing to
+/// read: librdkafka counts the sleep against `max.poll.interval.ms`.
+const IDLE_SLEEP: Duration = Duration::from_secs(5);
+
 /// Records handed to `put` at most at once (Kafka's `max.poll.records`
 /// default), unless `consumer.max.poll.records` says otherwise.
 const MAX_BATCH: usize = 500;
@@ -302,9 +306,22 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
         cfg.set(k, v);
     }
     let rebalanced = Arc::new(AtomicBool::new(false));
-    let consumer: BaseConsumer<RebalanceFlag> = cfg
+    let idle_sleep = cfg
+        .get("max.poll.interval.ms")
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map_or(IDLE_SLEEP, |ms| {
+            IDLE_SLEEP.min(Duration::from_millis(ms / 2))
+        });
+    let mut consumer: BaseConsumer<RebalanceFlag> = cfg
         .create_with_context(RebalanceFlag(rebalanced.clone()))
         .context("creating the task's consumer")?;
+    // Records, rebalances and errors wake a task that sleeps with nothing to read.
+    let arrived = Arc::new(tokio::sync::Notify::new());
+    consumer.set_nonempty_callback({
+        let arrived = arrived.clone();
+        move || arrived.notify_one()
+    });
+    let mut control = env.control.clone();
     let mut pattern = match env
         .props
         .get("topics.regex")
@@ -357,7 +374,7 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
     let mut pending: BTreeMap<TopicPartition, (i64, Instant)> = BTreeMap::new();
     let mut committed: Offsets = BTreeMap::new();
     let result: anyhow::Result<()> = loop {
-        let target = *env.control.borrow();
+        let target = *control.borrow_and_update();
         if target == Target::Stop {
             break Ok(());
         }
@@ -494,13 +511,27 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
         let mut read = 0usize;
         // An idle task waits longer for its first record (up to the next
         // commit), so hundreds of idle tasks do not keep the worker busy;
-        // a record ends the wait as soon as it arrives.
-        let mut wait = if idle {
-            IDLE_POLL
-                .min(next_commit.saturating_duration_since(Instant::now()))
-                .max(Duration::from_millis(100))
-        } else {
+        // a record ends the wait as soon as it arrives. Seeks not made yet
+        // are tried again at the short pace.
+        let until_commit = next_commit.saturating_duration_since(Instant::now());
+        let mut wait = if !idle {
             Duration::from_millis(100)
+        } else if task.acts_on_time() || !pending.is_empty() {
+            IDLE_POLL.min(until_commit).max(Duration::from_millis(100))
+        } else {
+            // Asleep until a record (or a rebalance) arrives, the worker
+            // changes the target, or the commit falls due.
+            tokio::select! {
+                _ = arrived.notified() => {}
+                changed = control.changed() => {
+                    if changed.is_err() {
+                        // The worker let go of the task.
+                        break Ok(());
+                    }
+                }
+                _ = tokio::time::sleep(idle_sleep.min(until_commit)) => {}
+            }
+            Duration::ZERO
         };
         let mut fatal = None;
         originals.clear();

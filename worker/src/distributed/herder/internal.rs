@@ -188,6 +188,9 @@ impl DistributedHerder {
         executor: &mut Executor,
     ) -> Vec<oneshot::Sender<Result<(), WorkerError>>> {
         let asked = std::mem::take(&mut *self.task_restarts.lock());
+        if asked.is_empty() {
+            return Vec::new();
+        }
         let local = executor.local();
         let mut stops = Vec::new();
         let mut replies = Vec::new();

@@ -33,8 +33,13 @@ use crate::store::OffsetStore;
 
 /// How long a REST write waits for its record to come back from the topic.
 const WRITE_WAIT: Duration = Duration::from_secs(30);
-/// How long the loop sleeps when nothing wakes it.
+/// How long the loop sleeps when nothing wakes it and the last round had
+/// work to do; each round with nothing to do doubles the sleep up to
+/// `IDLE_TICK`, so that an idle worker with a thousand connectors does
+/// not rebuild its view of them ten times a second. A REST request, a
+/// heartbeat or a rejoin that falls due ends the sleep early.
 const TICK: Duration = Duration::from_millis(100);
+const IDLE_TICK: Duration = Duration::from_secs(1);
 
 /// What every part of the herder reads.
 #[derive(Default)]
@@ -463,12 +468,31 @@ impl DistributedHerder {
             (mine.delay > 0).then(|| Instant::now() + Duration::from_millis(mine.delay as u64));
         let mut last_beat = Instant::now();
         let mut beat_failing_since: Option<Instant> = None;
-        let configured = self.shared.lock().snapshot.work();
+        let (configured, mut seen_offset) = {
+            let shared = self.shared.lock();
+            (shared.snapshot.work(), shared.snapshot.offset)
+        };
+        let mut tick = TICK;
         loop {
-            tokio::select! {
-                _ = self.wake.notified() => {}
-                _ = tokio::time::sleep(TICK) => {}
+            // Woken for the next heartbeat (a failing one is tried again a
+            // tick later) and for a delayed rejoin.
+            let mut sleep = tick;
+            for due in [
+                Some(last_beat + self.settings.heartbeat_interval),
+                rejoin_at,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                let left = due.saturating_duration_since(Instant::now());
+                if !left.is_zero() {
+                    sleep = sleep.min(left);
+                }
             }
+            let woken = tokio::select! {
+                _ = self.wake.notified() => true,
+                _ = tokio::time::sleep(sleep) => false,
+            };
             if self.stopping.load(Ordering::SeqCst) {
                 return Ok(());
             }
@@ -476,19 +500,31 @@ impl DistributedHerder {
                 tracing::warn!("reading the config topic: {e:#}");
             }
             let events = std::mem::take(&mut self.shared.lock().events);
+            let mut busy = woken || !events.is_empty();
             self.restarts(executor, assigned, events).await;
             let asked = self.stop_asked_restarts(executor).await;
-            self.work(executor, assigned, written).await;
+            busy |= !asked.is_empty();
+            busy |= self.work(executor, assigned, written).await;
             for reply in asked {
                 let _ = reply.send(Ok(()));
             }
             self.renew_session_key().await;
             self.track_topics(executor).await;
+            tick = if busy {
+                TICK
+            } else {
+                (tick * 2).min(IDLE_TICK)
+            };
             // New or removed connectors and tasks: every worker reads them
             // within a tick and rejoins, so the rebalance does not wait for
             // heartbeats to spread the news.
-            if self.shared.lock().snapshot.work() != configured {
-                return Ok(());
+            let offset = self.shared.lock().snapshot.offset;
+            if offset != seen_offset {
+                seen_offset = offset;
+                tick = TICK;
+                if self.shared.lock().snapshot.work() != configured {
+                    return Ok(());
+                }
             }
             if rejoin_at.is_some_and(|t| Instant::now() >= t) {
                 return Ok(());
@@ -542,15 +578,17 @@ impl DistributedHerder {
     }
 
     /// Reconciles the executor with the assignment, writes task configs of
-    /// the connectors running here, and statuses that changed.
+    /// the connectors running here, and statuses that changed; whether it
+    /// had anything to do.
     async fn work(
         &self,
         executor: &mut Executor,
         assigned: &Work,
         written: &mut BTreeMap<String, (State, Option<String>)>,
-    ) {
+    ) -> bool {
         let snapshot = self.shared.lock().snapshot.clone();
         let actions = plan(&snapshot, assigned, &executor.local());
+        let mut busy = !actions.is_empty();
         let starts_tasks = actions
             .iter()
             .any(|a| matches!(a, Action::StartTask { .. }));
@@ -572,6 +610,7 @@ impl DistributedHerder {
                 continue;
             };
             if task_configs_changed(&snapshot, c, &configs) {
+                busy = true;
                 self.publish_task_configs(c, configs).await;
             }
         }
@@ -580,6 +619,7 @@ impl DistributedHerder {
         if let Some(max) = self.settings.auto_restart {
             let due = self.due_restarts(&tasks, max);
             if !due.is_empty() {
+                busy = true;
                 executor.apply(due).await;
             }
         }
@@ -611,6 +651,7 @@ impl DistributedHerder {
                 worker_id: self.worker_id.clone(),
                 generation,
             };
+            busy = true;
             if self
                 .status_log
                 .send(&k, Some(&record.value()))
@@ -620,6 +661,7 @@ impl DistributedHerder {
                 written.insert(k, now);
             }
         }
+        busy
     }
 
     /// FAILED tasks whose restart is due: stopped now, started again by the
