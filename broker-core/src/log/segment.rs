@@ -55,8 +55,9 @@ pub struct Segment {
 pub struct Recovery {
     /// Bytes cut off from the first batch that did not validate.
     pub truncated_bytes: u64,
-    /// Zero bytes cut off after the last batch: space allocated ahead and
-    /// never written (a crash before the segment was trimmed).
+    /// Zero bytes cut off right after the last batch and at the end of the
+    /// file: space allocated ahead and never written (a crash before the
+    /// segment was trimmed).
     pub unwritten_bytes: u64,
 }
 
@@ -212,11 +213,12 @@ impl Segment {
         }
         let mut recovery = Recovery::default();
         if file_len > pos {
-            if zeros_from(&self.file, pos, file_len)? {
-                recovery.unwritten_bytes = file_len - pos;
-            } else {
-                recovery.truncated_bytes = file_len - pos;
-            }
+            // Zeros right after the last batch and at the very end are
+            // space allocated ahead and never written; what lies between
+            // (a torn batch, garbage) is what was damaged.
+            let (leading, trailing) = zero_runs(&self.file, pos, file_len)?;
+            recovery.unwritten_bytes = leading + trailing;
+            recovery.truncated_bytes = file_len - pos - leading - trailing;
             self.file.set_len(pos)?;
             self.file.sync_all()?;
         }
@@ -405,22 +407,40 @@ impl Read for SegmentReader {
     }
 }
 
-/// Whether `[from, to)` of `file` holds only zero bytes.
-fn zeros_from(file: &File, from: u64, to: u64) -> io::Result<bool> {
-    let mut buf = vec![0u8; 1 << 16];
+/// The zero bytes at the start and at the end of `[from, to)` of `file`
+/// (the whole range counts as leading when it holds only zeros).
+fn zero_runs(file: &File, from: u64, to: u64) -> io::Result<(u64, u64)> {
+    const CHUNK: u64 = 1 << 16;
+    let mut buf = vec![0u8; CHUNK as usize];
     let mut pos = from;
     while pos < to {
-        let want = ((to - pos) as usize).min(buf.len());
+        let want = (to - pos).min(CHUNK) as usize;
         let n = file.read_at(&mut buf[..want], pos)?;
         if n == 0 {
-            break;
+            return Ok((pos - from, 0));
         }
-        if buf[..n].iter().any(|&b| b != 0) {
-            return Ok(false);
+        if let Some(i) = buf[..n].iter().position(|&b| b != 0) {
+            pos += i as u64;
+            break;
         }
         pos += n as u64;
     }
-    Ok(true)
+    let leading = pos - from;
+    if pos >= to {
+        return Ok((to - from, 0));
+    }
+    let mut end = to;
+    while end > pos {
+        let start = end.saturating_sub(CHUNK).max(pos);
+        let want = (end - start) as usize;
+        let n = file.read_at(&mut buf[..want], start)?;
+        if let Some(i) = buf[..n].iter().rposition(|&b| b != 0) {
+            end = start + i as u64 + 1;
+            break;
+        }
+        end = start;
+    }
+    Ok((leading, to - end))
 }
 
 /// Reads exactly `len` bytes at `pos` (fewer only at end of file).

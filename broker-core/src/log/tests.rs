@@ -240,3 +240,30 @@ fn unwritten_space_in_a_rolled_segment_is_lost_data() {
     assert_eq!(notes.dropped_segments.len(), files.len() - 1);
     assert!(log.high_watermark() < 60);
 }
+
+#[test]
+fn damage_after_unwritten_space_is_reported_by_its_own_size() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    {
+        let (mut log, _) = PartitionLog::open(dir.path(), cfg(&[]), true, 0).expect("open");
+        append_n(&mut log, 5, 2);
+    }
+    let seg = log_files(dir.path()).pop().expect("segment");
+    let allocated = file_len(&seg);
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&seg)
+        .expect("open")
+        .write_all(&[7u8; 99])
+        .expect("write");
+    let (log, notes) = PartitionLog::open(dir.path(), cfg(&[]), false, 0).expect("reopen");
+    let size = log.segments.values().next_back().map_or(0, |s| s.size);
+    assert!(allocated > size, "space was allocated ahead");
+    assert_eq!(notes.truncated.len(), 1);
+    assert_eq!(
+        notes.truncated[0].1, 99,
+        "only the damaged bytes are reported"
+    );
+    assert_eq!(log.high_watermark(), 10);
+    assert_eq!(file_len(&seg), size);
+}
