@@ -53,6 +53,30 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def thread_times(pid):
+    """Run time (ns) of each live thread of a process, by thread id, with
+    its name (digits folded, so a task's threads group together)."""
+    out = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                name = "".join("#" if c.isdigit() else c for c in f.read().strip())
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                out[tid] = (name, int(f.read().split()[0]))
+        except OSError:
+            pass
+    return out
+
+
+def by_thread_name(before, after, seconds):
+    """CPU share of one core per thread name between two thread_times."""
+    shares = {}
+    for tid, (name, ns) in after.items():
+        if tid in before:
+            shares[name] = shares.get(name, 0) + (ns - before[tid][1]) / seconds / 1e7
+    return sorted(shares.items(), key=lambda kv: -kv[1])
+
+
 def peak_rss(pid):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -199,8 +223,12 @@ def row(n):
         time.sleep(5)
         stats = [proc_stats(p.pid) for p in c.procs]
         before = [cpu_seconds(p.pid) for p in c.procs]
+        threads_before = thread_times(c.procs[0].pid)
         time.sleep(10)
         idle_cpu = max((cpu_seconds(p.pid) - b) / 10 * 100 for p, b in zip(c.procs, before))
+        shares = by_thread_name(threads_before, thread_times(c.procs[0].pid), 10)
+        print(f"N={n}, worker 1 at rest, CPU by thread name (% of one core): "
+              + ", ".join(f"{name} {share:.1f}" for name, share in shares[:6]), flush=True)
         # Every topic receives records for 20 s: the workers' peak memory.
         topics = [f"topic-{k}" for k in range(n)]
         sample = topics[:: max(1, n // 20)][:20]

@@ -82,15 +82,25 @@ impl Executor {
 
     /// Carries out `actions` in order.
     pub async fn apply(&mut self, actions: Vec<Action>) {
-        for action in actions {
+        let mut actions = actions.into_iter().peekable();
+        while let Some(action) = actions.next() {
             match action {
-                Action::StopTask(t) => {
-                    if let Some(mut r) = self.tasks.remove(&t) {
-                        stop_tasks(
-                            std::slice::from_mut(&mut r.handle),
-                            self.spawner.settings.shutdown_timeout,
-                        )
-                        .await;
+                Action::StopTask(first) => {
+                    // A run of task stops is told to stop at once and then
+                    // waited for, so hundreds of tasks (a rebalance, a
+                    // shutdown) stop together rather than one by one.
+                    let mut stopping = vec![first];
+                    while let Some(Action::StopTask(t)) =
+                        actions.next_if(|a| matches!(a, Action::StopTask(_)))
+                    {
+                        stopping.push(t);
+                    }
+                    let (refs, mut handles): (Vec<TaskRef>, Vec<_>) = stopping
+                        .into_iter()
+                        .filter_map(|t| self.tasks.remove(&t).map(|r| (t, r.handle)))
+                        .unzip();
+                    stop_tasks(&mut handles, self.spawner.settings.shutdown_timeout).await;
+                    for t in refs {
                         tracing::info!(
                             "[{}|task-{}] stopped (no longer assigned here)",
                             t.connector,
