@@ -462,3 +462,34 @@ pub fn read_header(file: &File, pos: u64) -> io::Result<Option<BatchHeader>> {
     let buf = read_range(file, pos, HEADER_LEN)?;
     Ok(BatchHeader::parse(&buf, pos as usize).ok())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::zero_runs;
+
+    fn runs(bytes: &[u8]) -> (u64, u64) {
+        let mut f = tempfile::tempfile().expect("tempfile");
+        f.write_all(bytes).expect("write");
+        zero_runs(&f, 2, bytes.len() as u64).expect("zero runs")
+    }
+
+    #[test]
+    fn zero_runs_find_unwritten_space_around_damage() {
+        // Two bytes of data, then the range looked at.
+        let mut torn = vec![9, 9, 5, 5, 5];
+        torn.extend([0; 70_000]);
+        assert_eq!(
+            runs(&torn),
+            (0, 70_000),
+            "a torn batch, then unwritten space"
+        );
+        let mut garbage = vec![9, 9];
+        garbage.extend([0; 70_000]);
+        garbage.extend([7; 3]);
+        assert_eq!(runs(&garbage), (70_000, 0), "unwritten space, then garbage");
+        assert_eq!(runs(&[9, 9, 0, 0, 0]), (3, 0), "only unwritten space");
+        assert_eq!(runs(&[9, 9, 1, 0, 2]), (0, 0), "damage throughout");
+    }
+}

@@ -510,7 +510,9 @@ impl DistributedHerder {
             }
             self.renew_session_key().await;
             self.track_topics(executor).await;
-            tick = if busy {
+            let offset = self.shared.lock().snapshot.offset;
+            let config_changed = std::mem::replace(&mut seen_offset, offset) != offset;
+            tick = if busy || config_changed {
                 TICK
             } else {
                 (tick * 2).min(IDLE_TICK)
@@ -518,13 +520,8 @@ impl DistributedHerder {
             // New or removed connectors and tasks: every worker reads them
             // within a tick and rejoins, so the rebalance does not wait for
             // heartbeats to spread the news.
-            let offset = self.shared.lock().snapshot.offset;
-            if offset != seen_offset {
-                seen_offset = offset;
-                tick = TICK;
-                if self.shared.lock().snapshot.work() != configured {
-                    return Ok(());
-                }
+            if config_changed && self.shared.lock().snapshot.work() != configured {
+                return Ok(());
             }
             if rejoin_at.is_some_and(|t| Instant::now() >= t) {
                 return Ok(());
