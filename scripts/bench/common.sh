@@ -4,21 +4,17 @@
 now() { date +%s.%N; }
 ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
 
-# watch_rss PID FILE: writes the peak RSS (kB) of PID to FILE until PID ends.
+# watch_rss PID FILE: writes the peak RSS (kB) of PID to FILE until PID
+# ends (read with shell builtins: no process started per sample).
 watch_rss() {
-    local peak=0 r
+    local peak=0 k v
     while kill -0 "$1" 2>/dev/null; do
-        r=$(awk '/VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0)
-        [ "${r:-0}" -gt "$peak" ] && peak=$r
+        while read -r k v _; do
+            [ "$k" = VmRSS: ] && [ "$v" -gt "$peak" ] && peak=$v
+        done <"/proc/$1/status" 2>/dev/null || true
         echo "$peak" >"$2"
         sleep 0.2
     done
-}
-
-# metric NAME CONNECTOR: a sample of a worker metric (the worker's REST port
-# in $REST), empty when absent.
-metric() {
-    curl -s "http://127.0.0.1:$REST/metrics" 2>/dev/null | awk -v m="$1" -v c="connector=\"$2\"" '$1 ~ "^"m"[{]" && index($1, c) {print $2}'
 }
 
 # worker_properties FILE BOOT [LINE...]: a standalone worker's file (string
@@ -37,19 +33,14 @@ worker_properties() {
         "listeners=http://127.0.0.1:$REST" "$@" >"$file"
 }
 
-# metric_reached METRIC CONNECTOR: whether METRIC of CONNECTOR reached $N.
-metric_reached() {
-    local n
-    n=$(metric "$1" "$2")
-    [ -n "$n" ] && [ "${n%.*}" -ge "$N" ]
-}
-
 # run_connector NAME CHECK PROPS...: a worker ($WORK/worker.properties)
 # with one connector, from its start until `CHECK NAME` succeeds; prints
 # the start and end times, or nothing (and fails) when the connector fails
-# or the worker exits.
+# or the worker exits. CHECK `metric:METRIC` waits for METRIC to reach $N
+# through await_metric.py, one process on one connection, so the wait takes
+# next to no CPU from the run it times.
 run_connector() {
-    local name=$1 check=$2 t0 w
+    local name=$1 check=$2 t0 t1 w
     shift 2
     printf '%s\n' "name=$name" "$@" >"$WORK/$name.properties"
     sync
@@ -58,6 +49,16 @@ run_connector() {
     w=$!
     STARTED_PIDS+=("$w")
     watch_rss "$w" "$WORK/rss-$name" &
+    if [[ $check == metric:* ]]; then
+        t1=$(python3 "$(dirname "${BASH_SOURCE[0]}")/await_metric.py" "$REST" "${check#metric:}" "$name" "$N" "$w") || {
+            tail -n 5 "$WORK/$name.log" >&2
+            stop_pid "$w"
+            return 1
+        }
+        echo "$t0 $t1"
+        stop_pid "$w"
+        return 0
+    fi
     until $check "$name"; do
         if curl -s "http://127.0.0.1:$REST/connectors/$name/status" 2>/dev/null | grep -q '"FAILED"'; then
             echo "$name failed: $(curl -s "http://127.0.0.1:$REST/connectors/$name/status")" >&2

@@ -38,16 +38,10 @@ B="127.0.0.1:$PORT"
 start_broker "$WORK/broker" "$PORT" "$WORK/broker.log"
 
 # wait_written: until the worker's source task reports every record
-# acknowledged by the broker (acks=all), read from its /metrics: a curl
-# costs next to nothing, where starting a Kafka client to ask the broker
-# five times a second would take CPU from the run being measured.
+# acknowledged by the broker (acks=all), read from its /metrics by one
+# process on one connection, which takes next to no CPU from the run.
 wait_written() {
-    local m=kafka_connect_source_task_metrics_source_record_write_total n
-    while :; do
-        n=$(curl -s "http://127.0.0.1:$REST/metrics" 2>/dev/null | awk -v m="$m" '$1 ~ "^"m"[{]" {print $2}')
-        [ -n "$n" ] && [ "${n%.*}" -ge "$N" ] && return 0
-        sleep 0.1
-    done
+    python3 "$(dirname "$0")/await_metric.py" "$REST" kafka_connect_source_task_metrics_source_record_write_total bench-source "$N" "$W" >/dev/null
 }
 
 REST="$(free_port)"

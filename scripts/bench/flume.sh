@@ -39,7 +39,7 @@ PY
 N=$(( (N / FILES) * FILES ))
 BYTES=$(cat "$WORK"/lines/* | wc -c)
 
-written() { metric_reached kafka_connect_source_task_metrics_source_record_write_total "$1"; }
+WRITTEN=metric:kafka_connect_source_task_metrics_source_record_write_total
 COMMON=(value.converter=org.apache.kafka.connect.storage.StringConverter topic.creation.default.partitions=1 topic.creation.default.replication.factor=1)
 best() { python3 -c "print(max($1, $2))"; }
 KCAT=0 SPOOL=0 TAIL=0 RSS_SPOOL=0 RSS_TAIL=0
@@ -59,7 +59,7 @@ for r in 1 2; do
     fresh_broker
     mkdir -p "$WORK/spool-$r/in" "$WORK/spool-$r/done" "$WORK/spool-$r/err"
     cp -l "$WORK"/lines/* "$WORK/spool-$r/in/"
-    read -r t0 t1 < <(run_connector "spool-$r" written connector.class=SpoolDirLineDelimitedSourceConnector "topic=spooled-$r" \
+    read -r t0 t1 < <(run_connector "spool-$r" "$WRITTEN" connector.class=SpoolDirLineDelimitedSourceConnector "topic=spooled-$r" \
         "input.path=$WORK/spool-$r/in" "finished.path=$WORK/spool-$r/done" "error.path=$WORK/spool-$r/err" \
         'input.file.pattern=.*\.log' batch.size=10000 "${COMMON[@]}")
     SPOOL=$(best "$SPOOL" "$(mb_s "$BYTES" "$t0" "$t1")")
@@ -69,7 +69,7 @@ for r in 1 2; do
     fresh_broker
     mkdir -p "$WORK/tail-$r"
     cp -l "$WORK"/lines/* "$WORK/tail-$r/"
-    read -r t0 t1 < <(run_connector "tail-$r" written connector.class=TAILDIR "topic=tailed-$r" filegroups=g \
+    read -r t0 t1 < <(run_connector "tail-$r" "$WRITTEN" connector.class=TAILDIR "topic=tailed-$r" filegroups=g \
         "filegroups.g=$WORK/tail-$r/part-.*\.log" "positionFile=$WORK/tail-$r.json" batchSize=10000 "${COMMON[@]}")
     TAIL=$(best "$TAIL" "$(mb_s "$BYTES" "$t0" "$t1")")
     RSS_TAIL=$(best "$RSS_TAIL" "$(cat "$WORK/rss-tail-$r")")

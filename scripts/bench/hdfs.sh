@@ -82,8 +82,7 @@ KCAT_P=$(per_s "$N" "$t0" "$t1")
 
 log "source: the JSON files back into a topic"
 "$WEIR" topics --bootstrap-server "$B" --create --topic restored --partitions 1 >/dev/null
-source_done() { metric_reached kafka_connect_source_task_metrics_source_record_write_total "$1"; }
-read -r t0 t1 < <(run_connector restore source_done connector.class=Hdfs3SourceConnector "store.url=file://$WORK/json" \
+read -r t0 t1 < <(run_connector restore metric:kafka_connect_source_task_metrics_source_record_write_total connector.class=Hdfs3SourceConnector "store.url=file://$WORK/json" \
     format.class=io.confluent.connect.hdfs3.json.JsonFormat record.batch.max.size=10000 \
     transforms=r transforms.r.type=org.apache.kafka.connect.transforms.RegexRouter transforms.r.regex=records transforms.r.replacement=restored)
 SOURCE=$(per_s "$N" "$t0" "$t1")

@@ -59,7 +59,7 @@ worker_properties "$WORK/worker.properties" "$B" consumer.max.poll.records=5000
 run() {
     local name=$1 times
     shift
-    times=$(run_connector "$name" "metric_reached $1" "${@:2}") || return 1
+    times=$(run_connector "$name" "metric:$1" "${@:2}") || return 1
     rate $times
 }
 SINK=(connector.class=JdbcSinkConnector topics=rows "connection.url=jdbc:${WEIR_TEST_POSTGRES_URL/postgres:/postgresql:}")
