@@ -236,11 +236,29 @@ impl Decimal {
             None => (t, 0),
         };
         let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-        let digits = format!("{int}{frac}");
-        if digits.trim_start_matches(['-', '+']).is_empty() {
+        let (negative, int) = match int.as_bytes().first() {
+            Some(b'-') => (true, &int[1..]),
+            Some(b'+') => (false, &int[1..]),
+            _ => (false, int),
+        };
+        if int.is_empty() && frac.is_empty() {
             return Err(bad());
         }
-        let unscaled: i128 = digits.parse().map_err(|_| bad())?;
+        // The digits of both parts as one integer (no allocation: this runs
+        // for every decimal a connector reads).
+        let mut unscaled: i128 = 0;
+        for b in int.bytes().chain(frac.bytes()) {
+            if !b.is_ascii_digit() {
+                return Err(bad());
+            }
+            unscaled = unscaled
+                .checked_mul(10)
+                .and_then(|v| v.checked_add(i128::from(b - b'0')))
+                .ok_or_else(bad)?;
+        }
+        if negative {
+            unscaled = -unscaled;
+        }
         let scale = i32::try_from(frac.len()).map_err(|_| bad())? - exp;
         Ok(Self::new(unscaled, scale))
     }
@@ -361,6 +379,19 @@ mod tests {
             Decimal::new(15, -1)
         );
         assert!(Decimal::parse("abc").is_err());
+        assert_eq!(Decimal::parse("+.50").expect("parses"), Decimal::new(50, 2));
+        assert_eq!(Decimal::parse("-7.").expect("parses"), Decimal::new(-7, 0));
+        for bad in [
+            "",
+            "-",
+            "+.",
+            "1.-2",
+            "--1",
+            "1e",
+            "99999999999999999999999999999999999999999",
+        ] {
+            assert!(Decimal::parse(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -228,7 +228,11 @@ pub fn parse_timestamp(text: &str) -> ConnectResult<(i64, u32)> {
 /// As `parse_timestamp`, and whether the text named its zone.
 fn parse_zoned(text: &str) -> ConnectResult<(i64, u32, bool)> {
     let t = text.trim();
-    let (date, rest) = t.split_at(t.len().min(10));
+    let cut = t.len().min(10);
+    if !t.is_char_boundary(cut) {
+        return Err(bad(t, "timestamp"));
+    }
+    let (date, rest) = t.split_at(cut);
     let days = parse_date_days(date).ok_or_else(|| bad(t, "timestamp"))?;
     let rest = rest.trim_start_matches([' ', 'T']);
     if rest.is_empty() {
@@ -243,17 +247,18 @@ fn parse_zoned(text: &str) -> ConnectResult<(i64, u32, bool)> {
         "" | "Z" => 0,
         z => {
             let sign = if z.starts_with('-') { -1 } else { 1 };
-            let digits: String = z[1..].chars().filter(char::is_ascii_digit).collect();
-            let (h, m) = match digits.len() {
-                2 => (digits.parse::<i64>().map_err(|_| bad(t, "timestamp"))?, 0),
-                4 => (
-                    digits[..2]
-                        .parse::<i64>()
-                        .map_err(|_| bad(t, "timestamp"))?,
-                    digits[2..]
-                        .parse::<i64>()
-                        .map_err(|_| bad(t, "timestamp"))?,
-                ),
+            // `+HH`, `+HHMM` or `+HH:MM`: the digits after the sign.
+            let (mut v, mut n) = (0i64, 0);
+            for b in z[1..].bytes().filter(u8::is_ascii_digit) {
+                if n == 4 {
+                    return Err(bad(t, "timestamp"));
+                }
+                v = v * 10 + i64::from(b - b'0');
+                n += 1;
+            }
+            let (h, m) = match n {
+                2 => (v, 0),
+                4 => (v / 100, v % 100),
                 _ => return Err(bad(t, "timestamp")),
             };
             sign * (h * 60 + m)
@@ -298,16 +303,14 @@ fn parse_clock(c: &str) -> Option<(i64, u32)> {
         it.next()?.parse().ok()?,
         it.next().unwrap_or("0").parse().ok()?,
     );
-    let digits: String = frac
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .take(9)
-        .collect();
-    let nanos: u32 = if digits.is_empty() {
-        0
-    } else {
-        format!("{digits:0<9}").parse().ok()?
-    };
+    // Up to nine digits of fraction, as nanoseconds (no allocation: this
+    // runs for every timestamp read).
+    let (mut nanos, mut n) = (0u32, 0u32);
+    for b in frac.bytes().take_while(u8::is_ascii_digit).take(9) {
+        nanos = nanos * 10 + u32::from(b - b'0');
+        n += 1;
+    }
+    let nanos = nanos * 10u32.pow(9 - n);
     Some((
         ((h * 60 + m) * 60 + s) * 1000 + i64::from(nanos / 1_000_000),
         nanos,
@@ -493,6 +496,18 @@ mod tests {
             parse_timestamp("2024-01-15T12:34:56Z"),
             Ok((1_705_322_096_000, 0))
         );
+        // Zones as +HH, +HHMM and -HH:MM; fractions past nanoseconds cut.
+        assert_eq!(
+            parse_timestamp("2024-01-15 18:04:56.1+0530"),
+            Ok((1_705_322_096_100, 100_000_000))
+        );
+        assert_eq!(
+            parse_timestamp("2024-01-15 09:04:56.123456789123-03:30"),
+            Ok((1_705_322_096_123, 123_456_789))
+        );
+        assert!(parse_timestamp("2024-01-15 12:34:56+053").is_err());
+        assert!(parse_timestamp("2024-01-15 12:34:56+05300").is_err());
+        assert!(parse_timestamp("2024-01-1\u{e9} 12:34:56").is_err());
         assert_eq!(
             from_text(Kind::Decimal(2), "-12.3"),
             Ok(Value::Decimal(Decimal::new(-1230, 2)))
