@@ -211,12 +211,15 @@ impl JsonConverter {
             _ => value,
         };
         let b64 = |out: &mut Vec<u8>, bytes: &[u8]| {
+            // Encoded straight into `out`: no string per value.
             out.push(b'"');
-            out.extend_from_slice(
-                base64::engine::general_purpose::STANDARD
-                    .encode(bytes)
-                    .as_bytes(),
-            );
+            let at = out.len();
+            let len = base64::encoded_len(bytes.len(), true).unwrap_or(0);
+            out.resize(at + len, 0);
+            let written = base64::engine::general_purpose::STANDARD
+                .encode_slice(bytes, &mut out[at..])
+                .unwrap_or(0);
+            out.truncate(at + written);
             out.push(b'"');
         };
         let text = |out: &mut Vec<u8>, s: &str| {
@@ -235,10 +238,14 @@ impl JsonConverter {
                 out.write_all(b"null")
             }
             Value::Boolean(b) => out.write_all(if *b { b"true" } else { b"false" }),
-            Value::Int8(n) => write!(out, "{n}"),
-            Value::Int16(n) => write!(out, "{n}"),
-            Value::Int32(n) | Value::Date(n) | Value::Time(n) => write!(out, "{n}"),
-            Value::Int64(n) | Value::Timestamp(n) => write!(out, "{n}"),
+            Value::Int8(n) => out.write_all(itoa::Buffer::new().format(*n).as_bytes()),
+            Value::Int16(n) => out.write_all(itoa::Buffer::new().format(*n).as_bytes()),
+            Value::Int32(n) | Value::Date(n) | Value::Time(n) => {
+                out.write_all(itoa::Buffer::new().format(*n).as_bytes())
+            }
+            Value::Int64(n) | Value::Timestamp(n) => {
+                out.write_all(itoa::Buffer::new().format(*n).as_bytes())
+            }
             Value::Float32(f) if f.is_finite() => out.write_all(java_float_text(*f).as_bytes()),
             Value::Float64(f) if f.is_finite() => out.write_all(java_double_text(*f).as_bytes()),
             Value::Float32(f) => {
