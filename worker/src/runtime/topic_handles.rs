@@ -4,6 +4,11 @@
 //! few topics, so it keeps one handle per topic and names that instead.
 //! Records with headers still go through the crate (its header type owns
 //! a native pointer that only it can hand over).
+//!
+//! Runs of records of one topic without headers or timestamps go to
+//! librdkafka together ([`Run`]): it reads the clock and takes the topic's
+//! lock once per call instead of per record, and stamps them with the time
+//! of the call, as it would stamp each one sent alone.
 
 #![allow(unsafe_code)]
 
@@ -36,6 +41,71 @@ pub(crate) struct Payload<'a> {
     pub timestamp: i64,
     /// Handed back in the delivery report.
     pub opaque: usize,
+}
+
+/// Records waiting to be handed to librdkafka in one call: one topic,
+/// keys and values copied into one buffer that is reused.
+#[derive(Default)]
+pub(crate) struct Run {
+    topic: Option<Arc<str>>,
+    bytes: Vec<u8>,
+    entries: Vec<Entry>,
+    /// The messages of the last call, kept for their allocation.
+    messages: Vec<rd::rd_kafka_message_t>,
+}
+
+struct Entry {
+    key: Option<(usize, usize)>,
+    value: Option<(usize, usize)>,
+    partition: i32,
+    opaque: usize,
+}
+
+/// Records in a run before it is handed over.
+pub(crate) const RUN_RECORDS: usize = 1024;
+
+impl Run {
+    /// The topic of the records waiting, if any.
+    pub fn topic(&self) -> Option<&Arc<str>> {
+        self.topic.as_ref()
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Adds a record of `topic`, which must be the run's topic or the
+    /// run empty; `partition` `None` leaves it to the producer's partitioner.
+    pub fn push(&mut self, topic: &Arc<str>, p: &Payload<'_>) {
+        if self.topic.is_none() {
+            self.topic = Some(topic.clone());
+        }
+        let mut copy = |b: Option<&[u8]>| {
+            b.map(|b| {
+                let at = self.bytes.len();
+                self.bytes.extend_from_slice(b);
+                (at, b.len())
+            })
+        };
+        let key = copy(p.key);
+        let value = copy(p.value);
+        self.entries.push(Entry {
+            key,
+            value,
+            partition: p.partition.unwrap_or(-1),
+            opaque: p.opaque,
+        });
+    }
+
+    fn clear(&mut self) {
+        self.topic = None;
+        self.bytes.clear();
+        self.entries.clear();
+    }
 }
 
 impl<C: ProducerContext<DeliveryOpaque = usize> + 'static> TopicHandles<C> {
@@ -123,6 +193,96 @@ impl<C: ProducerContext<DeliveryOpaque = usize> + 'static> TopicHandles<C> {
     }
 }
 
+impl<C: ProducerContext<DeliveryOpaque = usize> + 'static> TopicHandles<C> {
+    /// Hands the run to librdkafka (which copies the bytes) and empties it.
+    /// While librdkafka's queue is full, waits for room (calling `wait`)
+    /// and hands over the rest, in order. `Err` names the opaque of the
+    /// record refused and why.
+    pub fn send_run(
+        &mut self,
+        run: &mut Run,
+        mut wait: impl FnMut(),
+    ) -> Result<(), (usize, RDKafkaErrorCode)> {
+        let Some(topic) = run.topic.clone() else {
+            return Ok(());
+        };
+        // Records join a run only once their topic has a handle.
+        let Some(rkt) = self.handle(&topic) else {
+            let first = run.entries.first().map_or(0, |e| e.opaque);
+            run.clear();
+            return Err((first, RDKafkaErrorCode::UnknownTopic));
+        };
+        let mut from = 0;
+        while from < run.entries.len() {
+            let base = run.bytes.as_ptr();
+            let at = |slice: Option<(usize, usize)>| {
+                // SAFETY: every range was taken from `run.bytes` by `push`
+                // and the buffer is not changed until the run is cleared.
+                slice.map_or((std::ptr::null_mut(), 0), |(at, len)| {
+                    (unsafe { base.add(at) } as *mut c_void, len)
+                })
+            };
+            run.messages.clear();
+            for e in &run.entries[from..] {
+                let (key, key_len) = at(e.key);
+                let (payload, len) = at(e.value);
+                run.messages.push(rd::rd_kafka_message_t {
+                    err: rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR,
+                    rkt: std::ptr::null_mut(),
+                    partition: e.partition,
+                    payload,
+                    len,
+                    key,
+                    key_len,
+                    offset: 0,
+                    _private: e.opaque as *mut c_void,
+                });
+            }
+            let count = i32::try_from(run.messages.len()).unwrap_or(i32::MAX);
+            // SAFETY: `rkt` belongs to this producer's client and lives
+            // until `self` drops; the messages point into `run.bytes`, which
+            // outlives the call, and librdkafka copies them (MSG_F_COPY);
+            // each opaque is a plain integer, never dereferenced; `count`
+            // does not exceed the array's length.
+            unsafe {
+                rd::rd_kafka_produce_batch(
+                    rkt,
+                    -1,
+                    rd::RD_KAFKA_MSG_F_COPY | rd::RD_KAFKA_MSG_F_PARTITION,
+                    run.messages.as_mut_ptr(),
+                    count,
+                );
+            }
+            // Messages before the first refusal are queued; after a full
+            // queue every later one is refused too and is sent again.
+            let refused = run
+                .messages
+                .iter()
+                .position(|m| m.err != rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR);
+            match refused {
+                None => break,
+                Some(i) => {
+                    let err = RDKafkaErrorCode::from(run.messages[i].err);
+                    if err != RDKafkaErrorCode::QueueFull {
+                        let opaque = run.entries[from + i].opaque;
+                        run.clear();
+                        return Err((opaque, err));
+                    }
+                    from += i;
+                    wait();
+                }
+            }
+        }
+        run.clear();
+        Ok(())
+    }
+
+    /// Whether records of `topic` can go through a handle (and so join a run).
+    pub fn usable(&mut self, topic: &Arc<str>) -> bool {
+        self.handle(topic).is_some()
+    }
+}
+
 impl<C: ProducerContext + 'static> Drop for TopicHandles<C> {
     fn drop(&mut self) {
         for h in self.handles.drain(..) {
@@ -132,3 +292,7 @@ impl<C: ProducerContext + 'static> Drop for TopicHandles<C> {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "topic_handles_tests.rs"]
+mod tests;

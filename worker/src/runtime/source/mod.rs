@@ -21,7 +21,7 @@ use crate::runtime::errors::{DeadLetterQueue, Failure, Origin, RawRecord, Stage,
 use crate::runtime::metrics::TaskMetrics;
 use crate::runtime::sticky::Sticky;
 use crate::runtime::topic_creation::TopicCreation;
-use crate::runtime::topic_handles::{Payload, TopicHandles};
+use crate::runtime::topic_handles::{Payload, Run, TopicHandles, RUN_RECORDS};
 use crate::runtime::{retry_backoff, State, Target, TaskEnv};
 
 mod outstanding;
@@ -300,6 +300,7 @@ impl Sender {
                 let mut seq = 0usize;
                 let mut sticky = Sticky::default();
                 let mut handles = TopicHandles::new(producer.clone());
+                let mut run = Run::default();
                 while let Some(batch) = rx.blocking_recv() {
                     sticky.next_batch();
                     for record in batch.iter() {
@@ -344,14 +345,13 @@ impl Sender {
                             converters: &converters,
                             tolerance: &tolerance,
                         };
-                        match send_one(
-                            &sending,
-                            &mut handles,
-                            &mut sticky,
-                            creator.as_mut(),
-                            out,
-                            seq,
-                        ) {
+                        let mut out_of = Outlets {
+                            handles: &mut handles,
+                            run: &mut run,
+                            sticky: &mut sticky,
+                            creator: creator.as_mut(),
+                        };
+                        match send_one(&sending, &mut out_of, out, seq) {
                             Ok(()) => {}
                             Err(SendError::Conversion(f)) => {
                                 if let Err(msg) =
@@ -368,6 +368,13 @@ impl Sender {
                                 return;
                             }
                         }
+                    }
+                    // What the batch left in the run goes now: the next
+                    // batch may be a while.
+                    if let Err(message) = flush_run(&mut handles, &mut run) {
+                        metrics.error();
+                        acks.lock().failure.get_or_insert(message);
+                        return;
                     }
                 }
             })
@@ -572,16 +579,41 @@ struct Sending<'a> {
     tolerance: &'a Tolerance,
 }
 
+/// Where the sender's records go: runs through topic handles, single
+/// records through a handle or the crate; the partition chooser and the
+/// topic creator on the way.
+struct Outlets<'a> {
+    handles: &'a mut TopicHandles<AckContext>,
+    run: &'a mut Run,
+    sticky: &'a mut Sticky,
+    creator: Option<&'a mut Creator>,
+}
+
+/// Hands the run to librdkafka, waiting while its queue is full.
+fn flush_run(handles: &mut TopicHandles<AckContext>, run: &mut Run) -> Result<(), String> {
+    handles
+        .send_run(run, || std::thread::sleep(Duration::from_millis(1)))
+        .map_err(|(_, e)| {
+            format!(
+                "sending a record to topic {}: {}",
+                run.topic().map_or("", |t| &**t),
+                KafkaError::MessageProduction(e)
+            )
+        })
+}
+
 /// Converts a record, creates its topic when that is asked for (after
-/// conversion, so a skipped record creates nothing) and sends it.
+/// conversion, so a skipped record creates nothing) and sends it: in a run
+/// with the records around it when it has neither headers nor a timestamp,
+/// else alone (after the run, so records keep their order).
 fn send_one(
     s: &Sending<'_>,
-    handles: &mut TopicHandles<AckContext>,
-    sticky: &mut Sticky,
-    creator: Option<&mut Creator>,
+    o: &mut Outlets<'_>,
     record: &SourceRecord,
     seq: usize,
 ) -> Result<(), SendError> {
+    let handles = &mut *o.handles;
+    let sticky = &mut *o.sticky;
     let (producer, converters, tolerance) = (s.producer, s.converters, s.tolerance);
     let conversion = |stage: Stage, class: &str| {
         let class = class.to_string();
@@ -599,7 +631,7 @@ fn send_one(
     let value = tolerance
         .retrying(|| converters.value.encode(&record.topic, &record.value))
         .map_err(conversion(Stage::ValueConverter, &converters.value_class))?;
-    if let Some(c) = creator {
+    if let Some(c) = o.creator.as_deref_mut() {
         c.ensure(&record.topic)
             .map_err(|e| SendError::Send(format!("{e:#}")))?;
     }
@@ -611,14 +643,27 @@ fn send_one(
         }
         (None, Some(_)) => None,
     };
+    let payload = Payload {
+        partition,
+        key: key.as_deref(),
+        value: value.as_deref(),
+        timestamp: record.timestamp.unwrap_or(0),
+        opaque: seq,
+    };
+    if record.headers.is_empty() && record.timestamp.is_none() && handles.usable(&record.topic) {
+        if o.run.topic().is_some_and(|t| **t != *record.topic) {
+            flush_run(handles, o.run).map_err(SendError::Send)?;
+        }
+        o.run.push(&record.topic, &payload);
+        if o.run.len() >= RUN_RECORDS {
+            flush_run(handles, o.run).map_err(SendError::Send)?;
+        }
+        return Ok(());
+    }
+    if !o.run.is_empty() {
+        flush_run(handles, o.run).map_err(SendError::Send)?;
+    }
     if record.headers.is_empty() {
-        let payload = Payload {
-            partition,
-            key: key.as_deref(),
-            value: value.as_deref(),
-            timestamp: record.timestamp.unwrap_or(0),
-            opaque: seq,
-        };
         loop {
             match handles.send(&record.topic, &payload) {
                 Ok(true) => return Ok(()),
