@@ -8,7 +8,8 @@
 #              record, at 10,000 lines/s for 20 s (p50, p99, max);
 #   the worker's peak RSS over the runs.
 # Two rounds, sides alternating, best of each, each run on a fresh broker.
-# Prints one table. Not part of test.sh.
+# Prints one table. Not part of test.sh. BENCH_ONLY=latency runs the
+# latency measure alone.
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/common.sh"
@@ -24,6 +25,8 @@ fresh_broker
 
 mb_s() { python3 -c "print(f'{$1 / ($3 - $2) / 1e6:.1f}')"; }
 
+COMMON=(value.converter=org.apache.kafka.connect.storage.StringConverter topic.creation.default.partitions=1 topic.creation.default.replication.factor=1)
+if [ "${BENCH_ONLY:-}" != latency ]; then
 log "writing $N lines of 100 bytes in $FILES files"
 mkdir -p "$WORK/lines"
 python3 - "$WORK/lines" "$N" "$FILES" <<'PY'
@@ -40,7 +43,6 @@ N=$(( (N / FILES) * FILES ))
 BYTES=$(cat "$WORK"/lines/* | wc -c)
 
 WRITTEN=metric:kafka_connect_source_task_metrics_source_record_write_total
-COMMON=(value.converter=org.apache.kafka.connect.storage.StringConverter topic.creation.default.partitions=1 topic.creation.default.replication.factor=1)
 best() { python3 -c "print(max($1, $2))"; }
 KCAT=0 SPOOL=0 TAIL=0 RSS_SPOOL=0 RSS_TAIL=0
 # Two rounds, the sides alternating; the best run of each side counts
@@ -74,6 +76,8 @@ for r in 1 2; do
     TAIL=$(best "$TAIL" "$(mb_s "$BYTES" "$t0" "$t1")")
     RSS_TAIL=$(best "$RSS_TAIL" "$(cat "$WORK/rss-tail-$r")")
 done
+
+fi
 
 log "tail latency at 10,000 lines/s"
 fresh_broker
@@ -119,11 +123,13 @@ PY
 stop_pid "$W"
 read -r LAT_N P50 P99 PMAX <<<"$LAT"
 
-echo
-echo "| run | lines | MB/s | reference (kcat -P -l) MB/s | ratio | peak RSS |"
-echo "|---|---|---|---|---|---|"
-echo "| spooldir | $N | $SPOOL | $KCAT | $(ratio "$SPOOL" "$KCAT")x | $((RSS_SPOOL / 1024)) MB |"
-echo "| taildir | $N | $TAIL | $KCAT | $(ratio "$TAIL" "$KCAT")x | $((RSS_TAIL / 1024)) MB |"
+if [ "${BENCH_ONLY:-}" != latency ]; then
+    echo
+    echo "| run | lines | MB/s | reference (kcat -P -l) MB/s | ratio | peak RSS |"
+    echo "|---|---|---|---|---|---|"
+    echo "| spooldir | $N | $SPOOL | $KCAT | $(ratio "$SPOOL" "$KCAT")x | $((RSS_SPOOL / 1024)) MB |"
+    echo "| taildir | $N | $TAIL | $KCAT | $(ratio "$TAIL" "$KCAT")x | $((RSS_TAIL / 1024)) MB |"
+fi
 echo
 echo "tail latency (line appended -> record consumed), 10,000 lines/s for 20 s: $LAT_N lines, p50 ${P50} ms, p99 ${P99} ms, max ${PMAX} ms"
 rm -rf "$WORK"
