@@ -103,7 +103,10 @@ async fn runs_keep_every_record_and_its_order_through_a_full_queue() {
     let mut last = std::collections::HashMap::new();
     for (opaque, topic, partition, offset) in &delivered {
         if let Some(before) = last.insert((topic.clone(), *partition), *offset) {
-            assert!(*offset > before, "record {opaque} came before an earlier one");
+            assert!(
+                *offset > before,
+                "record {opaque} came before an earlier one"
+            );
         }
     }
     // Records given a partition went there.
