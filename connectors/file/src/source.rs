@@ -15,6 +15,7 @@ use std::io::{Read, Seek};
 
 use tokio::io::AsyncReadExt;
 
+use crate::common::now_ms;
 use crate::{file_of, source_topic, BATCH_SIZE, FILENAME_FIELD, POSITION_FIELD};
 
 /// How much is read from the file at a time.
@@ -197,6 +198,7 @@ impl SourceTask for FileStreamSourceTask {
             return Ok(Vec::new());
         }
         let partition = Arc::new(self.partition());
+        let ts = now_ms();
         // The position travels on the batch's last record only; the others
         // carry Kafka's null offset, which the last one covers. A committed
         // position is therefore always the end of a batch, and building one
@@ -212,14 +214,14 @@ impl SourceTask for FileStreamSourceTask {
                     o.insert(POSITION_FIELD.into(), Json::from(end));
                     o
                 });
-                // No timestamp: the producer stamps the record as it
-                // takes it, the time Kafka's FileStreamSource gives.
-                SourceRecord::new(
+                let mut r = SourceRecord::new(
                     partition.clone(),
                     offset,
                     self.topic.clone(),
                     SchemaAndValue::new(self.schema.clone(), Value::String(line)),
-                )
+                );
+                r.timestamp = Some(ts);
+                r
             })
             .collect())
     }

@@ -264,6 +264,7 @@ impl SpoolDirSourceTask {
         };
         let mut out = Vec::with_capacity(batch.min(1 << 16));
         let mut ended = None;
+        let now = now_ms();
         while out.len() < batch {
             match cur.reader.next_record() {
                 Ok(Some((value, _line))) => {
@@ -273,9 +274,7 @@ impl SpoolDirSourceTask {
                     }
                     let mut r =
                         SourceRecord::new(cur.partition.clone(), None, self.topic.clone(), value);
-                    // The file's time when asked for; otherwise the producer
-                    // stamps the record as it takes it, as Kafka's does.
-                    r.timestamp = cur.timestamp;
+                    r.timestamp = Some(cur.timestamp.unwrap_or(now));
                     r.headers = cur.headers.clone();
                     out.push(r);
                 }
