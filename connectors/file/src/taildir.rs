@@ -165,8 +165,14 @@ impl Settings {
             idle: ms("idleTimeout", 120_000)?,
             write_every: ms("writePosInterval", 3000)?,
             batch: int_setting(p, "batchSize", Some(100), 1, i32::MAX as i64)? as usize,
-            per_file: int_setting(p, "maxBatchCount", Some(i64::MAX), 1, i64::MAX)?
-                .min(usize::MAX as i64) as usize,
+            per_file: usize::try_from(int_setting(
+                p,
+                "maxBatchCount",
+                Some(i64::MAX),
+                1,
+                i64::MAX,
+            )?)
+            .unwrap_or(usize::MAX),
             offset_header: bool_setting(p, "byteOffsetHeader", false)?,
             file_header: bool_setting(p, "fileHeader", false)?.then(|| {
                 str_setting(p, "fileHeaderKey")
@@ -726,6 +732,82 @@ mod tests {
         let got = lines(&mut task, 1).await;
         assert_eq!(got.len(), 1);
         assert_eq!(got[0].value.value, Value::String("partial".into()));
+        task.stop().await.expect("stop");
+    }
+
+    /// maxBatchCount bounds the lines one file gives to a poll, so a busy
+    /// file does not hold up the others; idleTimeout closes a file that
+    /// stopped growing, and it is opened again where it was when it grows.
+    #[tokio::test]
+    async fn lines_per_file_per_poll_and_idle_files() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let body = |p: &str| (1..=5).map(|i| format!("{p}{i}\n")).collect::<String>();
+        std::fs::write(dir.path().join("a.log"), body("a")).expect("write");
+        std::fs::write(dir.path().join("b.log"), body("b")).expect("write");
+        let props: Props = [
+            ("topic".to_string(), "t".to_string()),
+            ("filegroups".to_string(), "g".to_string()),
+            (
+                "filegroups.g".to_string(),
+                format!("{}/.*\\.log", dir.path().display()),
+            ),
+            (
+                "positionFile".to_string(),
+                dir.path().join("pos.json").display().to_string(),
+            ),
+            ("maxBatchCount".to_string(), "2".to_string()),
+            ("idleTimeout".to_string(), "50".to_string()),
+        ]
+        .into_iter()
+        .collect();
+        let mut task = TaildirSourceTask::default();
+        let ctx = SourceTaskContext {
+            configs: props.clone(),
+            offsets: Arc::new(NoOffsets),
+        };
+        task.start(&props, ctx).await.expect("start");
+        let text = |r: &SourceRecord| match &r.value.value {
+            Value::String(s) => s.clone(),
+            other => panic!("not a string: {other:?}"),
+        };
+        let mut first = Vec::new();
+        for _ in 0..40 {
+            first = task.poll().await.expect("poll");
+            if !first.is_empty() {
+                break;
+            }
+        }
+        let mut texts: Vec<String> = first.iter().map(text).collect();
+        texts.sort();
+        assert_eq!(texts, ["a1", "a2", "b1", "b2"], "two lines of each file");
+        let mut all: Vec<String> = first.iter().map(text).collect();
+        all.extend(lines(&mut task, 6).await.iter().map(text));
+        for p in ["a", "b"] {
+            let of: Vec<&String> = all.iter().filter(|t| t.starts_with(p)).collect();
+            let want: Vec<String> = (1..=5).map(|i| format!("{p}{i}")).collect();
+            assert_eq!(
+                of,
+                want.iter().collect::<Vec<_>>(),
+                "every line of {p}.log once, in order"
+            );
+        }
+
+        // Quiet for longer than idleTimeout: both files are closed.
+        tokio::time::sleep(Duration::from_millis(120)).await;
+        assert!(task.poll().await.expect("poll").is_empty());
+        assert!(
+            task.tails.values().all(|t| t.file.is_none()),
+            "idle files closed"
+        );
+        use std::io::Write as _;
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(dir.path().join("a.log"))
+            .expect("open")
+            .write_all(b"a6\n")
+            .expect("append");
+        let got: Vec<String> = lines(&mut task, 1).await.iter().map(text).collect();
+        assert_eq!(got, ["a6"], "opened again where it was");
         task.stop().await.expect("stop");
     }
 }
