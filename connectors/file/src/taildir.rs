@@ -650,6 +650,17 @@ mod tests {
         }
     }
 
+    /// A task started on `props`, with no committed offsets.
+    async fn started(props: &Props) -> TaildirSourceTask {
+        let mut task = TaildirSourceTask::default();
+        let ctx = SourceTaskContext {
+            configs: props.clone(),
+            offsets: Arc::new(NoOffsets),
+        };
+        task.start(props, ctx).await.expect("start");
+        task
+    }
+
     async fn lines(task: &mut TaildirSourceTask, n: usize) -> Vec<SourceRecord> {
         let mut out = Vec::new();
         for _ in 0..40 {
@@ -696,12 +707,7 @@ mod tests {
             ),
         ])
         .collect();
-        let mut task = TaildirSourceTask::default();
-        let ctx = SourceTaskContext {
-            configs: props.clone(),
-            offsets: Arc::new(NoOffsets),
-        };
-        task.start(&props, ctx).await.expect("start");
+        let mut task = started(&props).await;
         use std::io::Write as _;
         let mut f = std::fs::OpenOptions::new()
             .append(true)
@@ -760,12 +766,7 @@ mod tests {
         ]
         .into_iter()
         .collect();
-        let mut task = TaildirSourceTask::default();
-        let ctx = SourceTaskContext {
-            configs: props.clone(),
-            offsets: Arc::new(NoOffsets),
-        };
-        task.start(&props, ctx).await.expect("start");
+        let mut task = started(&props).await;
         let text = |r: &SourceRecord| match &r.value.value {
             Value::String(s) => s.clone(),
             other => panic!("not a string: {other:?}"),
