@@ -110,3 +110,17 @@ pub fn line_record(
     r.timestamp = Some(ts);
     r
 }
+
+/// For tests: a task that has committed nothing.
+#[cfg(test)]
+pub(crate) struct NoOffsets;
+
+#[cfg(test)]
+impl connect_api::OffsetReader for NoOffsets {
+    fn offset(
+        &self,
+        _partition: &connect_api::record::SourcePartition,
+    ) -> Option<connect_api::record::SourceOffset> {
+        None
+    }
+}

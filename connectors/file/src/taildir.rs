@@ -641,14 +641,7 @@ impl SourceTask for TaildirSourceTask {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    struct NoOffsets;
-
-    impl OffsetReader for NoOffsets {
-        fn offset(&self, _partition: &SourcePartition) -> Option<SourceOffset> {
-            None
-        }
-    }
+    use crate::common::NoOffsets;
 
     /// A task started on `props`, with no committed offsets.
     async fn started(props: &Props) -> TaildirSourceTask {

@@ -560,6 +560,82 @@ mod tests {
         assert!(e.to_string().contains("used again"), "{e}");
     }
 
+    /// files.sort.attributes orders the ready files (a tie goes to the next
+    /// attribute), and timestamp.mode=FILE_TIME stamps each record with
+    /// its file's modification time.
+    #[tokio::test]
+    async fn file_order_and_file_time() {
+        use super::{Kind, Settings, SpoolDirSourceTask};
+        use connect_api::{Props, SourceTask, SourceTaskContext};
+        use std::time::{Duration, SystemTime};
+        let tmp = tempfile::tempdir().expect("tmp");
+        for d in ["in", "done", "err"] {
+            std::fs::create_dir(tmp.path().join(d)).expect("dir");
+        }
+        let epoch_s = 1_700_000_000u64;
+        let base = SystemTime::UNIX_EPOCH + Duration::from_secs(epoch_s);
+        for (name, lines, age) in [
+            ("a.log", 3, 30),
+            ("b.log", 1, 10),
+            ("c.log", 2, 20),
+            ("d.log", 1, 40),
+        ] {
+            let p = tmp.path().join("in").join(name);
+            std::fs::write(&p, "x\n".repeat(lines)).expect("write");
+            std::fs::File::options()
+                .write(true)
+                .open(&p)
+                .and_then(|f| f.set_modified(base - Duration::from_secs(age)))
+                .expect("mtime");
+        }
+        let props = |extra: &[(&str, &str)]| -> Props {
+            let dir = |d: &str| tmp.path().join(d).display().to_string();
+            [
+                ("topic".to_string(), "t".to_string()),
+                ("input.path".to_string(), dir("in")),
+                ("finished.path".to_string(), dir("done")),
+                ("error.path".to_string(), dir("err")),
+                ("input.file.pattern".to_string(), ".*\\.log".to_string()),
+            ]
+            .into_iter()
+            .chain(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+            .collect()
+        };
+        let order = |attributes: &str| -> Vec<String> {
+            let p = props(&[("files.sort.attributes", attributes)]);
+            let s = Settings::from_props(&p, Kind::Lines).expect("settings");
+            let task = SpoolDirSourceTask::new(Kind::Lines);
+            task.ready(&s)
+                .expect("ready")
+                .into_iter()
+                .map(|(name, _)| name)
+                .collect()
+        };
+        for (attributes, want) in [
+            ("LengthDesc,NameAsc", ["a.log", "c.log", "b.log", "d.log"]),
+            ("LengthAsc,NameDesc", ["d.log", "b.log", "c.log", "a.log"]),
+            ("LastModifiedDesc", ["b.log", "c.log", "a.log", "d.log"]),
+            ("LastModifiedAsc", ["d.log", "a.log", "c.log", "b.log"]),
+        ] {
+            assert_eq!(order(attributes), want, "{attributes}");
+        }
+
+        let p = props(&[
+            ("timestamp.mode", "FILE_TIME"),
+            ("files.sort.attributes", "LastModifiedAsc"),
+        ]);
+        let mut task = SpoolDirSourceTask::new(Kind::Lines);
+        let ctx = SourceTaskContext {
+            configs: p.clone(),
+            offsets: std::sync::Arc::new(crate::common::NoOffsets),
+        };
+        task.start(&p, ctx).await.expect("start");
+        let got = task.poll().await.expect("poll");
+        assert_eq!(got.len(), 1, "d.log, the oldest, has one line");
+        let millis = i64::try_from(epoch_s * 1000).expect("fits") - 40_000;
+        assert_eq!(got[0].timestamp, Some(millis));
+    }
+
     #[test]
     fn dates() {
         let d = super::today();
