@@ -260,3 +260,58 @@ fn run(spec: Spec, running: Arc<Running>, tx: mpsc::Sender<Vec<u8>>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use connect_api::Value;
+
+    async fn started(extra: &[(&str, &str)]) -> ExecSourceTask {
+        let props: Props = [("topic", "t"), ("command", "echo hi")]
+            .iter()
+            .chain(extra)
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let mut task = ExecSourceTask::default();
+        let ctx = SourceTaskContext {
+            configs: props.clone(),
+            offsets: Arc::new(crate::common::NoOffsets),
+        };
+        task.start(&props, ctx).await.expect("start");
+        task
+    }
+
+    async fn lines_within(task: &mut ExecSourceTask, n: usize, wait: Duration) -> Vec<Value> {
+        let deadline = std::time::Instant::now() + wait;
+        let mut got = Vec::new();
+        while got.len() < n && std::time::Instant::now() < deadline {
+            got.extend(
+                task.poll()
+                    .await
+                    .expect("poll")
+                    .into_iter()
+                    .map(|r| r.value.value),
+            );
+        }
+        got
+    }
+
+    /// A command that exits is run again after `restartThrottle` while
+    /// `restart` is set, and only once without it.
+    #[tokio::test]
+    async fn restart_runs_the_command_again() {
+        let mut task = started(&[(RESTART, "true"), (RESTART_THROTTLE, "50")]).await;
+        let got = lines_within(&mut task, 3, Duration::from_secs(10)).await;
+        assert!(got.len() >= 3, "three runs within 10 s: {got:?}");
+        assert!(
+            got.iter().all(|v| *v == Value::String("hi".into())),
+            "{got:?}"
+        );
+        task.stop().await.expect("stop");
+
+        let mut once = started(&[(RESTART_THROTTLE, "50")]).await;
+        let got = lines_within(&mut once, 2, Duration::from_millis(500)).await;
+        assert_eq!(got, [Value::String("hi".into())], "run once");
+        once.stop().await.expect("stop");
+    }
+}

@@ -261,7 +261,69 @@ impl SinkTask for FileRollSinkTask {
 
 #[cfg(test)]
 mod tests {
-    use super::dump_event;
+    use super::*;
+    use connect_api::{SchemaAndValue, SinkRecord, TopicPartition, Value};
+
+    /// A sink task context that asks nothing.
+    struct Quiet;
+
+    impl SinkTaskContext for Quiet {
+        fn assignment(&self) -> Vec<TopicPartition> {
+            Vec::new()
+        }
+        fn offset(&self, _tp: &TopicPartition, _offset: i64) {}
+        fn timeout(&self, _ms: u64) {}
+        fn pause(&self, _partitions: &[TopicPartition]) {}
+        fn resume(&self, _partitions: &[TopicPartition]) {}
+        fn request_commit(&self) {}
+    }
+
+    fn files(dir: &std::path::Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .expect("dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort_by_key(|n| n.rsplit('-').next().and_then(|i| i.parse::<u64>().ok()));
+        names
+    }
+
+    /// `sink.rollInterval` starts a new file once the current one is that
+    /// old (an empty put closes it on time); 0 keeps one file.
+    #[tokio::test]
+    async fn roll_interval() {
+        let record = |v: &str| {
+            SinkRecord::new(
+                "t",
+                0,
+                0,
+                SchemaAndValue::NULL,
+                SchemaAndValue::new(None, Value::String(v.into())),
+                None,
+            )
+        };
+        for (interval, want) in [("1", vec!["a\n", "b\n"]), ("0", vec!["a\nb\n"])] {
+            let tmp = tempfile::tempdir().expect("tmp");
+            let props: Props = [
+                ("sink.directory", tmp.path().display().to_string()),
+                ("sink.rollInterval", interval.to_string()),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+            let mut task = FileRollSinkTask::default();
+            task.start(&props, Arc::new(Quiet)).await.expect("start");
+            task.put(&[record("a")]).await.expect("put");
+            tokio::time::sleep(Duration::from_millis(1100)).await;
+            task.put(&[]).await.expect("empty put");
+            task.put(&[record("b")]).await.expect("put");
+            task.stop().await.expect("stop");
+            let got: Vec<String> = files(tmp.path())
+                .iter()
+                .map(|n| std::fs::read_to_string(tmp.path().join(n)).expect("read"))
+                .collect();
+            assert_eq!(got, want, "rollInterval={interval}");
+        }
+    }
 
     #[test]
     fn events_print_as_flume_prints_them() {

@@ -193,3 +193,45 @@ async fn serve(conn: TcpStream, tx: mpsc::Sender<Line>, max: usize, ack: bool) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `max-line-length` counts the newline: a line that fits is taken and
+    /// answered OK, a longer one is answered with Flume's FAILED message
+    /// and skipped, and the client's next line is read as usual.
+    #[tokio::test]
+    async fn lines_over_the_limit_are_refused_and_skipped() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (tx, mut rx) = mpsc::channel::<Line>(16);
+        let server = tokio::spawn(async move {
+            let (conn, _) = listener.accept().await.expect("accept");
+            serve(conn, tx, 8, true).await;
+        });
+        let taker = tokio::spawn(async move {
+            let mut taken = Vec::new();
+            while let Some((line, done)) = rx.recv().await {
+                taken.push(String::from_utf8(line).expect("utf-8"));
+                if let Some(d) = done {
+                    let _ = d.send(());
+                }
+            }
+            taken
+        });
+        let mut client = TcpStream::connect(addr).await.expect("connect");
+        // 8 bytes with the newline: taken. 9 and 27: refused. Then one more.
+        client
+            .write_all(b"1234567\n12345678\nmuch longer than eight bytes\nok\n")
+            .await
+            .expect("send");
+        client.shutdown().await.expect("shutdown");
+        let mut answer = String::new();
+        client.read_to_string(&mut answer).await.expect("answers");
+        let failed = "FAILED: Event exceeds the maximum length (8 chars, including newline)\n";
+        assert_eq!(answer, format!("OK\n{failed}{failed}OK\n"));
+        server.await.expect("server");
+        assert_eq!(taker.await.expect("taker"), ["1234567", "ok"]);
+    }
+}
