@@ -93,19 +93,36 @@ fn rfc3339(s: &str) -> Option<i64> {
     Some(secs * 1000 + ms)
 }
 
-/// `Mmm dd hh:mm:ss` in the current year, UTC.
+/// `Mmm dd hh:mm:ss` (UTC) in the year that puts it nearest now.
 fn rfc3164_time(s: &str) -> Option<i64> {
+    rfc3164_time_at(s, crate::common::now_ms())
+}
+
+/// RFC 3164 times carry no year: the current one, unless that puts the
+/// time more than a month ahead of `now_ms` (a message from December read
+/// in January: last year) or more than eleven months behind it (a sender
+/// whose clock is already in January: next year).
+fn rfc3164_time_at(s: &str, now_ms: i64) -> Option<i64> {
     let mut parts = s.split_whitespace();
     let name = parts.next()?;
     let month = MONTHS.iter().position(|m| *m == name)? as i64 + 1;
     let day = num(parts.next()?)?;
     let mut t = parts.next()?.split(':');
     let (h, mi, se) = (num(t.next()?)?, num(t.next()?)?, num(t.next()?)?);
-    let year = num(crate::spooldir::today().get(..4)?)?;
-    Some(
-        (connect_api::text::days_from_civil(year, month, day) * 86_400 + h * 3600 + mi * 60 + se)
-            * 1000,
-    )
+    let (year, _, _) = connect_api::text::civil_from_days(now_ms.div_euclid(86_400_000));
+    let at = |y: i64| {
+        (connect_api::text::days_from_civil(y, month, day) * 86_400 + h * 3600 + mi * 60 + se)
+            * 1000
+    };
+    const DAY: i64 = 86_400_000;
+    let t = at(year);
+    Some(if t > now_ms + 31 * DAY {
+        at(year - 1)
+    } else if t < now_ms - 334 * DAY {
+        at(year + 1)
+    } else {
+        t
+    })
 }
 
 /// Parses one syslog message as Flume's SyslogUtils does.
@@ -427,6 +444,27 @@ mod tests {
         assert_eq!(h(&p, "flume.syslog.status").as_deref(), Some("Invalid"));
         assert_eq!(p.body, "no priority here");
         assert_eq!(rfc3339("1970-01-01T00:00:01+01:00"), Some(-3_599_000));
+        // The year of an RFC 3164 time: the one that puts it nearest now.
+        let jan_2 = rfc3339("2027-01-02T00:00:00Z").expect("time");
+        let dec_31 = rfc3339("2026-12-31T23:00:00Z").expect("time");
+        let jun_1 = rfc3339("2026-06-01T00:00:00Z").expect("time");
+        assert_eq!(
+            rfc3164_time_at("Dec 31 23:00:00", jan_2),
+            Some(dec_31),
+            "December read in January: last year"
+        );
+        assert_eq!(
+            rfc3164_time_at("Jan  2 00:00:00", dec_31),
+            Some(jan_2),
+            "a clock already in January: next year"
+        );
+        assert_eq!(
+            rfc3164_time_at(
+                "Jun  1 00:00:00",
+                rfc3339("2026-06-20T00:00:00Z").expect("time")
+            ),
+            Some(jun_1)
+        );
         // Outside input never panics: multi-byte text where fields are cut.
         for m in [
             "<13>ééééééééé",
