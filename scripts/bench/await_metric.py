@@ -4,9 +4,9 @@ prints the time (seconds since the epoch) it was seen there.
     await_metric.py REST_PORT METRIC CONNECTOR N WORKER_PID
 
 One process on one kept-alive HTTP connection, asking every 20 ms: a
-shell loop starting curl and awk twenty times a second took a tenth of
-this machine's two cores from the run it was timing, which the reference
-runs (kcat, psql) never pay. Exits 1 when the connector's status says
+shell loop starting curl and awk twenty times a second took a visible
+share of this machine's two cores (a perf profile of the run) from the run
+it was timing, a cost the reference runs (kcat, psql) never pay. Exits 1 when the connector's status says
 FAILED or the worker process is gone; the values of the connector's tasks
 are summed.
 """

@@ -146,6 +146,11 @@ impl<C: ProducerContext<DeliveryOpaque = usize> + 'static> TopicHandles<C> {
         Some(ptr)
     }
 
+    /// Whether records of `topic` can go through a handle (and so join a run).
+    pub fn usable(&mut self, topic: &Arc<str>) -> bool {
+        self.handle(topic).is_some()
+    }
+
     /// Hands one record to librdkafka, which copies its bytes. `Ok(false)`
     /// when there is no handle for the topic (the caller sends it by name).
     pub fn send(&mut self, topic: &Arc<str>, p: &Payload<'_>) -> Result<bool, RDKafkaErrorCode> {
@@ -191,26 +196,23 @@ impl<C: ProducerContext<DeliveryOpaque = usize> + 'static> TopicHandles<C> {
             e => Err(e),
         }
     }
-}
 
-impl<C: ProducerContext<DeliveryOpaque = usize> + 'static> TopicHandles<C> {
     /// Hands the run to librdkafka (which copies the bytes) and empties it.
     /// While librdkafka's queue is full, waits for room (calling `wait`)
-    /// and hands over the rest, in order. `Err` names the opaque of the
-    /// record refused and why.
+    /// and hands over the rest, in order; any other refusal ends the call
+    /// and is returned.
     pub fn send_run(
         &mut self,
         run: &mut Run,
         mut wait: impl FnMut(),
-    ) -> Result<(), (usize, RDKafkaErrorCode)> {
+    ) -> Result<(), RDKafkaErrorCode> {
         let Some(topic) = run.topic.clone() else {
             return Ok(());
         };
         // Records join a run only once their topic has a handle.
         let Some(rkt) = self.handle(&topic) else {
-            let first = run.entries.first().map_or(0, |e| e.opaque);
             run.clear();
-            return Err((first, RDKafkaErrorCode::UnknownTopic));
+            return Err(RDKafkaErrorCode::UnknownTopic);
         };
         let mut from = 0;
         while from < run.entries.len() {
@@ -264,9 +266,8 @@ impl<C: ProducerContext<DeliveryOpaque = usize> + 'static> TopicHandles<C> {
                 Some(i) => {
                     let err = RDKafkaErrorCode::from(run.messages[i].err);
                     if err != RDKafkaErrorCode::QueueFull {
-                        let opaque = run.entries[from + i].opaque;
                         run.clear();
-                        return Err((opaque, err));
+                        return Err(err);
                     }
                     from += i;
                     wait();
@@ -275,11 +276,6 @@ impl<C: ProducerContext<DeliveryOpaque = usize> + 'static> TopicHandles<C> {
         }
         run.clear();
         Ok(())
-    }
-
-    /// Whether records of `topic` can go through a handle (and so join a run).
-    pub fn usable(&mut self, topic: &Arc<str>) -> bool {
-        self.handle(topic).is_some()
     }
 }
 

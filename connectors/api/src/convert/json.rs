@@ -34,6 +34,12 @@ pub struct JsonConverter {
     schema_text: Mutex<Option<(Arc<Schema>, String)>>,
 }
 
+/// An integer as JSON, without the formatter's machinery.
+fn write_int<I: itoa::Integer>(out: &mut Vec<u8>, n: I) -> std::io::Result<()> {
+    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+    Ok(())
+}
+
 impl JsonConverter {
     pub fn new(cfg: &ConverterConfig) -> Result<Self, String> {
         let decimal_format = match cfg.get("decimal.format").map(|s| s.to_ascii_uppercase()) {
@@ -238,14 +244,10 @@ impl JsonConverter {
                 out.write_all(b"null")
             }
             Value::Boolean(b) => out.write_all(if *b { b"true" } else { b"false" }),
-            Value::Int8(n) => out.write_all(itoa::Buffer::new().format(*n).as_bytes()),
-            Value::Int16(n) => out.write_all(itoa::Buffer::new().format(*n).as_bytes()),
-            Value::Int32(n) | Value::Date(n) | Value::Time(n) => {
-                out.write_all(itoa::Buffer::new().format(*n).as_bytes())
-            }
-            Value::Int64(n) | Value::Timestamp(n) => {
-                out.write_all(itoa::Buffer::new().format(*n).as_bytes())
-            }
+            Value::Int8(n) => write_int(out, *n),
+            Value::Int16(n) => write_int(out, *n),
+            Value::Int32(n) | Value::Date(n) | Value::Time(n) => write_int(out, *n),
+            Value::Int64(n) | Value::Timestamp(n) => write_int(out, *n),
             Value::Float32(f) if f.is_finite() => out.write_all(java_float_text(*f).as_bytes()),
             Value::Float64(f) if f.is_finite() => out.write_all(java_double_text(*f).as_bytes()),
             Value::Float32(f) => {

@@ -593,7 +593,7 @@ struct Outlets<'a> {
 fn flush_run(handles: &mut TopicHandles<AckContext>, run: &mut Run) -> Result<(), String> {
     handles
         .send_run(run, || std::thread::sleep(Duration::from_millis(1)))
-        .map_err(|(_, e)| {
+        .map_err(|e| {
             format!(
                 "sending a record to topic {}: {}",
                 run.topic().map_or("", |t| &**t),
