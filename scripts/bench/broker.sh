@@ -11,6 +11,10 @@
 # (produce and consume over SASL_SSL beside plaintext; BENCH_SECURITY=0
 # skips it). BENCH_ONLY=latency runs only Weir's latency rows (on disk with
 # and without log.preallocate, and on tmpfs), with no Tansu to install.
+# BENCH_ONLY=consume runs only the consumption that never pauses
+# (fetch.wait.max.ms=10, queued.min.messages=10000000): three rounds of one
+# consume from Weir then one from Tansu, each round's ratio and the CPU time
+# each broker spent serving it.
 # Not part of test.sh.
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
@@ -160,6 +164,58 @@ latency_on() {
     printf -v "$1" '%s' "$v"
 }
 
+# cpu_s PID: the CPU seconds (user and system) the process has used.
+cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$1/stat"; }
+
+# consume_cpu BOOT PID: one consume that never pauses -> "msgs/s cpu_s".
+consume_cpu() {
+    local c0 c1 v
+    c0=$(cpu_s "$2")
+    v=$(consume "$1" -X fetch.wait.max.ms=10 -X queued.min.messages=10000000) || exit 1
+    c1=$(cpu_s "$2")
+    echo "$v $(python3 -c "print(f'{$c1 - $c0:.2f}')")"
+}
+
+# start_tansu: Tansu with its memory engine and the bench's topics
+# (TANSU_PID, TPORT).
+start_tansu() {
+    TPORT=$(free_port)
+    mkdir -p "$WORK/tansu"
+    (cd "$WORK/tansu" && exec "$TOOLS/bin/tansu" broker --storage-engine=memory://tansu/ \
+        --listener-url="tcp://127.0.0.1:$TPORT" --advertised-listener-url="tcp://127.0.0.1:$TPORT" \
+        >"$WORK/tansu.log" 2>&1) &
+    STARTED_PIDS+=("$!")
+    TANSU_PID=$!
+    wait_port "$TPORT"
+    local t
+    for t in bench1 bench2 bench3 latency1 latency2 latency3; do
+        (cd "$WORK/tansu" && "$TOOLS/bin/tansu" topic create "$t" --broker "tcp://127.0.0.1:$TPORT" --partitions 1 >/dev/null)
+    done
+}
+
+if [ "$ONLY" = consume ]; then
+    WPORT=$(free_port)
+    start_broker "$WORK/weir" "$WPORT" "$WORK/weir.log"
+    start_tansu
+    produce "127.0.0.1:$WPORT" bench1 >/dev/null
+    produce "127.0.0.1:$TPORT" bench1 >/dev/null
+    sync
+    echo
+    echo "| round | Weir (msg/s) | Weir CPU (s) | Tansu (msg/s) | Tansu CPU (s) | Weir / Tansu |"
+    echo "|---|---|---|---|---|---|"
+    for round in 1 2 3; do
+        out=$(consume_cpu "127.0.0.1:$WPORT" "$BROKER_PID") || exit 1
+        read -r w wc <<<"$out"
+        out=$(consume_cpu "127.0.0.1:$TPORT" "$TANSU_PID") || exit 1
+        read -r t tc <<<"$out"
+        echo "| $round | $w | $wc | $t | $tc | $(ratio "$w" "$t") |"
+    done
+    echo
+    echo "1,000,000 x 100 B, 1 partition; kcat -C -e -X fetch.wait.max.ms=10 -X queued.min.messages=10000000; $(nproc) cores, $(uname -sr), kcat $(kcat -V 2>&1 | grep -o 'librdkafka [0-9.]*' | head -n1)"
+    rm -rf "$WORK"
+    exit 0
+fi
+
 # --- Weir ---------------------------------------------------------------
 if [ "$ONLY" != latency ]; then
     WPORT=$(free_port)
@@ -204,18 +260,8 @@ TABLE
 fi
 
 # --- Tansu (memory engine) ----------------------------------------------
-TPORT=$(free_port)
 log "Tansu 0.6.0, memory engine"
-mkdir -p "$WORK/tansu"
-(cd "$WORK/tansu" && exec "$TOOLS/bin/tansu" broker --storage-engine=memory://tansu/ \
-    --listener-url="tcp://127.0.0.1:$TPORT" --advertised-listener-url="tcp://127.0.0.1:$TPORT" \
-    >"$WORK/tansu.log" 2>&1) &
-STARTED_PIDS+=("$!")
-TANSU_PID=$!
-wait_port "$TPORT"
-for t in bench1 bench2 bench3 latency1 latency2 latency3; do
-    (cd "$WORK/tansu" && "$TOOLS/bin/tansu" topic create "$t" --broker "tcp://127.0.0.1:$TPORT" --partitions 1 >/dev/null)
-done
+start_tansu
 measure tansu "127.0.0.1:$TPORT" "$TANSU_PID"
 
 # --- librdkafka mock cluster (client-side ceiling, produce only) ---------

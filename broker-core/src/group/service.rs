@@ -61,9 +61,9 @@ impl GroupService {
                 (log.log_start_offset(), log.high_watermark())
             };
             while offset < end {
-                let plan = p.log.lock().plan_read(offset);
+                let plan = p.log.lock().plan_read(offset, 1 << 20);
                 let Ok(plan) = plan else { break };
-                let data = plan.execute(1 << 20)?;
+                let data = plan.execute()?;
                 if data.is_empty() {
                     break;
                 }

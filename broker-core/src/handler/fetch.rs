@@ -1,6 +1,7 @@
 //! Fetch: answer as soon as `min_bytes` are available, otherwise long-poll
 //! until data arrives or `max_wait_ms` passes. Whole batches are returned,
-//! starting with the one that contains the fetch offset.
+//! starting with the one that contains the fetch offset, read from the
+//! segment files straight into the response buffer as it is encoded.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,17 +12,23 @@ use kafka_protocol::messages::{FetchRequest, FetchResponse};
 
 use super::RequestCtx;
 use crate::error_code as ec;
+use crate::log::FileRange;
+use crate::protocol::{encode_response, spliced};
 use crate::security::acl::{Operation, ResourceType};
 use crate::state::BrokerState;
 
-/// Builds one response from what is in the logs now; returns it with the
-/// number of record bytes and whether any partition had an error.
-fn build(
-    st: &BrokerState,
-    ctx: &RequestCtx,
-    req: &FetchRequest,
-    denied: &[bool],
-) -> (FetchResponse, usize, bool) {
+/// One response from what is in the logs now, with records as stand-ins
+/// for the file ranges to read while encoding it.
+struct Built {
+    resp: FetchResponse,
+    ranges: Vec<FileRange>,
+    /// Record bytes in the response.
+    bytes: usize,
+    /// Whether any partition has an error.
+    error: bool,
+}
+
+fn build(st: &BrokerState, ctx: &RequestCtx, req: &FetchRequest, denied: &[bool]) -> Built {
     let by_id = ctx.version >= 13;
     let max_total = if req.max_bytes > 0 {
         req.max_bytes as usize
@@ -30,6 +37,7 @@ fn build(
     };
     let mut used = 0usize;
     let mut any_error = false;
+    let mut ranges = Vec::new();
     let mut topics = Vec::with_capacity(req.topics.len());
     for (ft, denied) in req.topics.iter().zip(denied) {
         let topic = if by_id {
@@ -57,10 +65,12 @@ fn build(
                 parts.push(pd.with_error_code(code));
                 continue;
             };
+            let budget =
+                (fp.partition_max_bytes.max(0) as usize).min(max_total - used.min(max_total));
             let (plan, hwm, start) = {
                 let log = p.log.lock();
                 (
-                    log.plan_read(fp.fetch_offset),
+                    log.plan_read(fp.fetch_offset, budget),
                     log.high_watermark(),
                     log.log_start_offset(),
                 )
@@ -78,23 +88,35 @@ fn build(
                     pd = pd.with_error_code(code);
                 }
                 Ok(plan) => {
-                    let budget = (fp.partition_max_bytes.max(0) as usize)
-                        .min(max_total - used.min(max_total));
-                    let data = if fp.fetch_offset >= hwm || (budget == 0 && used > 0) {
-                        Vec::new()
+                    let located = if fp.fetch_offset >= hwm || (budget == 0 && used > 0) {
+                        Ok(None)
                     } else {
-                        match plan.execute(budget) {
-                            Ok(d) => d,
-                            Err(e) => {
-                                tracing::error!("read of {}-{} failed: {e}", p.topic, p.index);
-                                any_error = true;
-                                pd = pd.with_error_code(ec::KAFKA_STORAGE_ERROR);
-                                Vec::new()
-                            }
-                        }
+                        plan.locate()
                     };
-                    used += data.len();
-                    pd = pd.with_records(Some(Bytes::from(data)));
+                    let records = match located {
+                        Ok(None) => Ok(Bytes::new()),
+                        Ok(Some(range)) => match spliced::stand_in(range.len) {
+                            Some(b) => {
+                                ranges.push(range);
+                                Ok(b)
+                            }
+                            None => range.read().map(Bytes::from),
+                        },
+                        Err(e) => Err(e),
+                    };
+                    match records {
+                        Ok(b) => {
+                            used += b.len();
+                            pd = pd.with_records(Some(b));
+                        }
+                        Err(e) => {
+                            tracing::error!("read of {}-{} failed: {e}", p.topic, p.index);
+                            any_error = true;
+                            pd = pd
+                                .with_error_code(ec::KAFKA_STORAGE_ERROR)
+                                .with_records(Some(Bytes::new()));
+                        }
+                    }
                 }
             }
             parts.push(pd);
@@ -106,18 +128,60 @@ fn build(
                 .with_partitions(parts),
         );
     }
-    (
-        FetchResponse::default().with_responses(topics),
-        used,
-        any_error,
-    )
+    Built {
+        resp: FetchResponse::default().with_responses(topics),
+        ranges,
+        bytes: used,
+        error: any_error,
+    }
 }
 
+/// The encoded response frame. A range that cannot be read at encode time
+/// turns its partition into a storage error and the response is encoded
+/// again without reading any file.
+fn encode(built: Built, cid: i32, version: i16) -> anyhow::Result<Bytes> {
+    let Built {
+        mut resp, ranges, ..
+    } = built;
+    let (frame, failed) = spliced::encode(cid, version, &resp, &ranges)?;
+    if failed.is_empty() {
+        return Ok(frame);
+    }
+    let mut n = 0;
+    for pd in resp
+        .responses
+        .iter_mut()
+        .flat_map(|t| t.partitions.iter_mut())
+    {
+        if !pd.records.as_deref().is_some_and(spliced::is_stand_in) {
+            continue;
+        }
+        if let Some((_, e)) = failed.iter().find(|(i, _)| *i == n) {
+            tracing::error!("read of partition {} failed: {e}", pd.partition_index);
+            pd.error_code = ec::KAFKA_STORAGE_ERROR;
+            pd.records = Some(Bytes::new());
+        } else if let Some(range) = ranges.get(n) {
+            pd.records = Some(match range.read() {
+                Ok(data) => Bytes::from(data),
+                Err(e) => {
+                    tracing::error!("read of partition {} failed: {e}", pd.partition_index);
+                    pd.error_code = ec::KAFKA_STORAGE_ERROR;
+                    Bytes::new()
+                }
+            });
+        }
+        n += 1;
+    }
+    encode_response(cid, version, &resp)
+}
+
+/// Answers a fetch with its encoded response frame.
 pub(super) async fn handle(
     st: &Arc<BrokerState>,
     ctx: &RequestCtx,
     req: FetchRequest,
-) -> FetchResponse {
+    cid: i32,
+) -> anyhow::Result<Bytes> {
     let wait = Duration::from_millis(req.max_wait_ms.max(0) as u64);
     let deadline = tokio::time::Instant::now() + wait;
     let min_bytes = req.min_bytes.max(1) as usize;
@@ -141,14 +205,14 @@ pub(super) async fn handle(
         .collect();
     loop {
         rx.borrow_and_update();
-        let (resp, bytes, error) = build(st, ctx, &req, &denied);
-        if bytes >= min_bytes || error || tokio::time::Instant::now() >= deadline {
-            return resp;
+        let built = build(st, ctx, &req, &denied);
+        if built.bytes >= min_bytes || built.error || tokio::time::Instant::now() >= deadline {
+            return encode(built, cid, ctx.version);
         }
         match tokio::time::timeout_at(deadline, rx.changed()).await {
             Ok(Ok(())) => continue,
-            Ok(Err(_)) => return resp,
-            Err(_) => return build(st, ctx, &req, &denied).0,
+            Ok(Err(_)) => return encode(built, cid, ctx.version),
+            Err(_) => return encode(build(st, ctx, &req, &denied), cid, ctx.version),
         }
     }
 }

@@ -233,7 +233,11 @@ pub async fn dispatch(
                 .map_err(|e| malformed(e.to_string()))?;
             Ok(produce::handle(st, &ctx, req, cid))
         }
-        ApiKey::Fetch => call!(FetchRequest, fetch::handle),
+        ApiKey::Fetch => {
+            let req =
+                FetchRequest::decode(&mut frame, version).map_err(|e| malformed(e.to_string()))?;
+            Ok(Reply::Now(enc(fetch::handle(st, &ctx, req, cid).await)?))
+        }
         ApiKey::ListOffsets => call!(ListOffsetsRequest, list_offsets::handle),
         ApiKey::Metadata => call!(MetadataRequest, metadata::handle),
         ApiKey::OffsetCommit => call!(OffsetCommitRequest, offset_commit::handle),

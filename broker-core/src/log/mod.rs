@@ -57,38 +57,107 @@ pub struct Appended {
 #[derive(Debug, Clone)]
 pub struct ReadPlan {
     offset: i64,
-    parts: Vec<(Arc<File>, u64, u64)>,
+    max_bytes: usize,
+    parts: Vec<PlanPart>,
+}
+
+/// One segment of a [`ReadPlan`].
+#[derive(Debug, Clone)]
+struct PlanPart {
+    file: Arc<File>,
+    /// Where to start looking for the batch that holds the planned offset.
+    start: u64,
+    /// The end of the segment's complete batches.
+    limit: u64,
+    /// The last indexed batch start at or below `start + max_bytes`: every
+    /// batch before it is whole, so the search for the last batch that fits
+    /// can begin there.
+    hint: u64,
+}
+
+/// A run of whole batches in a segment file.
+#[derive(Debug, Clone)]
+pub struct FileRange {
+    pub file: Arc<File>,
+    pub pos: u64,
+    pub len: usize,
+}
+
+impl FileRange {
+    pub fn read(&self) -> io::Result<Vec<u8>> {
+        let data = read_range(&self.file, self.pos, self.len)?;
+        if data.len() < self.len {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!("{} of {} bytes at {}", data.len(), self.len, self.pos),
+            ));
+        }
+        Ok(data)
+    }
 }
 
 impl ReadPlan {
-    /// Reads whole batches starting with the one that contains the planned
-    /// offset, up to `max_bytes` (but always at least one whole batch).
-    pub fn execute(&self, max_bytes: usize) -> io::Result<Vec<u8>> {
-        for (file, start, limit) in &self.parts {
-            let mut pos = *start;
-            while pos + HEADER_LEN as u64 <= *limit {
-                let Some(h) = read_header(file, pos)? else {
+    /// Where the batches to return lie: the batch that holds the planned
+    /// offset and the whole batches after it in the same segment, up to the
+    /// planned `max_bytes` (but always at least that first batch). Reads
+    /// batch headers only.
+    pub fn locate(&self) -> io::Result<Option<FileRange>> {
+        for part in &self.parts {
+            let mut pos = part.start;
+            let first = loop {
+                if pos + HEADER_LEN as u64 > part.limit {
+                    break None;
+                }
+                match read_header(&part.file, pos)? {
+                    Some(h) if h.next_offset() <= self.offset => pos += h.size as u64,
+                    h => break h,
+                }
+            };
+            let Some(first) = first else {
+                continue;
+            };
+            let from = pos;
+            let first_end = from + first.size as u64;
+            if first_end > part.limit {
+                return Ok(None);
+            }
+            let target = from.saturating_add(self.max_bytes as u64).min(part.limit);
+            let mut end = first_end;
+            let mut jumped = false;
+            if part.hint > end && part.hint <= target {
+                end = part.hint;
+                jumped = true;
+            }
+            while end + HEADER_LEN as u64 <= target {
+                let Some(h) = read_header(&part.file, end)? else {
+                    if std::mem::take(&mut jumped) {
+                        // Not a batch where the index said: walk instead.
+                        end = first_end;
+                        continue;
+                    }
                     break;
                 };
-                if h.next_offset() <= self.offset {
-                    pos += h.size as u64;
-                    continue;
+                jumped = false;
+                if end + h.size as u64 > target {
+                    break;
                 }
-                let avail = (*limit - pos) as usize;
-                let want = max_bytes.max(h.size).min(avail);
-                let mut buf = read_range(file, pos, want)?;
-                let mut keep = 0;
-                while keep + HEADER_LEN <= buf.len() {
-                    match BatchHeader::parse(&buf[keep..], keep) {
-                        Ok(b) if keep + b.size <= buf.len() => keep += b.size,
-                        _ => break,
-                    }
-                }
-                buf.truncate(keep);
-                return Ok(buf);
+                end += h.size as u64;
             }
+            return Ok(Some(FileRange {
+                file: part.file.clone(),
+                pos: from,
+                len: (end - from) as usize,
+            }));
         }
-        Ok(Vec::new())
+        Ok(None)
+    }
+
+    /// Reads what [`ReadPlan::locate`] finds.
+    pub fn execute(&self) -> io::Result<Vec<u8>> {
+        match self.locate()? {
+            Some(range) => range.read(),
+            None => Ok(Vec::new()),
+        }
     }
 }
 
@@ -392,7 +461,7 @@ impl PartitionLog {
     }
 
     /// Plans a read at `offset`; `Err` is OFFSET_OUT_OF_RANGE.
-    pub fn plan_read(&self, offset: i64) -> Result<ReadPlan, i16> {
+    pub fn plan_read(&self, offset: i64, max_bytes: usize) -> Result<ReadPlan, i16> {
         if offset < self.log_start_offset || offset > self.next_offset {
             return Err(error_code::OFFSET_OUT_OF_RANGE);
         }
@@ -411,10 +480,19 @@ impl PartitionLog {
                 } else {
                     0
                 };
-                (s.file.clone(), start, s.size)
+                PlanPart {
+                    file: s.file.clone(),
+                    start,
+                    limit: s.size,
+                    hint: s.indexed_position_at_most(start.saturating_add(max_bytes as u64)),
+                }
             })
             .collect();
-        Ok(ReadPlan { offset, parts })
+        Ok(ReadPlan {
+            offset,
+            max_bytes,
+            parts,
+        })
     }
 
     /// The first offset whose record timestamp is >= `ts`, with that timestamp.

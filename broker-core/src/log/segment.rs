@@ -317,6 +317,15 @@ impl Segment {
         }
     }
 
+    /// The last indexed batch start at or below file position `pos` (0 when
+    /// none is).
+    pub fn indexed_position_at_most(&self, pos: u64) -> u64 {
+        match self.index.partition_point(|&(_, p)| u64::from(p) <= pos) {
+            0 => 0,
+            n => u64::from(self.index[n - 1].1),
+        }
+    }
+
     /// A file position from which every batch has max timestamp >= `ts` or later.
     pub fn time_position(&self, ts: i64) -> u64 {
         match self.time_index.partition_point(|&(t, _)| t < ts) {

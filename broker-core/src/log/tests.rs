@@ -38,9 +38,9 @@ fn offsets_reads_and_segment_rolls() {
     assert!(log.segment_count() > 3, "small segments roll");
     // A read inside a batch starts with that batch.
     let data = log
-        .plan_read(31)
+        .plan_read(31, 1)
         .expect("in range")
-        .execute(1)
+        .execute()
         .expect("read");
     let h = batch::BatchHeader::parse(&data, 0).expect("header");
     assert!(h.base_offset <= 31 && h.last_offset() >= 31);
@@ -50,13 +50,13 @@ fn offsets_reads_and_segment_rolls() {
         "at least one whole batch even over max bytes"
     );
     assert_eq!(
-        log.plan_read(63).map(|_| ()),
+        log.plan_read(63, 1).map(|_| ()),
         Err(crate::error_code::OFFSET_OUT_OF_RANGE)
     );
     assert!(log
-        .plan_read(62)
+        .plan_read(62, 1000)
         .expect("at the end")
-        .execute(1000)
+        .execute()
         .expect("read")
         .is_empty());
 }
@@ -132,7 +132,7 @@ fn timestamps_delete_records_and_size_retention() {
     let start = log.delete_records_before(20).expect("delete records");
     assert_eq!(start, 20);
     assert_eq!(
-        log.plan_read(19).map(|_| ()),
+        log.plan_read(19, 1).map(|_| ()),
         Err(crate::error_code::OFFSET_OUT_OF_RANGE)
     );
     assert!(
@@ -266,4 +266,58 @@ fn damage_after_unwritten_space_is_reported_by_its_own_size() {
     );
     assert_eq!(log.high_watermark(), 10);
     assert_eq!(file_len(&seg), size);
+}
+
+#[test]
+fn a_read_ends_at_the_last_whole_batch_that_fits_whatever_the_index_holds() {
+    for interval in ["1", "300", "4096", "1000000"] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (mut log, _) = PartitionLog::open(
+            dir.path(),
+            cfg(&[("index.interval.bytes", interval)]),
+            true,
+            1_700_000_000_000,
+        )
+        .expect("open");
+        for i in 0..200 {
+            append_n(&mut log, 1, 1 + i % 7);
+        }
+        assert_eq!(log.segment_count(), 1);
+        let end = log.high_watermark();
+        // Every batch of the file, read whole, as the reference.
+        let all = log
+            .plan_read(0, usize::MAX)
+            .expect("plan")
+            .execute()
+            .expect("read");
+        let batches = batch::split_batches(&all).expect("batches");
+        for offset in (0..end).step_by(13) {
+            for max_bytes in [1, 100, 700, 2_000, 9_999, usize::MAX] {
+                let first = batches
+                    .iter()
+                    .position(|(_, h)| h.next_offset() > offset)
+                    .expect("a batch holds the offset");
+                let from = batches[first].0;
+                let mut len = batches[first].1.size;
+                for (_, h) in &batches[first + 1..] {
+                    if len + h.size > max_bytes {
+                        break;
+                    }
+                    len += h.size;
+                }
+                let got = log
+                    .plan_read(offset, max_bytes)
+                    .expect("plan")
+                    .locate()
+                    .expect("locate")
+                    .expect("a range");
+                assert_eq!(
+                    (got.pos, got.len),
+                    (from as u64, len),
+                    "offset {offset}, max {max_bytes}, index interval {interval}"
+                );
+                assert_eq!(got.read().expect("read"), all[from..from + len]);
+            }
+        }
+    }
 }

@@ -5,6 +5,8 @@
 //! Every API the broker answers is listed in [`SUPPORTED`], and nothing else is
 //! advertised.
 
+pub mod spliced;
+
 use bytes::{BufMut, Bytes, BytesMut};
 use kafka_protocol::messages::{ApiKey, ResponseHeader};
 use kafka_protocol::protocol::{Encodable, HeaderVersion};
