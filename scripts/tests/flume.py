@@ -156,8 +156,10 @@ def user_guide_example():
     wait_for("Flume's counters in /metrics", lambda: counters().get("flume_sink_EventDrainSuccessCount") == 1, 30)
     c = counters()
     assert c["flume_source_EventReceivedCount"] == 1 and c["flume_source_EventAcceptedCount"] == 1, c
+    for name in ("PutAttempt", "PutSuccess", "TakeAttempt", "TakeSuccess"):
+        assert c[f"flume_channel_Event{name}Count"] == 1, c
     a.stop()
-    ok("user guide example: nc got OK, the logger printed Flume's line, /metrics counts the event at the source and the sink")
+    ok("user guide example: nc got OK, the logger printed Flume's line, /metrics counts the event at the source, the channel and the sink")
 
 
 def tutorial_spool_to_hdfs():

@@ -142,6 +142,7 @@ pub fn run(args: FlumeArgs) -> anyhow::Result<()> {
         );
     }
     tracing::info!("agent {}: REST API on {listener}", a.name);
+    crate::runtime::metrics::set_flume_channels(plan.channels);
     let connectors = plan
         .connectors
         .into_iter()

@@ -14,6 +14,8 @@ use std::collections::BTreeMap;
 
 use connect_api::Props;
 
+use crate::runtime::metrics::FlumeChannel;
+
 /// One connector to create.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Planned {
@@ -34,6 +36,8 @@ pub struct Plan {
     /// of its `kafka.consumer.*` as `consumer.*` (the sinks read it), and
     /// unprefixed for the worker's own clients.
     pub worker: BTreeMap<String, String>,
+    /// Each channel's writers and readers, for its counters in `/metrics`.
+    pub channels: Vec<FlumeChannel>,
 }
 
 fn is_security_key(k: &str) -> bool {
@@ -149,7 +153,17 @@ pub fn plan(all: &BTreeMap<String, String>, agent: &str) -> Result<Plan, Refused
     if all.contains_key(&a("sinkgroups")) {
         return Err(refuse(a("sinkgroups"), "sink groups (failover, load_balance) are not supported: give each sink its own channel"));
     }
-    let mut plan = Plan::default();
+    let mut plan = Plan {
+        channels: channels
+            .iter()
+            .map(|c| FlumeChannel {
+                agent: agent.to_string(),
+                name: c.clone(),
+                ..FlumeChannel::default()
+            })
+            .collect(),
+        ..Plan::default()
+    };
     // Channels: their topics.
     let mut topics = BTreeMap::new();
     for c in &channels {
@@ -313,6 +327,7 @@ pub fn plan(all: &BTreeMap<String, String>, agent: &str) -> Result<Plan, Refused
         if chans.len() == 1 && selector == "replicating" {
             let out = if is_avro { copy::TOPIC } else { "topic" };
             config.insert(out.into(), chan_topics[0].clone());
+            wire(&mut plan.channels, &chans[0], &name, true);
             plan.connectors.push(Planned { name, config });
             continue;
         }
@@ -347,8 +362,10 @@ pub fn plan(all: &BTreeMap<String, String>, agent: &str) -> Result<Plan, Refused
                     }
                 }
             }
+            let copy_name = format!("{name}.{c}");
+            wire(&mut plan.channels, c, &copy_name, true);
             plan.connectors.push(Planned {
-                name: format!("{name}.{c}"),
+                name: copy_name,
                 config: copy,
             });
         }
@@ -407,12 +424,23 @@ pub fn plan(all: &BTreeMap<String, String>, agent: &str) -> Result<Plan, Refused
             }
             _ => {}
         }
-        plan.connectors.push(Planned {
-            name: a(&format!("sinks.{k}")),
-            config,
-        });
+        let name = a(&format!("sinks.{k}"));
+        wire(&mut plan.channels, channel, &name, false);
+        plan.connectors.push(Planned { name, config });
     }
     Ok(plan)
+}
+
+/// Records `connector` as a writer or a reader of channel `c`.
+fn wire(channels: &mut [FlumeChannel], c: &str, connector: &str, writes: bool) {
+    if let Some(ch) = channels.iter_mut().find(|ch| ch.name == c) {
+        let side = if writes {
+            &mut ch.writers
+        } else {
+            &mut ch.readers
+        };
+        side.push(connector.to_string());
+    }
 }
 
 /// A source's `interceptors` as its transforms.

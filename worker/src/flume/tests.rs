@@ -50,6 +50,15 @@ fn the_user_guide_example() {
     let k1 = find(&plan, "a1.sinks.k1");
     assert_eq!(k1["connector.class"], "org.apache.flume.sink.LoggerSink");
     assert_eq!(k1["topics"], "flume.a1.c1");
+    assert_eq!(
+        plan.channels,
+        vec![FlumeChannel {
+            agent: "a1".into(),
+            name: "c1".into(),
+            writers: vec!["a1.sources.r1".into()],
+            readers: vec!["a1.sinks.k1".into()],
+        }]
+    );
     let e = plan_err(EXAMPLE, "a2");
     assert_eq!(e.key, "a2.sources");
 }
@@ -133,6 +142,25 @@ a.sinks.k2.channel = c2
     assert_eq!(c2["transforms.select.channel"], "c2");
     assert_eq!(find(&plan, "a.sinks.k2")["kafka.topic"], avro_topic("4545"));
     assert_eq!(find(&plan, "a.sinks.k2")["topics"], "shared");
+    let wiring: Vec<(&str, Vec<&str>, Vec<&str>)> = plan
+        .channels
+        .iter()
+        .map(|c| {
+            assert_eq!(c.agent, "a");
+            (
+                c.name.as_str(),
+                c.writers.iter().map(String::as_str).collect(),
+                c.readers.iter().map(String::as_str).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        wiring,
+        vec![
+            ("c1", vec!["a.sources.s.c1"], vec!["a.sinks.k1"]),
+            ("c2", vec!["a.sources.s.c2"], vec!["a.sinks.k2"]),
+        ]
+    );
 }
 
 #[test]

@@ -9,7 +9,7 @@
 
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use parking_lot::Mutex;
@@ -328,6 +328,83 @@ pub fn state_name(s: State) -> &'static str {
     }
 }
 
+/// A channel of the Flume agent that `weir flume` runs: the connectors
+/// that put events into its topic and those that take them out.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FlumeChannel {
+    pub agent: String,
+    pub name: String,
+    pub writers: Vec<String>,
+    pub readers: Vec<String>,
+}
+
+static FLUME_CHANNELS: OnceLock<Vec<FlumeChannel>> = OnceLock::new();
+
+/// Registers the channels of the one agent this process runs; `/metrics`
+/// then shows their counters.
+pub fn set_flume_channels(channels: Vec<FlumeChannel>) {
+    let _ = FLUME_CHANNELS.set(channels);
+}
+
+/// Flume's channel counters, as its Kafka channel keeps them: events put
+/// into the channel's topic by the connectors that write it, and events
+/// taken by its sinks (summed over the tasks of each that run here).
+fn export_flume_channels(
+    e: &mut Exposition,
+    connectors: &[ConnectorSample],
+    channels: &[FlumeChannel],
+) {
+    let sum = |names: &[String]| {
+        let mut total = (0, 0);
+        for c in connectors.iter().filter(|c| names.contains(&c.name)) {
+            let source = c.plugin.kind() == ConnectorKind::Source;
+            for (_, _, m) in &c.tasks {
+                let (a, s) = m.flume_counts(source);
+                total = (total.0 + a, total.1 + s);
+            }
+        }
+        total
+    };
+    for ch in channels {
+        let l = [
+            ("agent", ch.agent.as_str()),
+            ("component", ch.name.as_str()),
+        ];
+        let (put_attempts, puts) = sum(&ch.writers);
+        let (take_attempts, takes) = sum(&ch.readers);
+        for (name, help, v) in [
+            (
+                "EventPutAttemptCount",
+                "Events offered to the channel (topic)",
+                put_attempts,
+            ),
+            (
+                "EventPutSuccessCount",
+                "Events the channel (topic) accepted",
+                puts,
+            ),
+            (
+                "EventTakeAttemptCount",
+                "Events the channel's sinks read from its topic",
+                take_attempts,
+            ),
+            (
+                "EventTakeSuccessCount",
+                "Events handed to the channel's sinks",
+                takes,
+            ),
+        ] {
+            e.add_named(
+                format!("flume_channel_{name}"),
+                "counter",
+                help,
+                &l,
+                v as f64,
+            );
+        }
+    }
+}
+
 /// What `/metrics` shows of a worker: its counts and, per connector, the
 /// connector's state when it runs here and the tasks that run here.
 #[derive(Clone, Default)]
@@ -372,6 +449,8 @@ impl MetricsView {
                 m.export(&mut e, &c.name, &i.to_string(), state_name(*state), source);
             }
         }
+        let channels = FLUME_CHANNELS.get().map_or(&[][..], Vec::as_slice);
+        export_flume_channels(&mut e, &self.connectors, channels);
         e.render()
     }
 }
@@ -444,50 +523,56 @@ impl WorkerMetrics {
 }
 
 impl TaskMetrics {
+    /// Events attempted and succeeded as Flume counts them: a source
+    /// task's records polled and acknowledged by Kafka; a sink task's (or a
+    /// copy connector's) records read from its topics and handed to it.
+    fn flume_counts(&self, source: bool) -> (u64, u64) {
+        if source {
+            (self.poll.total(), self.write.total())
+        } else {
+            (self.read.total(), self.send.total())
+        }
+    }
+
     /// Flume's component counters for the connectors `weir flume` names
     /// `<agent>.sources.<source>` and `<agent>.sinks.<sink>`: a source's
-    /// events received (polled) and accepted (acknowledged by Kafka), a
-    /// sink's events taken from its channel and handed to it.
+    /// events received and accepted by its channel's topic, a sink's events
+    /// taken from its channel and handed to it. An avro source is a copy
+    /// connector and counts alike; the copy connectors that feed the
+    /// channels of a source with several (`<source>.<channel>`) count in
+    /// their channel's counters instead.
     fn export_flume(&self, e: &mut Exposition, connector: &str, source: bool) {
         let parts: Vec<&str> = connector.splitn(3, '.').collect();
         let [agent, kind, name] = parts[..] else {
             return;
         };
         let l = [("agent", agent), ("component", name)];
-        match (kind, source) {
-            ("sources", true) => {
-                e.add_named(
-                    "flume_source_EventReceivedCount".into(),
-                    "counter",
+        let (attempted, succeeded) = self.flume_counts(source);
+        let names = match kind {
+            "sources" if !name.contains('.') => [
+                (
+                    "flume_source_EventReceivedCount",
                     "Events the source received",
-                    &l,
-                    self.poll.total() as f64,
-                );
-                e.add_named(
-                    "flume_source_EventAcceptedCount".into(),
-                    "counter",
+                ),
+                (
+                    "flume_source_EventAcceptedCount",
                     "Events of the source the channel (topic) accepted",
-                    &l,
-                    self.write.total() as f64,
-                );
-            }
-            ("sinks", false) => {
-                e.add_named(
-                    "flume_sink_EventDrainAttemptCount".into(),
-                    "counter",
+                ),
+            ],
+            "sinks" if !source => [
+                (
+                    "flume_sink_EventDrainAttemptCount",
                     "Events the sink took from its channel (topic)",
-                    &l,
-                    self.read.total() as f64,
-                );
-                e.add_named(
-                    "flume_sink_EventDrainSuccessCount".into(),
-                    "counter",
+                ),
+                (
+                    "flume_sink_EventDrainSuccessCount",
                     "Events handed to the sink",
-                    &l,
-                    self.send.total() as f64,
-                );
-            }
-            _ => {}
+                ),
+            ],
+            _ => return,
+        };
+        for ((metric, help), v) in names.into_iter().zip([attempted, succeeded]) {
+            e.add_named(metric.into(), "counter", help, &l, v as f64);
         }
     }
 
@@ -581,6 +666,73 @@ mod tests {
             "kafka_connect_connector_task_metrics_batch_size_max{connector=\"c\",task=\"1\"} 5\n"
         ));
         assert!(!text.contains("sink_task_metrics"));
+    }
+
+    #[test]
+    fn flume_components_and_channels_count_their_events() {
+        let sample = |name: &str, class: &str, m: Arc<TaskMetrics>| ConnectorSample {
+            name: name.into(),
+            status: Some(State::Running),
+            plugin: super::super::config::find_plugin(class).expect("plugin"),
+            tasks: vec![(
+                0,
+                Arc::new(Mutex::new(Status {
+                    state: State::Running,
+                    worker_id: String::new(),
+                    trace: None,
+                })),
+                m,
+            )],
+        };
+        let (source, copy, sink) = (
+            Arc::new(TaskMetrics::default()),
+            Arc::new(TaskMetrics::default()),
+            Arc::new(TaskMetrics::default()),
+        );
+        source.poll.add(5);
+        source.write.add(4);
+        copy.read.add(4);
+        copy.send.add(3);
+        sink.read.add(3);
+        sink.send.add(2);
+        let connectors = [
+            sample(
+                "a.sources.s",
+                "org.apache.flume.source.NetcatSource",
+                source,
+            ),
+            sample("a.sources.s.c", crate::flume::copy::CLASS, copy),
+            sample("a.sinks.k", "org.apache.flume.sink.LoggerSink", sink),
+        ];
+        let mut e = Exposition::default();
+        for c in &connectors {
+            let source = c.plugin.kind() == ConnectorKind::Source;
+            c.tasks[0].2.export(&mut e, &c.name, "0", "running", source);
+        }
+        let channel = FlumeChannel {
+            agent: "a".into(),
+            name: "c".into(),
+            writers: vec!["a.sources.s.c".into()],
+            readers: vec!["a.sinks.k".into()],
+        };
+        export_flume_channels(&mut e, &connectors, &[channel]);
+        let text = e.render();
+        for line in [
+            "flume_source_EventReceivedCount{agent=\"a\",component=\"s\"} 5",
+            "flume_source_EventAcceptedCount{agent=\"a\",component=\"s\"} 4",
+            "flume_channel_EventPutAttemptCount{agent=\"a\",component=\"c\"} 4",
+            "flume_channel_EventPutSuccessCount{agent=\"a\",component=\"c\"} 3",
+            "flume_channel_EventTakeAttemptCount{agent=\"a\",component=\"c\"} 3",
+            "flume_channel_EventTakeSuccessCount{agent=\"a\",component=\"c\"} 2",
+            "flume_sink_EventDrainAttemptCount{agent=\"a\",component=\"k\"} 3",
+            "flume_sink_EventDrainSuccessCount{agent=\"a\",component=\"k\"} 2",
+        ] {
+            assert!(text.contains(&format!("{line}\n")), "{line} in\n{text}");
+        }
+        assert!(
+            !text.contains("component=\"s.c\""),
+            "a copy counts in its channel"
+        );
     }
 
     #[test]
