@@ -194,6 +194,14 @@ pub trait SourceTask: Send {
     async fn commit(&mut self) -> ConnectResult<()> {
         Ok(())
     }
+    /// Whether `commit_record` reads the records. The worker keeps each
+    /// polled record until it is acknowledged only for a task that does;
+    /// for one that returns false (its `commit_record` is the default),
+    /// it keeps just the offsets and lets transforms change the records in
+    /// place instead of copying them, and never calls `commit_record`.
+    fn reads_committed_records(&self) -> bool {
+        true
+    }
     /// `record` was acknowledged by the broker (`None`: it was filtered or
     /// dropped). Called once per record on the task's thread: keep it cheap.
     fn commit_record(

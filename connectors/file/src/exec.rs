@@ -88,6 +88,10 @@ impl Spec {
 
 #[async_trait]
 impl SourceTask for ExecSourceTask {
+    fn reads_committed_records(&self) -> bool {
+        false
+    }
+
     async fn start(&mut self, props: &Props, _ctx: SourceTaskContext) -> ConnectResult<()> {
         self.topic = crate::source_topic(props)
             .map_err(ConnectError::fatal)?

@@ -55,6 +55,10 @@ pub struct NetcatSourceTask {
 
 #[async_trait]
 impl SourceTask for NetcatSourceTask {
+    fn reads_committed_records(&self) -> bool {
+        false
+    }
+
     async fn start(&mut self, props: &Props, _ctx: SourceTaskContext) -> ConnectResult<()> {
         self.topic = crate::source_topic(props)
             .map_err(ConnectError::fatal)?

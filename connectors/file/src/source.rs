@@ -132,6 +132,10 @@ fn line_text(bytes: &[u8]) -> String {
 
 #[async_trait]
 impl SourceTask for FileStreamSourceTask {
+    fn reads_committed_records(&self) -> bool {
+        false
+    }
+
     async fn start(&mut self, props: &Props, ctx: SourceTaskContext) -> ConnectResult<()> {
         self.file = file_of(props);
         self.topic = source_topic(props).map_err(ConnectError::fatal)?.into();

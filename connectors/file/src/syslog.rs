@@ -308,6 +308,10 @@ async fn serve_tcp(conn: tokio::net::TcpStream, tx: mpsc::Sender<Vec<u8>>, max: 
 
 #[async_trait]
 impl SourceTask for SyslogSourceTask {
+    fn reads_committed_records(&self) -> bool {
+        false
+    }
+
     async fn start(&mut self, props: &Props, _ctx: SourceTaskContext) -> ConnectResult<()> {
         self.topic = crate::source_topic(props)
             .map_err(ConnectError::fatal)?

@@ -291,6 +291,10 @@ impl HdfsSourceTask {
 
 #[async_trait]
 impl SourceTask for HdfsSourceTask {
+    fn reads_committed_records(&self) -> bool {
+        false
+    }
+
     async fn start(&mut self, props: &Props, ctx: SourceTaskContext) -> ConnectResult<()> {
         let cfg = SourceConfig::parse(props).map_err(config::refused)?;
         self.store =

@@ -290,6 +290,14 @@ impl JsonConverter {
                     None => entries.iter().all(|(k, _)| matches!(k, Value::String(_))),
                 };
                 let distinct = || {
+                    if entries.len() <= 16 {
+                        // Few keys: comparing each with those before it
+                        // beats building a set.
+                        return entries
+                            .iter()
+                            .enumerate()
+                            .all(|(i, (k, _))| entries[..i].iter().all(|(e, _)| e != k));
+                    }
                     let mut seen = std::collections::HashSet::with_capacity(entries.len());
                     entries.iter().all(|(k, _)| match k {
                         Value::String(k) => seen.insert(k.as_str()),

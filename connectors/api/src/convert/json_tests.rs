@@ -101,6 +101,28 @@ fn floats_use_java_text() {
 }
 
 #[test]
+fn schemaless_maps_keep_a_repeated_key_in_its_first_place_with_its_last_value() {
+    let c = conv(&[("schemas.enable", "false")]);
+    let key = |k: &str| Value::String(k.into());
+    for n in [2, 16, 17, 40] {
+        let mut entries: Vec<(Value, Value)> = (0..n)
+            .map(|i| (key(&format!("k{i}")), Value::Int64(i)))
+            .collect();
+        let distinct = format!(
+            "{{{}}}",
+            (0..n)
+                .map(|i| format!("\"k{i}\":{i}"))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        assert_eq!(write(&c, None, Value::Map(entries.clone())), distinct);
+        entries.push((key("k0"), Value::Int64(-1)));
+        let repeated = distinct.replacen("\"k0\":0", "\"k0\":-1", 1);
+        assert_eq!(write(&c, None, Value::Map(entries)), repeated, "{n} keys");
+    }
+}
+
+#[test]
 fn maps_with_non_string_keys_are_pair_arrays() {
     let c = conv(&[("schemas.enable", "false")]);
     let m = Value::Map(vec![(Value::Int32(1), Value::String("a".into()))]);

@@ -4,6 +4,7 @@
 //! SimpleHeaderConverter for headers.
 
 mod json;
+mod json_scan;
 pub mod plain_json;
 mod simple;
 

@@ -21,15 +21,83 @@ const NUMBER_TOKEN: &str = "$serde_json::private::Number";
 /// through an index of their keys.
 const SCAN_KEYS: usize = 32;
 
-/// Decodes one JSON document, failing on anything after it.
+/// Decodes one JSON document, failing on anything after it. The scanner
+/// in `json_scan` takes what it can; the rest (bad input among it) goes
+/// through serde_json, which gives the same values and names the place of
+/// an error.
 pub fn decode(bytes: &[u8]) -> Result<Value, serde_json::Error> {
+    if let Some(v) = super::json_scan::scan(bytes) {
+        return Ok(v);
+    }
+    through_serde(bytes)
+}
+
+pub(super) fn through_serde(bytes: &[u8]) -> Result<Value, serde_json::Error> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let v = Plain.deserialize(&mut de)?;
     de.end()?;
     Ok(v)
 }
 
-fn number(text: &str) -> Option<Value> {
+/// Whether an object whose first key is `key` is serde_json's wrapping of
+/// a number's text (the scanner leaves such objects to serde_json).
+pub(super) fn is_number_token(key: &str) -> bool {
+    key == NUMBER_TOKEN
+}
+
+/// An object's entries as they are read: a repeated key keeps its first
+/// place and takes the last value.
+pub(super) struct Entries {
+    entries: Vec<(Value, Value)>,
+    /// Where each key stands, once the object is too big to scan.
+    index: Option<std::collections::HashMap<String, usize>>,
+}
+
+impl Entries {
+    pub(super) fn new() -> Self {
+        Self {
+            entries: Vec::with_capacity(8),
+            index: None,
+        }
+    }
+
+    pub(super) fn insert(&mut self, k: String, v: Value) {
+        let entries = &mut self.entries;
+        if self.index.is_none() && entries.len() >= SCAN_KEYS {
+            self.index = Some(
+                entries
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, (e, _))| match e {
+                        Value::String(s) => Some((s.clone(), i)),
+                        _ => None,
+                    })
+                    .collect(),
+            );
+        }
+        let seen = match &self.index {
+            Some(at) => at.get(&k).copied(),
+            None => entries
+                .iter()
+                .position(|(e, _)| matches!(e, Value::String(s) if *s == k)),
+        };
+        match seen {
+            Some(i) => entries[i].1 = v,
+            None => {
+                if let Some(at) = self.index.as_mut() {
+                    at.insert(k.clone(), entries.len());
+                }
+                entries.push((Value::String(k), v));
+            }
+        }
+    }
+
+    pub(super) fn finish(self) -> Value {
+        Value::Map(self.entries)
+    }
+}
+
+pub(super) fn number(text: &str) -> Option<Value> {
     match text.parse::<i64>() {
         Ok(i) => Some(Value::Int64(i)),
         Err(_) => text.parse::<f64>().ok().map(Value::Float64),
@@ -103,42 +171,14 @@ impl<'de> Visitor<'de> for Plain {
             return number(&text)
                 .ok_or_else(|| serde::de::Error::custom(format!("invalid number {text}")));
         }
-        let mut entries: Vec<(Value, Value)> = Vec::with_capacity(8);
-        // Where each key stands, once the object is too big to scan.
-        let mut index: Option<std::collections::HashMap<String, usize>> = None;
+        let mut entries = Entries::new();
         let mut key = Some(first);
         while let Some(k) = key {
             let v = map.next_value_seed(Plain)?;
-            if index.is_none() && entries.len() >= SCAN_KEYS {
-                index = Some(
-                    entries
-                        .iter()
-                        .enumerate()
-                        .filter_map(|(i, (e, _))| match e {
-                            Value::String(s) => Some((s.clone(), i)),
-                            _ => None,
-                        })
-                        .collect(),
-                );
-            }
-            let seen = match &index {
-                Some(at) => at.get(&k).copied(),
-                None => entries
-                    .iter()
-                    .position(|(e, _)| matches!(e, Value::String(s) if *s == k)),
-            };
-            match seen {
-                Some(i) => entries[i].1 = v,
-                None => {
-                    if let Some(at) = index.as_mut() {
-                        at.insert(k.clone(), entries.len());
-                    }
-                    entries.push((Value::String(k), v));
-                }
-            }
+            entries.insert(k, v);
             key = map.next_key::<String>()?;
         }
-        Ok(Value::Map(entries))
+        Ok(entries.finish())
     }
 }
 

@@ -26,13 +26,14 @@ pub fn values(format: &Format, topic: &str, bytes: &[u8]) -> Result<Vec<SchemaAn
         Format::Json => {
             let cfg = ConverterConfig::from_pairs(&[("schemas.enable", "false")]);
             let conv = JsonConverter::new(&cfg)?;
-            lines(bytes)
-                .enumerate()
-                .map(|(i, line)| {
-                    conv.decode(topic, Some(line))
-                        .map_err(|e| format!("line {}: {}", i + 1, e.message()))
-                })
-                .collect()
+            let mut out = Vec::with_capacity(bytes.iter().filter(|b| **b == b'\n').count() + 1);
+            for (i, line) in lines(bytes).enumerate() {
+                let v = conv
+                    .decode(topic, Some(line))
+                    .map_err(|e| format!("line {}: {}", i + 1, e.message()))?;
+                out.push(v);
+            }
+            Ok(out)
         }
         Format::String => lines(bytes)
             .enumerate()

@@ -272,6 +272,10 @@ pub struct JdbcSourceTask {
 
 #[async_trait]
 impl SourceTask for JdbcSourceTask {
+    fn reads_committed_records(&self) -> bool {
+        false
+    }
+
     async fn start(&mut self, props: &Props, ctx: SourceTaskContext) -> ConnectResult<()> {
         let cfg = SourceConfig::parse(props).map_err(|errors| {
             let text: Vec<String> = errors.into_iter().map(|(_, e)| e).collect();

@@ -8,26 +8,21 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use connect_api::{ConnectError, RecordMetadata, SourceRecord, SourceTask, SourceTaskContext};
+use connect_api::{ConnectError, RecordMetadata, SourceTask, SourceTaskContext};
 use parking_lot::Mutex;
 use rdkafka::config::ClientConfig;
-use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::message::{Header, OwnedHeaders};
-use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
+use rdkafka::producer::{DeliveryResult, Producer, ProducerContext, ThreadedProducer};
 use rdkafka::{ClientContext, Message};
 
-use crate::runtime::config::Converters;
-use crate::runtime::errors::{DeadLetterQueue, Failure, Origin, RawRecord, Stage, Tolerance};
 use crate::runtime::metrics::TaskMetrics;
-use crate::runtime::sticky::Sticky;
 use crate::runtime::topic_creation::TopicCreation;
-use crate::runtime::topic_handles::{Payload, Run, TopicHandles, RUN_RECORDS};
 use crate::runtime::{retry_backoff, State, Target, TaskEnv};
 
 mod outstanding;
+mod sender;
 use crate::store::ConnectorOffsets;
-use connect_transforms::Chain;
-use outstanding::{Acks, Latest, Outstanding, Slot, Submitted};
+use outstanding::{Acks, Kept, Latest, Outstanding, Slot, Submitted};
+use sender::{Batch, Pipeline, Sender};
 
 struct AckContext {
     acks: Arc<Mutex<Acks>>,
@@ -115,6 +110,8 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SourceTask>) -> anyhow::Result<
         creation,
     };
     let mut sender = Sender::spawn(&env, producer.clone(), converters, acks.clone(), pipeline)?;
+    // A task that does not read its records back hands them to the sender.
+    let hands_over = !task.reads_committed_records();
     env.running();
 
     let mut out = Outstanding {
@@ -200,13 +197,35 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SourceTask>) -> anyhow::Result<
             last_topic = Some(&record.topic);
         }
         if !records.is_empty() {
-            let records = Arc::new(records);
-            // The sender blocks while librdkafka's queue is full (the broker
+            let n = records.len();
+            let (mut batch, kept) = if hands_over {
+                let offsets = records
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, r)| {
+                        let o = r.source_offset.clone()?;
+                        Some((i, r.source_partition.clone(), o))
+                    })
+                    .collect();
+                (
+                    Some(Batch::Owned(records)),
+                    Kept::Offsets { len: n, offsets },
+                )
+            } else {
+                let records = Arc::new(records);
+                (Some(Batch::Shared(records.clone())), Kept::Records(records))
+            };
+            // The sender waits while librdkafka's queue is full (the broker
             // does not answer): the wait is watched meanwhile.
             let sent = loop {
-                let send = sender.send(records.clone());
-                match tokio::time::timeout(Duration::from_secs(1), send).await {
-                    Ok(sent) => break sent,
+                match tokio::time::timeout(Duration::from_secs(1), sender.room()).await {
+                    Ok(Some(room)) => {
+                        if let Some(b) = batch.take() {
+                            room.send(b);
+                        }
+                        break true;
+                    }
+                    Ok(None) => break false,
                     Err(_) => {
                         out.drain(&mut task)?;
                         out.watch_delivery(&env);
@@ -224,8 +243,8 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SourceTask>) -> anyhow::Result<
                 // Nothing was waiting: the wait for acknowledgements starts now.
                 out.progress = Instant::now();
             }
-            out.unacked += records.len();
-            out.pending.push_back(Submitted { records, acked: 0 });
+            out.unacked += n;
+            out.pending.push_back(Submitted { kept, acked: 0 });
         }
         out.drain(&mut task)?;
         out.watch_delivery(&env);
@@ -241,486 +260,6 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SourceTask>) -> anyhow::Result<
     out.commit(&env, &mut task).await?;
     task.stop().await.map_err(failed)?;
     result
-}
-
-/// Encodes and sends polled batches on a thread of its own, so that polling
-/// the next batch overlaps with handing this one to the producer. Batches
-/// are sent in the order queued, record `n` (from 1) with sequence number
-/// `n`, which is how acknowledgements find their records. A conversion or
-/// send failure is recorded in `Acks::failure` and stops the thread.
-struct Sender {
-    queue: Option<tokio::sync::mpsc::Sender<Arc<Vec<SourceRecord>>>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-/// What the sender does to each record before the converters: the
-/// transforms, error tolerance with its dead letter queue, topic creation.
-struct Pipeline {
-    chain: Chain,
-    tolerance: Tolerance,
-    dlq: Option<Arc<DeadLetterQueue>>,
-    creation: Option<TopicCreation>,
-}
-
-/// Batches queued for the sender beyond the one it is sending.
-const SEND_QUEUE: usize = 2;
-
-impl Sender {
-    fn spawn(
-        env: &TaskEnv,
-        producer: Arc<ThreadedProducer<AckContext>>,
-        converters: Converters,
-        acks: Arc<Mutex<Acks>>,
-        pipeline: Pipeline,
-    ) -> anyhow::Result<Self> {
-        let Pipeline {
-            chain,
-            tolerance,
-            dlq,
-            creation,
-        } = pipeline;
-        let bootstrap = env.worker.bootstrap_servers.clone();
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<Arc<Vec<SourceRecord>>>(SEND_QUEUE);
-        let metrics = env.metrics.clone();
-        let context = format!("{} ", env.id);
-        let mut chain = chain;
-        let thread = std::thread::Builder::new()
-            .name(format!("send-{}-{}", env.id.connector, env.id.task))
-            .spawn(move || {
-                crate::logging::set_thread_context(context);
-                let mut creator = match creation.map(|c| Creator::new(c, bootstrap)) {
-                    None => None,
-                    Some(Ok(c)) => Some(c),
-                    Some(Err(e)) => {
-                        acks.lock().failure.get_or_insert(format!("{e:#}"));
-                        return;
-                    }
-                };
-                warm_up(&producer);
-                let mut seq = 0usize;
-                let mut sticky = Sticky::default();
-                let mut handles = TopicHandles::new(producer.clone());
-                let mut run = Run::default();
-                while let Some(batch) = rx.blocking_recv() {
-                    sticky.next_batch();
-                    for record in batch.iter() {
-                        seq += 1;
-                        let transformed;
-                        let out = if chain.is_empty() {
-                            record
-                        } else {
-                            let mut r = record.clone();
-                            match chain.apply(&mut r) {
-                                Ok(true) => {
-                                    transformed = r;
-                                    &transformed
-                                }
-                                Ok(false) => {
-                                    acks.lock().ack(seq as u64, Slot::Dropped);
-                                    continue;
-                                }
-                                Err(e) => {
-                                    let f = Failure {
-                                        stage: Stage::Transformation,
-                                        class: e.class.to_string(),
-                                        error: e.error,
-                                    };
-                                    if let Err(msg) = tolerate(
-                                        &tolerance,
-                                        dlq.as_deref(),
-                                        &converters,
-                                        record,
-                                        &f,
-                                    ) {
-                                        acks.lock().failure.get_or_insert(msg);
-                                        return;
-                                    }
-                                    acks.lock().ack(seq as u64, Slot::Dropped);
-                                    continue;
-                                }
-                            }
-                        };
-                        let sending = Sending {
-                            producer: &producer,
-                            converters: &converters,
-                            tolerance: &tolerance,
-                        };
-                        let mut out_of = Outlets {
-                            handles: &mut handles,
-                            run: &mut run,
-                            sticky: &mut sticky,
-                            creator: creator.as_mut(),
-                        };
-                        match send_one(&sending, &mut out_of, out, seq) {
-                            Ok(()) => {}
-                            Err(SendError::Conversion(f)) => {
-                                if let Err(msg) =
-                                    tolerate(&tolerance, dlq.as_deref(), &converters, record, &f)
-                                {
-                                    acks.lock().failure.get_or_insert(msg);
-                                    return;
-                                }
-                                acks.lock().ack(seq as u64, Slot::Dropped);
-                            }
-                            Err(SendError::Send(message)) => {
-                                metrics.error();
-                                acks.lock().failure.get_or_insert(message);
-                                return;
-                            }
-                        }
-                    }
-                    // What the batch left in the run goes now: the next
-                    // batch may be a while.
-                    if let Err(message) = flush_run(&mut handles, &mut run) {
-                        metrics.error();
-                        acks.lock().failure.get_or_insert(message);
-                        return;
-                    }
-                }
-            })
-            .context("starting the task's sender thread")?;
-        Ok(Sender {
-            queue: Some(tx),
-            thread: Some(thread),
-        })
-    }
-
-    /// Queues a batch; false when the sender has stopped.
-    async fn send(&mut self, batch: Arc<Vec<SourceRecord>>) -> bool {
-        match &self.queue {
-            Some(q) => q.send(batch).await.is_ok(),
-            None => false,
-        }
-    }
-
-    /// Lets the sender send what is queued, and waits for it.
-    fn finish(&mut self) {
-        self.queue = None;
-        if let Some(t) = self.thread.take() {
-            // The task has its own thread: blocking it here holds up no other task.
-            if t.join().is_err() {
-                tracing::error!("the sender thread panicked");
-            }
-        }
-    }
-}
-
-impl Drop for Sender {
-    fn drop(&mut self) {
-        self.finish();
-    }
-}
-
-/// Creates the topics a source writes to before their first record, once
-/// per topic for the life of the task (on the sender thread, which waits).
-struct Creator {
-    creation: TopicCreation,
-    bootstrap: String,
-    known: std::collections::HashSet<String>,
-    /// The topic of the record before: most records go where the one before went.
-    last: Option<Arc<str>>,
-    runtime: tokio::runtime::Runtime,
-}
-
-impl Creator {
-    fn new(creation: TopicCreation, bootstrap: String) -> anyhow::Result<Self> {
-        Ok(Self {
-            creation,
-            bootstrap,
-            known: Default::default(),
-            last: None,
-            runtime: tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .context("starting the topic creation runtime")?,
-        })
-    }
-
-    fn ensure(&mut self, topic: &Arc<str>) -> anyhow::Result<()> {
-        if self.last.as_ref().is_some_and(|t| Arc::ptr_eq(t, topic)) {
-            return Ok(());
-        }
-        if self.known.contains(&**topic) {
-            self.last = Some(topic.clone());
-            return Ok(());
-        }
-        let Some(t) = self.creation.for_topic(topic) else {
-            self.known.insert(topic.to_string());
-            return Ok(());
-        };
-        let created = self
-            .runtime
-            .block_on(crate::kafka::admin::create_topic(
-                &self.bootstrap,
-                topic,
-                t.partitions,
-                t.replication_factor,
-                &t.configs,
-            ))
-            .with_context(|| {
-                format!(
-                    "Task failed to create new topic {topic} (partitions {}, replication factor {}, group {}). Ensure that the task is authorized to create topics or that the topic exists and restart the task",
-                    t.partitions, t.replication_factor, t.group
-                )
-            })?;
-        if created {
-            tracing::info!("Created topic '{topic}' using creation group {}", t.group);
-        } else {
-            tracing::info!("Found existing topic '{topic}'");
-        }
-        self.known.insert(topic.to_string());
-        self.last = Some(topic.clone());
-        Ok(())
-    }
-}
-
-/// Why a record could not be sent.
-enum SendError {
-    /// A converter failed: subject to `errors.tolerance`.
-    Conversion(Failure),
-    Send(String),
-}
-
-/// A polled record failed a transform or a converter: logged, sent to the
-/// dead letter queue when there is one (converted as polled, or as text
-/// when that fails too), then skipped, or the task's failure message.
-fn tolerate(
-    tolerance: &Tolerance,
-    dlq: Option<&DeadLetterQueue>,
-    converters: &Converters,
-    record: &SourceRecord,
-    f: &Failure,
-) -> Result<(), String> {
-    let origin = Origin::Polled(record);
-    if let Some(d) = dlq {
-        let text = |sv: &connect_api::SchemaAndValue| {
-            (!sv.value.is_null()).then(|| connect_api::text::value_text(&sv.value).into_bytes())
-        };
-        let key = match converters.key.encode(&record.topic, &record.key) {
-            Ok(k) => k.map(|c| c.into_owned()),
-            Err(_) => text(&record.key),
-        };
-        let value = match converters.value.encode(&record.topic, &record.value) {
-            Ok(v) => v.map(|c| c.into_owned()),
-            Err(_) => text(&record.value),
-        };
-        let headers: Vec<(&str, Option<Vec<u8>>)> = record
-            .headers
-            .iter()
-            .map(|h| {
-                let v = match converters.header.encode(&record.topic, &h.value) {
-                    Ok(v) => v.map(|c| c.into_owned()),
-                    Err(_) => text(&h.value),
-                };
-                (h.key.as_str(), v)
-            })
-            .collect();
-        let raw = RawRecord {
-            key: key.as_deref(),
-            value: value.as_deref(),
-            headers: headers.iter().map(|(k, v)| (*k, v.as_deref())).collect(),
-            timestamp: record.timestamp,
-        };
-        d.send(&raw, &origin, f);
-    }
-    let describe = || format!("key={:?}, value={:?}", record.key.value, record.value.value);
-    match tolerance.failed(f, &origin, describe) {
-        Ok(()) => Ok(()),
-        Err(e) => {
-            if let Some(d) = dlq {
-                let _ = d.flush(Duration::from_secs(10));
-            }
-            Err(format!("{e:#}"))
-        }
-    }
-}
-
-/// librdkafka asks for the idempotent producer's id when a metadata answer
-/// arrives while a broker connection is up, and otherwise only on a 500 ms
-/// timer. The first answer comes before the connections to the brokers it
-/// names; asking again once they are up gets the id (and the first
-/// records out) at once instead of half a second later.
-fn warm_up(producer: &ThreadedProducer<AckContext>) {
-    for _ in 0..3 {
-        if producer
-            .client()
-            .fetch_metadata(None, Duration::from_secs(1))
-            .is_err()
-        {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(15));
-    }
-}
-
-/// The topic's partitions that have a leader, as the producer's metadata has them.
-fn available_partitions(producer: &ThreadedProducer<AckContext>, topic: &str) -> Option<Vec<i32>> {
-    let md = producer
-        .client()
-        .fetch_metadata(Some(topic), Duration::from_secs(1))
-        .ok()?;
-    let t = md.topics().iter().find(|t| t.name() == topic)?;
-    if t.error().is_some() {
-        return None;
-    }
-    Some(
-        t.partitions()
-            .iter()
-            .filter(|p| p.leader() >= 0 && p.error().is_none())
-            .map(|p| p.id())
-            .collect(),
-    )
-}
-
-/// What sending a record needs from the sender thread.
-struct Sending<'a> {
-    producer: &'a ThreadedProducer<AckContext>,
-    converters: &'a Converters,
-    tolerance: &'a Tolerance,
-}
-
-/// Where the sender's records go: runs through topic handles, single
-/// records through a handle or the crate; the partition chooser and the
-/// topic creator on the way.
-struct Outlets<'a> {
-    handles: &'a mut TopicHandles<AckContext>,
-    run: &'a mut Run,
-    sticky: &'a mut Sticky,
-    creator: Option<&'a mut Creator>,
-}
-
-/// Hands the run to librdkafka, waiting while its queue is full.
-fn flush_run(handles: &mut TopicHandles<AckContext>, run: &mut Run) -> Result<(), String> {
-    handles
-        .send_run(run, || std::thread::sleep(Duration::from_millis(1)))
-        .map_err(|e| {
-            format!(
-                "sending a record to topic {}: {}",
-                run.topic().map_or("", |t| &**t),
-                KafkaError::MessageProduction(e)
-            )
-        })
-}
-
-/// Converts a record, creates its topic when that is asked for (after
-/// conversion, so a skipped record creates nothing) and sends it: in a run
-/// with the records around it when it has neither headers nor a timestamp,
-/// else alone (after the run, so records keep their order).
-fn send_one(
-    s: &Sending<'_>,
-    o: &mut Outlets<'_>,
-    record: &SourceRecord,
-    seq: usize,
-) -> Result<(), SendError> {
-    let handles = &mut *o.handles;
-    let sticky = &mut *o.sticky;
-    let (producer, converters, tolerance) = (s.producer, s.converters, s.tolerance);
-    let conversion = |stage: Stage, class: &str| {
-        let class = class.to_string();
-        move |error: ConnectError| {
-            SendError::Conversion(Failure {
-                stage,
-                class,
-                error,
-            })
-        }
-    };
-    let key = tolerance
-        .retrying(|| converters.key.encode(&record.topic, &record.key))
-        .map_err(conversion(Stage::KeyConverter, &converters.key_class))?;
-    let value = tolerance
-        .retrying(|| converters.value.encode(&record.topic, &record.value))
-        .map_err(conversion(Stage::ValueConverter, &converters.value_class))?;
-    if let Some(c) = o.creator.as_deref_mut() {
-        c.ensure(&record.topic)
-            .map_err(|e| SendError::Send(format!("{e:#}")))?;
-    }
-    let partition = match (record.partition, &key) {
-        (Some(p), _) => Some(p),
-        (None, None) => {
-            let size = value.as_ref().map_or(0, |v| v.len());
-            sticky.partition(&record.topic, size, |t| available_partitions(producer, t))
-        }
-        (None, Some(_)) => None,
-    };
-    let payload = Payload {
-        partition,
-        key: key.as_deref(),
-        value: value.as_deref(),
-        timestamp: record.timestamp.unwrap_or(0),
-        opaque: seq,
-    };
-    if record.headers.is_empty() && record.timestamp.is_none() && handles.usable(&record.topic) {
-        if o.run.topic().is_some_and(|t| **t != *record.topic) {
-            flush_run(handles, o.run).map_err(SendError::Send)?;
-        }
-        o.run.push(&record.topic, &payload);
-        if o.run.len() >= RUN_RECORDS {
-            flush_run(handles, o.run).map_err(SendError::Send)?;
-        }
-        return Ok(());
-    }
-    if !o.run.is_empty() {
-        flush_run(handles, o.run).map_err(SendError::Send)?;
-    }
-    if record.headers.is_empty() {
-        loop {
-            match handles.send(&record.topic, &payload) {
-                Ok(true) => return Ok(()),
-                Ok(false) => break,
-                Err(RDKafkaErrorCode::QueueFull) => std::thread::sleep(Duration::from_millis(1)),
-                Err(e) => {
-                    return Err(SendError::Send(format!(
-                        "sending a record to topic {}: {}",
-                        record.topic,
-                        KafkaError::MessageProduction(e)
-                    )))
-                }
-            }
-        }
-    }
-    let mut br = BaseRecord::with_opaque_to(&record.topic, seq);
-    // Headers only when there are some: an empty set still costs an allocation in librdkafka.
-    if !record.headers.is_empty() {
-        let mut headers = OwnedHeaders::new_with_capacity(record.headers.len());
-        for h in &record.headers {
-            let v = tolerance
-                .retrying(|| converters.header.encode(&record.topic, &h.value))
-                .map_err(conversion(Stage::HeaderConverter, &converters.header_class))?;
-            headers = headers.insert(Header {
-                key: &h.key,
-                value: v.as_deref(),
-            });
-        }
-        br = br.headers(headers);
-    }
-    if let Some(k) = &key {
-        br = br.key(k.as_ref());
-    }
-    if let Some(v) = &value {
-        br = br.payload(v.as_ref());
-    }
-    if let Some(p) = partition {
-        br = br.partition(p);
-    }
-    if let Some(ts) = record.timestamp {
-        br = br.timestamp(ts);
-    }
-    loop {
-        match producer.send(br) {
-            Ok(()) => return Ok(()),
-            Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
-                br = back;
-                std::thread::sleep(Duration::from_millis(1));
-            }
-            Err((e, _)) => {
-                return Err(SendError::Send(format!(
-                    "sending a record to topic {}: {e}",
-                    record.topic
-                )))
-            }
-        }
-    }
 }
 
 fn failed(e: ConnectError) -> anyhow::Error {

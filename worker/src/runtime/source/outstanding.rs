@@ -72,8 +72,52 @@ impl Acks {
 /// acknowledged. Records stay in the batch they were polled in: moving
 /// each one into a queue and out again would copy it twice.
 pub(super) struct Submitted {
-    pub(super) records: Arc<Vec<SourceRecord>>,
+    pub(super) kept: Kept,
     pub(super) acked: usize,
+}
+
+/// What the task loop keeps of a batch until it is acknowledged.
+pub(super) enum Kept {
+    /// The records, for a task whose `commit_record` reads them.
+    Records(Arc<Vec<SourceRecord>>),
+    /// For any other task, only the offsets: `(place in the batch,
+    /// partition, offset)` of each record that carries one.
+    Offsets {
+        len: usize,
+        offsets: VecDeque<(usize, Arc<SourcePartition>, SourceOffset)>,
+    },
+}
+
+impl Submitted {
+    fn len(&self) -> usize {
+        match &self.kept {
+            Kept::Records(r) => r.len(),
+            Kept::Offsets { len, .. } => *len,
+        }
+    }
+
+    /// Tells the task about the next record (when it reads them) and
+    /// returns its offset, if it carries one.
+    fn ack_next(
+        &mut self,
+        task: &mut Box<dyn SourceTask>,
+        meta: Option<RecordMetadata>,
+    ) -> anyhow::Result<Option<(Arc<SourcePartition>, SourceOffset)>> {
+        let i = self.acked;
+        self.acked += 1;
+        Ok(match &mut self.kept {
+            Kept::Records(records) => {
+                let record = &records[i];
+                task.commit_record(record, meta).map_err(failed)?;
+                let offset = record.source_offset.clone();
+                offset.map(|o| (record.source_partition.clone(), o))
+            }
+            Kept::Offsets { offsets, .. } => match offsets.front() {
+                Some((at, _, _)) if *at == i => offsets.pop_front().map(|(_, p, o)| (p, o)),
+                _ => None,
+            },
+        })
+    }
 }
 
 /// Offsets of acknowledged records not yet written, one per source
@@ -120,25 +164,21 @@ impl Outstanding {
             let Some(batch) = self.pending.front_mut() else {
                 break;
             };
-            let record = &batch.records[batch.acked];
-            batch.acked += 1;
             let meta = match meta {
                 Slot::Acked(m) => Some(m),
                 _ => None,
             };
-            task.commit_record(record, meta).map_err(failed)?;
-            if let Some(offset) = record.source_offset.clone() {
-                let partition = &record.source_partition;
+            if let Some((partition, offset)) = batch.ack_next(task, meta)? {
                 match self
                     .latest
                     .iter_mut()
-                    .find(|(p, _)| Arc::ptr_eq(p, partition) || p == partition)
+                    .find(|(p, _)| Arc::ptr_eq(p, &partition) || *p == partition)
                 {
                     Some(slot) => slot.1 = offset,
-                    None => self.latest.push((partition.clone(), offset)),
+                    None => self.latest.push((partition, offset)),
                 }
             }
-            if batch.acked == batch.records.len() {
+            if batch.acked == batch.len() {
                 self.pending.pop_front();
             }
         }
