@@ -2,6 +2,7 @@
 driven through its REST API, free ports, and waiting for a condition."""
 
 import json
+import random
 import signal
 import socket
 import subprocess
@@ -11,9 +12,24 @@ import urllib.request
 
 
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port nothing listens on, below the kernel's range of ephemeral
+    ports, so that no client connection made later in the test can take it
+    as its own local port before a server binds it."""
+    low, high = 20000, 32000
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            high = min(high, int(f.read().split()[0]) - 1)
+    except (OSError, ValueError, IndexError):
+        pass
+    for _ in range(1000):
+        port = random.randint(low, high)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError(f"no free port between {low} and {high}")
 
 
 def stop_process(proc):
