@@ -142,6 +142,11 @@ impl SinkRecord {
 pub trait ConnectRecord {
     fn topic(&self) -> &str;
     fn set_topic(&mut self, topic: &str);
+    /// [`ConnectRecord::set_topic`] for a router that names the same
+    /// topic for many records: a source record then shares it.
+    fn set_topic_shared(&mut self, topic: &Arc<str>) {
+        self.set_topic(topic);
+    }
     /// The partition the record is (or will be) in, when known.
     fn kafka_partition(&self) -> Option<i32>;
     /// The record's offset in its partition: sink records only.
@@ -162,6 +167,11 @@ impl ConnectRecord for SourceRecord {
     fn set_topic(&mut self, topic: &str) {
         if *self.topic != *topic {
             self.topic = Arc::from(topic);
+        }
+    }
+    fn set_topic_shared(&mut self, topic: &Arc<str>) {
+        if !Arc::ptr_eq(&self.topic, topic) {
+            self.topic = topic.clone();
         }
     }
     fn kafka_partition(&self) -> Option<i32> {

@@ -2,6 +2,8 @@
 //! matches) and `TimestampRouter` (the topic from a format and the record's
 //! timestamp).
 
+use std::sync::Arc;
+
 use connect_api::config::{key, Config, ConfigType, DefaultValue, Importance};
 use connect_api::{ConfigDef, ConnectError, ConnectRecord, ConnectResult};
 
@@ -54,7 +56,7 @@ pub struct RegexRouter {
     regex: regex::Regex,
     replacement: String,
     /// The last topic routed and where it went: records mostly share topics.
-    last: Option<(String, String)>,
+    last: Option<(String, Arc<str>)>,
 }
 
 impl RegexRouter {
@@ -80,20 +82,17 @@ impl Transformation for RegexRouter {
     fn apply(&mut self, record: &mut dyn ConnectRecord) -> ConnectResult<bool> {
         if let Some((from, to)) = &self.last {
             if from == record.topic() {
-                let to = to.clone();
-                record.set_topic(&to);
+                record.set_topic_shared(to);
                 return Ok(true);
             }
         }
         let from = record.topic().to_string();
-        let to = if self.regex.is_match(&from) {
-            self.regex
-                .replace(&from, self.replacement.as_str())
-                .into_owned()
+        let to: Arc<str> = if self.regex.is_match(&from) {
+            Arc::from(self.regex.replace(&from, self.replacement.as_str()))
         } else {
-            from.clone()
+            Arc::from(from.as_str())
         };
-        record.set_topic(&to);
+        record.set_topic_shared(&to);
         self.last = Some((from, to));
         Ok(true)
     }

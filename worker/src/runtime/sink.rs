@@ -373,6 +373,9 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
     // Seeks not made yet, with when they were asked for.
     let mut pending: BTreeMap<TopicPartition, (i64, Instant)> = BTreeMap::new();
     let mut committed: Offsets = BTreeMap::new();
+    let mut batch: Vec<SinkRecord> = Vec::new();
+    // Records read by the last pass, for the room kept in `batch`.
+    let mut last_read = 0usize;
     let result: anyhow::Result<()> = loop {
         let target = *control.borrow_and_update();
         if target == Target::Stop {
@@ -503,8 +506,14 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
             commit_if_new(&env, &consumer, safe, &mut committed);
             next_commit = Instant::now() + env.worker.offset_flush_interval;
         }
-        // Gather a batch: wait briefly for the first record, then take what is ready.
-        let mut batch = Vec::new();
+        // Gather a batch: wait briefly for the first record, then take what
+        // is ready. The list of the batch before is reused: growing a new
+        // one record by record moved each batch several times over. A busy
+        // task keeps room for its next batch; a quiet one gives it back.
+        batch.clear();
+        if batch.capacity() > 4 * last_read.max(64) {
+            batch = Vec::new();
+        }
         // The next offset of every record read, whether it was put, dropped
         // by a transform or skipped as an error: all of them are done.
         let mut next: Vec<(TopicPartition, i64)> = Vec::new();
@@ -603,6 +612,7 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
             break Err(e);
         }
         idle = read == 0;
+        last_read = read;
         if read == 0 {
             // As Kafka Connect does, a poll without records still calls put,
             // so tasks can act on time (a sink rotating files by the clock).
