@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::Message;
 
 fn assigned(c: &BaseConsumer) -> BTreeSet<i32> {
     c.assignment()
@@ -14,12 +15,20 @@ fn assigned(c: &BaseConsumer) -> BTreeSet<i32> {
         .unwrap_or_default()
 }
 
-/// Polls every consumer until `done` holds or the timeout passes.
-fn poll_until(cs: &[&BaseConsumer], timeout: Duration, mut done: impl FnMut() -> bool) -> bool {
+/// Polls every consumer until `done` holds or the timeout passes; the
+/// partition and offset of every message polled go into `seen`.
+fn poll_until(
+    cs: &[&BaseConsumer],
+    timeout: Duration,
+    seen: &mut BTreeSet<(i32, i64)>,
+    mut done: impl FnMut() -> bool,
+) -> bool {
     let deadline = Instant::now() + timeout;
     while Instant::now() < deadline {
         for c in cs {
-            let _ = c.poll(Duration::from_millis(50));
+            if let Some(Ok(m)) = c.poll(Duration::from_millis(50)) {
+                seen.insert((m.partition(), m.offset()));
+            }
         }
         if done() {
             return true;
@@ -38,15 +47,22 @@ async fn three_members_share_six_partitions_rebalance_commit_and_resume() {
     }
     let a = b.consumer("g", &[]);
     a.subscribe(&["orders"]).expect("subscribe");
+    // What the first member reads alone is read again after the next
+    // rebalance (nothing is committed yet): it does not count.
     assert!(
-        poll_until(&[&a], Duration::from_secs(20), || assigned(&a).len() == 6),
+        poll_until(&[&a], Duration::from_secs(20), &mut BTreeSet::new(), || {
+            assigned(&a).len() == 6
+        }),
         "the first member gets all six partitions"
     );
     let c2 = b.consumer("g", &[]);
     let c3 = b.consumer("g", &[]);
     c2.subscribe(&["orders"]).expect("subscribe");
     c3.subscribe(&["orders"]).expect("subscribe");
-    let balanced = poll_until(&[&a, &c2, &c3], Duration::from_secs(30), || {
+    // Messages read while the members settle count (each once: a message
+    // read before a rebalance is read again after it).
+    let mut seen = BTreeSet::new();
+    let balanced = poll_until(&[&a, &c2, &c3], Duration::from_secs(30), &mut seen, || {
         let (x, y, z) = (assigned(&a), assigned(&c2), assigned(&c3));
         let all: BTreeSet<i32> = x.iter().chain(&y).chain(&z).copied().collect();
         x.len() == 2 && y.len() == 2 && z.len() == 2 && all.len() == 6
@@ -54,25 +70,27 @@ async fn three_members_share_six_partitions_rebalance_commit_and_resume() {
     assert!(balanced, "three members get two partitions each");
 
     // Consume everything through the three members and commit.
-    let mut seen = 0;
     let deadline = Instant::now() + Duration::from_secs(20);
-    while seen < 60 && Instant::now() < deadline {
+    while seen.len() < 60 && Instant::now() < deadline {
         for c in [&a, &c2, &c3] {
-            if let Some(Ok(_)) = c.poll(Duration::from_millis(50)) {
-                seen += 1;
+            if let Some(Ok(m)) = c.poll(Duration::from_millis(50)) {
+                seen.insert((m.partition(), m.offset()));
             }
         }
     }
-    assert_eq!(seen, 60);
+    assert_eq!(seen.len(), 60, "every message of the six partitions, once");
     for c in [&a, &c2, &c3] {
         c.commit_consumer_state(CommitMode::Sync).expect("commit");
     }
 
     // One member leaves: the other two take over its partitions.
     drop(c3);
-    let rebalanced = poll_until(&[&a, &c2], Duration::from_secs(30), || {
-        assigned(&a).len() + assigned(&c2).len() == 6 && assigned(&a).len() == 3
-    });
+    let rebalanced = poll_until(
+        &[&a, &c2],
+        Duration::from_secs(30),
+        &mut BTreeSet::new(),
+        || assigned(&a).len() + assigned(&c2).len() == 6 && assigned(&a).len() == 3,
+    );
     assert!(rebalanced, "two members share six partitions after a leave");
     drop(a);
     drop(c2);
