@@ -53,31 +53,9 @@ build_weir() {
 }
 
 # A port nothing listens on, below the kernel's range of ephemeral ports
-# (32768-60999 on Linux), so that no client connection made later in the
-# run can take it as its own local port before a server binds it.
+# (free_port in scripts/tests/standalone_worker.py).
 free_port() {
-    python3 -c '
-import random, socket
-low, high = 20000, 32000
-try:
-    low_ephemeral = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
-    high = min(high, low_ephemeral - 1)
-except (OSError, ValueError, IndexError):
-    pass
-for _ in range(1000):
-    port = random.randint(low, high)
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", port))
-    except OSError:
-        continue
-    finally:
-        s.close()
-    print(port)
-    break
-else:
-    raise SystemExit("no free port between %d and %d" % (low, high))
-'
+    PYTHONPATH="$ROOT/scripts/tests" python3 -c 'from standalone_worker import free_port; print(free_port())'
 }
 
 wait_port() {

@@ -93,17 +93,16 @@ fn build(st: &BrokerState, ctx: &RequestCtx, req: &FetchRequest, denied: &[bool]
                     } else {
                         plan.locate()
                     };
-                    let records = match located {
-                        Ok(None) => Ok(Bytes::new()),
-                        Ok(Some(range)) => match spliced::stand_in(range.len) {
+                    let records = located.and_then(|found| match found {
+                        None => Ok(Bytes::new()),
+                        Some(range) => match spliced::stand_in(range.len) {
                             Some(b) => {
                                 ranges.push(range);
                                 Ok(b)
                             }
                             None => range.read().map(Bytes::from),
                         },
-                        Err(e) => Err(e),
-                    };
+                    });
                     match records {
                         Ok(b) => {
                             used += b.len();
@@ -156,21 +155,20 @@ fn encode(built: Built, cid: i32, version: i16) -> anyhow::Result<Bytes> {
         if !pd.records.as_deref().is_some_and(spliced::is_stand_in) {
             continue;
         }
-        if let Some((_, e)) = failed.iter().find(|(i, _)| *i == n) {
-            tracing::error!("read of partition {} failed: {e}", pd.partition_index);
-            pd.error_code = ec::KAFKA_STORAGE_ERROR;
-            pd.records = Some(Bytes::new());
-        } else if let Some(range) = ranges.get(n) {
-            pd.records = Some(match range.read() {
-                Ok(data) => Bytes::from(data),
-                Err(e) => {
-                    tracing::error!("read of partition {} failed: {e}", pd.partition_index);
-                    pd.error_code = ec::KAFKA_STORAGE_ERROR;
-                    Bytes::new()
-                }
-            });
-        }
+        let read = match (failed.iter().find(|(i, _)| *i == n), ranges.get(n)) {
+            (None, Some(range)) => range.read().map_err(|e| e.to_string()),
+            (Some((_, e)), _) => Err(e.to_string()),
+            (None, None) => Err("no file range".to_string()),
+        };
         n += 1;
+        pd.records = Some(match read {
+            Ok(data) => Bytes::from(data),
+            Err(e) => {
+                tracing::error!("read of partition {} failed: {e}", pd.partition_index);
+                pd.error_code = ec::KAFKA_STORAGE_ERROR;
+                Bytes::new()
+            }
+        });
     }
     encode_response(cid, version, &resp)
 }
@@ -214,5 +212,63 @@ pub(super) async fn handle(
             Ok(Err(_)) => return encode(built, cid, ctx.version),
             Err(_) => return encode(build(st, ctx, &req, &denied), cid, ctx.version),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use bytes::Buf;
+    use kafka_protocol::messages::ResponseHeader;
+    use kafka_protocol::protocol::{Decodable, HeaderVersion};
+
+    use super::*;
+
+    fn decoded(mut frame: Bytes, version: i16) -> FetchResponse {
+        assert_eq!(frame.get_i32() as usize, frame.len());
+        ResponseHeader::decode(&mut frame, FetchResponse::header_version(version)).expect("header");
+        FetchResponse::decode(&mut frame, version).expect("body")
+    }
+
+    #[test]
+    fn a_range_that_cannot_be_read_is_a_storage_error_of_its_partition_alone() {
+        let mut f = tempfile::tempfile().expect("tempfile");
+        f.write_all(b"records of partition 0").expect("write");
+        let file = Arc::new(f);
+        let ranges = vec![
+            FileRange {
+                file: file.clone(),
+                pos: 0,
+                len: 22,
+            },
+            // Past the end of the file.
+            FileRange {
+                file,
+                pos: 10,
+                len: 100,
+            },
+        ];
+        let partition = |i: i32, len: usize| {
+            PartitionData::default()
+                .with_partition_index(i)
+                .with_records(spliced::stand_in(len))
+        };
+        let built = Built {
+            resp: FetchResponse::default().with_responses(vec![FetchableTopicResponse::default()
+                .with_partitions(vec![partition(0, 22), partition(1, 100)])]),
+            ranges,
+            bytes: 122,
+            error: false,
+        };
+        let resp = decoded(encode(built, 7, 12).expect("encode"), 12);
+        let parts = &resp.responses[0].partitions;
+        assert_eq!(parts[0].error_code, 0);
+        assert_eq!(
+            parts[0].records.as_deref(),
+            Some(&b"records of partition 0"[..])
+        );
+        assert_eq!(parts[1].error_code, ec::KAFKA_STORAGE_ERROR);
+        assert_eq!(parts[1].records.as_deref(), Some(&b""[..]));
     }
 }

@@ -11,6 +11,7 @@ pub mod segment;
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io;
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -84,14 +85,10 @@ pub struct FileRange {
 }
 
 impl FileRange {
+    /// The range's bytes; `UnexpectedEof` when the file holds fewer.
     pub fn read(&self) -> io::Result<Vec<u8>> {
-        let data = read_range(&self.file, self.pos, self.len)?;
-        if data.len() < self.len {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                format!("{} of {} bytes at {}", data.len(), self.len, self.pos),
-            ));
-        }
+        let mut data = vec![0; self.len];
+        self.file.read_exact_at(&mut data, self.pos)?;
         Ok(data)
     }
 }

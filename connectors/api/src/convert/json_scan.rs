@@ -192,25 +192,25 @@ impl Scanner<'_> {
         char::from_u32(code)
     }
 
-    fn enter(&mut self) -> Option<()> {
+    /// The items of an array or object (the scanner at its opening
+    /// bracket), each read by `item`, up to the `close` bracket.
+    fn items(&mut self, close: u8, mut item: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
         self.depth += 1;
-        (self.depth <= MAX_DEPTH).then(|| self.i += 1)
-    }
-
-    fn array(&mut self) -> Option<Value> {
-        self.enter()?;
-        let mut items = Vec::new();
+        if self.depth > MAX_DEPTH {
+            return None;
+        }
+        self.i += 1;
         self.skip_ws();
-        if self.eat(b']').is_none() {
+        if self.eat(close).is_none() {
             loop {
-                items.push(self.value()?);
+                item(self)?;
                 self.skip_ws();
                 match self.peek()? {
                     b',' => {
                         self.i += 1;
                         self.skip_ws();
                     }
-                    b']' => {
+                    c if c == close => {
                         self.i += 1;
                         break;
                     }
@@ -219,41 +219,34 @@ impl Scanner<'_> {
             }
         }
         self.depth -= 1;
+        Some(())
+    }
+
+    fn array(&mut self) -> Option<Value> {
+        let mut items = Vec::new();
+        self.items(b']', |s| {
+            items.push(s.value()?);
+            Some(())
+        })?;
         Some(Value::Array(items))
     }
 
     fn object(&mut self) -> Option<Value> {
-        self.enter()?;
         let mut entries = Entries::new();
         let mut first = true;
-        self.skip_ws();
-        if self.eat(b'}').is_none() {
-            loop {
-                let k = self.string()?;
-                if first && is_number_token(&k) {
-                    return None;
-                }
-                first = false;
-                self.skip_ws();
-                self.eat(b':')?;
-                self.skip_ws();
-                let v = self.value()?;
-                entries.insert(k, v);
-                self.skip_ws();
-                match self.peek()? {
-                    b',' => {
-                        self.i += 1;
-                        self.skip_ws();
-                    }
-                    b'}' => {
-                        self.i += 1;
-                        break;
-                    }
-                    _ => return None,
-                }
+        self.items(b'}', |s| {
+            let k = s.string()?;
+            if first && is_number_token(&k) {
+                return None;
             }
-        }
-        self.depth -= 1;
+            first = false;
+            s.skip_ws();
+            s.eat(b':')?;
+            s.skip_ws();
+            let v = s.value()?;
+            entries.insert(k, v);
+            Some(())
+        })?;
         Some(entries.finish())
     }
 }

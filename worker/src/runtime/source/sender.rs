@@ -274,40 +274,39 @@ impl Creator {
 /// not change but for the topic.
 struct Reported<'a> {
     out: Cow<'a, SourceRecord>,
-    polled: Option<Cow<'a, SourceRecord>>,
-    topic: Arc<str>,
+    polled: Polled<'a>,
+}
+
+/// What a [`Reported`] keeps of the record as polled. One lives on the
+/// sender's stack per record in flight: boxing the record would cost an
+/// allocation per record to save stack space nobody lacks.
+#[allow(clippy::large_enum_variant)]
+enum Polled<'a> {
+    Record(Cow<'a, SourceRecord>),
+    Topic(Arc<str>),
 }
 
 impl<'a> Reported<'a> {
     /// `keep`: transforms will change `record` and reports must show it
     /// as polled.
     fn new(record: Cow<'a, SourceRecord>, keep: bool) -> Self {
-        let topic = record.topic.clone();
-        match record {
-            Cow::Owned(r) if keep => Self {
-                out: Cow::Owned(r.clone()),
-                polled: Some(Cow::Owned(r)),
-                topic,
-            },
-            Cow::Borrowed(r) => Self {
-                out: Cow::Borrowed(r),
-                polled: Some(Cow::Borrowed(r)),
-                topic,
-            },
-            out => Self {
-                out,
-                polled: None,
-                topic,
-            },
-        }
+        let (out, polled) = match record {
+            Cow::Owned(r) if keep => (Cow::Owned(r.clone()), Polled::Record(Cow::Owned(r))),
+            Cow::Borrowed(r) => (Cow::Borrowed(r), Polled::Record(Cow::Borrowed(r))),
+            out => {
+                let topic = out.topic.clone();
+                (out, Polled::Topic(topic))
+            }
+        };
+        Self { out, polled }
     }
 
     fn polled(&mut self) -> &SourceRecord {
         match &self.polled {
-            Some(p) => p,
-            None => {
+            Polled::Record(p) => p,
+            Polled::Topic(topic) => {
                 if let Cow::Owned(r) = &mut self.out {
-                    r.topic = self.topic.clone();
+                    r.topic = topic.clone();
                 }
                 &self.out
             }
@@ -432,12 +431,14 @@ struct Outlets<'a> {
 
 /// Hands the run to librdkafka, waiting while its queue is full.
 fn flush_run(handles: &mut TopicHandles<AckContext>, run: &mut Run) -> Result<(), String> {
+    // Named before sending: a refused run is emptied.
+    let topic = run.topic().cloned();
     handles
         .send_run(run, || std::thread::sleep(Duration::from_millis(1)))
         .map_err(|e| {
             format!(
                 "sending a record to topic {}: {}",
-                run.topic().map_or("", |t| &**t),
+                topic.as_deref().unwrap_or(""),
                 KafkaError::MessageProduction(e)
             )
         })
@@ -561,5 +562,44 @@ fn send_one(
                 )))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(topic: &str) -> SourceRecord {
+        SourceRecord::new(
+            connect_api::record::SourcePartition::new(),
+            None,
+            topic,
+            connect_api::SchemaAndValue::new(None, connect_api::Value::Int64(1)),
+        )
+    }
+
+    #[test]
+    fn reports_name_the_record_as_polled() {
+        // Handed over and changed in place: reports keep its polled topic.
+        let mut r = Reported::new(Cow::Owned(record("in")), false);
+        r.out.to_mut().topic = "out".into();
+        r.out.to_mut().value = connect_api::SchemaAndValue::NULL;
+        assert_eq!(&*r.polled().topic, "in");
+        // Kept for reports that show the whole record.
+        let mut r = Reported::new(Cow::Owned(record("in")), true);
+        r.out.to_mut().topic = "out".into();
+        r.out.to_mut().value = connect_api::SchemaAndValue::NULL;
+        let polled = r.polled();
+        assert_eq!(
+            (&*polled.topic, polled.value.value.is_null()),
+            ("in", false)
+        );
+        assert_eq!(&*r.out.topic, "out");
+        // Shared with the task loop: the transforms change a copy.
+        let shared = record("in");
+        let mut r = Reported::new(Cow::Borrowed(&shared), false);
+        r.out.to_mut().topic = "out".into();
+        assert_eq!(&*r.polled().topic, "in");
+        assert_eq!(&*shared.topic, "in");
     }
 }
