@@ -355,6 +355,40 @@ def topic_creation(work, w):
         fail(f"weir topics --describe shows:\n{described}")
     print(f"topic creation: {topic} created with 3 partitions and cleanup.policy=compact")
 
+    # A sink whose topic does not exist yet creates it, as a Java consumer's
+    # subscription does (allow.auto.create.topics, true by default), and takes
+    # the Java consumer's names for its settings; with the setting false the
+    # topic stays missing until a producer writes it.
+    made, left = f"sink-made-{RUN}", f"sink-left-{RUN}"
+    for name, topic, extra in (("sink-made", made, {}),
+                               ("sink-left", left, {"consumer.override.allow.auto.create.topics": "false"})):
+        w.create(name, {"connector.class": "FileStreamSink", "topics": topic, "file": f"{work}/{name}.txt",
+                        "value.converter": "org.apache.kafka.connect.storage.StringConverter",
+                        "consumer.override.fetch.max.wait.ms": "100",
+                        "consumer.override.key.deserializer": "org.apache.kafka.common.serialization.ByteArrayDeserializer",
+                        **extra})
+
+    def listed():
+        out = subprocess.run([WEIR, "topics", "--bootstrap-server", BOOT, "--list"],
+                             capture_output=True, text=True, check=True).stdout.split()
+        return out
+    wait_for(f"{made} created by its sink", lambda: made in listed(), 30)
+    def running(name):
+        tasks = (w.call("GET", f"/connectors/{name}/status")[1] or {}).get("tasks") or []
+        return [t["state"] for t in tasks] == ["RUNNING"]
+    for name in ("sink-made", "sink-left"):
+        wait_for(f"{name} RUNNING", lambda name=name: running(name), 30)
+    if left in listed():
+        fail(f"{left} was created although its sink set allow.auto.create.topics=false")
+    p = Producer({"bootstrap.servers": BOOT})
+    for topic in (made, left):
+        p.produce(topic, value=topic.encode())
+    p.flush(10)
+    for name, topic in (("sink-made", made), ("sink-left", left)):
+        wait_for(f"{name} writes its record", lambda name=name, topic=topic: lines(f"{work}/{name}.txt") == [topic], 60)
+    print(f"topic creation: a sink created {made} before any producer, one with "
+          "allow.auto.create.topics=false did not, and both read their records")
+
 
 def main():
     work = os.path.realpath(tempfile.mkdtemp(prefix="weir-transforms-"))

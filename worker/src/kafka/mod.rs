@@ -4,6 +4,7 @@
 
 pub mod admin;
 mod conn;
+pub mod java_keys;
 pub mod offsets;
 pub mod security;
 

@@ -191,7 +191,8 @@ pub fn inherit(
 /// into `sasl.username`/`sasl.password`, PEM stores into `ssl.ca.location`,
 /// `ssl.certificate.location` and `ssl.key.location`, inline PEM into
 /// `ssl.*.pem`, PKCS12 keystores as they are; keys librdkafka has no
-/// equivalent for are dropped. Errors name the key.
+/// equivalent for are dropped, and other Java client keys are translated
+/// ([`super::java_keys`]). Errors name the key.
 pub fn to_librdkafka(props: BTreeMap<String, String>) -> Result<BTreeMap<String, String>, String> {
     let mut out = BTreeMap::new();
     let store_type = |p: &BTreeMap<String, String>, k: &str, file: &str| {
@@ -274,9 +275,14 @@ pub fn to_librdkafka(props: BTreeMap<String, String>) -> Result<BTreeMap<String,
             k if k.starts_with("sasl.login.")
                 || k.starts_with("sasl.oauthbearer.")
                 || k.starts_with("ssl.engine.") => {}
-            _ => {
-                out.insert(k.clone(), v.clone());
-            }
+            _ => match super::java_keys::translate(k, v)? {
+                super::java_keys::Translated::Set(k, v) => {
+                    out.insert(k, v);
+                }
+                super::java_keys::Translated::Dropped => {
+                    tracing::debug!("{k} is a Java client setting with no use here; ignored");
+                }
+            },
         }
     }
     Ok(out)

@@ -36,6 +36,20 @@ const IDLE_SLEEP: Duration = Duration::from_secs(5);
 /// default), unless `consumer.max.poll.records` says otherwise.
 const MAX_BATCH: usize = 500;
 
+/// How long a sink consumer's fetch may wait at the broker for records
+/// (librdkafka's `fetch.wait.max.ms`, Kafka's `fetch.max.wait.ms`, 500 ms by
+/// default), unless `consumer.fetch.max.wait.ms` says otherwise. Records end
+/// the wait as they arrive, so it adds no latency; the longer wait makes an
+/// idle task's consumer fetch a quarter as often, and its wakeups are much
+/// of what hundreds of idle tasks cost a worker. The price: a partition newly
+/// assigned to a live consumer is first fetched when its outstanding fetch
+/// returns, up to this long after the assignment.
+const FETCH_WAIT_MS: &str = "2000";
+
+/// How long a starting task waits for the broker to create the topics it
+/// subscribes to.
+const AUTO_CREATE_PATIENCE: Duration = Duration::from_secs(5);
+
 /// How long a seek the task asked for is tried before the task fails.
 const SEEK_PATIENCE: Duration = Duration::from_secs(60);
 
@@ -270,6 +284,23 @@ fn commit_if_new(
     }
 }
 
+/// Asks the broker about each of `topics` by name, which creates the ones
+/// it lacks where the broker creates topics on demand (Kafka's default), as
+/// a Java consumer's subscription does. Without it a consumer of a missing
+/// topic would ask for metadata every second until somebody created it.
+fn create_missing<C: ConsumerContext>(consumer: &BaseConsumer<C>, topics: &[&str]) {
+    let deadline = Instant::now() + AUTO_CREATE_PATIENCE;
+    for t in topics {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        if let Err(e) = consumer.fetch_metadata(Some(t), left) {
+            tracing::debug!("asking the broker about topic {t}: {e}");
+        }
+    }
+}
+
 /// Runs one sink task until it is told to stop or it fails.
 pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()> {
     let connector = env.id.connector.clone();
@@ -283,6 +314,7 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
             "fetch.queue.backoff.ms",
             crate::kafka::FETCH_QUEUE_BACKOFF_MS,
         )
+        .set("fetch.wait.max.ms", FETCH_WAIT_MS)
         .set(
             "client.id",
             format!("connector-consumer-{}-{}", connector, env.id.task),
@@ -304,6 +336,16 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
             continue;
         }
         cfg.set(k, v);
+    }
+    // A Java consumer asks the broker to create the topics it subscribes to
+    // (`allow.auto.create.topics`, true unless set); librdkafka's consumer
+    // does only for topics it is asked about by name, which the task does
+    // before it subscribes.
+    let auto_create = cfg
+        .get("allow.auto.create.topics")
+        .is_none_or(|v| v.trim().eq_ignore_ascii_case("true"));
+    if auto_create {
+        cfg.set("allow.auto.create.topics", "true");
     }
     let rebalanced = Arc::new(AtomicBool::new(false));
     let idle_sleep = cfg
@@ -343,6 +385,9 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
                         .collect()
                 })
                 .unwrap_or_default();
+            if auto_create {
+                create_missing(&consumer, &topics);
+            }
             consumer.subscribe(&topics)?;
             None
         }

@@ -17,6 +17,7 @@ use tokio::sync::Notify;
 
 mod api;
 mod internal;
+mod reads;
 mod tracking;
 
 use super::assign::{assign, AssignorState};
@@ -30,6 +31,7 @@ use super::snapshot::{ConfigSnapshot, Event};
 use super::topics::TopicLog;
 use crate::runtime::{Leader, State, Status, TargetState, TaskSpawner, WorkerError};
 use crate::store::OffsetStore;
+use reads::Reads;
 
 /// How long a REST write waits for its record to come back from the topic.
 const WRITE_WAIT: Duration = Duration::from_secs(30);
@@ -40,6 +42,10 @@ const WRITE_WAIT: Duration = Duration::from_secs(30);
 /// heartbeat or a rejoin that falls due ends the sleep early.
 const TICK: Duration = Duration::from_millis(100);
 const IDLE_TICK: Duration = Duration::from_secs(1);
+
+/// How often a follower heartbeats while its leader's scheduled rebalance
+/// is due.
+const FAST_BEAT: Duration = Duration::from_millis(100);
 
 /// What every part of the herder reads.
 #[derive(Default)]
@@ -85,9 +91,9 @@ pub struct DistributedHerder {
     offsets_log: Arc<TopicLog>,
     offsets: Arc<OffsetStore>,
     shared: Mutex<Shared>,
-    /// One reader of the config topic at a time, so records apply in order.
-    reading: tokio::sync::Mutex<()>,
-    reading_statuses: tokio::sync::Mutex<()>,
+    /// Readers of the config and status topics.
+    reading: Reads,
+    reading_statuses: Reads,
     wake: Notify,
     stopping: AtomicBool,
     worker_id: String,
@@ -239,8 +245,8 @@ impl DistributedHerder {
             offsets_log: Arc::new(logs.offsets),
             offsets,
             shared: Mutex::new(Shared::default()),
-            reading: tokio::sync::Mutex::new(()),
-            reading_statuses: tokio::sync::Mutex::new(()),
+            reading: Reads::default(),
+            reading_statuses: Reads::default(),
             wake: Notify::new(),
             stopping: AtomicBool::new(false),
             worker_id,
@@ -271,7 +277,10 @@ impl DistributedHerder {
     /// read after the first full read queue up for the loop; those of the
     /// topic's history are not acted on again.
     async fn read_configs(&self) -> anyhow::Result<()> {
-        let _one = self.reading.lock().await;
+        self.reading.once(self.read_configs_now()).await
+    }
+
+    async fn read_configs_now(&self) -> anyhow::Result<()> {
         let log = self.config_log.clone();
         let (records, result) = read_new(log).await;
         let mut shared = self.shared.lock();
@@ -296,7 +305,10 @@ impl DistributedHerder {
 
     /// Reads the status topic to its end (when the REST API asks).
     async fn read_statuses(&self) -> anyhow::Result<()> {
-        let _one = self.reading_statuses.lock().await;
+        self.reading_statuses.once(self.read_statuses_now()).await
+    }
+
+    async fn read_statuses_now(&self) -> anyhow::Result<()> {
         let log = self.status_log.clone();
         let (records, result) = read_new(log).await;
         let mut shared = self.shared.lock();
@@ -341,6 +353,11 @@ impl DistributedHerder {
     ) -> Result<(), WorkerError> {
         let deadline = Instant::now() + WRITE_WAIT;
         loop {
+            // The request reads the topic itself (the loop may be busy in
+            // a rebalance), then wakes the loop to act on what it read.
+            if let Err(e) = self.read_configs().await {
+                tracing::debug!("reading the config topic: {e:#}");
+            }
             self.wake.notify_one();
             if done(&self.shared.lock().snapshot) {
                 return Ok(());
@@ -350,7 +367,7 @@ impl DistributedHerder {
                     "Request timed out. The worker did not read its write back from the config topic".into(),
                 ));
             }
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            tokio::time::sleep(Duration::from_millis(10)).await;
         }
     }
 
@@ -464,8 +481,12 @@ impl DistributedHerder {
             // Cooperative: what was given up is handed out in a second round.
             return Ok(());
         }
-        let rejoin_at =
+        let mut rejoin_at =
             (mine.delay > 0).then(|| Instant::now() + Duration::from_millis(mine.delay as u64));
+        let leads = joined.is_leader();
+        // After a scheduled rebalance falls due, until when a follower
+        // heartbeats at FAST_BEAT to find the rebalance its leader starts.
+        let mut fast_until: Option<Instant> = None;
         let mut last_beat = Instant::now();
         let mut beat_failing_since: Option<Instant> = None;
         let (configured, mut seen_offset) = {
@@ -477,12 +498,13 @@ impl DistributedHerder {
             // Woken for the next heartbeat (a failing one is tried again a
             // tick later) and for a delayed rejoin.
             let mut sleep = tick;
-            for due in [
-                Some(last_beat + self.settings.heartbeat_interval),
-                rejoin_at,
-            ]
-            .into_iter()
-            .flatten()
+            let beat_every = match fast_until {
+                Some(t) if Instant::now() < t => FAST_BEAT,
+                _ => self.settings.heartbeat_interval,
+            };
+            for due in [Some(last_beat + beat_every), rejoin_at]
+                .into_iter()
+                .flatten()
             {
                 let left = due.saturating_duration_since(Instant::now());
                 if !left.is_zero() {
@@ -524,9 +546,17 @@ impl DistributedHerder {
                 return Ok(());
             }
             if rejoin_at.is_some_and(|t| Instant::now() >= t) {
-                return Ok(());
+                // The leader's rejoin starts the rebalance. A follower's
+                // would be answered with this generation again (its
+                // metadata has not changed), so it heartbeats often for a
+                // while instead, to hear of the rebalance at once.
+                if leads {
+                    return Ok(());
+                }
+                rejoin_at = None;
+                fast_until = Some(Instant::now() + 2 * self.settings.heartbeat_interval);
             }
-            if last_beat.elapsed() >= self.settings.heartbeat_interval {
+            if last_beat.elapsed() >= beat_every {
                 match member.heartbeat().await {
                     Ok(Beat::Ok) => {
                         last_beat = Instant::now();
@@ -630,10 +660,17 @@ impl DistributedHerder {
                     s,
                 )
             }));
+        let mut writes = tokio::task::JoinSet::new();
         for (key, s) in keyed {
             let k = key.key();
             let now = (s.state, s.trace.clone());
             if written.get(&k) == Some(&now) {
+                continue;
+            }
+            // A task given to this worker but not started yet has nothing
+            // to say: as in Kafka Connect, its first status here is the one
+            // it starts in, so the last owner's stands until then.
+            if s.state == State::Unassigned && !written.contains_key(&k) {
                 continue;
             }
             // As Kafka Connect's putSafe: a status another worker wrote in
@@ -649,12 +686,16 @@ impl DistributedHerder {
                 generation,
             };
             busy = true;
-            if self
-                .status_log
-                .send(&k, Some(&record.value()))
-                .await
-                .is_ok()
-            {
+            // Written together: a rebalance that starts hundreds of tasks
+            // does not wait for one acknowledgment per status.
+            let log = self.status_log.clone();
+            writes.spawn(async move {
+                let sent = log.send(&k, Some(&record.value())).await.is_ok();
+                (k, now, sent)
+            });
+        }
+        while let Some(done) = writes.join_next().await {
+            if let Ok((k, now, true)) = done {
                 written.insert(k, now);
             }
         }

@@ -53,9 +53,16 @@ impl DistributedHerder {
                 Err(e) => tracing::warn!("reading the status topic: {e:#}"),
             }
         }
+        // Written together, as statuses are: tasks that all start reading
+        // at once do not wait for one acknowledgment per topic.
+        let mut writes = tokio::task::JoinSet::new();
         for (connector, task, topic) in executor.topics_in_use() {
-            let key = (connector.clone(), topic.clone());
-            if self.tracked.lock().written.contains(&key) {
+            if self
+                .tracked
+                .lock()
+                .written
+                .contains(&(connector.clone(), topic.clone()))
+            {
                 continue;
             }
             let record_key = StatusKey::Topic {
@@ -64,15 +71,25 @@ impl DistributedHerder {
             }
             .key();
             let value = topic_status_value(&topic, &connector, task, now_ms());
-            match self.status_log.send(&record_key, Some(&value)).await {
+            let log = self.status_log.clone();
+            writes.spawn(async move {
+                let sent = log.send(&record_key, Some(&value)).await;
+                (connector, topic, sent)
+            });
+        }
+        while let Some(done) = writes.join_next().await {
+            let Ok((connector, topic, sent)) = done else {
+                continue;
+            };
+            match sent {
                 Ok(_) => {
                     self.shared
                         .lock()
                         .topics
-                        .entry(connector)
+                        .entry(connector.clone())
                         .or_default()
-                        .insert(topic);
-                    self.tracked.lock().written.insert(key);
+                        .insert(topic.clone());
+                    self.tracked.lock().written.insert((connector, topic));
                 }
                 Err(e) => tracing::warn!("[{connector}|worker] recording topic {topic}: {e:#}"),
             }
