@@ -502,14 +502,15 @@ impl DistributedHerder {
                 Some(t) if Instant::now() < t => FAST_BEAT,
                 _ => self.settings.heartbeat_interval,
             };
-            for due in [Some(last_beat + beat_every), rejoin_at]
-                .into_iter()
-                .flatten()
-            {
-                let left = due.saturating_duration_since(Instant::now());
-                if !left.is_zero() {
-                    sleep = sleep.min(left);
-                }
+            // A heartbeat already overdue is failing: it is tried again a
+            // tick later. A rejoin that fell due since the last look is not
+            // slept over.
+            let beat_left = (last_beat + beat_every).saturating_duration_since(Instant::now());
+            if !beat_left.is_zero() {
+                sleep = sleep.min(beat_left);
+            }
+            if let Some(t) = rejoin_at {
+                sleep = sleep.min(t.saturating_duration_since(Instant::now()));
             }
             let woken = tokio::select! {
                 _ = self.wake.notified() => true,
