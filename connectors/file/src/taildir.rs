@@ -368,6 +368,34 @@ impl TaildirSourceTask {
         }
     }
 
+    /// Moves up to `max` whole lines from the bytes held back to `out`;
+    /// returns how many.
+    fn take_lines(t: &mut Tail, max: usize, out: &mut Vec<(Vec<u8>, u64, u64)>) -> usize {
+        let mut taken = 0;
+        let mut start = 0;
+        while taken < max {
+            let Some(nl) = memchr::memchr(b'\n', &t.partial[start..]) else {
+                break;
+            };
+            let end = start + nl;
+            let line_end = if end > start && t.partial[end - 1] == b'\r' {
+                end - 1
+            } else {
+                end
+            };
+            out.push((
+                t.partial[start..line_end].to_vec(),
+                t.pos + start as u64,
+                t.pos + end as u64 + 1,
+            ));
+            start = end + 1;
+            taken += 1;
+        }
+        t.partial.drain(..start);
+        t.pos += start as u64;
+        taken
+    }
+
     /// Reads up to `max` lines from one file.
     fn read_lines(t: &mut Tail, max: usize, out: &mut Vec<(Vec<u8>, u64, u64)>) {
         if t.file.is_none() {
@@ -380,6 +408,9 @@ impl TaildirSourceTask {
             t.file = Some(f);
             t.partial.clear();
         }
+        // Whole lines read before but held back by the last batch's limit
+        // go first: they were in the file as read, whatever it holds now.
+        let mut taken = Self::take_lines(t, max, out);
         let Some(f) = t.file.as_mut() else { return };
         let len = f.metadata().map(|m| m.len()).unwrap_or(0);
         let read_to = t.pos + t.partial.len() as u64;
@@ -399,38 +430,15 @@ impl TaildirSourceTask {
         {
             return;
         }
-        let mut taken = 0;
         while taken < max {
+            let Some(f) = t.file.as_mut() else { break };
             // Read straight onto the held-back bytes: no copy through a buffer.
             match f.by_ref().take(CHUNK as u64).read_to_end(&mut t.partial) {
                 Ok(0) | Err(_) => break,
                 Ok(_) => {}
             }
             t.last_growth = Instant::now();
-            let mut start = 0;
-            while taken < max {
-                let Some(nl) = memchr::memchr(b'\n', &t.partial[start..]) else {
-                    break;
-                };
-                let end = start + nl;
-                let line_end = if end > start && t.partial[end - 1] == b'\r' {
-                    end - 1
-                } else {
-                    end
-                };
-                out.push((
-                    t.partial[start..line_end].to_vec(),
-                    t.pos + start as u64,
-                    t.pos + end as u64 + 1,
-                ));
-                start = end + 1;
-                taken += 1;
-            }
-            t.partial.drain(..start);
-            t.pos += start as u64;
-            if taken >= max {
-                break;
-            }
+            taken += Self::take_lines(t, max - taken, out);
         }
         // A file renamed or deleted away: its last line ends with the file.
         if !t.matched
@@ -665,6 +673,32 @@ mod tests {
         out
     }
 
+    /// One file group `g` of `pattern` in `dir` to topic `t`, with `extra`.
+    fn group(dir: &std::path::Path, pattern: &str, extra: &[(&str, &str)]) -> Props {
+        [
+            ("topic".to_string(), "t".to_string()),
+            ("filegroups".to_string(), "g".to_string()),
+            (
+                "filegroups.g".to_string(),
+                format!("{}/{pattern}", dir.display()),
+            ),
+            (
+                "positionFile".to_string(),
+                dir.join("pos.json").display().to_string(),
+            ),
+        ]
+        .into_iter()
+        .chain(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+        .collect()
+    }
+
+    fn text(r: &SourceRecord) -> String {
+        match &r.value.value {
+            Value::String(s) => s.clone(),
+            other => panic!("not a string: {other:?}"),
+        }
+    }
+
     fn header<'a>(r: &'a SourceRecord, key: &str) -> Option<&'a Value> {
         r.headers
             .iter()
@@ -734,6 +768,47 @@ mod tests {
         task.stop().await.expect("stop");
     }
 
+    /// Lines read in one go but held back by the batch limit are given by
+    /// the next polls though the file does not grow, and still when it is
+    /// truncated before they are given (copytruncate after a quiet moment).
+    #[tokio::test]
+    async fn lines_held_back_by_the_batch_limit_outlive_a_truncation() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let log = dir.path().join("app.log");
+        std::fs::write(&log, "l1\nl2\nl3\nl4\nl5\n").expect("write");
+        let props = group(dir.path(), "app\\.log", &[("batchSize", "2")]);
+        let mut task = started(&props).await;
+        let mut got: Vec<String> = Vec::new();
+        for _ in 0..40 {
+            got.extend(task.poll().await.expect("poll").iter().map(text));
+            if got.len() >= 3 {
+                break;
+            }
+        }
+        assert_eq!(got, ["l1", "l2", "l3", "l4"][..got.len()].to_vec());
+        assert!(
+            got.len() >= 3,
+            "held lines come without the file growing: {got:?}"
+        );
+        // Truncated with lines still held: they were read, so they go out.
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&log)
+            .and_then(|f| f.set_len(0))
+            .expect("truncate");
+        got.extend(lines(&mut task, 5 - got.len()).await.iter().map(text));
+        assert_eq!(got, ["l1", "l2", "l3", "l4", "l5"]);
+        use std::io::Write as _;
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&log)
+            .and_then(|mut f| f.write_all(b"new\n"))
+            .expect("append");
+        let after: Vec<String> = lines(&mut task, 1).await.iter().map(text).collect();
+        assert_eq!(after, ["new"], "the truncated file is read from its start");
+        task.stop().await.expect("stop");
+    }
+
     /// maxBatchCount bounds the lines one file gives to a poll, so a busy
     /// file does not hold up the others; idleTimeout closes a file that
     /// stopped growing, and it is opened again where it was when it grows.
@@ -743,27 +818,12 @@ mod tests {
         let body = |p: &str| (1..=5).map(|i| format!("{p}{i}\n")).collect::<String>();
         std::fs::write(dir.path().join("a.log"), body("a")).expect("write");
         std::fs::write(dir.path().join("b.log"), body("b")).expect("write");
-        let props: Props = [
-            ("topic".to_string(), "t".to_string()),
-            ("filegroups".to_string(), "g".to_string()),
-            (
-                "filegroups.g".to_string(),
-                format!("{}/.*\\.log", dir.path().display()),
-            ),
-            (
-                "positionFile".to_string(),
-                dir.path().join("pos.json").display().to_string(),
-            ),
-            ("maxBatchCount".to_string(), "2".to_string()),
-            ("idleTimeout".to_string(), "50".to_string()),
-        ]
-        .into_iter()
-        .collect();
+        let props = group(
+            dir.path(),
+            ".*\\.log",
+            &[("maxBatchCount", "2"), ("idleTimeout", "50")],
+        );
         let mut task = started(&props).await;
-        let text = |r: &SourceRecord| match &r.value.value {
-            Value::String(s) => s.clone(),
-            other => panic!("not a string: {other:?}"),
-        };
         let mut first = Vec::new();
         for _ in 0..40 {
             first = task.poll().await.expect("poll");
