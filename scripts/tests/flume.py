@@ -198,6 +198,7 @@ def spool_stress():
     for p in d.values():
         os.makedirs(p)
     w = Worker(WEIR, BOOT, f"{WORK}/stress", "spool")
+    STARTED.append(w)
     config = {"connector.class": "SpoolDirLineDelimitedSourceConnector", "topic": "spooled", "tasks.max": "2",
               "input.path": d["in"], "finished.path": d["done"], "error.path": d["err"],
               "input.file.pattern": r".*\.log", "halt.on.error": "false", "batch.size": "2000",
@@ -352,6 +353,7 @@ def taildir(kills, per):
     for p in dirs.values():
         os.makedirs(p)
     w = Worker(WEIR, BOOT, base, "tail")
+    STARTED.append(w)
     topic = f"tailed-{kills}"
     config = {"connector.class": "TAILDIR", "topic": topic, "filegroups": "ren cut",
               "filegroups.ren": dirs["ren"] + r"/app\.log.*", "filegroups.cut": dirs["cut"] + r"/app\.log",
