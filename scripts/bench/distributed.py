@@ -173,14 +173,20 @@ class Cluster:
         except OSError:
             return False
 
-    def running(self, i, n, alive=None):
-        """Whether worker i sees n connectors with their task RUNNING (on a
-        live worker when `alive` names the live workers' ids)."""
+    def statuses(self, i, n):
+        """Worker i's view of every connector's status, or None when it does
+        not answer or does not yet list n connectors."""
         try:
             status, body = call(self.ports[i], "GET", "/connectors?expand=status", timeout=30)
         except OSError:
-            return False
-        if status != 200 or len(body) < n:
+            return None
+        return body if status == 200 and len(body) >= n else None
+
+    def running(self, i, n, alive=None, body=None):
+        """Whether worker i sees n connectors with their task RUNNING (on a
+        live worker when `alive` names the live workers' ids)."""
+        body = body or self.statuses(i, n)
+        if body is None:
             return False
         for v in body.values():
             tasks = v["status"]["tasks"]
@@ -194,11 +200,8 @@ class Cluster:
         """Whether worker i sees every task RUNNING and worker k running its
         share of them (a restarted worker has its work back: until then the
         statuses its earlier self wrote may still say RUNNING)."""
-        try:
-            status, body = call(self.ports[i], "GET", "/connectors?expand=status", timeout=30)
-        except OSError:
-            return False
-        if status != 200 or len(body) < n or not self.running(i, n):
+        body = self.statuses(i, n)
+        if body is None or not self.running(i, n, body=body):
             return False
         mine = sum(1 for v in body.values() for t in v["status"]["tasks"]
                    if t["worker_id"] == f"127.0.0.1:{self.ports[k]}")

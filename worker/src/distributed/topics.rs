@@ -2,6 +2,7 @@
 //! partition counts), checked when present, and read and written as logs.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -310,6 +311,31 @@ impl TopicLog {
             .map_err(|(e, _)| {
                 anyhow::Error::from(e).context(format!("writing {key} to {}", self.topic))
             })
+    }
+
+    /// Writes records (a tag, a key and a value each) together and waits
+    /// for all of them: one wait for the broker instead of one per record.
+    /// Returns each tag with how its write ended, in no particular order.
+    pub async fn send_all<T: Send + 'static>(
+        self: &Arc<Self>,
+        records: Vec<(T, String, Vec<u8>)>,
+    ) -> Vec<(T, anyhow::Result<(i32, i64)>)> {
+        let mut writes = tokio::task::JoinSet::new();
+        for (tag, key, value) in records {
+            let log = self.clone();
+            writes.spawn(async move {
+                let sent = log.send(&key, Some(&value)).await;
+                (tag, sent)
+            });
+        }
+        let mut out = Vec::new();
+        while let Some(done) = writes.join_next().await {
+            // A write whose task panicked is not known to be written.
+            if let Ok(done) = done {
+                out.push(done);
+            }
+        }
+        out
     }
 }
 

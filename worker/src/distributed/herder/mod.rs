@@ -661,7 +661,7 @@ impl DistributedHerder {
                     s,
                 )
             }));
-        let mut writes = tokio::task::JoinSet::new();
+        let mut writes = Vec::new();
         for (key, s) in keyed {
             let k = key.key();
             let now = (s.state, s.trace.clone());
@@ -687,16 +687,12 @@ impl DistributedHerder {
                 generation,
             };
             busy = true;
-            // Written together: a rebalance that starts hundreds of tasks
-            // does not wait for one acknowledgment per status.
-            let log = self.status_log.clone();
-            writes.spawn(async move {
-                let sent = log.send(&k, Some(&record.value())).await.is_ok();
-                (k, now, sent)
-            });
+            writes.push(((k.clone(), now), k, record.value()));
         }
-        while let Some(done) = writes.join_next().await {
-            if let Ok((k, now, true)) = done {
+        // Written together: a rebalance that starts hundreds of tasks does
+        // not wait for one acknowledgment per status.
+        for ((k, now), sent) in self.status_log.send_all(writes).await {
+            if sent.is_ok() {
                 written.insert(k, now);
             }
         }

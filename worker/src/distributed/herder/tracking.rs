@@ -53,16 +53,10 @@ impl DistributedHerder {
                 Err(e) => tracing::warn!("reading the status topic: {e:#}"),
             }
         }
-        // Written together, as statuses are: tasks that all start reading
-        // at once do not wait for one acknowledgment per topic.
-        let mut writes = tokio::task::JoinSet::new();
+        let mut writes = Vec::new();
         for (connector, task, topic) in executor.topics_in_use() {
-            if self
-                .tracked
-                .lock()
-                .written
-                .contains(&(connector.clone(), topic.clone()))
-            {
+            let key = (connector.clone(), topic.clone());
+            if self.tracked.lock().written.contains(&key) {
                 continue;
             }
             let record_key = StatusKey::Topic {
@@ -71,16 +65,11 @@ impl DistributedHerder {
             }
             .key();
             let value = topic_status_value(&topic, &connector, task, now_ms());
-            let log = self.status_log.clone();
-            writes.spawn(async move {
-                let sent = log.send(&record_key, Some(&value)).await;
-                (connector, topic, sent)
-            });
+            writes.push((key, record_key, value));
         }
-        while let Some(done) = writes.join_next().await {
-            let Ok((connector, topic, sent)) = done else {
-                continue;
-            };
+        // Written together, as statuses are: tasks that all start reading
+        // at once do not wait for one acknowledgment per topic.
+        for ((connector, topic), sent) in self.status_log.send_all(writes).await {
             match sent {
                 Ok(_) => {
                     self.shared
