@@ -52,7 +52,7 @@ t0=$(now)
 t1=$(now)
 PSQL_COPY=$(rate "$t0" "$t1")
 
-worker_properties "$WORK/worker.properties" "$B" consumer.max.poll.records=5000
+worker_properties "$WORK/worker.properties" "$B"
 
 # run NAME METRIC PROPS...: a worker with one connector; the rows/s until
 # METRIC reaches N.

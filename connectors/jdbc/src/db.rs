@@ -22,13 +22,32 @@ pub enum Pool {
 }
 
 /// A statement and its parameters, in the dialect's placeholders.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Stmt {
+pub struct Stmt<'a> {
     pub sql: String,
     pub params: Vec<Cell>,
-    /// For a PostgreSQL `COPY ... FROM STDIN`: the CSV data it reads.
-    pub copy: Option<Vec<u8>>,
+    /// For a PostgreSQL `COPY ... FROM STDIN`: the data it reads.
+    pub copy: Option<CopyData<'a>>,
 }
+
+/// What a `COPY ... FROM STDIN` reads.
+pub enum CopyData<'a> {
+    /// Rows rendered while the statement runs.
+    Rows(Box<dyn CopyRows + 'a>),
+    /// Data ready as a whole.
+    Bytes(Vec<u8>),
+}
+
+/// The rows a `COPY ... FROM STDIN` reads, rendered while the statement
+/// runs: the database parses one chunk while the next is rendered.
+pub trait CopyRows: Send + Sync {
+    /// How many rows there are.
+    fn count(&self) -> usize;
+    /// Appends row `i` in the statement's format.
+    fn write(&self, i: usize, out: &mut Vec<u8>);
+}
+
+/// How much COPY data is rendered before it is sent.
+const COPY_CHUNK: usize = 64 * 1024;
 
 /// What a database error means for a task: lost connections and
 /// conflicts between transactions are worth retrying; a refused value
@@ -244,7 +263,7 @@ impl Pool {
     }
 
     /// Runs statements in one transaction: all of them happen or none.
-    pub async fn run(&self, stmts: &[Stmt]) -> Result<(), sqlx::Error> {
+    pub async fn run(&self, stmts: &[Stmt<'_>]) -> Result<(), sqlx::Error> {
         match self {
             Pool::Pg(p) => {
                 let mut tx = p.begin().await?;
@@ -272,7 +291,7 @@ impl Pool {
     /// ends the whole attempt.
     pub async fn run_each(
         &self,
-        groups: &[Vec<Stmt>],
+        groups: &[Vec<Stmt<'_>>],
         keep: bool,
     ) -> Result<Vec<Option<sqlx::Error>>, sqlx::Error> {
         macro_rules! each {
@@ -326,19 +345,40 @@ impl Pool {
     }
 }
 
-async fn exec_pg(c: &mut sqlx::PgConnection, stmts: &[Stmt]) -> Result<(), sqlx::Error> {
+async fn exec_pg(c: &mut sqlx::PgConnection, stmts: &[Stmt<'_>]) -> Result<(), sqlx::Error> {
     for s in stmts {
-        if let Some(data) = &s.copy {
-            let mut copy = c.copy_in_raw(&s.sql).await?;
-            copy.send(data.as_slice()).await?;
-            copy.finish().await?;
+        let Some(data) = &s.copy else {
+            let mut q = sqlx::query(&s.sql);
+            for cell in &s.params {
+                q = q.bind(cell.text());
+            }
+            q.execute(&mut *c).await?;
             continue;
+        };
+        let mut copy = c.copy_in_raw(&s.sql).await?;
+        // Sent a chunk at a time: the database reads one while the next
+        // is made or sent.
+        match data {
+            CopyData::Bytes(b) => {
+                for chunk in b.chunks(COPY_CHUNK) {
+                    copy.send(chunk).await?;
+                }
+            }
+            CopyData::Rows(rows) => {
+                let mut chunk = Vec::with_capacity(COPY_CHUNK + COPY_CHUNK / 4);
+                for i in 0..rows.count() {
+                    rows.write(i, &mut chunk);
+                    if chunk.len() >= COPY_CHUNK {
+                        copy.send(chunk.as_slice()).await?;
+                        chunk.clear();
+                    }
+                }
+                if !chunk.is_empty() {
+                    copy.send(chunk.as_slice()).await?;
+                }
+            }
         }
-        let mut q = sqlx::query(&s.sql);
-        for cell in &s.params {
-            q = q.bind(cell.text());
-        }
-        q.execute(&mut *c).await?;
+        copy.finish().await?;
     }
     Ok(())
 }
@@ -365,10 +405,10 @@ macro_rules! exec_typed {
     }};
 }
 
-async fn exec_my(c: &mut sqlx::MySqlConnection, stmts: &[Stmt]) -> Result<(), sqlx::Error> {
+async fn exec_my(c: &mut sqlx::MySqlConnection, stmts: &[Stmt<'_>]) -> Result<(), sqlx::Error> {
     exec_typed!(c, stmts, |b: bool| b)
 }
 
-async fn exec_lite(c: &mut sqlx::SqliteConnection, stmts: &[Stmt]) -> Result<(), sqlx::Error> {
+async fn exec_lite(c: &mut sqlx::SqliteConnection, stmts: &[Stmt<'_>]) -> Result<(), sqlx::Error> {
     exec_typed!(c, stmts, i64::from)
 }

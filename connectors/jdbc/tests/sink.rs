@@ -511,12 +511,107 @@ async fn retrying_says_why_and_ends_when_stopping(db: &Db) {
     task.stop().await.expect("stops");
 }
 
+/// PostgreSQL: inserts go through COPY in the binary format when every
+/// cell allows it. Each typed column then holds what PostgreSQL itself
+/// makes of the text beside it, for values at the edges of what is
+/// encoded (offsets, fractions, exponents, rounding to the column's scale);
+/// a batch with a value left to PostgreSQL's parser (`epoch`) goes as
+/// CSV and is read the same way.
+async fn copied_values_are_what_postgresql_reads_from_text(db: &Db) {
+    if db.dialect != "postgres" {
+        return;
+    }
+    let t = db.table("parsed");
+    db.exec(&[&format!(
+        "CREATE TABLE {} (k BIGINT, ts TIMESTAMPTZ, ts_s TEXT, tw TIMESTAMP(3), tw_s TEXT, \
+         n NUMERIC(12,2), n_s TEXT, u NUMERIC, u_s TEXT, d DATE, d_s TEXT, id UUID, id_s TEXT, \
+         j JSONB, j_s TEXT, f FLOAT8, f_s TEXT, i INTEGER, v VARCHAR(8))",
+        db.q(&t)
+    )])
+    .await;
+    let (mut task, _) = start(db, &[("table.name.format", &t)]).await;
+    let ts = [
+        "2026-01-05 10:11:12.345+00",
+        "2026-01-05T10:11:12Z",
+        "1999-12-31 23:59:59.999999-05:30",
+        "2024-02-29 00:00+0900",
+        "0001-01-01 00:00:00",
+        "2026-06-30 12:00:00.5",
+    ];
+    let floats = [12.345, -0.0, 1e-7, 123_456.789, 0.005, 99.995];
+    let wide = [1e21, 5e-324, 0.1, 2.5e-5, 1e15];
+    let row = |k: usize, late: Option<&str>| {
+        let s = |x: &str| Value::String(x.to_string());
+        let f = floats[k % floats.len()];
+        let w = wide[k % wide.len()];
+        let ts = late.unwrap_or(ts[k % ts.len()]);
+        let day = format!("20{:02}-{:02}-{:02}", k % 100, 1 + k % 12, 1 + k % 28);
+        let id = format!("{:08x}-abcd-4EF0-8123-{:012x}", k * 7919, k);
+        let json = format!("{{\"k\": {k}, \"a\": [1, 2.50, \"x\"]}}");
+        let f_s = format!("{f:?}");
+        schemaless(&[
+            ("k", Value::Int64(k as i64)),
+            ("ts", s(ts)),
+            ("ts_s", s(ts)),
+            ("tw", s(ts)),
+            ("tw_s", s(ts)),
+            ("n", Value::Float64(f)),
+            ("n_s", s(&f_s)),
+            ("u", Value::Float64(-w)),
+            ("u_s", s(&format!("{:?}", -w))),
+            ("d", s(&day)),
+            ("d_s", s(&day)),
+            ("id", s(&id)),
+            ("id_s", s(&id)),
+            ("j", s(&json)),
+            ("j_s", s(&json)),
+            ("f", Value::Float64(w)),
+            ("f_s", s(&format!("{w:?}"))),
+            ("i", Value::Int64(k as i64 - 20)),
+            ("v", Value::Int64(k as i64 * 1001)),
+        ])
+    };
+    let binary: Vec<_> = (0..40)
+        .map(|k| sink_record(&t, k as i64, SchemaAndValue::NULL, row(k, None)))
+        .collect();
+    write(&mut task, &binary).await.expect("binary rows");
+    // `epoch` is left to PostgreSQL: this batch goes as CSV.
+    let csv: Vec<_> = (40..45)
+        .map(|k| {
+            sink_record(
+                &t,
+                k as i64,
+                SchemaAndValue::NULL,
+                row(k, (k == 44).then_some("epoch")),
+            )
+        })
+        .collect();
+    write(&mut task, &csv).await.expect("csv rows");
+    task.stop().await.expect("stops");
+    let differ = db
+        .rows(&format!(
+            "SELECT k::text FROM {} WHERE ts IS DISTINCT FROM ts_s::timestamptz \
+             OR tw IS DISTINCT FROM tw_s::timestamp(3) OR n IS DISTINCT FROM n_s::numeric(12,2) \
+             OR u::text IS DISTINCT FROM u_s::numeric::text OR d IS DISTINCT FROM d_s::date \
+             OR id IS DISTINCT FROM id_s::uuid OR j IS DISTINCT FROM j_s::jsonb \
+             OR f IS DISTINCT FROM f_s::float8 OR i <> k - 20 OR v <> (k * 1001)::text ORDER BY k",
+            db.q(&t)
+        ))
+        .await;
+    assert_eq!(differ, Vec::<Vec<Option<String>>>::new());
+    let count = db
+        .rows(&format!("SELECT count(*)::text FROM {}", db.q(&t)))
+        .await;
+    assert_eq!(count, vec![vec![Some("45".to_string())]]);
+}
+
 async fn suite(db: Db) {
     db.reset().await;
     retrying_says_why_and_ends_when_stopping(&db).await;
     db_timezone_writes_wall_clock_times(&db).await;
     schemaless_json_fills_an_auto_created_table(&db).await;
     typed_structs_keep_every_value(&db).await;
+    copied_values_are_what_postgresql_reads_from_text(&db).await;
     upserts_and_deletes_by_record_key(&db).await;
     updates_and_evolution(&db).await;
     refused_rows_are_named_or_reported(&db).await;

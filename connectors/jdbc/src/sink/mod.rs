@@ -1,14 +1,17 @@
 //! The JDBC sink task: each `put` becomes rows, which a writer thread
 //! writes in one transaction (tables created or evolved when asked;
-//! multi-row inserts and upserts, updates and deletes in record order).
+//! multi-row inserts and upserts, updates and deletes in record order);
+//! rows put while a transaction is being written go together in the next.
 //! A write the database refuses is narrowed down to its records, which go
 //! to the errant record reporter when there is one, or fail the task
 //! naming topic, partition, offset and the database's message.
 
+mod binary;
 mod rows;
 mod statements;
 mod writer;
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -19,11 +22,11 @@ use connect_api::{
 use tokio::sync::oneshot;
 
 use crate::config::SinkConfig;
-pub use rows::{row, Row};
+pub use rows::{row, Names, Row};
 use writer::{outcome, Outcome, Writer};
 
 /// Where a row came from, to name it in errors.
-struct Origin {
+pub(crate) struct Origin {
     topic: Arc<str>,
     partition: i32,
     offset: i64,
@@ -38,25 +41,33 @@ impl Origin {
     }
 }
 
-/// A batch handed to the writer whose outcome is not known yet.
+/// Rows handed to the writer whose outcome is not known yet.
 struct Pending {
-    origins: Vec<Origin>,
+    rows: usize,
     outcome: oneshot::Receiver<Outcome>,
 }
 
+/// Rows handed to the writer and not known to be written, past which
+/// `put` waits.
+const IN_FLIGHT_ROWS: usize = 40_000;
+
 /// Confluent's `JdbcSinkTask`. Each `put` turns its records into rows and
-/// hands them to the writer thread, then returns while they are written
-/// (one batch in flight); the next `put`, `flush`, `close` and `stop` wait
-/// for that batch first, so offsets are committed only for rows the database
-/// has committed. With an errant record reporter (`errors.tolerance=all`)
-/// each `put` waits for its own rows, so refused ones are reported with
-/// their records.
+/// hands them to the writer thread, then returns while they are written.
+/// The writer writes one transaction at a time and takes every row put
+/// meanwhile into its next one, so a database slower than the topic gets
+/// fewer, larger transactions; `put` waits only when `IN_FLIGHT_ROWS` are
+/// not known to be written yet. `flush`, `close` and `stop` wait for
+/// everything put, so offsets are committed only for rows the database has
+/// committed. With an errant record reporter (`errors.tolerance=all`) each
+/// `put` waits for its own rows, so refused ones are reported with their
+/// records.
 #[derive(Default)]
 pub struct JdbcSinkTask {
     cfg: Option<SinkConfig>,
     ctx: Option<Arc<dyn SinkTaskContext>>,
     writer: Option<Writer>,
-    pending: Option<Pending>,
+    /// Oldest first.
+    pending: VecDeque<Pending>,
     /// Set once a write failed: nothing after it may be committed.
     failed: Option<ConnectError>,
 }
@@ -85,25 +96,54 @@ impl JdbcSinkTask {
         }
     }
 
-    /// Waits for the batch in flight; a failure fails every later call.
+    /// Waits until everything handed to the writer is written; a failure
+    /// fails every later call.
     async fn settle(&mut self) -> ConnectResult<()> {
-        if let Some(e) = &self.failed {
-            return Err(ConnectError::fatal(e.message()));
+        while !self.pending.is_empty() {
+            self.settle_oldest().await?;
         }
-        let Some(p) = self.pending.take() else {
-            return Ok(());
-        };
-        let result = match outcome(p.outcome).await {
-            Ok(refused) => match refused.first() {
-                None => Ok(()),
-                Some((i, m)) => Err(refused_error(m, &p.origins[*i].text())),
-            },
-            Err(e) => Err(e),
-        };
-        if let Err(e) = &result {
+        self.check()
+    }
+
+    fn check(&self) -> ConnectResult<()> {
+        match &self.failed {
+            Some(e) => Err(ConnectError::fatal(e.message())),
+            None => Ok(()),
+        }
+    }
+
+    /// Waits for the oldest rows handed to the writer.
+    async fn settle_oldest(&mut self) -> ConnectResult<()> {
+        self.check()?;
+        if let Some(p) = self.pending.pop_front() {
+            let o = outcome(p.outcome).await;
+            self.settled(o)?;
+        }
+        Ok(())
+    }
+
+    /// Takes the outcomes already known, oldest first, without waiting.
+    fn settle_written(&mut self) -> ConnectResult<()> {
+        self.check()?;
+        while let Some(p) = self.pending.front_mut() {
+            let o = match p.outcome.try_recv() {
+                Ok(o) => o,
+                Err(oneshot::error::TryRecvError::Empty) => break,
+                Err(oneshot::error::TryRecvError::Closed) => {
+                    Err(ConnectError::fatal("the sink's writer thread has ended"))
+                }
+            };
+            self.pending.pop_front();
+            self.settled(o)?;
+        }
+        Ok(())
+    }
+
+    fn settled(&mut self, outcome: Outcome) -> ConnectResult<()> {
+        if let Err(e) = &outcome {
             self.failed = Some(ConnectError::fatal(e.message()));
         }
-        result
+        outcome.map(|_| ())
     }
 
     /// Turns records into rows; records that cannot become rows are
@@ -117,6 +157,7 @@ impl JdbcSinkTask {
         let mut topic: Option<Arc<str>> = None;
         // Records come in runs of one topic: its table is named once a run.
         let mut table: Option<(&str, Arc<str>)> = None;
+        let mut names = Names::default();
         for (i, r) in records.iter().enumerate() {
             let t = match &table {
                 Some((topic, t)) if *topic == r.topic => t.clone(),
@@ -126,7 +167,7 @@ impl JdbcSinkTask {
                     t
                 }
             };
-            let row = match rows::row(r, cfg, t) {
+            let row = match rows::row(r, cfg, t, &mut names) {
                 Ok(Some(row)) => row,
                 Ok(None) => continue,
                 Err(e) if !e.is_retriable() && matches!(e, ConnectError::Data(_)) => {
@@ -153,7 +194,7 @@ impl JdbcSinkTask {
 }
 
 /// A record the database refuses, without a reporter to take it.
-fn refused_error(message: &str, origin: &str) -> ConnectError {
+pub(crate) fn refused_error(message: &str, origin: &str) -> ConnectError {
     ConnectError::fatal(format!(
         "{message} (the record at {origin}); set errors.tolerance=all with a dead letter queue to skip such records"
     ))
@@ -178,24 +219,31 @@ impl SinkTask for JdbcSinkTask {
 
     async fn put(&mut self, records: &[SinkRecord]) -> ConnectResult<()> {
         if records.is_empty() {
-            return Ok(());
+            return self.settle_written();
         }
         let converted = self.rows(records);
-        // The batch before this one first: its failure is this put's.
-        self.settle().await?;
+        // Earlier rows first: their failure is this put's.
+        self.settle_written()?;
         let (rows, index, origins) = converted?;
         if rows.is_empty() {
             return Ok(());
         }
-        let reporter = self.ctx.as_ref().and_then(|c| c.errant_record_reporter());
-        let rx = self.writer()?.submit(rows, reporter.is_some()).await?;
-        let Some(reporter) = reporter else {
-            self.pending = Some(Pending {
-                origins,
+        let Some(reporter) = self.ctx.as_ref().and_then(|c| c.errant_record_reporter()) else {
+            let n = rows.len();
+            while !self.pending.is_empty()
+                && self.pending.iter().map(|p| p.rows).sum::<usize>() + n > IN_FLIGHT_ROWS
+            {
+                self.settle_oldest().await?;
+            }
+            let rx = self.writer()?.submit(rows, origins, false).await?;
+            self.pending.push_back(Pending {
+                rows: n,
                 outcome: rx,
             });
             return Ok(());
         };
+        self.settle().await?;
+        let rx = self.writer()?.submit(rows, origins, true).await?;
         match outcome(rx).await {
             Ok(refused) => {
                 for (i, m) in refused {

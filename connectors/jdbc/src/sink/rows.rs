@@ -15,10 +15,34 @@ use crate::dialect::ColumnKind;
 /// and whether it may be null.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Column {
-    pub name: String,
+    pub name: Arc<str>,
     pub kind: Option<ColumnKind>,
     pub optional: bool,
     pub cell: Cell,
+}
+
+/// The column names of the last row, given again to the next rows of the
+/// same shape rather than a new string per field and row.
+#[derive(Default)]
+pub struct Names {
+    key: Vec<Arc<str>>,
+    value: Vec<Arc<str>>,
+}
+
+/// The name of column `i` of a row: the last row's when it is the same.
+fn name(seen: &mut Vec<Arc<str>>, i: usize, name: &str) -> Arc<str> {
+    if let Some(n) = seen.get(i) {
+        if **n == *name {
+            return n.clone();
+        }
+    }
+    let n: Arc<str> = Arc::from(name);
+    if i < seen.len() {
+        seen[i] = n.clone();
+    } else {
+        seen.push(n.clone());
+    }
+    n
 }
 
 /// What one record asks of a table.
@@ -56,14 +80,15 @@ fn kind_of_value(v: &Value) -> Option<ColumnKind> {
 }
 
 /// The fields of a struct or map, as columns; `None` for anything else.
-fn fields(sv: &SchemaAndValue) -> Option<Vec<Column>> {
+fn fields(sv: &SchemaAndValue, seen: &mut Vec<Arc<str>>) -> Option<Vec<Column>> {
     match &sv.value {
         Value::Struct(s) => Some(
             s.schema
                 .fields
                 .iter()
-                .map(|f| Column {
-                    name: f.name.clone(),
+                .enumerate()
+                .map(|(i, f)| Column {
+                    name: name(seen, i, &f.name),
                     kind: Some(ColumnKind::of(&f.schema)),
                     optional: f.schema.optional,
                     cell: Cell::of(s.get(&f.name).unwrap_or(&Value::Null)),
@@ -72,8 +97,12 @@ fn fields(sv: &SchemaAndValue) -> Option<Vec<Column>> {
         ),
         Value::Map(m) => Some(
             m.iter()
-                .map(|(k, v)| Column {
-                    name: connect_api::text::value_text(k),
+                .enumerate()
+                .map(|(i, (k, v))| Column {
+                    name: match k {
+                        Value::String(k) => name(seen, i, k),
+                        k => name(seen, i, &connect_api::text::value_text(k)),
+                    },
                     kind: kind_of_value(v),
                     optional: true,
                     cell: Cell::of(v),
@@ -117,12 +146,15 @@ fn pick(
     names
         .iter()
         .map(|n| {
-            cols.iter().find(|c| &c.name == n).cloned().ok_or_else(|| {
-                ConnectError::data(format!(
-                    "pk.fields names {n}, which the record's {what} lacks ({})",
-                    coordinates(r)
-                ))
-            })
+            cols.iter()
+                .find(|c| *c.name == **n)
+                .cloned()
+                .ok_or_else(|| {
+                    ConnectError::data(format!(
+                        "pk.fields names {n}, which the record's {what} lacks ({})",
+                        coordinates(r)
+                    ))
+                })
         })
         .collect()
 }
@@ -133,8 +165,14 @@ pub fn table_of(topic: &str, cfg: &SinkConfig) -> Arc<str> {
 }
 
 /// The row a record asks for in `table`, or `None` for a tombstone without
-/// `delete.enabled` (skipped, as Confluent's sink does).
-pub fn row(r: &SinkRecord, cfg: &SinkConfig, table: Arc<str>) -> ConnectResult<Option<Row>> {
+/// `delete.enabled` (skipped, as Confluent's sink does). `names` carries
+/// the column names from one row to the next.
+pub fn row(
+    r: &SinkRecord,
+    cfg: &SinkConfig,
+    table: Arc<str>,
+    names: &mut Names,
+) -> ConnectResult<Option<Row>> {
     let tombstone = r.value.value.is_null();
     if tombstone && !cfg.delete_enabled {
         return Ok(None);
@@ -142,35 +180,33 @@ pub fn row(r: &SinkRecord, cfg: &SinkConfig, table: Arc<str>) -> ConnectResult<O
     let key = match cfg.pk_mode {
         PkMode::None => Vec::new(),
         PkMode::Kafka => {
-            let names: Vec<String> = if cfg.pk_fields.len() == 3 {
-                cfg.pk_fields.clone()
-            } else {
-                ["__connect_topic", "__connect_partition", "__connect_offset"]
-                    .map(String::from)
-                    .to_vec()
+            let fields = match cfg.pk_fields.as_slice() {
+                [t, p, o] => [t.as_str(), p.as_str(), o.as_str()],
+                _ => ["__connect_topic", "__connect_partition", "__connect_offset"],
             };
+            let seen = &mut names.key;
             vec![
                 Column {
-                    name: names[0].clone(),
+                    name: name(seen, 0, fields[0]),
                     kind: Some(ColumnKind::Text),
                     optional: false,
                     cell: Cell::Text(r.topic.clone()),
                 },
                 Column {
-                    name: names[1].clone(),
+                    name: name(seen, 1, fields[1]),
                     kind: Some(ColumnKind::Int32),
                     optional: false,
                     cell: Cell::Int(i64::from(r.partition)),
                 },
                 Column {
-                    name: names[2].clone(),
+                    name: name(seen, 2, fields[2]),
                     kind: Some(ColumnKind::Int64),
                     optional: false,
                     cell: Cell::Int(r.offset),
                 },
             ]
         }
-        PkMode::RecordKey => match fields(&r.key) {
+        PkMode::RecordKey => match fields(&r.key, &mut names.key) {
             Some(cols) => pick(cols, &cfg.pk_fields, r, "key")?,
             None if r.key.value.is_null() => {
                 return Err(ConnectError::data(format!(
@@ -186,7 +222,7 @@ pub fn row(r: &SinkRecord, cfg: &SinkConfig, table: Arc<str>) -> ConnectResult<O
                     )));
                 };
                 vec![Column {
-                    name: name.clone(),
+                    name: self::name(&mut names.key, 0, name),
                     kind: r
                         .key
                         .schema
@@ -198,7 +234,7 @@ pub fn row(r: &SinkRecord, cfg: &SinkConfig, table: Arc<str>) -> ConnectResult<O
                 }]
             }
         },
-        PkMode::RecordValue => match fields(&r.value) {
+        PkMode::RecordValue => match fields(&r.value, &mut names.value) {
             Some(cols) => pick(cols, &cfg.pk_fields, r, "value")?,
             None => {
                 return Err(ConnectError::data(format!(
@@ -217,7 +253,7 @@ pub fn row(r: &SinkRecord, cfg: &SinkConfig, table: Arc<str>) -> ConnectResult<O
             delete: true,
         }));
     }
-    let Some(mut values) = fields(&r.value) else {
+    let Some(mut values) = fields(&r.value, &mut names.value) else {
         return Err(ConnectError::data(format!(
             "the sink writes records whose value is a struct (with a schema) or a map (JSON without one), but the record at {} has a {}",
             coordinates(r),
@@ -225,7 +261,7 @@ pub fn row(r: &SinkRecord, cfg: &SinkConfig, table: Arc<str>) -> ConnectResult<O
         )));
     };
     if !cfg.fields_whitelist.is_empty() {
-        values.retain(|c| cfg.fields_whitelist.contains(&c.name));
+        values.retain(|c| cfg.fields_whitelist.iter().any(|f| **f == *c.name));
     }
     values.retain(|c| !key.iter().any(|k| k.name == c.name));
     Ok(Some(Row {

@@ -6,10 +6,11 @@ use std::borrow::Cow;
 
 use crate::cell::Cell;
 use crate::config::{InsertMode, SinkConfig};
-use crate::db::Stmt;
+use crate::db::{CopyData, CopyRows, Stmt};
 use crate::dialect::{ColumnKind, Dialect};
 use crate::zone::{wall_clock, Zone};
 
+use super::binary::{self, Kind};
 use super::rows::{Column, Row};
 
 /// A table's columns as the database describes them (name, type).
@@ -134,11 +135,11 @@ fn same_shape(a: &Row, b: &Row) -> bool {
 /// The statements that write `rows` in their order: runs of rows of one
 /// table and shape share multi-row inserts or upserts (at most
 /// `batch.size` rows, and within the dialect's parameter limit).
-pub fn plan(
+pub fn plan<'a>(
     d: Dialect,
-    cfg: &SinkConfig,
-    rows: &[(usize, &Row, std::sync::Arc<Table>)],
-) -> Vec<Stmt> {
+    cfg: &'a SinkConfig,
+    rows: &'a [(usize, &'a Row, std::sync::Arc<Table>)],
+) -> Vec<Stmt<'a>> {
     let quote = cfg.connection.quote;
     let zone = &cfg.connection.zone;
     // Staging tables already loaded in this transaction.
@@ -161,7 +162,8 @@ pub fn plan(
                 }
                 // PostgreSQL loads plain inserts fastest with COPY.
                 InsertMode::Insert if d == Dialect::Postgres => {
-                    out.push(copy(d, quote, zone, table, &run))
+                    let into = d.table(&first.table, quote);
+                    out.push(copy(d, quote, zone, table, &run, &into))
                 }
                 // PostgreSQL upserts a run through a staging table loaded
                 // with COPY: one INSERT ... SELECT ... ON CONFLICT.
@@ -218,7 +220,7 @@ fn insert(
     table: &Table,
     rows: &[&Row],
     upsert: bool,
-) -> Stmt {
+) -> Stmt<'static> {
     let first = rows[0];
     let (keys, others) = idents(d, quote, first);
     let mut p = Params {
@@ -262,7 +264,11 @@ fn csv_field(out: &mut Vec<u8>, cell: &Cell) {
     match cell {
         Cell::Null => return,
         Cell::Int(n) => {
-            let _ = write!(out, "{n}");
+            out.extend_from_slice(itoa::Buffer::new().format(*n).as_bytes());
+            return;
+        }
+        Cell::Float(f) if f.is_finite() => {
+            let _ = write!(out, "{f:?}");
             return;
         }
         Cell::Text(t)
@@ -289,14 +295,14 @@ fn csv_field(out: &mut Vec<u8>, cell: &Cell) {
 /// table of the same columns (made once per connection, emptied at each
 /// commit, and before a second load in one transaction): COPY into it,
 /// then one `INSERT ... SELECT ... ON CONFLICT`.
-fn staged_upsert(
+fn staged_upsert<'a>(
     d: Dialect,
     quote: bool,
-    zone: &Zone,
-    table: &Table,
-    rows: &[&Row],
+    zone: &'a Zone,
+    table: &'a Table,
+    rows: &[&'a Row],
     staged: &mut std::collections::HashSet<String>,
-) -> Vec<Stmt> {
+) -> Vec<Stmt<'a>> {
     use std::hash::{Hash, Hasher};
     let first = rows[0];
     let (keys, others) = idents(d, quote, first);
@@ -319,8 +325,7 @@ fn staged_upsert(
         params: Vec::new(),
         copy: None,
     };
-    let mut load = copy(d, quote, zone, table, rows);
-    load.sql = format!("COPY {stage} ({names}) FROM STDIN WITH (FORMAT csv)");
+    let load = copy(d, quote, zone, table, rows, &stage);
     let prepare = if staged.insert(stage.clone()) {
         format!(
             "CREATE TEMP TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS AS SELECT {names} FROM {target} WITH NO DATA"
@@ -338,30 +343,97 @@ fn staged_upsert(
     ]
 }
 
-/// `COPY ... FROM STDIN` of a run of rows, in CSV.
-fn copy(d: Dialect, quote: bool, zone: &Zone, table: &Table, rows: &[&Row]) -> Stmt {
+/// The rows of a `COPY ... FROM STDIN WITH (FORMAT csv)`.
+struct CsvRows<'a> {
+    d: Dialect,
+    zone: &'a Zone,
+    table: &'a Table,
+    rows: Vec<&'a Row>,
+}
+
+impl CopyRows for CsvRows<'_> {
+    fn count(&self) -> usize {
+        self.rows.len()
+    }
+
+    fn write(&self, i: usize, out: &mut Vec<u8>) {
+        let r = self.rows[i];
+        for (i, c) in r.key.iter().chain(&r.values).enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            csv_field(
+                out,
+                &localized(self.d, self.zone, self.table, &c.name, &c.cell),
+            );
+        }
+        out.push(b'\n');
+    }
+}
+
+/// `COPY ... FROM STDIN` of a run of rows into `into` (the rows' table or
+/// a staging table of the same columns): in PostgreSQL's binary format when
+/// every cell can be written in it, otherwise in CSV.
+fn copy<'a>(
+    d: Dialect,
+    quote: bool,
+    zone: &'a Zone,
+    table: &'a Table,
+    rows: &[&'a Row],
+    into: &str,
+) -> Stmt<'a> {
     let first = rows[0];
     let (mut names, others) = idents(d, quote, first);
     names.extend(others);
-    let mut data = Vec::with_capacity(rows.len() * 64);
-    for r in rows {
-        for (i, c) in r.key.iter().chain(&r.values).enumerate() {
-            if i > 0 {
-                data.push(b',');
-            }
-            csv_field(&mut data, &localized(d, zone, table, &c.name, &c.cell));
+    let (format, data) = match binary_rows(d, zone, table, rows) {
+        Some(b) => ("binary", CopyData::Bytes(b)),
+        None => {
+            let rows = rows.to_vec();
+            let csv = CsvRows {
+                d,
+                zone,
+                table,
+                rows,
+            };
+            ("csv", CopyData::Rows(Box::new(csv)))
         }
-        data.push(b'\n');
-    }
+    };
     Stmt {
         sql: format!(
-            "COPY {} ({}) FROM STDIN WITH (FORMAT csv)",
-            d.table(&first.table, quote),
+            "COPY {into} ({}) FROM STDIN WITH (FORMAT {format})",
             names.join(",")
         ),
         params: Vec::new(),
         copy: Some(data),
     }
+}
+
+/// A run of rows in PostgreSQL's binary COPY format, or `None` when a
+/// column or a cell is not written in it.
+fn binary_rows(d: Dialect, zone: &Zone, table: &Table, rows: &[&Row]) -> Option<Vec<u8>> {
+    let first = rows[0];
+    let kinds: Vec<Kind> = first
+        .key
+        .iter()
+        .chain(&first.values)
+        .map(|c| Kind::of(table.type_of(&c.name)))
+        .collect::<Option<_>>()?;
+    let mut out = Vec::with_capacity(binary::HEADER.len() + rows.len() * 8 * (kinds.len() + 1));
+    out.extend_from_slice(binary::HEADER);
+    let mut scratch = String::new();
+    for r in rows {
+        if !binary::row_start(&mut out, kinds.len()) {
+            return None;
+        }
+        for (c, &kind) in r.key.iter().chain(&r.values).zip(&kinds) {
+            let cell = localized(d, zone, table, &c.name, &c.cell);
+            if !binary::field(&mut out, kind, &cell, &mut scratch) {
+                return None;
+            }
+        }
+    }
+    out.extend_from_slice(binary::TRAILER);
+    Some(out)
 }
 
 fn where_key(p: &mut Params<'_>, quote: bool, r: &Row) -> String {
@@ -373,7 +445,7 @@ fn where_key(p: &mut Params<'_>, quote: bool, r: &Row) -> String {
         .join(" AND ")
 }
 
-fn update(d: Dialect, quote: bool, zone: &Zone, table: &Table, r: &Row) -> Option<Stmt> {
+fn update(d: Dialect, quote: bool, zone: &Zone, table: &Table, r: &Row) -> Option<Stmt<'static>> {
     if r.values.is_empty() {
         return None;
     }
@@ -400,7 +472,7 @@ fn update(d: Dialect, quote: bool, zone: &Zone, table: &Table, r: &Row) -> Optio
     })
 }
 
-fn delete(d: Dialect, quote: bool, zone: &Zone, table: &Table, r: &Row) -> Stmt {
+fn delete(d: Dialect, quote: bool, zone: &Zone, table: &Table, r: &Row) -> Stmt<'static> {
     let mut p = Params {
         d,
         table,
@@ -412,5 +484,80 @@ fn delete(d: Dialect, quote: bool, zone: &Zone, table: &Table, r: &Row) -> Stmt 
         sql: format!("DELETE FROM {} WHERE {cond}", d.table(&r.table, quote)),
         params: p.params,
         copy: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+
+    fn row(cells: Vec<(&str, Cell)>) -> Row {
+        Row {
+            table: Arc::from("t"),
+            key: Vec::new(),
+            values: cells
+                .into_iter()
+                .map(|(name, cell)| Column {
+                    name: Arc::from(name),
+                    kind: None,
+                    optional: true,
+                    cell,
+                })
+                .collect(),
+            delete: false,
+        }
+    }
+
+    /// A run goes in the binary format when every cell can, as CSV when
+    /// one cannot (a value for PostgreSQL's parser, a type not encoded).
+    #[test]
+    fn copies_are_binary_when_every_cell_can_be() {
+        let table = Table::new(
+            [
+                ("id", "bigint"),
+                ("ts", "timestamp(3) with time zone"),
+                ("r", "real"),
+            ]
+            .map(|(n, t)| (n.to_string(), t.to_string()))
+            .to_vec(),
+        );
+        let zone = Zone::default();
+        let format = |rows: &[&Row]| {
+            let s = copy(Dialect::Postgres, false, &zone, &table, rows, "t");
+            match s.copy {
+                Some(CopyData::Bytes(b)) => {
+                    assert!(b.starts_with(binary::HEADER) && b.ends_with(binary::TRAILER));
+                    assert!(s.sql.ends_with("(FORMAT binary)"), "{}", s.sql);
+                    "binary"
+                }
+                Some(CopyData::Rows(r)) => {
+                    assert_eq!(r.count(), rows.len());
+                    assert!(s.sql.ends_with("(FORMAT csv)"), "{}", s.sql);
+                    "csv"
+                }
+                None => "none",
+            }
+        };
+        let a = row(vec![
+            ("id", Cell::Int(1)),
+            ("ts", Cell::Text("2026-01-01 00:00:00.123+00".into())),
+        ]);
+        let b = row(vec![("id", Cell::Int(2)), ("ts", Cell::Text("now".into()))]);
+        let c = row(vec![("id", Cell::Null), ("ts", Cell::Timestamp(0))]);
+        assert_eq!(format(&[&a, &c]), "binary");
+        assert_eq!(format(&[&a, &b]), "csv");
+        assert_eq!(format(&[&row(vec![("r", Cell::Float(1.5))])]), "csv");
+        let mut csv = Vec::new();
+        if let Some(CopyData::Rows(r)) =
+            copy(Dialect::Postgres, false, &zone, &table, &[&a, &b], "t").copy
+        {
+            (0..r.count()).for_each(|i| r.write(i, &mut csv));
+        }
+        assert_eq!(
+            String::from_utf8_lossy(&csv),
+            "1,2026-01-01 00:00:00.123+00\n2,now\n"
+        );
     }
 }

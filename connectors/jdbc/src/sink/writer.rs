@@ -20,6 +20,7 @@ use crate::db::{classify, Pool};
 
 use super::rows::{Column, Row};
 use super::statements::{self, plan, Table};
+use super::{refused_error, Origin};
 
 /// Rows the database refused: (index in the batch, the database's message).
 pub type Refused = Vec<(usize, String)>;
@@ -29,11 +30,16 @@ pub type Outcome = ConnectResult<Refused>;
 
 struct Job {
     rows: Vec<Row>,
+    origins: Vec<Origin>,
     /// Whether refused rows are taken (by an errant record reporter): the
     /// others are then committed; otherwise nothing of the batch is.
     keep: bool,
     done: oneshot::Sender<Outcome>,
 }
+
+/// Rows of several jobs written in one transaction, at most (a single
+/// larger job is written as it is).
+const MERGED_ROWS: usize = 20_000;
 
 /// The task's handle on its writer thread. Dropping it (or `shut`) makes
 /// the thread give up retrying and end after the batch it is writing.
@@ -57,7 +63,7 @@ impl Writer {
         ctx: Arc<dyn SinkTaskContext>,
         name: String,
     ) -> ConnectResult<Self> {
-        let (tx, rx) = mpsc::channel::<Job>(1);
+        let (tx, rx) = mpsc::channel::<Job>(64);
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -85,18 +91,27 @@ impl Writer {
         })
     }
 
-    /// Hands a batch to the thread; the receiver gets its outcome.
+    /// Hands rows to the thread; the receiver gets their outcome. Rows
+    /// that need no answer per row (`keep` false) may be written in one
+    /// transaction with other such rows handed over before or after them;
+    /// a refused row then fails them all, naming its origin.
     pub async fn submit(
         &self,
         rows: Vec<Row>,
+        origins: Vec<Origin>,
         keep: bool,
     ) -> ConnectResult<oneshot::Receiver<Outcome>> {
         let (done, outcome) = oneshot::channel();
         let gone = || ConnectError::fatal("the sink's writer thread has ended");
         let jobs = self.jobs.as_ref().ok_or_else(gone)?;
-        jobs.send(Job { rows, keep, done })
-            .await
-            .map_err(|_| gone())?;
+        jobs.send(Job {
+            rows,
+            origins,
+            keep,
+            done,
+        })
+        .await
+        .map_err(|_| gone())?;
         Ok(outcome)
     }
 
@@ -128,6 +143,10 @@ struct Stop {
     ctx: Arc<dyn SinkTaskContext>,
 }
 
+/// How long a write in progress may go on once the worker is stopping
+/// the task: one that finishes in time spares the rows a second delivery.
+const STOP_GRACE: Duration = Duration::from_secs(2);
+
 impl Stop {
     fn now(&self) -> bool {
         self.cancel.load(Ordering::Relaxed) || self.ctx.stopping()
@@ -136,6 +155,21 @@ impl Stop {
     /// Returns once it is time to give up (looked at every 100 ms).
     async fn wait(self) {
         while !self.now() {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Returns once a write in progress is to be abandoned: at once when
+    /// the task lets go, [`STOP_GRACE`] after the worker began stopping it.
+    async fn wait_patiently(self) {
+        let mut stopping_since = None;
+        while !self.cancel.load(Ordering::Relaxed) {
+            if self.ctx.stopping() {
+                let since = *stopping_since.get_or_insert_with(std::time::Instant::now);
+                if since.elapsed() >= STOP_GRACE {
+                    return;
+                }
+            }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -164,13 +198,64 @@ impl Engine {
         if let Err(e) = self.pool().await {
             tracing::warn!("{e}");
         }
-        while let Some(job) = jobs.recv().await {
-            let outcome = self.write_retrying(&job.rows, job.keep).await;
-            // A task that stopped waiting does not need the answer.
-            let _ = job.done.send(outcome);
+        let mut next = None;
+        loop {
+            let job = match next.take() {
+                Some(j) => j,
+                None => match jobs.recv().await {
+                    Some(j) => j,
+                    None => break,
+                },
+            };
+            if job.keep {
+                let outcome = self.write_retrying(&job.rows, true).await;
+                // A task that stopped waiting does not need the answer.
+                let _ = job.done.send(outcome);
+                continue;
+            }
+            // Everything handed over meanwhile goes in the same transaction.
+            let mut merged = vec![job];
+            let mut n = merged[0].rows.len();
+            while n < MERGED_ROWS {
+                match jobs.try_recv() {
+                    Ok(j) if !j.keep => {
+                        n += j.rows.len();
+                        merged.push(j);
+                    }
+                    Ok(j) => {
+                        next = Some(j);
+                        break;
+                    }
+                    Err(_) => break,
+                }
+            }
+            self.write_merged(merged, n).await;
         }
         if let Some(p) = self.pool.take() {
             p.close().await;
+        }
+    }
+
+    /// Writes the rows of jobs in one transaction and gives each job the
+    /// outcome: a refused row fails them all, naming its origin.
+    async fn write_merged(&mut self, merged: Vec<Job>, n: usize) {
+        let mut rows = Vec::with_capacity(n);
+        let mut origins = Vec::with_capacity(n);
+        let mut done = Vec::with_capacity(merged.len());
+        for j in merged {
+            rows.extend(j.rows);
+            origins.extend(j.origins);
+            done.push(j.done);
+        }
+        let outcome = match self.write_retrying(&rows, false).await {
+            Ok(refused) => match refused.first() {
+                None => Ok(Vec::new()),
+                Some((i, m)) => Err(refused_error(m, &origins[*i].text())),
+            },
+            Err(e) => Err(e),
+        };
+        for d in done {
+            let _ = d.send(outcome.clone());
         }
     }
 
@@ -197,7 +282,7 @@ impl Engine {
         loop {
             // A write that hangs (a connection being made, a server that
             // does not answer) ends when the task stops.
-            let stop = self.stop.clone().wait();
+            let stop = self.stop.clone().wait_patiently();
             let attempt = tokio::select! {
                 r = self.write(rows, keep) => r,
                 () = stop => return stopped("the write was abandoned"),
@@ -350,7 +435,7 @@ impl Engine {
                     .unwrap_or_default(),
             )
         } else {
-            let names: Vec<&str> = absent.iter().map(|c| c.name.as_str()).collect();
+            let names: Vec<&str> = absent.iter().map(|c| &*c.name).collect();
             return Err(ConnectError::fatal(format!(
                 "Table {} is missing fields ({}) and auto-evolution is disabled (set auto.evolve=true)",
                 row.table,

@@ -54,6 +54,7 @@ const TABLES: &[&str] = &[
     "evolving",
     "strict",
     "nowhere",
+    "parsed",
     "src_bulk",
     "src_inc",
     "src_ts",
