@@ -8,6 +8,7 @@ mod errant;
 pub mod errors;
 pub mod health;
 mod herder;
+mod lag;
 pub mod local_access;
 pub mod metrics;
 mod pattern;

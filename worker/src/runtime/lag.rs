@@ -1,0 +1,123 @@
+//! How far behind a sink task's consumer is: the records in its assigned
+//! partitions past its position, from what librdkafka already knows (the
+//! high watermark of the last fetch), so looking costs no request.
+
+use std::ffi::CString;
+
+use rdkafka::bindings as rd;
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
+use rdkafka::Offset;
+
+/// Records in the consumer's assigned partitions that it has not read yet;
+/// a partition not fetched from yet counts nothing.
+pub fn unread<C: ConsumerContext>(consumer: &BaseConsumer<C>) -> u64 {
+    let Ok(positions) = consumer.position() else {
+        return 0;
+    };
+    positions
+        .elements()
+        .iter()
+        .filter_map(|e| {
+            let Offset::Offset(at) = e.offset() else {
+                return None;
+            };
+            let high = cached_high_watermark(consumer, e.topic(), e.partition())?;
+            u64::try_from(high - at).ok()
+        })
+        .sum()
+}
+
+/// The high watermark of a partition as the last fetch response gave it.
+#[allow(unsafe_code)]
+fn cached_high_watermark<C: ConsumerContext>(
+    consumer: &BaseConsumer<C>,
+    topic: &str,
+    partition: i32,
+) -> Option<i64> {
+    let topic = CString::new(topic).ok()?;
+    let (mut low, mut high) = (-1i64, -1i64);
+    // SAFETY: the client handle lives as long as `consumer`; librdkafka
+    // reads the NUL-terminated topic name and writes the two integers,
+    // under its own locks, without a request to the broker.
+    let err = unsafe {
+        rd::rd_kafka_get_watermark_offsets(
+            consumer.client().native_ptr(),
+            topic.as_ptr(),
+            partition,
+            &mut low,
+            &mut high,
+        )
+    };
+    (err == rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR && high >= 0).then_some(high)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use broker_core::properties::Properties;
+    use broker_core::{BrokerConfig, RunningBroker};
+    use rdkafka::config::ClientConfig;
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
+
+    use super::unread;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn unread_records_are_those_past_the_position() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut props = Properties::default();
+        props.set("log.dirs", dir.path().display().to_string());
+        props.set("listeners", "PLAINTEXT://127.0.0.1:0".to_string());
+        let (cfg, _) = BrokerConfig::from_properties(&props).expect("config");
+        let broker = RunningBroker::start(cfg).await.expect("broker");
+        let boot = broker.bootstrap();
+        let counts = tokio::task::spawn_blocking(move || {
+            let producer: ThreadedProducer<DefaultProducerContext> = ClientConfig::new()
+                .set("bootstrap.servers", &boot)
+                .create()
+                .expect("producer");
+            for i in 0..10 {
+                let r = BaseRecord::<(), str>::to("lagging")
+                    .payload("x")
+                    .partition(0);
+                producer.send(r).map_err(|(e, _)| e).expect("send");
+                if i == 9 {
+                    producer.flush(Duration::from_secs(10)).expect("flush");
+                }
+            }
+            let consumer: BaseConsumer = ClientConfig::new()
+                .set("bootstrap.servers", &boot)
+                .set("group.id", "lagging")
+                .set("auto.offset.reset", "earliest")
+                .set("enable.auto.commit", "false")
+                .create()
+                .expect("consumer");
+            assert_eq!(unread(&consumer), 0, "nothing assigned");
+            consumer.subscribe(&["lagging"]).expect("subscribe");
+            let mut seen = Vec::new();
+            let deadline = Instant::now() + Duration::from_secs(20);
+            let mut read = 0;
+            while read < 3 && Instant::now() < deadline {
+                if let Some(m) = consumer.poll(Duration::from_millis(100)) {
+                    m.expect("a record");
+                    read += 1;
+                    seen.push(unread(&consumer));
+                }
+            }
+            while read < 10 && Instant::now() < deadline {
+                if let Some(m) = consumer.poll(Duration::from_millis(100)) {
+                    m.expect("a record");
+                    read += 1;
+                }
+            }
+            seen.push(unread(&consumer));
+            seen
+        })
+        .await
+        .expect("join");
+        // Ten records, read one at a time: 9, 8 and 7 left, then none.
+        assert_eq!(counts, vec![9, 8, 7, 0]);
+        broker.shutdown().await.expect("shutdown");
+    }
+}
