@@ -55,8 +55,6 @@ fn cached_high_watermark<C: ConsumerContext>(
 mod tests {
     use std::time::{Duration, Instant};
 
-    use broker_core::properties::Properties;
-    use broker_core::{BrokerConfig, RunningBroker};
     use rdkafka::config::ClientConfig;
     use rdkafka::consumer::{BaseConsumer, Consumer};
     use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
@@ -66,11 +64,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn unread_records_are_those_past_the_position() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let mut props = Properties::default();
-        props.set("log.dirs", dir.path().display().to_string());
-        props.set("listeners", "PLAINTEXT://127.0.0.1:0".to_string());
-        let (cfg, _) = BrokerConfig::from_properties(&props).expect("config");
-        let broker = RunningBroker::start(cfg).await.expect("broker");
+        let broker = crate::runtime::test_broker::start(dir.path(), 1).await;
         let boot = broker.bootstrap();
         let counts = tokio::task::spawn_blocking(move || {
             let producer: ThreadedProducer<DefaultProducerContext> = ClientConfig::new()

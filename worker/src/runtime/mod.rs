@@ -16,6 +16,8 @@ pub mod secrets;
 mod sink;
 mod source;
 mod sticky;
+#[cfg(test)]
+mod test_broker;
 pub mod topic_creation;
 mod topic_handles;
 mod worker;

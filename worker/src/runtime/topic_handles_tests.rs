@@ -4,8 +4,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use broker_core::properties::Properties;
-use broker_core::{BrokerConfig, RunningBroker};
 use parking_lot::Mutex;
 use rdkafka::config::ClientConfig;
 use rdkafka::producer::{DeliveryResult, Producer, ProducerContext, ThreadedProducer};
@@ -34,12 +32,7 @@ impl ProducerContext for Delivered {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn runs_keep_every_record_and_its_order_through_a_full_queue() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut props = Properties::default();
-    props.set("log.dirs", dir.path().display().to_string());
-    props.set("listeners", "PLAINTEXT://127.0.0.1:0".to_string());
-    props.set("num.partitions", "2".to_string());
-    let (cfg, _) = BrokerConfig::from_properties(&props).expect("config");
-    let broker = RunningBroker::start(cfg).await.expect("broker");
+    let broker = crate::runtime::test_broker::start(dir.path(), 2).await;
     let boot = broker.bootstrap();
 
     let delivered = tokio::task::spawn_blocking(move || {
