@@ -1,27 +1,22 @@
-//! How far behind a sink task's consumer is: the records in its assigned
-//! partitions past its position, from what librdkafka already knows (the
-//! high watermark of the last fetch), so looking costs no request.
+//! How far behind a sink task's consumer is: the records past its position
+//! in each partition, from what librdkafka already knows (the high
+//! watermark of the last fetch), so looking costs no request and no wait.
 
 use std::ffi::CString;
 
 use rdkafka::bindings as rd;
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
-use rdkafka::Offset;
 
-/// Records in the consumer's assigned partitions that it has not read yet;
-/// a partition not fetched from yet counts nothing.
-pub fn unread<C: ConsumerContext>(consumer: &BaseConsumer<C>) -> u64 {
-    let Ok(positions) = consumer.position() else {
-        return 0;
-    };
+/// Records the consumer has not read yet in the partitions at the
+/// `positions` given (topic, partition, next offset to read); a partition
+/// not fetched from yet counts nothing.
+pub fn unread<'a, C: ConsumerContext>(
+    consumer: &BaseConsumer<C>,
+    positions: impl Iterator<Item = (&'a str, i32, i64)>,
+) -> u64 {
     positions
-        .elements()
-        .iter()
-        .filter_map(|e| {
-            let Offset::Offset(at) = e.offset() else {
-                return None;
-            };
-            let high = cached_high_watermark(consumer, e.topic(), e.partition())?;
+        .filter_map(|(topic, partition, at)| {
+            let high = cached_high_watermark(consumer, topic, partition)?;
             u64::try_from(high - at).ok()
         })
         .sum()
@@ -58,6 +53,7 @@ mod tests {
     use rdkafka::config::ClientConfig;
     use rdkafka::consumer::{BaseConsumer, Consumer};
     use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
+    use rdkafka::Message;
 
     use super::unread;
 
@@ -87,25 +83,20 @@ mod tests {
                 .set("enable.auto.commit", "false")
                 .create()
                 .expect("consumer");
-            assert_eq!(unread(&consumer), 0, "nothing assigned");
+            let at = |next: i64| std::iter::once(("lagging", 0, next));
+            assert_eq!(unread(&consumer, at(0)), 0, "nothing fetched yet");
             consumer.subscribe(&["lagging"]).expect("subscribe");
             let mut seen = Vec::new();
             let deadline = Instant::now() + Duration::from_secs(20);
-            let mut read = 0;
-            while read < 3 && Instant::now() < deadline {
+            let mut next = 0;
+            while next < 10 && Instant::now() < deadline {
                 if let Some(m) = consumer.poll(Duration::from_millis(100)) {
-                    m.expect("a record");
-                    read += 1;
-                    seen.push(unread(&consumer));
+                    next = m.expect("a record").offset() + 1;
+                    if next <= 3 || next == 10 {
+                        seen.push(unread(&consumer, at(next)));
+                    }
                 }
             }
-            while read < 10 && Instant::now() < deadline {
-                if let Some(m) = consumer.poll(Duration::from_millis(100)) {
-                    m.expect("a record");
-                    read += 1;
-                }
-            }
-            seen.push(unread(&consumer));
             seen
         })
         .await

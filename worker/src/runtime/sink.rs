@@ -662,7 +662,10 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
         // How many records the task has yet to read (Flume's ChannelSize):
         // on a quiet pass, and at most once a second while busy.
         if idle || looked_at_lag.elapsed() >= Duration::from_secs(1) {
-            let unread = super::lag::unread(&consumer);
+            let at = current
+                .iter()
+                .map(|(tp, o)| (tp.topic.as_str(), tp.partition, *o));
+            let unread = super::lag::unread(&consumer, at);
             env.metrics.unread.store(unread, Ordering::Relaxed);
             looked_at_lag = Instant::now();
         }
