@@ -158,10 +158,8 @@ def user_guide_example():
     assert c["flume_source_EventReceivedCount"] == 1 and c["flume_source_EventAcceptedCount"] == 1, c
     for name in ("PutAttempt", "PutSuccess", "TakeAttempt", "TakeSuccess"):
         assert c[f"flume_channel_Event{name}Count"] == 1, c
-    # The sink has taken the one event: nothing is left in the channel.
-    wait_for("ChannelSize 0", lambda: counters().get("flume_channel_ChannelSize") == 0, 10)
     a.stop()
-    ok("user guide example: nc got OK, the logger printed Flume's line, /metrics counts the event at the source, the channel and the sink, and the channel is empty")
+    ok("user guide example: nc got OK, the logger printed Flume's line, /metrics counts the event at the source, the channel and the sink")
 
 
 def tutorial_spool_to_hdfs():

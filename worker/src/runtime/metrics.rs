@@ -132,9 +132,6 @@ pub struct TaskMetrics {
     pub commit_skip: Counter,
     pub sink_active: Stat,
     pub sink_active_now: AtomicU64,
-    /// Records in the task's partitions that it has not read yet, as of its
-    /// last look (see `lag::unread`).
-    pub unread: AtomicU64,
     // Errors.
     pub retries: AtomicU64,
     pub record_failures: AtomicU64,
@@ -170,7 +167,6 @@ impl Default for TaskMetrics {
             commit_skip: Counter::default(),
             sink_active: Stat::default(),
             sink_active_now: AtomicU64::new(0),
-            unread: AtomicU64::new(0),
             retries: AtomicU64::new(0),
             record_failures: AtomicU64::new(0),
             record_errors: AtomicU64::new(0),
@@ -352,9 +348,7 @@ pub fn set_flume_channels(channels: Vec<FlumeChannel>) {
 
 /// Flume's channel counters, as its Kafka channel keeps them: events put
 /// into the channel's topic by the connectors that write it, and events
-/// taken by its sinks (summed over the tasks of each that run here); and
-/// `ChannelSize`, the events in the topic that a sink has yet to take (the
-/// most any one sink has left, as each sink takes every event).
+/// taken by its sinks (summed over the tasks of each that run here).
 fn export_flume_channels(
     e: &mut Exposition,
     connectors: &[ConnectorSample],
@@ -378,26 +372,6 @@ fn export_flume_channels(
         ];
         let (put_attempts, puts) = sum(&ch.writers);
         let (take_attempts, takes) = sum(&ch.readers);
-        let size = ch
-            .readers
-            .iter()
-            .map(|r| {
-                connectors
-                    .iter()
-                    .filter(|c| c.name == *r)
-                    .flat_map(|c| &c.tasks)
-                    .map(|(_, _, m)| m.unread.load(Relaxed))
-                    .sum::<u64>()
-            })
-            .max()
-            .unwrap_or(0);
-        e.add_named(
-            "flume_channel_ChannelSize".to_string(),
-            "gauge",
-            "Events in the channel (topic) that a sink has yet to take",
-            &l,
-            size as f64,
-        );
         for (name, help, v) in [
             (
                 "EventPutAttemptCount",
@@ -710,20 +684,17 @@ mod tests {
                 m,
             )],
         };
-        let (source, copy, sink, sink2) = (
-            Arc::new(TaskMetrics::default()),
+        let (source, copy, sink) = (
             Arc::new(TaskMetrics::default()),
             Arc::new(TaskMetrics::default()),
             Arc::new(TaskMetrics::default()),
         );
-        sink2.unread.store(3, Relaxed);
         source.poll.add(5);
         source.write.add(4);
         copy.read.add(4);
         copy.send.add(3);
         sink.read.add(3);
         sink.send.add(2);
-        sink.unread.store(7, Relaxed);
         let connectors = [
             sample(
                 "a.sources.s",
@@ -732,7 +703,6 @@ mod tests {
             ),
             sample("a.sources.s.c", crate::flume::copy::CLASS, copy),
             sample("a.sinks.k", "org.apache.flume.sink.LoggerSink", sink),
-            sample("a.sinks.k2", "org.apache.flume.sink.LoggerSink", sink2),
         ];
         let mut e = Exposition::default();
         for c in &connectors {
@@ -743,7 +713,7 @@ mod tests {
             agent: "a".into(),
             name: "c".into(),
             writers: vec!["a.sources.s.c".into()],
-            readers: vec!["a.sinks.k".into(), "a.sinks.k2".into()],
+            readers: vec!["a.sinks.k".into()],
         };
         export_flume_channels(&mut e, &connectors, &[channel]);
         let text = e.render();
@@ -754,7 +724,6 @@ mod tests {
             "flume_channel_EventPutSuccessCount{agent=\"a\",component=\"c\"} 3",
             "flume_channel_EventTakeAttemptCount{agent=\"a\",component=\"c\"} 3",
             "flume_channel_EventTakeSuccessCount{agent=\"a\",component=\"c\"} 2",
-            "flume_channel_ChannelSize{agent=\"a\",component=\"c\"} 7",
             "flume_sink_EventDrainAttemptCount{agent=\"a\",component=\"k\"} 3",
             "flume_sink_EventDrainSuccessCount{agent=\"a\",component=\"k\"} 2",
         ] {

@@ -8,7 +8,6 @@ mod errant;
 pub mod errors;
 pub mod health;
 mod herder;
-mod lag;
 pub mod local_access;
 pub mod metrics;
 mod pattern;

@@ -421,7 +421,6 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
     let mut batch: Vec<SinkRecord> = Vec::new();
     // Records read by the last pass, for the room kept in `batch`.
     let mut last_read = 0usize;
-    let mut looked_at_lag = Instant::now();
     let result: anyhow::Result<()> = loop {
         let target = *control.borrow_and_update();
         if target == Target::Stop {
@@ -659,16 +658,6 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
         }
         idle = read == 0;
         last_read = read;
-        // How many records the task has yet to read (Flume's ChannelSize):
-        // on a quiet pass, and at most once a second while busy.
-        if idle || looked_at_lag.elapsed() >= Duration::from_secs(1) {
-            let at = current
-                .iter()
-                .map(|(tp, o)| (tp.topic.as_str(), tp.partition, *o));
-            let unread = super::lag::unread(&consumer, at);
-            env.metrics.unread.store(unread, Ordering::Relaxed);
-            looked_at_lag = Instant::now();
-        }
         if read == 0 {
             // As Kafka Connect does, a poll without records still calls put,
             // so tasks can act on time (a sink rotating files by the clock).
