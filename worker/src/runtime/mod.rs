@@ -6,6 +6,7 @@
 pub mod config;
 mod errant;
 pub mod errors;
+mod group_consumer;
 pub mod health;
 mod herder;
 pub mod local_access;

@@ -14,13 +14,14 @@ use connect_api::{
 };
 use parking_lot::Mutex;
 use rdkafka::config::ClientConfig;
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext};
 use rdkafka::message::{BorrowedMessage, Headers, Message, Timestamp};
-use rdkafka::{ClientContext, Offset, TopicPartitionList};
+use rdkafka::{Offset, TopicPartitionList};
 
 use super::config::Converters;
 use super::errant::{report_errant, settle, Errant, Originals, OwnedRaw};
 use super::errors::{DeadLetterQueue, Failure, Origin, RawRecord, Stage, Tolerance};
+use super::group_consumer::RebalanceFlag;
 use super::pattern::TopicPattern;
 use super::{retry_backoff, State, Target, TaskEnv};
 use connect_transforms::Chain;
@@ -100,17 +101,6 @@ impl SinkTaskContext for TaskContext {
         self.errant
             .clone()
             .map(|e| e as Arc<dyn connect_api::ErrantRecordReporter>)
-    }
-}
-
-/// Notes that a rebalance happened; the loop reads the new assignment.
-struct RebalanceFlag(Arc<AtomicBool>);
-
-impl ClientContext for RebalanceFlag {}
-
-impl ConsumerContext for RebalanceFlag {
-    fn post_rebalance(&self, _: &BaseConsumer<Self>, _: &Rebalance<'_>) {
-        self.0.store(true, Ordering::SeqCst);
     }
 }
 
@@ -767,7 +757,7 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
     if let Err(e) = task.stop().await {
         result = result.and(Err(anyhow::anyhow!(e)));
     }
-    drop(consumer);
+    super::group_consumer::close(consumer);
     if env.worker.standalone {
         // A static member stays in the group after closing; leave explicitly
         // so the group is empty (offsets can then be altered or reset).
