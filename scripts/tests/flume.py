@@ -158,8 +158,32 @@ def user_guide_example():
     assert c["flume_source_EventReceivedCount"] == 1 and c["flume_source_EventAcceptedCount"] == 1, c
     for name in ("PutAttempt", "PutSuccess", "TakeAttempt", "TakeSuccess"):
         assert c[f"flume_channel_Event{name}Count"] == 1, c
+    wait_for("ChannelSize 0 once the sink has read the event",
+             lambda: counters().get("flume_channel_ChannelSize") == 0, 30)
+
+    def sink(action):
+        import json
+        import urllib.request
+        req = urllib.request.Request(f"http://127.0.0.1:{a.rest}/connectors/a1.sinks.k1/{action}",
+                                     method="GET" if action == "status" else "PUT")
+        body = urllib.request.urlopen(req, timeout=10).read()
+        return json.loads(body) if body else None
+
+    # With the sink paused, events stay in the channel and ChannelSize counts them.
+    sink("pause")
+    wait_for("the sink's task paused", lambda: sink("status")["tasks"][0]["state"] == "PAUSED", 30)
+    for i in range(3):
+        reply = subprocess.run(["nc", "-q", "2", "localhost", str(port)], input=f"held {i}\r\n".encode(),
+                               capture_output=True, timeout=20).stdout
+        assert reply == b"OK\n", reply
+    wait_for("ChannelSize 3 with the sink paused", lambda: counters().get("flume_channel_ChannelSize") == 3, 30)
+    assert "held 0" not in a.text(), "the paused sink logged an event"
+    sink("resume")
+    wait_for("ChannelSize back to 0 once the sink resumed", lambda: counters().get("flume_channel_ChannelSize") == 0, 30)
+    wait_for("the held events logged", lambda: all(f"held {i}" in a.text() for i in range(3)), 30)
     a.stop()
-    ok("user guide example: nc got OK, the logger printed Flume's line, /metrics counts the event at the source, the channel and the sink")
+    ok("user guide example: nc got OK, the logger printed Flume's line, /metrics counts the event at the source, "
+       "the channel and the sink; ChannelSize counts the 3 events a paused sink holds back and returns to 0 on resume")
 
 
 def tutorial_spool_to_hdfs():

@@ -312,6 +312,7 @@ impl Executor {
         MetricsView {
             counts: self.spawner.counts.clone(),
             connectors: by_name.into_values().collect(),
+            channel_sizes: Default::default(),
         }
     }
 

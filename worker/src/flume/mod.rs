@@ -236,6 +236,9 @@ pub fn plan(all: &BTreeMap<String, String>, agent: &str) -> Result<Plan, Refused
             }
         };
         plan.topics.push(topic.clone());
+        if let Some(ch) = plan.channels.iter_mut().find(|ch| ch.name == *c) {
+            ch.topic = topic.clone();
+        }
         topics.insert(c.clone(), topic);
     }
     // The worker's own clients (topics, offsets) log in as the sinks do,

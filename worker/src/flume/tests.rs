@@ -55,6 +55,7 @@ fn the_user_guide_example() {
         vec![FlumeChannel {
             agent: "a1".into(),
             name: "c1".into(),
+            topic: "flume.a1.c1".into(),
             writers: vec!["a1.sources.r1".into()],
             readers: vec!["a1.sinks.k1".into()],
         }]

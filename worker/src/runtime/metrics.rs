@@ -7,6 +7,7 @@
 //! `kafka_connect_source_task_metrics_source_record_poll_total{connector="c",task="0"}`.
 //! Averages and maxima cover the task's life; rates cover the last 30 to 60 s.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, OnceLock};
@@ -132,6 +133,9 @@ pub struct TaskMetrics {
     pub commit_skip: Counter,
     pub sink_active: Stat,
     pub sink_active_now: AtomicU64,
+    /// The next offset of each partition the task has handed on, for
+    /// Flume's `ChannelSize`.
+    pub positions: Mutex<connect_api::Offsets>,
     // Errors.
     pub retries: AtomicU64,
     pub record_failures: AtomicU64,
@@ -167,6 +171,7 @@ impl Default for TaskMetrics {
             commit_skip: Counter::default(),
             sink_active: Stat::default(),
             sink_active_now: AtomicU64::new(0),
+            positions: Mutex::default(),
             retries: AtomicU64::new(0),
             record_failures: AtomicU64::new(0),
             record_errors: AtomicU64::new(0),
@@ -334,6 +339,7 @@ pub fn state_name(s: State) -> &'static str {
 pub struct FlumeChannel {
     pub agent: String,
     pub name: String,
+    pub topic: String,
     pub writers: Vec<String>,
     pub readers: Vec<String>,
 }
@@ -346,13 +352,21 @@ pub fn set_flume_channels(channels: Vec<FlumeChannel>) {
     let _ = FLUME_CHANNELS.set(channels);
 }
 
+/// The channels registered with [`set_flume_channels`], if any.
+pub fn flume_channels() -> &'static [FlumeChannel] {
+    FLUME_CHANNELS.get().map_or(&[][..], Vec::as_slice)
+}
+
 /// Flume's channel counters, as its Kafka channel keeps them: events put
 /// into the channel's topic by the connectors that write it, and events
-/// taken by its sinks (summed over the tasks of each that run here).
+/// taken by its sinks (summed over the tasks of each that run here); and
+/// `ChannelSize`, the events its slowest sink has not read, where `sizes`
+/// has it.
 fn export_flume_channels(
     e: &mut Exposition,
     connectors: &[ConnectorSample],
     channels: &[FlumeChannel],
+    sizes: &HashMap<String, u64>,
 ) {
     let sum = |names: &[String]| {
         let mut total = (0, 0);
@@ -402,6 +416,15 @@ fn export_flume_channels(
                 v as f64,
             );
         }
+        if let Some(size) = sizes.get(&ch.name) {
+            e.add_named(
+                "flume_channel_ChannelSize".to_string(),
+                "gauge",
+                "Events in the channel (topic) that its slowest sink has not read",
+                &l,
+                *size as f64,
+            );
+        }
     }
 }
 
@@ -411,6 +434,8 @@ fn export_flume_channels(
 pub struct MetricsView {
     pub counts: Arc<WorkerMetrics>,
     pub connectors: Vec<ConnectorSample>,
+    /// Flume's `ChannelSize` by channel name, where it was measured.
+    pub channel_sizes: HashMap<String, u64>,
 }
 
 /// One connector in a [`MetricsView`].
@@ -449,8 +474,12 @@ impl MetricsView {
                 m.export(&mut e, &c.name, &i.to_string(), state_name(*state), source);
             }
         }
-        let channels = FLUME_CHANNELS.get().map_or(&[][..], Vec::as_slice);
-        export_flume_channels(&mut e, &self.connectors, channels);
+        export_flume_channels(
+            &mut e,
+            &self.connectors,
+            flume_channels(),
+            &self.channel_sizes,
+        );
         e.render()
     }
 }
@@ -712,10 +741,12 @@ mod tests {
         let channel = FlumeChannel {
             agent: "a".into(),
             name: "c".into(),
+            topic: "flume.a.c".into(),
             writers: vec!["a.sources.s.c".into()],
             readers: vec!["a.sinks.k".into()],
         };
-        export_flume_channels(&mut e, &connectors, &[channel]);
+        let sizes = HashMap::from([("c".to_string(), 7)]);
+        export_flume_channels(&mut e, &connectors, &[channel], &sizes);
         let text = e.render();
         for line in [
             "flume_source_EventReceivedCount{agent=\"a\",component=\"s\"} 5",
@@ -724,6 +755,7 @@ mod tests {
             "flume_channel_EventPutSuccessCount{agent=\"a\",component=\"c\"} 3",
             "flume_channel_EventTakeAttemptCount{agent=\"a\",component=\"c\"} 3",
             "flume_channel_EventTakeSuccessCount{agent=\"a\",component=\"c\"} 2",
+            "flume_channel_ChannelSize{agent=\"a\",component=\"c\"} 7",
             "flume_sink_EventDrainAttemptCount{agent=\"a\",component=\"k\"} 3",
             "flume_sink_EventDrainSuccessCount{agent=\"a\",component=\"k\"} 2",
         ] {

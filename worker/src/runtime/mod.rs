@@ -3,6 +3,7 @@
 //! with trace, RESTARTING, STOPPED) and target states (STARTED, PAUSED,
 //! STOPPED).
 
+mod channel_size;
 pub mod config;
 mod errant;
 pub mod errors;

@@ -463,6 +463,7 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
                 if !gone.is_empty() {
                     task.close(&gone).await.map_err(|e| anyhow::anyhow!(e))?;
                     current.retain(|tp, _| !gone.contains(tp));
+                    env.metrics.positions.lock().clone_from(&current);
                 }
                 if !new.is_empty() {
                     task.open(&new).await.map_err(|e| anyhow::anyhow!(e))?;
@@ -716,6 +717,7 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
         for (tp, o) in next {
             current.insert(tp, o);
         }
+        env.metrics.positions.lock().clone_from(&current);
     };
     // The last commit: offsets past records sent to the dead letter queue
     // only once the queue has them. The task is closed and stopped however

@@ -590,7 +590,7 @@ impl Worker {
     /// Kafka Connect's worker, connector and task metrics in Prometheus text.
     pub async fn metrics(&self) -> String {
         let connectors = self.connectors.lock().await;
-        let view = MetricsView {
+        let mut view = MetricsView {
             counts: self.counts.clone(),
             connectors: connectors
                 .iter()
@@ -606,8 +606,15 @@ impl Worker {
                         .collect(),
                 })
                 .collect(),
+            channel_sizes: Default::default(),
         };
         drop(connectors);
+        view.channel_sizes = crate::runtime::channel_size::channel_sizes(
+            &self.settings.bootstrap_servers,
+            crate::runtime::metrics::flume_channels(),
+            &view.connectors,
+        )
+        .await;
         view.render()
     }
 
