@@ -38,6 +38,25 @@ ensure_venv() {
     fi
 }
 
+# Hadoop's client jars (3.3.4, as the pyspark 3.5.3 source package on PyPI
+# ships them) in $HADOOP_JARS, and a JDK to run a Java source file against
+# them: the tests read SequenceFiles with Hadoop's own reader.
+ensure_hadoop_jars() {
+    HADOOP_JARS="${CARGO_TARGET_DIR:-$ROOT/target}/hadoop-jars"
+    command -v javac >/dev/null || ensure_packages default-jdk-headless
+    [ -f "$HADOOP_JARS/hadoop-client-runtime-3.3.4.jar" ] && return 0
+    log "fetching Hadoop's client jars (from the pyspark 3.5.3 source package)"
+    local dl
+    dl="$(mktemp -d)"
+    "$VENV/bin/pip" download -q --disable-pip-version-check --no-deps -d "$dl" 'pyspark==3.5.3'
+    mkdir -p "$HADOOP_JARS"
+    tar xzf "$dl"/pyspark-3.5.3.tar.gz --no-same-owner -C "$dl" --wildcards \
+        '*/deps/jars/hadoop-client-api-3.3.4.jar' '*/deps/jars/hadoop-client-runtime-3.3.4.jar' \
+        '*/deps/jars/commons-logging-1.1.3.jar' '*/deps/jars/slf4j-api-2.0.7.jar'
+    mv "$dl"/pyspark-3.5.3/deps/jars/*.jar "$HADOOP_JARS/"
+    rm -rf "$dl"
+}
+
 # Builds the weir binary (profile: debug unless WEIR_PROFILE=release).
 build_weir() {
     local profile="${WEIR_PROFILE:-debug}"

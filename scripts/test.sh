@@ -69,7 +69,8 @@ log "HDFS on file://: 1,000,000 records exactly once through six SIGKILLs; Avro 
 "$VENV/bin/python" scripts/tests/hdfs.py "$WEIR" "$BOOT"
 
 log "Flume: the user guide's and the tutorial's agents through flume-ng, spooldir with 200 files and two SIGKILLs, fan-out to HDFS and SQLite, chained agents"
-"$VENV/bin/python" scripts/tests/flume.py "$WEIR" "$BOOT"
+ensure_hadoop_jars
+WEIR_HADOOP_JARS="$HADOOP_JARS" "$VENV/bin/python" scripts/tests/flume.py "$WEIR" "$BOOT"
 
 log "weir distributed: three workers, failover, rejoin, internal topics"
 scripts/tests/distributed.sh "$WEIR"

@@ -4,7 +4,9 @@
   `nc` sends "Hello world!", gets OK, and the logger prints Flume's line;
 - the tutorial's spooling-directory agent (timestamp interceptor, HDFS sink
   with escapes and rounding, default SequenceFiles) on a schemeless path:
-  the file ends `.COMPLETED` and every line is in a SequenceFile read here;
+  the file ends `.COMPLETED` and every line is in a SequenceFile, read both
+  here and by Hadoop's own SequenceFile.Reader (Hadoop's client jars, in
+  $WEIR_HADOOP_JARS, which scripts/test.sh provides);
 - spooling directory into a topic through `weir standalone`: 200 files of
   10,000 lines dropped in while it runs, the worker SIGKILLed twice; every
   line arrives, every file ends in the finished path, and a file written to
@@ -39,6 +41,8 @@ from standalone_worker import Worker, free_port, stop_process, wait_for
 WEIR, BOOT = sys.argv[1], sys.argv[2]
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FLUME_NG = os.path.join(ROOT, "scripts", "bin", "flume-ng")
+HADOOP_JARS = os.environ.get("WEIR_HADOOP_JARS") or sys.exit("flume.py: set WEIR_HADOOP_JARS to a directory of "
+                                                             "Hadoop's client jars (scripts/test.sh does)")
 WORK = tempfile.mkdtemp(prefix="weir-flume-")
 STARTED = []
 
@@ -135,6 +139,24 @@ def seq_records(path):
     return out
 
 
+def hadoop_read(paths):
+    """{path: (key class, value class, compressed, [(key, value)])} as Hadoop's
+    SequenceFile.Reader reads each file."""
+    jars = ":".join(sorted(glob.glob(f"{HADOOP_JARS}/*.jar")))
+    src = os.path.join(ROOT, "scripts", "tests", "hadoop", "SequenceFileDump.java")
+    r = subprocess.run(["java", "-cp", jars, src, *paths], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, f"Hadoop's reader failed: {r.stderr[-3000:]}"
+    out, cur = {}, None
+    for line in r.stdout.splitlines():
+        if line.startswith("# "):
+            path, kc, vc, comp, _block = line[2:].rsplit(" ", 4)
+            cur = out[path] = (kc, vc, comp == "compressed=true", [])
+        else:
+            key, value = line.split("\t", 1)
+            cur[3].append((int(key), value))
+    return out
+
+
 def user_guide_example():
     conf = open(os.path.join(ROOT, "examples", "flume", "example.conf")).read()
     port = free_port()
@@ -214,7 +236,16 @@ def tutorial_spool_to_hdfs():
             stamps.add(key)
     assert sorted(got) == sorted(lines), f"{len(got)} lines in the SequenceFiles, {len(lines)} sent"
     assert all(s > 1_600_000_000_000 for s in stamps), "keys are the timestamp interceptor's times"
-    ok(f"tutorial spooldir -> HDFS agent: fred.txt.COMPLETED, {len(got)} lines in {len(glob.glob(out + '/**/events-.*', recursive=True))} SequenceFiles under %y-%m-%d/%H%M/%S rounded to 10 minutes")
+    files = sorted(glob.glob(f"{out}/**/events-.*", recursive=True))
+    hadoop = hadoop_read(files)
+    assert sorted(hadoop) == files, sorted(hadoop)
+    for p in files:
+        kc, vc, compressed, records = hadoop[p]
+        assert (kc, vc, compressed) == ("org.apache.hadoop.io.LongWritable", "org.apache.hadoop.io.BytesWritable",
+                                        False), (p, kc, vc, compressed)
+        assert records == seq_records(p), f"{p}: Hadoop reads other records than the test's reader"
+    ok(f"tutorial spooldir -> HDFS agent: fred.txt.COMPLETED, {len(got)} lines in {len(files)} SequenceFiles "
+       "under %y-%m-%d/%H%M/%S rounded to 10 minutes; Hadoop's SequenceFile.Reader reads the same records")
 
 
 def spool_stress():
