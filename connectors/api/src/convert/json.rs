@@ -228,10 +228,8 @@ impl JsonConverter {
             out.truncate(at + written);
             out.push(b'"');
         };
-        let text = |out: &mut Vec<u8>, s: &str| {
-            // serde_json's escaping, as `Json::String(..).to_string()` writes it.
-            let _ = serde_json::to_writer(&mut *out, s);
-        };
+        // serde_json's escaping, as `Json::String(..).to_string()` writes it.
+        let text = super::json_text::write_str;
         let _ = match value {
             Value::Null => {
                 if let Some(s) = schema {

@@ -129,17 +129,15 @@ impl Scanner<'_> {
         self.eat(b'"')?;
         let start = self.i;
         // Most strings have no escape: one check of their bytes, one copy.
-        loop {
-            match self.peek()? {
-                b'"' => {
-                    let s = std::str::from_utf8(&self.b[start..self.i]).ok()?;
-                    self.i += 1;
-                    return Some(s.to_owned());
-                }
-                b'\\' => break,
-                0..=0x1f => return None,
-                _ => self.i += 1,
+        self.i += super::json_text::plain_prefix(&self.b[start..]);
+        match self.peek()? {
+            b'"' => {
+                let s = std::str::from_utf8(&self.b[start..self.i]).ok()?;
+                self.i += 1;
+                return Some(s.to_owned());
             }
+            b'\\' => {}
+            _ => return None,
         }
         let mut out = self.b[start..self.i].to_vec();
         loop {

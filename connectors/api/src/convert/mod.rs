@@ -5,6 +5,7 @@
 
 mod json;
 mod json_scan;
+mod json_text;
 pub mod plain_json;
 mod simple;
 
