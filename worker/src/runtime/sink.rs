@@ -345,7 +345,10 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
             IDLE_SLEEP.min(Duration::from_millis(ms / 2))
         });
     let mut consumer: BaseConsumer<RebalanceFlag> = cfg
-        .create_with_context(RebalanceFlag(rebalanced.clone()))
+        .create_with_context(RebalanceFlag::new(
+            rebalanced.clone(),
+            cfg.get("auto.offset.reset"),
+        ))
         .context("creating the task's consumer")?;
     // Records, rebalances and errors wake a task that sleeps with nothing to read.
     let arrived = Arc::new(tokio::sync::Notify::new());
