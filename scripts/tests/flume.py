@@ -82,6 +82,10 @@ class Agent:
         except OSError:
             return False
 
+    # REST calls as a standalone worker's (they need only `rest`).
+    call = Worker.call
+    get_text = Worker.get_text
+
     def text(self):
         return open(self.log, errors="replace").read()
 
@@ -170,8 +174,7 @@ def user_guide_example():
     wait_for("the logger line", lambda: line in a.text(), 30)
 
     def counters():
-        import urllib.request
-        text = urllib.request.urlopen(f"http://127.0.0.1:{a.rest}/metrics", timeout=10).read().decode()
+        text = a.get_text("/metrics")
         return {l.split("{")[0]: float(l.split()[-1]) for l in text.splitlines()
                 if l.startswith("flume_") and 'agent="a1"' in l}
 
@@ -183,24 +186,17 @@ def user_guide_example():
     wait_for("ChannelSize 0 once the sink has read the event",
              lambda: counters().get("flume_channel_ChannelSize") == 0, 30)
 
-    def sink(action):
-        import json
-        import urllib.request
-        req = urllib.request.Request(f"http://127.0.0.1:{a.rest}/connectors/a1.sinks.k1/{action}",
-                                     method="GET" if action == "status" else "PUT")
-        body = urllib.request.urlopen(req, timeout=10).read()
-        return json.loads(body) if body else None
-
     # With the sink paused, events stay in the channel and ChannelSize counts them.
-    sink("pause")
-    wait_for("the sink's task paused", lambda: sink("status")["tasks"][0]["state"] == "PAUSED", 30)
+    sink = "/connectors/a1.sinks.k1"
+    assert a.call("PUT", f"{sink}/pause")[0] == 202
+    wait_for("the sink's task paused", lambda: a.call("GET", f"{sink}/status")[1]["tasks"][0]["state"] == "PAUSED", 30)
     for i in range(3):
         reply = subprocess.run(["nc", "-q", "2", "localhost", str(port)], input=f"held {i}\r\n".encode(),
                                capture_output=True, timeout=20).stdout
         assert reply == b"OK\n", reply
     wait_for("ChannelSize 3 with the sink paused", lambda: counters().get("flume_channel_ChannelSize") == 3, 30)
     assert "held 0" not in a.text(), "the paused sink logged an event"
-    sink("resume")
+    assert a.call("PUT", f"{sink}/resume")[0] == 202
     wait_for("ChannelSize back to 0 once the sink resumed", lambda: counters().get("flume_channel_ChannelSize") == 0, 30)
     wait_for("the held events logged", lambda: all(f"held {i}" in a.text() for i in range(3)), 30)
     a.stop()

@@ -69,37 +69,48 @@ async fn measure(
     let mut sizes = HashMap::new();
     for ch in channels {
         let mine: Vec<&Tp> = partitions.iter().filter(|(t, _)| *t == ch.topic).collect();
-        let start = |tp: &Tp| starts.get(tp).copied().unwrap_or(0);
-        let unread = |from: &dyn Fn(&Tp) -> i64| -> u64 {
-            mine.iter()
-                .map(|tp| {
-                    let end = ends.get(*tp).copied().unwrap_or(0);
-                    (end - from(tp).max(start(tp))).max(0) as u64
-                })
-                .sum()
-        };
-        let mut size = None::<u64>;
+        let mut places = Vec::new();
         for reader in &ch.readers {
-            let read = read_to(connectors, reader);
-            let committed = if mine.iter().all(|tp| read.contains_key(*tp)) {
-                BTreeMap::new()
-            } else {
+            let mut place = read_to(connectors, reader);
+            if !mine.iter().all(|tp| place.contains_key(*tp)) {
                 let group = format!("connect-{reader}");
                 let (_, _, conn) = cluster.coordinator(&group).await?;
-                offsets::committed(conn, &group).await?
-            };
-            let lag = unread(&|tp| {
-                read.get(tp)
-                    .or_else(|| committed.get(tp))
-                    .copied()
-                    .unwrap_or(0)
-            });
-            size = Some(size.map_or(lag, |s| s.max(lag)));
+                for (tp, o) in offsets::committed(conn, &group).await? {
+                    place.entry(tp).or_insert(o);
+                }
+            }
+            places.push(place);
         }
-        let size = size.unwrap_or_else(|| unread(&|_| 0));
-        sizes.insert(ch.name.clone(), size);
+        sizes.insert(ch.name.clone(), size(&mine, &starts, &ends, &places));
     }
     Ok(sizes)
+}
+
+/// A channel's size: the most any of its sinks has left to read, each
+/// standing at `places` (a partition a sink has no place in, or one before
+/// the partition's start, counts from the start); without sinks, every
+/// event its partitions keep.
+fn size(
+    partitions: &[&Tp],
+    starts: &BTreeMap<Tp, i64>,
+    ends: &BTreeMap<Tp, i64>,
+    places: &[BTreeMap<Tp, i64>],
+) -> u64 {
+    let unread = |place: &BTreeMap<Tp, i64>| -> u64 {
+        partitions
+            .iter()
+            .map(|tp| {
+                let start = starts.get(*tp).copied().unwrap_or(0);
+                let from = place.get(*tp).copied().unwrap_or(start).max(start);
+                let end = ends.get(*tp).copied().unwrap_or(0);
+                u64::try_from(end - from).unwrap_or(0)
+            })
+            .sum()
+    };
+    if places.is_empty() {
+        return unread(&BTreeMap::new());
+    }
+    places.iter().map(unread).max().unwrap_or(0)
 }
 
 /// Where the tasks of `connector` that run here have read to.
@@ -113,4 +124,40 @@ fn read_to(connectors: &[ConnectorSample], connector: &str) -> BTreeMap<Tp, i64>
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn offsets(items: &[(i32, i64)]) -> BTreeMap<Tp, i64> {
+        items
+            .iter()
+            .map(|(p, o)| (("t".to_string(), *p), *o))
+            .collect()
+    }
+
+    #[test]
+    fn the_size_is_what_the_slowest_sink_has_left() {
+        let (p0, p1) = (("t".to_string(), 0), ("t".to_string(), 1));
+        let partitions = [&p0, &p1];
+        let starts = offsets(&[(0, 10), (1, 0)]);
+        let ends = offsets(&[(0, 50), (1, 20)]);
+        // Without sinks: everything kept, 40 + 20.
+        assert_eq!(size(&partitions, &starts, &ends, &[]), 60);
+        let fast = offsets(&[(0, 50), (1, 18)]);
+        // No place in partition 1, and a place before partition 0's start:
+        // both count from the start.
+        let slow = offsets(&[(0, 3)]);
+        assert_eq!(
+            size(&partitions, &starts, &ends, std::slice::from_ref(&fast)),
+            2
+        );
+        assert_eq!(size(&partitions, &starts, &ends, &[fast, slow]), 60);
+        // A place past the end (the end looked up first) counts as nothing left.
+        assert_eq!(
+            size(&partitions, &starts, &ends, &[offsets(&[(0, 51), (1, 20)])]),
+            0
+        );
+    }
 }

@@ -30,14 +30,14 @@ const COMMITTED_WAIT: Duration = Duration::from_secs(10);
 
 /// Notes that a rebalance happened (the task's loop reads the new
 /// assignment), and gives each assigned partition its starting offset.
-pub(super) struct RebalanceFlag {
-    pub rebalanced: Arc<AtomicBool>,
+pub(super) struct SinkConsumerContext {
+    rebalanced: Arc<AtomicBool>,
     /// Where a partition without a committed offset starts, from
     /// `auto.offset.reset`; `None` leaves it to librdkafka.
-    pub reset: Option<Offset>,
+    reset: Option<Offset>,
 }
 
-impl RebalanceFlag {
+impl SinkConsumerContext {
     /// `auto.offset.reset` as the consumer is configured with it.
     pub(super) fn new(rebalanced: Arc<AtomicBool>, auto_offset_reset: Option<&str>) -> Self {
         let reset = match auto_offset_reset.map(|v| v.trim().to_ascii_lowercase()) {
@@ -52,9 +52,9 @@ impl RebalanceFlag {
     }
 }
 
-impl ClientContext for RebalanceFlag {}
+impl ClientContext for SinkConsumerContext {}
 
-impl ConsumerContext for RebalanceFlag {
+impl ConsumerContext for SinkConsumerContext {
     /// An assigned partition starts at its committed offset, else where
     /// `auto.offset.reset` says. librdkafka would find the same, but for a
     /// partition with nothing committed it waits a fixed 100 ms before it
@@ -94,7 +94,7 @@ impl ConsumerContext for RebalanceFlag {
 /// and a short while passes without a rebalance, then closes it. Records
 /// still arriving are dropped: the task has been closed and its offsets
 /// committed before this is called.
-pub(super) fn close(consumer: BaseConsumer<RebalanceFlag>) {
+pub(super) fn close(consumer: BaseConsumer<SinkConsumerContext>) {
     let rebalanced = consumer.context().rebalanced.clone();
     consumer.unsubscribe();
     let start = Instant::now();
@@ -130,12 +130,12 @@ mod tests {
             let boot = boot.clone();
             let (done, finished) = std::sync::mpsc::channel();
             std::thread::spawn(move || {
-                let consumer: BaseConsumer<RebalanceFlag> = ClientConfig::new()
+                let consumer: BaseConsumer<SinkConsumerContext> = ClientConfig::new()
                     .set("bootstrap.servers", &boot)
                     .set("group.id", format!("never-polled-{round}"))
                     .set("group.instance.id", format!("never-polled-{round}-0"))
                     .set("allow.auto.create.topics", "true")
-                    .create_with_context(RebalanceFlag::new(Arc::default(), Some("earliest")))
+                    .create_with_context(SinkConsumerContext::new(Arc::default(), Some("earliest")))
                     .expect("consumer");
                 let topic = format!("never-polled-{round}");
                 consumer
@@ -189,11 +189,11 @@ mod tests {
             // The first offset each consumer reads, after `more` records
             // are sent once it holds its partition.
             let first = |group: &str, reset: &str, more: usize| -> i64 {
-                let consumer: BaseConsumer<RebalanceFlag> = ClientConfig::new()
+                let consumer: BaseConsumer<SinkConsumerContext> = ClientConfig::new()
                     .set("bootstrap.servers", &boot)
                     .set("group.id", group)
                     .set("enable.auto.commit", "false")
-                    .create_with_context(RebalanceFlag::new(Arc::default(), Some(reset)))
+                    .create_with_context(SinkConsumerContext::new(Arc::default(), Some(reset)))
                     .expect("consumer");
                 consumer.subscribe(&["starts"]).expect("subscribe");
                 let deadline = Instant::now() + Duration::from_secs(20);

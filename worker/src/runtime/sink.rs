@@ -21,7 +21,7 @@ use rdkafka::{Offset, TopicPartitionList};
 use super::config::Converters;
 use super::errant::{report_errant, settle, Errant, Originals, OwnedRaw};
 use super::errors::{DeadLetterQueue, Failure, Origin, RawRecord, Stage, Tolerance};
-use super::group_consumer::RebalanceFlag;
+use super::group_consumer::SinkConsumerContext;
 use super::pattern::TopicPattern;
 use super::{retry_backoff, State, Target, TaskEnv};
 use connect_transforms::Chain;
@@ -227,7 +227,10 @@ fn process(
     Ok(None)
 }
 
-fn commit_offsets(consumer: &BaseConsumer<RebalanceFlag>, offsets: &Offsets) -> anyhow::Result<()> {
+fn commit_offsets(
+    consumer: &BaseConsumer<SinkConsumerContext>,
+    offsets: &Offsets,
+) -> anyhow::Result<()> {
     if offsets.is_empty() {
         return Ok(());
     }
@@ -247,7 +250,7 @@ fn commit_offsets(consumer: &BaseConsumer<RebalanceFlag>, offsets: &Offsets) -> 
 /// again.
 fn commit_if_new(
     env: &TaskEnv,
-    consumer: &BaseConsumer<RebalanceFlag>,
+    consumer: &BaseConsumer<SinkConsumerContext>,
     safe: Offsets,
     committed: &mut Offsets,
 ) {
@@ -344,8 +347,8 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
         .map_or(IDLE_SLEEP, |ms| {
             IDLE_SLEEP.min(Duration::from_millis(ms / 2))
         });
-    let mut consumer: BaseConsumer<RebalanceFlag> = cfg
-        .create_with_context(RebalanceFlag::new(
+    let mut consumer: BaseConsumer<SinkConsumerContext> = cfg
+        .create_with_context(SinkConsumerContext::new(
             rebalanced.clone(),
             cfg.get("auto.offset.reset"),
         ))
