@@ -13,14 +13,15 @@ use kafka_protocol::protocol::StrBytes;
 use parking_lot::Mutex;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::producer::{
-    BaseProducer, BaseRecord, DeliveryResult, FutureProducer, FutureRecord, Producer,
-    ProducerContext,
-};
+use rdkafka::error::KafkaError;
+use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
+use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::ClientContext;
 use rdkafka::{Message, Offset, TopicPartitionList};
+use tokio::sync::oneshot;
 
 use crate::kafka::admin::{check, topic_name, Cluster};
+use crate::kafka::polled::PolledProducer;
 use crate::store::{OffsetLog, OffsetRecord};
 
 /// One internal topic as the worker config describes it.
@@ -164,13 +165,41 @@ fn secured() -> ClientConfig {
 pub struct TopicLog {
     topic: String,
     consumer: BaseConsumer,
-    producer: FutureProducer,
+    producer: LogWriter,
 }
 
+/// Where a write to an internal topic landed, or why it did not.
+type Landed = Result<(i32, i64), KafkaError>;
+
+/// Hands each delivery report of the internal topics' writer to the write
+/// that waits for it.
+pub struct LogAcks;
+
+impl ClientContext for LogAcks {}
+
+impl ProducerContext for LogAcks {
+    type DeliveryOpaque = Box<oneshot::Sender<Landed>>;
+
+    fn delivery(&self, result: &DeliveryResult<'_>, waiting: Self::DeliveryOpaque) {
+        let landed = match result {
+            Ok(m) => Ok((m.partition(), m.offset())),
+            Err((e, _)) => Err(e.clone()),
+        };
+        // The write may have stopped waiting (its task was dropped).
+        let _ = waiting.send(landed);
+    }
+}
+
+/// The producer the internal topics are written with, shared by the three.
+pub type LogWriter = Arc<PolledProducer<LogAcks>>;
+
+/// How long a write waits for room in the producer's queue.
+const QUEUE_WAIT: Duration = Duration::from_secs(30);
+
 /// The producer the internal topics are written with: one per worker, so
-/// that its polling thread is not paid three times.
-pub fn log_writer(bootstrap: &str, client_id: &str) -> anyhow::Result<FutureProducer> {
-    secured()
+/// that its thread is not paid three times.
+pub fn log_writer(bootstrap: &str, client_id: &str) -> anyhow::Result<LogWriter> {
+    let producer: PolledProducer<LogAcks> = secured()
         .set("bootstrap.servers", bootstrap)
         .set("client.id", format!("{client_id}-writer"))
         .set("acks", "all")
@@ -178,8 +207,9 @@ pub fn log_writer(bootstrap: &str, client_id: &str) -> anyhow::Result<FutureProd
         // compaction keeps only its latest value.
         .set("partitioner", "murmur2_random")
         .set("message.timeout.ms", "30000")
-        .create()
-        .context("creating the internal topic writer")
+        .create_with_context(LogAcks)
+        .context("creating the internal topic writer")?;
+    Ok(Arc::new(producer))
 }
 
 impl TopicLog {
@@ -189,7 +219,7 @@ impl TopicLog {
         bootstrap: &str,
         topic: &str,
         client_id: &str,
-        producer: FutureProducer,
+        producer: LogWriter,
     ) -> anyhow::Result<Self> {
         let consumer: BaseConsumer = secured()
             .set("bootstrap.servers", bootstrap)
@@ -300,17 +330,32 @@ impl TopicLog {
 
     /// Writes one record and waits until the broker has it.
     pub async fn send(&self, key: &str, value: Option<&[u8]>) -> anyhow::Result<(i32, i64)> {
-        let mut record = FutureRecord::<str, [u8]>::to(&self.topic).key(key);
+        let failed = |e: KafkaError| {
+            anyhow::Error::from(e).context(format!("writing {key} to {}", self.topic))
+        };
+        let (tx, landed) = oneshot::channel();
+        let mut record = BaseRecord::with_opaque_to(&self.topic, Box::new(tx)).key(key);
         if let Some(v) = value {
             record = record.payload(v);
         }
-        self.producer
-            .send(record, Duration::from_secs(30))
-            .await
-            .map(|d| (d.partition, d.offset))
-            .map_err(|(e, _)| {
-                anyhow::Error::from(e).context(format!("writing {key} to {}", self.topic))
-            })
+        let deadline = Instant::now() + QUEUE_WAIT;
+        loop {
+            match self.producer.send(record) {
+                Ok(()) => break,
+                Err((e, back))
+                    if e.rdkafka_error_code() == Some(RDKafkaErrorCode::QueueFull)
+                        && Instant::now() < deadline =>
+                {
+                    record = back;
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+                Err((e, _)) => return Err(failed(e)),
+            }
+        }
+        match landed.await {
+            Ok(landed) => landed.map_err(failed),
+            Err(_) => Err(failed(KafkaError::Canceled)),
+        }
     }
 
     /// Writes records (a tag, a key and a value each) together and waits

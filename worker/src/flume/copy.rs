@@ -18,8 +18,10 @@ use connect_api::{
 use parking_lot::Mutex;
 use rdkafka::config::ClientConfig;
 use rdkafka::message::{Header, OwnedHeaders};
-use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
+use rdkafka::producer::{BaseRecord, DeliveryResult, ProducerContext};
 use rdkafka::ClientContext;
+
+use crate::kafka::polled::PolledProducer;
 
 pub const CLASS: &str = "org.apache.flume.sink.kafka.KafkaSink";
 pub const TOPIC: &str = "kafka.topic";
@@ -89,7 +91,7 @@ impl ProducerContext for Context {
 
 #[derive(Default)]
 pub struct CopySinkTask {
-    producer: Option<ThreadedProducer<Context>>,
+    producer: Option<PolledProducer<Context>>,
     delivery: Arc<Delivery>,
     topic: String,
 }
@@ -100,7 +102,7 @@ fn bytes(v: &Value) -> Option<Vec<u8>> {
 }
 
 impl CopySinkTask {
-    fn producer(&self) -> ConnectResult<&ThreadedProducer<Context>> {
+    fn producer(&self) -> ConnectResult<&PolledProducer<Context>> {
         self.producer
             .as_ref()
             .ok_or_else(|| ConnectError::fatal("the Kafka sink was not started"))

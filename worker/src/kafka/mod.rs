@@ -6,6 +6,7 @@ pub mod admin;
 mod conn;
 pub mod java_keys;
 pub mod offsets;
+pub mod polled;
 pub mod security;
 
 use std::time::{Duration, Instant};

@@ -15,10 +15,11 @@ use parking_lot::Mutex;
 use rdkafka::config::ClientConfig;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, OwnedHeaders};
-use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
+use rdkafka::producer::{BaseRecord, DeliveryResult, ProducerContext};
 use rdkafka::ClientContext;
 
 use super::metrics::TaskMetrics;
+use crate::kafka::polled::PolledProducer;
 
 /// Where in the pipeline a record failed (Kafka's `Stage`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -419,7 +420,7 @@ impl ProducerContext for DlqContext {
 /// an idempotent producer. Offsets past a record sent here are committed
 /// only after [`DeadLetterQueue::flush`] saw it acknowledged.
 pub struct DeadLetterQueue {
-    producer: ThreadedProducer<DlqContext>,
+    producer: PolledProducer<DlqContext>,
     topic: String,
     context_headers: bool,
     connector: String,

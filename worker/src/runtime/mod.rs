@@ -18,7 +18,7 @@ mod sink;
 mod source;
 mod sticky;
 #[cfg(test)]
-mod test_broker;
+pub(crate) mod test_broker;
 pub mod topic_creation;
 mod topic_handles;
 mod worker;

@@ -16,8 +16,10 @@ use std::ffi::{c_void, CString};
 use std::sync::Arc;
 
 use rdkafka::bindings as rd;
-use rdkafka::producer::{Producer, ProducerContext, ThreadedProducer};
+use rdkafka::producer::{Producer, ProducerContext};
 use rdkafka::types::RDKafkaErrorCode;
+
+use crate::kafka::polled::PolledProducer;
 
 /// One librdkafka topic handle, destroyed with it.
 struct Handle {
@@ -29,7 +31,7 @@ struct Handle {
 /// handle is destroyed before it.
 pub(crate) struct TopicHandles<C: ProducerContext + 'static> {
     handles: Vec<Handle>,
-    producer: Arc<ThreadedProducer<C>>,
+    producer: Arc<PolledProducer<C>>,
 }
 
 /// What a record hands to librdkafka: borrowed bytes, copied by it.
@@ -109,7 +111,7 @@ impl Run {
 }
 
 impl<C: ProducerContext<DeliveryOpaque = usize> + 'static> TopicHandles<C> {
-    pub fn new(producer: Arc<ThreadedProducer<C>>) -> Self {
+    pub fn new(producer: Arc<PolledProducer<C>>) -> Self {
         Self {
             handles: Vec::new(),
             producer,

@@ -6,10 +6,11 @@ use std::time::Duration;
 
 use parking_lot::Mutex;
 use rdkafka::config::ClientConfig;
-use rdkafka::producer::{DeliveryResult, Producer, ProducerContext, ThreadedProducer};
+use rdkafka::producer::{DeliveryResult, Producer, ProducerContext};
 use rdkafka::{ClientContext, Message};
 
 use super::{Payload, Run, TopicHandles, RUN_RECORDS};
+use crate::kafka::polled::PolledProducer;
 
 /// (opaque, topic, partition, offset) of every acknowledged record.
 #[derive(Default)]
@@ -36,7 +37,7 @@ async fn runs_keep_every_record_and_its_order_through_a_full_queue() {
     let boot = broker.bootstrap();
 
     let delivered = tokio::task::spawn_blocking(move || {
-        let producer: Arc<ThreadedProducer<Delivered>> = Arc::new(
+        let producer: Arc<PolledProducer<Delivered>> = Arc::new(
             ClientConfig::new()
                 .set("bootstrap.servers", &boot)
                 .set("enable.idempotence", "true")

@@ -11,9 +11,10 @@ use anyhow::Context;
 use connect_api::{ConnectError, RecordMetadata, SourceTask, SourceTaskContext};
 use parking_lot::Mutex;
 use rdkafka::config::ClientConfig;
-use rdkafka::producer::{DeliveryResult, Producer, ProducerContext, ThreadedProducer};
+use rdkafka::producer::{DeliveryResult, ProducerContext};
 use rdkafka::{ClientContext, Message};
 
+use crate::kafka::polled::PolledProducer;
 use crate::runtime::metrics::TaskMetrics;
 use crate::runtime::topic_creation::TopicCreation;
 use crate::runtime::{retry_backoff, State, Target, TaskEnv};
@@ -79,7 +80,7 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SourceTask>) -> anyhow::Result<
         cfg.set(k, v);
     }
     let acks = Arc::new(Mutex::new(Acks::default()));
-    let producer: Arc<ThreadedProducer<AckContext>> = Arc::new(
+    let producer: Arc<PolledProducer<AckContext>> = Arc::new(
         cfg.create_with_context(AckContext {
             acks: acks.clone(),
             metrics: env.metrics.clone(),

@@ -10,10 +10,11 @@ use connect_api::{ConnectError, SourceRecord};
 use parking_lot::Mutex;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, OwnedHeaders};
-use rdkafka::producer::{BaseRecord, Producer, ThreadedProducer};
+use rdkafka::producer::{BaseRecord, Producer};
 
 use super::outstanding::{Acks, Slot};
 use super::AckContext;
+use crate::kafka::polled::PolledProducer;
 use crate::runtime::config::Converters;
 use crate::runtime::errors::{DeadLetterQueue, Failure, Origin, RawRecord, Stage, Tolerance};
 use crate::runtime::sticky::Sticky;
@@ -55,7 +56,7 @@ const SEND_QUEUE: usize = 2;
 impl Sender {
     pub(super) fn spawn(
         env: &TaskEnv,
-        producer: Arc<ThreadedProducer<AckContext>>,
+        producer: Arc<PolledProducer<AckContext>>,
         converters: Converters,
         acks: Arc<Mutex<Acks>>,
         pipeline: Pipeline,
@@ -380,7 +381,7 @@ fn tolerate(
 /// timer. The first answer comes before the connections to the brokers it
 /// names; asking again once they are up gets the id (and the first
 /// records out) at once instead of half a second later.
-fn warm_up(producer: &ThreadedProducer<AckContext>) {
+fn warm_up(producer: &PolledProducer<AckContext>) {
     for _ in 0..3 {
         if producer
             .client()
@@ -394,7 +395,7 @@ fn warm_up(producer: &ThreadedProducer<AckContext>) {
 }
 
 /// The topic's partitions that have a leader, as the producer's metadata has them.
-fn available_partitions(producer: &ThreadedProducer<AckContext>, topic: &str) -> Option<Vec<i32>> {
+fn available_partitions(producer: &PolledProducer<AckContext>, topic: &str) -> Option<Vec<i32>> {
     let md = producer
         .client()
         .fetch_metadata(Some(topic), Duration::from_secs(1))
@@ -414,7 +415,7 @@ fn available_partitions(producer: &ThreadedProducer<AckContext>, topic: &str) ->
 
 /// What sending a record needs from the sender thread.
 struct Sending<'a> {
-    producer: &'a ThreadedProducer<AckContext>,
+    producer: &'a PolledProducer<AckContext>,
     converters: &'a Converters,
     tolerance: &'a Tolerance,
 }
