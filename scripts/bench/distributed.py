@@ -5,7 +5,9 @@ created through the three workers in turn with up to 8 requests in flight.
 For each N, one row:
 
   creating all (connectors/s), all RUNNING in every worker's view after
-  the last POST (s), GET /connectors?expand=status (slowest worker, ms),
+  the last POST (s), GET /connectors?expand=status (slowest worker, ms;
+  the list, one connector's config, status, tasks and topics are printed
+  before the table),
   a worker that does not lead the group SIGKILLed: all RUNNING on the
   other two (s), per worker
   resident memory, threads and CPU at rest, peak resident memory while
@@ -248,6 +250,19 @@ def row(n):
                 call(c.ports[i], "GET", "/connectors?expand=status")
                 best = min(best, time.time() - t)
             listing = max(listing, best)
+        reads = []
+        for path in ["/connectors", "/connectors/sink-1/config", "/connectors/sink-1/status",
+                     "/connectors/sink-1/tasks", "/connectors/sink-1/topics"]:
+            slowest = 0.0
+            for i in range(3):
+                best = 1e9
+                for _ in range(3):
+                    t = time.time()
+                    call(c.ports[i], "GET", path)
+                    best = min(best, time.time() - t)
+                slowest = max(slowest, best)
+            reads.append(f"{path} {slowest * 1000:.1f}")
+        print(f"N={n}, other reads (ms, slowest worker, best of 3): " + ", ".join(reads), flush=True)
         time.sleep(5)
         stats = [proc_stats(p.pid) for p in c.procs]
         before = [cpu_seconds(p.pid) for p in c.procs]

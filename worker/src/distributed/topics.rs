@@ -264,21 +264,17 @@ impl TopicLog {
         mut apply: impl FnMut(LogRecord),
     ) -> anyhow::Result<()> {
         let deadline = Instant::now() + timeout;
-        // Every partition's end in one request (timestamp -1: the latest offset).
-        let mut query = TopicPartitionList::new();
-        for e in self.consumer.assignment()?.elements() {
-            query.add_partition_offset(&self.topic, e.partition(), Offset::End)?;
-        }
-        let answer = self
-            .consumer
-            .offsets_for_times(query, timeout)
-            .with_context(|| format!("reading the end of {}", self.topic))?;
+        // The ends are asked for over the writer's connection: on the
+        // reader's, the question would wait behind its fetch, which the
+        // broker holds for fetch.wait.max.ms when there is nothing new.
         let mut ends: HashMap<i32, i64> = HashMap::new();
-        for e in answer.elements() {
-            let end = match e.offset() {
-                Offset::Offset(o) => o,
-                _ => 0,
-            };
+        for e in self.consumer.assignment()?.elements() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let (_, end) = self
+                .producer
+                .client()
+                .fetch_watermarks(&self.topic, e.partition(), left)
+                .with_context(|| format!("reading the end of {}", self.topic))?;
             ends.insert(e.partition(), end);
         }
         let done = |c: &BaseConsumer, ends: &HashMap<i32, i64>| -> anyhow::Result<bool> {
