@@ -494,19 +494,20 @@ impl DistributedHerder {
             (shared.snapshot.work(), shared.snapshot.offset)
         };
         let mut tick = TICK;
+        let beat_every = |fast_until: Option<Instant>| match fast_until {
+            Some(t) if Instant::now() < t => FAST_BEAT,
+            _ => self.settings.heartbeat_interval,
+        };
         loop {
             // Woken for the next heartbeat (a failing one is tried again a
-            // tick later) and for a delayed rejoin.
-            let mut sleep = tick;
-            let beat_every = match fast_until {
-                Some(t) if Instant::now() < t => FAST_BEAT,
-                _ => self.settings.heartbeat_interval,
-            };
-            // A heartbeat already overdue is failing: it is tried again a
-            // tick later. A rejoin that fell due since the last look is not
+            // tick later) and for a delayed rejoin. A heartbeat that fell
+            // due and has not been tried (the pace just quickened) goes at
+            // once, and a rejoin that fell due since the last look is not
             // slept over.
-            let beat_left = (last_beat + beat_every).saturating_duration_since(Instant::now());
-            if !beat_left.is_zero() {
+            let mut sleep = tick;
+            let beat_left =
+                (last_beat + beat_every(fast_until)).saturating_duration_since(Instant::now());
+            if !beat_left.is_zero() || beat_failing_since.is_none() {
                 sleep = sleep.min(beat_left);
             }
             if let Some(t) = rejoin_at {
@@ -557,7 +558,7 @@ impl DistributedHerder {
                 rejoin_at = None;
                 fast_until = Some(Instant::now() + 2 * self.settings.heartbeat_interval);
             }
-            if last_beat.elapsed() >= beat_every {
+            if last_beat.elapsed() >= beat_every(fast_until) {
                 match member.heartbeat().await {
                     Ok(Beat::Ok) => {
                         last_beat = Instant::now();
