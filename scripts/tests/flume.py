@@ -6,7 +6,8 @@
   with escapes and rounding, default SequenceFiles) on a schemeless path:
   the file ends `.COMPLETED` and every line is in a SequenceFile, read both
   here and by Hadoop's own SequenceFile.Reader (Hadoop's client jars, in
-  $WEIR_HADOOP_JARS, which scripts/test.sh provides);
+  $WEIR_HADOOP_JARS, which scripts/test.sh provides); the same agent with
+  `hdfs.writeFormat = Text`, whose Text values Hadoop's reader checks;
 - spooling directory into a topic through `weir standalone`: 200 files of
   10,000 lines dropped in while it runs, the worker SIGKILLed twice; every
   line arrives, every file ends in the finished path, and a file written to
@@ -111,9 +112,10 @@ def read_topic(topic, timeout=30):
     return out
 
 
-def seq_records(path):
+def seq_records(path, text=False):
     """Keys and values of an uncompressed SequenceFile (LongWritable keys,
-    BytesWritable values), read as Hadoop's reader walks it."""
+    BytesWritable values, or Text values with `text`), read as Hadoop's
+    reader walks it."""
     b = open(path, "rb").read()
     assert b[:4] == b"SEQ\x06", path
     at = 4
@@ -137,8 +139,15 @@ def seq_records(path):
         (klen,) = struct.unpack(">i", b[at + 4:at + 8])
         assert klen == 8
         (key,) = struct.unpack(">q", b[at + 8:at + 16])
-        (vlen,) = struct.unpack(">i", b[at + 16:at + 20])
-        out.append((key, b[at + 20:at + 20 + vlen].decode()))
+        value = b[at + 16:at + 8 + length]
+        if text:
+            # Text: a Hadoop vint length, then the UTF-8 bytes.
+            first = struct.unpack(">b", value[:1])[0]
+            size = 1 if first >= -112 else (-119 - first if first < -120 else -111 - first)
+            out.append((key, value[size:].decode()))
+        else:
+            (vlen,) = struct.unpack(">i", value[:4])
+            out.append((key, value[4:4 + vlen].decode()))
         at += 8 + length
     return out
 
@@ -242,6 +251,41 @@ def tutorial_spool_to_hdfs():
         assert records == seq_records(p), f"{p}: Hadoop reads other records than the test's reader"
     ok(f"tutorial spooldir -> HDFS agent: fred.txt.COMPLETED, {len(got)} lines in {len(files)} SequenceFiles "
        "under %y-%m-%d/%H%M/%S rounded to 10 minutes; Hadoop's SequenceFile.Reader reads the same records")
+
+
+def text_sequence_files():
+    """The tutorial's agent with `hdfs.writeFormat = Text`: Hadoop's reader
+    finds Text values, each a line sent."""
+    spool, out = f"{WORK}/spool-text", f"{WORK}/hdfsroot-text/flume"
+    os.makedirs(spool)
+    conf = open(os.path.join(ROOT, "examples", "flume", "flumelogs.conf")).read()
+    conf = conf.replace("/home/maria_dev/spool", spool).replace("/user/maria_dev/flume", out)
+    conf += "a1.sinks.k1.hdfs.writeFormat = Text\n"
+    a = Agent("flumelogs-text", conf)
+    a.start()
+    lines = [f"text line {i} \u00e9t\u00e9" for i in range(1000)]
+    with open(f"{WORK}/text.txt", "w") as f:
+        f.write("\n".join(lines) + "\n")
+    os.rename(f"{WORK}/text.txt", f"{spool}/text.txt")
+    wait_for("text.txt.COMPLETED", lambda: os.path.exists(f"{spool}/text.txt.COMPLETED"), 60)
+
+    def closed():
+        return [p for p in glob.glob(f"{out}/**/events-.*", recursive=True) if not p.endswith(".tmp")]
+    wait_for("every line in closed SequenceFiles",
+             lambda: sum(len(seq_records(p, text=True)) for p in closed()) >= len(lines), 90, step=1)
+    a.stop()
+    files = sorted(closed())
+    hadoop = hadoop_read(files)
+    got = []
+    for p in files:
+        kc, vc, compressed, records = hadoop[p]
+        assert (kc, vc, compressed) == ("org.apache.hadoop.io.LongWritable", "org.apache.hadoop.io.Text",
+                                        False), (p, kc, vc, compressed)
+        assert records == seq_records(p, text=True), f"{p}: Hadoop reads other records than the test's reader"
+        got += [v for _, v in records]
+    assert sorted(got) == sorted(lines), f"Hadoop read {len(got)} Text values, {len(lines)} lines sent"
+    ok(f"tutorial agent with hdfs.writeFormat = Text: Hadoop's SequenceFile.Reader reads {len(got)} Text values "
+       f"in {len(files)} files, each a line sent")
 
 
 def spool_stress():
@@ -533,6 +577,7 @@ try:
     taildir(kills=2, per=20_000)
     user_guide_example()
     tutorial_spool_to_hdfs()
+    text_sequence_files()
     fan_out()
     chained()
     spool_stress()
