@@ -213,24 +213,38 @@ def user_guide_example():
        "the channel and the sink; ChannelSize counts the 3 events a paused sink holds back and returns to 0 on resume")
 
 
-def tutorial_spool_to_hdfs():
-    spool, out = f"{WORK}/spool", f"{WORK}/hdfsroot/user/maria_dev/flume"
+def spool_through_tutorial_agent(name, tag, lines, text=False):
+    """Runs the tutorial's agent (with `hdfs.writeFormat = Text` when
+    `text`) on its own spool and HDFS directories, drops `lines` in as one
+    file, waits until the file is done and every line is in a closed
+    SequenceFile, stops the agent; returns the files' paths and the HDFS
+    directory."""
+    spool, out = f"{WORK}/spool-{tag}", f"{WORK}/hdfsroot-{tag}/user/maria_dev/flume"
     os.makedirs(spool)
     conf = open(os.path.join(ROOT, "examples", "flume", "flumelogs.conf")).read()
     conf = conf.replace("/home/maria_dev/spool", spool).replace("/user/maria_dev/flume", out)
-    a = Agent("flumelogs", conf)
+    if text:
+        conf += "a1.sinks.k1.hdfs.writeFormat = Text\n"
+    a = Agent(name, conf)
     a.start()
-    lines = [f'66.249.75.159 - - [29/Nov/2015:03:50:05 +0000] "GET /robots.txt HTTP/1.1" 200 {i}' for i in range(5000)]
-    with open(f"{WORK}/fred.txt", "w") as f:
+    with open(f"{WORK}/{tag}.txt", "w") as f:
         f.write("\n".join(lines) + "\n")
-    os.rename(f"{WORK}/fred.txt", f"{spool}/fred.txt")
-    wait_for("fred.txt.COMPLETED", lambda: os.path.exists(f"{spool}/fred.txt.COMPLETED"), 60)
+    os.rename(f"{WORK}/{tag}.txt", f"{spool}/{tag}.txt")
+    wait_for(f"{tag}.txt.COMPLETED", lambda: os.path.exists(f"{spool}/{tag}.txt.COMPLETED"), 60)
+
+    def closed():
+        return [p for p in glob.glob(f"{out}/**/events-.*", recursive=True) if not p.endswith(".tmp")]
     wait_for("every line in closed SequenceFiles",
-             lambda: sum(len(seq_records(p)) for p in glob.glob(f"{out}/**/events-.*", recursive=True)
-                         if not p.endswith(".tmp")) >= len(lines), 90, step=1)
+             lambda: sum(len(seq_records(p, text)) for p in closed()) >= len(lines), 90, step=1)
     a.stop()
+    return sorted(glob.glob(f"{out}/**/events-.*", recursive=True)), out
+
+
+def tutorial_spool_to_hdfs():
+    lines = [f'66.249.75.159 - - [29/Nov/2015:03:50:05 +0000] "GET /robots.txt HTTP/1.1" 200 {i}' for i in range(5000)]
+    files, out = spool_through_tutorial_agent("flumelogs", "fred", lines)
     got, stamps = [], set()
-    for p in glob.glob(f"{out}/**/events-.*", recursive=True):
+    for p in files:
         assert not p.endswith(".tmp"), p
         rel = os.path.relpath(p, out)
         m = re.match(r"^\d\d-\d\d-\d\d/(\d\d)(\d\d)/(\d\d)/events-\.\d+$", rel)
@@ -241,7 +255,6 @@ def tutorial_spool_to_hdfs():
             stamps.add(key)
     assert sorted(got) == sorted(lines), f"{len(got)} lines in the SequenceFiles, {len(lines)} sent"
     assert all(s > 1_600_000_000_000 for s in stamps), "keys are the timestamp interceptor's times"
-    files = sorted(glob.glob(f"{out}/**/events-.*", recursive=True))
     hadoop = hadoop_read(files)
     assert sorted(hadoop) == files, sorted(hadoop)
     for p in files:
@@ -256,25 +269,8 @@ def tutorial_spool_to_hdfs():
 def text_sequence_files():
     """The tutorial's agent with `hdfs.writeFormat = Text`: Hadoop's reader
     finds Text values, each a line sent."""
-    spool, out = f"{WORK}/spool-text", f"{WORK}/hdfsroot-text/flume"
-    os.makedirs(spool)
-    conf = open(os.path.join(ROOT, "examples", "flume", "flumelogs.conf")).read()
-    conf = conf.replace("/home/maria_dev/spool", spool).replace("/user/maria_dev/flume", out)
-    conf += "a1.sinks.k1.hdfs.writeFormat = Text\n"
-    a = Agent("flumelogs-text", conf)
-    a.start()
     lines = [f"text line {i} \u00e9t\u00e9" for i in range(1000)]
-    with open(f"{WORK}/text.txt", "w") as f:
-        f.write("\n".join(lines) + "\n")
-    os.rename(f"{WORK}/text.txt", f"{spool}/text.txt")
-    wait_for("text.txt.COMPLETED", lambda: os.path.exists(f"{spool}/text.txt.COMPLETED"), 60)
-
-    def closed():
-        return [p for p in glob.glob(f"{out}/**/events-.*", recursive=True) if not p.endswith(".tmp")]
-    wait_for("every line in closed SequenceFiles",
-             lambda: sum(len(seq_records(p, text=True)) for p in closed()) >= len(lines), 90, step=1)
-    a.stop()
-    files = sorted(closed())
+    files, _ = spool_through_tutorial_agent("flumelogs-text", "text", lines, text=True)
     hadoop = hadoop_read(files)
     got = []
     for p in files:
