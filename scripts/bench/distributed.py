@@ -242,17 +242,8 @@ def row(n):
         for i in range(3):
             wait_for(f"all {n} RUNNING on worker {i}", lambda i=i: c.running(i, n), 600, step=1)
         t2 = time.time()
-        listing = 0.0
-        for i in range(3):
-            best = 1e9
-            for _ in range(3):
-                t = time.time()
-                call(c.ports[i], "GET", "/connectors?expand=status")
-                best = min(best, time.time() - t)
-            listing = max(listing, best)
-        reads = []
-        for path in ["/connectors", "/connectors/sink-1/config", "/connectors/sink-1/status",
-                     "/connectors/sink-1/tasks", "/connectors/sink-1/topics"]:
+        def slowest_best(path):
+            """GET path: the best of three on each worker, the slowest worker's (s)."""
             slowest = 0.0
             for i in range(3):
                 best = 1e9
@@ -261,7 +252,11 @@ def row(n):
                     call(c.ports[i], "GET", path)
                     best = min(best, time.time() - t)
                 slowest = max(slowest, best)
-            reads.append(f"{path} {slowest * 1000:.1f}")
+            return slowest
+        listing = slowest_best("/connectors?expand=status")
+        reads = [f"{path} {slowest_best(path) * 1000:.1f}"
+                 for path in ["/connectors", "/connectors/sink-1/config", "/connectors/sink-1/status",
+                              "/connectors/sink-1/tasks", "/connectors/sink-1/topics"]]
         print(f"N={n}, other reads (ms, slowest worker, best of 3): " + ", ".join(reads), flush=True)
         time.sleep(5)
         stats = [proc_stats(p.pid) for p in c.procs]

@@ -5,7 +5,8 @@
 #              topic, against `kcat -P -l` of the same files (MB/s);
 #   taildir  - the same files followed by TAILDIR, same reference;
 #   latency  - a line appended to a tailed file until a consumer has its
-#              record, at 10,000 lines/s for 20 s (p50, p99, max);
+#              record, at 10,000 lines/s for 20 s (p50, p99, max, the
+#              slowest line, and the lines that took over 500 ms);
 #   the worker's peak RSS over the runs.
 # Two rounds, sides alternating, best of each, each run on a fresh broker.
 # Prints one table. Not part of test.sh. BENCH_ONLY=latency runs the
@@ -112,16 +113,21 @@ lat, deadline = [], time.time() + seconds + 30
 while len(lat) < rate * seconds and time.time() < deadline:
     m = c.poll(0.1)
     if m is not None and not m.error():
-        lat.append(time.time_ns() - int(m.value().split(b" ")[0]))
+        sent_ns, _, i = m.value().split(b" ")[:3]
+        lat.append((time.time_ns() - int(sent_ns), int(i)))
 writer.wait()
 c.close()
 lat.sort()
-ms = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] / 1e6
-print(f"{len(lat)} {ms(0.5):.1f} {ms(0.99):.1f} {lat[-1] / 1e6:.1f}")
+ms = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))][0] / 1e6
+# Where the slow lines are: the slowest line's number, and how many lines
+# took over 500 ms with the first and last of them (- when none).
+late = sorted(i for ns, i in lat if ns > 500e6)
+span = f"{late[0]} {late[-1]}" if late else "- -"
+print(f"{len(lat)} {ms(0.5):.1f} {ms(0.99):.1f} {lat[-1][0] / 1e6:.1f} {lat[-1][1]} {len(late)} {span}")
 PY
 )
 stop_pid "$W"
-read -r LAT_N P50 P99 PMAX <<<"$LAT"
+read -r LAT_N P50 P99 PMAX SLOWEST LATE FIRST_LATE LAST_LATE <<<"$LAT"
 
 if [ "${BENCH_ONLY:-}" != latency ]; then
     echo
@@ -131,5 +137,5 @@ if [ "${BENCH_ONLY:-}" != latency ]; then
     echo "| taildir | $N | $TAIL | $KCAT | $(ratio "$TAIL" "$KCAT")x | $((RSS_TAIL / 1024)) MB |"
 fi
 echo
-echo "tail latency (line appended -> record consumed), 10,000 lines/s for 20 s: $LAT_N lines, p50 ${P50} ms, p99 ${P99} ms, max ${PMAX} ms"
+echo "tail latency (line appended -> record consumed), 10,000 lines/s for 20 s: $LAT_N lines, p50 ${P50} ms, p99 ${P99} ms, max ${PMAX} ms (line ${SLOWEST}); ${LATE} lines over 500 ms (lines ${FIRST_LATE} to ${LAST_LATE})"
 rm -rf "$WORK"
