@@ -137,8 +137,8 @@ struct Partition {
     at: Option<i64>,
     /// Records of that file already sent.
     sent: usize,
-    /// The file being read, parsed.
-    loaded: Option<Vec<SchemaAndValue>>,
+    /// The file being read, its values decoded as they are sent.
+    loaded: Option<read::FileValues>,
     /// Its records' keys, headers and timestamps, when the sink kept them.
     meta: Option<Vec<Kept>>,
     resumed: bool,
@@ -352,8 +352,10 @@ impl SourceTask for HdfsSourceTask {
                         let bytes = store
                             .read(&path)
                             .map_err(|e| ConnectError::retriable(e.0))?;
-                        let values = read::values(&cfg.format, &topic, &bytes)
+                        let mut values = read::FileValues::open(&cfg.format, &topic, bytes)
                             .map_err(|e| ConnectError::fatal(format!("{path}: {e}")))?;
+                        // Resumed in the middle of the file.
+                        values.pass_over(p.sent);
                         let sidecar = format!("{path}{META_SUFFIX}");
                         p.meta = if store
                             .exists(&sidecar)
@@ -377,29 +379,28 @@ impl SourceTask for HdfsSourceTask {
                         };
                         p.loaded = Some(values);
                     }
-                    let values = p.loaded.as_mut().map_or(&mut [][..], |v| v.as_mut_slice());
+                    let Some(values) = p.loaded.as_mut() else {
+                        break;
+                    };
                     let total = values.len();
                     let first = out.len();
-                    for (i, value) in values
-                        .iter_mut()
-                        .enumerate()
-                        .skip(p.sent)
-                        .take(cfg.batch_max - first)
-                    {
+                    while out.len() < cfg.batch_max {
+                        let Some(value) = values.next() else { break };
+                        let value =
+                            value.map_err(|e| ConnectError::fatal(format!("{path}: {e}")))?;
                         let kept = p
                             .meta
                             .as_mut()
-                            .and_then(|m| m.get_mut(i))
+                            .and_then(|m| m.get_mut(p.sent))
                             .map(std::mem::take)
                             .unwrap_or_default();
-                        // Each value is sent once: it is moved out, not copied.
                         out.push(SourceRecord {
                             source_partition: sp.clone(),
                             source_offset: None,
                             topic: topic_name.clone(),
                             partition: Some(partition),
                             key: kept.key.unwrap_or(SchemaAndValue::NULL),
-                            value: std::mem::replace(value, SchemaAndValue::NULL),
+                            value,
                             timestamp: kept.timestamp,
                             headers: kept.headers,
                         });

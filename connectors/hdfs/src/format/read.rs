@@ -13,38 +13,142 @@ fn optional(t: Type) -> Option<Arc<Schema>> {
     Some(Arc::new(s))
 }
 
-/// The lines of `bytes` (a last line without its newline included).
-fn lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
-    let body = bytes.strip_suffix(b"\n").unwrap_or(bytes);
-    body.split(|b| *b == b'\n')
-        .filter(move |_| !bytes.is_empty())
-}
-
 /// The values of a file of `format`; the error names the line or byte.
 pub fn values(format: &Format, topic: &str, bytes: &[u8]) -> Result<Vec<SchemaAndValue>, String> {
-    match format {
-        Format::Json => {
-            let cfg = ConverterConfig::from_pairs(&[("schemas.enable", "false")]);
-            let conv = JsonConverter::new(&cfg)?;
-            let mut out = Vec::with_capacity(bytes.iter().filter(|b| **b == b'\n').count() + 1);
-            for (i, line) in lines(bytes).enumerate() {
-                let v = conv
-                    .decode(topic, Some(line))
-                    .map_err(|e| format!("line {}: {}", i + 1, e.message()))?;
-                out.push(v);
+    FileValues::open(format, topic, bytes.to_vec())?.collect()
+}
+
+/// A committed file's values, decoded as they are taken: a file of lines
+/// (JSON, String) a line at a time, so that a source task decodes its next
+/// batch while the batch before is encoded and sent; the other formats are
+/// decoded whole when opened. The error of a line names it.
+pub struct FileValues {
+    len: usize,
+    taken: usize,
+    rest: Rest,
+}
+
+enum Rest {
+    Decoded(std::vec::IntoIter<SchemaAndValue>),
+    Lines {
+        bytes: Vec<u8>,
+        /// Where the next line starts.
+        at: usize,
+        /// `None`: String lines.
+        json: Option<JsonConverter>,
+        topic: String,
+    },
+}
+
+impl FileValues {
+    pub fn open(format: &Format, topic: &str, bytes: Vec<u8>) -> Result<Self, String> {
+        let json = match format {
+            Format::Json => {
+                let cfg = ConverterConfig::from_pairs(&[("schemas.enable", "false")]);
+                Some(JsonConverter::new(&cfg)?)
             }
-            Ok(out)
+            Format::String => None,
+            _ => {
+                let values = decoded(format, &bytes)?;
+                return Ok(Self {
+                    len: values.len(),
+                    taken: 0,
+                    rest: Rest::Decoded(values.into_iter()),
+                });
+            }
+        };
+        Ok(Self {
+            len: line_count(&bytes),
+            taken: 0,
+            rest: Rest::Lines {
+                bytes,
+                at: 0,
+                json,
+                topic: topic.to_string(),
+            },
+        })
+    }
+
+    /// How many values the file holds.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Passes over the next `n` values without decoding the lines among them.
+    pub fn pass_over(&mut self, n: usize) {
+        for _ in 0..n.min(self.len - self.taken) {
+            self.taken += 1;
+            match &mut self.rest {
+                Rest::Decoded(values) => {
+                    values.next();
+                }
+                Rest::Lines { bytes, at, .. } => {
+                    *at = line_end(bytes, *at) + 1;
+                }
+            }
         }
-        Format::String => lines(bytes)
-            .enumerate()
-            .map(|(i, line)| match std::str::from_utf8(line) {
-                Ok(s) => Ok(SchemaAndValue::new(
-                    optional(Type::String),
-                    Value::String(s.to_string()),
-                )),
-                Err(_) => Err(format!("line {} is not UTF-8", i + 1)),
-            })
-            .collect(),
+    }
+}
+
+/// How many lines `bytes` holds: a last line without its newline counts,
+/// the empty text after a last newline does not.
+fn line_count(bytes: &[u8]) -> usize {
+    match bytes.strip_suffix(b"\n") {
+        _ if bytes.is_empty() => 0,
+        Some(body) => memchr::memchr_iter(b'\n', body).count() + 1,
+        None => memchr::memchr_iter(b'\n', bytes).count() + 1,
+    }
+}
+
+/// Where the line starting at `at` ends (its newline, or the end).
+fn line_end(bytes: &[u8], at: usize) -> usize {
+    memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |i| at + i)
+}
+
+impl Iterator for FileValues {
+    type Item = Result<SchemaAndValue, String>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.taken >= self.len {
+            return None;
+        }
+        self.taken += 1;
+        let number = self.taken;
+        Some(match &mut self.rest {
+            Rest::Decoded(values) => Ok(values.next()?),
+            Rest::Lines {
+                bytes,
+                at,
+                json,
+                topic,
+            } => {
+                let end = line_end(bytes, *at);
+                let line = &bytes[*at..end];
+                *at = end + 1;
+                match json {
+                    Some(conv) => conv
+                        .decode(topic, Some(line))
+                        .map_err(|e| format!("line {number}: {}", e.message())),
+                    None => match std::str::from_utf8(line) {
+                        Ok(s) => Ok(SchemaAndValue::new(
+                            optional(Type::String),
+                            Value::String(s.to_string()),
+                        )),
+                        Err(_) => Err(format!("line {number} is not UTF-8")),
+                    },
+                }
+            }
+        })
+    }
+}
+
+/// The values of a file of bytes, Avro or Parquet.
+fn decoded(format: &Format, bytes: &[u8]) -> Result<Vec<SchemaAndValue>, String> {
+    match format {
         Format::ByteArray { separator, .. } => {
             let mut out = Vec::new();
             let mut rest = bytes;
@@ -74,5 +178,45 @@ pub fn values(format: &Format, topic: &str, bytes: &[u8]) -> Result<Vec<SchemaAn
                 .map(|v| SchemaAndValue::new(Some(schema.clone()), v))
                 .collect())
         }
+        Format::Json | Format::String => Err("a file of lines is read line by line".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(text: &str) -> Vec<String> {
+        FileValues::open(&Format::String, "t", text.as_bytes().to_vec())
+            .expect("open")
+            .map(|v| match v.expect("line").value {
+                Value::String(s) => s,
+                other => panic!("not a string: {other:?}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn lines_are_counted_and_taken_as_the_file_splits_them() {
+        assert!(strings("").is_empty());
+        assert_eq!(strings("\n"), [""]);
+        assert_eq!(strings("a\nb\n"), ["a", "b"]);
+        assert_eq!(strings("a\n\nb"), ["a", "", "b"]);
+        let mut v = FileValues::open(&Format::String, "t", b"a\nb\nc\nd\n".to_vec()).expect("open");
+        assert_eq!(v.len(), 4);
+        v.pass_over(2);
+        let rest: Vec<_> = v.map(|x| x.expect("line").value).collect();
+        assert_eq!(rest, [Value::String("c".into()), Value::String("d".into())]);
+    }
+
+    #[test]
+    fn a_bad_json_line_is_named_when_it_is_taken() {
+        let mut v =
+            FileValues::open(&Format::Json, "t", b"{\"a\":1}\n{\"a\":\n".to_vec()).expect("open");
+        assert_eq!(v.len(), 2);
+        assert!(v.next().expect("first").is_ok());
+        let e = v.next().expect("second").expect_err("bad line");
+        assert!(e.starts_with("line 2: "), "{e}");
+        assert!(v.next().is_none());
     }
 }
