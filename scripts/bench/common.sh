@@ -55,8 +55,10 @@ run_connector() {
             stop_pid "$w"
             return 1
         }
-        echo "$t0 $t1"
+        # Stopped before the times are printed: the caller reads them and
+        # goes on, and the next worker takes the same REST port.
         stop_pid "$w"
+        echo "$t0 $t1"
         return 0
     fi
     until $check "$name"; do
@@ -68,8 +70,9 @@ run_connector() {
         kill -0 "$w" 2>/dev/null || { echo "$name: the worker exited; $(tail -n 5 "$WORK/$name.log")" >&2; return 1; }
         sleep 0.05
     done
-    echo "$t0 $(now)"
+    t1=$(now)
     stop_pid "$w"
+    echo "$t0 $t1"
 }
 
 # fresh_broker [LINE...]: stops the broker this script runs (BROKER_PID),
