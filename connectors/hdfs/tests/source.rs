@@ -231,6 +231,33 @@ async fn every_format_reads_back_in_offset_order() {
             10,
             "{format}"
         );
+        // A restart in the middle of a file (the first run ended short of
+        // its file's last record) resumes at that file's next record.
+        let (k, within) = p0
+            .iter()
+            .enumerate()
+            .find(|(_, r)| {
+                r.source_offset
+                    .as_ref()
+                    .is_some_and(|o| o.get("eof").and_then(|e| e.as_bool()) == Some(false))
+            })
+            .expect("a run that ends within a file");
+        offsets.0.lock().push((
+            (*within.source_partition).clone(),
+            within.source_offset.clone().expect("offset"),
+        ));
+        let mut t = source(dir.path(), format, offsets.clone(), 0, 1).await;
+        let again = drain(&mut t, 20 - k - 1).await;
+        let resumed: Vec<&Value> = again
+            .iter()
+            .filter(|r| r.partition == Some(0))
+            .map(|r| &r.value.value)
+            .collect();
+        let rest: Vec<&Value> = p0[k + 1..].iter().map(|r| &r.value.value).collect();
+        assert_eq!(
+            resumed, rest,
+            "{format}: resumed within a file after record {k}"
+        );
     }
 }
 
