@@ -207,25 +207,13 @@ async fn every_format_reads_back_in_offset_order() {
         // A restart after the last record of partition 0 that carries an
         // offset (the end of a run) within its first 7 resumes after it.
         let p0: Vec<&SourceRecord> = got.iter().filter(|r| r.partition == Some(0)).collect();
-        let (k, last) = p0
+        let (k, _) = p0
             .iter()
             .take(7)
             .enumerate()
             .rfind(|(_, r)| r.source_offset.is_some())
             .expect("a record with an offset");
-        offsets.0.lock().push((
-            (*last.source_partition).clone(),
-            last.source_offset.clone().expect("offset"),
-        ));
-        let mut t = source(dir.path(), format, offsets.clone(), 0, 1).await;
-        let again = drain(&mut t, 20 - k - 1).await;
-        let resumed: Vec<&Value> = again
-            .iter()
-            .filter(|r| r.partition == Some(0))
-            .map(|r| &r.value.value)
-            .collect();
-        let rest: Vec<&Value> = p0[k + 1..].iter().map(|r| &r.value.value).collect();
-        assert_eq!(resumed, rest, "{format}: resumed after record {k}");
+        let again = restart_after(dir.path(), format, &offsets, &p0, k).await;
         assert_eq!(
             again.iter().filter(|r| r.partition == Some(1)).count(),
             10,
@@ -233,7 +221,7 @@ async fn every_format_reads_back_in_offset_order() {
         );
         // A restart in the middle of a file (the first run ended short of
         // its file's last record) resumes at that file's next record.
-        let (k, within) = p0
+        let (k, _) = p0
             .iter()
             .enumerate()
             .find(|(_, r)| {
@@ -242,23 +230,35 @@ async fn every_format_reads_back_in_offset_order() {
                     .is_some_and(|o| o.get("eof").and_then(|e| e.as_bool()) == Some(false))
             })
             .expect("a run that ends within a file");
-        offsets.0.lock().push((
-            (*within.source_partition).clone(),
-            within.source_offset.clone().expect("offset"),
-        ));
-        let mut t = source(dir.path(), format, offsets.clone(), 0, 1).await;
-        let again = drain(&mut t, 20 - k - 1).await;
-        let resumed: Vec<&Value> = again
-            .iter()
-            .filter(|r| r.partition == Some(0))
-            .map(|r| &r.value.value)
-            .collect();
-        let rest: Vec<&Value> = p0[k + 1..].iter().map(|r| &r.value.value).collect();
-        assert_eq!(
-            resumed, rest,
-            "{format}: resumed within a file after record {k}"
-        );
+        restart_after(dir.path(), format, &offsets, &p0, k).await;
     }
+}
+
+/// Restarts the source with partition 0 committed at its record `k` (of
+/// the 20 records of two partitions) and requires that partition's records
+/// after `k` back in order; returns what the restarted source read.
+async fn restart_after(
+    root: &std::path::Path,
+    format: &str,
+    offsets: &Arc<Offsets>,
+    p0: &[&SourceRecord],
+    k: usize,
+) -> Vec<SourceRecord> {
+    let at = p0[k];
+    offsets.0.lock().push((
+        (*at.source_partition).clone(),
+        at.source_offset.clone().expect("offset"),
+    ));
+    let mut t = source(root, format, offsets.clone(), 0, 1).await;
+    let again = drain(&mut t, 20 - k - 1).await;
+    let resumed: Vec<&Value> = again
+        .iter()
+        .filter(|r| r.partition == Some(0))
+        .map(|r| &r.value.value)
+        .collect();
+    let rest: Vec<&Value> = p0[k + 1..].iter().map(|r| &r.value.value).collect();
+    assert_eq!(resumed, rest, "{format}: resumed after record {k}");
+    again
 }
 
 #[tokio::test]
