@@ -108,6 +108,8 @@ c.subscribe(["live"], on_assign=lambda _, parts: assigned.extend(parts))
 joined = time.time() + 30
 while not assigned and time.time() < joined:
     c.poll(0.1)
+if not assigned:
+    sys.exit("the latency consumer was not assigned a partition of live within 30 s")
 writer = subprocess.Popen([sys.executable, "-c", f'''
 import time
 with open({path!r}, "a", buffering=1) as f:

@@ -354,7 +354,7 @@ impl SourceTask for HdfsSourceTask {
                             .map_err(|e| ConnectError::retriable(e.0))?;
                         let mut values = read::FileValues::open(&cfg.format, &topic, bytes)
                             .map_err(|e| ConnectError::fatal(format!("{path}: {e}")))?;
-                        // Resumed in the middle of the file.
+                        // Records sent before a restart (none for a new file).
                         values.pass_over(p.sent);
                         let sidecar = format!("{path}{META_SUFFIX}");
                         p.meta = if store

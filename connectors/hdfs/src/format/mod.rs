@@ -252,7 +252,10 @@ mod tests {
                 w.write(&r, &mut bytes).expect("write");
             }
             w.finish(&mut bytes).expect("finish");
-            let back = read::values(&format, "t", &bytes).expect("read");
+            let back: Vec<SchemaAndValue> = read::FileValues::open(&format, "t", bytes)
+                .expect("open")
+                .collect::<Result<_, _>>()
+                .expect("read");
             let got: Vec<Vec<Value>> = back
                 .iter()
                 .map(|sv| match &sv.value {

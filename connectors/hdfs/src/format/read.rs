@@ -13,11 +13,6 @@ fn optional(t: Type) -> Option<Arc<Schema>> {
     Some(Arc::new(s))
 }
 
-/// The values of a file of `format`; the error names the line or byte.
-pub fn values(format: &Format, topic: &str, bytes: &[u8]) -> Result<Vec<SchemaAndValue>, String> {
-    FileValues::open(format, topic, bytes.to_vec())?.collect()
-}
-
 /// A committed file's values, decoded as they are taken: a file of lines
 /// (JSON, String) a line at a time, so that a source task decodes its next
 /// batch while the batch before is encoded and sent; the other formats are
@@ -41,23 +36,28 @@ enum Rest {
 }
 
 impl FileValues {
+    /// The error names the line or byte that does not decode.
     pub fn open(format: &Format, topic: &str, bytes: Vec<u8>) -> Result<Self, String> {
-        let json = match format {
+        let values = match format {
             Format::Json => {
                 let cfg = ConverterConfig::from_pairs(&[("schemas.enable", "false")]);
-                Some(JsonConverter::new(&cfg)?)
+                return Ok(Self::lines(bytes, Some(JsonConverter::new(&cfg)?), topic));
             }
-            Format::String => None,
-            _ => {
-                let values = decoded(format, &bytes)?;
-                return Ok(Self {
-                    len: values.len(),
-                    taken: 0,
-                    rest: Rest::Decoded(values.into_iter()),
-                });
-            }
+            Format::String => return Ok(Self::lines(bytes, None, topic)),
+            Format::ByteArray { separator, .. } => pieces(&bytes, separator),
+            Format::Avro(_) => with_schema(avro_read::read(&bytes)?),
+            Format::Parquet(_) => with_schema(parquet::read(&bytes)?),
         };
         Ok(Self {
+            len: values.len(),
+            taken: 0,
+            rest: Rest::Decoded(values.into_iter()),
+        })
+    }
+
+    /// A file of lines, JSON (with `json`) or String.
+    fn lines(bytes: Vec<u8>, json: Option<JsonConverter>, topic: &str) -> Self {
+        Self {
             len: line_count(&bytes),
             taken: 0,
             rest: Rest::Lines {
@@ -66,7 +66,7 @@ impl FileValues {
                 json,
                 topic: topic.to_string(),
             },
-        })
+        }
     }
 
     /// How many values the file holds.
@@ -146,40 +146,34 @@ impl Iterator for FileValues {
     }
 }
 
-/// The values of a file of bytes, Avro or Parquet.
-fn decoded(format: &Format, bytes: &[u8]) -> Result<Vec<SchemaAndValue>, String> {
-    match format {
-        Format::ByteArray { separator, .. } => {
-            let mut out = Vec::new();
-            let mut rest = bytes;
-            while !rest.is_empty() {
-                let end = if separator.is_empty() {
-                    rest.len()
-                } else {
-                    rest.windows(separator.len())
-                        .position(|w| w == separator.as_slice())
-                        .unwrap_or(rest.len())
-                };
-                out.push(SchemaAndValue::new(
-                    optional(Type::Bytes),
-                    Value::Bytes(rest[..end].to_vec()),
-                ));
-                rest = rest.get(end + separator.len()..).unwrap_or(&[]);
-            }
-            Ok(out)
-        }
-        Format::Avro(_) | Format::Parquet(_) => {
-            let (schema, values) = match format {
-                Format::Parquet(_) => parquet::read(bytes)?,
-                _ => avro_read::read(bytes)?,
-            };
-            Ok(values
-                .into_iter()
-                .map(|v| SchemaAndValue::new(Some(schema.clone()), v))
-                .collect())
-        }
-        Format::Json | Format::String => Err("a file of lines is read line by line".into()),
+/// The values of a ByteArray file: the pieces between separators (the
+/// whole file without one).
+fn pieces(bytes: &[u8], separator: &[u8]) -> Vec<SchemaAndValue> {
+    let mut out = Vec::new();
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        let end = if separator.is_empty() {
+            rest.len()
+        } else {
+            rest.windows(separator.len())
+                .position(|w| w == separator)
+                .unwrap_or(rest.len())
+        };
+        out.push(SchemaAndValue::new(
+            optional(Type::Bytes),
+            Value::Bytes(rest[..end].to_vec()),
+        ));
+        rest = rest.get(end + separator.len()..).unwrap_or(&[]);
     }
+    out
+}
+
+/// An Avro or Parquet file's values, each with the file's schema.
+fn with_schema((schema, values): (Arc<Schema>, Vec<Value>)) -> Vec<SchemaAndValue> {
+    values
+        .into_iter()
+        .map(|v| SchemaAndValue::new(Some(schema.clone()), v))
+        .collect()
 }
 
 #[cfg(test)]
