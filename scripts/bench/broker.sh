@@ -13,8 +13,8 @@
 # and without log.preallocate, and on tmpfs), with no Tansu to install.
 # BENCH_ONLY=consume runs only the consumption that never pauses
 # (fetch.wait.max.ms=10, queued.min.messages=10000000): three rounds of one
-# consume from Weir then one from Tansu, each round's ratio and the CPU time
-# each broker spent serving it.
+# consume from Weir then one from Tansu, each round's ratio, the CPU time
+# each broker spent serving it and the CPU time of the client (kcat and wc).
 # Not part of test.sh.
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
@@ -167,13 +167,28 @@ latency_on() {
 # cpu_s PID: the CPU seconds (user and system) the process has used.
 cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$1/stat"; }
 
-# consume_cpu BOOT PID: one consume that never pauses -> "msgs/s cpu_s".
+# children_cpu: the CPU seconds (user and system) of this shell's finished
+# children, from the second line of `times` ("0m1.234s 0m0.056s"); `times`
+# runs in this shell, not in a pipeline's subshell, which has no children.
+children_cpu() {
+    times >"$WORK/times"
+    sed -n 2p "$WORK/times" | tr -d s | awk '{split($1, u, "m"); split($2, k, "m"); printf "%.2f\n", u[1] * 60 + u[2] + k[1] * 60 + k[2]}'
+}
+
+# consume_cpu BOOT PID: one consume that never pauses -> "msgs/s broker_cpu_s
+# client_cpu_s", the client's being kcat's and that of the `wc` counting its
+# lines.
 consume_cpu() {
-    local c0 c1 v
+    local c0 c1 t0 t1 out n
     c0=$(cpu_s "$2")
-    v=$(consume "$1" -X fetch.wait.max.ms=10 -X queued.min.messages=10000000) || exit 1
+    t0=$(now)
+    out=$(kcat -b "$1" -C -t bench1 -o beginning -e -q -X fetch.wait.max.ms=10 -X queued.min.messages=10000000 | wc -l
+        children_cpu)
+    t1=$(now)
     c1=$(cpu_s "$2")
-    echo "$v $(python3 -c "print(f'{$c1 - $c0:.2f}')")"
+    n=${out%%$'\n'*}
+    [ "$n" -eq "$N" ] || { echo "consumed $n of $N from $1" >&2; exit 1; }
+    echo "$(rate "$N" "$t0" "$t1") $(python3 -c "print(f'{$c1 - $c0:.2f}')") ${out##*$'\n'}"
 }
 
 # start_tansu: Tansu with its memory engine and the bench's topics
@@ -201,14 +216,14 @@ if [ "$ONLY" = consume ]; then
     produce "127.0.0.1:$TPORT" bench1 >/dev/null
     sync
     echo
-    echo "| round | Weir (msg/s) | Weir CPU (s) | Tansu (msg/s) | Tansu CPU (s) | Weir / Tansu |"
-    echo "|---|---|---|---|---|---|"
+    echo "| round | Weir (msg/s) | Weir CPU (s) | kcat CPU (s) | Tansu (msg/s) | Tansu CPU (s) | kcat CPU (s) | Weir / Tansu |"
+    echo "|---|---|---|---|---|---|---|---|"
     for round in 1 2 3; do
         out=$(consume_cpu "127.0.0.1:$WPORT" "$BROKER_PID") || exit 1
-        read -r w wc <<<"$out"
+        read -r w wc wk <<<"$out"
         out=$(consume_cpu "127.0.0.1:$TPORT" "$TANSU_PID") || exit 1
-        read -r t tc <<<"$out"
-        echo "| $round | $w | $wc | $t | $tc | $(ratio "$w" "$t") |"
+        read -r t tc tk <<<"$out"
+        echo "| $round | $w | $wc | $wk | $t | $tc | $tk | $(ratio "$w" "$t") |"
     done
     echo
     echo "1,000,000 x 100 B, 1 partition; kcat -C -e -X fetch.wait.max.ms=10 -X queued.min.messages=10000000; $(nproc) cores, $(uname -sr), kcat $(kcat -V 2>&1 | grep -o 'librdkafka [0-9.]*' | head -n1)"
