@@ -11,16 +11,19 @@ use clap::Parser;
 static ALLOC: broker_core::alloc_guard::GuardedAlloc<mimalloc::MiMalloc> =
     broker_core::alloc_guard::GuardedAlloc(mimalloc::MiMalloc);
 
-/// mimalloc's `purge_delay` option (its `mi_option_t` number).
+/// mimalloc's `purge_delay` option: its number in mimalloc 3.3's
+/// `mi_option_t` (libmimalloc-sys names only the older options). The test
+/// below checks each number against the option's default.
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
-/// mimalloc's `allow_thp` option (its `mi_option_t` number).
-const MI_OPTION_ALLOW_THP: libmimalloc_sys::mi_option_t = 37;
+/// mimalloc's `allow_thp` option (its number in mimalloc 3.3).
+const MI_OPTION_ALLOW_THP: libmimalloc_sys::mi_option_t = 43;
 
 /// Memory freed by one thread is mostly reused by another within moments
 /// (records are built by a task and dropped after delivery): returning it to
-/// the system after mimalloc's default 10 ms and faulting fresh zeroed pages
-/// back in costs a tenth of a record pipeline's time. A second keeps it.
+/// the system after 10 ms (mimalloc 2's default) and faulting fresh zeroed
+/// pages back in costs a tenth of a record pipeline's time. A second keeps
+/// it (mimalloc 3's default, set so that it holds whichever is linked).
 ///
 /// Transparent huge pages are left out: every thread with a heap of its
 /// own (a task's, and librdkafka's threads calling back into Rust) would
@@ -80,5 +83,31 @@ fn restore_default_sigpipe() {
     // valid disposition for SIGPIPE.
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The option numbers name the options meant: a number shifted by a
+    /// mimalloc upgrade would quietly set another option (37, `allow_thp`
+    /// in mimalloc 2.3, is `page_max_candidates` in 3.3). Checked
+    /// against mimalloc 3.3's defaults: purge delay 1000 ms, THP allowed on
+    /// Linux, and around `allow_thp` the page options with defaults 2 and 4.
+    #[test]
+    #[allow(unsafe_code)]
+    fn the_option_numbers_are_those_of_the_linked_mimalloc() {
+        // SAFETY: reads an option, which mimalloc does atomically.
+        let get = |o| unsafe { libmimalloc_sys::mi_option_get(o) };
+        if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+            assert_eq!(get(MI_OPTION_PURGE_DELAY), 1000);
+        }
+        if std::env::var_os("MIMALLOC_ALLOW_THP").is_none() {
+            assert_eq!(get(MI_OPTION_ALLOW_THP), 1);
+        }
+        // page_full_retain and page_max_candidates, seven and six before.
+        assert_eq!(get(MI_OPTION_ALLOW_THP - 7), 2);
+        assert_eq!(get(MI_OPTION_ALLOW_THP - 6), 4);
     }
 }

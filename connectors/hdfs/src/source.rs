@@ -210,6 +210,9 @@ pub struct HdfsSourceTask {
     count: u64,
     partitions: BTreeMap<(String, i32), Partition>,
     next_listing: Option<Instant>,
+    /// Records the last poll returned: the next one's list starts with
+    /// room for as many rather than growing (and moving) record by record.
+    last_polled: usize,
 }
 
 fn source_partition(topic: &str, partition: i32) -> SourcePartition {
@@ -324,7 +327,7 @@ impl SourceTask for HdfsSourceTask {
         let (Some(cfg), Some(store)) = (&self.cfg, &self.store) else {
             return Err(ConnectError::fatal("the HDFS source task was not started"));
         };
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(self.last_polled.min(cfg.batch_max));
         let keys: Vec<(String, i32)> = self.partitions.keys().cloned().collect();
         for (topic, partition) in keys {
             let Some(mut p) = self.partitions.remove(&(topic.clone(), partition)) else {
@@ -430,6 +433,7 @@ impl SourceTask for HdfsSourceTask {
                 break;
             }
         }
+        self.last_polled = out.len();
         if out.is_empty() {
             tokio::time::sleep(IDLE_WAIT).await;
         }
