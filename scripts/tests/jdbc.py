@@ -8,15 +8,18 @@ PG_BIN and PG_DIR).
    without a schema to `numtest`; sinks with
    value.converter.schemas.enable=false and auto.create=true fill a
    `numtest` table in SQLite, PostgreSQL and MariaDB.
-2. PostgreSQL stopped and started again under a running sink and a
+2. A sink whose database is not there when it starts: its RUNNING status
+   names the first failed connection attempt and the wait before the
+   next, and deleting it does not wait for the attempts to run out.
+3. PostgreSQL stopped and started again under a running sink and a
    running source: each task retries, says why in its RUNNING status, and
    every row arrives (sink: in the table once; source: on the topic).
-3. A round trip PostgreSQL -> topic -> MariaDB and SQLite keeping every
+4. A round trip PostgreSQL -> topic -> MariaDB and SQLite keeping every
    type's value (decimals, unicode, bytes, dates, timestamps, NULLs).
-4. 1,000,000 records upserted into PostgreSQL with the worker SIGKILLed
+5. 1,000,000 records upserted into PostgreSQL with the worker SIGKILLed
    in the middle: every row arrives exactly once as a row; the test prints
    how many records were delivered twice.
-5. 1,000,000 rows read from PostgreSQL (incrementing mode) with the
+6. 1,000,000 rows read from PostgreSQL (incrementing mode) with the
    worker SIGKILLed in the middle: every row reaches the topic; the test
    prints how many were sent twice.
 
@@ -25,6 +28,7 @@ Usage: jdbc.py WEIR_BINARY BOOTSTRAP
 
 import json
 import os
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -197,6 +201,32 @@ def pg_restart(work, w):
           "300 in the table once, 200 on the topic")
 
 
+def down_at_start(w):
+    """A sink whose database does not answer when it starts: its status says
+    so from the first failed attempt (not only once every attempt has
+    failed), and deleting it does not wait for the attempts to run out."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    name = "pg-absent"
+    w.create(*sink(name, f"jdbc:postgresql://127.0.0.1:{port}/absent", f"absent-{RUN}",
+                   {"connection.attempts": "3", "connection.backoff.ms": "60000"}))
+    wait_for(f"{name}'s status to name its first failed connection attempt",
+             lambda: "attempt 1 of 3" in (task_trace(w, name)[1] or ""), 20)
+    why = task_trace(w, name)[1]
+    if str(port) not in why or "trying again in 60000 ms" not in why:
+        fail(f"{name}'s status does not name the database and the wait: {why!r}")
+    started = time.time()
+    code, body = w.call("DELETE", f"/connectors/{name}")
+    if code != 204:
+        fail(f"deleting {name}: {code} {body}")
+    # Stopping a task waits up to task.shutdown.graceful.timeout.ms (5 s)
+    # for it: a sink still inside its first connection attempts took 10 s.
+    wait_for(f"{name} to be gone within 5 s", lambda: w.call("GET", f"/connectors/{name}/status")[0] == 404, 5)
+    print(f"jdbc: a sink whose database is down at start says so at once ({why[:100]!r}...) "
+          f"and was deleted in {time.time() - started:.1f} s, within its 60 s back-off")
+
+
 def round_trip(work, w):
     """PostgreSQL -> topic -> MariaDB and SQLite, every type's value kept."""
     table = f"rt_{RUN}"
@@ -321,6 +351,7 @@ def main():
     w.start()
     try:
         tutorial(work, w)
+        down_at_start(w)
         round_trip(work, w)
         pg_restart(work, w)
     finally:

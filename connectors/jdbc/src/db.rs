@@ -116,15 +116,39 @@ impl Pool {
         attempts: u32,
         backoff: Duration,
     ) -> Result<Pool, ConnectError> {
+        Self::connect_reporting(target, attempts, backoff, &|_| {}).await
+    }
+
+    /// `connect`, telling `report` why each failed attempt failed, and
+    /// `None` once an attempt after a failed one succeeds (a task's status
+    /// says what it is waiting for while it tries again).
+    pub async fn connect_reporting(
+        target: &Target,
+        attempts: u32,
+        backoff: Duration,
+        report: &(dyn Fn(Option<String>) + Sync),
+    ) -> Result<Pool, ConnectError> {
         let mut last = None;
         for attempt in 1..=attempts.max(1) {
             match Self::open(target).await {
-                Ok(p) => return Ok(p),
+                Ok(p) => {
+                    if last.is_some() {
+                        report(None);
+                    }
+                    return Ok(p);
+                }
                 Err(e) => {
-                    tracing::warn!(
-                        "connecting to {} (attempt {attempt} of {attempts}): {e}",
+                    let next = if attempt < attempts {
+                        format!(", trying again in {} ms", backoff.as_millis())
+                    } else {
+                        String::new()
+                    };
+                    let why = format!(
+                        "connecting to {} failed (attempt {attempt} of {attempts}){next}: {e}",
                         redact(&target.url)
                     );
+                    tracing::warn!("{why}");
+                    report(Some(why));
                     last = Some(e);
                 }
             }

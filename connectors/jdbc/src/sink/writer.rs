@@ -195,8 +195,16 @@ impl Engine {
     }
 
     async fn run(mut self, mut jobs: mpsc::Receiver<Job>) {
-        if let Err(e) = self.pool().await {
-            tracing::warn!("{e}");
+        // The first connection, given up when the task stops (its attempts
+        // can take `connection.attempts` x `connection.backoff.ms`).
+        let stop = self.stop.clone().wait();
+        tokio::select! {
+            r = self.pool() => {
+                if let Err(e) = r {
+                    tracing::warn!("{e}");
+                }
+            }
+            () = stop => {}
         }
         let mut next = None;
         loop {
@@ -264,7 +272,9 @@ impl Engine {
             return Ok(p.clone());
         }
         let c = &self.cfg.connection;
-        let p = Pool::connect(&c.target, c.attempts, c.backoff).await?;
+        let ctx = &self.stop.ctx;
+        let p = Pool::connect_reporting(&c.target, c.attempts, c.backoff, &|why| ctx.trouble(why))
+            .await?;
         self.pool = Some(p.clone());
         Ok(p)
     }
