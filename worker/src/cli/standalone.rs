@@ -157,6 +157,7 @@ pub fn serve(
         )?;
         settings.standalone = true;
         let worker = Arc::new(Worker::new(settings, offsets));
+        worker.reconfigure_on_request();
         // The bundled broker lives in this process: nothing to watch.
         let watch = embedded
             .is_none()

@@ -164,7 +164,13 @@ impl Executor {
         }
         let mut connector = (plugin.new_connector)();
         if let Err(e) = connector
-            .start(&resolved, Arc::new(LogContext(name.clone())))
+            .start(
+                &resolved,
+                Arc::new(LogContext {
+                    name: name.clone(),
+                    reconfigure: None,
+                }),
+            )
             .await
         {
             return fail(self, e.to_string());

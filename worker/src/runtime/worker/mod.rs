@@ -247,27 +247,144 @@ pub struct Worker {
     pub offsets: Arc<OffsetStore>,
     connectors: tokio::sync::Mutex<BTreeMap<String, RunningConnector>>,
     counts: Arc<WorkerMetrics>,
+    /// Connectors that asked for their tasks to be reconfigured (a JDBC
+    /// source that found a new table), for [`Worker::reconfigure_on_request`].
+    reconfigure: tokio::sync::mpsc::UnboundedSender<String>,
+    requests: Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<String>>>,
 }
 
-/// A connector's context: its requests and errors go to the log.
-pub(crate) struct LogContext(pub(crate) String);
+/// Task configs with the connector's own keys added where a task's config
+/// lacks them, as tasks are started with.
+fn with_connector_keys(configs: Vec<Props>, connector: &Props) -> Vec<Props> {
+    configs
+        .into_iter()
+        .map(|mut tc| {
+            for (k, v) in connector {
+                tc.entry(k.clone()).or_insert_with(|| v.clone());
+            }
+            tc
+        })
+        .collect()
+}
+
+/// A connector's context: errors go to the log; a request for task
+/// reconfiguration goes to `reconfigure` when there is one (a standalone
+/// worker), or is only logged (a distributed worker's herder compares
+/// every connector's task configs with the published ones each round).
+pub(crate) struct LogContext {
+    pub(crate) name: String,
+    pub(crate) reconfigure: Option<tokio::sync::mpsc::UnboundedSender<String>>,
+}
 
 impl ConnectorContext for LogContext {
     fn request_task_reconfiguration(&self) {
-        tracing::info!("[{}|worker] asked for task reconfiguration", self.0);
+        tracing::info!("[{}|worker] asked for task reconfiguration", self.name);
+        if let Some(tx) = &self.reconfigure {
+            // Fails only once the worker has stopped listening (shutdown).
+            let _ = tx.send(self.name.clone());
+        }
     }
     fn raise_error(&self, error: ConnectError) {
-        tracing::error!("[{}|worker] raised an error: {error}", self.0);
+        tracing::error!("[{}|worker] raised an error: {error}", self.name);
     }
 }
 
 impl Worker {
     pub fn new(settings: WorkerSettings, offsets: Arc<OffsetStore>) -> Self {
+        let (reconfigure, requests) = tokio::sync::mpsc::unbounded_channel();
         Self {
             settings: Arc::new(settings),
             offsets,
             connectors: tokio::sync::Mutex::new(BTreeMap::new()),
             counts: Arc::new(WorkerMetrics::default()),
+            reconfigure,
+            requests: Mutex::new(Some(requests)),
+        }
+    }
+
+    fn context(&self, name: &str) -> Arc<LogContext> {
+        Arc::new(LogContext {
+            name: name.to_string(),
+            reconfigure: Some(self.reconfigure.clone()),
+        })
+    }
+
+    /// Serves connectors' requests for task reconfiguration until the
+    /// worker is dropped, as Kafka Connect's standalone herder does: the
+    /// connector is asked for its task configs again and, when they
+    /// changed, its tasks are stopped and started with the new ones.
+    pub fn reconfigure_on_request(self: &Arc<Self>) {
+        let Some(mut rx) = self.requests.lock().take() else {
+            return;
+        };
+        let worker = Arc::downgrade(self);
+        tokio::spawn(async move {
+            while let Some(name) = rx.recv().await {
+                let Some(w) = worker.upgrade() else { return };
+                w.update_tasks(&name).await;
+            }
+        });
+    }
+
+    /// Restarts a connector's tasks with the configs it gives now, if they
+    /// differ from those its tasks run with.
+    async fn update_tasks(&self, name: &str) {
+        let mut connectors = self.connectors.lock().await;
+        let Some(rc) = connectors.get_mut(name) else {
+            return;
+        };
+        let Some(connector) = rc.connector.as_ref() else {
+            return;
+        };
+        let resolved = match self.settings.providers.resolve(&rc.config) {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!("[{name}|worker] not reconfiguring the tasks: {e}");
+                return;
+            }
+        };
+        let configs = match connector.task_configs(tasks_max(&resolved)) {
+            Ok(c) => with_connector_keys(c, &resolved),
+            Err(e) => {
+                tracing::warn!("[{name}|worker] not reconfiguring the tasks: {e}");
+                return;
+            }
+        };
+        if configs.len() == rc.tasks.len()
+            && configs.iter().zip(&rc.tasks).all(|(c, t)| *c == t.props)
+        {
+            return;
+        }
+        tracing::info!(
+            "[{name}|worker] task configs changed: restarting {} task(s) as {}",
+            rc.tasks.len(),
+            configs.len()
+        );
+        stop_tasks(&mut rc.tasks, self.settings.shutdown_timeout).await;
+        rc.tasks.clear();
+        self.start_tasks(name, rc, configs, &resolved);
+    }
+
+    /// Starts tasks with these configs (each with the connector's keys).
+    fn start_tasks(
+        &self,
+        name: &str,
+        rc: &mut RunningConnector,
+        configs: Vec<Props>,
+        resolved: &Props,
+    ) {
+        let paused = rc.target == TargetState::Paused;
+        for (i, tc) in configs.into_iter().enumerate() {
+            let shown = Providers::hide_resolved(&rc.config, resolved, &tc);
+            let t = self.spawn_task(
+                name,
+                i,
+                (tc, shown),
+                rc.plugin.tasks,
+                rc.topics.clone(),
+                paused,
+            );
+            rc.tasks.push(t);
         }
     }
 
@@ -335,13 +452,10 @@ impl Worker {
             }
         };
         let mut connector = (rc.plugin.new_connector)();
-        let started = connector
-            .start(&resolved, Arc::new(LogContext(name.to_string())))
-            .await;
+        let started = connector.start(&resolved, self.context(name)).await;
         match started.and_then(|_| connector.task_configs(tasks_max(&resolved))) {
             Ok(task_configs) => {
-                let paused = rc.target == TargetState::Paused;
-                let state = if paused {
+                let state = if rc.target == TargetState::Paused {
                     State::Paused
                 } else {
                     State::Running
@@ -354,21 +468,8 @@ impl Worker {
                     "[{name}|worker] connector started with {} task(s)",
                     task_configs.len()
                 );
-                for (i, mut tc) in task_configs.into_iter().enumerate() {
-                    for (k, v) in &resolved {
-                        tc.entry(k.clone()).or_insert_with(|| v.clone());
-                    }
-                    let shown = Providers::hide_resolved(&rc.config, &resolved, &tc);
-                    let t = self.spawn_task(
-                        name,
-                        i,
-                        (tc, shown),
-                        rc.plugin.tasks,
-                        rc.topics.clone(),
-                        paused,
-                    );
-                    rc.tasks.push(t);
-                }
+                let configs = with_connector_keys(task_configs, &resolved);
+                self.start_tasks(name, rc, configs, &resolved);
                 rc.connector = Some(connector);
             }
             Err(e) => {
@@ -491,10 +592,7 @@ impl Worker {
                     .providers
                     .resolve(&rc.config)
                     .unwrap_or_else(|_| rc.config.clone());
-                match c
-                    .start(&resolved, Arc::new(LogContext(name.to_string())))
-                    .await
-                {
+                match c.start(&resolved, w.context(name)).await {
                     Ok(()) => {
                         rc.connector = Some(c);
                         let state = if rc.target == TargetState::Paused {
