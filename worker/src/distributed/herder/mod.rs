@@ -429,7 +429,14 @@ impl DistributedHerder {
             // rebalances, and the leader hands out all the work afresh.
             self.stop_everything(executor, assigned).await;
         }
-        let config_offset = self.shared.lock().snapshot.offset;
+        // The configs this round starts from. Work configured later (a
+        // connector created while the group is joining, whose REST request
+        // reads the config topic itself) makes the loop below rejoin, even
+        // when the snapshot has it by the time the loop begins.
+        let (config_offset, configured) = {
+            let shared = self.shared.lock();
+            (shared.snapshot.offset, shared.snapshot.work())
+        };
         let state = WorkerState {
             url: self.settings.advertised_url.clone(),
             config_offset,
@@ -489,10 +496,7 @@ impl DistributedHerder {
         let mut fast_until: Option<Instant> = None;
         let mut last_beat = Instant::now();
         let mut beat_failing_since: Option<Instant> = None;
-        let (configured, mut seen_offset) = {
-            let shared = self.shared.lock();
-            (shared.snapshot.work(), shared.snapshot.offset)
-        };
+        let mut seen_offset = config_offset;
         let mut tick = TICK;
         let beat_every = |fast_until: Option<Instant>| match fast_until {
             Some(t) if Instant::now() < t => FAST_BEAT,
