@@ -13,7 +13,8 @@ use crate::providers::Providers;
 use crate::runtime::config::{plugin_of, tasks_max};
 use crate::runtime::metrics::{ConnectorSample, MetricsView};
 use crate::runtime::{
-    stop_tasks, validate, LogContext, State, Status, Target, TargetState, TaskHandle, TaskSpawner,
+    stop_tasks, validate, with_connector_keys, LogContext, State, Status, Target, TargetState,
+    TaskHandle, TaskSpawner,
 };
 
 struct Instance {
@@ -237,14 +238,9 @@ impl Executor {
             i.connector
                 .task_configs(tasks_max(&i.resolved))
                 .map(|configs| {
-                    configs
-                        .into_iter()
-                        .map(|mut tc| {
-                            for (k, v) in &i.resolved {
-                                tc.entry(k.clone()).or_insert_with(|| v.clone());
-                            }
-                            Providers::hide_resolved(&i.config, &i.resolved, &tc)
-                        })
+                    with_connector_keys(configs, &i.resolved)
+                        .iter()
+                        .map(|tc| Providers::hide_resolved(&i.config, &i.resolved, tc))
                         .collect()
                 })
                 .map_err(|e| e.to_string()),

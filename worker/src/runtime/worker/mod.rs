@@ -255,7 +255,7 @@ pub struct Worker {
 
 /// Task configs with the connector's own keys added where a task's config
 /// lacks them, as tasks are started with.
-fn with_connector_keys(configs: Vec<Props>, connector: &Props) -> Vec<Props> {
+pub(crate) fn with_connector_keys(configs: Vec<Props>, connector: &Props) -> Vec<Props> {
     configs
         .into_iter()
         .map(|mut tc| {
