@@ -336,6 +336,19 @@ done
 [ "$(pg "SELECT count(*) FROM \"copy_dj-dist_c\"")" = 101 ] || fail "a new row did not reach the copy"
 log "JDBC in distributed mode: a source of 3 tables on $jowners workers and a sink copied 300 rows back into PostgreSQL, then a new one"
 
+# A JDBC source whose database does not answer runs without tasks, its
+# status saying why on every worker (through the status topic).
+closed=$(free_port)
+code=$(api "$FOLLOWER" /connectors -X POST -H 'Content-Type: application/json' -o jlate.json -w '%{http_code}' --data "{\"name\":\"jlate\",\"config\":{
+    \"connector.class\":\"JdbcSourceConnector\",\"connection.url\":\"jdbc:postgresql://127.0.0.1:$closed/absent\",
+    \"mode\":\"bulk\",\"table.whitelist\":\"dist_a\",\"topic.prefix\":\"late-\",\"connection.backoff.ms\":\"500\"}}")
+[ "$code" = 201 ] || fail "creating jlate: $code $(cat jlate.json)"
+waits() { api "$1" /connectors/jlate/status | grep -q '"connector":{"state":"RUNNING".*"trace":"cannot list the tables yet'; }
+for _ in $(seq 1 100); do waits 1 && waits 2 && waits 3 && break; sleep 0.1; done
+for i in 1 2 3; do waits "$i" || fail "jlate's status on worker $i: $(api "$i" /connectors/jlate/status)"; done
+api "$FOLLOWER" /connectors/jlate -X DELETE >/dev/null
+log "a JDBC source whose database does not answer: RUNNING without tasks, every worker's status saying why"
+
 # Offsets as any worker reads them: the source's from the offsets topic,
 # the sink's from its consumer group.
 for _ in $(seq 1 50); do

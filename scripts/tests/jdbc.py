@@ -16,7 +16,9 @@ PG_BIN and PG_DIR).
    it; rows already read are not read again.
 4. PostgreSQL stopped and started again under a running sink and a
    running source: each task retries, says why in its RUNNING status, and
-   every row arrives (sink: in the table once; source: on the topic).
+   every row arrives (sink: in the table once; source: on the topic). A
+   source task restarted and a source connector created while it is down
+   wait for it, saying why, and read every row once it is back.
 5. A round trip PostgreSQL -> topic -> MariaDB and SQLite keeping every
    type's value (decimals, unicode, bytes, dates, timestamps, NULLs).
 6. 1,000,000 records upserted into PostgreSQL with the worker SIGKILLed
@@ -190,6 +192,29 @@ def pg_restart(work, w):
         wait_for(f"{name}'s status to say why while PostgreSQL is down",
                  lambda: task_trace(w, name)[0] == "RUNNING" and task_trace(w, name)[1], 30)
     sink_why, src_why = task_trace(w, "pgdown")[1], task_trace(w, "pgsrc")[1]
+    # A source task started while the database is down (here restarted)
+    # waits for it rather than failing once its connection.attempts are spent.
+    code, body = w.call("POST", "/connectors/pgsrc/tasks/0/restart")
+    if code not in (200, 202, 204):
+        fail(f"restarting pgsrc's task: {code} {body}")
+    wait_for("pgsrc's restarted task to say it is retrying its poll",
+             lambda: "poll failed" in (task_trace(w, "pgsrc")[1] or ""), 30)
+    # A source connector created while the database is down runs without
+    # tasks, saying why, and lists its tables once the database is back.
+    late = {"connector.class": "JdbcSourceConnector", "connection.url": url, "mode": "incrementing",
+            "incrementing.column.name": "id", "table.whitelist": src_table, "topic.prefix": "late-",
+            "poll.interval.ms": "200", "connection.attempts": "1", "connection.backoff.ms": "500"}
+    w.create("pglate", late)
+
+    def late_trace():
+        code, status = w.call("GET", "/connectors/pglate/status")
+        return (status["connector"]["state"], status["connector"].get("trace")) if code == 200 else (None, None)
+
+    wait_for("pglate's status to say it waits for its tables",
+             lambda: late_trace()[0] == "RUNNING" and "cannot list the tables yet" in (late_trace()[1] or ""), 30)
+    late_why = late_trace()[1]
+    if task_trace(w, "pgsrc")[0] != "RUNNING":
+        fail(f"pgsrc's task started while PostgreSQL was down is {task_trace(w, 'pgsrc')}")
     pg_ctl("start")
     psql(f"INSERT INTO {src_table} (label) SELECT 'after ' || g FROM generate_series(1, 100) g")
     wait_for("300 rows after PostgreSQL came back", lambda: pg_rows(table) == 300, 90)
@@ -197,11 +222,16 @@ def pg_restart(work, w):
         fail("rows were duplicated or lost across the restart")
     wait_for("200 source records after PostgreSQL came back",
              lambda: sorted(set(payload_ids(f"src-{src_table}"))) == list(range(1, 201)), 90)
-    for name in ("pgdown", "pgsrc"):
+    wait_for("pglate's 200 records once PostgreSQL came back",
+             lambda: sorted(payload_ids(f"late-{src_table}")) == list(range(1, 201)), 90)
+    for name in ("pgdown", "pgsrc", "pglate"):
         wait_for(f"{name}'s status to be clear again", lambda: task_trace(w, name) == ("RUNNING", None), 30)
+    if late_trace() != ("RUNNING", None):
+        fail(f"pglate's connector status still says {late_trace()}")
     print("jdbc: PostgreSQL stopped under a running sink and source; both stayed RUNNING saying why "
           f"(sink: {sink_why[:90]!r}...; source: {src_why[:90]!r}...), and every row arrived: "
-          "300 in the table once, 200 on the topic")
+          "300 in the table once, 200 on the topic; a source task restarted and a source connector "
+          f"created while it was down waited for it ({late_why[:90]!r}...) and read all 200 rows")
 
 
 def down_at_start(w):

@@ -37,6 +37,10 @@ pub trait ConnectorContext: Send + Sync {
     fn request_task_reconfiguration(&self);
     /// The connector failed outside a call from the runtime.
     fn raise_error(&self, error: crate::error::ConnectError);
+    /// What keeps the running connector from its work while it retries on
+    /// its own (a database that is down when it starts), or `None` once it
+    /// gets on with it; shown as the `trace` of its RUNNING status.
+    fn trouble(&self, _why: Option<String>) {}
 }
 
 /// A connector: validates its config and splits the work into task configs.

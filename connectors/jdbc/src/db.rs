@@ -119,6 +119,14 @@ impl Pool {
         Self::connect_reporting(target, attempts, backoff, &|_| {}).await
     }
 
+    /// One attempt, its error classified: a database that is down (or
+    /// starting) is retriable, a refused login or a missing database is not.
+    pub async fn connect_once(target: &Target) -> Result<Pool, ConnectError> {
+        Self::open(target)
+            .await
+            .map_err(|e| classify(e, &format!("connecting to {}", redact(&target.url))))
+    }
+
     /// `connect`, telling `report` why each failed attempt failed, and
     /// `None` once an attempt after a failed one succeeds (a task's status
     /// says what it is waiting for while it tries again).

@@ -88,22 +88,32 @@ impl Connector for JdbcSourceConnector {
         if self.query {
             return Ok(());
         }
-        let c = &cfg.connection;
-        let pool = db::Pool::connect(&c.target, c.attempts, c.backoff).await?;
-        let found = source::list_tables(&pool, &cfg).await?;
-        pool.close().await;
-        if found.is_empty() {
-            tracing::warn!("No tasks will be run because no tables were found (check table.whitelist, table.include.list, schema.pattern and table.types)");
-        }
-        *self.tables.lock() = found;
-        let (tables, stop) = (self.tables.clone(), self.stop.clone());
-        let every = cfg.table_poll_interval;
-        if every.is_zero() {
+        // A database that is down now is waited for: the connector runs
+        // without tasks, its status saying why, until the tables are
+        // listed. A refused login or a missing database fails it.
+        let listed = match list_once(&cfg).await {
+            Ok(found) => {
+                if found.is_empty() {
+                    tracing::warn!("No tasks will be run because no tables were found (check table.whitelist, table.include.list, schema.pattern and table.types)");
+                }
+                *self.tables.lock() = found;
+                true
+            }
+            Err(e) if e.is_retriable() => {
+                let why = waiting(&cfg, &e);
+                tracing::warn!("{why}");
+                ctx.trouble(Some(why));
+                false
+            }
+            Err(e) => return Err(e),
+        };
+        if listed && cfg.table_poll_interval.is_zero() {
             return Ok(());
         }
+        let (tables, stop) = (self.tables.clone(), self.stop.clone());
         std::thread::Builder::new()
             .name("jdbc-table-monitor".into())
-            .spawn(move || monitor(cfg, tables, stop, ctx))
+            .spawn(move || monitor(cfg, tables, stop, ctx, listed))
             .map_err(|e| ConnectError::fatal(format!("starting the table monitor: {e}")))?;
         Ok(())
     }
@@ -133,50 +143,83 @@ impl Connector for JdbcSourceConnector {
     }
 }
 
-/// Lists the tables every `table.poll.interval.ms` until stopped; a
-/// changed set asks the runtime for new task configs.
+/// The tables the source reads, on a connection of its own.
+async fn list_once(cfg: &source::SourceConfig) -> ConnectResult<Vec<source::TableId>> {
+    let pool = db::Pool::connect_once(&cfg.connection.target).await?;
+    let found = source::list_tables(&pool, cfg).await;
+    pool.close().await;
+    found
+}
+
+/// What a connector that has not listed its tables yet waits for.
+fn waiting(cfg: &source::SourceConfig, e: &ConnectError) -> String {
+    format!(
+        "cannot list the tables yet (trying again every {} ms, connection.backoff.ms): {}",
+        cfg.connection.backoff.as_millis(),
+        e.message()
+    )
+}
+
+/// Lists the tables until stopped: every `connection.backoff.ms` until a
+/// first listing succeeds (when `listed` is false), then every
+/// `table.poll.interval.ms` (not at all when it is 0). A listing that
+/// differs from the last asks the runtime for new task configs.
 fn monitor(
     cfg: source::SourceConfig,
     tables: Arc<Mutex<Vec<source::TableId>>>,
     stop: Arc<AtomicBool>,
     ctx: Arc<dyn ConnectorContext>,
+    mut listed: bool,
 ) {
     let Ok(rt) = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     else {
         tracing::error!("the table monitor could not start its runtime");
+        ctx.raise_error(ConnectError::fatal(
+            "the table monitor could not start its runtime",
+        ));
         return;
     };
     let slice = std::time::Duration::from_millis(200);
     loop {
-        let until = std::time::Instant::now() + cfg.table_poll_interval;
+        let every = if listed {
+            cfg.table_poll_interval
+        } else {
+            cfg.connection.backoff
+        };
+        if every.is_zero() && listed {
+            return;
+        }
+        let until = std::time::Instant::now() + every;
         while std::time::Instant::now() < until {
             if stop.load(Ordering::Relaxed) {
                 return;
             }
-            std::thread::sleep(slice);
+            std::thread::sleep(slice.min(until - std::time::Instant::now()));
         }
-        let c = &cfg.connection;
-        let listed = rt.block_on(async {
-            let pool = db::Pool::connect(&c.target, 1, c.backoff).await?;
-            let t = source::list_tables(&pool, &cfg).await;
-            pool.close().await;
-            t
-        });
-        match listed {
+        match rt.block_on(list_once(&cfg)) {
             Ok(now) => {
-                let changed = *tables.lock() != now;
+                let changed = !listed || *tables.lock() != now;
                 if changed && !stop.load(Ordering::Relaxed) {
                     tracing::info!(
                         "the set of tables changed ({} now); reconfiguring the tasks",
                         now.len()
                     );
                     *tables.lock() = now;
+                    if !listed {
+                        ctx.trouble(None);
+                    }
+                    listed = true;
                     ctx.request_task_reconfiguration();
                 }
             }
-            Err(e) => tracing::warn!("listing tables: {e}"),
+            Err(e) if !listed => {
+                let why = waiting(&cfg, &e);
+                tracing::warn!("{why}");
+                ctx.trouble(Some(why));
+            }
+            Err(e) => tracing::warn!("listing tables: {}", e.message()),
         }
     }
 }

@@ -13,8 +13,8 @@ use crate::providers::Providers;
 use crate::runtime::config::{plugin_of, tasks_max};
 use crate::runtime::metrics::{ConnectorSample, MetricsView};
 use crate::runtime::{
-    stop_tasks, validate, with_connector_keys, LogContext, State, Status, Target, TargetState,
-    TaskHandle, TaskSpawner,
+    stop_tasks, validate, with_connector_keys, with_trouble, LogContext, State, Status, Target,
+    TargetState, TaskHandle, TaskSpawner, Trouble,
 };
 
 struct Instance {
@@ -24,6 +24,7 @@ struct Instance {
     resolved: Props,
     target: TargetState,
     status: Status,
+    trouble: Trouble,
 }
 
 struct RunningTask {
@@ -164,16 +165,13 @@ impl Executor {
             return fail(self, crate::runtime::Rejected(refused).to_string());
         }
         let mut connector = (plugin.new_connector)();
-        if let Err(e) = connector
-            .start(
-                &resolved,
-                Arc::new(LogContext {
-                    name: name.clone(),
-                    reconfigure: None,
-                }),
-            )
-            .await
-        {
+        let trouble = Trouble::default();
+        let context = Arc::new(LogContext {
+            name: name.clone(),
+            reconfigure: None,
+            trouble: trouble.clone(),
+        });
+        if let Err(e) = connector.start(&resolved, context).await {
             return fail(self, e.to_string());
         }
         self.failed.remove(&name);
@@ -187,6 +185,7 @@ impl Executor {
                 resolved,
                 target,
                 status,
+                trouble,
             },
         );
     }
@@ -323,7 +322,7 @@ impl Executor {
         let mut connectors: BTreeMap<String, Status> = self
             .instances
             .iter()
-            .map(|(n, i)| (n.clone(), i.status.clone()))
+            .map(|(n, i)| (n.clone(), with_trouble(i.status.clone(), &i.trouble)))
             .collect();
         for (n, (_, _, s)) in &self.failed {
             connectors.insert(n.clone(), s.clone());

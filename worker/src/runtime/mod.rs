@@ -39,8 +39,8 @@ use config::WorkerSettings;
 pub use herder::{Herder, Leader, OffsetChanges, CONFLICT, NO_LEADER};
 use metrics::{TaskMetrics, WorkerMetrics};
 pub(crate) use worker::{
-    accept, alter_offsets, not_stopped, sink_offsets, stop_tasks, with_connector_keys, LogContext,
-    TaskHandle, TaskSpawner,
+    accept, alter_offsets, not_stopped, sink_offsets, stop_tasks, with_connector_keys,
+    with_trouble, LogContext, TaskHandle, TaskSpawner, Trouble,
 };
 pub use worker::{
     validate, ConnectorView, Created, Rejected, RestartRequest, TargetState, Worker, WorkerError,

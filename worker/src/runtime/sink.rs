@@ -706,8 +706,9 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SinkTask>) -> anyhow::Result<()
                         batch.len()
                     );
                     env.trouble(Some(format!(
-                        "put failed {attempt} time(s) in a row, redelivering {} records in {wait:?}: {e}",
-                        batch.len()
+                        "put failed {attempt} time(s) in a row, redelivering {} records in {wait:?}: {}",
+                        batch.len(),
+                        e.message()
                     )));
                     tokio::time::sleep(wait).await;
                 }

@@ -266,23 +266,32 @@ pub fn parse_table(d: Dialect, q: &str) -> TableId {
 #[derive(Default)]
 pub struct JdbcSourceTask {
     cfg: Option<SourceConfig>,
+    /// Until the task has met its database: its config and context.
+    waiting: Option<(Props, SourceTaskContext)>,
     pool: Option<Pool>,
     queriers: Vec<(Querier, Instant)>,
 }
 
-#[async_trait]
-impl SourceTask for JdbcSourceTask {
-    fn reads_committed_records(&self) -> bool {
-        false
-    }
-
-    async fn start(&mut self, props: &Props, ctx: SourceTaskContext) -> ConnectResult<()> {
+impl JdbcSourceTask {
+    /// Connects (`connection.attempts` times when `first`, else once) and
+    /// prepares a querier per table (or the query), resuming from the
+    /// stored offsets.
+    async fn prepare(
+        &mut self,
+        props: &Props,
+        ctx: &SourceTaskContext,
+        first: bool,
+    ) -> ConnectResult<()> {
         let cfg = SourceConfig::parse(props).map_err(|errors| {
             let text: Vec<String> = errors.into_iter().map(|(_, e)| e).collect();
             ConnectError::fatal(text.join("; "))
         })?;
         let c = &cfg.connection;
-        let pool = Pool::connect(&c.target, c.attempts, c.backoff).await?;
+        let pool = if first {
+            Pool::connect(&c.target, c.attempts, c.backoff).await?
+        } else {
+            Pool::connect_once(&c.target).await?
+        };
         let d = pool.dialect();
         let quote = c.quote;
         let mode = cfg.read_mode();
@@ -385,8 +394,37 @@ impl SourceTask for JdbcSourceTask {
         self.cfg = Some(cfg);
         Ok(())
     }
+}
+
+#[async_trait]
+impl SourceTask for JdbcSourceTask {
+    fn reads_committed_records(&self) -> bool {
+        false
+    }
+
+    /// A database that cannot be reached now (after `connection.attempts`)
+    /// does not fail the task: each poll tries again, and the runtime
+    /// retries it with a growing pause, the task's status saying why.
+    async fn start(&mut self, props: &Props, ctx: SourceTaskContext) -> ConnectResult<()> {
+        match self.prepare(props, &ctx, true).await {
+            Err(e) if e.is_retriable() => {
+                tracing::warn!("{}; trying again when polled", e.message());
+                self.waiting = Some((props.clone(), ctx));
+                Ok(())
+            }
+            r => r,
+        }
+    }
 
     async fn poll(&mut self) -> ConnectResult<Vec<SourceRecord>> {
+        if let Some((props, ctx)) = self.waiting.take() {
+            if let Err(e) = self.prepare(&props, &ctx, false).await {
+                if e.is_retriable() {
+                    self.waiting = Some((props, ctx));
+                }
+                return Err(e);
+            }
+        }
         let (Some(cfg), Some(pool)) = (self.cfg.clone(), self.pool.clone()) else {
             return Err(ConnectError::fatal("the task was not started"));
         };

@@ -177,7 +177,8 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SourceTask>) -> anyhow::Result<
                 let wait = retry_backoff(attempt);
                 tracing::warn!("poll failed, retrying in {wait:?}: {e}");
                 env.trouble(Some(format!(
-                    "poll failed {attempt} time(s) in a row, retrying in {wait:?}: {e}"
+                    "poll failed {attempt} time(s) in a row, retrying in {wait:?}: {}",
+                    e.message()
                 )));
                 tokio::time::sleep(wait).await;
                 continue;

@@ -226,6 +226,7 @@ struct RunningConnector {
     plugin: Plugin,
     target: TargetState,
     status: Arc<Mutex<Status>>,
+    trouble: Trouble,
     connector: Option<Box<dyn Connector>>,
     tasks: Vec<TaskHandle>,
     topics: Arc<Mutex<BTreeSet<String>>>,
@@ -270,10 +271,24 @@ pub(crate) fn with_connector_keys(configs: Vec<Props>, connector: &Props) -> Vec
 /// A connector's context: errors go to the log; a request for task
 /// reconfiguration goes to `reconfigure` when there is one (a standalone
 /// worker), or is only logged (a distributed worker's herder compares
-/// every connector's task configs with the published ones each round).
+/// every connector's task configs with the published ones each round);
+/// what the connector says keeps it from its work goes to `trouble`.
 pub(crate) struct LogContext {
     pub(crate) name: String,
     pub(crate) reconfigure: Option<tokio::sync::mpsc::UnboundedSender<String>>,
+    pub(crate) trouble: Trouble,
+}
+
+/// What a running connector last said keeps it from its work, shown with
+/// its status (it may say so while it starts, before it is RUNNING).
+pub(crate) type Trouble = Arc<Mutex<Option<String>>>;
+
+/// `status` with the connector's trouble as its trace while it runs.
+pub(crate) fn with_trouble(mut status: Status, trouble: &Trouble) -> Status {
+    if status.state == State::Running && status.trace.is_none() {
+        status.trace = trouble.lock().clone();
+    }
+    status
 }
 
 impl ConnectorContext for LogContext {
@@ -286,6 +301,9 @@ impl ConnectorContext for LogContext {
     }
     fn raise_error(&self, error: ConnectError) {
         tracing::error!("[{}|worker] raised an error: {error}", self.name);
+    }
+    fn trouble(&self, why: Option<String>) {
+        *self.trouble.lock() = why;
     }
 }
 
@@ -302,10 +320,11 @@ impl Worker {
         }
     }
 
-    fn context(&self, name: &str) -> Arc<LogContext> {
+    fn context(&self, name: &str, trouble: &Trouble) -> Arc<LogContext> {
         Arc::new(LogContext {
             name: name.to_string(),
             reconfigure: Some(self.reconfigure.clone()),
+            trouble: trouble.clone(),
         })
     }
 
@@ -421,6 +440,7 @@ impl Worker {
             plugin,
             target,
             status: Arc::new(Mutex::new(self.status(State::Unassigned, None))),
+            trouble: Trouble::default(),
             connector: None,
             tasks: Vec::new(),
             topics: Arc::new(Mutex::new(BTreeSet::new())),
@@ -452,7 +472,10 @@ impl Worker {
             }
         };
         let mut connector = (rc.plugin.new_connector)();
-        let started = connector.start(&resolved, self.context(name)).await;
+        // A new trouble for each start: the last instance may still say so.
+        rc.trouble = Trouble::default();
+        let context = self.context(name, &rc.trouble);
+        let started = connector.start(&resolved, context).await;
         match started.and_then(|_| connector.task_configs(tasks_max(&resolved))) {
             Ok(task_configs) => {
                 let state = if rc.target == TargetState::Paused {
@@ -592,7 +615,8 @@ impl Worker {
                     .providers
                     .resolve(&rc.config)
                     .unwrap_or_else(|_| rc.config.clone());
-                match c.start(&resolved, w.context(name)).await {
+                rc.trouble = Trouble::default();
+                match c.start(&resolved, w.context(name, &rc.trouble)).await {
                     Ok(()) => {
                         rc.connector = Some(c);
                         let state = if rc.target == TargetState::Paused {
@@ -669,7 +693,7 @@ impl Worker {
     pub async fn view(&self, name: &str) -> Option<ConnectorView> {
         let connectors = self.connectors.lock().await;
         let c = connectors.get(name)?;
-        let status = c.status.lock().clone();
+        let status = with_trouble(c.status.lock().clone(), &c.trouble);
         let tasks = c
             .tasks
             .iter()
