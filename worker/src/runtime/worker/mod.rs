@@ -7,14 +7,14 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use connect_api::{
-    ConnectError, Connector, ConnectorContext, ConnectorKind, Plugin, Props, TaskFactory,
-};
+use connect_api::{Connector, ConnectorKind, Plugin, Props, TaskFactory};
 use parking_lot::Mutex;
 use tokio::sync::watch;
 
+mod context;
 mod offsets;
 
+pub(crate) use context::{with_trouble, LogContext, Trouble};
 pub(crate) use offsets::{alter_offsets, not_stopped, sink_offsets};
 
 use super::config::{check_connector, find_plugin, tasks_max, WorkerSettings};
@@ -266,45 +266,6 @@ pub(crate) fn with_connector_keys(configs: Vec<Props>, connector: &Props) -> Vec
             tc
         })
         .collect()
-}
-
-/// A connector's context: errors go to the log; a request for task
-/// reconfiguration goes to `reconfigure` when there is one (a standalone
-/// worker), or is only logged (a distributed worker's herder compares
-/// every connector's task configs with the published ones each round);
-/// what the connector says keeps it from its work goes to `trouble`.
-pub(crate) struct LogContext {
-    pub(crate) name: String,
-    pub(crate) reconfigure: Option<tokio::sync::mpsc::UnboundedSender<String>>,
-    pub(crate) trouble: Trouble,
-}
-
-/// What a running connector last said keeps it from its work, shown with
-/// its status (it may say so while it starts, before it is RUNNING).
-pub(crate) type Trouble = Arc<Mutex<Option<String>>>;
-
-/// `status` with the connector's trouble as its trace while it runs.
-pub(crate) fn with_trouble(mut status: Status, trouble: &Trouble) -> Status {
-    if status.state == State::Running && status.trace.is_none() {
-        status.trace = trouble.lock().clone();
-    }
-    status
-}
-
-impl ConnectorContext for LogContext {
-    fn request_task_reconfiguration(&self) {
-        tracing::info!("[{}|worker] asked for task reconfiguration", self.name);
-        if let Some(tx) = &self.reconfigure {
-            // Fails only once the worker has stopped listening (shutdown).
-            let _ = tx.send(self.name.clone());
-        }
-    }
-    fn raise_error(&self, error: ConnectError) {
-        tracing::error!("[{}|worker] raised an error: {error}", self.name);
-    }
-    fn trouble(&self, why: Option<String>) {
-        *self.trouble.lock() = why;
-    }
 }
 
 impl Worker {
