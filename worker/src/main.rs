@@ -29,6 +29,12 @@ struct Mimalloc;
 /// (mimalloc's `MI_MAX_ALIGN_SIZE` on 64-bit targets).
 const MI_PLAIN_ALIGN: usize = 16;
 
+/// Whether `mi_malloc`'s own alignment serves a block of `size` bytes
+/// aligned to `align`.
+fn malloc_aligns(align: usize, size: usize) -> bool {
+    align <= MI_PLAIN_ALIGN && align <= size
+}
+
 /// A block for `layout` from `plain` (mimalloc's `malloc` or `zalloc`) when
 /// that gives its alignment, else from `aligned` (their `_aligned` forms).
 ///
@@ -44,7 +50,7 @@ unsafe fn allocate(
     let (size, align) = (layout.size(), layout.align());
     // SAFETY: plain sizes and alignments, as mimalloc takes them.
     unsafe {
-        if align <= MI_PLAIN_ALIGN && align <= size {
+        if malloc_aligns(align, size) {
             plain(size).cast()
         } else {
             aligned(size, align).cast()
@@ -84,7 +90,7 @@ unsafe impl std::alloc::GlobalAlloc for Mimalloc {
         // SAFETY: `p` came from this allocator; mimalloc keeps the contents
         // up to the smaller size, at the alignment asked for.
         unsafe {
-            if align <= MI_PLAIN_ALIGN && align <= size {
+            if malloc_aligns(align, size) {
                 mi::mi_realloc(p.cast(), size).cast()
             } else {
                 mi::mi_realloc_aligned(p.cast(), size, align).cast()

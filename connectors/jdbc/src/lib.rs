@@ -100,9 +100,7 @@ impl Connector for JdbcSourceConnector {
                 true
             }
             Err(e) if e.is_retriable() => {
-                let why = waiting(&cfg, &e);
-                tracing::warn!("{why}");
-                ctx.trouble(Some(why));
+                waiting(&cfg, ctx.as_ref(), &e);
                 false
             }
             Err(e) => return Err(e),
@@ -151,13 +149,16 @@ async fn list_once(cfg: &source::SourceConfig) -> ConnectResult<Vec<source::Tabl
     found
 }
 
-/// What a connector that has not listed its tables yet waits for.
-fn waiting(cfg: &source::SourceConfig, e: &ConnectError) -> String {
-    format!(
+/// Says (in the log and the connector's status) what a connector that has
+/// not listed its tables yet waits for.
+fn waiting(cfg: &source::SourceConfig, ctx: &dyn ConnectorContext, e: &ConnectError) {
+    let why = format!(
         "cannot list the tables yet (trying again every {} ms, connection.backoff.ms): {}",
         cfg.connection.backoff.as_millis(),
         e.message()
-    )
+    );
+    tracing::warn!("{why}");
+    ctx.trouble(Some(why));
 }
 
 /// Lists the tables until stopped: every `connection.backoff.ms` until a
@@ -175,7 +176,6 @@ fn monitor(
         .enable_all()
         .build()
     else {
-        tracing::error!("the table monitor could not start its runtime");
         ctx.raise_error(ConnectError::fatal(
             "the table monitor could not start its runtime",
         ));
@@ -214,11 +214,7 @@ fn monitor(
                     ctx.request_task_reconfiguration();
                 }
             }
-            Err(e) if !listed => {
-                let why = waiting(&cfg, &e);
-                tracing::warn!("{why}");
-                ctx.trouble(Some(why));
-            }
+            Err(e) if !listed => waiting(&cfg, ctx.as_ref(), &e),
             Err(e) => tracing::warn!("listing tables: {}", e.message()),
         }
     }

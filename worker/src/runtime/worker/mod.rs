@@ -281,7 +281,10 @@ impl Worker {
         }
     }
 
-    fn context(&self, name: &str, trouble: &Trouble) -> Arc<LogContext> {
+    /// The context of a connector about to start, with a new trouble in
+    /// `trouble` (the instance before may still say so).
+    fn context(&self, name: &str, trouble: &mut Trouble) -> Arc<LogContext> {
+        *trouble = Trouble::default();
         Arc::new(LogContext {
             name: name.to_string(),
             reconfigure: Some(self.reconfigure.clone()),
@@ -433,9 +436,7 @@ impl Worker {
             }
         };
         let mut connector = (rc.plugin.new_connector)();
-        // A new trouble for each start: the last instance may still say so.
-        rc.trouble = Trouble::default();
-        let context = self.context(name, &rc.trouble);
+        let context = self.context(name, &mut rc.trouble);
         let started = connector.start(&resolved, context).await;
         match started.and_then(|_| connector.task_configs(tasks_max(&resolved))) {
             Ok(task_configs) => {
@@ -576,8 +577,7 @@ impl Worker {
                     .providers
                     .resolve(&rc.config)
                     .unwrap_or_else(|_| rc.config.clone());
-                rc.trouble = Trouble::default();
-                match c.start(&resolved, w.context(name, &rc.trouble)).await {
+                match c.start(&resolved, w.context(name, &mut rc.trouble)).await {
                     Ok(()) => {
                         rc.connector = Some(c);
                         let state = if rc.target == TargetState::Paused {
