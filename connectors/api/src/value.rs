@@ -168,21 +168,43 @@ fn is_logical(schema: &Schema) -> bool {
 
 /// An arbitrary-precision-enough decimal: an unscaled integer and a scale
 /// (value = unscaled × 10^-scale), as Kafka's BigDecimal with 38 digits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+///
+/// The unscaled integer is kept as two halves: an `i128` field would align
+/// the struct, and with it every [`Value`], to 16 bytes.
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Decimal {
-    pub unscaled: i128,
+    high: i64,
+    low: u64,
     pub scale: i32,
+}
+
+impl std::fmt::Debug for Decimal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Decimal")
+            .field("unscaled", &self.unscaled())
+            .field("scale", &self.scale)
+            .finish()
+    }
 }
 
 impl Decimal {
     pub fn new(unscaled: i128, scale: i32) -> Self {
-        Self { unscaled, scale }
+        Self {
+            high: (unscaled >> 64) as i64,
+            low: unscaled as u64,
+            scale,
+        }
+    }
+
+    /// The unscaled integer.
+    pub fn unscaled(&self) -> i128 {
+        (i128::from(self.high) << 64) | i128::from(self.low)
     }
 
     /// The minimal big-endian two's complement bytes of the unscaled value
     /// (Java's `BigInteger.toByteArray`).
     pub fn unscaled_bytes(&self) -> Vec<u8> {
-        let all = self.unscaled.to_be_bytes();
+        let all = self.unscaled().to_be_bytes();
         let mut start = 0;
         while start < all.len() - 1 {
             let (b, next) = (all[start], all[start + 1]);
@@ -211,11 +233,11 @@ impl Decimal {
 
     /// Plain decimal text, e.g. `-12.340` (Java's `toPlainString`).
     pub fn to_plain_string(&self) -> String {
-        let digits = self.unscaled.unsigned_abs().to_string();
-        let sign = if self.unscaled < 0 { "-" } else { "" };
+        let digits = self.unscaled().unsigned_abs().to_string();
+        let sign = if self.unscaled() < 0 { "-" } else { "" };
         if self.scale <= 0 {
             let zeros = "0".repeat(self.scale.unsigned_abs() as usize);
-            return if self.unscaled == 0 {
+            return if self.unscaled() == 0 {
                 "0".to_string()
             } else {
                 format!("{sign}{digits}{zeros}")
@@ -268,13 +290,15 @@ impl Decimal {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Struct {
     pub schema: Arc<Schema>,
-    values: Vec<Value>,
+    /// A slice, not a `Vec`: its length is the schema's, and a `Vec`'s
+    /// capacity would make every [`Value`] a word longer.
+    values: Box<[Value]>,
 }
 
 impl Struct {
     /// An empty struct of `schema` (every field null).
     pub fn new(schema: Arc<Schema>) -> Self {
-        let values = vec![Value::Null; schema.fields.len()];
+        let values = vec![Value::Null; schema.fields.len()].into_boxed_slice();
         Self { schema, values }
     }
 
@@ -321,12 +345,15 @@ impl Struct {
                 values.len()
             )));
         }
-        Ok(Self { schema, values })
+        Ok(Self {
+            schema,
+            values: values.into_boxed_slice(),
+        })
     }
 
     /// The values, in field order.
     pub fn into_values(self) -> Vec<Value> {
-        self.values
+        self.values.into_vec()
     }
 
     /// The value of the field at `index` as stored (no default applied).
@@ -363,6 +390,31 @@ mod tests {
             assert_eq!(d.unscaled_bytes(), bytes, "{x}");
             assert_eq!(Decimal::from_unscaled_bytes(&bytes, 2).expect("decodes"), d);
         }
+    }
+
+    #[test]
+    fn a_decimal_keeps_every_unscaled_integer() {
+        for x in [
+            0i128,
+            1,
+            -1,
+            i128::from(i64::MAX) + 1,
+            i128::from(i64::MIN) - 1,
+            i128::from(u64::MAX),
+            -i128::from(u64::MAX),
+            i128::MAX,
+            i128::MIN,
+            10i128.pow(38) - 1,
+        ] {
+            assert_eq!(Decimal::new(x, 3).unscaled(), x, "{x}");
+        }
+    }
+
+    #[test]
+    fn a_value_takes_four_words() {
+        // Records hold many: a batch's memory, and the time to read it
+        // back on the sending thread, grows with this.
+        assert_eq!(std::mem::size_of::<Value>(), 32);
     }
 
     #[test]

@@ -262,10 +262,10 @@ fn number(v: &Value) -> Option<(f64, i64)> {
         Value::Decimal(d) => {
             let f: f64 = d.to_plain_string().parse().unwrap_or(f64::NAN);
             let whole = if d.scale <= 0 {
-                d.unscaled
+                d.unscaled()
                     .saturating_mul(10i128.saturating_pow(d.scale.unsigned_abs()))
             } else {
-                d.unscaled / 10i128.saturating_pow(d.scale.unsigned_abs())
+                d.unscaled() / 10i128.saturating_pow(d.scale.unsigned_abs())
             };
             (f, whole as i64)
         }

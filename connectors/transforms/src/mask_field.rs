@@ -90,9 +90,9 @@ fn whole(t: &str) -> Option<i64> {
     let d = Decimal::parse(t).ok()?;
     let scale = 10i128.checked_pow(d.scale.unsigned_abs())?;
     Some(if d.scale >= 0 {
-        d.unscaled / scale
+        d.unscaled() / scale
     } else {
-        d.unscaled.wrapping_mul(scale)
+        d.unscaled().wrapping_mul(scale)
     } as i64)
 }
 

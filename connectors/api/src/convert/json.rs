@@ -522,7 +522,7 @@ fn rescale(d: Decimal, scale: i32) -> ConnectResult<Decimal> {
     let mut d = d;
     while d.scale < scale {
         d = Decimal::new(
-            d.unscaled
+            d.unscaled()
                 .checked_mul(10)
                 .ok_or_else(|| ConnectError::data("decimal out of range"))?,
             d.scale + 1,

@@ -92,8 +92,16 @@ impl Entries {
         }
     }
 
-    pub(super) fn finish(self) -> Value {
-        Value::Map(self.entries)
+    /// The map, in a list of its own size: records hold their values
+    /// until they are sent, and a tight list keeps the records of a batch
+    /// close together in memory, which is what reading them back costs.
+    pub(super) fn finish(mut self) -> Value {
+        if self.entries.capacity() == self.entries.len() {
+            return Value::Map(self.entries);
+        }
+        let mut tight = Vec::with_capacity(self.entries.len());
+        tight.append(&mut self.entries);
+        Value::Map(tight)
     }
 }
 

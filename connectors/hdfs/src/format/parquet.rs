@@ -195,7 +195,7 @@ impl ParquetWriter {
             }
             DataType::Decimal128(p, sc) => build!(
                 Decimal128Builder::new().with_precision_and_scale(p, sc).map_err(|e| e.to_string())?,
-                Value::Decimal(d) => d.unscaled
+                Value::Decimal(d) => d.unscaled()
             ),
             _ if s.kind == Type::String => build!(StringBuilder::new(), Value::String(t) => t),
             _ => {

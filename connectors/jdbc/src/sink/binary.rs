@@ -202,8 +202,8 @@ fn numeric_cell(out: &mut Vec<u8>, cell: &Cell, scratch: &mut String) -> bool {
         }
         Cell::Decimal(d) => {
             let mut b = itoa::Buffer::new();
-            let digits = b.format(d.unscaled.unsigned_abs()).as_bytes();
-            numeric(out, d.unscaled < 0, digits, &[], -i64::from(d.scale))
+            let digits = b.format(d.unscaled().unsigned_abs()).as_bytes();
+            numeric(out, d.unscaled() < 0, digits, &[], -i64::from(d.scale))
         }
         Cell::Text(t) => numeric_text(out, t.as_bytes()),
         _ => false,

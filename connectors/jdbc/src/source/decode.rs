@@ -403,7 +403,7 @@ fn rescale(d: Decimal, scale: i32) -> ConnectResult<Decimal> {
         ))
     })?;
     if diff >= 0 {
-        d.unscaled
+        d.unscaled()
             .checked_mul(factor)
             .map(|u| Decimal::new(u, scale))
             .ok_or_else(|| {
@@ -413,7 +413,7 @@ fn rescale(d: Decimal, scale: i32) -> ConnectResult<Decimal> {
                 ))
             })
     } else {
-        Ok(Decimal::new(d.unscaled / factor, scale))
+        Ok(Decimal::new(d.unscaled() / factor, scale))
     }
 }
 

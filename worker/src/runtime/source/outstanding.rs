@@ -56,6 +56,16 @@ impl Acks {
         self.slots[i] = slot;
     }
 
+    /// Whether the broker has acknowledged a record yet.
+    pub(super) fn started(&self) -> bool {
+        self.base > 1
+            || self
+                .slots
+                .iter()
+                .take(1)
+                .any(|s| matches!(s, Slot::Acked(_)))
+    }
+
     /// The fate of record `base` once it is known, moving on.
     pub(super) fn pop(&mut self) -> Option<Slot> {
         match self.slots.front() {

@@ -84,7 +84,13 @@ impl Sender {
                         return;
                     }
                 };
-                warm_up(&producer);
+                // Records queue in librdkafka meanwhile: the first batch
+                // is ready when the producer id arrives.
+                let warming = producer.clone();
+                let first = acks.clone();
+                let _ = std::thread::Builder::new()
+                    .name("producer-warm-up".into())
+                    .spawn(move || warm_up(&warming, || first.lock().started()));
                 let mut seq = 0usize;
                 let mut sticky = Sticky::default();
                 let mut handles = TopicHandles::new(producer.clone());
@@ -377,22 +383,28 @@ fn tolerate(
 }
 
 /// librdkafka asks for the idempotent producer's id when a metadata answer
-/// arrives while a broker connection is up, and otherwise only on a 500 ms
-/// timer. The first answer comes before the connections to the brokers it
-/// names; asking again once they are up gets the id (and the first
-/// records out) at once instead of half a second later.
-fn warm_up(producer: &PolledProducer<AckContext>) {
-    for _ in 0..3 {
-        if producer
-            .client()
-            .fetch_metadata(None, Duration::from_secs(1))
-            .is_err()
+/// arrives from a broker that is up, and otherwise only on a 500 ms timer.
+/// The first answer comes over the bootstrap connection, which librdkafka
+/// closes before it connects to the brokers that answer named. Asking
+/// again (each ask waits for a broker to be up) gets the id, and the first
+/// records out, as soon as one is, instead of half a second later. Asking
+/// stops at the first acknowledgement, or after [`WARM_UP_ASKS`].
+fn warm_up(producer: &PolledProducer<AckContext>, acked: impl Fn() -> bool) {
+    for _ in 0..WARM_UP_ASKS {
+        if acked()
+            || producer
+                .client()
+                .fetch_metadata(None, Duration::from_secs(1))
+                .is_err()
         {
             return;
         }
-        std::thread::sleep(Duration::from_millis(15));
+        std::thread::sleep(Duration::from_millis(2));
     }
 }
+
+/// The most metadata requests a producer's warm-up sends.
+const WARM_UP_ASKS: usize = 8;
 
 /// The topic's partitions that have a leader, as the producer's metadata has them.
 fn available_partitions(producer: &PolledProducer<AckContext>, topic: &str) -> Option<Vec<i32>> {
