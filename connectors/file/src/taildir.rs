@@ -36,7 +36,7 @@ use connect_api::{
 use notify::Watcher;
 use serde_json::{json, Value as Json};
 
-use crate::common::{bool_setting, int_setting, now_ms, str_setting, string_header, text};
+use crate::common::{bool_setting, int_setting, str_setting, string_header, text};
 use crate::spooldir::fnv;
 
 const RESCAN: Duration = Duration::from_millis(500);
@@ -460,7 +460,6 @@ impl TaildirSourceTask {
         line: Vec<u8>,
         (start, end): (u64, u64),
         last: bool,
-        now: i64,
     ) -> SourceRecord {
         let offset = last.then(|| {
             let mut o = SourceOffset::new();
@@ -478,7 +477,6 @@ impl TaildirSourceTask {
             self.topic.clone(),
             SchemaAndValue::new(self.schema.clone(), Value::String(text(line))),
         );
-        r.timestamp = Some(now);
         r.headers = s.groups[t.group].headers.clone();
         if s.offset_header {
             r.headers
@@ -583,7 +581,6 @@ impl SourceTask for TaildirSourceTask {
             .take()
             .ok_or_else(|| ConnectError::fatal("not started"))?;
         let mut out = Vec::with_capacity(s.batch.min(1 << 16));
-        let now = now_ms();
         let ids: Vec<String> = self.tails.keys().cloned().collect();
         for id in ids {
             if out.len() >= s.batch {
@@ -596,7 +593,7 @@ impl SourceTask for TaildirSourceTask {
             Self::read_lines(&mut t, s.per_file.min(s.batch - out.len()), &mut lines);
             let n = lines.len();
             for (i, (line, start, end)) in lines.into_iter().enumerate() {
-                out.push(self.record(&s, &t, line, (start, end), i + 1 == n, now));
+                out.push(self.record(&s, &t, line, (start, end), i + 1 == n));
             }
             let idle = t.last_growth.elapsed();
             if !t.matched && idle >= ROTATE_WAIT && t.partial.is_empty() {

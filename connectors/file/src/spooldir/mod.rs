@@ -51,7 +51,7 @@ fn def(kind: Kind) -> ConfigDef {
         .define(key("halt.on.error", ConfigType::Boolean, DefaultValue::Value("true"), Importance::Medium, "Fail the task when a file cannot be read (after moving it to error.path); false goes on with the next file."))
         .define(key("batch.size", ConfigType::Int, DefaultValue::Value("1000"), Importance::Low, "The most records returned by one poll."))
         .define(key("empty.poll.wait.ms", ConfigType::Long, DefaultValue::Value("500"), Importance::Low, "How long to wait when no file is ready."))
-        .define(s("timestamp.mode", DefaultValue::Value("PROCESS_TIME"), "PROCESS_TIME or FILE_TIME: the records' timestamp."))
+        .define(s("timestamp.mode", DefaultValue::Value("PROCESS_TIME"), "PROCESS_TIME (the producer stamps each record as it sends it) or FILE_TIME (the file's modification time): the records' timestamp."))
         .define(s("spoolDir", DefaultValue::Null, "Flume: the directory files are read from."))
         .define(s("fileSuffix", DefaultValue::Value(".COMPLETED"), "Flume: the suffix a finished file is renamed with."))
         .define(s("deletePolicy", DefaultValue::Value("never"), "Flume: never or immediate."))

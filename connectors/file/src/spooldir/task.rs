@@ -264,7 +264,6 @@ impl SpoolDirSourceTask {
         };
         let mut out = Vec::with_capacity(batch.min(1 << 16));
         let mut ended = None;
-        let now = now_ms();
         while out.len() < batch {
             match cur.reader.next_record() {
                 Ok(Some((value, _line))) => {
@@ -274,7 +273,9 @@ impl SpoolDirSourceTask {
                     }
                     let mut r =
                         SourceRecord::new(cur.partition.clone(), None, self.topic.clone(), value);
-                    r.timestamp = Some(cur.timestamp.unwrap_or(now));
+                    // PROCESS_TIME leaves it to the producer, which stamps
+                    // the record as it sends it (as the spooldir connectors do).
+                    r.timestamp = cur.timestamp;
                     r.headers = cur.headers.clone();
                     out.push(r);
                 }
