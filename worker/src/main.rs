@@ -6,7 +6,13 @@ use clap::Parser;
 
 /// Hostile length prefixes in requests must not abort the broker (see
 /// `alloc_guard`); everything else goes to mimalloc, whose per-thread heaps
-/// keep the many small allocations of record conversion cheap.
+/// keep the many small allocations of record conversion cheap. mimalloc
+/// also serves the C code's `malloc` (libmimalloc-sys's `override`):
+/// librdkafka allocates a message per record on the sending thread and
+/// frees it on its event thread, which mimalloc does with less CPU than
+/// the C library's allocator (ad hoc alternating runs of the spooling
+/// directory source, three pairs: the event thread at 0.21-0.23 s against
+/// 0.26-0.35 s per 3,000,000 records).
 #[global_allocator]
 static ALLOC: broker_core::alloc_guard::GuardedAlloc<Mimalloc> =
     broker_core::alloc_guard::GuardedAlloc(Mimalloc);
