@@ -58,12 +58,7 @@ impl Acks {
 
     /// Whether the broker has acknowledged a record yet.
     pub(super) fn started(&self) -> bool {
-        self.base > 1
-            || self
-                .slots
-                .iter()
-                .take(1)
-                .any(|s| matches!(s, Slot::Acked(_)))
+        self.base > 1 || matches!(self.slots.front(), Some(Slot::Acked(_)))
     }
 
     /// The fate of record `base` once it is known, moving on.
@@ -261,5 +256,39 @@ impl Outstanding {
         task.commit().await.map_err(failed)?;
         tracing::debug!("committed offsets of {n} source partition(s)");
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta(offset: i64) -> Slot {
+        Slot::Acked(RecordMetadata {
+            partition: 0,
+            offset,
+        })
+    }
+
+    #[test]
+    fn acknowledgements_are_taken_in_order_and_the_first_one_is_seen() {
+        let mut a = Acks::default();
+        assert!(!a.started());
+        // The second record's report comes first: nothing can be taken yet.
+        a.ack(2, meta(1));
+        assert!(!a.started());
+        assert_eq!(a.pop(), None);
+        a.ack(1, meta(0));
+        assert!(a.started());
+        assert_eq!(a.pop(), Some(meta(0)));
+        assert_eq!(a.pop(), Some(meta(1)));
+        assert_eq!(a.pop(), None);
+        // Taken, the records before stay seen.
+        assert!(a.started());
+        // A dropped record is done, but not acknowledged by the broker.
+        let mut b = Acks::default();
+        b.ack(1, Slot::Dropped);
+        assert!(!b.started());
+        assert_eq!(b.pop(), Some(Slot::Dropped));
     }
 }
