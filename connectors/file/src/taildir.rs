@@ -746,6 +746,8 @@ mod tests {
             "skipToEnd skipped `old`; `par` waits"
         );
         assert_eq!(header(&got[0], "kind"), Some(&Value::String("web".into())));
+        // As in Flume's Kafka channel, the producer stamps each record.
+        assert!(got.iter().all(|r| r.timestamp.is_none()));
         assert_eq!(
             header(&got[0], "byteoffset"),
             Some(&Value::String("4".into()))

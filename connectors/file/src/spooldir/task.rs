@@ -562,8 +562,9 @@ mod tests {
     }
 
     /// files.sort.attributes orders the ready files (a tie goes to the next
-    /// attribute), and timestamp.mode=FILE_TIME stamps each record with
-    /// its file's modification time.
+    /// attribute), timestamp.mode=FILE_TIME stamps each record with its
+    /// file's modification time, and PROCESS_TIME leaves the stamp to the
+    /// producer.
     #[tokio::test]
     async fn file_order_and_file_time() {
         use super::{Kind, Settings, SpoolDirSourceTask};
@@ -635,6 +636,17 @@ mod tests {
         assert_eq!(got.len(), 1, "d.log, the oldest, has one line");
         let millis = i64::try_from(epoch_s * 1000).expect("fits") - 40_000;
         assert_eq!(got[0].timestamp, Some(millis));
+
+        let p = props(&[("files.sort.attributes", "LastModifiedAsc")]);
+        let mut task = SpoolDirSourceTask::new(Kind::Lines);
+        let ctx = SourceTaskContext {
+            configs: p.clone(),
+            offsets: std::sync::Arc::new(crate::common::NoOffsets),
+        };
+        task.start(&p, ctx).await.expect("start");
+        let got = task.poll().await.expect("poll");
+        assert_eq!(got.len(), 1, "d.log again");
+        assert_eq!(got[0].timestamp, None, "PROCESS_TIME");
     }
 
     #[test]

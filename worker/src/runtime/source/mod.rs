@@ -25,9 +25,12 @@ use crate::store::ConnectorOffsets;
 use outstanding::{Acks, Kept, Latest, Outstanding, Slot, Submitted};
 use sender::{Batch, Pipeline, Sender};
 
-/// The source producer's first reconnect backoff (librdkafka's is 100 ms,
-/// the Java client's 50 ms); later ones double up to
-/// `reconnect.backoff.max.ms`.
+/// The source producer's first reconnect backoff (librdkafka's default is
+/// 100 ms, the Java client's 50 ms; later ones double up to
+/// `reconnect.backoff.max.ms`). librdkafka also opens a connection to a
+/// broker it learned from metadata no sooner than half of this (at least
+/// 11 ms) after the bootstrap connection: at its default every task's first
+/// records waited 50 ms for that.
 const RECONNECT_BACKOFF_MS: &str = "20";
 
 struct AckContext {
@@ -77,9 +80,6 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SourceTask>) -> anyhow::Result<
         .set("enable.idempotence", "true")
         .set("partitioner", "murmur2_random")
         .set("message.timeout.ms", "0")
-        // librdkafka connects to a broker it learned from metadata no sooner
-        // than half of this after the bootstrap connection (100 ms by
-        // default): every task's first records waited that long.
         .set("reconnect.backoff.ms", RECONNECT_BACKOFF_MS)
         .set(
             "client.id",
