@@ -622,29 +622,23 @@ mod tests {
             assert_eq!(order(attributes), want, "{attributes}");
         }
 
-        let p = props(&[
-            ("timestamp.mode", "FILE_TIME"),
-            ("files.sort.attributes", "LastModifiedAsc"),
-        ]);
-        let mut task = SpoolDirSourceTask::new(Kind::Lines);
-        let ctx = SourceTaskContext {
-            configs: p.clone(),
-            offsets: std::sync::Arc::new(crate::common::NoOffsets),
-        };
-        task.start(&p, ctx).await.expect("start");
-        let got = task.poll().await.expect("poll");
+        // A new task's first poll.
+        async fn first_poll(p: Props) -> Vec<connect_api::SourceRecord> {
+            let mut task = SpoolDirSourceTask::new(Kind::Lines);
+            let ctx = SourceTaskContext {
+                configs: p.clone(),
+                offsets: std::sync::Arc::new(crate::common::NoOffsets),
+            };
+            task.start(&p, ctx).await.expect("start");
+            task.poll().await.expect("poll")
+        }
+        let oldest = ("files.sort.attributes", "LastModifiedAsc");
+        let got = first_poll(props(&[("timestamp.mode", "FILE_TIME"), oldest])).await;
         assert_eq!(got.len(), 1, "d.log, the oldest, has one line");
         let millis = i64::try_from(epoch_s * 1000).expect("fits") - 40_000;
         assert_eq!(got[0].timestamp, Some(millis));
 
-        let p = props(&[("files.sort.attributes", "LastModifiedAsc")]);
-        let mut task = SpoolDirSourceTask::new(Kind::Lines);
-        let ctx = SourceTaskContext {
-            configs: p.clone(),
-            offsets: std::sync::Arc::new(crate::common::NoOffsets),
-        };
-        task.start(&p, ctx).await.expect("start");
-        let got = task.poll().await.expect("poll");
+        let got = first_poll(props(&[oldest])).await;
         assert_eq!(got.len(), 1, "d.log again");
         assert_eq!(got[0].timestamp, None, "PROCESS_TIME");
     }
