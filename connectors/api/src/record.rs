@@ -3,6 +3,7 @@
 use serde_json::Map as JsonMap;
 use serde_json::Value as Json;
 
+use crate::convert::JsonText;
 use crate::schema::Schema;
 use crate::value::Value;
 use std::sync::Arc;
@@ -53,7 +54,14 @@ pub struct SourceRecord {
     /// `None` lets the producer's partitioner choose.
     pub partition: Option<i32>,
     pub key: SchemaAndValue,
+    /// Null while the value is still in [`SourceRecord::value_text`].
     pub value: SchemaAndValue,
+    /// The value as schemaless JSON text, not decoded yet: a task that
+    /// reads JSON lines in JsonConverter's form sets this (see
+    /// [`SourceRecord::with_text`]) and the runtime decodes it into `value`
+    /// only for what reads the value (a transform that looks at it, a
+    /// converter other than JsonConverter, an error report).
+    pub value_text: Option<JsonText>,
     /// Milliseconds since the epoch; `None` means the time of sending.
     pub timestamp: Option<i64>,
     pub headers: Headers,
@@ -74,8 +82,23 @@ impl SourceRecord {
             partition: None,
             key: SchemaAndValue::NULL,
             value,
+            value_text: None,
             timestamp: None,
             headers: Vec::new(),
+        }
+    }
+
+    /// This record with its value still in its JSON text.
+    pub fn with_text(mut self, text: JsonText) -> Self {
+        self.value = SchemaAndValue::NULL;
+        self.value_text = Some(text);
+        self
+    }
+
+    /// Decodes a value still in its text into `value`.
+    pub fn decode_text(&mut self) {
+        if let Some(t) = self.value_text.take() {
+            self.value = SchemaAndValue::new(None, t.value());
         }
     }
 }
@@ -158,6 +181,9 @@ pub trait ConnectRecord {
     fn value_mut(&mut self) -> &mut SchemaAndValue;
     fn headers(&self) -> &Headers;
     fn headers_mut(&mut self) -> &mut Headers;
+    /// Makes [`ConnectRecord::value`] the record's value: a source record
+    /// may still hold it as text. Called before anything that reads values.
+    fn decode_value(&mut self) {}
 }
 
 impl ConnectRecord for SourceRecord {
@@ -193,6 +219,7 @@ impl ConnectRecord for SourceRecord {
         &self.value
     }
     fn value_mut(&mut self) -> &mut SchemaAndValue {
+        self.decode_text();
         &mut self.value
     }
     fn headers(&self) -> &Headers {
@@ -200,6 +227,9 @@ impl ConnectRecord for SourceRecord {
     }
     fn headers_mut(&mut self) -> &mut Headers {
         &mut self.headers
+    }
+    fn decode_value(&mut self) {
+        self.decode_text();
     }
 }
 

@@ -389,8 +389,11 @@ impl SourceTask for HdfsSourceTask {
                     let first = out.len();
                     while out.len() < cfg.batch_max {
                         let Some(value) = values.next() else { break };
-                        let value =
-                            value.map_err(|e| ConnectError::fatal(format!("{path}: {e}")))?;
+                        let (value, value_text) =
+                            match value.map_err(|e| ConnectError::fatal(format!("{path}: {e}")))? {
+                                read::Taken::Value(v) => (v, None),
+                                read::Taken::Text(t) => (SchemaAndValue::NULL, Some(t)),
+                            };
                         let kept = p
                             .meta
                             .as_mut()
@@ -404,6 +407,7 @@ impl SourceTask for HdfsSourceTask {
                             partition: Some(partition),
                             key: kept.key.unwrap_or(SchemaAndValue::NULL),
                             value,
+                            value_text,
                             timestamp: kept.timestamp,
                             headers: kept.headers,
                         });

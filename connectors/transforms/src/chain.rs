@@ -43,6 +43,8 @@ impl std::fmt::Display for StageError {
 #[derive(Default)]
 pub struct Chain {
     stages: Vec<Stage>,
+    /// Whether a stage reads values: records then have theirs decoded.
+    reads_value: bool,
 }
 
 /// Aliases listed under `key` (`transforms` or `predicates`), in order.
@@ -257,7 +259,13 @@ impl Chain {
             }
         }
         if errors.is_empty() {
-            Ok(Self { stages })
+            let reads_value = stages.iter().any(|s| {
+                s.transform.reads_value() || s.predicate.as_ref().is_some_and(|p| p.reads_value())
+            });
+            Ok(Self {
+                stages,
+                reads_value,
+            })
         } else {
             Err(errors)
         }
@@ -269,6 +277,9 @@ impl Chain {
 
     /// Applies the stages in order; `Ok(false)`: a stage dropped the record.
     pub fn apply(&mut self, record: &mut dyn ConnectRecord) -> Result<bool, StageError> {
+        if self.reads_value {
+            record.decode_value();
+        }
         for s in &mut self.stages {
             if let Some(p) = &mut s.predicate {
                 if p.test(record) == s.negate {

@@ -296,6 +296,10 @@ impl Transformation for SetHeader {
         }
         Ok(true)
     }
+
+    fn reads_value(&self) -> bool {
+        false
+    }
 }
 
 pub struct RemoveHeader {
@@ -331,6 +335,10 @@ impl Transformation for RemoveHeader {
             !names.contains(&h.key) && !matching.as_ref().is_some_and(|m| m.is_match(&h.key))
         });
         Ok(true)
+    }
+
+    fn reads_value(&self) -> bool {
+        false
     }
 }
 
@@ -553,6 +561,10 @@ impl Transformation for ChannelSelector {
             Some(v) => self.in_default || self.values.contains(&v),
             None => self.in_default,
         })
+    }
+
+    fn reads_value(&self) -> bool {
+        false
     }
 }
 

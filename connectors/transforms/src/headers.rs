@@ -58,6 +58,10 @@ impl Transformation for InsertHeader {
         });
         Ok(true)
     }
+
+    fn reads_value(&self) -> bool {
+        false
+    }
 }
 
 pub struct DropHeaders {
@@ -77,5 +81,9 @@ impl Transformation for DropHeaders {
             .headers_mut()
             .retain(|h| !self.names.contains(&h.key));
         Ok(true)
+    }
+
+    fn reads_value(&self) -> bool {
+        false
     }
 }

@@ -69,9 +69,19 @@ pub use registry::{
 pub trait Transformation: Send {
     /// Transforms `record` in place; `Ok(false)` drops it.
     fn apply(&mut self, record: &mut dyn ConnectRecord) -> ConnectResult<bool>;
+    /// Whether it reads or changes the record's value. One that does not
+    /// (a router, a header transform) lets a source record keep its value
+    /// as the text it was read as.
+    fn reads_value(&self) -> bool {
+        true
+    }
 }
 
 /// A condition that decides whether a transform applies to a record.
 pub trait Predicate: Send {
     fn test(&mut self, record: &dyn ConnectRecord) -> bool;
+    /// As [`Transformation::reads_value`].
+    fn reads_value(&self) -> bool {
+        true
+    }
 }

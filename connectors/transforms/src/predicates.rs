@@ -16,6 +16,10 @@ impl Transformation for Filter {
     fn apply(&mut self, _record: &mut dyn ConnectRecord) -> ConnectResult<bool> {
         Ok(false)
     }
+
+    fn reads_value(&self) -> bool {
+        false
+    }
 }
 
 pub const PATTERN: &str = "pattern";
@@ -78,6 +82,10 @@ impl Predicate for TopicNameMatches {
         self.last = Some((topic.to_string(), answer));
         answer
     }
+
+    fn reads_value(&self) -> bool {
+        false
+    }
 }
 
 /// True for records with at least one header of the name.
@@ -96,6 +104,10 @@ impl HasHeaderKey {
 impl Predicate for HasHeaderKey {
     fn test(&mut self, record: &dyn ConnectRecord) -> bool {
         record.headers().iter().any(|h| h.key == self.name)
+    }
+
+    fn reads_value(&self) -> bool {
+        false
     }
 }
 

@@ -96,6 +96,10 @@ impl Transformation for RegexRouter {
         self.last = Some((from, to));
         Ok(true)
     }
+
+    fn reads_value(&self) -> bool {
+        false
+    }
 }
 
 pub struct TimestampRouter {
@@ -130,5 +134,9 @@ impl Transformation for TimestampRouter {
             .replace("${timestamp}", &self.format.format(ts));
         record.set_topic(&topic);
         Ok(true)
+    }
+
+    fn reads_value(&self) -> bool {
+        false
     }
 }

@@ -13,7 +13,7 @@ use base64::Engine;
 use parking_lot::Mutex;
 use serde_json::{Map, Number, Value as Json};
 
-use super::{Converter, ConverterConfig, Encoded};
+use super::{Converter, ConverterConfig, Encoded, JsonText};
 
 const ENVELOPE_ERROR: &str = "JsonConverter with schemas.enable requires \"schema\" and \"payload\" fields and may not contain additional fields. If you are trying to deserialize plain JSON data, set schemas.enable=false in your converter configuration.";
 
@@ -644,6 +644,17 @@ impl Converter for JsonConverter {
         } else {
             self.write_value(data.schema.as_deref(), &data.value, &mut out)?;
         }
+        Ok(Some(Cow::Owned(out)))
+    }
+
+    fn encode_text<'a>(&self, _topic: &str, text: &'a JsonText) -> Encoded<'a> {
+        if !self.schemas_enable {
+            return Ok(Some(Cow::Borrowed(text.as_bytes())));
+        }
+        let mut out = Vec::with_capacity(text.as_bytes().len() + 32);
+        out.extend_from_slice(b"{\"schema\":null,\"payload\":");
+        out.extend_from_slice(text.as_bytes());
+        out.push(b'}');
         Ok(Some(Cow::Owned(out)))
     }
 

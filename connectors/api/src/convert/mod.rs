@@ -4,6 +4,7 @@
 //! SimpleHeaderConverter for headers.
 
 mod json;
+mod json_canonical;
 mod json_scan;
 mod json_text;
 pub mod plain_json;
@@ -15,6 +16,7 @@ use std::collections::BTreeMap;
 use crate::{ConnectResult, SchemaAndValue};
 
 pub use json::JsonConverter;
+pub use json_canonical::JsonText;
 pub use simple::{ByteArrayConverter, NumberConverter, SimpleHeaderConverter, StringConverter};
 
 /// Turns Connect data into record bytes and back.
@@ -28,6 +30,15 @@ pub trait Converter: Send + Sync {
     fn encode<'a>(&self, topic: &str, data: &'a SchemaAndValue) -> Encoded<'a>;
     /// Record bytes to Connect data (`toConnectData`).
     fn decode(&self, topic: &str, bytes: Option<&[u8]>) -> ConnectResult<SchemaAndValue>;
+    /// A schemaless value still in its JSON text: what [`Converter::encode`]
+    /// writes for the value it holds. A converter that writes that text as
+    /// it is (JsonConverter) borrows it.
+    fn encode_text<'a>(&self, topic: &str, text: &'a JsonText) -> Encoded<'a> {
+        let data = SchemaAndValue::new(None, text.value());
+        Ok(self
+            .encode(topic, &data)?
+            .map(|c| Cow::Owned(c.into_owned())))
+    }
 }
 
 /// A converter's own settings (the `key.converter.` / `value.converter.`

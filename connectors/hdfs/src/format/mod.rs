@@ -254,6 +254,7 @@ mod tests {
             w.finish(&mut bytes).expect("finish");
             let back: Vec<SchemaAndValue> = read::FileValues::open(&format, "t", bytes)
                 .expect("open")
+                .map(|v| v.map(read::Taken::into_value))
                 .collect::<Result<_, _>>()
                 .expect("read");
             let got: Vec<Vec<Value>> = back

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use connect_api::convert::{Converter, ConverterConfig, JsonConverter};
+use connect_api::convert::{Converter, ConverterConfig, JsonConverter, JsonText};
 use connect_api::{Schema, SchemaAndValue, Type, Value};
 
 use super::{avro_read, parquet, Format};
@@ -11,6 +11,24 @@ fn optional(t: Type) -> Option<Arc<Schema>> {
     let mut s = Schema::new(t);
     s.optional = true;
     Some(Arc::new(s))
+}
+
+/// A value as it is taken from a file.
+#[derive(Debug)]
+pub enum Taken {
+    Value(SchemaAndValue),
+    /// A JSON line in the form JsonConverter writes, left as it is: the
+    /// worker's converter may write it as it is too.
+    Text(JsonText),
+}
+
+impl Taken {
+    pub fn into_value(self) -> SchemaAndValue {
+        match self {
+            Taken::Value(v) => v,
+            Taken::Text(t) => SchemaAndValue::new(None, t.value()),
+        }
+    }
 }
 
 /// A committed file's values, decoded as they are taken: a file of lines
@@ -110,7 +128,7 @@ fn line_end(bytes: &[u8], at: usize) -> usize {
 }
 
 impl Iterator for FileValues {
-    type Item = Result<SchemaAndValue, String>;
+    type Item = Result<Taken, String>;
 
     fn next(&mut self) -> Option<Self::Item> {
         if self.taken >= self.len {
@@ -119,7 +137,7 @@ impl Iterator for FileValues {
         self.taken += 1;
         let number = self.taken;
         Some(match &mut self.rest {
-            Rest::Decoded(values) => Ok(values.next()?),
+            Rest::Decoded(values) => Ok(Taken::Value(values.next()?)),
             Rest::Lines {
                 bytes,
                 at,
@@ -130,14 +148,18 @@ impl Iterator for FileValues {
                 let line = &bytes[*at..end];
                 *at = end + 1;
                 match json {
-                    Some(conv) => conv
-                        .decode(topic, Some(line))
-                        .map_err(|e| format!("line {number}: {}", e.message())),
+                    Some(conv) => match JsonText::canonical(line) {
+                        Some(text) => Ok(Taken::Text(text)),
+                        None => conv
+                            .decode(topic, Some(line))
+                            .map(Taken::Value)
+                            .map_err(|e| format!("line {number}: {}", e.message())),
+                    },
                     None => match std::str::from_utf8(line) {
-                        Ok(s) => Ok(SchemaAndValue::new(
+                        Ok(s) => Ok(Taken::Value(SchemaAndValue::new(
                             optional(Type::String),
                             Value::String(s.to_string()),
-                        )),
+                        ))),
                         Err(_) => Err(format!("line {number} is not UTF-8")),
                     },
                 }
@@ -183,7 +205,7 @@ mod tests {
     fn strings(text: &str) -> Vec<String> {
         FileValues::open(&Format::String, "t", text.as_bytes().to_vec())
             .expect("open")
-            .map(|v| match v.expect("line").value {
+            .map(|v| match v.expect("line").into_value().value {
                 Value::String(s) => s,
                 other => panic!("not a string: {other:?}"),
             })
@@ -199,8 +221,31 @@ mod tests {
         let mut v = FileValues::open(&Format::String, "t", b"a\nb\nc\nd\n".to_vec()).expect("open");
         assert_eq!(v.len(), 4);
         v.pass_over(2);
-        let rest: Vec<_> = v.map(|x| x.expect("line").value).collect();
+        let rest: Vec<_> = v.map(|x| x.expect("line").into_value().value).collect();
         assert_eq!(rest, [Value::String("c".into()), Value::String("d".into())]);
+    }
+
+    #[test]
+    fn json_lines_in_the_converter_s_form_are_left_as_text() {
+        let file = b"{\"id\":1,\"pad\":\"x\"}\n{\"id\": 2}\n{\"id\":3}\r\n\n".to_vec();
+        let taken: Vec<Taken> = FileValues::open(&Format::Json, "t", file)
+            .expect("open")
+            .map(|v| v.expect("line"))
+            .collect();
+        assert_eq!(taken.len(), 4);
+        assert!(matches!(&taken[0], Taken::Text(t) if t.as_bytes() == b"{\"id\":1,\"pad\":\"x\"}"));
+        // Spaces, a carriage return, an empty line (a null): decoded.
+        assert!(matches!(&taken[1], Taken::Value(_)));
+        assert!(matches!(&taken[2], Taken::Value(_)));
+        assert!(matches!(&taken[3], Taken::Value(v) if v.value.is_null()));
+        let values: Vec<Value> = taken.into_iter().map(|t| t.into_value().value).collect();
+        let id = |n: i64| Value::Map(vec![(Value::String("id".into()), Value::Int64(n))]);
+        assert_eq!(values[1], id(2));
+        assert_eq!(values[2], id(3));
+        match &values[0] {
+            Value::Map(e) => assert_eq!(e[0], (Value::String("id".into()), Value::Int64(1))),
+            other => panic!("not a map: {other:?}"),
+        }
     }
 
     #[test]

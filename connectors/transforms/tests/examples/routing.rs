@@ -389,3 +389,40 @@ fn negate_without_predicate_is_refused_on_the_type_key() {
     );
     no_problems(&problems);
 }
+
+// ------------------------------------------- values still in their JSON text
+
+#[test]
+fn a_value_in_its_text_stays_there_unless_a_stage_reads_values() {
+    let text = connect_api::convert::JsonText::canonical(br#"{"id":7,"name":"x"}"#).expect("taken");
+    let record =
+        || source("orders", SchemaAndValue::NULL, SchemaAndValue::NULL).with_text(text.clone());
+
+    // Routing and header stages do not look at the value: the text stays.
+    let mut blind = chain_of(&props(&[
+        ("transforms", "route,mark"),
+        ("transforms.route.type", &format!("{T}RegexRouter")),
+        ("transforms.route.regex", "orders"),
+        ("transforms.route.replacement", "copied"),
+        ("transforms.mark.type", &format!("{T}InsertHeader")),
+        ("transforms.mark.header", "from"),
+        ("transforms.mark.value.literal", "hdfs"),
+    ]));
+    let mut r = record();
+    assert!(run(&mut blind, &mut r));
+    assert_eq!(&*r.topic, "copied");
+    assert_eq!(r.value_text.as_ref(), Some(&text));
+
+    // A stage that reads values sees the decoded value.
+    let mut reading = transform("ExtractField$Value", &[("field", "name")]);
+    let mut r = record();
+    assert!(run(&mut reading, &mut r));
+    assert!(r.value_text.is_none());
+    assert_eq!(r.value.value, Value::String("x".into()));
+
+    // So does a predicate that reads values: the record is no tombstone.
+    let mut r = record();
+    assert!(!dropped("RecordIsTombstone", &[], false, &mut r));
+    assert!(r.value_text.is_none());
+    assert!(matches!(r.value.value, Value::Map(_)));
+}

@@ -338,6 +338,17 @@ fn tolerate(
     record: &SourceRecord,
     f: &Failure,
 ) -> Result<(), String> {
+    // Reports show the value, not the text it may still be in.
+    let decoded;
+    let record = match record.value_text {
+        Some(_) => {
+            let mut r = record.clone();
+            r.decode_text();
+            decoded = r;
+            &decoded
+        }
+        None => record,
+    };
     let origin = Origin::Polled(record);
     if let Some(d) = dlq {
         let text = |sv: &connect_api::SchemaAndValue| {
@@ -484,7 +495,10 @@ fn send_one(
         .retrying(|| converters.key.encode(&record.topic, &record.key))
         .map_err(conversion(Stage::KeyConverter, &converters.key_class))?;
     let value = tolerance
-        .retrying(|| converters.value.encode(&record.topic, &record.value))
+        .retrying(|| match &record.value_text {
+            Some(text) => converters.value.encode_text(&record.topic, text),
+            None => converters.value.encode(&record.topic, &record.value),
+        })
         .map_err(conversion(Stage::ValueConverter, &converters.value_class))?;
     if let Some(c) = o.creator.as_deref_mut() {
         c.ensure(&record.topic)
