@@ -116,13 +116,18 @@ fn insert(db: &Db, table: &str, id: i64, at: &str) -> String {
     )
 }
 
-async fn incrementing_reads_new_rows_and_resumes(db: &Db) {
-    db.exec(&[&ddl(db, "src_inc")]).await;
-    let rows: Vec<String> = (1..=5)
-        .map(|i| insert(db, "src_inc", i, "2024-01-01 00:00:00"))
+/// Creates `table` with rows 1..=`n`, all at one time.
+async fn filled(db: &Db, table: &str, n: i64) {
+    db.exec(&[&ddl(db, table)]).await;
+    let rows: Vec<String> = (1..=n)
+        .map(|i| insert(db, table, i, "2024-01-01 00:00:00"))
         .collect();
     db.exec(&rows.iter().map(String::as_str).collect::<Vec<_>>())
         .await;
+}
+
+async fn incrementing_reads_new_rows_and_resumes(db: &Db) {
+    filled(db, "src_inc", 5).await;
     let offsets = Arc::new(Offsets::default());
     let mut t = task(
         db,
@@ -232,12 +237,7 @@ async fn timestamps_lose_no_row_sharing_a_time(db: &Db, mode: &str, table: &str)
 }
 
 async fn bulk_and_query_modes(db: &Db) {
-    db.exec(&[&ddl(db, "src_bulk")]).await;
-    let rows: Vec<String> = (1..=3)
-        .map(|i| insert(db, "src_bulk", i, "2024-01-01 00:00:00"))
-        .collect();
-    db.exec(&rows.iter().map(String::as_str).collect::<Vec<_>>())
-        .await;
+    filled(db, "src_bulk", 3).await;
     let offsets = Arc::new(Offsets::default());
     let mut t = task(db, "src_bulk", &offsets, &[("mode", "bulk")]).await;
     let got = take(&mut t, 3).await;
@@ -276,6 +276,31 @@ async fn bulk_and_query_modes(db: &Db) {
         serde_json::json!({"query": "query"})
     );
     q.stop().await.expect("stop");
+}
+
+/// A bulk pass bigger than a batch: each poll returns `batch.max.rows`
+/// rows at most, and every row comes once, however the reader hands them
+/// over.
+async fn bulk_pass_in_batches(db: &Db) {
+    filled(db, "src_many", 700).await;
+    let offsets = Arc::new(Offsets::default());
+    let extra = [("mode", "bulk"), ("batch.max.rows", "300")];
+    let mut t = task(db, "src_many", &offsets, &extra).await;
+    let mut got = Vec::new();
+    for _ in 0..100 {
+        if got.len() >= 700 {
+            break;
+        }
+        let batch = t.poll().await.expect("poll");
+        assert!(batch.len() <= 300, "a poll returned {} rows", batch.len());
+        got.extend(batch);
+    }
+    // In the table's order, which the inserts (over several connections)
+    // do not set.
+    let mut got = ids(&got);
+    got.sort_unstable();
+    assert_eq!(got, (1..=700).collect::<Vec<i64>>());
+    t.stop().await.expect("stop");
 }
 
 /// numeric.mapping=best_fit and timestamp.granularity=micros_long: the
@@ -449,6 +474,7 @@ async fn suite(db: Db) {
     timestamps_lose_no_row_sharing_a_time(&db, "timestamp+incrementing", "src_tsinc").await;
     timestamps_lose_no_row_sharing_a_time(&db, "timestamp", "src_ts").await;
     bulk_and_query_modes(&db).await;
+    bulk_pass_in_batches(&db).await;
 }
 
 #[tokio::test]

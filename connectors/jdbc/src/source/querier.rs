@@ -97,7 +97,7 @@ pub struct Querier {
     /// Timestamps start here when nothing was committed.
     initial: Option<i64>,
     /// A bulk pass under way: the rows still to come.
-    bulk: Option<tokio::sync::mpsc::Receiver<Result<Vec<Raw>, sqlx::Error>>>,
+    bulk: Option<super::read::RowStream>,
     /// `db.timezone`, and which columns keep wall-clock times in it.
     zone: Zone,
     local: Vec<bool>,
@@ -220,35 +220,21 @@ impl Querier {
         sql: String,
         batch: usize,
     ) -> ConnectResult<Vec<Vec<Raw>>> {
-        let rx = self
+        let stream = self
             .bulk
             .get_or_insert_with(|| pool.text_stream(sql, batch));
-        let mut rows = Vec::new();
-        let doing = format!("reading {}", self.topic);
-        match rx.recv().await {
-            None => {
-                self.bulk = None;
-                return Ok(rows);
-            }
-            Some(r) => rows.push(r.map_err(|e| classify(e, &doing))?),
-        }
-        while rows.len() < batch {
-            match rx.try_recv() {
-                Ok(r) => rows.push(r.map_err(|e| classify(e, &doing))?),
-                Err(tokio::sync::mpsc::error::TryRecvError::Empty) => match rx.recv().await {
-                    Some(r) => rows.push(r.map_err(|e| classify(e, &doing))?),
-                    None => {
-                        self.bulk = None;
-                        break;
-                    }
-                },
-                Err(tokio::sync::mpsc::error::TryRecvError::Disconnected) => {
+        match stream.take(batch).await {
+            Ok((rows, ended)) => {
+                if ended {
                     self.bulk = None;
-                    break;
                 }
+                Ok(rows)
+            }
+            Err(e) => {
+                let doing = format!("reading {}", self.topic);
+                Err(classify(e, &doing))
             }
         }
-        Ok(rows)
     }
 
     fn col_index(&self, name: &str) -> ConnectResult<usize> {

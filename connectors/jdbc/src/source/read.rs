@@ -296,22 +296,50 @@ impl Pool {
         }
     }
 
-    /// Streams the rows of `sql` (at most `bound` waiting) from a thread
-    /// of its own with its own connection, in the pool's session settings:
-    /// rows are read and split into values while the task turns earlier
-    /// ones into records.
-    pub fn text_stream(
-        &self,
-        sql: String,
-        bound: usize,
-    ) -> tokio::sync::mpsc::Receiver<Result<Vec<Raw>, sqlx::Error>> {
-        let (tx, rx) = tokio::sync::mpsc::channel(bound.max(1));
+    /// Streams the rows of `sql` (about `bound` waiting at most) from a
+    /// thread of its own with its own connection, in the pool's session
+    /// settings: rows are read and split into values while the task turns
+    /// earlier ones into records.
+    pub fn text_stream(&self, sql: String, bound: usize) -> RowStream {
+        let (tx, rx) = tokio::sync::mpsc::channel((bound / CHUNK_ROWS).max(1));
         let pool = self.clone();
         let failed = tx.clone();
         if let Err(e) = reader_thread(move |rt| rt.block_on(pump(pool, sql, tx))) {
             let _ = failed.try_send(Err(e));
         }
-        rx
+        RowStream {
+            rx,
+            rest: Vec::new().into_iter(),
+        }
+    }
+}
+
+/// Rows a reader thread hands over at once, when it has them: one
+/// hand-over per row would cost more than reading the row.
+const CHUNK_ROWS: usize = 256;
+
+/// The rows of a [`Pool::text_stream`], as they arrive.
+pub struct RowStream {
+    rx: tokio::sync::mpsc::Receiver<Result<Vec<Vec<Raw>>, sqlx::Error>>,
+    /// What is left of the chunk last received.
+    rest: std::vec::IntoIter<Vec<Raw>>,
+}
+
+impl RowStream {
+    /// The next `max` rows (fewer at the end of the stream), and whether
+    /// the stream has ended.
+    pub async fn take(&mut self, max: usize) -> Result<(Vec<Vec<Raw>>, bool), sqlx::Error> {
+        let mut rows = Vec::with_capacity(max.min(1 << 14));
+        loop {
+            rows.extend(self.rest.by_ref().take(max - rows.len()));
+            if rows.len() >= max {
+                return Ok((rows, false));
+            }
+            match self.rx.recv().await {
+                Some(chunk) => self.rest = chunk?.into_iter(),
+                None => return Ok((rows, true)),
+            }
+        }
     }
 }
 
@@ -409,21 +437,49 @@ async fn ahead(
     }
 }
 
-/// Sends the rows of `sql`, read on a connection of this thread's own.
+/// Sends the rows of `sql`, read on a connection of this thread's own, in
+/// chunks of up to [`CHUNK_ROWS`]: a chunk goes as soon as it is full or
+/// the next row is not there yet.
 async fn pump(
     pool: Pool,
     sql: String,
-    tx: tokio::sync::mpsc::Sender<Result<Vec<Raw>, sqlx::Error>>,
+    tx: tokio::sync::mpsc::Sender<Result<Vec<Vec<Raw>>, sqlx::Error>>,
 ) {
-    use futures_util::StreamExt;
+    use futures_util::{FutureExt, StreamExt};
     macro_rules! pump {
         ($p:expr, $conv:expr) => {{
             let mut c = own_connection!(pool, $p, tx);
             let mut rows = sqlx::raw_sql(&sql).fetch(&mut c);
-            while let Some(r) = rows.next().await {
-                if tx.send(r.and_then(|r| $conv(&r))).await.is_err() {
-                    return;
+            let mut chunk = Vec::with_capacity(CHUNK_ROWS);
+            loop {
+                let ready = rows.next().now_or_never();
+                // A full chunk goes, and so does what has been read when
+                // the next row is not there yet.
+                if !chunk.is_empty() && (ready.is_none() || chunk.len() >= CHUNK_ROWS) {
+                    let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK_ROWS));
+                    if tx.send(Ok(full)).await.is_err() {
+                        return;
+                    }
                 }
+                let next = match ready {
+                    Some(next) => next,
+                    None => rows.next().await,
+                };
+                let Some(row) = next else { break };
+                match row.and_then(|r| $conv(&r)) {
+                    Ok(values) => chunk.push(values),
+                    Err(e) => {
+                        // The rows before the error go first.
+                        if !chunk.is_empty() {
+                            let _ = tx.send(Ok(std::mem::take(&mut chunk))).await;
+                        }
+                        let _ = tx.send(Err(e)).await;
+                        return;
+                    }
+                }
+            }
+            if !chunk.is_empty() {
+                let _ = tx.send(Ok(chunk)).await;
             }
         }};
     }
