@@ -468,6 +468,18 @@ fn flush_run(handles: &mut TopicHandles<AckContext>, run: &mut Run) -> Result<()
         })
 }
 
+/// A converter's failure as a send error, naming the stage and the
+/// converter's class: the class is copied only when there is a failure.
+fn conversion(stage: Stage, class: &str) -> impl FnOnce(ConnectError) -> SendError + '_ {
+    move |error| {
+        SendError::Conversion(Failure {
+            stage,
+            class: class.to_string(),
+            error,
+        })
+    }
+}
+
 /// Converts a record, creates its topic when that is asked for (after
 /// conversion, so a skipped record creates nothing) and sends it: in a run
 /// with the records around it when it has neither headers nor a timestamp,
@@ -481,16 +493,6 @@ fn send_one(
     let handles = &mut *o.handles;
     let sticky = &mut *o.sticky;
     let (producer, converters, tolerance) = (s.producer, s.converters, s.tolerance);
-    let conversion = |stage: Stage, class: &str| {
-        let class = class.to_string();
-        move |error: ConnectError| {
-            SendError::Conversion(Failure {
-                stage,
-                class,
-                error,
-            })
-        }
-    };
     let key = tolerance
         .retrying(|| converters.key.encode(&record.topic, &record.key))
         .map_err(conversion(Stage::KeyConverter, &converters.key_class))?;
