@@ -98,7 +98,7 @@ impl SourceRecord {
     /// Decodes a value still in its text into `value`.
     pub fn decode_text(&mut self) {
         if let Some(t) = self.value_text.take() {
-            self.value = SchemaAndValue::new(None, t.value());
+            self.value = t.data();
         }
     }
 }

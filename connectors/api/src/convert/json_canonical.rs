@@ -50,6 +50,12 @@ impl JsonText {
         &self.0
     }
 
+    /// The text's value as schemaless data, as JsonConverter without
+    /// schemas decodes it.
+    pub fn data(&self) -> crate::SchemaAndValue {
+        crate::SchemaAndValue::new(None, self.value())
+    }
+
     /// The value the text holds, as the schemaless decoder reads it.
     pub fn value(&self) -> Value {
         // The scanner takes every text `canonical` does; serde_json is the

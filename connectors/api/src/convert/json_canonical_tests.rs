@@ -159,7 +159,7 @@ proptest! {
 fn converters_write_a_text_as_they_write_its_value() {
     let text =
         JsonText::canonical(r#"{"id":7,"tags":["a","é"],"ok":true}"#.as_bytes()).expect("taken");
-    let data = SchemaAndValue::new(None, text.value());
+    let data = text.data();
     let enveloped = JsonConverter::new(&ConverterConfig::from_pairs(&[("schemas.enable", "true")]))
         .expect("converter");
     let string =

@@ -34,9 +34,8 @@ pub trait Converter: Send + Sync {
     /// writes for the value it holds. A converter that writes that text as
     /// it is (JsonConverter) borrows it.
     fn encode_text<'a>(&self, topic: &str, text: &'a JsonText) -> Encoded<'a> {
-        let data = SchemaAndValue::new(None, text.value());
         Ok(self
-            .encode(topic, &data)?
+            .encode(topic, &text.data())?
             .map(|c| Cow::Owned(c.into_owned())))
     }
 }

@@ -26,7 +26,7 @@ impl Taken {
     pub fn into_value(self) -> SchemaAndValue {
         match self {
             Taken::Value(v) => v,
-            Taken::Text(t) => SchemaAndValue::new(None, t.value()),
+            Taken::Text(t) => t.data(),
         }
     }
 }
