@@ -1,4 +1,5 @@
-//! The source task loop: poll, convert, produce (idempotent, acks=all), and
+//! The source task loop: poll, convert, produce (acks=all, one request in
+//! flight, as Kafka Connect's worker sets its task producers), and
 //! commit source offsets as the acknowledged prefix every
 //! `offset.flush.interval.ms`.
 
@@ -32,6 +33,38 @@ use sender::{Batch, Pipeline, Sender};
 /// 11 ms) after the bootstrap connection: at its default every task's first
 /// records waited 50 ms for that.
 const RECONNECT_BACKOFF_MS: &str = "20";
+
+/// A source task's producer settings: Kafka Connect's worker defaults
+/// (`acks=all`, idempotence off, one request in flight per connection, so
+/// records keep their order through retries), then the worker's `producer.`
+/// and the connector's `producer.override.` settings (`own`), which win.
+///
+/// Idempotence is off as in Kafka Connect, which keeps it off so that its
+/// tasks need no IDEMPOTENT_WRITE permission. With librdkafka there is a
+/// second reason: its idempotent producer counts its limit of five requests
+/// in flight per partition in *messages* (`rktp_msgs_inflight` in
+/// `rdkafka_broker.c`), so it also has one request in flight, and while that
+/// request waits with the next batch ready its broker thread polls without
+/// sleeping, taking CPU from the task on the same cores.
+fn producer_config(
+    bootstrap: &str,
+    client_id: String,
+    own: impl IntoIterator<Item = (String, String)>,
+) -> ClientConfig {
+    let mut cfg = ClientConfig::new();
+    cfg.set("bootstrap.servers", bootstrap)
+        .set("acks", "all")
+        .set("enable.idempotence", "false")
+        .set("max.in.flight.requests.per.connection", "1")
+        .set("partitioner", "murmur2_random")
+        .set("message.timeout.ms", "0")
+        .set("reconnect.backoff.ms", RECONNECT_BACKOFF_MS)
+        .set("client.id", client_id);
+    for (k, v) in own {
+        cfg.set(k, v);
+    }
+    cfg
+}
 
 struct AckContext {
     acks: Arc<Mutex<Acks>>,
@@ -74,20 +107,11 @@ impl ProducerContext for AckContext {
 pub async fn run(env: TaskEnv, mut task: Box<dyn SourceTask>) -> anyhow::Result<()> {
     let connector = env.id.connector.clone();
     let converters = env.worker.converters(&env.props)?;
-    let mut cfg = ClientConfig::new();
-    cfg.set("bootstrap.servers", &env.worker.bootstrap_servers)
-        .set("acks", "all")
-        .set("enable.idempotence", "true")
-        .set("partitioner", "murmur2_random")
-        .set("message.timeout.ms", "0")
-        .set("reconnect.backoff.ms", RECONNECT_BACKOFF_MS)
-        .set(
-            "client.id",
-            format!("connector-producer-{}-{}", connector, env.id.task),
-        );
-    for (k, v) in env.worker.client_props("producer.", &env.props)? {
-        cfg.set(k, v);
-    }
+    let cfg = producer_config(
+        &env.worker.bootstrap_servers,
+        format!("connector-producer-{}-{}", connector, env.id.task),
+        env.worker.client_props("producer.", &env.props)?,
+    );
     let acks = Arc::new(Mutex::new(Acks::default()));
     let producer: Arc<PolledProducer<AckContext>> = Arc::new(
         cfg.create_with_context(AckContext {
@@ -275,4 +299,42 @@ pub async fn run(env: TaskEnv, mut task: Box<dyn SourceTask>) -> anyhow::Result<
 
 fn failed(e: ConnectError) -> anyhow::Error {
     anyhow::anyhow!(e)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::producer_config;
+
+    fn own(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn the_producer_has_kafka_connect_s_defaults() {
+        let cfg = producer_config("b:9092", "connector-producer-c-0".into(), own(&[]));
+        assert_eq!(cfg.get("acks"), Some("all"));
+        assert_eq!(cfg.get("enable.idempotence"), Some("false"));
+        assert_eq!(cfg.get("max.in.flight.requests.per.connection"), Some("1"));
+        assert_eq!(cfg.get("message.timeout.ms"), Some("0"));
+        assert_eq!(cfg.get("client.id"), Some("connector-producer-c-0"));
+    }
+
+    #[test]
+    fn a_user_s_producer_settings_win() {
+        let cfg = producer_config(
+            "b:9092",
+            "id".into(),
+            own(&[
+                ("enable.idempotence", "true"),
+                ("max.in.flight.requests.per.connection", "5"),
+                ("acks", "1"),
+            ]),
+        );
+        assert_eq!(cfg.get("enable.idempotence"), Some("true"));
+        assert_eq!(cfg.get("max.in.flight.requests.per.connection"), Some("5"));
+        assert_eq!(cfg.get("acks"), Some("1"));
+    }
 }

@@ -393,13 +393,14 @@ fn tolerate(
     }
 }
 
-/// librdkafka asks for the idempotent producer's id when a metadata answer
-/// arrives from a broker that is up, and otherwise only on a 500 ms timer.
-/// The first answer comes over the bootstrap connection, which librdkafka
-/// closes before it connects to the brokers that answer named. Asking
-/// again (each ask waits for a broker to be up) gets the id, and the first
-/// records out, as soon as one is, instead of half a second later. Asking
-/// stops at the first acknowledgement, or after [`WARM_UP_ASKS`].
+/// The first metadata answer comes over the bootstrap connection, which
+/// librdkafka closes before it connects to the brokers that answer named.
+/// Asking again (each ask waits for a broker to be up) gets the first
+/// records out as soon as one is. With `producer.enable.idempotence=true`
+/// it matters more: librdkafka asks for the producer id when a metadata
+/// answer arrives from a broker that is up, and otherwise only on a 500 ms
+/// timer. Asking stops at the first acknowledgement, or after
+/// [`WARM_UP_ASKS`].
 fn warm_up(producer: &PolledProducer<AckContext>, acked: impl Fn() -> bool) {
     for _ in 0..WARM_UP_ASKS {
         if acked()
