@@ -85,7 +85,8 @@ impl Sender {
                     }
                 };
                 // Records queue in librdkafka meanwhile: the first batch
-                // is ready when the producer id arrives.
+                // goes once the partition's broker is connected (and,
+                // with idempotence on, its producer id has arrived).
                 let warming = producer.clone();
                 let first = acks.clone();
                 let _ = std::thread::Builder::new()
