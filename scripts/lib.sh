@@ -8,7 +8,9 @@ STARTED_PIDS=()
 # Shell commands that stop what is not a child process (database servers).
 STOP_COMMANDS=()
 
-log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+# Each line says how long its script had run, so a slow stage of a run (CI's
+# included) can be found from its log alone.
+log() { printf '\033[1m==> [%ss] %s\033[0m\n' "$SECONDS" "$*" >&2; }
 
 # Installs Debian packages that are missing (as root, or through sudo).
 ensure_packages() {
