@@ -39,13 +39,8 @@ const RECONNECT_BACKOFF_MS: &str = "20";
 /// records keep their order through retries), then the worker's `producer.`
 /// and the connector's `producer.override.` settings (`own`), which win.
 ///
-/// Idempotence is off as in Kafka Connect, which keeps it off so that its
-/// tasks need no IDEMPOTENT_WRITE permission. With librdkafka there is a
-/// second reason: its idempotent producer counts its limit of five requests
-/// in flight per partition in *messages* (`rktp_msgs_inflight` in
-/// `rdkafka_broker.c`), so it also has one request in flight, and while that
-/// request waits with the next batch ready its broker thread polls without
-/// sleeping, taking CPU from the task on the same cores.
+/// Why idempotence is off (Kafka Connect's reason and librdkafka's): see
+/// "The source producer" in ARCHITECTURE.md.
 fn producer_config(
     bootstrap: &str,
     client_id: String,
@@ -304,8 +299,10 @@ fn failed(e: ConnectError) -> anyhow::Error {
 #[cfg(test)]
 mod tests {
     use super::producer_config;
+    use crate::runtime::WorkerSettings;
+    use connect_api::Props;
 
-    fn own(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    fn props(pairs: &[(&str, &str)]) -> Props {
         pairs
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -314,7 +311,7 @@ mod tests {
 
     #[test]
     fn the_producer_has_kafka_connect_s_defaults() {
-        let cfg = producer_config("b:9092", "connector-producer-c-0".into(), own(&[]));
+        let cfg = producer_config("b:9092", "connector-producer-c-0".into(), Props::new());
         assert_eq!(cfg.get("acks"), Some("all"));
         assert_eq!(cfg.get("enable.idempotence"), Some("false"));
         assert_eq!(cfg.get("max.in.flight.requests.per.connection"), Some("1"));
@@ -322,17 +319,29 @@ mod tests {
         assert_eq!(cfg.get("client.id"), Some("connector-producer-c-0"));
     }
 
+    /// The worker file's `producer.` keys and the connector's
+    /// `producer.override.` keys, as the task reads them, win.
     #[test]
     fn a_user_s_producer_settings_win() {
-        let cfg = producer_config(
-            "b:9092",
-            "id".into(),
-            own(&[
-                ("enable.idempotence", "true"),
-                ("max.in.flight.requests.per.connection", "5"),
-                ("acks", "1"),
+        let worker = WorkerSettings::from_props(
+            props(&[
+                ("key.converter", "StringConverter"),
+                ("value.converter", "StringConverter"),
+                ("producer.enable.idempotence", "true"),
+                ("producer.acks", "1"),
             ]),
-        );
+            "b:9092".into(),
+            "w".into(),
+        )
+        .expect("settings");
+        let connector = props(&[(
+            "producer.override.max.in.flight.requests.per.connection",
+            "5",
+        )]);
+        let own = worker
+            .client_props("producer.", &connector)
+            .expect("client props");
+        let cfg = producer_config("b:9092", "id".into(), own);
         assert_eq!(cfg.get("enable.idempotence"), Some("true"));
         assert_eq!(cfg.get("max.in.flight.requests.per.connection"), Some("5"));
         assert_eq!(cfg.get("acks"), Some("1"));
